@@ -1,0 +1,81 @@
+import type { ProtocolDriver } from './hooks.js';
+import type { ByteSink } from './sink.js';
+import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
+
+/** A download's options after defaults are applied. */
+export interface JobOptions {
+  /** Exact target path, when the caller named one. */
+  output: string | undefined;
+  /** Directory for a target named after the remote file. */
+  dir: string;
+  /** Connections wanted for this download. */
+  connections: number;
+  /** Upper bound of connections to one host. */
+  maxConnectionsPerHost: number;
+  /** A segment is never split into parts smaller than this many bytes. */
+  minSplitSize: number;
+  /** Extra request headers (HTTP). Lower-case names. */
+  headers: Record<string, string>;
+  credentials: Credentials | undefined;
+  /** The digest the caller expects. */
+  checksum: Digest | undefined;
+  /** What to do when the target exists. */
+  existing: ExistingFilePolicy;
+  /** Retries of one segment in a row without progress before the download fails. */
+  retries: number;
+  /** Milliseconds to open a connection. */
+  connectTimeoutMs: number;
+  /** Milliseconds without a byte before a connection counts as stalled (headers wait included). */
+  stallTimeoutMs: number;
+  /** Bytes per second for this download, or undefined for no limit. */
+  rateLimit: number | undefined;
+  /** User-Agent for protocols that send one. */
+  userAgent: string;
+}
+
+/**
+ * The per-download context handed to every hook. Plugins read it; the engine and the built-in
+ * plugins fill it in as the download advances.
+ */
+export class Job {
+  /** The protocol driver chosen by `resolve`. */
+  driver: ProtocolDriver | undefined;
+  /** What `probe` learned; on resume, checked against the saved state. */
+  remote: RemoteInfo | undefined;
+  /** Absolute path of the final file. */
+  target: string | undefined;
+  /** Absolute path of the temporary file the bytes are written to. */
+  tempPath: string | undefined;
+  /** Absolute path of the sidecar state file. */
+  statePath: string | undefined;
+  /** The segments of the file (done, in flight and pending). */
+  segments: Segment[] = [];
+  /** Where bytes are written; opened by the `openSink` hook. */
+  sink: ByteSink | undefined;
+  /** The digest that `verify` checked, once it did. */
+  verifiedDigest: Digest | undefined;
+  /** True when this run continues partial data of an earlier one. */
+  resumed = false;
+
+  constructor(
+    /** Unique id of the download. */
+    readonly id: string,
+    /** The URL as given (with credentials, if the caller put them there). */
+    readonly url: URL,
+    readonly options: JobOptions,
+    /** Aborted when the download stops for any reason (pause, cancel, caller's signal). */
+    readonly signal: AbortSignal,
+  ) {}
+
+  /** Total size when known. */
+  get size(): number | undefined {
+    return this.remote?.size;
+  }
+
+  /** Bytes on disk. */
+  get bytesDone(): number {
+    let done = 0;
+    for (const s of this.segments) done += s.pos - s.start;
+    return done;
+  }
+}

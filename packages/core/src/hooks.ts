@@ -1,0 +1,88 @@
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { DownloadError } from './errors.js';
+import type { Job } from './Job.js';
+import type { ByteSink } from './sink.js';
+import type {
+  ByteSource,
+  DownloadResult,
+  FailureContext,
+  Progress,
+  RangeRequest,
+  RemoteInfo,
+  RetryDecision,
+  Segment,
+} from './types.js';
+
+/** A protocol's side of a download: how to learn about a remote file and how to read a range of it. */
+export interface ProtocolDriver {
+  /** Short name for logs (`http`, `ftp`, ...). */
+  readonly name: string;
+  /** Learns size, range support, validators, name and digests of `job.url`. */
+  probe(job: Job): Promise<RemoteInfo>;
+  /** Opens a stream of the bytes `req` asks for. Throws a DownloadError on failure. */
+  fetchRange(req: RangeRequest, job: Job): Promise<ByteSource>;
+}
+
+/**
+ * The download lifecycle. Every hook's arguments are typed; taps use the plugin's PLUGIN_NAME.
+ * Order of a download: resolve → probe → plan → openSink → fetchRange* (rangeFailed on errors) →
+ * assemble → verify → commit → done | failed. `progress` fires throughout.
+ */
+export interface EngineHooks {
+  /** Picks the driver for a URL. The first tap that returns one wins. */
+  readonly resolve: AsyncSeriesBailHook<[URL, Job], ProtocolDriver | undefined>;
+  /** Fills in what is known of the remote file. The driver's tap runs first (stage -100). */
+  readonly probe: AsyncSeriesWaterfallHook<[RemoteInfo, Job]>;
+  /** Cuts a fresh download into its initial segments (not called on resume). */
+  readonly plan: SyncWaterfallHook<[Segment[], Job]>;
+  /** Opens where the bytes go (the built-in file writer: a temporary file beside the target). */
+  readonly openSink: AsyncSeriesBailHook<[Job], ByteSink | undefined>;
+  /** Opens a stream for a range. The driver's tap answers; earlier taps may serve it from elsewhere. */
+  readonly fetchRange: AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>;
+  /** Decides what happens after a failed probe or range: retry after a delay, retire the connection, fail. */
+  readonly rangeFailed: AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>;
+  /** All bytes are written: flush and make them durable. */
+  readonly assemble: AsyncSeriesHook<[Job]>;
+  /** Checks the bytes; a tap that returns an error fails the download. */
+  readonly verify: AsyncSeriesBailHook<[Job], DownloadError | undefined>;
+  /** Moves the verified file into place and removes the download's bookkeeping. */
+  readonly commit: AsyncSeriesHook<[Job]>;
+  /** Observation only. */
+  readonly progress: SyncHook<[Job, Progress]>;
+  readonly done: SyncHook<[Job, DownloadResult]>;
+  readonly failed: SyncHook<[Job, DownloadError]>;
+}
+
+/** Creates the frozen hooks object of one engine. */
+export function createHooks(): EngineHooks {
+  return Object.freeze({
+    resolve: new AsyncSeriesBailHook<[URL, Job], ProtocolDriver | undefined>(['url', 'job']),
+    probe: new AsyncSeriesWaterfallHook<[RemoteInfo, Job]>(['info', 'job']),
+    plan: new SyncWaterfallHook<[Segment[], Job]>(['segments', 'job']),
+    openSink: new AsyncSeriesBailHook<[Job], ByteSink | undefined>(['job']),
+    fetchRange: new AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>(['request', 'job']),
+    rangeFailed: new AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>([
+      'error',
+      'context',
+      'job',
+    ]),
+    assemble: new AsyncSeriesHook<[Job]>(['job']),
+    verify: new AsyncSeriesBailHook<[Job], DownloadError | undefined>(['job']),
+    commit: new AsyncSeriesHook<[Job]>(['job']),
+    progress: new SyncHook<[Job, Progress]>(['job', 'progress']),
+    done: new SyncHook<[Job, DownloadResult]>(['job', 'result']),
+    failed: new SyncHook<[Job, DownloadError]>(['job', 'error']),
+  });
+}
+
+/** Anything with hooks a plugin can tap. */
+export interface HookHost {
+  readonly hooks: EngineHooks;
+}
+
+/** A plugin: `apply` taps the hooks it cares about, using a module-level PLUGIN_NAME. */
+export interface Plugin {
+  /** Identifies the plugin; `Multiget.unuse(name)` removes a default plugin by this name. */
+  readonly name: string;
+  apply(engine: HookHost): void;
+}

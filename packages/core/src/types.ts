@@ -1,0 +1,170 @@
+import type { DownloadError } from './errors.js';
+
+/** Hash algorithms Multiget verifies. */
+export type DigestAlgorithm = 'sha512' | 'sha256' | 'sha1' | 'md5';
+
+/** An expected digest of the whole file. */
+export interface Digest {
+  algorithm: DigestAlgorithm;
+  /** Lower-case hex. */
+  hex: string;
+  /** Who vouched for it: the caller (`--checksum`) or the server (Repr-Digest, Digest, Content-MD5). */
+  source: 'user' | 'server';
+}
+
+/**
+ * What identifies one version of a remote file. On resume, the saved validators are compared with
+ * the server's: any difference means the partial data belongs to another version.
+ */
+export interface Validators {
+  /** HTTP entity tag, exactly as sent (quotes and `W/` included). */
+  etag?: string;
+  /** HTTP Last-Modified, exactly as sent. */
+  lastModified?: string;
+  /** Modification time in milliseconds since the epoch (FTP MDTM, SFTP stat). */
+  mtime?: number;
+  /** Size in bytes. */
+  size?: number;
+}
+
+/** What a probe learned about the remote file. */
+export interface RemoteInfo {
+  /** The URL every connection uses: the final one after redirects. */
+  url: URL;
+  /** Size in bytes, or undefined when the server does not say (chunked, no SIZE). */
+  size: number | undefined;
+  /** True when the server was seen to honour byte ranges correctly. */
+  ranges: boolean;
+  validators: Validators;
+  /** A file name suggested by the server or the URL (not yet sanitised). */
+  fileName?: string;
+  /** Digests announced by the server. */
+  digests: Digest[];
+  contentType?: string;
+  /**
+   * A stream already open at offset 0 (the probe's own response), which the engine adopts for the
+   * first segment or cancels. Saves a round trip per download.
+   */
+  initialSource?: ByteSource;
+}
+
+/** A request for the bytes [start, end] of the remote file. */
+export interface RangeRequest {
+  /** First byte offset. */
+  start: number;
+  /** Last byte offset, inclusive; undefined means "to the end of the file". */
+  end: number | undefined;
+  /** The validators the bytes must match; a driver that sees another version throws REMOTE_CHANGED. */
+  validators: Validators;
+  /** Expected total size, when known; a driver that sees another size throws REMOTE_CHANGED. */
+  size: number | undefined;
+  /** Aborted when the engine no longer wants the bytes (pause, split, stall, cancel). */
+  signal: AbortSignal;
+}
+
+/** A stream of remote bytes starting at `start`. */
+export interface ByteSource {
+  /** Offset of the first byte the body yields. */
+  start: number;
+  /** Inclusive offset of the last byte, or undefined when the length is unknown. */
+  end: number | undefined;
+  /** The bytes. Breaking out of iteration releases the connection. */
+  body: AsyncIterable<Uint8Array>;
+  /** Releases the underlying connection without reading the rest. Safe to call more than once. */
+  cancel(reason?: unknown): void;
+}
+
+/** A contiguous run of the file owned by at most one connection at a time. */
+export interface Segment {
+  /** Unique within a download. */
+  readonly id: number;
+  /** First byte offset. */
+  readonly start: number;
+  /** Exclusive end offset; `Infinity` while the size is unknown. Shrinks when the segment is split. */
+  end: number;
+  /** Next offset to write: bytes [start, pos) are on disk. */
+  pos: number;
+}
+
+/** Where a failure happened, for the retry policy. */
+export interface FailureContext {
+  phase: 'probe' | 'range';
+  /** The segment being fetched, in the `range` phase. */
+  segment?: Segment;
+  /** How many times this operation has failed in a row without progress, this one included. */
+  attempt: number;
+  /** Other connections of this download still transferring. */
+  activeConnections: number;
+}
+
+/** What the retry policy decided. */
+export type RetryDecision =
+  | { action: 'retry'; delayMs: number }
+  /** Give the segment back to the pool and close this connection (the server wants fewer). */
+  | { action: 'retire' }
+  | { action: 'fail' };
+
+/** A download's lifecycle. */
+export type DownloadState =
+  | 'pending'
+  | 'probing'
+  | 'downloading'
+  | 'verifying'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'canceled';
+
+/** A progress snapshot. */
+export interface Progress {
+  /** Bytes on disk, resumed bytes included. */
+  bytesDone: number;
+  /** Total size, when known. */
+  total: number | undefined;
+  /** Bytes per second, smoothed over the last few seconds. */
+  speed: number;
+  /** Seconds left at the current speed, when it can be told. */
+  eta: number | undefined;
+  /** Connections transferring right now. */
+  connections: number;
+}
+
+/** The outcome of a finished download. */
+export interface DownloadResult {
+  /** Absolute path of the file. */
+  file: string;
+  size: number;
+  /** The final URL (after redirects), without credentials. */
+  url: string;
+  /** The digest the file was verified against, if any. */
+  digest?: Digest;
+  /** True when a digest was checked and matched. */
+  verified: boolean;
+  /** True when partial data of an earlier run was reused. */
+  resumed: boolean;
+  /** How many times the download started over because the remote file changed. */
+  restarts: number;
+  durationMs: number;
+}
+
+/** Events a {@link Download} emits. */
+export interface DownloadEvents {
+  state: [state: DownloadState];
+  /** The remote was probed and the target chosen. */
+  start: [info: { file: string; size: number | undefined; ranges: boolean; resumedBytes: number; url: string }];
+  progress: [progress: Progress];
+  /** A segment or probe failed and will be retried. */
+  retry: [info: { error: DownloadError; attempt: number; delayMs: number }];
+  /** The download starts over because the remote file is not the one partial data came from. */
+  restart: [info: { reason: string }];
+  /** Something worth telling the user that is not a failure. */
+  warning: [info: { code: string; message: string }];
+  done: [result: DownloadResult];
+  failed: [error: DownloadError];
+}
+
+/** What to do when the target file already exists. */
+export type ExistingFilePolicy = 'fail' | 'rename' | 'overwrite';
+
+/** Credentials for a download; protocol plugins decide how to send them. */
+export type Credentials = { username: string; password: string } | { bearer: string };
