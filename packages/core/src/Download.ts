@@ -1,0 +1,780 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, rm, stat, statfs } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortError,
+  DownloadError,
+  ErrorCodes,
+  FileSystemError,
+  RemoteChangedError,
+  UsageError,
+  fileSystemError,
+  isDownloadError,
+} from './errors.js';
+import type { EngineHooks } from './hooks.js';
+import type { HostSlots } from './HostSlots.js';
+import { Job, type JobOptions } from './Job.js';
+import { fileNameFromUrl, sanitizeFileName } from './fileName.js';
+import { Scheduler } from './Scheduler.js';
+import { SpeedMeter } from './SpeedMeter.js';
+import { type SavedState, StateFile, redactUrl } from './StateFile.js';
+import { TokenBucket } from './TokenBucket.js';
+import { TypedEmitter } from './TypedEmitter.js';
+import type {
+  ByteSource,
+  DownloadEvents,
+  DownloadResult,
+  DownloadState,
+  FailureContext,
+  Progress,
+  RemoteInfo,
+  Segment,
+} from './types.js';
+
+/** Suffix of the temporary file beside the target. */
+export const TEMP_SUFFIX = '.mgpart';
+/** Suffix of the sidecar state file beside the target. */
+export const STATE_SUFFIX = '.mgstate';
+
+/** Bytes gathered from a connection before one positioned write. */
+const FLUSH_BYTES = 256 * 1024;
+
+/** What a Download needs from its engine. */
+export interface EngineContext {
+  readonly hooks: EngineHooks;
+  readonly hostSlots: HostSlots;
+  readonly globalBucket: TokenBucket;
+  readonly checkpointIntervalMs: number;
+  readonly progressIntervalMs: number;
+  readonly maxRestarts: number;
+}
+
+/** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
+class FallBackToSingleStream extends Error {}
+
+/** Why a run stopped on purpose. */
+type StopReason = 'pause' | 'cancel' | 'signal';
+
+/**
+ * One download. Created by {@link Multiget.download}; it starts at once. Listen with `on(...)`,
+ * await `done`, and steer it with `pause()`, `resume()` and `cancel()`.
+ */
+export class Download extends TypedEmitter<DownloadEvents> {
+  /** Unique id. */
+  readonly id: string;
+  /** The URL without credentials. */
+  readonly url: string;
+  /**
+   * Settles when the download ends: resolves with the result when the file is complete and verified,
+   * rejects with a DownloadError when it fails or is cancelled. Stays pending while paused.
+   */
+  readonly done: Promise<DownloadResult>;
+
+  #state: DownloadState = 'pending';
+  #job: Job | undefined;
+  #controller: AbortController | undefined;
+  #stopReason: StopReason | undefined;
+  #running: Promise<void> | undefined;
+  #resolveDone!: (r: DownloadResult) => void;
+  #rejectDone!: (e: DownloadError) => void;
+  readonly #bucket: TokenBucket;
+  readonly #meter = new SpeedMeter();
+  #restarts = 0;
+  #startedAt = 0;
+  #active = 0;
+  #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
+
+  constructor(
+    private readonly engine: EngineContext,
+    private readonly sourceUrl: URL,
+    private readonly options: JobOptions,
+    signal?: AbortSignal,
+    id?: string,
+  ) {
+    super();
+    this.id = id ?? randomUUID();
+    this.url = redactUrl(sourceUrl);
+    this.#bucket = new TokenBucket(options.rateLimit, engine.globalBucket);
+    this.done = new Promise<DownloadResult>((res, rej) => {
+      this.#resolveDone = res;
+      this.#rejectDone = rej;
+    });
+    // A caller that only listens to events must not crash the process with an unhandled rejection.
+    this.done.catch(() => undefined);
+    if (signal) {
+      if (signal.aborted) queueMicrotask(() => this.#stop('signal'));
+      else signal.addEventListener('abort', () => void this.#stop('signal'), { once: true });
+    }
+    queueMicrotask(() => this.#start());
+  }
+
+  /** Current lifecycle state. */
+  get state(): DownloadState {
+    return this.#state;
+  }
+
+  /** Absolute path of the target file, once chosen. */
+  get file(): string | undefined {
+    return this.#job?.target;
+  }
+
+  /** The latest progress snapshot. */
+  get progress(): Progress {
+    return this.#lastProgress;
+  }
+
+  /** Changes this download's rate limit (bytes per second; undefined for none) while it runs. */
+  setRateLimit(bytesPerSecond: number | undefined): void {
+    this.#bucket.setRate(bytesPerSecond);
+  }
+
+  /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
+  async pause(): Promise<void> {
+    if (this.#isFinal() || this.#state === 'paused') return;
+    await this.#stop('pause');
+  }
+
+  /** Continues a paused download (from its state file, validated against the server again). */
+  resume(): void {
+    if (this.#state !== 'paused') return;
+    this.#start();
+  }
+
+  /** Stops the download and deletes its partial data. `done` rejects with MG_ERR_ABORTED. */
+  async cancel(): Promise<void> {
+    if (this.#isFinal()) return;
+    if (this.#state === 'paused' || this.#state === 'pending') {
+      this.#stopReason = 'cancel';
+      if (this.#running) await this.#running;
+      else await this.#finishCancel();
+      return;
+    }
+    await this.#stop('cancel');
+  }
+
+  #isFinal(): boolean {
+    return this.#state === 'completed' || this.#state === 'failed' || this.#state === 'canceled';
+  }
+
+  async #stop(reason: StopReason): Promise<void> {
+    if (this.#isFinal()) return;
+    this.#stopReason = reason;
+    this.#controller?.abort(new AbortError(reason === 'pause' ? 'The download was paused' : 'The download was aborted'));
+    if (this.#running) await this.#running;
+    else if (reason !== 'pause' && this.#state === 'paused') await this.#finishStopWhilePaused(reason);
+  }
+
+  async #finishStopWhilePaused(reason: StopReason): Promise<void> {
+    if (reason === 'cancel') await this.#finishCancel();
+    else this.#settleFailure(new AbortError(), 'canceled');
+  }
+
+  async #finishCancel(): Promise<void> {
+    const job = this.#job;
+    if (job?.tempPath) await rm(job.tempPath, { force: true });
+    if (job?.statePath) await new StateFile(job.statePath).remove();
+    this.#settleFailure(new AbortError('The download was cancelled and its partial data deleted'), 'canceled');
+  }
+
+  #start(): void {
+    if (this.#running || this.#isFinal()) return;
+    if (this.#stopReason === 'cancel' || this.#stopReason === 'signal') return;
+    this.#stopReason = undefined;
+    this.#controller = new AbortController();
+    this.#running = this.#run(this.#controller.signal).finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  #setState(state: DownloadState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  #settleFailure(error: DownloadError, state: 'failed' | 'canceled'): void {
+    this.#setState(state);
+    if (this.#job) this.engine.hooks.failed.call(this.#job, error);
+    this.emit('failed', error);
+    this.#rejectDone(error);
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const job = new Job(this.id, this.sourceUrl, this.options, signal);
+    this.#job = job;
+    this.#startedAt = performance.now();
+    let stateFile: StateFile | undefined;
+    try {
+      const result = await this.#attempt(job, signal, (f) => (stateFile = f));
+      this.#setState('completed');
+      this.engine.hooks.done.call(job, result);
+      this.emit('done', result);
+      this.#resolveDone(result);
+    } catch (err) {
+      const error = toDownloadError(err);
+      await job.sink?.close().catch(() => undefined);
+      const reason = this.#stopReason;
+      if (reason === 'pause') {
+        this.#setState('paused');
+        return;
+      }
+      if (reason === 'cancel') {
+        await this.#finishCancel();
+        return;
+      }
+      if (reason === 'signal') {
+        this.#settleFailure(new AbortError('The download was aborted; its partial data was kept for resuming'), 'canceled');
+        return;
+      }
+      if (error.code === ErrorCodes.CHECKSUM_MISMATCH) {
+        // The bytes are wrong somewhere: resuming them would fail again.
+        if (job.tempPath) await rm(job.tempPath, { force: true });
+        await stateFile?.remove();
+      }
+      this.#settleFailure(error, 'failed');
+    } finally {
+      await job.sink?.close().catch(() => undefined);
+    }
+  }
+
+  /** Probe, choose the target, transfer, verify, commit; starts over when the remote changes. */
+  async #attempt(job: Job, signal: AbortSignal, exposeState: (f: StateFile) => void): Promise<DownloadResult> {
+    const hooks = this.engine.hooks;
+    const driver = await hooks.resolve.promise(job.url, job);
+    if (!driver) {
+      throw new UsageError(
+        ErrorCodes.UNSUPPORTED_PROTOCOL,
+        `No protocol plugin handles "${job.url.protocol}" URLs (${this.url})`,
+      );
+    }
+    job.driver = driver;
+    let forceSingle = false;
+    for (;;) {
+      this.#setState('probing');
+      const remote = await this.#withRetries(job, 'probe', () =>
+        hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
+      );
+      if (forceSingle) remote.ranges = false;
+      job.remote = remote;
+      let saved: SavedState | undefined;
+      try {
+        saved = await this.#chooseTarget(job);
+        const stateFile = new StateFile(job.statePath!);
+        exposeState(stateFile);
+        this.#prepareSegments(job, saved);
+        await checkFreeSpace(job);
+        const sink = await hooks.openSink.promise(job);
+        if (!sink) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a sink for the data');
+        job.sink = sink;
+        this.emit('start', {
+          file: job.target!,
+          size: remote.size,
+          ranges: remote.ranges,
+          resumedBytes: job.resumed ? job.bytesDone : 0,
+          url: redactUrl(remote.url),
+        });
+        this.#setState('downloading');
+        await this.#transfer(job, signal, stateFile);
+      } catch (err) {
+        remote.initialSource?.cancel();
+        if (err instanceof FallBackToSingleStream && !forceSingle) {
+          forceSingle = true;
+          await this.#discard(job, 'the server stopped honouring byte ranges; downloading in one stream');
+          continue;
+        }
+        if (isDownloadError(err) && err.code === ErrorCodes.REMOTE_CHANGED && !signal.aborted) {
+          if (this.#restarts >= this.engine.maxRestarts) throw err;
+          this.#restarts++;
+          await this.#discard(job, err.message);
+          continue;
+        }
+        throw err;
+      }
+      this.#setState('verifying');
+      await hooks.assemble.promise(job);
+      const problem = await hooks.verify.promise(job);
+      if (problem) throw problem;
+      await hooks.commit.promise(job);
+      const size = job.remote?.size ?? job.bytesDone;
+      this.#emitProgress(job, true);
+      return {
+        file: job.target!,
+        size,
+        url: redactUrl(job.remote!.url),
+        ...(job.verifiedDigest ? { digest: job.verifiedDigest } : {}),
+        verified: job.verifiedDigest !== undefined,
+        resumed: job.resumed,
+        restarts: this.#restarts,
+        durationMs: Math.round(performance.now() - this.#startedAt),
+      };
+    }
+  }
+
+  /** Drops partial data (remote changed, or ranges unusable) and tells the listeners why. */
+  async #discard(job: Job, reason: string): Promise<void> {
+    await job.sink?.close().catch(() => undefined);
+    job.sink = undefined;
+    if (job.statePath) await new StateFile(job.statePath).remove();
+    job.segments = [];
+    job.resumed = false;
+    this.emit('restart', { reason });
+  }
+
+  async #withRetries<T>(job: Job, phase: 'probe', fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const error = toDownloadError(err, job.signal);
+        if (job.signal.aborted) throw error;
+        const decision = await this.engine.hooks.rangeFailed.promise(
+          error,
+          { phase, attempt, activeConnections: 0 },
+          job,
+        );
+        if (!decision || decision.action !== 'retry') throw error;
+        this.emit('retry', { error, attempt, delayMs: decision.delayMs });
+        await sleep(decision.delayMs, undefined, { signal: job.signal }).catch(() => {
+          throw toDownloadError(job.signal.reason);
+        });
+      }
+    }
+  }
+
+  /**
+   * Picks the target path and loads the state of an earlier run for it. The caller's explicit path
+   * is used as is; a name from the server is sanitised and, when taken, numbered (`name.1.ext`).
+   */
+  async #chooseTarget(job: Job): Promise<SavedState | undefined> {
+    const { output, existing } = job.options;
+    const explicit = output !== undefined;
+    const dir = explicit ? dirname(resolve(output)) : resolve(job.options.dir);
+    const base = explicit
+      ? basename(resolve(output))
+      : sanitizeFileName(job.remote?.fileName ?? fileNameFromUrl(job.remote!.url) ?? fileNameFromUrl(job.url));
+    await checkDirectory(dir, !explicit && job.options.dir !== undefined);
+    const policy = existing;
+    const me = redactUrl(job.url);
+    for (let i = 0; i < 10_000; i++) {
+      const target = join(dir, i === 0 ? base : numbered(base, i));
+      const targetExists = await exists(target);
+      const stateFile = new StateFile(target + STATE_SUFFIX);
+      let saved: SavedState | 'corrupt' | undefined;
+      try {
+        saved = await stateFile.read();
+      } catch (err) {
+        throw fileSystemError(err, `read ${stateFile.path}`);
+      }
+      const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
+      if (targetExists && !(oursState && policy === 'overwrite')) {
+        if (policy === 'rename' && !explicit) continue;
+        if (policy !== 'overwrite') {
+          throw new FileSystemError(
+            ErrorCodes.FILE_EXISTS,
+            `${target} already exists; not overwriting it (use --overwrite to replace it)`,
+          );
+        }
+      }
+      if (saved !== undefined && saved !== 'corrupt' && !oursState) {
+        if (policy === 'rename' && !explicit) continue;
+        if (policy !== 'overwrite') {
+          throw new FileSystemError(
+            ErrorCodes.FILE_EXISTS,
+            `${target + TEMP_SUFFIX} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
+          );
+        }
+        saved = undefined;
+      }
+      if (saved === 'corrupt') {
+        this.emit('warning', { code: 'MG_WARN_STATE_CORRUPT', message: `${stateFile.path} is unreadable; starting over` });
+        saved = undefined;
+      }
+      job.target = target;
+      job.tempPath = target + TEMP_SUFFIX;
+      job.statePath = stateFile.path;
+      await refuseNonRegular(job.tempPath);
+      await refuseNonRegular(job.statePath);
+      return saved;
+    }
+    throw new FileSystemError(ErrorCodes.FILE_EXISTS, `No free file name for ${base} in ${dir}`);
+  }
+
+  /** Sets `job.segments`: from the saved state when it still matches the remote, else from `plan`. */
+  #prepareSegments(job: Job, saved: SavedState | undefined): void {
+    const remote = job.remote!;
+    job.resumed = false;
+    if (saved) {
+      const change = describeChange(saved, remote);
+      if (change) {
+        this.emit('restart', { reason: `the remote file changed since the partial download (${change}); starting over` });
+      } else if (!saved.ranges || !remote.ranges) {
+        this.emit('warning', {
+          code: 'MG_WARN_NO_RESUME',
+          message: 'the server does not support byte ranges, so the partial download cannot be resumed; starting over',
+        });
+      } else {
+        job.segments = saved.segments.map(([start, end, pos], id) => ({
+          id,
+          start,
+          end: end ?? Infinity,
+          pos,
+        }));
+        job.resumed = true;
+      }
+    }
+    if (!job.resumed) job.segments = this.engine.hooks.plan.call([], job);
+  }
+
+  /** Runs the connections until every segment is written; checkpoints and reports progress meanwhile. */
+  async #transfer(job: Job, outer: AbortSignal, stateFile: StateFile): Promise<void> {
+    const remote = job.remote!;
+    if (job.resumed) await this.#verifyTempLength(job);
+    const scheduler = new Scheduler(job.segments, job.options.minSplitSize);
+    const transfer = new AbortController();
+    const onOuterAbort = (): void => transfer.abort(outer.reason);
+    outer.addEventListener('abort', onOuterAbort, { once: true });
+    let fatal: unknown;
+    let initial: ByteSource | undefined = remote.initialSource;
+    remote.initialSource = undefined;
+    const watch = new Map<number, { last: number; ctl: AbortController }>();
+    const stallMs = job.options.stallTimeoutMs;
+    const single = !remote.ranges || remote.size === undefined;
+    const want = single ? 1 : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost));
+    const host = remote.url.host;
+
+    let checkpointing: Promise<void> | undefined;
+    let lastSaved = -1;
+    const checkpoint = async (): Promise<void> => {
+      if (checkpointing) return checkpointing;
+      const done = job.bytesDone;
+      if (done === lastSaved) return;
+      // Snapshot first, sync second: the state only ever claims bytes already durable.
+      const snapshot = StateFile.encodeSegments(job.segments);
+      checkpointing = (async () => {
+        await job.sink!.sync();
+        await stateFile.write({
+          format: 'multiget-state',
+          version: 1,
+          url: redactUrl(job.url),
+          finalUrl: redactUrl(remote.url),
+          size: remote.size ?? null,
+          ranges: remote.ranges,
+          validators: remote.validators,
+          segments: snapshot,
+          updatedAt: new Date().toISOString(),
+        });
+        lastSaved = done;
+      })().finally(() => (checkpointing = undefined));
+      return checkpointing;
+    };
+
+    this.#meter.reset();
+    this.#meter.sample(job.bytesDone);
+    const ticker = setInterval(() => {
+      this.#meter.sample(job.bytesDone);
+      this.#emitProgress(job, false);
+    }, this.engine.progressIntervalMs);
+    const saver = setInterval(() => {
+      checkpoint().catch((err: unknown) => {
+        if (fatal === undefined) fatal = err;
+        transfer.abort(err);
+      });
+    }, this.engine.checkpointIntervalMs);
+    const stallTimer = setInterval(
+      () => {
+        const now = performance.now();
+        for (const w of watch.values()) {
+          if (now - w.last > stallMs && !w.ctl.signal.aborted) {
+            w.ctl.abort(
+              new DownloadError(ErrorCodes.STALLED, `No data for ${Math.round(stallMs / 1000)} s from ${redactUrl(remote.url)}`),
+            );
+          }
+        }
+      },
+      Math.max(50, Math.min(1000, stallMs / 4)),
+    );
+
+    const fetchSegment = async (worker: number, seg: Segment): Promise<void> => {
+      const ctl = new AbortController();
+      const onAbort = (): void => ctl.abort(transfer.signal.reason);
+      transfer.signal.addEventListener('abort', onAbort, { once: true });
+      const w = { last: performance.now(), ctl };
+      watch.set(worker, w);
+      let source: ByteSource | undefined;
+      try {
+        if (initial && seg.pos === 0 && initial.start === 0) {
+          source = initial;
+          initial = undefined;
+        } else {
+          source = await this.engine.hooks.fetchRange.promise(
+            {
+              start: seg.pos,
+              end: Number.isFinite(seg.end) ? seg.end - 1 : undefined,
+              validators: remote.validators,
+              size: remote.size,
+              signal: ctl.signal,
+            },
+            job,
+          );
+          if (!source) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin answered fetchRange');
+        }
+        if (source.start !== seg.pos) {
+          throw new DownloadError(ErrorCodes.PROTOCOL, `The driver returned bytes from ${source.start}, not ${seg.pos}`);
+        }
+        this.#active++;
+        let pending: Uint8Array[] = [];
+        let pendingBytes = 0;
+        const flush = async (): Promise<void> => {
+          if (pendingBytes === 0) return;
+          let room = seg.end - seg.pos;
+          let chunks = pending;
+          if (pendingBytes > room) {
+            // The segment was split while these bytes were buffered: keep only what is still ours.
+            chunks = [];
+            for (const c of pending) {
+              if (room <= 0) break;
+              const piece = c.byteLength > room ? c.subarray(0, room) : c;
+              chunks.push(piece);
+              room -= piece.byteLength;
+            }
+          }
+          const n = chunks.reduce((a, c) => a + c.byteLength, 0);
+          pending = [];
+          pendingBytes = 0;
+          if (n === 0) return;
+          await job.sink!.write(chunks, seg.pos);
+          seg.pos += n;
+        };
+        try {
+          for await (const chunk of source.body) {
+            const room = seg.end - seg.pos - pendingBytes;
+            if (room <= 0) break;
+            const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
+            pending.push(piece);
+            pendingBytes += piece.byteLength;
+            await this.#bucket.consume(piece.byteLength, ctl.signal);
+            w.last = performance.now();
+            if (pendingBytes >= FLUSH_BYTES) await flush();
+            if (piece.byteLength < chunk.byteLength || seg.pos + pendingBytes >= seg.end) break;
+          }
+          await flush();
+        } catch (err) {
+          // Bytes that arrived before the failure are good: keep them.
+          await flush().catch(() => undefined);
+          throw ctl.signal.aborted && isDownloadError(ctl.signal.reason) ? ctl.signal.reason : err;
+        } finally {
+          this.#active--;
+        }
+        if (seg.pos < seg.end) {
+          if (!Number.isFinite(seg.end) && !ctl.signal.aborted) {
+            // Unknown length: the stream ended cleanly (the driver checks framing), so this is the size.
+            seg.end = seg.pos;
+            remote.size = seg.pos;
+          } else if (ctl.signal.aborted) {
+            throw ctl.signal.reason;
+          } else {
+            throw new DownloadError(
+              ErrorCodes.SHORT_BODY,
+              `The connection ended at byte ${seg.pos}, before byte ${seg.end} of ${redactUrl(remote.url)}`,
+            );
+          }
+        }
+      } finally {
+        source?.cancel();
+        watch.delete(worker);
+        transfer.signal.removeEventListener('abort', onAbort);
+      }
+    };
+
+    const runWorker = async (worker: number): Promise<void> => {
+      await this.engine.hostSlots.acquire(host, transfer.signal);
+      try {
+        let attempt = 0;
+        while (!transfer.signal.aborted) {
+          const seg = scheduler.claim(worker);
+          if (!seg) return;
+          const before = seg.pos;
+          try {
+            await fetchSegment(worker, seg);
+            attempt = 0;
+          } catch (err) {
+            const error = toDownloadError(err, transfer.signal);
+            if (transfer.signal.aborted) return;
+            if (error.code === ErrorCodes.RANGE_IGNORED || error.code === ErrorCodes.BAD_CONTENT_RANGE) {
+              throw new FallBackToSingleStream(error.message);
+            }
+            if (!error.retryable) throw error;
+            if (single && !remote.ranges && seg.pos > 0) {
+              // Without ranges the only way on is from the start.
+              seg.pos = seg.start;
+            }
+            attempt = seg.pos > before ? 1 : attempt + 1;
+            const context: FailureContext = { phase: 'range', segment: seg, attempt, activeConnections: this.#active };
+            scheduler.release(seg);
+            const decision = await this.engine.hooks.rangeFailed.promise(error, context, job);
+            if (!decision || decision.action === 'fail') throw error;
+            if (decision.action === 'retire') return;
+            this.emit('retry', { error, attempt, delayMs: decision.delayMs });
+            await sleep(decision.delayMs, undefined, { signal: transfer.signal }).catch(() => undefined);
+            continue;
+          }
+          scheduler.release(seg);
+        }
+      } finally {
+        this.engine.hostSlots.release(host);
+      }
+    };
+
+    try {
+      await checkpoint();
+      const workers: Promise<void>[] = [];
+      for (let i = 0; i < want; i++) {
+        workers.push(
+          runWorker(i).catch((err: unknown) => {
+            if (fatal === undefined) fatal = err;
+            transfer.abort(err);
+          }),
+        );
+      }
+      await Promise.all(workers);
+      if (fatal === undefined && !transfer.signal.aborted && !scheduler.complete) {
+        // Every connection retired or ran out of work with bytes left: retire cannot strand a segment.
+        await Promise.all([runWorker(want)]);
+      }
+    } finally {
+      clearInterval(ticker);
+      clearInterval(saver);
+      clearInterval(stallTimer);
+      outer.removeEventListener('abort', onOuterAbort);
+      initial?.cancel();
+      if (checkpointing) await checkpointing.catch(() => undefined);
+      lastSaved = -1;
+      // Whatever happened, the state file now reflects every byte on disk.
+      await checkpoint().catch(() => undefined);
+    }
+    if (fatal !== undefined) throw fatal;
+    if (outer.aborted) throw toDownloadError(outer.reason);
+    if (!scheduler.complete) {
+      throw new DownloadError(ErrorCodes.INTERNAL, 'The transfer ended with bytes missing');
+    }
+  }
+
+  /** A resumed temp file must hold at least the bytes the state claims. */
+  async #verifyTempLength(job: Job): Promise<void> {
+    let claimed = 0;
+    for (const s of job.segments) claimed = Math.max(claimed, s.pos);
+    const st = await stat(job.tempPath!).catch(() => undefined);
+    if (!st || st.size < claimed) {
+      throw new RemoteChangedError('The partial file is missing or shorter than its state says');
+    }
+  }
+
+  #emitProgress(job: Job, final: boolean): void {
+    const bytesDone = job.bytesDone;
+    const total = job.remote?.size;
+    const speed = this.#meter.bytesPerSecond;
+    const eta =
+      total !== undefined && speed > 0 ? Math.max(0, (total - bytesDone) / speed) : total === bytesDone ? 0 : undefined;
+    const progress: Progress = { bytesDone, total, speed, eta, connections: final ? 0 : this.#active };
+    this.#lastProgress = progress;
+    this.engine.hooks.progress.call(job, progress);
+    this.emit('progress', progress);
+  }
+}
+
+/** Converts anything thrown into a DownloadError (an abort reason included). */
+export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadError {
+  if (isDownloadError(err)) return err;
+  if (signal?.aborted && isDownloadError(signal.reason)) return signal.reason;
+  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')) {
+    return new AbortError(undefined, { cause: err });
+  }
+  return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+function describeChange(saved: SavedState, remote: RemoteInfo): string | undefined {
+  const now = remote.validators;
+  const was = saved.validators;
+  if ((saved.size ?? undefined) !== remote.size) return `size ${saved.size ?? 'unknown'} → ${remote.size ?? 'unknown'}`;
+  if (was.etag !== undefined && was.etag !== now.etag) return `ETag ${was.etag} → ${now.etag ?? 'none'}`;
+  if (was.lastModified !== undefined && was.lastModified !== now.lastModified) {
+    return `Last-Modified ${was.lastModified} → ${now.lastModified ?? 'none'}`;
+  }
+  if (was.mtime !== undefined && was.mtime !== now.mtime) return `modification time changed`;
+  return undefined;
+}
+
+function numbered(base: string, n: number): string {
+  const ext = extname(base);
+  const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
+  return `${stem}.${n}${ext === base ? '' : ext}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function refuseNonRegular(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st && !st.isFile()) {
+    throw new FileSystemError(
+      ErrorCodes.UNSAFE_PATH,
+      `${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; refusing to write through it`,
+    );
+  }
+}
+
+async function checkDirectory(dir: string, create: boolean): Promise<void> {
+  try {
+    if (create) await mkdir(dir, { recursive: true });
+    const st = await stat(dir);
+    if (!st.isDirectory()) {
+      throw new FileSystemError(ErrorCodes.NOT_WRITABLE, `${dir} is not a directory`);
+    }
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    if (isDownloadError(err)) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FileSystemError(
+      ErrorCodes.NOT_WRITABLE,
+      code === 'ENOENT' ? `The directory ${dir} does not exist` : `The directory ${dir} is not writable`,
+      { cause: err, ...(code ? { errno: code } : {}) },
+    );
+  }
+}
+
+async function checkFreeSpace(job: Job): Promise<void> {
+  const size = job.remote?.size;
+  if (size === undefined || !job.target) return;
+  let needed = size;
+  if (job.resumed) needed -= job.bytesDone;
+  if (needed <= 0) return;
+  const fs = await statfs(dirname(job.target)).catch(() => undefined);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (needed > free) {
+    throw new FileSystemError(
+      ErrorCodes.NO_SPACE,
+      `Not enough space in ${dirname(job.target)}: ${formatBytes(needed)} needed, ${formatBytes(free)} free`,
+    );
+  }
+}
+
+/** Formats a byte count with binary units (`1.5 MiB`). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
+}

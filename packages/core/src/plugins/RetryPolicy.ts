@@ -1,0 +1,53 @@
+import { ErrorCodes } from '../errors.js';
+import type { HookHost, Plugin } from '../hooks.js';
+
+const PLUGIN_NAME = 'RetryPolicy';
+
+/** Options of the built-in retry policy. */
+export interface RetryPolicyOptions {
+  /** First delay in milliseconds; doubles with every failure in a row. Default 500. */
+  baseDelayMs?: number;
+  /** Longest delay in milliseconds. Default 30000. */
+  maxDelayMs?: number;
+  /** Longest Retry-After honoured, in milliseconds. Default 300000. */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * The built-in retry policy. Retries only retryable codes (connect failures, resets, timeouts,
+ * stalls, short bodies, 5xx, 429/503), up to `job.options.retries` failures in a row without
+ * progress, with exponential backoff and equal jitter, never sooner than the server's Retry-After.
+ * When the server says it is busy and other connections still work, the failing connection retires
+ * and leaves its segment to them: the server asked for fewer connections.
+ */
+export class RetryPolicy implements Plugin {
+  readonly name = PLUGIN_NAME;
+  private readonly base: number;
+  private readonly max: number;
+  private readonly maxRetryAfter: number;
+
+  constructor(options: RetryPolicyOptions = {}) {
+    this.base = options.baseDelayMs ?? 500;
+    this.max = options.maxDelayMs ?? 30_000;
+    this.maxRetryAfter = options.maxRetryAfterMs ?? 300_000;
+  }
+
+  apply(engine: HookHost): void {
+    engine.hooks.rangeFailed.tapPromise(PLUGIN_NAME, async (error, context, job) => {
+      if (!error.retryable) return { action: 'fail' };
+      if (error.code === ErrorCodes.SERVER_BUSY && context.phase === 'range' && context.activeConnections > 0) {
+        return { action: 'retire' };
+      }
+      if (context.attempt > job.options.retries) return { action: 'fail' };
+      return { action: 'retry', delayMs: this.delay(context.attempt, error.retryAfterMs) };
+    });
+  }
+
+  /** The delay before retry number `attempt` (1-based). */
+  delay(attempt: number, retryAfterMs?: number): number {
+    const ceiling = Math.min(this.max, this.base * 2 ** Math.min(30, attempt - 1));
+    const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
+    const floor = retryAfterMs === undefined ? 0 : Math.min(retryAfterMs, this.maxRetryAfter);
+    return Math.round(Math.max(jittered, floor));
+  }
+}
