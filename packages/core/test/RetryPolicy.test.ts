@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DownloadError, ErrorCodes } from '../src/errors.js';
+import { Job, type JobOptions } from '../src/Job.js';
+import { Multiget } from '../src/Multiget.js';
+import { RetryPolicy } from '../src/plugins/RetryPolicy.js';
+import type { FailureContext } from '../src/types.js';
+
+const options = { retries: 3 } as JobOptions;
+const job = new Job('j', new URL('http://h/f'), options, new AbortController().signal);
+
+async function decide(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], ctx: Partial<FailureContext>, retryAfterMs?: number) {
+  const mg = new Multiget({ defaultPlugins: () => [new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 })] });
+  const err = new DownloadError(code, 'x', retryAfterMs === undefined ? {} : { retryAfterMs });
+  return mg.hooks.rangeFailed.promise(err, { phase: 'range', attempt: 1, activeConnections: 0, ...ctx }, job);
+}
+
+describe('RetryPolicy', () => {
+  it('fails at once on codes that retrying cannot fix', async () => {
+    for (const code of [ErrorCodes.NOT_FOUND, ErrorCodes.AUTH, ErrorCodes.FORBIDDEN, ErrorCodes.CHECKSUM_MISMATCH]) {
+      expect(await decide(code, {})).toEqual({ action: 'fail' });
+    }
+  });
+
+  it('retries retryable codes until the limit of failures in a row', async () => {
+    expect((await decide(ErrorCodes.CONNECTION_RESET, { attempt: 3 }))?.action).toBe('retry');
+    expect(await decide(ErrorCodes.CONNECTION_RESET, { attempt: 4 })).toEqual({ action: 'fail' });
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    const p = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 });
+    for (let i = 0; i < 50; i++) {
+      expect(p.delay(1)).toBeGreaterThanOrEqual(50);
+      expect(p.delay(1)).toBeLessThanOrEqual(100);
+      expect(p.delay(3)).toBeGreaterThanOrEqual(200);
+      expect(p.delay(3)).toBeLessThanOrEqual(400);
+      expect(p.delay(20)).toBeLessThanOrEqual(1000);
+    }
+  });
+
+  it('waits at least as long as Retry-After', async () => {
+    const d = await decide(ErrorCodes.SERVER_BUSY, { phase: 'probe' }, 5000);
+    expect(d).toMatchObject({ action: 'retry' });
+    expect((d as { delayMs: number }).delayMs).toBeGreaterThanOrEqual(5000);
+  });
+
+  it('retires a connection the server refuses while others still work', async () => {
+    expect(await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 2 })).toEqual({ action: 'retire' });
+    expect((await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 0 }))?.action).toBe('retry');
+  });
+});

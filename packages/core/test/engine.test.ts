@@ -1,0 +1,305 @@
+import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Multiget, SegmentPlanner, type DownloadOptions, type Plugin } from '../src/index.js';
+import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
+
+let dir: string;
+let mem: MemoryPlugin;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-engine-'));
+  mem = new MemoryPlugin();
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const MiB = 1024 * 1024;
+
+function engine(extra: ConstructorParameters<typeof Multiget>[0] = {}): Multiget {
+  return new Multiget({
+    plugins: [mem],
+    minSplitSize: 256 * 1024,
+    checkpointIntervalMs: 50,
+    progressIntervalMs: 20,
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    ...extra,
+  });
+}
+
+async function fetchFile(url: string, options: DownloadOptions = {}, mg = engine()) {
+  const dl = mg.download(url, { dir, ...options });
+  const result = await dl.done;
+  return { dl, result, data: await readFile(result.file) };
+}
+
+describe('engine', () => {
+  it('downloads with several connections into the exact bytes, leaving no bookkeeping behind', async () => {
+    const data = pseudoRandom(5 * MiB);
+    mem.put('/five.bin', data);
+    const { result, data: got } = await fetchFile('mem://host/five.bin', { connections: 4 });
+    expect(sha256(got)).toBe(sha256(data));
+    expect(result).toMatchObject({ size: data.length, resumed: false, restarts: 0, verified: false });
+    expect(await readdir(dir)).toEqual(['five.bin']);
+    expect(new Set(mem.fetches.map((f) => f.start)).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('lets an idle connection take half of a slow connection\'s segment', async () => {
+    const data = pseudoRandom(4 * MiB, 7);
+    // The segment starting at 0 crawls; the others finish and must split it.
+    mem.put('/slow.bin', data, { slowStartOffsets: new Set([0]) });
+    const { data: got } = await fetchFile('mem://host/slow.bin', { connections: 4 });
+    expect(sha256(got)).toBe(sha256(data));
+    const splits = mem.fetches.filter((f) => f.start > 0 && f.start < MiB);
+    expect(splits.length).toBeGreaterThan(0);
+  });
+
+  it('uses one connection for a file smaller than two split sizes', async () => {
+    mem.put('/small.bin', pseudoRandom(300 * 1024));
+    await fetchFile('mem://host/small.bin', { connections: 8 });
+    expect(mem.fetches).toHaveLength(1);
+  });
+
+  it('downloads an empty file', async () => {
+    mem.put('/empty', Buffer.alloc(0));
+    const { data, result } = await fetchFile('mem://host/empty');
+    expect(data.length).toBe(0);
+    expect(result.size).toBe(0);
+  });
+
+  it('downloads a file of unknown size in one stream', async () => {
+    const data = pseudoRandom(700 * 1024, 3);
+    mem.put('/stream', data, { unknownSize: true });
+    const { data: got, result } = await fetchFile('mem://host/stream', { connections: 8 });
+    expect(sha256(got)).toBe(sha256(data));
+    expect(result.size).toBe(data.length);
+    expect(mem.fetches).toHaveLength(1);
+  });
+
+  it('reports progress that ends at the total', async () => {
+    mem.put('/p.bin', pseudoRandom(2 * MiB));
+    const mg = engine();
+    const dl = mg.download('mem://host/p.bin', { dir });
+    const seen: number[] = [];
+    dl.on('progress', (p) => seen.push(p.bytesDone));
+    await dl.done;
+    expect(seen.at(-1)).toBe(2 * MiB);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(dl.state).toBe('completed');
+  });
+
+  it('pauses with a state file and resumes without fetching the done bytes again', async () => {
+    const data = pseudoRandom(8 * MiB, 11);
+    mem.put('/big.bin', data, { chunkDelayMs: 10 });
+    const mg = engine();
+    const dl = mg.download('mem://host/big.bin', { dir, connections: 4 });
+    await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > 2 * MiB && resolve()));
+    await dl.pause();
+    expect(dl.state).toBe('paused');
+    const names = await readdir(dir);
+    expect(names.sort()).toEqual(['big.bin.mgpart', 'big.bin.mgstate']);
+    const state = JSON.parse(await readFile(join(dir, 'big.bin.mgstate'), 'utf8'));
+    expect(state.url).toBe('mem://host/big.bin');
+    const servedBefore = mem.bytesServed;
+    dl.resume();
+    const result = await dl.done;
+    expect(sha256(await readFile(result.file))).toBe(sha256(data));
+    expect(result.resumed).toBe(true);
+    expect(mem.bytesServed - servedBefore).toBeLessThan(data.length);
+  });
+
+  it('resumes in a new engine (a new process) from the state file', async () => {
+    const data = pseudoRandom(6 * MiB, 5);
+    mem.put('/r.bin', data, { chunkDelayMs: 10 });
+    const first = engine();
+    const ctl = new AbortController();
+    const dl = first.download('mem://host/r.bin', { dir, signal: ctl.signal });
+    await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > MiB && resolve()));
+    ctl.abort();
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_ABORTED' });
+    const { result, data: got } = await fetchFile('mem://host/r.bin', {}, engine());
+    expect(result.resumed).toBe(true);
+    expect(sha256(got)).toBe(sha256(data));
+  });
+
+  it('starts over when the remote file changed between runs, and says so', async () => {
+    mem.put('/c.bin', pseudoRandom(4 * MiB, 1), { chunkDelayMs: 10 });
+    const ctl = new AbortController();
+    const dl = engine().download('mem://host/c.bin', { dir, signal: ctl.signal });
+    await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > MiB && resolve()));
+    ctl.abort();
+    await dl.done.catch(() => undefined);
+    const v2 = pseudoRandom(4 * MiB, 2);
+    mem.put('/c.bin', v2);
+    const again = engine().download('mem://host/c.bin', { dir });
+    const reasons: string[] = [];
+    again.on('restart', (r) => reasons.push(r.reason));
+    const result = await again.done;
+    expect(reasons.join()).toMatch(/changed/);
+    expect(result.resumed).toBe(false);
+    expect(sha256(await readFile(result.file))).toBe(sha256(v2));
+  });
+
+  it('starts over when the remote changes mid-download', async () => {
+    const v1 = pseudoRandom(4 * MiB, 1);
+    mem.put('/m.bin', v1, { chunkDelayMs: 10 });
+    const dl = engine().download('mem://host/m.bin', { dir, connections: 4 });
+    let swapped = false;
+    const v2 = pseudoRandom(4 * MiB, 9);
+    dl.on('progress', (p) => {
+      if (!swapped && p.bytesDone > MiB) {
+        swapped = true;
+        mem.put('/m.bin', v2);
+      }
+    });
+    const restarts: string[] = [];
+    dl.on('restart', (r) => restarts.push(r.reason));
+    const result = await dl.done;
+    expect(restarts.length).toBeGreaterThanOrEqual(1);
+    expect(result.restarts).toBeGreaterThanOrEqual(1);
+    expect(sha256(await readFile(result.file))).toBe(sha256(v2));
+  });
+
+  it('retries retryable failures and reports each retry', async () => {
+    const data = pseudoRandom(MiB);
+    mem.put('/flaky.bin', data, { failFetches: { count: 2, code: 'MG_ERR_CONNECTION_RESET' } });
+    const dl = engine().download('mem://host/flaky.bin', { dir, connections: 1 });
+    const retries: string[] = [];
+    dl.on('retry', (r) => retries.push(r.error.code));
+    const result = await dl.done;
+    expect(retries).toEqual(['MG_ERR_CONNECTION_RESET', 'MG_ERR_CONNECTION_RESET']);
+    expect(sha256(await readFile(result.file))).toBe(sha256(data));
+  });
+
+  it('fails at once on an error retrying cannot fix', async () => {
+    mem.put('/denied', pseudoRandom(1000), { failFetches: { count: 100, code: 'MG_ERR_FORBIDDEN' } });
+    const dl = engine().download('mem://host/denied', { dir });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_FORBIDDEN' });
+    expect(dl.state).toBe('failed');
+    expect(mem.fetches).toHaveLength(1);
+  });
+
+  it('gives up after the retry limit with the last error', async () => {
+    mem.put('/down', pseudoRandom(1000), { failFetches: { count: 100, code: 'MG_ERR_SERVER' } });
+    const dl = engine().download('mem://host/down', { dir, retries: 2 });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_SERVER' });
+    expect(mem.fetches).toHaveLength(3);
+  });
+
+  it('verifies a matching checksum and reports it', async () => {
+    const data = pseudoRandom(MiB);
+    mem.put('/ok.bin', data);
+    const { result } = await fetchFile('mem://host/ok.bin', { checksum: `sha256=${sha256(data)}` });
+    expect(result.verified).toBe(true);
+    expect(result.digest).toMatchObject({ algorithm: 'sha256', source: 'user' });
+  });
+
+  it('fails a checksum mismatch and leaves no complete-looking file', async () => {
+    mem.put('/bad.bin', pseudoRandom(MiB));
+    const dl = engine().download('mem://host/bad.bin', { dir, checksum: `sha256=${'0'.repeat(64)}` });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_CHECKSUM_MISMATCH' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('checks a digest the server announced', async () => {
+    mem.put('/srv.bin', pseudoRandom(1000), { digest: '1'.repeat(64) });
+    const dl = engine().download('mem://host/srv.bin', { dir });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_CHECKSUM_MISMATCH' });
+  });
+
+  it('never overwrites an explicit output that exists, unless asked', async () => {
+    mem.put('/x.bin', pseudoRandom(1000));
+    const out = join(dir, 'mine.txt');
+    await writeFile(out, 'precious');
+    const dl = engine().download('mem://host/x.bin', { output: out });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_FILE_EXISTS' });
+    expect(await readFile(out, 'utf8')).toBe('precious');
+    const { data } = await fetchFile('mem://host/x.bin', { output: out, overwrite: true });
+    expect(data.length).toBe(1000);
+  });
+
+  it('numbers the name when a server-named file exists', async () => {
+    mem.put('/same.tar.gz', pseudoRandom(1000));
+    await writeFile(join(dir, 'same.tar.gz'), 'old');
+    const { result } = await fetchFile('mem://host/same.tar.gz');
+    expect(result.file).toBe(join(dir, 'same.tar.1.gz'));
+    expect(await readFile(join(dir, 'same.tar.gz'), 'utf8')).toBe('old');
+  });
+
+  it('refuses a symlink planted at the temporary path', async () => {
+    mem.put('/t.bin', pseudoRandom(1000));
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious');
+    await symlink(victim, join(dir, 't.bin.mgpart'));
+    const dl = engine().download('mem://host/t.bin', { dir });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+  });
+
+  it('replaces a symlink at the target only with --overwrite, never writing through it', async () => {
+    mem.put('/s.bin', pseudoRandom(1000));
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious');
+    await symlink(victim, join(dir, 'out'));
+    await expect(engine().download('mem://host/s.bin', { output: join(dir, 'out') }).done).rejects.toMatchObject({
+      code: 'MG_ERR_FILE_EXISTS',
+    });
+    await fetchFile('mem://host/s.bin', { output: join(dir, 'out'), overwrite: true });
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await lstat(join(dir, 'out'))).isFile()).toBe(true);
+  });
+
+  it('cancel() deletes the partial data', async () => {
+    mem.put('/cancel.bin', pseudoRandom(8 * MiB), { chunkDelayMs: 10 });
+    const dl = engine().download('mem://host/cancel.bin', { dir });
+    await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > MiB && resolve()));
+    await dl.cancel();
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_ABORTED' });
+    expect(dl.state).toBe('canceled');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails with MG_ERR_NO_SPACE before writing when the file cannot fit', async () => {
+    const mg = engine();
+    mem.put('/huge', Buffer.alloc(1));
+    // Claim a size no disk has; the engine must check before allocating anything.
+    mg.hooks.probe.tap('HugeSize', (info) => ({ ...info, size: 2 ** 52, validators: {} }));
+    const dl = mg.download('mem://host/huge', { dir });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_NO_SPACE' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails with MG_ERR_NOT_WRITABLE for a directory that does not exist', async () => {
+    mem.put('/a', pseudoRandom(10));
+    const dl = engine().download('mem://host/a', { output: join(dir, 'missing', 'a') });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_NOT_WRITABLE' });
+  });
+
+  it('rejects malformed URLs and bad options at once, unknown schemes through done', async () => {
+    const mg = engine();
+    expect(() => mg.download('not a url')).toThrow(expect.objectContaining({ code: 'MG_ERR_INVALID_URL' }));
+    expect(() => mg.download('mem://h/a', { connections: 0 })).toThrow(
+      expect.objectContaining({ code: 'MG_ERR_INVALID_OPTION' }),
+    );
+    expect(() => mg.download('mem://h/a', { checksum: 'sha256=zz' })).toThrow(
+      expect.objectContaining({ code: 'MG_ERR_INVALID_CHECKSUM' }),
+    );
+    await expect(mg.download('gopher://h/a', { dir }).done).rejects.toMatchObject({
+      code: 'MG_ERR_UNSUPPORTED_PROTOCOL',
+    });
+  });
+
+  it('lets a caller replace a built-in plugin', async () => {
+    mem.put('/one.bin', pseudoRandom(4 * MiB));
+    const onePiece: Plugin = {
+      name: 'OnePiece',
+      apply(e) {
+        e.hooks.plan.tap('OnePiece', (segs, job) => [{ id: 0, start: 0, end: job.size ?? Infinity, pos: 0 }]);
+      },
+    };
+    const mg = engine({ defaultPlugins: (d) => [...d.filter((p) => !(p instanceof SegmentPlanner)), onePiece] });
+    await fetchFile('mem://host/one.bin', { connections: 1 }, mg);
+    expect(mem.fetches).toEqual([{ start: 0, end: 4 * MiB - 1 }]);
+  });
+});
