@@ -62,25 +62,24 @@ export class MemoryPlugin extends ProtocolPlugin {
     const start = f.noRanges ? 0 : req.start;
     const end = req.end ?? f.data.length - 1;
     const slow = f.slowStartOffsets?.has(start) ?? false;
-    const self = this;
     let cancelled = false;
-    async function* body(): AsyncGenerator<Uint8Array> {
+    const body = async function* (this: MemoryPlugin): AsyncGenerator<Uint8Array> {
       for (let at = start; at <= end && !cancelled; at += 65536) {
         req.signal.throwIfAborted();
         await yieldToLoop();
         if (slow) await sleep(20, undefined, { signal: req.signal });
         if (f.chunkDelayMs) await sleep(f.chunkDelayMs, undefined, { signal: req.signal });
         // Like a server that notices its file was replaced under an open transfer.
-        if (self.files.get(job.url.pathname) !== f) throw new RemoteChangedError('replaced mid-transfer');
+        if (this.files.get(job.url.pathname) !== f) throw new RemoteChangedError('replaced mid-transfer');
         const chunk = f.data.subarray(at, Math.min(end + 1, at + 65536));
-        self.bytesServed += chunk.length;
+        this.bytesServed += chunk.length;
         yield chunk;
       }
-    }
+    };
     return {
       start,
       end: f.unknownSize ? undefined : end,
-      body: body(),
+      body: body.call(this),
       cancel: () => {
         cancelled = true;
       },
