@@ -554,7 +554,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
             const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
             pending.push(piece);
             pendingBytes += piece.byteLength;
-            await this.#bucket.consume(piece.byteLength, ctl.signal);
+            if (!this.#bucket.unlimited) await this.#bucket.consume(piece.byteLength, ctl.signal);
             w.last = performance.now();
             if (pendingBytes >= FLUSH_BYTES) await flush();
             if (piece.byteLength < chunk.byteLength || seg.pos + pendingBytes >= seg.end) break;

@@ -29,6 +29,11 @@ export class TokenBucket {
     return this.rate;
   }
 
+  /** True when neither this bucket nor any parent limits the rate (lets hot loops skip `consume`). */
+  get unlimited(): boolean {
+    return this.rate === undefined && (this.parent?.unlimited ?? true);
+  }
+
   /** Waits until `bytes` may pass (they are taken at once; the debt is paid by waiting). */
   async consume(bytes: number, signal?: AbortSignal): Promise<void> {
     if (this.parent) await this.parent.consume(bytes, signal);
