@@ -520,6 +520,9 @@ export class Download extends TypedEmitter<DownloadEvents> {
           );
           if (!source) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin answered fetchRange');
         }
+        // An adopted source is not tied to this connection's signal: cancel it on abort (stall, pause).
+        const adopted = source;
+        ctl.signal.addEventListener('abort', () => adopted.cancel(ctl.signal.reason), { once: true });
         if (source.start !== seg.pos) {
           throw new DownloadError(ErrorCodes.PROTOCOL, `The driver returned bytes from ${source.start}, not ${seg.pos}`);
         }

@@ -1,0 +1,150 @@
+import { STATUS_CODES } from 'node:http';
+import {
+  AbortError,
+  ErrorCodes,
+  NetworkError,
+  ProtocolError,
+  UsageError,
+  isDownloadError,
+  networkErrorFromSystem,
+  type DownloadError,
+} from '@multiget/core';
+import { firstHeader, parseRetryAfter, type HeaderMap } from './headerValues.js';
+
+/** The URL as it may appear in messages and error fields: no user name, no password, no fragment. */
+export function displayUrl(url: URL): string {
+  if (url.username === '' && url.password === '' && url.hash === '') return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  copy.hash = '';
+  return copy.href;
+}
+
+/**
+ * The error for an HTTP status that ends a request: 404/410 NOT_FOUND, 401/407 AUTH, 403 FORBIDDEN,
+ * 429/503 SERVER_BUSY (with Retry-After), other 5xx SERVER, anything else HTTP_STATUS.
+ */
+export function statusError(statusCode: number, statusText: string, url: URL, headers: HeaderMap): DownloadError {
+  const where = displayUrl(url);
+  const reason = statusText.trim() !== '' ? statusText.trim() : (STATUS_CODES[statusCode] ?? 'Unknown');
+  const message = `HTTP ${statusCode} ${reason} for ${where}`;
+  const details = { statusCode, url: where };
+  switch (statusCode) {
+    case 404:
+    case 410:
+      return new ProtocolError(ErrorCodes.NOT_FOUND, message, details);
+    case 401:
+    case 407:
+      return new ProtocolError(ErrorCodes.AUTH, message, details);
+    case 403:
+      return new ProtocolError(ErrorCodes.FORBIDDEN, message, details);
+    case 429:
+    case 503: {
+      const retryAfterMs = parseRetryAfter(firstHeader(headers, 'retry-after'));
+      return new ProtocolError(ErrorCodes.SERVER_BUSY, message, {
+        ...details,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
+    }
+    default:
+      return new ProtocolError(statusCode >= 500 ? ErrorCodes.SERVER : ErrorCodes.HTTP_STATUS, message, details);
+  }
+}
+
+/** The error for a request stopped by its signal: the signal's reason when it is a DownloadError. */
+export function abortError(reason: unknown, url: URL): DownloadError {
+  if (isDownloadError(reason)) return reason;
+  return new AbortError(`The request for ${displayUrl(url)} was aborted`, { cause: reason, url: displayUrl(url) });
+}
+
+/** An error's `code` property, if it has a string one. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Walks `cause` links (bounded: causes can be cyclic) looking for a TLS failure. */
+function tlsCause(err: unknown): unknown {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const code = codeOf(current);
+    if (code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code)) {
+      return current;
+    }
+    // OpenSSL errors (handshake alerts, protocol versions) carry `library` and often code EPROTO.
+    if (typeof (current as { library?: unknown }).library === 'string') return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Maps a failure of undici (before or during a response) to a DownloadError. The signal is checked
+ * first because undici destroys with the signal's reason, whatever that is.
+ *
+ * @param err - What undici threw or the body stream emitted.
+ * @param url - The request's URL (userinfo is never shown).
+ * @param signal - The request's signal.
+ */
+export function transportError(err: unknown, url: URL, signal?: AbortSignal): DownloadError {
+  if (signal?.aborted === true) return abortError(signal.reason, url);
+  if (isDownloadError(err)) return err;
+  const where = displayUrl(url);
+  const code = codeOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const details = { cause: err, url: where };
+
+  const tls = tlsCause(err);
+  if (tls !== undefined) {
+    const tlsMessage = tls instanceof Error ? tls.message : message;
+    const errno = codeOf(tls);
+    return new NetworkError(ErrorCodes.TLS, `TLS failed for ${where}: ${tlsMessage}`, {
+      ...details,
+      ...(errno === undefined ? {} : { errno }),
+    });
+  }
+
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new NetworkError(ErrorCodes.CONNECT_TIMEOUT, `Connecting to ${url.host} timed out`, details);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new NetworkError(ErrorCodes.TIMEOUT, `No response headers in time from ${where}`, details);
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new NetworkError(ErrorCodes.TIMEOUT, `The body of ${where} stopped arriving`, details);
+    case 'UND_ERR_SOCKET':
+      return new NetworkError(ErrorCodes.CONNECTION_RESET, `Connection lost for ${where}: ${message}`, details);
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return new NetworkError(ErrorCodes.SHORT_BODY, `The body of ${where} is shorter than announced`, details);
+    case 'UND_ERR_DESTROYED':
+    case 'UND_ERR_CLOSED':
+      return new AbortError(`The HTTP plugin was closed while fetching ${where}`, details);
+    case 'UND_ERR_PRX_TLS':
+      return new NetworkError(ErrorCodes.TLS, `TLS to the proxy failed: ${message}`, details);
+    case 'UND_ERR_PRX_CONN':
+      return new NetworkError(ErrorCodes.CONNECT, `Cannot connect through the proxy: ${message}`, details);
+    case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return new ProtocolError(ErrorCodes.PROTOCOL, `Malformed response from ${where}: ${message}`, details);
+    case 'UND_ERR_ABORTED':
+    case 'UND_ERR_INVALID_ARG': {
+      // undici reports a proxy's refusal through these codes, with the status only in the message.
+      const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((\d{3})\)/.exec(message);
+      if (proxyStatus !== null) {
+        const status = Number(proxyStatus[1] ?? proxyStatus[2]);
+        const errorCode = status === 407 ? ErrorCodes.AUTH : status === 403 ? ErrorCodes.FORBIDDEN : ErrorCodes.CONNECT;
+        return new ProtocolError(errorCode, `The proxy refused ${where} with HTTP ${status}`, {
+          ...details,
+          statusCode: status,
+        });
+      }
+      if (code === 'UND_ERR_ABORTED') return new AbortError(`The request for ${where} was aborted`, details);
+      return new UsageError(ErrorCodes.INVALID_OPTION, `Invalid request for ${where}: ${message}`, details);
+    }
+    default:
+      if (code !== undefined && code.startsWith('HPE_')) {
+        return new ProtocolError(ErrorCodes.PROTOCOL, `Malformed response from ${where}: ${message}`, details);
+      }
+      return networkErrorFromSystem(err, where);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * @multiget/protocol-http: HTTP/1.1 and HTTPS downloads for Multiget, through undici.
+ * @packageDocumentation
+ */
+export { HttpPlugin, type HttpPluginOptions } from './HttpPlugin.js';
+export { HttpByteSource } from './HttpByteSource.js';
+export { parseContentDisposition } from './contentDisposition.js';
+export { parseContentRange, type ContentRange } from './contentRange.js';
+export { parseDigestHeaders } from './digestHeaders.js';
+export type { HeaderMap } from './headerValues.js';
