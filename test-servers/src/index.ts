@@ -1,0 +1,22 @@
+/**
+ * `@multiget/test-servers`: real HTTP/HTTPS servers with named faults, and a forward proxy, for
+ * Multiget's tests and benchmark.
+ *
+ * @packageDocumentation
+ */
+export { startHttpServer } from './startHttpServer.js';
+export { startProxyServer } from './startProxyServer.js';
+export { generateContent } from './generatedContent.js';
+export { sha256 } from './sha256.js';
+export type {
+  FileContent,
+  FileOptions,
+  GeneratedContent,
+  HttpFaults,
+  HttpServerOptions,
+  HttpTestServer,
+  ProxyRequestRecord,
+  ProxyServerOptions,
+  ProxyTestServer,
+  RequestRecord,
+} from './types.js';

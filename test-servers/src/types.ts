@@ -1,0 +1,180 @@
+/**
+ * Public types of the test servers. Kept apart from the implementations so that a test can import
+ * the shapes without pulling in `node:http` machinery, and so the docs live in one place.
+ */
+
+/**
+ * A file body that is never materialised: `size` deterministic pseudo-random bytes derived from
+ * `seed`. Byte `i` is computable without the bytes before it, so sizes like `2 ** 50` can be
+ * described and any slice served or compared. See {@link generateContent}.
+ */
+export interface GeneratedContent {
+  /** Length in bytes (a safe integer, may be 0). */
+  readonly size: number;
+  /** Selects the byte sequence; two specs with the same seed agree on every byte they share. Default 0. */
+  readonly seed?: number;
+}
+
+/** The body of a served file: real bytes, or a description of generated ones. */
+export type FileContent = Buffer | GeneratedContent;
+
+/**
+ * Named faults of one served file. Every field is optional and independent; counters ("the first N
+ * requests", "the nth request") count the requests that reached the file (after authentication)
+ * since the faults were last set with `addFile` or `setFaults`.
+ */
+export interface HttpFaults {
+  /** Per response (so per connection): body bytes per second, paced by a timer-driven token bucket. */
+  throttleBytesPerSec?: number;
+  /** Milliseconds to wait before the status line of every response of this file. */
+  latencyMs?: number;
+  /** Answer Range requests with 200 and the whole body (while still advertising `Accept-Ranges: bytes`). */
+  ignoreRange?: boolean;
+  /** Answer Range requests with a 206 whose Content-Range (and bytes) are shifted from what was asked. */
+  wrongContentRange?: boolean;
+  /** No Content-Length, `Transfer-Encoding: chunked`, no Accept-Ranges, Range ignored. */
+  chunked?: boolean;
+  /** Destroy the socket after this many body bytes of a response whose body is longer ... */
+  dropAfterBytes?: number;
+  /** ... for the first N such responses only (default: every response). */
+  dropTimes?: number;
+  /** The first `count` requests get `status` (with `Retry-After: retryAfter` seconds if given). */
+  failTimes?: { count: number; status: number; retryAfter?: number };
+  /** 503 with `Retry-After: 1` when more than N responses of this file would be open at once. */
+  maxConnections?: number;
+  /** After N requests the content changes once: same size, new bytes, new ETag and Last-Modified. */
+  replaceAfterRequests?: number;
+  /** Send this many body bytes of a longer response, then nothing more, keeping the socket open ... */
+  stallAfterBytes?: number;
+  /** ... for the first N such responses only (default 1). */
+  stallTimes?: number;
+  /** The nth request (1-based) of this file is throttled to `bytesPerSec`: one slow connection among fast ones. */
+  slowRequest?: { nth: number; bytesPerSec: number };
+  /** Add this Content-Encoding header (the bytes are not encoded), to test that encoded ranges are refused. */
+  contentEncoding?: string;
+  /** Answer every request with this status and a short body (404, 416, 500 ...). */
+  status?: number;
+}
+
+/** How a file is served, beyond its bytes. */
+export interface FileOptions {
+  /**
+   * Default: a strong ETag derived from the content and its version, changed by every replacement.
+   * A string is sent verbatim and kept across replacements (to model servers whose validators lie);
+   * `false` sends none.
+   */
+  etag?: string | false;
+  /**
+   * Default: an HTTP date, moved forward by at least a second on every replacement. A string is sent
+   * verbatim and kept across replacements; `false` sends none.
+   */
+  lastModified?: string | false;
+  /**
+   * Sent verbatim, for hostile file name tests: a string goes on the wire as its raw UTF-8 bytes
+   * (as many servers do, RFC or not); a Buffer as exactly its bytes (Latin-1, invalid UTF-8 ...).
+   * Control characters are refused (Node cannot send them).
+   */
+  contentDisposition?: string | Buffer;
+  /** Default `application/octet-stream`. */
+  contentType?: string;
+  /**
+   * Integrity headers. `reprDigest` (RFC 9530 `sha-256=:base64:`) and `digest` (RFC 3230
+   * `SHA-256=base64`) describe the whole representation, so they go on 200, 206 and HEAD;
+   * `contentMd5` describes the body, so it goes only on full 200 responses (and their HEAD).
+   * `wrong` sends digests of different bytes.
+   */
+  digest?: { reprDigest?: boolean; digest?: boolean; contentMd5?: boolean; wrong?: boolean };
+  /** 401 with `WWW-Authenticate` (Basic or Bearer) unless the request carries these credentials. */
+  auth?: { username: string; password: string } | { bearer: string };
+  /** Faults switched on from the start; replace them later with `setFaults`. */
+  faults?: HttpFaults;
+}
+
+/** One request as the server saw it. */
+export interface RequestRecord {
+  /** Request method as sent (`GET`, `HEAD` ...). */
+  method: string;
+  /** The request target as sent (path and query). */
+  path: string;
+  /** Request headers with lower-case names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** Status sent, or 0 while the status line has not been written yet (latency, or a dropped socket). */
+  status: number;
+  /** Body bytes handed to the socket so far. */
+  bytesSent: number;
+  /** Which connection carried it: 1 for the first accepted connection, and so on. */
+  connectionId: number;
+  /** Names of the faults (`HttpFaults` keys) that shaped this response, e.g. `['dropAfterBytes']`. */
+  faults: string[];
+  /** True once the response ended or its socket closed. */
+  done: boolean;
+}
+
+/** Options of {@link startHttpServer}. */
+export interface HttpServerOptions {
+  /** Serve HTTPS with a certificate generated at start; its PEM is `ca`. Default false. */
+  tls?: boolean;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+}
+
+/** A running HTTP(S) server with named faults; see {@link startHttpServer}. */
+export interface HttpTestServer {
+  /** `http://127.0.0.1:PORT` or `https://...` (IPv6 hosts in brackets). */
+  readonly origin: string;
+  /** The port the OS picked. */
+  readonly port: number;
+  /** PEM of the self-signed certificate a client must trust (TLS only), valid for 127.0.0.1, localhost and ::1. */
+  readonly ca: string | undefined;
+  /** `origin + path`; `path` starts with `/`. */
+  url(path: string): string;
+  /** Serve `content` at `path` (exact request target, or its path without the query). Throws if taken. */
+  addFile(path: string, content: FileContent, options?: FileOptions): void;
+  /**
+   * New bytes at `path`: new version, so a new default ETag and a later Last-Modified. `options`
+   * may replace the explicit validators too.
+   */
+  replaceFile(path: string, content: FileContent, options?: Pick<FileOptions, 'etag' | 'lastModified'>): void;
+  /** Replace the faults of a file at run time; resets its fault counters. */
+  setFaults(path: string, faults: HttpFaults): void;
+  /** The content `path` serves now (after any `replaceAfterRequests`). */
+  fileContent(path: string): FileContent;
+  /** Answer `path` with `status` (default 302) and `Location: location` (sent verbatim; may be relative). */
+  addRedirect(path: string, location: string, status?: 301 | 302 | 303 | 307 | 308): void;
+  /** Copies of the logged requests, oldest first; with `path`, only those for that path. */
+  requests(path?: string): RequestRecord[];
+  /** Highest number of simultaneously open responses seen (of `path`, or of the whole server). */
+  maxConcurrentRequests(path?: string): number;
+  /** TCP (or, for TLS, handshaken) connections accepted since start. */
+  connectionsOpened(): number;
+  /** Forget logged requests and the concurrency high-water marks (fault counters are kept). */
+  resetLog(): void;
+  /** Stop listening and destroy every socket, stalled or not, so tests never hang. */
+  close(): Promise<void>;
+}
+
+/** One request that reached the proxy. */
+export interface ProxyRequestRecord {
+  /** `CONNECT` for tunnels, else the forwarded method. */
+  method: string;
+  /** The absolute URI, or `host:port` for CONNECT. */
+  target: string;
+  /** Request headers with lower-case names. */
+  headers: Record<string, string>;
+}
+
+/** Options of {@link startProxyServer}. */
+export interface ProxyServerOptions {
+  /** Require `Proxy-Authorization: Basic` with these credentials; 407 otherwise. */
+  auth?: { username: string; password: string };
+}
+
+/** A running HTTP forward proxy; see {@link startProxyServer}. */
+export interface ProxyTestServer {
+  /** `http://127.0.0.1:PORT`, the value for a client's proxy setting. */
+  readonly url: string;
+  /** Copies of the requests seen, oldest first, including the ones refused with 407. */
+  requests(): ProxyRequestRecord[];
+  /** Stop listening and destroy every socket and tunnel. */
+  close(): Promise<void>;
+}
