@@ -45,6 +45,9 @@ const FLUSH_BYTES = 256 * 1024;
 export interface EngineContext {
   readonly hooks: EngineHooks;
   readonly hostSlots: HostSlots;
+  /** Claims a target path for one download of this engine; false when another one holds it. */
+  claimTarget(path: string, id: string): boolean;
+  releaseTarget(path: string, id: string): void;
   readonly globalBucket: TokenBucket;
   readonly checkpointIntervalMs: number;
   readonly progressIntervalMs: number;
@@ -236,6 +239,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       this.#settleFailure(error, 'failed');
     } finally {
       await job.sink?.close().catch(() => undefined);
+      if (job.target) this.engine.releaseTarget(job.target, this.id);
     }
   }
 
@@ -390,6 +394,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (saved === 'corrupt') {
         this.emit('warning', { code: 'MG_WARN_STATE_CORRUPT', message: `${stateFile.path} is unreadable; starting over` });
         saved = undefined;
+      }
+      if (!this.engine.claimTarget(target, this.id)) {
+        // Never two writers on one file: another download of this engine is writing it.
+        if (policy === 'rename' && !explicit) continue;
+        throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
       }
       job.target = target;
       job.tempPath = target + TEMP_SUFFIX;

@@ -1,29 +1,35 @@
 /**
- * Caps the connections to one host across every download of an engine. A connection waits for a
- * slot; waiting ends when one frees up or the signal aborts.
+ * Caps connections: per host, and in total across every download of an engine (the connection
+ * budget). A connection waits for a slot; waiting ends when one frees up or the signal aborts.
  */
 export class HostSlots {
   private readonly used = new Map<string, number>();
   private readonly waiting = new Map<string, Array<() => void>>();
+  private total = 0;
 
-  constructor(private limit: number) {}
+  constructor(
+    private perHost: number,
+    private overall = Infinity,
+  ) {}
 
-  /** Changes the cap; waiters are woken if the new cap admits them. */
-  setLimit(limit: number): void {
-    this.limit = limit;
-    for (const host of this.waiting.keys()) this.wake(host);
+  /** Changes the caps; waiters are woken if the new caps admit them. */
+  setLimits(perHost: number, overall = this.overall): void {
+    this.perHost = perHost;
+    this.overall = overall;
+    this.wakeAll();
   }
 
   /** Connections in use to `host`. */
-  inUse(host: string): number {
-    return this.used.get(host) ?? 0;
+  inUse(host?: string): number {
+    return host === undefined ? this.total : (this.used.get(host) ?? 0);
   }
 
-  /** Takes a slot for `host` without waiting; false when the host is at its cap. */
+  /** Takes a slot for `host` without waiting; false when a cap is reached. */
   tryAcquire(host: string): boolean {
     const n = this.used.get(host) ?? 0;
-    if (n >= this.limit) return false;
+    if (n >= this.perHost || this.total >= this.overall) return false;
     this.used.set(host, n + 1);
+    this.total++;
     return true;
   }
 
@@ -53,13 +59,16 @@ export class HostSlots {
     const n = (this.used.get(host) ?? 1) - 1;
     if (n <= 0) this.used.delete(host);
     else this.used.set(host, n);
-    this.wake(host);
+    this.total = Math.max(0, this.total - 1);
+    this.wakeAll();
   }
 
-  private wake(host: string): void {
-    const list = this.waiting.get(host);
-    const next = list?.shift();
-    if (list && list.length === 0) this.waiting.delete(host);
-    next?.();
+  /** Wakes the first waiter of every host; each re-checks the caps (a spurious wake just waits again). */
+  private wakeAll(): void {
+    for (const [host, list] of [...this.waiting]) {
+      const next = list.shift();
+      if (list.length === 0) this.waiting.delete(host);
+      next?.();
+    }
   }
 }

@@ -25,6 +25,8 @@ export interface MultigetOptions {
   connections?: number;
   /** Connections to one host, across all downloads. Default 16. */
   maxConnectionsPerHost?: number;
+  /** Connections in total, across all downloads and hosts (the connection budget). Default: no cap. */
+  maxConnections?: number;
   /** Segments are never split below this many bytes. Default 1 MiB. */
   minSplitSize?: number;
   /** Failures in a row without progress before a download fails. Default 5. */
@@ -101,6 +103,7 @@ export class Multiget implements HookHost {
   readonly #context: EngineContext;
   readonly #options: MultigetOptions;
   readonly #bucket: TokenBucket;
+  readonly #targets = new Map<string, string>();
 
   constructor(options: MultigetOptions = {}) {
     this.#options = options;
@@ -108,7 +111,16 @@ export class Multiget implements HookHost {
     this.#bucket = new TokenBucket(options.rateLimit);
     this.#context = {
       hooks: this.hooks,
-      hostSlots: new HostSlots(options.maxConnectionsPerHost ?? 16),
+      hostSlots: new HostSlots(options.maxConnectionsPerHost ?? 16, options.maxConnections ?? Infinity),
+      claimTarget: (path, id) => {
+        const holder = this.#targets.get(path);
+        if (holder !== undefined && holder !== id) return false;
+        this.#targets.set(path, id);
+        return true;
+      },
+      releaseTarget: (path, id) => {
+        if (this.#targets.get(path) === id) this.#targets.delete(path);
+      },
       globalBucket: this.#bucket,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       progressIntervalMs: options.progressIntervalMs ?? 250,
@@ -144,6 +156,13 @@ export class Multiget implements HookHost {
   /** Downloads not yet finished. */
   get downloads(): readonly Download[] {
     return [...this.#downloads];
+  }
+
+  /** Changes the connection caps (per host, and in total) for connections opened from now on. */
+  setConnectionLimits(perHost: number, overall?: number): void {
+    positive('maxConnectionsPerHost', perHost, 1, 256);
+    if (overall !== undefined) positive('maxConnections', overall, 1, 4096);
+    this.#context.hostSlots.setLimits(perHost, overall);
   }
 
   /** Changes the global rate limit (bytes per second; undefined for none), also for running downloads. */
@@ -230,6 +249,7 @@ function positive(name: string, value: number, min: number, max = Number.MAX_SAF
 function validateEngineOptions(o: MultigetOptions): void {
   if (o.connections !== undefined) positive('connections', o.connections, 1, 256);
   if (o.maxConnectionsPerHost !== undefined) positive('maxConnectionsPerHost', o.maxConnectionsPerHost, 1, 256);
+  if (o.maxConnections !== undefined) positive('maxConnections', o.maxConnections, 1, 4096);
   if (o.rateLimit !== undefined) positive('rateLimit', o.rateLimit, 1);
 }
 

@@ -73,6 +73,12 @@ export const ErrorCodes = {
   HOST_KEY_UNKNOWN: 'MG_ERR_HOST_KEY_UNKNOWN',
   /** The server's host key differs from the known one (SFTP). */
   HOST_KEY_CHANGED: 'MG_ERR_HOST_KEY_CHANGED',
+  /** Another process manages the same state directory. */
+  STATE_LOCKED: 'MG_ERR_STATE_LOCKED',
+  /** No download with that id. */
+  UNKNOWN_DOWNLOAD: 'MG_ERR_UNKNOWN_DOWNLOAD',
+  /** The operation does not apply in the download's current state (e.g. retry a running one). */
+  INVALID_STATE: 'MG_ERR_INVALID_STATE',
   /** A bug in Multiget or a plugin. */
   INTERNAL: 'MG_ERR_INTERNAL',
 } as const;

@@ -303,3 +303,29 @@ describe('engine', () => {
     expect(mem.fetches).toEqual([{ start: 0, end: 4 * MiB - 1 }]);
   });
 });
+
+describe('engine: one writer per file', () => {
+  it('never lets two downloads of one engine write the same target', async () => {
+    mem.put('/one.bin', pseudoRandom(2 * MiB), { chunkDelayMs: 10 });
+    mem.put('/two.bin', pseudoRandom(2 * MiB, 2), { chunkDelayMs: 10 });
+    const mg = engine();
+    const out = join(dir, 'same.bin');
+    const a = mg.download('mem://host/one.bin', { output: out });
+    const b = mg.download('mem://host/two.bin', { output: out });
+    const [ra, rb] = await Promise.allSettled([a.done, b.done]);
+    const outcomes = [ra.status, rb.status].sort();
+    expect(outcomes).toEqual(['fulfilled', 'rejected']);
+    const rejected = (ra.status === 'rejected' ? ra : rb) as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'MG_ERR_FILE_EXISTS' });
+  });
+
+  it('gives a second server-named download of the same name a numbered file', async () => {
+    mem.put('/n.bin', pseudoRandom(2 * MiB), { chunkDelayMs: 10 });
+    const mg = engine();
+    const [a, b] = await Promise.all([
+      mg.download('mem://host/n.bin', { dir }).done,
+      mg.download('mem://host/n.bin?x=1', { dir }).done,
+    ]);
+    expect(new Set([a.file, b.file])).toEqual(new Set([join(dir, 'n.bin'), join(dir, 'n.1.bin')]));
+  });
+});

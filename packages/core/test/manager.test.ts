@@ -1,0 +1,224 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Manager, type EntrySnapshot, type ManagerOptions } from '../src/index.js';
+import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+let dir: string;
+let mem: MemoryPlugin;
+const open: Manager[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-manager-'));
+  mem = new MemoryPlugin();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function manager(options: ManagerOptions = {}): Promise<Manager> {
+  const m = await Manager.open({
+    plugins: [mem],
+    minSplitSize: 128 * KiB,
+    checkpointIntervalMs: 50,
+    progressIntervalMs: 20,
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    ...options,
+    settings: { dir: join(dir, 'out'), ...options.settings },
+  });
+  open.push(m);
+  return m;
+}
+
+function until(m: Manager, test: (e: EntrySnapshot) => boolean): Promise<EntrySnapshot> {
+  return new Promise((resolve) => {
+    const check = (e: EntrySnapshot): void => {
+      if (test(e)) {
+        m.off('changed', check);
+        resolve(e);
+      }
+    };
+    m.on('changed', check);
+  });
+}
+
+describe('Manager', () => {
+  it('runs at most maxConcurrent downloads at once and finishes them all with exact bytes', async () => {
+    const files = [1, 2, 3, 4, 5].map((i) => {
+      const data = pseudoRandom(512 * KiB, i);
+      mem.put(`/f${i}.bin`, data, { chunkDelayMs: 2 });
+      return data;
+    });
+    const m = await manager({ settings: { maxConcurrent: 2 } });
+    let peak = 0;
+    m.on('changed', () => {
+      const active = m.list().filter((e) => ['probing', 'downloading', 'verifying'].includes(e.state)).length;
+      peak = Math.max(peak, active);
+    });
+    for (let i = 1; i <= 5; i++) await m.add(`mem://h/f${i}.bin`);
+    await m.idle();
+    expect(peak).toBe(2);
+    const list = m.list();
+    expect(list.map((e) => e.state)).toEqual(Array(5).fill('completed'));
+    for (let i = 0; i < 5; i++) {
+      expect(sha256(await readFile(list[i]!.file!))).toBe(sha256(files[i]!));
+    }
+    expect(m.history()).toHaveLength(5);
+    expect(m.history()[0]).toMatchObject({ state: 'completed', size: 512 * KiB });
+  });
+
+  it('starts queued downloads by priority, then by order of addition', async () => {
+    for (const n of ['a', 'b', 'c', 'd']) mem.put(`/${n}`, pseudoRandom(256 * KiB), { chunkDelayMs: 2 });
+    const m = await manager({ settings: { maxConcurrent: 1 } });
+    const started: string[] = [];
+    m.on('changed', (e) => {
+      const name = e.url.split('/').pop()!;
+      if (e.state === 'probing' && !started.includes(name)) started.push(name);
+    });
+    await m.add('mem://h/a');
+    await m.add('mem://h/b');
+    await m.add('mem://h/c', { priority: 5 });
+    await m.add('mem://h/d', { priority: 1 });
+    await m.idle();
+    expect(started).toEqual(['a', 'c', 'd', 'b']);
+  });
+
+  it('reorders the queue with move()', async () => {
+    for (const n of ['a', 'b', 'c']) mem.put(`/${n}`, pseudoRandom(128 * KiB));
+    const m = await manager({ settings: { maxConcurrent: 1 } });
+    const a = await m.add('mem://h/a');
+    await m.pause(a.id);
+    const b = await m.add('mem://h/b');
+    await m.pause(b.id);
+    const c = await m.add('mem://h/c');
+    await m.pause(c.id);
+    const order = await m.move(c.id, 0);
+    expect(order.map((e) => e.url.split('/').pop())).toEqual(['c', 'a', 'b']);
+  });
+
+  it('returns the existing download for the same URL and target instead of a second writer', async () => {
+    mem.put('/dup', pseudoRandom(MiB), { chunkDelayMs: 5 });
+    const m = await manager();
+    const first = await m.add('mem://h/dup');
+    const second = await m.add('mem://h/dup');
+    expect(second.id).toBe(first.id);
+    expect(m.list()).toHaveLength(1);
+    await m.idle();
+  });
+
+  it('pauses, resumes, and finishes with exact bytes', async () => {
+    const data = pseudoRandom(2 * MiB, 3);
+    mem.put('/p', data, { chunkDelayMs: 20 });
+    const m = await manager();
+    const e = await m.add('mem://h/p', { connections: 2 });
+    await until(m, (x) => x.state === 'downloading');
+    const paused = await m.pause(e.id);
+    expect(paused.state).toBe('paused');
+    await m.resume(e.id);
+    await m.idle();
+    const done = m.get(e.id);
+    expect(done.state).toBe('completed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+  });
+
+  it('cancels (deleting partial data), retries and removes', async () => {
+    mem.put('/x', pseudoRandom(2 * MiB), { chunkDelayMs: 5 });
+    const m = await manager();
+    const e = await m.add('mem://h/x');
+    await until(m, (x) => x.state === 'downloading');
+    const c = await m.cancel(e.id);
+    expect(c.state).toBe('canceled');
+    expect(m.history()[0]).toMatchObject({ state: 'canceled', errorCode: 'MG_ERR_ABORTED' });
+    await expect(m.retry(e.id)).resolves.toMatchObject({ state: expect.stringMatching(/queued|probing/) });
+    await m.idle();
+    expect(m.get(e.id).state).toBe('completed');
+    await expect(m.retry(e.id)).rejects.toMatchObject({ code: 'MG_ERR_INVALID_STATE' });
+    await m.remove(e.id);
+    expect(m.list()).toEqual([]);
+    expect(() => m.get(e.id)).toThrow(expect.objectContaining({ code: 'MG_ERR_UNKNOWN_DOWNLOAD' }));
+  });
+
+  it('records failures with their error code', async () => {
+    const m = await manager();
+    const e = await m.add('mem://h/missing');
+    await m.idle();
+    expect(m.get(e.id)).toMatchObject({ state: 'failed', error: { code: 'MG_ERR_NOT_FOUND' } });
+    expect(m.history()[0]).toMatchObject({ state: 'failed', errorCode: 'MG_ERR_NOT_FOUND' });
+    await m.clearHistory();
+    expect(m.history()).toEqual([]);
+  });
+
+  it('refuses URLs that are not downloads and bad options', async () => {
+    const m = await manager();
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,hi']) {
+      await expect(m.add(url)).rejects.toMatchObject({ code: 'MG_ERR_UNSUPPORTED_PROTOCOL' });
+    }
+    await expect(m.add('http://h/a')).rejects.toMatchObject({ code: 'MG_ERR_UNSUPPORTED_PROTOCOL' });
+    await expect(m.add('not a url')).rejects.toMatchObject({ code: 'MG_ERR_INVALID_URL' });
+    await expect(m.add('mem://h/a', { connections: 0 })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    await expect(m.add('mem://h/a', { checksum: 'md5=1' })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_CHECKSUM' });
+    await expect(m.add('mem://h/a', { headers: { 'x\r\n': 'v' } })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    await expect(m.setSettings({ maxConcurrent: 0 })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    expect(m.list()).toEqual([]);
+  });
+
+  it('survives a restart: unfinished downloads come back and finish with exact bytes', async () => {
+    const data = pseudoRandom(4 * MiB, 8);
+    mem.put('/r', data, { chunkDelayMs: 20 });
+    const stateDir = join(dir, 'state');
+    const m1 = await manager({ stateDir });
+    const e = await m1.add('mem://h/r', { connections: 2, headers: { authorization: 'Bearer s3cret', 'x-plain': '1' } });
+    await until(m1, (x) => x.state === 'downloading');
+    await new Promise((r) => setTimeout(r, 100));
+    await m1.close();
+    const saved = await readFile(join(stateDir, 'queue.json'), 'utf8');
+    expect(saved).not.toContain('s3cret');
+    expect(saved).toContain('x-plain');
+    const m2 = await manager({ stateDir });
+    expect(m2.get(e.id).state).not.toBe('completed');
+    await m2.idle();
+    const done = m2.get(e.id);
+    expect(done.state).toBe('completed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+  });
+
+  it('restores unfinished downloads paused when asked', async () => {
+    mem.put('/q', pseudoRandom(MiB), { chunkDelayMs: 5 });
+    const stateDir = join(dir, 'state');
+    const m1 = await manager({ stateDir, settings: { maxConcurrent: 1 } });
+    const e = await m1.add('mem://h/q');
+    await m1.close();
+    const m2 = await manager({ stateDir, restore: 'paused' });
+    expect(m2.get(e.id).state).toBe('paused');
+  });
+
+  it('locks its state directory against a second process, and takes over a stale lock', async () => {
+    const stateDir = join(dir, 'state');
+    const first = await manager({ stateDir });
+    await first.close();
+    // A lock held by a live process (our parent stands in for another Multiget) is refused.
+    await writeFile(join(stateDir, 'manager.lock'), JSON.stringify({ pid: process.ppid, host: (await import('node:os')).hostname() }));
+    await expect(Manager.open({ stateDir })).rejects.toMatchObject({ code: 'MG_ERR_STATE_LOCKED' });
+    // A lock left by a process that no longer exists is stale.
+    await writeFile(join(stateDir, 'manager.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname() }));
+    const again = await Manager.open({ stateDir, plugins: [mem] });
+    open.push(again);
+  });
+
+  it('never lets a download exceed its rate limit', async () => {
+    const size = 600 * KiB;
+    mem.put('/slow', pseudoRandom(size));
+    const m = await manager();
+    const rate = 400 * KiB;
+    const t0 = performance.now();
+    await m.add('mem://h/slow', { rateLimit: rate });
+    await m.idle();
+    const seconds = (performance.now() - t0) / 1000;
+    // The bucket allows a burst of a tenth of a second; everything else must wait its turn.
+    expect(seconds).toBeGreaterThanOrEqual(((size - rate / 10) / rate) * 0.95);
+  });
+});
