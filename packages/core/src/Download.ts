@@ -8,6 +8,7 @@ import {
   DownloadError,
   ErrorCodes,
   FileSystemError,
+  NetworkError,
   RemoteChangedError,
   UsageError,
   fileSystemError,
@@ -497,7 +498,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         for (const w of watch.values()) {
           if (now - w.last > stallMs && !w.ctl.signal.aborted) {
             w.ctl.abort(
-              new DownloadError(ErrorCodes.STALLED, `No data for ${Math.round(stallMs / 1000)} s from ${redactUrl(remote.url)}`),
+              new NetworkError(ErrorCodes.STALLED, `No data for ${Math.round(stallMs / 1000)} s from ${redactUrl(remote.url)}`),
             );
           }
         }

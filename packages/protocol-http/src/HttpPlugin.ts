@@ -51,7 +51,10 @@ export interface HttpPluginOptions {
   insecure?: boolean;
   /** Redirects followed per request before MG_ERR_TOO_MANY_REDIRECTS. Default 10. */
   maxRedirects?: number;
-  /** Milliseconds to wait for a response's headers before MG_ERR_TIMEOUT. Default 30000. */
+  /**
+   * Milliseconds to wait for a response's headers before MG_ERR_TIMEOUT. Default: the download's
+   * stall timeout (`stallTimeoutMs`), so a server that never answers counts as stalled, probe included.
+   */
   headersTimeoutMs?: number;
 }
 
@@ -88,7 +91,7 @@ export class HttpPlugin extends ProtocolPlugin {
   private readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   private readonly insecure: boolean;
   private readonly maxRedirects: number;
-  private readonly headersTimeoutMs: number;
+  private readonly headersTimeoutMs: number | undefined;
   /** One dispatcher per connect timeout: undici fixes that timeout per dispatcher, not per request. */
   private readonly transports = new Map<number, Transport>();
   private closed = false;
@@ -114,8 +117,8 @@ export class HttpPlugin extends ProtocolPlugin {
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `maxRedirects must be a non-negative integer, got ${maxRedirects}`);
     }
-    const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
-    if (!Number.isFinite(headersTimeoutMs) || headersTimeoutMs < 0) {
+    const headersTimeoutMs = options.headersTimeoutMs;
+    if (headersTimeoutMs !== undefined && (!Number.isFinite(headersTimeoutMs) || headersTimeoutMs < 0)) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `headersTimeoutMs must be a non-negative number, got ${headersTimeoutMs}`);
     }
     this.proxy = options.proxy;
@@ -386,7 +389,7 @@ export class HttpPlugin extends ProtocolPlugin {
         method: 'GET',
         headers: requestHeaders(url, job, extra, proxied),
         signal,
-        headersTimeout: this.headersTimeoutMs,
+        headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
       });
     } catch (err) {
       throw transportError(err, url, signal);

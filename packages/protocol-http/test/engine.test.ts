@@ -218,6 +218,12 @@ describe('downloads over HTTP through the engine', () => {
     expect(codes).toContain('MG_ERR_STALLED');
   });
 
+  it('counts a server that never answers the probe as stalled (regression: probe ignored stallTimeoutMs)', async () => {
+    const f = serve(1000, { latencyMs: 5000 });
+    const dl = mg.download(f.url, { dir, stallTimeoutMs: 200, retries: 0 });
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_TIMEOUT' });
+  });
+
   it('lets fast connections take over the tail of one slow connection', async () => {
     const f = serve(4 * MiB, { slowRequest: { nth: 2, bytesPerSec: 64 * KiB } });
     const { hash } = await download(f.url, { connections: 4 });

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The `multiget` executable. npm links it at install time, before `prepare` builds dist/, so it
+// must exist in the repository; it stays plain JavaScript of an old enough dialect that any Node.js
+// can run it far enough to say which version is needed.
+const REQUIRED = [22, 19];
+const [major, minor] = process.versions.node.split('.').map(Number);
+
+if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
+  process.stderr.write(
+    'multiget: Node.js >= ' + REQUIRED.join('.') + ' is required, but this is ' + process.version +
+      ' (' + process.execPath + ').\n' +
+      'multiget: install a newer Node.js, or run it through npx inside the Multiget repository.\n',
+  );
+  process.exit(1);
+}
+
+import('../dist/cli.js').catch((err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli.js')) {
+    process.stderr.write('multiget: the command is not built yet; run "npm run build" in the repository.\n');
+  } else {
+    process.stderr.write('multiget: ' + (err && err.stack ? err.stack : String(err)) + '\n');
+  }
+  process.exit(1);
+});

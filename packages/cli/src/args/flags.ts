@@ -1,0 +1,59 @@
+/** One command-line flag: how node:util parseArgs reads it and how `--help` describes it. */
+export interface FlagSpec {
+  /** Long name without the dashes; also the key in the parsed values. */
+  readonly name: string;
+  readonly short?: string;
+  readonly type: 'string' | 'boolean';
+  /** May be given several times (values are collected in order). */
+  readonly multiple?: boolean;
+  /** Placeholder for the value in `--help`. */
+  readonly value?: string;
+  readonly help: string;
+  /** Heading it is listed under in `--help`. */
+  readonly group: FlagGroup;
+}
+
+/** Headings of `--help`, in the order they are printed. */
+export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Integrity', 'Request', 'Network', 'Input', 'Display'] as const;
+
+/** One of the {@link FLAG_GROUPS}. */
+export type FlagGroup = (typeof FLAG_GROUPS)[number];
+
+/**
+ * Every flag `multiget` accepts. Parsing and `--help` both read this table, so a flag cannot exist
+ * without being documented, nor be documented without being parsed.
+ */
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'output', short: 'o', type: 'string', value: 'FILE', group: 'Output', help: 'write to FILE (relative to --dir when given); one URL only' },
+  { name: 'dir', short: 'd', type: 'string', value: 'DIR', group: 'Output', help: 'save into DIR, created if missing (default: the working directory)' },
+  { name: 'overwrite', type: 'boolean', group: 'Output', help: 'replace an existing target (once the new file is complete); without it an\nexisting -o file is an error and a server-named one gets name.1.ext' },
+  { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: 'connections per download, 1-256 (default 8)' },
+  { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
+  { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: 'connections to one host across all downloads, 1-256 (default 16)' },
+  { name: 'min-split-size', type: 'string', value: 'SIZE', group: 'Connections', help: 'never split a segment below SIZE (default 1M)' },
+  { name: 'max-concurrent', short: 'j', type: 'string', value: 'N', group: 'Connections', help: 'downloads at once when there are several, 1-256 (default 5)' },
+  { name: 'limit-rate', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit each download to RATE bytes per second (e.g. 500K, 2M)' },
+  { name: 'max-overall-download-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit all downloads together to RATE bytes per second' },
+  { name: 'retries', type: 'string', value: 'N', group: 'Limits and retries', help: 'failures in a row without progress before giving up (default 5; 0 = no retry)' },
+  { name: 'timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'give up on a connection after SECONDS without data (default 30)' },
+  { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
+  { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
+  { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
+  { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic); never printed' },
+  { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
+  { name: 'user-agent', short: 'A', type: 'string', value: 'UA', group: 'Request', help: 'User-Agent to send (default multiget/VERSION)' },
+  { name: 'max-redirs', type: 'string', value: 'N', group: 'Request', help: 'follow at most N redirects (0 = none)' },
+  { name: 'proxy', type: 'string', value: 'URL', group: 'Network', help: 'use this proxy: http://, https:// or socks5://[USER:PASS@]HOST:PORT\n(default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY)' },
+  { name: 'no-proxy', type: 'boolean', group: 'Network', help: 'use no proxy, ignoring the proxy environment variables' },
+  { name: 'cacert', type: 'string', value: 'FILE', group: 'Network', help: 'trust the CA certificates (PEM) in FILE' },
+  { name: 'insecure', short: 'k', type: 'boolean', group: 'Network', help: 'do not verify TLS certificates (dangerous)' },
+  { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
+      '#-comments and blank lines skipped; indented option lines under a URL:\n' +
+      'out=NAME, dir=DIR, checksum=ALGO=HEX, header=NAME: VALUE,\n' +
+      'max-connection-per-server=N (or split=N), max-download-limit=RATE' },
+  { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
+  { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
+  { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },
+  { name: 'version', short: 'V', type: 'boolean', group: 'Display', help: 'print the version and exit' },
+  { name: 'help', short: 'h', type: 'boolean', group: 'Display', help: 'print this help and exit' },
+];

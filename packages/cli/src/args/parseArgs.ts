@@ -1,0 +1,208 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { type Credentials, ErrorCodes, UsageError, parseChecksum } from '@multiget/core';
+import { FLAGS } from './flags.js';
+import { parseHeader } from './parseHeader.js';
+import { parseCount, parseSeconds, parseSize } from './units.js';
+
+/** What the user wants printed. */
+export type OutputMode = 'human' | 'json' | 'quiet';
+
+/** The command line, validated. Undefined fields leave the engine's default in place. */
+export interface CliOptions {
+  /** URLs given as arguments, in order (`-i` adds more later). */
+  urls: string[];
+  output?: string;
+  dir?: string;
+  /**
+   * Replace an existing target. Otherwise the engine's default applies: an existing file named
+   * with `-o` (or `out=`) is an error, a name from the server is numbered (`name.1.ext`).
+   */
+  overwrite: boolean;
+  connections?: number;
+  maxConnectionsPerHost?: number;
+  minSplitSize?: number;
+  /** Downloads at once. */
+  jobs: number;
+  /** Bytes per second per download. */
+  rateLimit?: number;
+  /** Bytes per second across all downloads. */
+  overallRateLimit?: number;
+  retries?: number;
+  stallTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** `ALGO=HEX`, syntax already checked. */
+  checksum?: string;
+  headers: Array<[string, string]>;
+  credentials?: Credentials;
+  userAgent?: string;
+  maxRedirects?: number;
+  proxy?: string;
+  noProxy: boolean;
+  /** Path of a PEM file (read when the engine is built). */
+  cacert?: string;
+  insecure: boolean;
+  /** Path of the URL list, or `-` for stdin. */
+  inputFile?: string;
+  mode: OutputMode;
+  /** False when --no-color was given (NO_COLOR and TTY checks come later). */
+  color: boolean;
+}
+
+/** What the command line asks for. */
+export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'download'; options: CliOptions };
+
+/** Default of `-j`: aria2's default of concurrent downloads. */
+export const DEFAULT_JOBS = 5;
+
+type ParsedValues = Record<string, string | boolean | string[] | undefined>;
+
+function usage(message: string): UsageError {
+  return new UsageError(ErrorCodes.INVALID_OPTION, message);
+}
+
+function nodeOptions(): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
+  const out: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const f of FLAGS) {
+    out[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  }
+  return out;
+}
+
+function readArgv(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  try {
+    const { values, positionals } = parseNodeArgs({
+      args: [...argv],
+      options: nodeOptions(),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as ParsedValues, positionals };
+  } catch (err) {
+    // node:util's messages are precise but long; keep the first sentence and point at --help.
+    const text = err instanceof Error ? err.message : String(err);
+    const first = text.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '').replace(/\.$/, '');
+    throw usage(`${first} (see multiget --help)`);
+  }
+}
+
+function str(values: ParsedValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function flag(values: ParsedValues, name: string): boolean {
+  return values[name] === true;
+}
+
+function conflict(values: ParsedValues, a: string, b: string): void {
+  if (values[a] !== undefined && values[b] !== undefined) throw usage(`--${a} and --${b} cannot be used together`);
+}
+
+function parseUser(raw: string): Credentials {
+  const colon = raw.indexOf(':');
+  if (colon < 0) {
+    // curl would prompt; a download manager runs unattended, so ask for the full form instead.
+    throw usage('Invalid value for --user: expected USER:PASSWORD');
+  }
+  return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+/**
+ * Parses and validates `multiget`'s command line (without the node and script paths). Checks
+ * every value (sizes, counts, durations, header syntax, checksum syntax) and every conflict
+ * between flags; what depends on the URL count (`-o`, `--checksum` with several URLs) is checked
+ * once the input file is read. Throws a UsageError (exit code 2) on any problem.
+ */
+export function parseArgs(argv: readonly string[]): CliCommand {
+  const { values, positionals } = readArgv(argv);
+  if (flag(values, 'help')) return { kind: 'help' };
+  if (flag(values, 'version')) return { kind: 'version' };
+
+  conflict(values, 'json', 'quiet');
+  conflict(values, 'user', 'bearer');
+  conflict(values, 'proxy', 'no-proxy');
+  conflict(values, 'connections', 'max-connection-per-server');
+
+  const options: CliOptions = {
+    urls: positionals,
+    overwrite: flag(values, 'overwrite'),
+    jobs: DEFAULT_JOBS,
+    headers: [],
+    noProxy: flag(values, 'no-proxy'),
+    insecure: flag(values, 'insecure'),
+    mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
+    color: !flag(values, 'no-color'),
+  };
+
+  const output = str(values, 'output');
+  if (output !== undefined) {
+    if (output === '-') throw usage('Writing to stdout (-o -) is not supported: name a file');
+    if (output === '') throw usage('Invalid value for --output: empty');
+    options.output = output;
+  }
+  const dir = str(values, 'dir');
+  if (dir !== undefined) {
+    if (dir === '') throw usage('Invalid value for --dir: empty');
+    options.dir = dir;
+  }
+
+  const connections = str(values, 'connections') ?? str(values, 'max-connection-per-server');
+  if (connections !== undefined) options.connections = parseCount(connections, '--connections', 1, 256);
+  const perHost = str(values, 'max-connections-per-host');
+  if (perHost !== undefined) options.maxConnectionsPerHost = parseCount(perHost, '--max-connections-per-host', 1, 256);
+  const minSplit = str(values, 'min-split-size');
+  if (minSplit !== undefined) options.minSplitSize = parseSize(minSplit, '--min-split-size');
+  const jobs = str(values, 'max-concurrent');
+  if (jobs !== undefined) options.jobs = parseCount(jobs, '--max-concurrent', 1, 256);
+
+  const limit = str(values, 'limit-rate');
+  if (limit !== undefined) options.rateLimit = parseSize(limit, '--limit-rate');
+  const overall = str(values, 'max-overall-download-limit');
+  if (overall !== undefined) options.overallRateLimit = parseSize(overall, '--max-overall-download-limit');
+  const retries = str(values, 'retries');
+  if (retries !== undefined) options.retries = parseCount(retries, '--retries', 0, 1000);
+  const timeout = str(values, 'timeout');
+  if (timeout !== undefined) options.stallTimeoutMs = parseSeconds(timeout, '--timeout');
+  const connectTimeout = str(values, 'connect-timeout');
+  if (connectTimeout !== undefined) options.connectTimeoutMs = parseSeconds(connectTimeout, '--connect-timeout');
+
+  const checksum = str(values, 'checksum');
+  if (checksum !== undefined) {
+    parseChecksum(checksum);
+    options.checksum = checksum;
+  }
+
+  const headers = values['header'];
+  if (Array.isArray(headers)) options.headers = headers.map((h) => parseHeader(h));
+  const user = str(values, 'user');
+  if (user !== undefined) options.credentials = parseUser(user);
+  const bearer = str(values, 'bearer');
+  if (bearer !== undefined) {
+    if (bearer === '' || /[\r\n\0]/.test(bearer)) throw usage('Invalid value for --bearer');
+    options.credentials = { bearer };
+  }
+  const userAgent = str(values, 'user-agent');
+  if (userAgent !== undefined) {
+    if (/[\r\n\0]/.test(userAgent)) throw usage('Invalid value for --user-agent: line breaks are not allowed');
+    options.userAgent = userAgent;
+  }
+  const redirects = str(values, 'max-redirs');
+  if (redirects !== undefined) options.maxRedirects = parseCount(redirects, '--max-redirs', 0, 1000);
+
+  const proxy = str(values, 'proxy');
+  if (proxy !== undefined) {
+    try {
+      new URL(proxy);
+    } catch {
+      // The proxy URL may carry credentials: never echo it.
+      throw usage('Invalid value for --proxy: expected a URL such as http://proxy.example:3128');
+    }
+    options.proxy = proxy;
+  }
+  const cacert = str(values, 'cacert');
+  if (cacert !== undefined) options.cacert = cacert;
+  const input = str(values, 'input-file');
+  if (input !== undefined) options.inputFile = input;
+
+  return { kind: 'download', options };
+}

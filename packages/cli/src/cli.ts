@@ -1,0 +1,20 @@
+/**
+ * The `multiget` executable: `bin/multiget.js` checks the Node.js version and imports this.
+ * @packageDocumentation
+ */
+import { main } from './main.js';
+
+// `multiget --json | head -1` closes stdout early: that is the reader's choice, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
+const code = await main(process.argv.slice(2)).catch((err: unknown) => {
+  // main() handles every failure it knows; this is a bug, so show the stack.
+  process.stderr.write(`multiget: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)} [MG_ERR_INTERNAL]\n`);
+  return 1;
+});
+process.exitCode = code;
+// A socket or timer a plugin forgot must not keep a finished command alive; unref'd, this timer
+// only fires when something else is still holding the event loop.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -1,0 +1,89 @@
+import { ErrorCodes, UsageError, isDownloadError, parseChecksum } from '@multiget/core';
+import { parseHeader } from '../args/parseHeader.js';
+import { parseCount, parseSize } from '../args/units.js';
+
+/** One URL of an input file with the options indented under it. */
+export interface InputEntry {
+  url: string;
+  /** Line number of the URL (1-based). */
+  line: number;
+  /** `FILE:LINE` of the URL, for messages. */
+  where: string;
+  /** `out=`: file name, relative to the entry's directory. */
+  out?: string;
+  /** `dir=`: directory, relative to `--dir` (or the working directory). */
+  dir?: string;
+  /** `checksum=`: `ALGO=HEX` (aria2's `sha-256=HEX` works too), syntax already checked. */
+  checksum?: string;
+  /** `header=` lines, in order. */
+  headers: Array<[string, string]>;
+  /** `max-connection-per-server=` or `split=`. */
+  connections?: number;
+  /** `max-download-limit=`, bytes per second. */
+  rateLimit?: number;
+}
+
+/**
+ * Parses an aria2-style URL list: one URL a line; blank lines and lines starting with `#` are
+ * skipped; lines indented with spaces or tabs under a URL set options of that URL as `key=value`
+ * (`out`, `dir`, `checksum`, `header`, `max-connection-per-server`/`split`, `max-download-limit`).
+ * `source` names the file in messages. Throws a UsageError naming the line on anything it does
+ * not understand, so a typo never silently drops an option.
+ */
+export function parseInputFile(text: string, source: string): InputEntry[] {
+  const entries: InputEntry[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const n = i + 1;
+    const fail = (message: string): never => {
+      throw new UsageError(ErrorCodes.INVALID_OPTION, `${source}:${n}: ${message}`);
+    };
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (!/^[ \t]/.test(raw)) {
+      if (/\s/.test(trimmed)) fail('several URLs on one line (mirrors) are not supported; put each on its own line');
+      entries.push({ url: trimmed, line: n, where: `${source}:${n}`, headers: [] });
+      return;
+    }
+    const entry = entries.at(-1);
+    if (!entry) return fail(`option line "${trimmed}" before any URL`);
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) return fail(`expected an option line "key=value", got "${trimmed}"`);
+    const key = trimmed.slice(0, eq).trim();
+    const value = trimmed.slice(eq + 1).trim();
+    try {
+      switch (key) {
+        case 'out':
+          if (value === '') fail('out= needs a file name');
+          entry.out = value;
+          break;
+        case 'dir':
+          if (value === '') fail('dir= needs a directory');
+          entry.dir = value;
+          break;
+        case 'checksum':
+          parseChecksum(value);
+          entry.checksum = value;
+          break;
+        case 'header':
+          entry.headers.push(parseHeader(value, 'header='));
+          break;
+        case 'max-connection-per-server':
+        case 'split':
+          entry.connections = parseCount(value, `${key}=`, 1, 256);
+          break;
+        case 'max-download-limit':
+          entry.rateLimit = parseSize(value, `${key}=`);
+          break;
+        default:
+          fail(`unknown option "${key}"`);
+      }
+    } catch (err) {
+      if (isDownloadError(err) && !err.message.startsWith(`${source}:`)) {
+        throw new UsageError(err.code, `${source}:${n}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  });
+  return entries;
+}

@@ -1,0 +1,176 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { ErrorCodes, Multiget, UsageError, toDownloadError } from '@multiget/core';
+import { HttpPlugin } from '@multiget/protocol-http';
+import { type CliOptions, parseArgs } from './args/parseArgs.js';
+import { usageText } from './args/usage.js';
+import { createReporter } from './display/createReporter.js';
+import { errorLine } from './display/lines.js';
+import { Palette } from './display/Palette.js';
+import type { TextOutput } from './display/Reporter.js';
+import { ExitCode, exitCodeForError } from './exitCodes.js';
+import { parseInputFile } from './input/parseInputFile.js';
+import { Redactor } from './redact.js';
+import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
+import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
+import { SignalGuard } from './SignalGuard.js';
+import { cliVersion } from './version.js';
+
+/** The process streams and environment `main` works with. */
+export interface CliIo {
+  readonly stdout: TextOutput;
+  readonly stderr: TextOutput;
+  /** Read for `-i -`. */
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Headers whose values are secrets, like passwords. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** Longest wait for plugins to release their connections once everything is done. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * Runs `multiget` with `argv` (arguments only, without node and the script) and resolves with the
+ * exit code; never rejects. Installs SIGINT/SIGTERM handlers for the duration of the run.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const fallbackPalette = new Palette(Palette.wanted(!argv.includes('--no-color'), io.env, io.stderr.isTTY));
+  const fail = (err: unknown): number => {
+    const error = toDownloadError(err);
+    io.stderr.write(errorLine(fallbackPalette, error.message, error.code));
+    return exitCodeForError(error.code);
+  };
+
+  let options: CliOptions;
+  try {
+    const command = parseArgs(argv);
+    if (command.kind === 'help') {
+      io.stdout.write(usageText());
+      return ExitCode.SUCCESS;
+    }
+    if (command.kind === 'version') {
+      io.stdout.write(`multiget ${cliVersion()}\n`);
+      return ExitCode.SUCCESS;
+    }
+    options = command.options;
+  } catch (err) {
+    return fail(err);
+  }
+
+  let tasks: DownloadTask[];
+  let engine: Multiget;
+  try {
+    tasks = buildTasks(options, await readSources(options, io));
+    engine = await createEngine(options);
+  } catch (err) {
+    return fail(err);
+  }
+
+  const redactor = secretsOf(options, tasks);
+  const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.env, io.stderr.isTTY));
+  const reporter = createReporter(options.mode, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    palette,
+    redactor,
+    multiple: tasks.length > 1,
+    fallbackColumns: Number(io.env['COLUMNS']) || undefined,
+  });
+  const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
+  let outcomes: TaskOutcome[];
+  try {
+    outcomes = await runDownloads(engine, tasks, { concurrency: options.jobs, signal: guard.signal }, reporter);
+  } finally {
+    reporter.close();
+    await closeEngine(engine);
+    guard.dispose();
+  }
+  return guard.exitCode ?? exitCodeOf(outcomes);
+}
+
+/** 0 when every download succeeded, else the exit code of the first failure in input order. */
+export function exitCodeOf(outcomes: readonly TaskOutcome[]): number {
+  for (const o of outcomes) {
+    if (o.status === 'failed') return exitCodeForError(o.error.code);
+    if (o.status === 'skipped') return ExitCode.INTERNAL;
+  }
+  return ExitCode.SUCCESS;
+}
+
+async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]> {
+  const sources: TaskSource[] = options.urls.map((url) => ({ url, headers: [] }));
+  if (options.inputFile === undefined) return sources;
+  const name = options.inputFile === '-' ? '<stdin>' : options.inputFile;
+  let content: string;
+  try {
+    content = options.inputFile === '-' ? await text(io.stdin) : await readFile(options.inputFile, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new UsageError(ErrorCodes.INVALID_OPTION, `Cannot read the input file ${name} (${reason})`, { cause: err });
+  }
+  return [...sources, ...parseInputFile(content, name)];
+}
+
+async function createEngine(options: CliOptions): Promise<Multiget> {
+  let ca: Buffer | undefined;
+  if (options.cacert !== undefined) {
+    try {
+      ca = await readFile(options.cacert);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UsageError(ErrorCodes.INVALID_OPTION, `Cannot read --cacert ${options.cacert} (${reason})`, { cause: err });
+    }
+  }
+  const http = new HttpPlugin({
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+    useEnvProxy: !options.noProxy,
+    ...(ca !== undefined ? { ca } : {}),
+    insecure: options.insecure,
+    ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+    // The engine's stall timer covers ranged requests but not the probe's wait for headers:
+    // --timeout promises "no data for SECONDS" everywhere.
+    ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
+  });
+  return new Multiget({
+    plugins: [http],
+    ...(options.maxConnectionsPerHost !== undefined ? { maxConnectionsPerHost: options.maxConnectionsPerHost } : {}),
+    ...(options.overallRateLimit !== undefined ? { rateLimit: options.overallRateLimit } : {}),
+    ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+  });
+}
+
+async function closeEngine(engine: Multiget): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    timer.unref();
+  });
+  // A plugin that cannot release its connections must not turn a finished run into a hang.
+  await Promise.race([engine.close().catch(() => undefined), timeout]);
+  clearTimeout(timer);
+}
+
+function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redactor {
+  const redactor = new Redactor();
+  const creds = options.credentials;
+  if (creds) redactor.add('bearer' in creds ? creds.bearer : creds.password);
+  if (options.proxy !== undefined) redactor.addUrl(options.proxy);
+  for (const task of tasks) {
+    redactor.addUrl(task.url);
+    const headers = task.options.headers;
+    for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers ?? {})) {
+      if (SECRET_HEADERS.has(name.toLowerCase())) {
+        redactor.add(value);
+        // `Bearer abc...`: the token alone may turn up in a message too.
+        redactor.add(value.split(/\s+/).pop());
+      }
+    }
+  }
+  return redactor;
+}
+
+function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}
