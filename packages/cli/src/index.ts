@@ -15,7 +15,6 @@ export { buildTasks, type DownloadTask, type TaskSource } from './runner/buildTa
 export {
   runDownloads,
   type TaskOutcome,
-  type DownloadStarter,
   type RunObserver,
   type RunOptions,
 } from './runner/runDownloads.js';

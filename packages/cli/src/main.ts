@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { ErrorCodes, Multiget, UsageError, toDownloadError } from '@multiget/core';
+import { ErrorCodes, Manager, UsageError, toDownloadError } from '@multiget/core';
 import { HttpPlugin } from '@multiget/protocol-http';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
 import { usageText } from './args/usage.js';
@@ -60,10 +60,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 
   let tasks: DownloadTask[];
-  let engine: Multiget;
+  let manager: Manager;
   try {
     tasks = buildTasks(options, await readSources(options, io));
-    engine = await createEngine(options);
+    manager = await createManager(options);
   } catch (err) {
     return fail(err);
   }
@@ -81,10 +81,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
   try {
-    outcomes = await runDownloads(engine, tasks, { concurrency: options.jobs, signal: guard.signal }, reporter);
+    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, reporter);
   } finally {
     reporter.close();
-    await closeEngine(engine);
+    await closeManager(manager);
     guard.dispose();
   }
   return guard.exitCode ?? exitCodeOf(outcomes);
@@ -113,7 +113,8 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
   return [...sources, ...parseInputFile(content, name)];
 }
 
-async function createEngine(options: CliOptions): Promise<Multiget> {
+/** A manager without a state directory: the CLI's state lives in the sidecar files beside each target. */
+async function createManager(options: CliOptions): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -133,22 +134,28 @@ async function createEngine(options: CliOptions): Promise<Multiget> {
     // --timeout promises "no data for SECONDS" everywhere.
     ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
   });
-  return new Multiget({
+  return Manager.open({
     plugins: [http],
-    ...(options.maxConnectionsPerHost !== undefined ? { maxConnectionsPerHost: options.maxConnectionsPerHost } : {}),
-    ...(options.overallRateLimit !== undefined ? { rateLimit: options.overallRateLimit } : {}),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+    settings: {
+      maxConcurrent: options.jobs,
+      maxConnections: 4096,
+      ...(options.maxConnectionsPerHost !== undefined ? { maxConnectionsPerHost: options.maxConnectionsPerHost } : {}),
+      ...(options.overallRateLimit !== undefined ? { rateLimit: options.overallRateLimit } : {}),
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+      dir: process.cwd(),
+    },
   });
 }
 
-async function closeEngine(engine: Multiget): Promise<void> {
+async function closeManager(manager: Manager): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
     timer.unref();
   });
   // A plugin that cannot release its connections must not turn a finished run into a hang.
-  await Promise.race([engine.close().catch(() => undefined), timeout]);
+  await Promise.race([manager.close().catch(() => undefined), timeout]);
   clearTimeout(timer);
 }
 

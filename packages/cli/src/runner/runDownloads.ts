@@ -1,9 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import {
+  AbortError,
+  type AddOptions,
   type Download,
-  type DownloadError,
+  DownloadError,
   type DownloadOptions,
   type DownloadResult,
+  type ErrorCode,
+  type Manager,
   fileSystemError,
   toDownloadError,
 } from '@multiget/core';
@@ -15,72 +19,139 @@ export type TaskOutcome =
   | { readonly task: DownloadTask; readonly status: 'failed'; readonly error: DownloadError }
   | { readonly task: DownloadTask; readonly status: 'skipped' };
 
-/** What the runner needs of the engine: `Multiget` has it. */
-export interface DownloadStarter {
-  download(url: string, options: DownloadOptions): Download;
-}
-
 /** Told when a task starts and ends; a display implements it. */
 export interface RunObserver {
-  /** The engine accepted the task; subscribe to the download's events here. */
+  /** The manager started the task's download; subscribe to its events here. */
   started(task: DownloadTask, download: Download): void;
-  /** The task ended (also when the engine rejected it before starting). */
+  /** The task ended (also when it was refused before starting). */
   finished(outcome: TaskOutcome): void;
 }
 
 /** Options of {@link runDownloads}. */
 export interface RunOptions {
-  /** Downloads at once, at least 1. */
-  concurrency: number;
   /** Aborts every running download (keeping partial data) and starts no more. */
   signal?: AbortSignal;
 }
 
 /**
- * Runs the tasks on one engine, at most `concurrency` at a time, in input order. Never rejects:
- * every task's outcome is in the result, at its `index`. A stand-in for the manager's queue,
- * which will replace it; so it stays this small.
+ * Runs the tasks through the download manager (its queue runs at most `maxConcurrent` at a time,
+ * in input order). Never rejects: every task's outcome is in the result, at its `index`.
  */
 export async function runDownloads(
-  engine: DownloadStarter,
+  manager: Manager,
   tasks: readonly DownloadTask[],
   options: RunOptions,
   observer: RunObserver,
 ): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const task = tasks[next++]!;
-      outcomes[task.index] = options.signal?.aborted
-        ? { task, status: 'skipped' }
-        : await runOne(engine, task, options.signal, observer);
+  const byEntry = new Map<string, DownloadTask[]>();
+  const pending: Promise<void>[] = [];
+  const finish = (outcome: TaskOutcome): void => {
+    if (outcomes[outcome.task.index]) return;
+    outcomes[outcome.task.index] = outcome;
+    observer.finished(outcome);
+  };
+  // 'started' can fire inside add(), before the task is mapped to its entry: join the two
+  // whichever comes second.
+  const downloads = new Map<string, Download>();
+  const attached = new Set<DownloadTask>();
+  const attach = (entryId: string): void => {
+    const download = downloads.get(entryId);
+    if (!download) return;
+    for (const task of byEntry.get(entryId) ?? []) {
+      if (attached.has(task)) continue;
+      attached.add(task);
+      observer.started(task, download);
+      pending.push(
+        download.done.then(
+          (result) => finish({ task, status: 'done', result }),
+          (err: unknown) => finish({ task, status: 'failed', error: toDownloadError(err) }),
+        ),
+      );
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency, tasks.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  manager.on('started', (entry, download) => {
+    downloads.set(entry.id, download);
+    attach(entry.id);
+  });
+  // Refused before a Download existed (e.g. the engine rejected an option): no 'started' came.
+  manager.on('changed', (entry) => {
+    if (entry.state !== 'failed' || !entry.error) return;
+    for (const task of byEntry.get(entry.id) ?? []) {
+      finish({ task, status: 'failed', error: new DownloadError(entry.error.code as ErrorCode, entry.error.message) });
+    }
+  });
+
+  const stop = (): void => void manager.close();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for (const task of tasks) {
+      if (options.signal?.aborted) break;
+      try {
+        if (task.createDir !== undefined) {
+          await mkdir(task.createDir, { recursive: true }).catch((err: unknown) => {
+            throw fileSystemError(err, `create the directory ${task.createDir}`);
+          });
+        }
+        const entry = await manager.add(task.url, addOptions(task.options));
+        byEntry.set(entry.id, [...(byEntry.get(entry.id) ?? []), task]);
+        attach(entry.id);
+        const now = manager.get(entry.id);
+        if (now.state === 'failed' && now.error && !downloads.has(entry.id)) {
+          finish({ task, status: 'failed', error: new DownloadError(now.error.code as ErrorCode, now.error.message) });
+        }
+      } catch (err) {
+        finish({ task, status: 'failed', error: toDownloadError(err) });
+      }
+    }
+    if (!options.signal?.aborted) await Promise.race([manager.idle(), aborted(options.signal)]);
+    if (options.signal?.aborted) await manager.close();
+    // Downloads paused by an interrupt keep `done` pending: they end here, as aborted.
+    const settled = Promise.all(pending);
+    await (options.signal?.aborted ? Promise.race([settled, Promise.resolve()]) : settled);
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+  for (const task of tasks) {
+    if (outcomes[task.index]) continue;
+    const started = [...byEntry.values()].some((list) => list.includes(task));
+    finish(
+      started && options.signal?.aborted
+        ? { task, status: 'failed', error: new AbortError('Interrupted; the partial data was kept for resuming') }
+        : { task, status: 'skipped' },
+    );
+  }
   return outcomes;
 }
 
-async function runOne(
-  engine: DownloadStarter,
-  task: DownloadTask,
-  signal: AbortSignal | undefined,
-  observer: RunObserver,
-): Promise<TaskOutcome> {
-  let outcome: TaskOutcome;
-  try {
-    if (task.createDir !== undefined) {
-      await mkdir(task.createDir, { recursive: true }).catch((err: unknown) => {
-        throw fileSystemError(err, `create the directory ${task.createDir}`);
-      });
-    }
-    const download = engine.download(task.url, { ...task.options, id: task.id, ...(signal ? { signal } : {}) });
-    observer.started(task, download);
-    outcome = { task, status: 'done', result: await download.done };
-  } catch (err) {
-    outcome = { task, status: 'failed', error: toDownloadError(err) };
-  }
-  observer.finished(outcome);
-  return outcome;
+/** The manager's add options for a task (engine options the manager takes per download). */
+function addOptions(o: DownloadTask['options']): AddOptions {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Array.isArray(o.headers) ? o.headers : Object.entries(o.headers ?? {})) headers[k] = v;
+  const checksum = typeof o.checksum === 'object' ? `${o.checksum.algorithm}=${o.checksum.hex}` : o.checksum;
+  const pick: AddOptions = {
+    ...(o.output !== undefined ? { output: o.output } : {}),
+    ...(o.dir !== undefined && o.output === undefined ? { dir: o.dir } : {}),
+    ...(o.connections !== undefined ? { connections: o.connections } : {}),
+    ...(checksum !== undefined ? { checksum } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
+    ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+    ...(o.retries !== undefined ? { retries: o.retries } : {}),
+    ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+    ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
+    ...(o.existing !== undefined ? { existing: o.existing } : o.overwrite ? { existing: 'overwrite' as const } : {}),
+  };
+  return pick;
 }
+
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+export type { DownloadOptions };

@@ -32,6 +32,11 @@ export interface ManagerOptions
 export interface ManagerEvents {
   /** A download was added or its state, file or error changed. */
   changed: [entry: EntrySnapshot];
+  /**
+   * A download started transferring (also after a retry). In-process front-ends get the engine's
+   * Download for its detailed events (retry, restart, warning) and its result.
+   */
+  started: [entry: EntrySnapshot, download: Download];
   /** A download was removed from the list. */
   removed: [id: string];
   /** Coalesced progress of every active download, at most once per `progressIntervalMs`. */
@@ -457,9 +462,12 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         headers: { ...o.headers, ...e.secrets.headers },
         ...(e.secrets.credentials ? { credentials: e.secrets.credentials } : {}),
         ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+        ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+        ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
         // A file this manager chose on an earlier run is its own: resume it, never rename again.
         existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
-        retries: this.#settings.retries,
+        retries: o.retries ?? this.#settings.retries,
         id: e.id,
       });
     } catch (err) {
@@ -468,6 +476,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     }
     e.download = dl;
     this.#set(e, 'probing');
+    this.emit('started', snapshot(e), dl);
     dl.on('state', (s) => {
       if (e.download !== dl) return;
       if (s === 'probing' || s === 'downloading' || s === 'verifying') this.#set(e, s);
@@ -705,6 +714,10 @@ function validateAddOptions(o: AddOptions): void {
   if (o.connections !== undefined) checkInt('connections', o.connections, 1, 256);
   if (o.priority !== undefined) checkInt('priority', o.priority, -1_000_000, 1_000_000);
   if (o.rateLimit !== undefined) checkInt('rateLimit', o.rateLimit, 1, Number.MAX_SAFE_INTEGER);
+  if (o.retries !== undefined) checkInt('retries', o.retries, 0, 1000);
+  if (o.stallTimeoutMs !== undefined) checkInt('stallTimeoutMs', o.stallTimeoutMs, 1, 86_400_000);
+  if (o.connectTimeoutMs !== undefined) checkInt('connectTimeoutMs', o.connectTimeoutMs, 1, 86_400_000);
+  if (o.minSplitSize !== undefined) checkInt('minSplitSize', o.minSplitSize, 1, Number.MAX_SAFE_INTEGER);
   if (o.existing !== undefined && !['fail', 'rename', 'overwrite'].includes(o.existing)) {
     throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid existing: ${String(o.existing)}`);
   }

@@ -30,6 +30,14 @@ export interface AddOptions {
   /** Bytes per second for this download. */
   rateLimit?: number;
   existing?: ExistingFilePolicy;
+  /** Failures in a row without progress before the download fails. Default: the manager's setting. */
+  retries?: number;
+  /** Milliseconds without data before a connection counts as stalled. */
+  stallTimeoutMs?: number;
+  /** Milliseconds to open a connection. */
+  connectTimeoutMs?: number;
+  /** Bytes below which a segment is never split. */
+  minSplitSize?: number;
   /** Credentials, kept in memory only. */
   credentials?: { username: string; password: string } | { bearer: string };
 }
