@@ -623,8 +623,15 @@ export class Download extends TypedEmitter<DownloadEvents> {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
             }
-            attempt = seg.pos > before ? 1 : attempt + 1;
-            const context: FailureContext = { phase: 'range', segment: seg, attempt, activeConnections: this.#active };
+            const progressed = seg.pos > before;
+            attempt = progressed ? 1 : attempt + 1;
+            const context: FailureContext = {
+              phase: 'range',
+              segment: seg,
+              attempt,
+              activeConnections: this.#active,
+              progressed,
+            };
             scheduler.release(seg);
             const decision = await this.engine.hooks.rangeFailed.promise(error, context, job);
             if (!decision || decision.action === 'fail') throw error;

@@ -95,6 +95,8 @@ export interface FailureContext {
   attempt: number;
   /** Other connections of this download still transferring. */
   activeConnections: number;
+  /** True when this connection received bytes since its previous failure (a drop, not a refusal). */
+  progressed?: boolean;
 }
 
 /** What the retry policy decided. */

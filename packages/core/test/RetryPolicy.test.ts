@@ -48,3 +48,10 @@ describe('RetryPolicy', () => {
     expect((await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 0 }))?.action).toBe('retry');
   });
 });
+
+describe('RetryPolicy after progress', () => {
+  it('retries at once when the connection had delivered bytes (regression: drops waited a backoff)', async () => {
+    expect(await decide(ErrorCodes.SHORT_BODY, { attempt: 1, progressed: true })).toEqual({ action: 'retry', delayMs: 0 });
+    expect((await decide(ErrorCodes.SHORT_BODY, { attempt: 1, progressed: false }))?.action).toBe('retry');
+  });
+});

@@ -17,6 +17,8 @@ export interface RetryPolicyOptions {
  * The built-in retry policy. Retries only retryable codes (connect failures, resets, timeouts,
  * stalls, short bodies, 5xx, 429/503), up to `job.options.retries` failures in a row without
  * progress, with exponential backoff and equal jitter, never sooner than the server's Retry-After.
+ * A connection that received bytes before it failed retries at once: it was a drop, and backing
+ * off would only idle a connection that works.
  * When the server says it is busy and other connections still work, the failing connection retires
  * and leaves its segment to them: the server asked for fewer connections.
  */
@@ -39,6 +41,8 @@ export class RetryPolicy implements Plugin {
         return { action: 'retire' };
       }
       if (context.attempt > job.options.retries) return { action: 'fail' };
+      // A connection that delivered bytes and then dropped is not a server in trouble: go again at once.
+      if (context.progressed && error.retryAfterMs === undefined) return { action: 'retry', delayMs: 0 };
       return { action: 'retry', delayMs: this.delay(context.attempt, error.retryAfterMs) };
     });
   }

@@ -1,0 +1,66 @@
+// Command-line options of the benchmark. Plain node:util parseArgs; no dependency.
+import { parseArgs } from 'node:util';
+
+export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops'];
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --profile NAME   unthrottled, throttled or drops; repeat or comma-separate for several
+                   (default: all three)
+  --runs N         timed runs of every tool (default 3); tools are interleaved within a run
+  --size SIZE      file size for every selected profile instead of its default
+                   (bytes, or with a K/M/G suffix meaning KiB/MiB/GiB, e.g. 64M)
+  --tools LIST     comma-separated subset of multiget,aria2c,curl (default: all)
+  --no-install     never run apt-get, even as root (missing peers are skipped)
+  -h, --help       print this help
+`;
+
+/** Parses `64M`, `1G`, `1048576` into bytes (binary multiples). */
+export function parseSize(text) {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMG]i?B?)?$/i.exec(String(text).trim());
+  if (!match) throw new Error(`invalid size: ${text} (use bytes or a K/M/G suffix)`);
+  const unit = (match[2] ?? '').charAt(0).toUpperCase();
+  const factor = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit];
+  const bytes = Math.round(Number(match[1]) * factor);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new Error(`invalid size: ${text}`);
+  return bytes;
+}
+
+/** The parsed options, validated; throws an Error with a readable message on bad input. */
+export function readOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      profile: { type: 'string', multiple: true },
+      runs: { type: 'string' },
+      size: { type: 'string' },
+      tools: { type: 'string' },
+      'no-install': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const profiles = (values.profile ?? PROFILE_NAMES)
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of profiles) {
+    if (!PROFILE_NAMES.includes(p)) throw new Error(`unknown profile: ${p} (one of ${PROFILE_NAMES.join(', ')})`);
+  }
+  const runs = values.runs === undefined ? 3 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error(`--runs must be an integer from 1 to 100, got ${values.runs}`);
+  const allTools = ['multiget', 'aria2c', 'curl'];
+  const tools = values.tools === undefined ? allTools : values.tools.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of tools) {
+    if (!allTools.includes(t)) throw new Error(`unknown tool: ${t} (one of ${allTools.join(', ')})`);
+  }
+  return {
+    help: values.help === true,
+    profiles: [...new Set(profiles)],
+    runs,
+    size: values.size === undefined ? undefined : parseSize(values.size),
+    tools,
+    install: values['no-install'] !== true,
+  };
+}
