@@ -448,6 +448,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
     let fatal: unknown;
     let initial: ByteSource | undefined = remote.initialSource;
     remote.initialSource = undefined;
+    if (initial && !job.segments.some((s) => s.pos === initial!.start && s.pos < s.end)) {
+      // Resumed past the probe's bytes: its stream would only fetch what is already on disk.
+      initial.cancel();
+      initial = undefined;
+    }
     const watch = new Map<number, { last: number; ctl: AbortController }>();
     const stallMs = job.options.stallTimeoutMs;
     const single = !remote.ranges || remote.size === undefined;

@@ -20,6 +20,7 @@ export function usageText(): string {
   const lines: string[] = [
     'Usage: multiget [options] <url...>',
     '       multiget [options] -i urls.txt',
+    '       multiget serve --stdio | --node-ipc [--state-dir DIR] [--dir DIR]   (JSON-RPC service)',
     '',
     'Downloads files over HTTP and HTTPS with several connections each. Interrupted downloads',
     'resume when the same command runs again (the partial data is kept in FILE.mgpart and',

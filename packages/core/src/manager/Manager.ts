@@ -3,11 +3,11 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Download } from '../Download.js';
 import { STATE_SUFFIX, TEMP_SUFFIX } from '../Download.js';
-import { DownloadError, ErrorCodes, UsageError, isDownloadError } from '../errors.js';
+import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
 import { Multiget, type MultigetOptions } from '../Multiget.js';
 import { ProtocolPlugin } from '../ProtocolPlugin.js';
 import { parseChecksum } from '../checksum.js';
-import { redactUrl } from '../StateFile.js';
+import { StateFile, redactUrl } from '../StateFile.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
@@ -43,6 +43,8 @@ export interface ManagerEvents {
   progress: [entries: EntrySnapshot[]];
   /** A download finished, failed or was cancelled, and was added to the history. */
   history: [entry: HistoryEntry];
+  /** Something went wrong that is not a download's failure (e.g. the queue could not be written). */
+  warning: [info: { code: string; message: string }];
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -486,7 +488,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       e.file = info.file;
       e.total = info.size;
       this.#dirty = true;
-      void this.#persist();
+      this.#persistInBackground();
       this.emit('changed', snapshot(e));
     });
     dl.on('progress', (p) => {
@@ -504,7 +506,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         e.file = result.file;
         this.#set(e, 'completed');
         this.#recordHistory(e, result, undefined);
-        void this.#persist();
+        this.#persistInBackground();
         this.#pump();
       },
       (err: unknown) => {
@@ -516,7 +518,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
             this.#set(e, 'canceled');
             this.#recordHistory(e, undefined, error);
           }
-          void this.#persist();
+          this.#persistInBackground();
           this.#pump();
           return;
         }
@@ -529,7 +531,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.error = { code: error.code, message: error.message };
     this.#set(e, 'failed');
     this.#recordHistory(e, undefined, error);
-    void this.#persist();
+    this.#persistInBackground();
     this.#pump();
   }
 
@@ -566,6 +568,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (active.length > 0) this.emit('progress', active.sort(byQueueOrder).map(snapshot));
   }
 
+  /** Persists without waiting; a failure becomes a `warning` event, never an unhandled rejection. */
+  #persistInBackground(): void {
+    this.#persist().catch((err: unknown) => {
+      const error = isDownloadError(err) ? err : fileSystemError(err, 'write the queue');
+      this.emit('warning', { code: error.code, message: error.message });
+    });
+  }
+
   /** Writes the queue and history now (serialised; concurrent calls share one write). */
   async #persist(): Promise<void> {
     this.#dirty = true;
@@ -575,7 +585,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async #flush(): Promise<void> {
     if (!this.#store) return;
     const store = this.#store;
-    this.#writing = this.#writing.then(async () => {
+    // One failed write must not poison the chain: the next write tries again.
+    this.#writing = this.#writing.catch(() => undefined).then(async () => {
       if (!this.#dirty) return;
       this.#dirty = false;
       const doc: QueueDocument = {
@@ -641,6 +652,17 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       });
       this.#seq = Math.max(this.#seq, p.seq ?? 0);
     }
+    // The queue is written on state changes only; the bytes on disk are in each sidecar state file.
+    await Promise.all(
+      [...this.#entries.values()].map(async (e) => {
+        if (!e.file || !UNFINISHED.has(e.state)) return;
+        const saved = await new StateFile(e.file + STATE_SUFFIX).read().catch(() => undefined);
+        if (saved && saved !== 'corrupt') {
+          e.bytes = saved.segments.reduce((n, [start, , pos]) => n + (pos - start), 0);
+          if (saved.size !== null) e.total = saved.size;
+        }
+      }),
+    );
   }
 }
 

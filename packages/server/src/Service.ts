@@ -1,0 +1,252 @@
+import type { EntrySnapshot, HistoryEntry, Manager } from '@multiget/core';
+import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
+import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
+import {
+  type PathRules,
+  parseAddManyParams,
+  parseAddParams,
+  parseIdParams,
+  parseMoveParams,
+  parseNoParams,
+  parseRemoveParams,
+  parseSetPriorityParams,
+  parseSetRateLimitParams,
+  parseSetSettingsParams,
+} from './params.js';
+import {
+  AddManyRequest,
+  AddRequest,
+  CancelRequest,
+  ChangedNotification,
+  ClearHistoryRequest,
+  GetRequest,
+  GetSettingsRequest,
+  HistoryAddedNotification,
+  HistoryRequest,
+  InfoRequest,
+  ListRequest,
+  MoveRequest,
+  MultigetErrorCodes,
+  type MultigetErrorData,
+  type MultigetInitializeResult,
+  PauseAllRequest,
+  PauseRequest,
+  ProgressNotification,
+  RemoveRequest,
+  RemovedNotification,
+  ResumeAllRequest,
+  ResumeRequest,
+  RetryRequest,
+  type ServiceInfo,
+  SetPriorityRequest,
+  SetRateLimitRequest,
+  SetSettingsRequest,
+} from './protocol.js';
+import { toResponseError } from './responseError.js';
+
+/** Options of a {@link Service}. */
+export interface ServiceOptions {
+  /** What `initialize` and `multiget/info` tell about the service. */
+  info: ServiceInfo;
+  /** Where diagnostics go; never stdout, which may be the transport. */
+  log: (line: string) => void;
+}
+
+type Handler<R> = (params: unknown) => R | Promise<R>;
+
+/**
+ * Serves a {@link Manager} over a vscode-languageserver connection: answers `initialize` (no LSP
+ * capabilities, `serverInfo`, and a `multiget` block), the `multiget/*` requests of
+ * `protocol.ts`, and forwards the manager's events as notifications.
+ *
+ * Every request's params are checked before the manager is touched, and every failure becomes a
+ * JSON-RPC error with `data.code`: no request can take the service down. The service does not own
+ * the process: whoever created it decides when to exit (see `runServer`).
+ */
+export class Service {
+  readonly #manager: Manager;
+  readonly #connection: Connection;
+  readonly #options: ServiceOptions;
+  /** Notifications wait for the client's `initialized`, as LSP asks (or its first request). */
+  #notifying = false;
+  #closing: Promise<void> | undefined;
+  readonly #unsubscribe: Array<() => void> = [];
+
+  /** Registers every handler on `connection`; the caller then calls `connection.listen()`. */
+  constructor(manager: Manager, connection: Connection, options: ServiceOptions) {
+    this.#manager = manager;
+    this.#connection = connection;
+    this.#options = options;
+    this.#registerLifecycle();
+    this.#registerRequests();
+    this.#forwardEvents();
+  }
+
+  /** Whether {@link close} has begun (after `shutdown`, a signal, or the client going away). */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Stops forwarding events and closes the manager: running downloads stop with their partial
+   * data kept (they resume on the next start), the queue is written and the lock released.
+   * Idempotent; later requests get MG_ERR_INVALID_STATE.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#notifying = false;
+      for (const off of this.#unsubscribe.splice(0)) off();
+      await this.#manager.close();
+    })();
+    return this.#closing;
+  }
+
+  #registerLifecycle(): void {
+    const info = this.#options.info;
+    this.#connection.onInitialize((): MultigetInitializeResult => ({
+      capabilities: {},
+      serverInfo: { name: info.name, version: info.version },
+      multiget: { ...info, schemes: [...info.schemes] },
+    }));
+    this.#connection.onInitialized(() => {
+      if (!this.closing) this.#notifying = true;
+    });
+    this.#connection.onShutdown(() => this.close());
+  }
+
+  #registerRequests(): void {
+    const m = this.#manager;
+    const rules = (): PathRules => ({ dir: m.settings.dir, stateDir: this.#options.info.stateDir });
+    const schemes = (): string[] => m.schemes;
+
+    this.#handle(InfoRequest.type, (raw) => {
+      parseNoParams(raw);
+      return { ...this.#options.info, schemes: [...this.#options.info.schemes] };
+    });
+    this.#handle(AddRequest.type, async (raw) => {
+      const { url, options } = parseAddParams(raw, schemes(), rules());
+      const entry = await m.add(url, options);
+      return { id: entry.id, download: toDownloadInfo(entry) };
+    });
+    this.#handle(AddManyRequest.type, async (raw) => {
+      const items = parseAddManyParams(raw, schemes(), rules());
+      const ids: string[] = [];
+      for (const { url, options } of items) ids.push((await m.add(url, options)).id);
+      return { ids };
+    });
+    this.#handle(ListRequest.type, (raw) => {
+      parseNoParams(raw);
+      return { downloads: m.list().map(toDownloadInfo) };
+    });
+    this.#handle(GetRequest.type, (raw) => ({ download: toDownloadInfo(m.get(parseIdParams(raw).id)) }));
+    this.#handle(PauseRequest.type, async (raw) => ({ download: toDownloadInfo(await m.pause(parseIdParams(raw).id)) }));
+    this.#handle(ResumeRequest.type, async (raw) => ({ download: toDownloadInfo(await m.resume(parseIdParams(raw).id)) }));
+    this.#handle(CancelRequest.type, async (raw) => ({ download: toDownloadInfo(await m.cancel(parseIdParams(raw).id)) }));
+    this.#handle(RetryRequest.type, async (raw) => ({ download: toDownloadInfo(await m.retry(parseIdParams(raw).id)) }));
+    this.#handle(RemoveRequest.type, async (raw) => {
+      const { id, deleteData } = parseRemoveParams(raw);
+      await m.remove(id, { deleteData });
+      return null;
+    });
+    this.#handle(PauseAllRequest.type, async (raw) => {
+      parseNoParams(raw);
+      await m.pauseAll();
+      return null;
+    });
+    this.#handle(ResumeAllRequest.type, async (raw) => {
+      parseNoParams(raw);
+      await m.resumeAll();
+      return null;
+    });
+    this.#handle(SetPriorityRequest.type, async (raw) => {
+      const { id, priority } = parseSetPriorityParams(raw);
+      return { download: toDownloadInfo(await m.setPriority(id, priority)) };
+    });
+    this.#handle(MoveRequest.type, async (raw) => {
+      const { id, index } = parseMoveParams(raw);
+      return { downloads: (await m.move(id, index)).map(toDownloadInfo) };
+    });
+    this.#handle(SetRateLimitRequest.type, async (raw) => {
+      const { id, rateLimit } = parseSetRateLimitParams(raw);
+      return { download: toDownloadInfo(await m.setRateLimit(id, rateLimit ?? undefined)) };
+    });
+    this.#handle(HistoryRequest.type, (raw) => {
+      parseNoParams(raw);
+      return { entries: m.history().map(toHistoryInfo) };
+    });
+    this.#handle(ClearHistoryRequest.type, async (raw) => {
+      parseNoParams(raw);
+      await m.clearHistory();
+      return null;
+    });
+    this.#handle(GetSettingsRequest.type, (raw) => {
+      parseNoParams(raw);
+      return { settings: toSettings(m.settings) };
+    });
+    this.#handle(SetSettingsRequest.type, async (raw) => {
+      const patch = parseSetSettingsParams(raw, this.#options.info.stateDir);
+      return { settings: toSettings(await m.setSettings(patch)) };
+    });
+  }
+
+  /**
+   * Registers a request by its method name rather than its typed signature: vscode-jsonrpc would
+   * otherwise answer missing params itself, without our `data.code`. Params arrive as the handler's
+   * arguments followed by a cancellation token (an array is spread), so one object, none, or a
+   * one-element array all reach `run` as that object; anything else is refused.
+   */
+  #handle<R>(type: RequestType<unknown, R, MultigetErrorData> | RequestType0<R, MultigetErrorData>, run: Handler<R>): void {
+    const method = type.method;
+    this.#connection.onRequest(method, async (...args: unknown[]): Promise<R | ResponseError<MultigetErrorData>> => {
+      args.pop();
+      try {
+        if (this.closing) {
+          throw new ResponseError(ErrorCodes.InvalidRequest, 'The service is shutting down', { code: MultigetErrorCodes.INVALID_STATE });
+        }
+        // A client that skipped the LSP handshake still gets notifications once it talks to us.
+        this.#notifying = true;
+        if (args.length > 1) {
+          throw new ResponseError(ErrorCodes.InvalidParams, `${method} takes one params object, not ${args.length} positional params`, {
+            code: MultigetErrorCodes.INVALID_OPTION,
+          });
+        }
+        return await run(args[0]);
+      } catch (err) {
+        return toResponseError(method, err, (where, e) => this.#logError(where, e));
+      }
+    });
+  }
+
+  #forwardEvents(): void {
+    const m = this.#manager;
+    const changed = (entry: EntrySnapshot): void => this.#notify(ChangedNotification.type, { download: toDownloadInfo(entry) });
+    const removed = (id: string): void => this.#notify(RemovedNotification.type, { id });
+    // The manager already coalesces progress (one event per interval for all active downloads),
+    // so forwarding each event keeps the promise of a few notifications per second in total.
+    const progress = (entries: EntrySnapshot[]): void =>
+      this.#notify(ProgressNotification.type, { downloads: entries.map(toDownloadInfo) });
+    const history = (entry: HistoryEntry): void => this.#notify(HistoryAddedNotification.type, { entry: toHistoryInfo(entry) });
+    m.on('changed', changed);
+    m.on('removed', removed);
+    m.on('progress', progress);
+    m.on('history', history);
+    this.#unsubscribe.push(
+      () => m.off('changed', changed),
+      () => m.off('removed', removed),
+      () => m.off('progress', progress),
+      () => m.off('history', history),
+    );
+  }
+
+  #notify<P>(type: NotificationType<P>, params: P): void {
+    if (!this.#notifying) return;
+    // A client that went away makes the write fail; the close of the transport ends the service.
+    this.#connection.sendNotification(type.method, params).catch(() => undefined);
+  }
+
+  #logError(method: string, err: unknown): void {
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.#options.log(`${method} failed: ${detail}`);
+  }
+}

@@ -1,0 +1,58 @@
+import type { EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from '@multiget/core';
+import type { DownloadInfo, DownloadState, HistoryInfo, Settings } from './protocol.js';
+
+// The protocol declares its own copies of the core's types (the extension must not bundle core).
+// These two lines fail to compile when the state names drift apart in either direction.
+const _statesMatch: EntryState extends DownloadState ? true : false = true;
+const _statesMatchBack: DownloadState extends EntryState ? true : false = true;
+void _statesMatch;
+void _statesMatchBack;
+
+/** A manager snapshot as the protocol shows it: `undefined` becomes `null`, so every field is present. */
+export function toDownloadInfo(e: EntrySnapshot): DownloadInfo {
+  return {
+    id: e.id,
+    url: e.url,
+    file: e.file ?? null,
+    state: e.state,
+    priority: e.priority,
+    bytes: e.bytes,
+    total: e.total ?? null,
+    speed: e.speed,
+    eta: e.eta ?? null,
+    connections: e.connections,
+    error: e.error ? { code: e.error.code, message: e.error.message } : null,
+    addedAt: e.addedAt,
+    rateLimit: e.rateLimit ?? null,
+  };
+}
+
+/** A history entry as the protocol shows it. */
+export function toHistoryInfo(h: HistoryEntry): HistoryInfo {
+  return {
+    id: h.id,
+    url: h.url,
+    file: h.file ?? null,
+    size: h.size ?? null,
+    digest: h.digest ? { algorithm: h.digest.algorithm, hex: h.digest.hex } : null,
+    state: h.state,
+    errorCode: h.errorCode ?? null,
+    errorMessage: h.errorMessage ?? null,
+    durationMs: h.durationMs,
+    averageSpeed: h.averageSpeed,
+    finishedAt: h.finishedAt,
+  };
+}
+
+/** The manager's settings as the protocol shows them. */
+export function toSettings(s: ManagerSettings): Settings {
+  return {
+    maxConcurrent: s.maxConcurrent,
+    connections: s.connections,
+    maxConnectionsPerHost: s.maxConnectionsPerHost,
+    maxConnections: s.maxConnections,
+    rateLimit: s.rateLimit ?? null,
+    retries: s.retries,
+    dir: s.dir,
+  };
+}

@@ -1,0 +1,306 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { type AddOptions, ErrorCodes, type ManagerSettings, UsageError, parseChecksum, parseDownloadUrl } from '@multiget/core';
+import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
+
+/**
+ * Checks of request params. Everything a client sends is `unknown` until one of these functions
+ * has looked at it; they throw a UsageError whose code becomes `error.data.code`, before anything
+ * acts. The rules:
+ *
+ * - Params are one object (or absent, for requests without params). Unknown fields are refused.
+ * - Numbers are integers within the documented range; strings are non-empty and never hold NUL.
+ * - URLs go through the manager's own check ({@link parseDownloadUrl}), so the service refuses
+ *   exactly what the manager and the CLI refuse (`file:`, `data:`, `javascript:`, ...).
+ * - Paths: see {@link resolveUserPath}.
+ */
+
+/** Longest id, URL, path, header value or credential accepted (a bound, not a promise). */
+const MAX_ID = 200;
+const MAX_URL = 65_536;
+const MAX_PATH = 4096;
+const MAX_TEXT = 8192;
+const MAX_HEADERS = 100;
+/** Most downloads one `multiget/addMany` may add. */
+export const MAX_BATCH = 1000;
+const MAX_PRIORITY = 1_000_000;
+
+/** What relative paths are resolved against, and what no path may point into. */
+export interface PathRules {
+  /** Absolute download directory (the manager's `dir` setting). */
+  dir: string;
+  /** Absolute state directory: the manager's own files live there. */
+  stateDir: string;
+}
+
+type Fields = Record<string, unknown>;
+
+function invalid(message: string): UsageError {
+  return new UsageError(ErrorCodes.INVALID_OPTION, message);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/**
+ * `raw` as an object with only `allowed` keys. `what` names it in messages (`params`,
+ * `items[3]`, `headers`).
+ */
+function object(raw: unknown, what: string, allowed: readonly string[]): Fields {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid(`${what} must be an object, not ${describe(raw)}`);
+  }
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) {
+      throw invalid(`Unknown field "${key}" in ${what} (expected ${allowed.map((k) => `"${k}"`).join(', ') || 'none'})`);
+    }
+  }
+  return raw as Fields;
+}
+
+/** A request without params: absent, `null` or `{}`. */
+export function parseNoParams(raw: unknown): void {
+  if (raw === undefined || raw === null) return;
+  object(raw, 'params', []);
+}
+
+function text(fields: Fields, key: string, what: string, max: number): string {
+  const v = fields[key];
+  if (typeof v !== 'string' || v === '') throw invalid(`${what}.${key} must be a non-empty string, not ${describe(v)}`);
+  if (v.length > max) throw invalid(`${what}.${key} is longer than ${max} characters`);
+  if (v.includes('\0')) throw invalid(`${what}.${key} must not contain NUL characters`);
+  return v;
+}
+
+function optionalText(fields: Fields, key: string, what: string, max: number): string | undefined {
+  return fields[key] === undefined ? undefined : text(fields, key, what, max);
+}
+
+function int(fields: Fields, key: string, what: string, min: number, max: number): number {
+  const v = fields[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw invalid(`${what}.${key} must be an integer from ${min} to ${max}, not ${describe(v)}`);
+  }
+  return v;
+}
+
+function optionalInt(fields: Fields, key: string, what: string, min: number, max: number): number | undefined {
+  return fields[key] === undefined ? undefined : int(fields, key, what, min, max);
+}
+
+/** An integer, or `null` to clear; `undefined` when absent. */
+function nullableInt(fields: Fields, key: string, what: string, min: number, max: number): number | null | undefined {
+  if (fields[key] === null) return null;
+  return optionalInt(fields, key, what, min, max);
+}
+
+function id(fields: Fields): string {
+  return text(fields, 'id', 'params', MAX_ID);
+}
+
+const caseInsensitive = process.platform === 'win32' || process.platform === 'darwin';
+
+/** Whether `path` is `dir` or inside it (both absolute and resolved). */
+function isInside(path: string, dir: string): boolean {
+  const fold = (p: string): string => (caseInsensitive ? p.toLowerCase() : p);
+  const rel = relative(fold(dir), fold(path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * The absolute path a client's `output` or `dir` stands for. The rule, the same for both:
+ *
+ * - A relative path is resolved against the download directory, never against the service's
+ *   working directory (which is wherever the editor happened to start it), and it must stay
+ *   inside the download directory: `sub/file.iso` is fine, `../../.bashrc` is refused.
+ * - An absolute path is taken as given: the user picked it (a save dialog), and may write
+ *   anywhere they can.
+ * - No path may lead into the state directory, where the manager's queue and lock live.
+ * - NUL characters are refused (they cut paths short in system calls); on Windows a colon after
+ *   the drive (an alternate data stream) is refused too.
+ *
+ * Symbolic links where the file would be written are refused later by the engine's file writer
+ * (MG_ERR_UNSAFE_PATH), when the path is opened, so a link created after this check is caught too.
+ *
+ * @throws UsageError MG_ERR_INVALID_OPTION (malformed) or MG_ERR_UNSAFE_PATH (escapes, state directory).
+ */
+export function resolveUserPath(value: string, what: string, rules: PathRules): string {
+  if (value.includes('\0')) throw invalid(`${what} must not contain NUL characters`);
+  let path: string;
+  if (isAbsolute(value)) {
+    path = resolve(value);
+  } else {
+    path = resolve(rules.dir, value);
+    if (!isInside(path, rules.dir)) {
+      throw new UsageError(
+        ErrorCodes.UNSAFE_PATH,
+        `${what} "${value}" leads out of the download directory ${rules.dir}; give an absolute path to write elsewhere`,
+      );
+    }
+  }
+  if (process.platform === 'win32' && path.slice(2).includes(':')) {
+    throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${value}" contains a colon after the drive`);
+  }
+  if (isInside(path, rules.stateDir)) {
+    throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${value}" points into the state directory ${rules.stateDir}`);
+  }
+  return path;
+}
+
+function headers(raw: unknown, what: string): Record<string, string> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`${what} must be an object, not ${describe(raw)}`);
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_HEADERS) throw invalid(`${what} has more than ${MAX_HEADERS} headers`);
+  const out: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    // RFC 9110 token for the name; no line breaks or NUL in the value, which would smuggle in
+    // another header (the same rule as the CLI's --header).
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw invalid(`${what}: "${name}" is not a valid header name`);
+    if (typeof value !== 'string' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
+      throw invalid(`${what}.${name} must be a string without line breaks or NUL, of at most ${MAX_TEXT} characters`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function credentials(raw: unknown, what: string): DownloadCredentials {
+  if (typeof raw === 'object' && raw !== null && 'bearer' in raw) {
+    const f = object(raw, what, ['bearer']);
+    const bearer = text(f, 'bearer', what, MAX_TEXT);
+    if (/[\r\n]/.test(bearer)) throw invalid(`${what}.bearer must not contain line breaks`);
+    return { bearer };
+  }
+  const f = object(raw, what, ['username', 'password']);
+  const username = text(f, 'username', what, MAX_TEXT);
+  if (typeof f['password'] !== 'string' || f['password'].length > MAX_TEXT || f['password'].includes('\0')) {
+    throw invalid(`${what}.password must be a string without NUL`);
+  }
+  return { username, password: f['password'] };
+}
+
+const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials'] as const;
+
+/** A checked `multiget/add` item: the URL as given and the manager's options, paths made absolute. */
+export interface CheckedAdd {
+  url: string;
+  options: AddOptions;
+}
+
+/**
+ * Checks one download to add (`what` names it in messages). URL, paths, numbers, checksum syntax,
+ * header names and values are all checked here, so the manager only ever sees good options.
+ */
+export function parseAddParams(raw: unknown, schemes: readonly string[], rules: PathRules, what = 'params'): CheckedAdd {
+  const f = object(raw, what, ADD_FIELDS);
+  const url = text(f, 'url', what, MAX_URL);
+  parseDownloadUrl(url, schemes);
+  const options: AddOptions = {};
+  const output = optionalText(f, 'output', what, MAX_PATH);
+  const dir = optionalText(f, 'dir', what, MAX_PATH);
+  if (output !== undefined && dir !== undefined) throw invalid(`${what}: give output or dir, not both`);
+  if (output !== undefined) {
+    if (/[\\/]$/.test(output)) throw invalid(`${what}.output must name a file, not a directory ("${output}")`);
+    const path = resolveUserPath(output, `${what}.output`, rules);
+    if (isInside(rules.dir, path)) throw invalid(`${what}.output must name a file, not the download directory`);
+    options.output = path;
+  }
+  if (dir !== undefined) options.dir = resolveUserPath(dir, `${what}.dir`, rules);
+  const connections = optionalInt(f, 'connections', what, 1, 256);
+  if (connections !== undefined) options.connections = connections;
+  const checksum = optionalText(f, 'checksum', what, 1024);
+  if (checksum !== undefined) {
+    parseChecksum(checksum);
+    options.checksum = checksum;
+  }
+  if (f['headers'] !== undefined) options.headers = headers(f['headers'], `${what}.headers`);
+  const priority = optionalInt(f, 'priority', what, -MAX_PRIORITY, MAX_PRIORITY);
+  if (priority !== undefined) options.priority = priority;
+  const rateLimit = optionalInt(f, 'rateLimit', what, 1, Number.MAX_SAFE_INTEGER);
+  if (rateLimit !== undefined) options.rateLimit = rateLimit;
+  if (f['existing'] !== undefined) {
+    const existing = f['existing'];
+    if (existing !== 'fail' && existing !== 'rename' && existing !== 'overwrite') {
+      throw invalid(`${what}.existing must be "fail", "rename" or "overwrite", not ${describe(existing)}`);
+    }
+    options.existing = existing;
+  }
+  if (f['credentials'] !== undefined) options.credentials = credentials(f['credentials'], `${what}.credentials`);
+  return { url, options };
+}
+
+/** Checks `multiget/addMany` params: every item, before any is added. */
+export function parseAddManyParams(raw: unknown, schemes: readonly string[], rules: PathRules): CheckedAdd[] {
+  const f = object(raw, 'params', ['items']);
+  const items = f['items'];
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH) {
+    throw invalid(`params.items must be an array of 1 to ${MAX_BATCH} downloads`);
+  }
+  return items.map((item: unknown, i) => parseAddParams(item, schemes, rules, `params.items[${i}]`));
+}
+
+/** `{ id }`. */
+export function parseIdParams(raw: unknown): IdParams {
+  return { id: id(object(raw, 'params', ['id'])) };
+}
+
+/** `{ id, deleteData? }`. */
+export function parseRemoveParams(raw: unknown): Required<RemoveParams> {
+  const f = object(raw, 'params', ['id', 'deleteData']);
+  const deleteData = f['deleteData'] ?? false;
+  if (typeof deleteData !== 'boolean') throw invalid(`params.deleteData must be a boolean, not ${describe(deleteData)}`);
+  return { id: id(f), deleteData };
+}
+
+/** `{ id, priority }`. */
+export function parseSetPriorityParams(raw: unknown): SetPriorityParams {
+  const f = object(raw, 'params', ['id', 'priority']);
+  return { id: id(f), priority: int(f, 'priority', 'params', -MAX_PRIORITY, MAX_PRIORITY) };
+}
+
+/** `{ id, index }`. */
+export function parseMoveParams(raw: unknown): MoveParams {
+  const f = object(raw, 'params', ['id', 'index']);
+  return { id: id(f), index: int(f, 'index', 'params', 0, Number.MAX_SAFE_INTEGER) };
+}
+
+/** `{ id, rateLimit }` with `rateLimit` required (a number or `null`). */
+export function parseSetRateLimitParams(raw: unknown): SetRateLimitParams {
+  const f = object(raw, 'params', ['id', 'rateLimit']);
+  if (f['rateLimit'] === undefined) throw invalid('params.rateLimit is required (bytes per second, or null for none)');
+  const rateLimit = nullableInt(f, 'rateLimit', 'params', 1, Number.MAX_SAFE_INTEGER);
+  return { id: id(f), rateLimit: rateLimit ?? null };
+}
+
+/**
+ * Checks a settings patch. `dir` must be absolute (there is nothing sensible to resolve a relative
+ * one against) and outside the state directory; `rateLimit: null` removes the global limit.
+ */
+export function parseSetSettingsParams(raw: unknown, stateDir: string): Partial<ManagerSettings> {
+  const what = 'params';
+  const f = object(raw, what, ['maxConcurrent', 'connections', 'maxConnectionsPerHost', 'maxConnections', 'rateLimit', 'retries', 'dir']);
+  const patch: Partial<ManagerSettings> = {};
+  const maxConcurrent = optionalInt(f, 'maxConcurrent', what, 1, 1000);
+  if (maxConcurrent !== undefined) patch.maxConcurrent = maxConcurrent;
+  const connections = optionalInt(f, 'connections', what, 1, 256);
+  if (connections !== undefined) patch.connections = connections;
+  const perHost = optionalInt(f, 'maxConnectionsPerHost', what, 1, 256);
+  if (perHost !== undefined) patch.maxConnectionsPerHost = perHost;
+  const maxConnections = optionalInt(f, 'maxConnections', what, 1, 4096);
+  if (maxConnections !== undefined) patch.maxConnections = maxConnections;
+  const retries = optionalInt(f, 'retries', what, 0, 1000);
+  if (retries !== undefined) patch.retries = retries;
+  const rateLimit = nullableInt(f, 'rateLimit', what, 1, Number.MAX_SAFE_INTEGER);
+  // `undefined` in the patch is how the manager spells "no limit".
+  if (rateLimit !== undefined) patch.rateLimit = rateLimit ?? undefined;
+  const dir = optionalText(f, 'dir', what, MAX_PATH);
+  if (dir !== undefined) {
+    if (!isAbsolute(dir)) throw invalid(`${what}.dir must be an absolute path, not "${dir}"`);
+    patch.dir = resolveUserPath(dir, `${what}.dir`, { dir: resolve(dir), stateDir });
+  }
+  return patch;
+}

@@ -1,0 +1,467 @@
+/**
+ * The Multiget service protocol, declared once: the service implements it and front-ends (the VS
+ * Code extension, scripts) import the same declarations, so a request and its result cannot drift
+ * apart between the two sides.
+ *
+ * This module imports nothing but `vscode-jsonrpc`, and only for its message types, because the
+ * extension bundles it: pulling in `@multiget/core` here would drag the engine into the bundle.
+ * For the same reason the types below are plain data (DTOs); the service maps the core's types onto
+ * them, and a test checks that the two stay in step.
+ *
+ * Conventions:
+ * - Every request takes one params object (or none) and answers one result object (or `null`).
+ * - Params are checked before anything acts. Unknown fields are refused, so a misspelt option
+ *   (`ouput`) fails loudly instead of being ignored.
+ * - Absent values are `null` in results, never missing, so a front-end can rely on every field.
+ * - Errors are JSON-RPC errors: `InvalidParams` (-32602) for anything the caller can fix, with our
+ *   stable code in `error.data.code` ({@link MultigetErrorCodes}); `InternalError` (-32603) with
+ *   `MG_ERR_INTERNAL` for bugs. Match on `data.code`, not on the message.
+ *
+ * @packageDocumentation
+ */
+// The lsp-sample style (a namespace per message) is the point of this module: one name carries
+// method, direction and typed message together.
+/* eslint-disable @typescript-eslint/no-namespace */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+/** Version of this protocol; raised when a request or result changes incompatibly. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Which side sends a message. The same strings as LSP's `MessageDirection` (declared in
+ * vscode-languageserver-protocol, which this module must not import).
+ */
+export const MessageDirection = {
+  clientToServer: 'clientToServer',
+  serverToClient: 'serverToClient',
+} as const;
+
+/** One of {@link MessageDirection}. */
+export type MessageDirection = (typeof MessageDirection)[keyof typeof MessageDirection];
+
+// ---- data ----
+
+/** Where a download stands. `probing`, `downloading` and `verifying` count as active. */
+export type DownloadState =
+  | 'queued'
+  | 'probing'
+  | 'downloading'
+  | 'verifying'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'canceled';
+
+/** A failure, as the engine reports it: a stable `MG_ERR_*` code and a human message. */
+export interface DownloadFailure {
+  code: string;
+  message: string;
+}
+
+/** One download in the list. */
+export interface DownloadInfo {
+  /** Stable identifier (survives restarts of the service). */
+  id: string;
+  /** The URL without credentials. */
+  url: string;
+  /** Absolute path of the target file, once known (after probing when only a directory was given). */
+  file: string | null;
+  state: DownloadState;
+  /** Higher runs first; equal priorities run in order of addition. */
+  priority: number;
+  /** Bytes on disk so far. */
+  bytes: number;
+  /** Size of the file, when the server told it. */
+  total: number | null;
+  /** Bytes per second (0 when not active). */
+  speed: number;
+  /** Seconds left, when it can be told. */
+  eta: number | null;
+  /** Connections open for this download now. */
+  connections: number;
+  /** Why it failed (state `failed`), otherwise `null`. */
+  error: DownloadFailure | null;
+  /** ISO 8601 time it was added. */
+  addedAt: string;
+  /** Its own rate limit in bytes per second, or `null` for none (the global limit still applies). */
+  rateLimit: number | null;
+}
+
+/** A finished, failed or cancelled download in the history. */
+export interface HistoryInfo {
+  id: string;
+  url: string;
+  file: string | null;
+  size: number | null;
+  digest: { algorithm: string; hex: string } | null;
+  state: 'completed' | 'failed' | 'canceled';
+  errorCode: string | null;
+  errorMessage: string | null;
+  durationMs: number;
+  /** Bytes per second over the whole download (0 when it did not complete). */
+  averageSpeed: number;
+  /** ISO 8601 time it ended. */
+  finishedAt: string;
+}
+
+/** Settings of the manager; they persist in the state directory. */
+export interface Settings {
+  /** Downloads transferring at once (1..1000); the rest wait in the queue. */
+  maxConcurrent: number;
+  /** Connections per download unless the download says otherwise (1..256). */
+  connections: number;
+  /** Connections to one host across all downloads (1..256). */
+  maxConnectionsPerHost: number;
+  /** Connections in total across all downloads (1..4096). */
+  maxConnections: number;
+  /** Global rate limit in bytes per second, or `null` for none. */
+  rateLimit: number | null;
+  /** Retries of a failed range before the download fails (0..1000). */
+  retries: number;
+  /** Absolute directory that downloads go to by default, and that relative paths are resolved against. */
+  dir: string;
+}
+
+/** What the service tells about itself (in `initialize`'s result and from `multiget/info`). */
+export interface ServiceInfo {
+  name: string;
+  /** Version of the service package. */
+  version: string;
+  /** {@link PROTOCOL_VERSION} of the service. */
+  protocolVersion: number;
+  /** URL schemes it downloads, without the colon (`['http', 'https']`). */
+  schemes: string[];
+  /** Absolute path of the state directory it locked. */
+  stateDir: string;
+  /** Process id of the service. */
+  pid: number;
+}
+
+/** Result of `initialize`: no LSP capabilities, plus who we are. */
+export interface MultigetInitializeResult {
+  capabilities: Record<string, never>;
+  serverInfo: { name: string; version: string };
+  multiget: ServiceInfo;
+}
+
+// ---- errors ----
+
+/**
+ * The `MG_ERR_*` codes a request can fail with, in `error.data.code`. The same strings as the
+ * core's error codes (a test keeps them equal); a download's own failure codes arrive in
+ * {@link DownloadInfo.error}, not as request errors.
+ */
+export const MultigetErrorCodes = {
+  /** The URL cannot be parsed or has no host. */
+  INVALID_URL: 'MG_ERR_INVALID_URL',
+  /** The URL's scheme is not served (`file:`, `data:`, `javascript:` never are). */
+  UNSUPPORTED_PROTOCOL: 'MG_ERR_UNSUPPORTED_PROTOCOL',
+  /** A param is missing, of the wrong type, out of range, or unknown (message says which). */
+  INVALID_OPTION: 'MG_ERR_INVALID_OPTION',
+  /** The checksum is not `algo=hex` with a known algorithm and the right length. */
+  INVALID_CHECKSUM: 'MG_ERR_INVALID_CHECKSUM',
+  /** A path escapes the download directory or points into the state directory. */
+  UNSAFE_PATH: 'MG_ERR_UNSAFE_PATH',
+  /** No download with that id. */
+  UNKNOWN_DOWNLOAD: 'MG_ERR_UNKNOWN_DOWNLOAD',
+  /** The operation does not apply now (retry a running download; any request after `shutdown`). */
+  INVALID_STATE: 'MG_ERR_INVALID_STATE',
+  /** A bug in the service or the engine; the service keeps running. */
+  INTERNAL: 'MG_ERR_INTERNAL',
+} as const;
+
+/** One of {@link MultigetErrorCodes}, or a code a newer service may add. */
+export type MultigetErrorCode = (typeof MultigetErrorCodes)[keyof typeof MultigetErrorCodes];
+
+/** `error.data` of every error the service answers with. */
+export interface MultigetErrorData {
+  /** Stable code to match on. */
+  code: MultigetErrorCode | (string & {});
+}
+
+// ---- params and results ----
+
+/** Credentials for a download; kept in memory only, never written to the state directory. */
+export type DownloadCredentials = { username: string; password: string } | { bearer: string };
+
+/** One download to add. */
+export interface AddParams {
+  /** `http:` or `https:` (more with more protocol plugins). Credentials in the URL are kept in memory only. */
+  url: string;
+  /**
+   * Exact target file. Absolute, or relative to the download directory ({@link Settings.dir});
+   * a relative path must stay inside it. Not together with `dir`.
+   */
+  output?: string;
+  /** Directory for a file named after the remote one; same path rules as `output`. */
+  dir?: string;
+  /** Connections for this download (1..256). Default: {@link Settings.connections}. */
+  connections?: number;
+  /** `sha256=HEX` (also sha512, sha1, md5); the file is verified before it counts as completed. */
+  checksum?: string;
+  /** Extra request headers. Authorization, Cookie and Proxy-Authorization stay in memory only. */
+  headers?: Record<string, string>;
+  /** Higher runs first (-1000000..1000000). Default 0. */
+  priority?: number;
+  /** Bytes per second for this download (≥ 1). */
+  rateLimit?: number;
+  /** When the target file exists: `fail`, `rename` (the default without `output`) or `overwrite`. */
+  existing?: 'fail' | 'rename' | 'overwrite';
+  credentials?: DownloadCredentials;
+}
+
+/** Result of `multiget/add`. The same URL to the same target while unfinished gives the existing id. */
+export interface AddResult {
+  id: string;
+  download: DownloadInfo;
+}
+
+/** Several downloads at once; all are checked before any is added (all or nothing for bad params). */
+export interface AddManyParams {
+  /** 1..1000 downloads. */
+  items: AddParams[];
+}
+
+/** Result of `multiget/addMany`: ids in the order of `items`. */
+export interface AddManyResult {
+  ids: string[];
+}
+
+/** Names one download. */
+export interface IdParams {
+  id: string;
+}
+
+/** Params of `multiget/remove`. */
+export interface RemoveParams extends IdParams {
+  /** Also delete partial data (never a completed file). Default false. */
+  deleteData?: boolean;
+}
+
+/** Params of `multiget/setPriority`. */
+export interface SetPriorityParams extends IdParams {
+  /** -1000000..1000000. */
+  priority: number;
+}
+
+/** Params of `multiget/move`. */
+export interface MoveParams extends IdParams {
+  /** 0-based position in the queue order; past the end means last. */
+  index: number;
+}
+
+/** Params of `multiget/setRateLimit`. */
+export interface SetRateLimitParams extends IdParams {
+  /** Bytes per second (≥ 1), or `null` to remove the download's own limit. */
+  rateLimit: number | null;
+}
+
+/** Params of `multiget/setSettings`: only the fields to change. */
+export type SetSettingsParams = Partial<Settings>;
+
+/** One download. */
+export interface DownloadResult {
+  download: DownloadInfo;
+}
+
+/** Every download, in queue order (priority, then order of addition). */
+export interface ListResult {
+  downloads: DownloadInfo[];
+}
+
+/** The history, newest first. */
+export interface HistoryResult {
+  entries: HistoryInfo[];
+}
+
+/** The settings now in force. */
+export interface SettingsResult {
+  settings: Settings;
+}
+
+/** Payload of `multiget/progress`: every active download, at most a few times per second in total. */
+export interface ProgressParams {
+  downloads: DownloadInfo[];
+}
+
+/** Payload of `multiget/changed`: one download that was added or changed state, file, priority or error. */
+export interface ChangedParams {
+  download: DownloadInfo;
+}
+
+/** Payload of `multiget/removed`. */
+export interface RemovedParams {
+  id: string;
+}
+
+/** Payload of `multiget/historyAdded`. */
+export interface HistoryAddedParams {
+  entry: HistoryInfo;
+}
+
+// ---- requests (client → server) ----
+
+/** Who the service is, which schemes it serves and where its state lives. */
+export namespace InfoRequest {
+  export const method = 'multiget/info' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<ServiceInfo, MultigetErrorData>(method);
+}
+
+/** Adds one download to the queue. */
+export namespace AddRequest {
+  export const method = 'multiget/add' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<AddParams, AddResult, MultigetErrorData>(method);
+}
+
+/** Adds several downloads, each with its own options. */
+export namespace AddManyRequest {
+  export const method = 'multiget/addMany' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<AddManyParams, AddManyResult, MultigetErrorData>(method);
+}
+
+/** Every download. */
+export namespace ListRequest {
+  export const method = 'multiget/list' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<ListResult, MultigetErrorData>(method);
+}
+
+/** One download. */
+export namespace GetRequest {
+  export const method = 'multiget/get' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Pauses a queued or running download, keeping partial data. No effect in other states. */
+export namespace PauseRequest {
+  export const method = 'multiget/pause' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Puts a paused download back in the queue. No effect in other states. */
+export namespace ResumeRequest {
+  export const method = 'multiget/resume' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
+export namespace CancelRequest {
+  export const method = 'multiget/cancel' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Removes a download from the list (stopping it first). */
+export namespace RemoveRequest {
+  export const method = 'multiget/remove' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<RemoveParams, null, MultigetErrorData>(method);
+}
+
+/** Queues a failed or cancelled download again (`MG_ERR_INVALID_STATE` otherwise). */
+export namespace RetryRequest {
+  export const method = 'multiget/retry' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Pauses every queued and running download. */
+export namespace PauseAllRequest {
+  export const method = 'multiget/pauseAll' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<null, MultigetErrorData>(method);
+}
+
+/** Queues every paused download again. */
+export namespace ResumeAllRequest {
+  export const method = 'multiget/resumeAll' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<null, MultigetErrorData>(method);
+}
+
+/** Changes a download's priority. */
+export namespace SetPriorityRequest {
+  export const method = 'multiget/setPriority' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<SetPriorityParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Moves a download in the queue order (it takes the priority of its new neighbour); answers the new list. */
+export namespace MoveRequest {
+  export const method = 'multiget/move' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<MoveParams, ListResult, MultigetErrorData>(method);
+}
+
+/** Changes one download's rate limit, also while it runs. */
+export namespace SetRateLimitRequest {
+  export const method = 'multiget/setRateLimit' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<SetRateLimitParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Finished, failed and cancelled downloads, newest first. */
+export namespace HistoryRequest {
+  export const method = 'multiget/history' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<HistoryResult, MultigetErrorData>(method);
+}
+
+/** Empties the history. */
+export namespace ClearHistoryRequest {
+  export const method = 'multiget/clearHistory' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<null, MultigetErrorData>(method);
+}
+
+/** The settings. */
+export namespace GetSettingsRequest {
+  export const method = 'multiget/getSettings' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<SettingsResult, MultigetErrorData>(method);
+}
+
+/** Changes some settings (at once, also for running downloads) and answers all of them. */
+export namespace SetSettingsRequest {
+  export const method = 'multiget/setSettings' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<SetSettingsParams, SettingsResult, MultigetErrorData>(method);
+}
+
+// ---- notifications (server → client) ----
+// Sent once the client has sent `initialized` (or, for clients that skip the LSP handshake, made
+// any multiget request); a client catches up with `multiget/list` then.
+
+/** Progress of every active download, coalesced: at most a few per second whatever their number. */
+export namespace ProgressNotification {
+  export const method = 'multiget/progress' as const;
+  export const messageDirection = MessageDirection.serverToClient;
+  export const type = new NotificationType<ProgressParams>(method);
+}
+
+/** A download was added, or its state, file, priority, rate limit or error changed. */
+export namespace ChangedNotification {
+  export const method = 'multiget/changed' as const;
+  export const messageDirection = MessageDirection.serverToClient;
+  export const type = new NotificationType<ChangedParams>(method);
+}
+
+/** A download left the list. */
+export namespace RemovedNotification {
+  export const method = 'multiget/removed' as const;
+  export const messageDirection = MessageDirection.serverToClient;
+  export const type = new NotificationType<RemovedParams>(method);
+}
+
+/** A download finished, failed or was cancelled and joined the history. */
+export namespace HistoryAddedNotification {
+  export const method = 'multiget/historyAdded' as const;
+  export const messageDirection = MessageDirection.serverToClient;
+  export const type = new NotificationType<HistoryAddedParams>(method);
+}
