@@ -17,6 +17,7 @@ import {
 import type { EngineHooks } from './hooks.js';
 import type { HostSlots } from './HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
+import { type LockHolder, PidLock } from './PidLock.js';
 import { fileNameFromUrl, sanitizeFileName } from './fileName.js';
 import { Scheduler } from './Scheduler.js';
 import { SpeedMeter } from './SpeedMeter.js';
@@ -38,6 +39,8 @@ import type {
 export const TEMP_SUFFIX = '.mgpart';
 /** Suffix of the sidecar state file beside the target. */
 export const STATE_SUFFIX = '.mgstate';
+/** Suffix of the lock file beside the target while a process downloads it. */
+export const LOCK_SUFFIX = '.mglock';
 
 /** Bytes gathered from a connection before one positioned write. */
 const FLUSH_BYTES = 256 * 1024;
@@ -86,6 +89,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   readonly #bucket: TokenBucket;
   readonly #meter = new SpeedMeter();
   #restarts = 0;
+  #targetLock: PidLock | undefined;
   #startedAt = 0;
   #active = 0;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
@@ -212,6 +216,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
     let stateFile: StateFile | undefined;
     try {
       const result = await this.#attempt(job, signal, (f) => (stateFile = f));
+      await this.#releaseTarget(job);
       this.#setState('completed');
       this.engine.hooks.done.call(job, result);
       this.emit('done', result);
@@ -219,6 +224,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
     } catch (err) {
       const error = toDownloadError(err);
       await job.sink?.close().catch(() => undefined);
+      if (error.code === ErrorCodes.CHECKSUM_MISMATCH && this.#stopReason === undefined) {
+        // The bytes are wrong somewhere: resuming them would fail again.
+        if (job.tempPath) await rm(job.tempPath, { force: true });
+        await stateFile?.remove();
+      }
+      // Listeners of 'paused', 'failed' and done may start another run on this target at once.
+      await this.#releaseTarget(job);
       const reason = this.#stopReason;
       if (reason === 'pause') {
         this.#setState('paused');
@@ -232,16 +244,18 @@ export class Download extends TypedEmitter<DownloadEvents> {
         this.#settleFailure(new AbortError('The download was aborted; its partial data was kept for resuming'), 'canceled');
         return;
       }
-      if (error.code === ErrorCodes.CHECKSUM_MISMATCH) {
-        // The bytes are wrong somewhere: resuming them would fail again.
-        if (job.tempPath) await rm(job.tempPath, { force: true });
-        await stateFile?.remove();
-      }
       this.#settleFailure(error, 'failed');
     } finally {
       await job.sink?.close().catch(() => undefined);
-      if (job.target) this.engine.releaseTarget(job.target, this.id);
+      await this.#releaseTarget(job);
     }
+  }
+
+  /** Lets other downloads (of this or another process) write this target again. */
+  async #releaseTarget(job: Job): Promise<void> {
+    await this.#targetLock?.release().catch(() => undefined);
+    this.#targetLock = undefined;
+    if (job.target) this.engine.releaseTarget(job.target, this.id);
   }
 
   /** Probe, choose the target, transfer, verify, commit; starts over when the remote changes. */
@@ -364,16 +378,44 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const me = redactUrl(job.url);
     for (let i = 0; i < 10_000; i++) {
       const target = join(dir, i === 0 ? base : numbered(base, i));
+      if (!this.engine.claimTarget(target, this.id)) {
+        // Never two writers on one file: another download of this engine is writing it.
+        if (policy === 'rename' && !explicit) continue;
+        throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
+      }
+      // ...nor one in another process: a lock file beside the target names its holder.
+      const lock = new PidLock(target + LOCK_SUFFIX);
+      let holder: LockHolder | undefined;
+      try {
+        holder = await lock.acquire(me);
+      } catch (err) {
+        this.engine.releaseTarget(target, this.id);
+        throw fileSystemError(err, `lock ${target}`);
+      }
+      if (holder) {
+        this.engine.releaseTarget(target, this.id);
+        if (policy === 'rename' && !explicit && holder.detail !== me) continue;
+        throw new FileSystemError(
+          ErrorCodes.FILE_EXISTS,
+          `${target} is being downloaded by another process (pid ${holder.pid}); not starting a second writer`,
+        );
+      }
+      const skip = async (): Promise<void> => {
+        await lock.release();
+        this.engine.releaseTarget(target, this.id);
+      };
       const targetExists = await exists(target);
       const stateFile = new StateFile(target + STATE_SUFFIX);
       let saved: SavedState | 'corrupt' | undefined;
       try {
         saved = await stateFile.read();
       } catch (err) {
+        await skip();
         throw fileSystemError(err, `read ${stateFile.path}`);
       }
       const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
       if (targetExists && !(oursState && policy === 'overwrite')) {
+        await skip();
         if (policy === 'rename' && !explicit) continue;
         if (policy !== 'overwrite') {
           throw new FileSystemError(
@@ -381,10 +423,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
             `${target} already exists; not overwriting it (use --overwrite to replace it)`,
           );
         }
+        // Overwrite: take the claims again (released above only to keep one exit path).
+        this.engine.claimTarget(target, this.id);
+        if (await lock.acquire(me)) throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${target} is being downloaded by another process`);
       }
       if (saved !== undefined && saved !== 'corrupt' && !oursState) {
-        if (policy === 'rename' && !explicit) continue;
+        if (policy === 'rename' && !explicit) {
+          await skip();
+          continue;
+        }
         if (policy !== 'overwrite') {
+          await skip();
           throw new FileSystemError(
             ErrorCodes.FILE_EXISTS,
             `${target + TEMP_SUFFIX} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
@@ -396,16 +445,18 @@ export class Download extends TypedEmitter<DownloadEvents> {
         this.emit('warning', { code: 'MG_WARN_STATE_CORRUPT', message: `${stateFile.path} is unreadable; starting over` });
         saved = undefined;
       }
-      if (!this.engine.claimTarget(target, this.id)) {
-        // Never two writers on one file: another download of this engine is writing it.
-        if (policy === 'rename' && !explicit) continue;
-        throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
-      }
+      this.#targetLock = lock;
       job.target = target;
       job.tempPath = target + TEMP_SUFFIX;
       job.statePath = stateFile.path;
-      await refuseNonRegular(job.tempPath);
-      await refuseNonRegular(job.statePath);
+      try {
+        await refuseNonRegular(job.tempPath);
+        await refuseNonRegular(job.statePath);
+      } catch (err) {
+        await skip();
+        this.#targetLock = undefined;
+        throw err;
+      }
       return saved;
     }
     throw new FileSystemError(ErrorCodes.FILE_EXISTS, `No free file name for ${base} in ${dir}`);

@@ -329,3 +329,28 @@ describe('engine: one writer per file', () => {
     expect(new Set([a.file, b.file])).toEqual(new Set([join(dir, 'n.bin'), join(dir, 'n.1.bin')]));
   });
 });
+
+describe('engine: one writer per file across processes', () => {
+  it('refuses a target another live process is downloading, and takes over a stale lock', async () => {
+    mem.put('/locked.bin', pseudoRandom(300 * 1024));
+    const { hostname } = await import('node:os');
+    const lockPath = join(dir, 'locked.bin.mglock');
+    // Our parent process stands in for another multiget that is alive.
+    await writeFile(lockPath, JSON.stringify({ pid: process.ppid, host: hostname(), detail: 'mem://host/locked.bin' }));
+    const refused = engine().download('mem://host/locked.bin', { output: join(dir, 'locked.bin') });
+    await expect(refused.done).rejects.toMatchObject({ code: 'MG_ERR_FILE_EXISTS', message: expect.stringMatching(/another process/) });
+    // A lock left by a process that was killed is stale.
+    await writeFile(lockPath, JSON.stringify({ pid: 2 ** 22 + 4321, host: hostname() }));
+    const { result } = await fetchFile('mem://host/locked.bin', { output: join(dir, 'locked.bin') });
+    expect(result.size).toBe(300 * 1024);
+    expect((await readdir(dir)).sort()).toEqual(['locked.bin']);
+  });
+
+  it('gives a server-named download another name when a process downloads a different URL to it', async () => {
+    mem.put('/named.bin', pseudoRandom(1000));
+    const { hostname } = await import('node:os');
+    await writeFile(join(dir, 'named.bin.mglock'), JSON.stringify({ pid: process.ppid, host: hostname(), detail: 'http://elsewhere/named.bin' }));
+    const { result } = await fetchFile('mem://host/named.bin');
+    expect(result.file).toBe(join(dir, 'named.1.bin'));
+  });
+});

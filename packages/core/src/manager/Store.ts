@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+import { PidLock } from '../PidLock.js';
 import { syncDirectory } from '../StateFile.js';
 
 /**
@@ -15,9 +16,11 @@ import { syncDirectory } from '../StateFile.js';
  * them whole is cheap and atomic rename gives crash safety without a database.
  */
 export class Store {
-  private locked = false;
+  readonly #lock: PidLock;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.#lock = new PidLock(join(dir, 'manager.lock'));
+  }
 
   /** Creates the directory and takes the lock. Fails with MG_ERR_STATE_LOCKED if a live process holds it. */
   async open(): Promise<void> {
@@ -29,52 +32,24 @@ export class Store {
     await this.lock();
   }
 
-  private get lockPath(): string {
-    return join(this.dir, 'manager.lock');
-  }
-
   private async lock(): Promise<void> {
-    const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(this.lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-        await fh.writeFile(me);
-        await fh.close();
-        this.locked = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `lock ${this.dir}`);
-      }
-      const holder = await this.readLock();
-      if (holder && holder.host === hostname() && isAlive(holder.pid) && holder.pid !== process.pid) {
-        throw new FileSystemError(
-          ErrorCodes.STATE_LOCKED,
-          `${this.dir} is in use by another Multiget process (pid ${holder.pid}); use another state directory`,
-        );
-      }
-      // A stale lock (its process is gone): remove it and try again. Renaming first means two
-      // processes that both saw it stale cannot both delete a fresh lock.
-      const stale = `${this.lockPath}.stale-${process.pid}`;
-      await rename(this.lockPath, stale).catch(() => undefined);
-      await rm(stale, { force: true });
-    }
-    throw new FileSystemError(ErrorCodes.STATE_LOCKED, `Could not lock ${this.dir}`);
-  }
-
-  private async readLock(): Promise<{ pid: number; host: string } | undefined> {
+    let holder;
     try {
-      const v = JSON.parse(await readFile(this.lockPath, 'utf8')) as { pid?: unknown; host?: unknown };
-      return typeof v.pid === 'number' && typeof v.host === 'string' ? { pid: v.pid, host: v.host } : undefined;
-    } catch {
-      return undefined;
+      holder = await this.#lock.acquire('manager');
+    } catch (err) {
+      throw fileSystemError(err, `lock ${this.dir}`);
+    }
+    if (holder) {
+      throw new FileSystemError(
+        ErrorCodes.STATE_LOCKED,
+        `${this.dir} is in use by another Multiget process (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}); use another state directory`,
+      );
     }
   }
 
   /** Releases the lock. */
   async close(): Promise<void> {
-    if (!this.locked) return;
-    this.locked = false;
-    await rm(this.lockPath, { force: true });
+    await this.#lock.release();
   }
 
   /** Reads a document, or undefined when it is missing or unreadable (the caller starts empty). */
@@ -93,7 +68,7 @@ export class Store {
 
   /** Replaces a document atomically. */
   async write(name: string, value: unknown): Promise<void> {
-    if (!this.locked) throw new FileSystemError(ErrorCodes.STATE_LOCKED, `${this.dir} is not locked by this process`);
+    if (!this.#lock.held) throw new FileSystemError(ErrorCodes.STATE_LOCKED, `${this.dir} is not locked by this process`);
     const path = join(this.dir, name);
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
@@ -105,14 +80,5 @@ export class Store {
     }
     await rename(tmp, path);
     await syncDirectory(this.dir);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,84 @@
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+
+/** What a lock file records about its holder. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** Free-form detail the holder chose to record (e.g. the URL being downloaded). */
+  detail?: string;
+}
+
+/**
+ * A lock file owned by one process: created exclusively, holding the owner's pid and host. A lock
+ * whose process no longer exists (it was killed) is stale and taken over. Locks on other hosts
+ * (a shared network folder) are never judged stale, since their pids cannot be checked.
+ */
+export class PidLock {
+  #held = false;
+
+  constructor(readonly path: string) {}
+
+  /** True while this process holds the lock. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Takes the lock, or returns the live holder that has it. Throws only on file-system errors.
+   */
+  async acquire(detail?: string): Promise<LockHolder | undefined> {
+    const me: LockHolder = { pid: process.pid, host: hostname(), ...(detail !== undefined ? { detail } : {}) };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fh = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          await fh.writeFile(JSON.stringify(me));
+        } finally {
+          await fh.close();
+        }
+        this.#held = true;
+        return undefined;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = await readHolder(this.path);
+      if (holder && (holder.host !== me.host || (isAlive(holder.pid) && holder.pid !== process.pid))) return holder;
+      // Stale (its process is gone) or unreadable. Renaming first means two processes that both saw
+      // it stale cannot both delete a lock that a third one just created.
+      const stale = `${this.path}.stale-${process.pid}`;
+      await rename(this.path, stale).catch(() => undefined);
+      await rm(stale, { force: true });
+    }
+    return (await readHolder(this.path)) ?? { pid: -1, host: 'unknown' };
+  }
+
+  /** Releases the lock if this process holds it. */
+  async release(): Promise<void> {
+    if (!this.#held) return;
+    this.#held = false;
+    await rm(this.path, { force: true });
+  }
+}
+
+async function readHolder(path: string): Promise<LockHolder | undefined> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as Partial<LockHolder>;
+    if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined;
+    return { pid: v.pid, host: v.host, ...(typeof v.detail === 'string' ? { detail: v.detail } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
