@@ -40,6 +40,16 @@ const PROFILES = {
     server: 'test',
     faults: { throttleBytesPerSec: THROTTLE, latencyMs: 20 },
   },
+  many: {
+    description: 'many files through the queue: 1,000 of 64 KiB and 20 of 32 MiB, 8 at a time (-j 8), from nginx',
+    defaultSize: 1000 * 64 * 1024 + 20 * 32 * MiB,
+    server: 'nginx',
+    files: [
+      { count: 1000, size: 64 * 1024 },
+      { count: 20, size: 32 * MiB },
+    ],
+    tools: ['multiget', 'aria2c'],
+  },
   drops: {
     description: `every response cut after ${DROP_AFTER / MiB} MiB of body: recovery from dropped connections`,
     defaultSize: 256 * MiB,
@@ -49,8 +59,14 @@ const PROFILES = {
 };
 
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
-function commandFor(tool, profile, { url, file, dir, name, node, peers }) {
+function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) {
   const drops = profile === 'drops';
+  if (profile === 'many') {
+    // The same limits for both: 8 downloads at once, up to 8 connections each.
+    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
+    return [peers.aria2c, '--no-conf=true', '-q', '-i', list, '-j', '8', '-x8', '-s8', '-k1M', '--file-allocation=none',
+      '--allow-overwrite=true', '--auto-file-renaming=false', '-d', dir];
+  }
   switch (tool) {
     case 'multiget':
       return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(drops ? ['--retries', '50'] : [])];
@@ -114,8 +130,9 @@ const fmt = (x, d = 2) => (x === undefined ? '?' : x.toFixed(d));
 async function runProfile(name, options, ctx) {
   const def = PROFILES[name];
   const size = options.size ?? def.defaultSize;
-  const tools = options.tools.filter((t) => ctx.available[t]);
-  const skipped = options.tools.filter((t) => !ctx.available[t]);
+  const wanted = options.tools.filter((t) => !def.tools || def.tools.includes(t));
+  const tools = wanted.filter((t) => ctx.available[t]);
+  const skipped = wanted.filter((t) => !ctx.available[t]);
   const notes = skipped.map((t) => `${t} skipped: ${ctx.available.why[t]}`);
   const record = {
     name,
@@ -148,7 +165,24 @@ async function runProfile(name, options, ctx) {
     let url;
     let expected;
     const started = Date.now();
-    if (def.server === 'nginx') {
+    let list;
+    if (def.files) {
+      const www = join(profileDir, 'www');
+      mkdirSync(www);
+      const files = [];
+      let seed = 100;
+      for (const group of def.files) {
+        for (let i = 0; i < group.count; i++) {
+          const fileName = `f${group.size}-${i}.bin`;
+          files.push({ name: fileName, size: group.size, sha256: await writeGenerated(join(www, fileName), group.size, seed++) });
+        }
+      }
+      expected = { size, files };
+      server = await startNginx({ nginx: ctx.peers.nginx, workDir: join(profileDir, 'nginx'), docRoot: www, workers: 1 });
+      list = join(profileDir, 'urls.txt');
+      writeFileSync(list, files.map((f) => `${server.origin}/${f.name}\n`).join(''));
+      url = `${server.origin}/ (${files.length} files)`;
+    } else if (def.server === 'nginx') {
       const www = join(profileDir, 'www');
       mkdirSync(www);
       const fileName = `file-${size}.bin`;
@@ -161,7 +195,7 @@ async function runProfile(name, options, ctx) {
       server = await startTestServer({ node: ctx.node, path: `/file-${size}.bin`, size, seed: 1, faults: def.faults });
       url = server.url;
     }
-    console.log(`   ${fmt(size / MiB, 0)} MiB at ${url} (ready in ${fmt((Date.now() - started) / 1000, 1)} s), sha256 ${expected.sha256.slice(0, 16)}...`);
+    console.log(`   ${fmt(size / MiB, 0)} MiB at ${url} (ready in ${fmt((Date.now() - started) / 1000, 1)} s), ${expected.sha256 ? `sha256 ${expected.sha256.slice(0, 16)}...` : `${expected.files.length} files`}`);
     if (record.idealSeconds) console.log(`   ideal: ${fmt(record.idealSeconds)} s`);
     const timeoutMs = timeoutFor(name, size);
     for (let run = 1; run <= options.runs; run++) {
@@ -171,10 +205,10 @@ async function runProfile(name, options, ctx) {
         registerTempDir(dir);
         const outName = `download-${size}.bin`;
         const file = join(dir, outName);
-        const argv = commandFor(tool, name, { url, file, dir, name: outName, node: ctx.node, peers: ctx.peers });
+        const argv = commandFor(tool, name, { url, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list });
         record.commands[tool] ??= argv.join(' ');
         syncDisks();
-        const result = await timedRun({ time: ctx.peers.time, argv, outFile: file, expected, timeoutMs, workDir: ctx.tmpRoot, label: `${name}-${run}-${tool}` });
+        const result = await timedRun({ time: ctx.peers.time, argv, outFile: def.files ? dir : file, expected, timeoutMs, workDir: ctx.tmpRoot, label: `${name}-${run}-${tool}` });
         removeTempDir(dir);
         const stats = def.server === 'test' ? await server.stats() : undefined;
         record.runs.push({ run, tool, ...result, server: stats });

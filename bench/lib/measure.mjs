@@ -55,10 +55,23 @@ export async function timedRun({ time, argv, outFile, expected, timeoutMs, workD
   if (timedOut) return { ...result, error: `timed out after ${timeoutMs / 1000} s; output: ${tail(output)}` };
   if (code !== 0) return { ...result, error: `exit ${code ?? signal}; output: ${tail(output)}` };
   if (!measured) return { ...result, error: 'GNU time wrote no figures' };
+  if (expected.files) return { ...result, ...(await checkFiles(outFile, expected.files)) };
   let size;
   try { size = (await stat(outFile)).size; } catch { return { ...result, error: `no output file; output: ${tail(output)}` }; }
   if (size !== expected.size) return { ...result, error: `wrong size: ${size} bytes, expected ${expected.size}` };
   const digest = await sha256File(outFile);
   if (digest !== expected.sha256) return { ...result, error: `wrong bytes: sha256 ${digest}, expected ${expected.sha256}` };
   return { ...result, ok: true };
+}
+
+/** Checks every expected file of a many-files run in `dir`: size and sha256 each. */
+async function checkFiles(dir, files) {
+  for (const f of files) {
+    let size;
+    try { size = (await stat(join(dir, f.name))).size; } catch { return { ok: false, error: `missing ${f.name}` }; }
+    if (size !== f.size) return { ok: false, error: `${f.name}: ${size} bytes, expected ${f.size}` };
+    const digest = await sha256File(join(dir, f.name));
+    if (digest !== f.sha256) return { ok: false, error: `${f.name}: wrong bytes` };
+  }
+  return { ok: true };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, rm, stat, statfs } from 'node:fs/promises';
+import { access, lstat, mkdir, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -24,6 +24,7 @@ import { SpeedMeter } from './SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from './StateFile.js';
 import { TokenBucket } from './TokenBucket.js';
 import { TypedEmitter } from './TypedEmitter.js';
+import { removeFile } from './removeFile.js';
 import type {
   ByteSource,
   DownloadEvents,
@@ -181,7 +182,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   async #finishCancel(): Promise<void> {
     const job = this.#job;
-    if (job?.tempPath) await rm(job.tempPath, { force: true });
+    if (job?.tempPath) await removeFile(job.tempPath);
     if (job?.statePath) await new StateFile(job.statePath).remove();
     this.#settleFailure(new AbortError('The download was cancelled and its partial data deleted'), 'canceled');
   }
@@ -226,7 +227,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       await job.sink?.close().catch(() => undefined);
       if (error.code === ErrorCodes.CHECKSUM_MISMATCH && this.#stopReason === undefined) {
         // The bytes are wrong somewhere: resuming them would fail again.
-        if (job.tempPath) await rm(job.tempPath, { force: true });
+        if (job.tempPath) await removeFile(job.tempPath);
         await stateFile?.remove();
       }
       // Listeners of 'paused', 'failed' and done may start another run on this target at once.
@@ -507,7 +508,12 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const watch = new Map<number, { last: number; ctl: AbortController }>();
     const stallMs = job.options.stallTimeoutMs;
     const single = !remote.ranges || remote.size === undefined;
-    const want = single ? 1 : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost));
+    // No more connections than there is work for: a file too small to split needs one.
+    const splittable = Number.isFinite(scheduler.remaining) ? Math.floor(scheduler.remaining / job.options.minSplitSize) : 1;
+    const unfinished = job.segments.filter((s) => s.pos < s.end).length;
+    const want = single
+      ? 1
+      : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost, Math.max(unfinished, splittable)));
     const host = remote.url.host;
 
     let checkpointing: Promise<void> | undefined;
@@ -704,7 +710,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
     };
 
     try {
-      await checkpoint();
+      // No state file yet: a crash before the first checkpoint leaves a .mgpart without one, which
+      // the next run recognises as its own and starts over. Short downloads never write one.
       const workers: Promise<void>[] = [];
       for (let i = 0; i < want; i++) {
         workers.push(
@@ -726,9 +733,12 @@ export class Download extends TypedEmitter<DownloadEvents> {
       outer.removeEventListener('abort', onOuterAbort);
       initial?.cancel();
       if (checkpointing) await checkpointing.catch(() => undefined);
-      lastSaved = -1;
-      // Whatever happened, the state file now reflects every byte on disk.
-      await checkpoint().catch(() => undefined);
+      if (fatal !== undefined || outer.aborted || !scheduler.complete) {
+        // Stopped early: the state file now reflects every byte on disk, for the next run. (On
+        // success it would be deleted at commit a moment later, so it is not written.)
+        lastSaved = -1;
+        await checkpoint().catch(() => undefined);
+      }
     }
     if (fatal !== undefined) throw fatal;
     if (outer.aborted) throw toDownloadError(outer.reason);

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { removeFile } from './removeFile.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -49,7 +50,7 @@ export class PidLock {
       // it stale cannot both delete a lock that a third one just created.
       const stale = `${this.path}.stale-${process.pid}`;
       await rename(this.path, stale).catch(() => undefined);
-      await rm(stale, { force: true });
+      await removeFile(stale);
     }
     return (await readHolder(this.path)) ?? { pid: -1, host: 'unknown' };
   }
@@ -58,7 +59,7 @@ export class PidLock {
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;
-    await rm(this.path, { force: true });
+    await removeFile(this.path);
   }
 }
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readFile, rename } from 'node:fs/promises';
 import type { Segment, Validators } from './types.js';
+import { removeFile } from './removeFile.js';
 
 /** What the sidecar state file records. Never credentials: URLs are stored without userinfo. */
 export interface SavedState {
@@ -66,14 +66,15 @@ export class StateFile {
     } finally {
       await fh.close();
     }
-    // rename replaces a symlink planted at the state path instead of writing through it.
+    // rename replaces a symlink planted at the state path instead of writing through it. No fsync
+    // of the directory: if a power cut loses this rename, the older state claims fewer bytes, which
+    // is still true, so correctness never depends on it.
     await rename(tmp, this.path);
-    await syncDirectory(dirname(this.path));
   }
 
   async remove(): Promise<void> {
-    await rm(this.path, { force: true });
-    await rm(`${this.path}.tmp`, { force: true });
+    await removeFile(this.path);
+    await removeFile(`${this.path}.tmp`);
   }
 
   /** Converts live segments to the saved form. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+
 import { resolve } from 'node:path';
 import type { Download } from '../Download.js';
 import { STATE_SUFFIX, TEMP_SUFFIX } from '../Download.js';
@@ -12,6 +12,7 @@ import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
+import { removeFile } from '../removeFile.js';
 
 /** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
 export interface ManagerOptions
@@ -53,6 +54,8 @@ const UNFINISHED: ReadonlySet<EntryState> = new Set(['queued', 'probing', 'downl
 
 interface Entry {
   id: string;
+  /** Identifies the target (file, or URL and directory): one unfinished download per key. */
+  key: string;
   url: URL;
   options: AddOptions;
   /** Secret headers and credentials: memory only. */
@@ -198,7 +201,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     validateAddOptions(options);
     const key = this.#targetKey(parsed, options);
     for (const e of this.#entries.values()) {
-      if (UNFINISHED.has(e.state) && this.#targetKey(e.url, e.options) === key) return snapshot(e);
+      if (UNFINISHED.has(e.state) && e.key === key) return snapshot(e);
     }
     const headers: Record<string, string> = {};
     const secretHeaders: Record<string, string> = {};
@@ -208,6 +211,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const { credentials, headers: _h, ...rest } = options;
     const entry: Entry = {
       id: randomUUID(),
+      key,
       url: parsed,
       options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}) },
       secrets: { headers: secretHeaders, credentials },
@@ -437,7 +441,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Starts queued downloads while there is room. */
   #pump(): void {
     if (this.#closed) return;
-    let active = [...this.#entries.values()].filter((e) => ACTIVE.has(e.state)).length;
+    let active = 0;
+    for (const e of this.#entries.values()) if (ACTIVE.has(e.state)) active++;
+    // Most calls find no free slot: only sort the queue when one can start.
+    if (active >= this.#settings.maxConcurrent) return;
     const queued = [...this.#entries.values()].filter((e) => e.state === 'queued').sort(byQueueOrder);
     for (const e of queued) {
       if (active >= this.#settings.maxConcurrent) break;
@@ -559,8 +566,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   async #deletePartial(e: Entry): Promise<void> {
     if (!e.file) return;
-    await rm(e.file + TEMP_SUFFIX, { force: true });
-    await rm(e.file + STATE_SUFFIX, { force: true });
+    await removeFile(e.file + TEMP_SUFFIX);
+    await removeFile(e.file + STATE_SUFFIX);
   }
 
   #emitProgress(): void {
@@ -633,6 +640,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       const state: EntryState = ACTIVE.has(p.state) || p.state === 'queued' ? this.#restore : p.state;
       this.#entries.set(p.id, {
         id: p.id,
+        key: this.#targetKey(url, p.options ?? {}),
         url,
         options: p.options ?? {},
         secrets: { headers: {}, credentials: undefined },

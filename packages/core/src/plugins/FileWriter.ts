@@ -1,11 +1,10 @@
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, open, rename, rm, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { type FileHandle, link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
 import type { HookHost, Plugin } from '../hooks.js';
 import type { Job } from '../Job.js';
 import type { ByteSink } from '../sink.js';
-import { syncDirectory } from '../StateFile.js';
+import { removeFile } from '../removeFile.js';
 
 const PLUGIN_NAME = 'FileWriter';
 
@@ -45,10 +44,12 @@ export class FileWriter implements Plugin {
         throw fileSystemError(err, `move the finished file to ${target}`);
       }
       if (job.statePath) {
-        await rm(job.statePath, { force: true });
-        await rm(`${job.statePath}.tmp`, { force: true });
+        await removeFile(job.statePath);
+        await removeFile(`${job.statePath}.tmp`);
       }
-      await syncDirectory(dirname(target));
+      // The data was fdatasync'ed in `assemble`, so the name never points at unwritten bytes. The
+      // directory is not fsync'ed: a power cut that loses the rename leaves the .mgpart, and the
+      // next run downloads again; nothing incomplete ever carries the final name.
     });
   }
 }
@@ -91,7 +92,7 @@ async function openFileSink(job: Job): Promise<ByteSink> {
         throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} is not a plain file of its own; refusing to write to it`);
       }
     } else {
-      await rm(path, { force: true });
+      await removeFile(path);
       fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
       const size = job.remote?.size;
       // A sparse file of the final size: writes land at their offsets, the length is right from the start.
