@@ -20,3 +20,6 @@ export type {
   ProxyTestServer,
   RequestRecord,
 } from './types.js';
+export { startFtpServer } from './ftp/startFtpServer.js';
+export { startVsftpd } from './ftp/startVsftpd.js';
+export type * from './ftp/types.js';

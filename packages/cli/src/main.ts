@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { ErrorCodes, Manager, UsageError, toDownloadError } from '@multiget/core';
+import { FtpPlugin } from '@multiget/protocol-ftp';
 import { HttpPlugin } from '@multiget/protocol-http';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
 import { usageText } from './args/usage.js';
@@ -134,8 +135,14 @@ async function createManager(options: CliOptions): Promise<Manager> {
     // --timeout promises "no data for SECONDS" everywhere.
     ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
   });
+  const ftp = new FtpPlugin({
+    tls: options.sslReqd ? 'explicit' : 'off',
+    ...(ca !== undefined ? { ca } : {}),
+    insecure: options.insecure,
+    ...(options.stallTimeoutMs !== undefined ? { timeoutMs: options.stallTimeoutMs } : {}),
+  });
   return Manager.open({
-    plugins: [http],
+    plugins: [http, ftp],
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     settings: {
       maxConcurrent: options.jobs,

@@ -39,7 +39,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
   { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
-  { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic); never printed' },
+  { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },
   { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
   { name: 'user-agent', short: 'A', type: 'string', value: 'UA', group: 'Request', help: 'User-Agent to send (default multiget/VERSION)' },
   { name: 'max-redirs', type: 'string', value: 'N', group: 'Request', help: 'follow at most N redirects (0 = none)' },
@@ -47,6 +47,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'no-proxy', type: 'boolean', group: 'Network', help: 'use no proxy, ignoring the proxy environment variables' },
   { name: 'cacert', type: 'string', value: 'FILE', group: 'Network', help: 'trust the CA certificates (PEM) in FILE' },
   { name: 'insecure', short: 'k', type: 'boolean', group: 'Network', help: 'do not verify TLS certificates (dangerous)' },
+  { name: 'ssl-reqd', type: 'boolean', group: 'Network', help: 'ftp:// URLs: require TLS (AUTH TLS) and never send anything in clear text;\nftps:// is always implicit TLS' },
   { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
       '#-comments and blank lines skipped; indented option lines under a URL:\n' +
       'out=NAME, dir=DIR, checksum=ALGO=HEX, header=NAME: VALUE,\n' +

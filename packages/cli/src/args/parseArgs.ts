@@ -41,6 +41,8 @@ export interface CliOptions {
   /** Path of a PEM file (read when the engine is built). */
   cacert?: string;
   insecure: boolean;
+  /** ftp:// must use explicit TLS (AUTH TLS). */
+  sslReqd: boolean;
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
   mode: OutputMode;
@@ -130,6 +132,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     headers: [],
     noProxy: flag(values, 'no-proxy'),
     insecure: flag(values, 'insecure'),
+    sslReqd: flag(values, 'ssl-reqd'),
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
   };
