@@ -45,6 +45,15 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** A running CLI process whose output is collected as it arrives. */
+/** How to start the CLI: its directory, environment, standard input, and (as root) another user. */
+export interface RunOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  uid?: number;
+  gid?: number;
+}
+
 export class CliProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -52,11 +61,13 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
   readonly #waiters = new Set<() => void>();
 
-  constructor(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }) {
+  constructor(args: readonly string[], options: RunOptions) {
     this.child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
       env: options.env ?? cliEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
@@ -133,14 +144,14 @@ export class Cleanup {
   readonly #dirs: string[] = [];
 
   /** Starts the CLI; killed at teardown if still running. */
-  start(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): CliProcess {
+  start(args: readonly string[], options: RunOptions): CliProcess {
     const p = new CliProcess(args, options);
     this.child(p.child);
     return p;
   }
 
   /** Runs the CLI to completion, killing it after {@link RUN_TIMEOUT_MS}. */
-  async run(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
+  async run(args: readonly string[], options: RunOptions): Promise<CliResult> {
     const p = this.start(args, options);
     const timer = setTimeout(() => p.kill('SIGKILL'), RUN_TIMEOUT_MS);
     try {
