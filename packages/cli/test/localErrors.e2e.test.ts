@@ -1,6 +1,5 @@
 // Local file-system refusals through the real command: checked before a byte is written.
 import { chmod, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startHttpServer } from '@multiget/test-servers';
 import { afterEach, expect, it } from 'vitest';
 import { Cleanup, cliEnv } from './helpers.js';
