@@ -1,0 +1,54 @@
+// The network faster than the disk: the engine must not read ahead of what it has written by more
+// than its per-connection buffer, whatever the file size.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { type ByteSink, FileWriter, Multiget, type Plugin } from '../src/index.js';
+import { MemoryPlugin, pseudoRandom } from './helpers/MemoryPlugin.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-bp-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('reads at most a bounded amount ahead of a slow disk', async () => {
+  const mem = new MemoryPlugin();
+  const size = 24 * 1024 * 1024;
+  mem.put('/fast.bin', pseudoRandom(size));
+  let written = 0;
+  let maxAhead = 0;
+  // A disk that takes 2 ms per write, however small: far slower than the in-memory source.
+  const slowDisk: Plugin = {
+    name: 'SlowDisk',
+    apply(engine) {
+      engine.hooks.openSink.tapPromise('SlowDisk', async (): Promise<ByteSink> => ({
+        async write(chunks) {
+          await sleep(2);
+          for (const c of chunks) written += c.byteLength;
+          maxAhead = Math.max(maxAhead, mem.bytesServed - written);
+        },
+        async sync() {},
+        async truncate() {},
+        async close() {},
+      }));
+    },
+  };
+  const connections = 4;
+  // The slow disk replaces the built-in file writer (nothing reaches the real disk).
+  const mg = new Multiget({
+    plugins: [mem, slowDisk],
+    defaultPlugins: (d) => d.filter((p) => !(p instanceof FileWriter)),
+    minSplitSize: 1024 * 1024,
+    checkpointIntervalMs: 60_000,
+  });
+  const result = await mg.download('mem://h/fast.bin', { dir, connections }).done;
+  expect(result.size).toBe(size);
+  expect(written).toBe(size);
+  // Each connection holds at most one 256 KiB batch plus the chunk being read (64 KiB here).
+  expect(maxAhead).toBeLessThanOrEqual(connections * (256 + 64) * 1024);
+});
