@@ -50,6 +50,11 @@ const PROFILES = {
     ],
     tools: ['multiget', 'aria2c'],
   },
+  ftp: {
+    description: 'FTP from a real vsftpd on 127.0.0.1 (passive mode, REST ranges)',
+    defaultSize: 256 * MiB,
+    server: 'vsftpd',
+  },
   drops: {
     description: `every response cut after ${DROP_AFTER / MiB} MiB of body: recovery from dropped connections`,
     defaultSize: 256 * MiB,
@@ -138,7 +143,7 @@ async function runProfile(name, options, ctx) {
     name,
     description: def.description,
     size,
-    server: def.server === 'nginx' ? 'nginx on 127.0.0.1' : 'the Node test server (@multiget/test-servers) on 127.0.0.1',
+    server: { nginx: 'nginx on 127.0.0.1', vsftpd: 'vsftpd on 127.0.0.1', test: 'the Node test server (@multiget/test-servers) on 127.0.0.1' }[def.server],
     faults: def.faults,
     runsPerTool: options.runs,
     perConnectionBytesPerSec: name === 'throttled' ? THROTTLE : undefined,
@@ -150,6 +155,11 @@ async function runProfile(name, options, ctx) {
     notes,
   };
   console.log(`\n== ${name}: ${def.description}`);
+  if (def.server === 'vsftpd' && !existsSync('/usr/sbin/vsftpd')) {
+    record.notes.push('profile skipped: vsftpd is not installed');
+    console.log('   skipped: vsftpd is not installed (apt-get install vsftpd)');
+    return record;
+  }
   if (def.server === 'nginx' && !ctx.peers.nginx) {
     record.notes.push('profile skipped: nginx is not installed');
     console.log('   skipped: nginx is not installed');
@@ -182,6 +192,12 @@ async function runProfile(name, options, ctx) {
       list = join(profileDir, 'urls.txt');
       writeFileSync(list, files.map((f) => `${server.origin}/${f.name}\n`).join(''));
       url = `${server.origin}/ (${files.length} files)`;
+    } else if (def.server === 'vsftpd') {
+      const { startVsftpd, sha256 } = await import(TEST_SERVERS);
+      expected = { size, sha256: sha256({ size, seed: 3 }) };
+      const vsftpd = await startVsftpd({ files: { 'file.bin': { size, seed: 3 } } });
+      server = { stop: () => vsftpd.close() };
+      url = vsftpd.url('file.bin');
     } else if (def.server === 'nginx') {
       const www = join(profileDir, 'www');
       mkdirSync(www);
