@@ -1,0 +1,84 @@
+// Bundles the extension so the .vsix carries no node_modules:
+//   dist/extension.js      the extension (CommonJS, as VS Code 1.91 loads it; `vscode` is external)
+//   dist/server.mjs        the service (@multiget/server and the engine), forked over Node IPC
+//   media/panel.js         the Downloads webview's script
+//   dist/test/suite/index.js  the in-extension-host test suite (not packaged; see .vscodeignore)
+// `--production` minifies and drops source maps.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const production = process.argv.includes('--production');
+const require = createRequire(import.meta.url);
+
+// The service's protocol module imports vscode-jsonrpc 9 for its message types while
+// vscode-languageclient brings 10; the classes are the same, so the extension bundles one copy.
+const clientRequire = createRequire(require.resolve('vscode-languageclient/node'));
+const oneJsonRpc = {
+  name: 'one-vscode-jsonrpc',
+  setup(build) {
+    build.onResolve({ filter: /^vscode-jsonrpc(\/.*)?$/ }, (args) => ({ path: clientRequire.resolve(args.path) }));
+  },
+};
+
+/** Leaves native addons (ssh2's optional crypto binding, cpu-features) to their pure-JS fallbacks. */
+const nativeAddonsExternal = {
+  name: 'native-addons-external',
+  setup(build) {
+    build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^cpu-features$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  legalComments: production ? 'none' : 'inline',
+  logLevel: 'warning',
+  absWorkingDir: here,
+};
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: { extension: 'src/extension.ts' },
+    outdir: 'dist',
+    format: 'cjs',
+    // VS Code 1.91's extension host is Node 20.
+    target: 'node20',
+    external: ['vscode'],
+    plugins: [oneJsonRpc],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/server.ts'],
+    outfile: 'dist/server.mjs',
+    format: 'esm',
+    target: 'node22',
+    plugins: [nativeAddonsExternal],
+    // CommonJS dependencies (vscode-languageserver) call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" },
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/webview-ui/main.ts'],
+    outfile: 'media/panel.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: false,
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: { index: 'src/test/suite/index.ts' },
+    outdir: 'dist/test/suite',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    plugins: [oneJsonRpc],
+  }),
+]);

@@ -1,0 +1,482 @@
+import * as os from 'node:os';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AddParams, DownloadCredentials, DownloadInfo, ServiceInfo } from '@multiget/server/protocol';
+import { CredentialStore } from './credentials';
+import { promptForDownload, type DownloadRequest } from './downloadUrl';
+import { DownloadStore, type StateTransition } from './model/DownloadStore';
+import { parseRate } from './model/format';
+import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
+import { findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
+import { ACTION_LABELS, actionsFor, displayName, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
+import { describeRequestError } from './service/requests';
+import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
+import { openFile, revealFile, revealLabel } from './ui/files';
+import { StatusBar } from './ui/StatusBar';
+import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
+import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
+
+/** Every command the extension contributes, by id. */
+export const COMMANDS = {
+  downloadUrl: 'multiget.downloadUrl',
+  downloadUrlAtCursor: 'multiget.downloadUrlAtCursor',
+  showDownloads: 'multiget.showDownloads',
+  pauseAll: 'multiget.pauseAll',
+  resumeAll: 'multiget.resumeAll',
+  pause: 'multiget.pause',
+  resume: 'multiget.resume',
+  cancel: 'multiget.cancel',
+  retry: 'multiget.retry',
+  remove: 'multiget.remove',
+  open: 'multiget.open',
+  reveal: 'multiget.reveal',
+  setCredentials: 'multiget.setCredentials',
+  restartService: 'multiget.restartService',
+} as const;
+
+const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
+  pause: COMMANDS.pause,
+  resume: COMMANDS.resume,
+  cancel: COMMANDS.cancel,
+  retry: COMMANDS.retry,
+  remove: COMMANDS.remove,
+  open: COMMANDS.open,
+  reveal: COMMANDS.reveal,
+};
+
+/** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
+export interface DownloadUrlArgs {
+  url: string;
+  /** Absolute folder; default: the configured one. */
+  dir?: string;
+  /** `algo=hex`. */
+  checksum?: string;
+}
+
+function isDownloadUrlArgs(value: unknown): value is DownloadUrlArgs {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v['url'] === 'string' &&
+    (v['dir'] === undefined || typeof v['dir'] === 'string') &&
+    (v['checksum'] === undefined || typeof v['checksum'] === 'string')
+  );
+}
+
+/**
+ * The extension's parts wired together: the service connection and the download list it feeds,
+ * the panel, the status bar, notifications, settings and commands. Every action goes to the
+ * service; nothing here decides how a download runs.
+ */
+export class Controller implements vscode.Disposable, PanelHost {
+  readonly store = new DownloadStore();
+  readonly connection: ServiceConnection;
+  readonly statusBar: StatusBar;
+  readonly credentials: CredentialStore;
+  readonly output: vscode.LogOutputChannel;
+  readonly #disposables: vscode.Disposable[] = [];
+  #warnedRate = '';
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('Multiget', { log: true });
+    this.credentials = new CredentialStore(context.secrets);
+    this.statusBar = new StatusBar(COMMANDS.showDownloads);
+    this.connection = new ServiceConnection({
+      serverModule: context.asAbsolutePath(path.join('dist', 'server.mjs')),
+      stateDir: path.join(context.globalStorageUri.fsPath, 'service'),
+      downloadDir: () => this.downloadFolder(),
+      httpSettings: () => {
+        const http = vscode.workspace.getConfiguration('http');
+        return {
+          proxy: http.get<string>('proxy') ?? '',
+          proxyStrictSSL: http.get<boolean>('proxyStrictSSL') ?? true,
+          noProxy: http.get<string[]>('noProxy') ?? [],
+        };
+      },
+      runtimeSetting: () => vscode.workspace.getConfiguration('multiget').get<string>('serverRuntime') ?? '',
+      output: this.output,
+      onReady: (info) => this.#onServiceReady(info),
+    });
+    this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
+    this.connection.onNotification('multiget/changed', ({ download }) => this.store.changed(download));
+    this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
+    this.#disposables.push(this.output, this.statusBar, this.connection);
+  }
+
+  /** Registers everything and starts the service. */
+  activate(): void {
+    const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
+      this.#disposables.push(vscode.commands.registerCommand(id, fn));
+    };
+    register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
+    register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
+    register(COMMANDS.showDownloads, () => this.showPanel(false));
+    register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request('multiget/pauseAll')));
+    register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request('multiget/resumeAll')));
+    for (const action of Object.keys(ACTION_COMMANDS) as DownloadAction[]) {
+      register(ACTION_COMMANDS[action], (id) => this.act(action, id));
+    }
+    register(COMMANDS.setCredentials, (host, credentials) => this.setCredentials(host, credentials));
+    register(COMMANDS.restartService, () => this.connection.restart());
+
+    this.#disposables.push(
+      vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => {
+          DownloadsPanel.revive(panel, this.context.extensionUri, this);
+        },
+      }),
+      this.connection.onDidChangeStatus((status) => this.#onStatus(status)),
+      vscode.workspace.onDidChangeConfiguration((e) => this.#onConfiguration(e)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.#pushSettings()),
+    );
+    this.store.onDidChange((change) => {
+      this.#refreshViews();
+      for (const t of change.transitions) this.#notify(t);
+    });
+    this.#refreshViews();
+    void this.connection.start();
+  }
+
+  /** Stops the service in order; deactivate waits for it. */
+  async deactivate(): Promise<void> {
+    await this.connection.stop();
+    this.dispose();
+  }
+
+  dispose(): void {
+    for (const d of this.#disposables.splice(0)) d.dispose();
+  }
+
+  /** The absolute configured download folder. */
+  downloadFolder(): string {
+    return resolveDownloadFolder(this.settings().downloadFolder, {
+      home: os.homedir(),
+      workspaceFolder: vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath,
+    });
+  }
+
+  /** The `multiget.*` settings. */
+  settings(): ExtensionSettings {
+    const config = vscode.workspace.getConfiguration('multiget');
+    return readSettings((key) => config.get(key));
+  }
+
+  // ---- PanelHost ----
+
+  currentState(): ExtensionMessage {
+    const downloads = this.store.all();
+    const status = this.connection.status;
+    const notice =
+      status.kind === 'running' ? null
+      : status.kind === 'starting' ? 'Starting the Multiget service…'
+      : status.kind === 'locked' ? 'Multiget runs its downloads in another VS Code window; this window takes over when that one closes.'
+      : status.kind === 'failed' ? status.message
+      : 'The Multiget service is stopped.';
+    return { type: 'state', rows: toRows(downloads), summary: summaryText(totals(downloads)), notice };
+  }
+
+  async handle(message: WebviewMessage): Promise<void> {
+    if (message.type === 'action') {
+      // The id comes from a web page: act only on a download the service told us about.
+      if (this.store.get(message.id) === undefined) {
+        this.output.warn(`Ignored a panel action for an unknown download id ${message.id}`);
+        return;
+      }
+      await this.act(message.action, message.id);
+      return;
+    }
+    if (message.type === 'command') await this.#panelCommand(message.command);
+  }
+
+  rejected(raw: unknown): void {
+    let shown: string;
+    try {
+      shown = JSON.stringify(raw)?.slice(0, 200) ?? String(raw);
+    } catch {
+      shown = Object.prototype.toString.call(raw);
+    }
+    this.output.warn(`Ignored a malformed message from the Downloads panel: ${shown}`);
+  }
+
+  /**
+   * Feeds a raw message through the panel's validation, as if the webview had posted it (for the
+   * in-host tests). Resolves whether it was accepted.
+   */
+  async receivePanelMessage(raw: unknown): Promise<boolean> {
+    const message = parseWebviewMessage(raw);
+    if (message === undefined) {
+      this.rejected(raw);
+      return false;
+    }
+    if (message.type !== 'ready') await this.handle(message);
+    return true;
+  }
+
+  async #panelCommand(command: PanelCommand): Promise<void> {
+    switch (command) {
+      case 'downloadUrl':
+        await this.downloadUrl(undefined);
+        return;
+      case 'pauseAll':
+        await this.#run(() => this.connection.request('multiget/pauseAll'));
+        return;
+      case 'resumeAll':
+        await this.#run(() => this.connection.request('multiget/resumeAll'));
+    }
+  }
+
+  // ---- commands ----
+
+  /** Shows the Downloads panel (keeping the focus where it is when `preserveFocus`). */
+  showPanel(preserveFocus: boolean): DownloadsPanel {
+    const existing = DownloadsPanel.current;
+    if (existing !== undefined) {
+      existing.panel.reveal(undefined, preserveFocus);
+      existing.update();
+      return existing;
+    }
+    return DownloadsPanel.createOrShow(this.context.extensionUri, this);
+  }
+
+  /**
+   * "Download URL". With a string or `{ url, dir?, checksum? }` argument it downloads without asking
+   * (other extensions, keybindings, tests); otherwise it asks. Resolves the download's id.
+   */
+  async downloadUrl(arg: unknown, initial?: string): Promise<string | undefined> {
+    const schemes = this.#schemes();
+    const settings = this.settings();
+    let request: DownloadRequest | undefined;
+    if (typeof arg === 'string' || isDownloadUrlArgs(arg)) {
+      const args: DownloadUrlArgs = typeof arg === 'string' ? { url: arg } : arg;
+      const problem = validateDownloadUrl(args.url, schemes);
+      if (problem !== undefined) {
+        void vscode.window.showErrorMessage(`Multiget: ${problem}`);
+        return undefined;
+      }
+      request = { url: args.url.trim(), ...(args.dir !== undefined ? { dir: args.dir } : {}), ...(args.checksum !== undefined ? { checksum: args.checksum } : {}) };
+    } else {
+      request = await promptForDownload({
+        folder: this.downloadFolder(),
+        schemes,
+        askForFolder: settings.askForFolder,
+        askForChecksum: settings.askForChecksum,
+        ...(initial !== undefined ? { initial } : {}),
+      });
+      if (request === undefined) return undefined;
+    }
+    const params: AddParams = { url: request.url, dir: request.dir ?? this.downloadFolder() };
+    if (request.checksum !== undefined) params.checksum = request.checksum;
+    const credentials = await this.credentials.forUrl(request.url);
+    if (credentials !== undefined) params.credentials = credentials;
+    let added: string;
+    try {
+      await fs.mkdir(params.dir!, { recursive: true }).catch(() => undefined);
+      const { id, download } = await this.connection.request('multiget/add', params);
+      this.store.changed(download);
+      added = id;
+    } catch (err) {
+      this.output.error(`multiget/add refused: ${describeRequestError(err)}`);
+      void vscode.window.showErrorMessage(`Multiget could not add the download: ${describeRequestError(err)}`);
+      return undefined;
+    }
+    if (vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
+    return added;
+  }
+
+  /** The editor's context menu: the URL in the selection, or under the cursor. */
+  async downloadUrlAtCursor(): Promise<string | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    const schemes = this.#schemes();
+    let url: string | undefined;
+    if (editor !== undefined) {
+      if (!editor.selection.isEmpty) url = findUrl(editor.document.getText(editor.selection), schemes);
+      if (url === undefined) {
+        const pos = editor.selection.active;
+        url = urlAt(editor.document.lineAt(pos.line).text, pos.character, schemes);
+      }
+    }
+    if (url === undefined) {
+      void vscode.window.showInformationMessage('Multiget: there is no http, https, ftp, ftps or sftp URL under the cursor or in the selection.');
+      return undefined;
+    }
+    return await this.downloadUrl(undefined, url);
+  }
+
+  /** A per-download action, by id (panel, palette with an argument) or picked from a list. */
+  async act(action: DownloadAction, arg: unknown): Promise<void> {
+    let id: string | undefined = isDownloadId(arg) ? arg : undefined;
+    if (id === undefined) id = await this.#pick(action);
+    if (id === undefined) return;
+    const download = this.store.get(id);
+    switch (action) {
+      case 'open':
+      case 'reveal': {
+        if (download?.file == null || download.state !== 'completed') {
+          void vscode.window.showWarningMessage('Multiget: the file is not complete yet.');
+          return;
+        }
+        await (action === 'open' ? openFile(download.file) : revealFile(download.file));
+        return;
+      }
+      case 'remove':
+        await this.#run(() => this.connection.request('multiget/remove', { id }));
+        return;
+      default:
+        await this.#run(async () => {
+          const { download: after } = await this.connection.request(`multiget/${action}`, { id });
+          this.store.changed(after);
+        });
+    }
+  }
+
+  /** "Set credentials for host…": stores a password or token in SecretStorage (or removes it). */
+  async setCredentials(hostArg?: unknown, credentialsArg?: unknown): Promise<void> {
+    // Tests and other extensions may pass both; credentials `null` removes.
+    if (typeof hostArg === 'string' && credentialsArg !== undefined) {
+      const host = normalizeHost(hostArg);
+      if (host === undefined) throw new Error(`Not a host: ${hostArg}`);
+      if (credentialsArg === null) await this.credentials.delete(host);
+      else await this.credentials.set(host, credentialsArg as DownloadCredentials);
+      return;
+    }
+    const known = await this.credentials.hosts();
+    const editorUrl = await this.#urlHint();
+    const hostText = await vscode.window.showInputBox({
+      title: 'Multiget: credentials for host',
+      prompt: known.length > 0 ? `Host name (stored for: ${known.join(', ')})` : 'Host name, e.g. downloads.example.com or example.com:8443',
+      value: editorUrl !== undefined ? (normalizeHost(editorUrl) ?? '') : '',
+      ignoreFocusOut: true,
+      validateInput: validateHost,
+    });
+    if (hostText === undefined) return;
+    const host = normalizeHost(hostText)!;
+    const kinds: Array<vscode.QuickPickItem & { kind2: 'basic' | 'bearer' | 'delete' }> = [
+      { label: 'Username and password', description: 'HTTP Basic', kind2: 'basic' },
+      { label: 'Bearer token', description: 'Authorization: Bearer', kind2: 'bearer' },
+    ];
+    if (known.includes(host)) kinds.push({ label: 'Remove stored credentials', kind2: 'delete' });
+    const kind = await vscode.window.showQuickPick(kinds, { title: `Multiget: credentials for ${host}`, ignoreFocusOut: true });
+    if (kind === undefined) return;
+    if (kind.kind2 === 'delete') {
+      await this.credentials.delete(host);
+      void vscode.window.showInformationMessage(`Multiget: credentials for ${host} removed.`);
+      return;
+    }
+    const nonEmpty = (v: string): string | undefined => (v === '' ? 'Required.' : undefined);
+    if (kind.kind2 === 'bearer') {
+      const bearer = await vscode.window.showInputBox({ title: `Bearer token for ${host}`, password: true, ignoreFocusOut: true, validateInput: nonEmpty });
+      if (bearer === undefined) return;
+      await this.credentials.set(host, { bearer });
+    } else {
+      const username = await vscode.window.showInputBox({ title: `User name for ${host}`, ignoreFocusOut: true, validateInput: nonEmpty });
+      if (username === undefined) return;
+      const password = await vscode.window.showInputBox({ title: `Password for ${username}@${host}`, password: true, ignoreFocusOut: true });
+      if (password === undefined) return;
+      await this.credentials.set(host, { username, password });
+    }
+    void vscode.window.showInformationMessage(`Multiget: credentials for ${host} are stored in VS Code's secret storage.`);
+  }
+
+  // ---- internals ----
+
+  async #urlHint(): Promise<string | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor !== undefined && !editor.selection.isEmpty) return findUrl(editor.document.getText(editor.selection));
+    return undefined;
+  }
+
+  #schemes(): readonly string[] | undefined {
+    const status = this.connection.status;
+    return status.kind === 'running' ? status.info.schemes : undefined;
+  }
+
+  async #pick(action: DownloadAction): Promise<string | undefined> {
+    const candidates = this.store.all().filter((d) => actionsFor(d.state).includes(action));
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(`Multiget: no download to ${ACTION_LABELS[action].toLowerCase()}.`);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((d) => ({ label: displayName(d), description: d.state, detail: d.url, id: d.id })),
+      { title: `Multiget: ${ACTION_LABELS[action]}`, placeHolder: 'Which download?' },
+    );
+    return picked?.id;
+  }
+
+  async #run(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.output.error(describeRequestError(err));
+      void vscode.window.showErrorMessage(`Multiget: ${describeRequestError(err)}`);
+    }
+  }
+
+  async #onServiceReady(info: ServiceInfo): Promise<void> {
+    this.output.info(`Service ${info.version} (protocol ${info.protocolVersion}, pid ${info.pid}) serves ${info.schemes.join(', ')}; state in ${info.stateDir}`);
+    await this.#pushSettings();
+    const { downloads } = await this.connection.request('multiget/list');
+    this.store.reset(downloads);
+  }
+
+  async #pushSettings(): Promise<void> {
+    if (this.connection.status.kind !== 'running') return;
+    const settings = this.settings();
+    if (parseRate(settings.rateLimit) === undefined && this.#warnedRate !== settings.rateLimit) {
+      this.#warnedRate = settings.rateLimit;
+      void vscode.window.showWarningMessage(`Multiget: the rate limit "${settings.rateLimit}" is not a rate such as 500K or 2M; the previous limit stays.`);
+    }
+    const dir = this.downloadFolder();
+    await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
+    try {
+      await this.connection.request('multiget/setSettings', toServiceSettings(settings, dir));
+    } catch (err) {
+      void vscode.window.showWarningMessage(`Multiget: the service refused the settings: ${describeRequestError(err)}`);
+    }
+  }
+
+  #onConfiguration(e: vscode.ConfigurationChangeEvent): void {
+    if (e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.proxyStrictSSL') || e.affectsConfiguration('http.noProxy') || e.affectsConfiguration('multiget.serverRuntime')) {
+      // The service reads its proxy when it starts; its downloads pause and continue across the restart.
+      void this.connection.restart();
+      return;
+    }
+    if (e.affectsConfiguration('multiget')) void this.#pushSettings();
+  }
+
+  #onStatus(status: ServiceStatus): void {
+    if (status.kind === 'failed') void vscode.window.showErrorMessage(status.message, 'Show Output').then((a) => a && this.output.show());
+    this.#refreshViews();
+  }
+
+  #refreshViews(): void {
+    this.statusBar.update(this.connection.status, this.store.all());
+    DownloadsPanel.current?.update();
+  }
+
+  #notify({ download, previous }: StateTransition): void {
+    // Only transitions seen live: a list that merely contains finished downloads stays quiet.
+    if (previous === undefined || previous === download.state) return;
+    const name = displayName(download);
+    if (download.state === 'completed') {
+      const reveal = revealLabel();
+      void vscode.window.showInformationMessage(`Downloaded ${name}`, 'Open', reveal).then(async (choice) => {
+        if (choice === 'Open') await this.act('open', download.id);
+        if (choice === reveal) await this.act('reveal', download.id);
+      });
+    } else if (download.state === 'failed') {
+      const error = download.error;
+      const detail = error === null ? 'unknown error' : `${error.message} (${error.code})`;
+      void vscode.window.showErrorMessage(`Download of ${name} failed: ${detail}`, 'Retry', 'Show Downloads').then(async (choice) => {
+        if (choice === 'Retry') await this.act('retry', download.id);
+        if (choice === 'Show Downloads') this.showPanel(false);
+      });
+    }
+  }
+
+  /** Test hook: the download list now. */
+  downloads(): DownloadInfo[] {
+    return this.store.all();
+  }
+}

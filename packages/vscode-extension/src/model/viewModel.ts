@@ -1,0 +1,200 @@
+import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
+import { isActive } from './DownloadStore';
+import { formatEta, formatProgressBytes, formatSpeed, percentDone } from './format';
+
+/** What a user can do to one download; each is a button in the panel and a command. */
+export const DOWNLOAD_ACTIONS = ['pause', 'resume', 'cancel', 'retry', 'remove', 'open', 'reveal'] as const;
+
+/** One of {@link DOWNLOAD_ACTIONS}. */
+export type DownloadAction = (typeof DOWNLOAD_ACTIONS)[number];
+
+/** Human words for each state, as the panel and the status bar show them. */
+export const STATE_LABELS: Readonly<Record<DownloadState, string>> = {
+  queued: 'Queued',
+  probing: 'Connecting',
+  downloading: 'Downloading',
+  verifying: 'Verifying',
+  paused: 'Paused',
+  completed: 'Completed',
+  failed: 'Failed',
+  canceled: 'Canceled',
+};
+
+/** Button captions, short enough for a narrow panel. */
+export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
+  pause: 'Pause',
+  resume: 'Resume',
+  cancel: 'Cancel',
+  retry: 'Retry',
+  remove: 'Remove',
+  open: 'Open',
+  reveal: 'Reveal',
+};
+
+/**
+ * The actions that make sense in each state, in button order. They follow what the service
+ * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open and
+ * reveal only once the file is complete.
+ */
+export function actionsFor(state: DownloadState): DownloadAction[] {
+  switch (state) {
+    case 'queued':
+    case 'probing':
+    case 'downloading':
+      return ['pause', 'cancel', 'remove'];
+    case 'verifying':
+      return ['cancel', 'remove'];
+    case 'paused':
+      return ['resume', 'cancel', 'remove'];
+    case 'completed':
+      return ['open', 'reveal', 'remove'];
+    case 'failed':
+    case 'canceled':
+      return ['retry', 'remove'];
+  }
+}
+
+/** One row of the Downloads panel: display strings only, so the webview only places text. */
+export interface DownloadRow {
+  id: string;
+  /** File name (or the URL's last path segment before the name is known). */
+  name: string;
+  url: string;
+  /** Absolute target path, once known. */
+  file: string | null;
+  state: DownloadState;
+  stateLabel: string;
+  /** 0..100, or `null` when the size is unknown (indeterminate bar). */
+  percent: number | null;
+  /** `12.0 MiB of 50.0 MiB`. */
+  bytesText: string;
+  /** `4.0 MiB/s` while active, else empty. */
+  speedText: string;
+  /** `3m 05s` while active and known, else empty. */
+  etaText: string;
+  /** `8 connections` while active, else empty. */
+  connectionsText: string;
+  /** `MG_ERR_NOT_FOUND: HTTP 404 …` when failed, else empty. */
+  errorText: string;
+  actions: DownloadAction[];
+  /** One sentence for screen readers: name, state, percent. */
+  ariaLabel: string;
+}
+
+/** The figures of the status bar item and the panel's header. */
+export interface Totals {
+  /** Downloads probing, downloading or verifying. */
+  active: number;
+  queued: number;
+  paused: number;
+  failed: number;
+  completed: number;
+  /** Sum of the active downloads' speeds in bytes per second. */
+  speed: number;
+  /** Number of downloads in the list. */
+  count: number;
+}
+
+/** The name a user recognises: the file's base name, else the URL's last path segment, else the host. */
+export function displayName(d: Pick<DownloadInfo, 'file' | 'url'>): string {
+  if (d.file !== null && d.file !== '') {
+    const base = d.file.split(/[\\/]/).filter((part) => part !== '').pop();
+    if (base !== undefined) return base;
+  }
+  try {
+    const url = new URL(d.url);
+    const segment = url.pathname.split('/').filter((part) => part !== '').pop();
+    if (segment !== undefined) {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    }
+    return url.host;
+  } catch {
+    return d.url;
+  }
+}
+
+/** The row for one download. */
+export function toRow(d: DownloadInfo): DownloadRow {
+  const active = isActive(d.state);
+  const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
+  const name = displayName(d);
+  const stateLabel = STATE_LABELS[d.state];
+  const errorText = d.error === null ? '' : `${d.error.code}: ${d.error.message}`;
+  const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
+  const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
+  const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
+  const ariaParts = [name, stateLabel];
+  if (percent !== null && d.state !== 'completed') ariaParts.push(`${percent} percent`);
+  if (errorText !== '') ariaParts.push(errorText);
+  return {
+    id: d.id,
+    name,
+    url: d.url,
+    file: d.file,
+    state: d.state,
+    stateLabel,
+    percent,
+    bytesText: formatProgressBytes(d.bytes, d.total),
+    speedText,
+    etaText,
+    connectionsText,
+    errorText,
+    actions: actionsFor(d.state),
+    ariaLabel: ariaParts.join(', '),
+  };
+}
+
+/** Rows for the whole list, in the service's queue order. */
+export function toRows(downloads: readonly DownloadInfo[]): DownloadRow[] {
+  return downloads.map(toRow);
+}
+
+/** Counts and total speed over the list. */
+export function totals(downloads: readonly DownloadInfo[]): Totals {
+  const t: Totals = { active: 0, queued: 0, paused: 0, failed: 0, completed: 0, speed: 0, count: downloads.length };
+  for (const d of downloads) {
+    if (isActive(d.state)) {
+      t.active++;
+      t.speed += Number.isFinite(d.speed) && d.speed > 0 ? d.speed : 0;
+    } else if (d.state === 'queued') t.queued++;
+    else if (d.state === 'paused') t.paused++;
+    else if (d.state === 'failed') t.failed++;
+    else if (d.state === 'completed') t.completed++;
+  }
+  return t;
+}
+
+/** Text and tooltip of the status bar item (codicons in `$(name)` form). */
+export interface StatusBarView {
+  text: string;
+  tooltip: string;
+}
+
+/**
+ * The status bar item: a spinning icon with the number of active downloads and their total speed
+ * while anything runs, a quiet icon otherwise.
+ */
+export function statusBarView(t: Totals): StatusBarView {
+  const lines: string[] = [];
+  if (t.active > 0) lines.push(`${t.active} active at ${formatSpeed(t.speed)}`);
+  if (t.queued > 0) lines.push(`${t.queued} queued`);
+  if (t.paused > 0) lines.push(`${t.paused} paused`);
+  if (t.failed > 0) lines.push(`${t.failed} failed`);
+  if (t.completed > 0) lines.push(`${t.completed} completed`);
+  const tooltip = `Multiget: ${lines.length > 0 ? lines.join(', ') : 'no downloads'}. Click to show downloads.`;
+  if (t.active > 0) return { text: `$(sync~spin) ${t.active} · ${formatSpeed(t.speed)}`, tooltip };
+  if (t.queued > 0) return { text: `$(cloud-download) ${t.queued} queued`, tooltip };
+  return { text: '$(cloud-download) Multiget', tooltip };
+}
+
+/** A one-line summary for the panel's header: `2 active · 3.1 MiB/s · 5 downloads`. */
+export function summaryText(t: Totals): string {
+  if (t.count === 0) return 'No downloads yet.';
+  const parts = [`${t.count} ${t.count === 1 ? 'download' : 'downloads'}`];
+  if (t.active > 0) parts.unshift(`${t.active} active · ${formatSpeed(t.speed)}`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,54 @@
+/**
+ * Entry of the bundled service (dist/server.mjs): `@multiget/server`'s command line plus the options
+ * only the extension passes. The .vsix carries this one file instead of node_modules.
+ *
+ * Extra arguments, taken off before the service's own parser sees them (it refuses unknown ones):
+ * - `--insecure`: skip TLS certificate checks (VS Code's `http.proxyStrictSSL: false` with a proxy).
+ *
+ * Proxies arrive as HTTP_PROXY / HTTPS_PROXY / NO_PROXY in the environment, which the service's
+ * HTTP plugin honours by itself.
+ */
+import { ServerExitCode, main, parseServerArgs, runServer } from '@multiget/server';
+
+const EXTENSION_FLAGS = new Set(['--insecure']);
+
+function isCodedError(err: unknown): err is Error & { code: string } {
+  if (!(err instanceof Error)) return false;
+  const code: unknown = (err as unknown as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('MG_ERR_');
+}
+
+async function start(argv: readonly string[]): Promise<number> {
+  const insecure = argv.includes('--insecure');
+  const rest = argv.filter((a) => !EXTENSION_FLAGS.has(a));
+  // Without our own flags the service's own main does everything (help, version, exit codes).
+  if (!insecure) return await main(rest);
+  let parsed: ReturnType<typeof parseServerArgs>;
+  try {
+    parsed = parseServerArgs(rest);
+  } catch (err) {
+    process.stderr.write(`multiget-server: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ServerExitCode.USAGE;
+  }
+  if (parsed.kind !== 'serve') return await main(rest);
+  try {
+    return await runServer({ ...parsed.options, http: { insecure: true } });
+  } catch (err) {
+    // The same report and exit codes as the service's main, so the extension reads both alike.
+    if (isCodedError(err)) {
+      process.stderr.write(`multiget-server: error: ${err.message} (${err.code})\n`);
+      if (err.code.startsWith('MG_ERR_INVALID_')) return ServerExitCode.USAGE;
+      return err.code === 'MG_ERR_INTERNAL' ? ServerExitCode.FAILURE : ServerExitCode.FILE_SYSTEM;
+    }
+    process.stderr.write(`multiget-server: error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ServerExitCode.FAILURE;
+  }
+}
+
+start(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`multiget-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatEta, formatProgressBytes, formatSpeed, parseRate, percentDone } from '../src/model/format';
+
+describe('formatBytes', () => {
+  it('uses binary units with one decimal above a KiB', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(256 * 1024 ** 2)).toBe('256.0 MiB');
+    expect(formatBytes(3 * 1024 ** 4)).toBe('3.0 TiB');
+  });
+  it('never shows a negative or non-finite count', () => {
+    expect(formatBytes(-5)).toBe('0 B');
+    expect(formatBytes(Number.NaN)).toBe('0 B');
+    expect(formatBytes(Number.POSITIVE_INFINITY)).toBe('0 B');
+  });
+});
+
+describe('formatSpeed', () => {
+  it('appends /s', () => {
+    expect(formatSpeed(4 * 1024 ** 2)).toBe('4.0 MiB/s');
+    expect(formatSpeed(0)).toBe('0 B/s');
+  });
+});
+
+describe('formatEta', () => {
+  it('shows seconds, minutes and hours', () => {
+    expect(formatEta(0)).toBe('0s');
+    expect(formatEta(41.2)).toBe('42s');
+    expect(formatEta(185)).toBe('3m 05s');
+    expect(formatEta(2 * 3600 + 4 * 60)).toBe('2h 04m');
+  });
+  it('shows a dash when unknown, negative or absurd', () => {
+    expect(formatEta(null)).toBe('—');
+    expect(formatEta(undefined)).toBe('—');
+    expect(formatEta(-1)).toBe('—');
+    expect(formatEta(Number.NaN)).toBe('—');
+    expect(formatEta(100 * 3600)).toBe('—');
+  });
+});
+
+describe('percentDone', () => {
+  it('floors so that 100 means complete', () => {
+    expect(percentDone(999, 1000)).toBe(99);
+    expect(percentDone(1000, 1000)).toBe(100);
+    expect(percentDone(0, 1000)).toBe(0);
+  });
+  it('is null for an unknown size and 100 for an empty file', () => {
+    expect(percentDone(10, null)).toBeNull();
+    expect(percentDone(0, 0)).toBe(100);
+  });
+  it('stays within 0..100 for inconsistent figures', () => {
+    expect(percentDone(2000, 1000)).toBe(100);
+    expect(percentDone(-5, 1000)).toBe(0);
+  });
+});
+
+describe('formatProgressBytes', () => {
+  it('shows the total when known', () => {
+    expect(formatProgressBytes(1024, 4096)).toBe('1.0 KiB of 4.0 KiB');
+    expect(formatProgressBytes(1024, null)).toBe('1.0 KiB');
+  });
+});
+
+describe('parseRate', () => {
+  it('parses binary units like the CLI', () => {
+    expect(parseRate('2M')).toBe(2 * 1024 ** 2);
+    expect(parseRate('500K')).toBe(500 * 1024);
+    expect(parseRate('1.5g')).toBe(Math.floor(1.5 * 1024 ** 3));
+    expect(parseRate('1048576')).toBe(1048576);
+    expect(parseRate(' 2MiB/s ')).toBe(2 * 1024 ** 2);
+  });
+  it('treats empty as no limit', () => {
+    expect(parseRate('')).toBeNull();
+    expect(parseRate('   ')).toBeNull();
+  });
+  it('refuses what is not a rate', () => {
+    for (const bad of ['fast', '-1', '0', '0.1', '2T', '1e6', '2 M B']) expect(parseRate(bad)).toBeUndefined();
+  });
+});
