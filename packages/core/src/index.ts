@@ -22,6 +22,6 @@ export { SegmentPlanner } from './plugins/SegmentPlanner.js';
 export { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 export { FileWriter } from './plugins/FileWriter.js';
 export { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
-export { Manager, type ManagerOptions, type ManagerEvents, parseDownloadUrl } from './manager/Manager.js';
+export { Manager, type ManagerOptions, type ManagerEvents, type Secrets, parseDownloadUrl } from './manager/Manager.js';
 export type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './manager/types.js';
 export { PidLock, isAlive, type LockHolder } from './PidLock.js';

@@ -222,3 +222,37 @@ describe('Manager', () => {
     expect(seconds).toBeGreaterThanOrEqual(((size - rate / 10) / rate) * 0.95);
   });
 });
+
+describe('Manager secrets', () => {
+  it('keeps credentials in memory only, and takes them again on retry after a restart', async () => {
+    const data = pseudoRandom(300 * KiB, 4);
+    mem.put('/private', data, { chunkDelayMs: 5 });
+    // The server wants a password: the memory plugin, told so.
+    const probe = mem.probe.bind(mem);
+    mem.probe = async (job) => {
+      const c = job.options.credentials;
+      if (!c || !('password' in c) || c.password !== 'pw') {
+        const { DownloadError } = await import('../src/index.js');
+        throw new DownloadError('MG_ERR_AUTH', 'password required');
+      }
+      return probe(job);
+    };
+    const stateDir = join(dir, 'state');
+    const m1 = await manager({ stateDir, settings: { maxConcurrent: 1 } });
+    // A queued download (paused so it does not start) with its credentials...
+    const e = await m1.add('mem://h/private', { credentials: { username: 'u', password: 'pw' } });
+    await m1.pause(e.id);
+    await m1.close();
+    expect(await readFile(join(stateDir, 'queue.json'), 'utf8')).not.toContain('pw');
+    // ...comes back after a restart without them, and fails when resumed.
+    const m2 = await manager({ stateDir });
+    await m2.resume(e.id);
+    await m2.idle();
+    expect(m2.get(e.id)).toMatchObject({ state: 'failed', error: { code: 'MG_ERR_AUTH' } });
+    await m2.retry(e.id, { credentials: { username: 'u', password: 'pw' } });
+    await m2.idle();
+    const done = m2.get(e.id);
+    expect(done.state).toBe('completed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+  });
+});

@@ -7,6 +7,7 @@ import {
   parseAddManyParams,
   parseAddParams,
   parseIdParams,
+  parseResumeParams,
   parseMoveParams,
   parseNoParams,
   parseRemoveParams,
@@ -141,9 +142,15 @@ export class Service {
     });
     this.#handle(GetRequest.type, (raw) => ({ download: toDownloadInfo(m.get(parseIdParams(raw).id)) }));
     this.#handle(PauseRequest.type, async (raw) => ({ download: toDownloadInfo(await m.pause(parseIdParams(raw).id)) }));
-    this.#handle(ResumeRequest.type, async (raw) => ({ download: toDownloadInfo(await m.resume(parseIdParams(raw).id)) }));
+    this.#handle(ResumeRequest.type, async (raw) => {
+      const p = parseResumeParams(raw);
+      return { download: toDownloadInfo(await m.resume(p.id, p.credentials ? { credentials: p.credentials } : undefined)) };
+    });
     this.#handle(CancelRequest.type, async (raw) => ({ download: toDownloadInfo(await m.cancel(parseIdParams(raw).id)) }));
-    this.#handle(RetryRequest.type, async (raw) => ({ download: toDownloadInfo(await m.retry(parseIdParams(raw).id)) }));
+    this.#handle(RetryRequest.type, async (raw) => {
+      const p = parseResumeParams(raw);
+      return { download: toDownloadInfo(await m.retry(p.id, p.credentials ? { credentials: p.credentials } : undefined)) };
+    });
     this.#handle(RemoveRequest.type, async (raw) => {
       const { id, deleteData } = parseRemoveParams(raw);
       await m.remove(id, { deleteData });

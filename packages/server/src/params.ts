@@ -248,6 +248,12 @@ export function parseIdParams(raw: unknown): IdParams {
   return { id: id(object(raw, 'params', ['id'])) };
 }
 
+/** `{ id, credentials? }` of resume and retry. */
+export function parseResumeParams(raw: unknown): { id: string; credentials?: DownloadCredentials } {
+  const f = object(raw, 'params', ['id', 'credentials']);
+  return { id: id(f), ...(f['credentials'] !== undefined ? { credentials: credentials(f['credentials'], 'params.credentials') } : {}) };
+}
+
 /** `{ id, deleteData? }`. */
 export function parseRemoveParams(raw: unknown): Required<RemoveParams> {
   const f = object(raw, 'params', ['id', 'deleteData']);

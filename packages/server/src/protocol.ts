@@ -232,6 +232,14 @@ export interface IdParams {
   id: string;
 }
 
+/**
+ * Params of `multiget/resume` and `multiget/retry`. `credentials` are held in memory only: a
+ * download restored after the service restarted has none until they are given again this way.
+ */
+export interface ResumeParams extends IdParams {
+  credentials?: DownloadCredentials;
+}
+
 /** Params of `multiget/remove`. */
 export interface RemoveParams extends IdParams {
   /** Also delete partial data (never a completed file). Default false. */
@@ -347,7 +355,7 @@ export namespace PauseRequest {
 export namespace ResumeRequest {
   export const method = 'multiget/resume' as const;
   export const messageDirection = MessageDirection.clientToServer;
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
@@ -368,7 +376,7 @@ export namespace RemoveRequest {
 export namespace RetryRequest {
   export const method = 'multiget/retry' as const;
   export const messageDirection = MessageDirection.clientToServer;
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Pauses every queued and running download. */

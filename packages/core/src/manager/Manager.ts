@@ -29,6 +29,13 @@ export interface ManagerOptions
   progressIntervalMs?: number;
 }
 
+/** Credentials and secret headers for a download, held in memory only. */
+export interface Secrets {
+  credentials?: AddOptions['credentials'];
+  /** Only Authorization, Cookie and Proxy-Authorization are taken. */
+  headers?: Record<string, string>;
+}
+
 /** Events of a {@link Manager}. */
 export interface ManagerEvents {
   /** A download was added or its state, file or error changed. */
@@ -260,9 +267,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
-  /** Puts a paused download back in the queue. */
-  async resume(id: string): Promise<EntrySnapshot> {
+  /**
+   * Puts a paused download back in the queue. `secrets` (credentials, secret headers) replace the
+   * ones held in memory: a download restored after a restart has none until a front-end gives them.
+   */
+  async resume(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
+    this.#setSecrets(e, secrets);
     if (e.state === 'paused') {
       this.#set(e, 'queued');
       await this.#persist();
@@ -304,12 +315,16 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#pump();
   }
 
-  /** Queues a failed or cancelled download again (it resumes from partial data when there is some). */
-  async retry(id: string): Promise<EntrySnapshot> {
+  /**
+   * Queues a failed or cancelled download again (it resumes from partial data when there is some).
+   * `secrets` as for {@link resume}: after a restart, credentials are given again this way.
+   */
+  async retry(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (e.state !== 'failed' && e.state !== 'canceled') {
       throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only failed or cancelled ones can be retried`);
     }
+    this.#setSecrets(e, secrets);
     e.error = undefined;
     e.download = undefined;
     this.#set(e, 'queued');
@@ -410,6 +425,17 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   // ---- internals ----
+
+  #setSecrets(e: Entry, secrets: Secrets | undefined): void {
+    if (!secrets) return;
+    if (secrets.credentials !== undefined) e.secrets.credentials = secrets.credentials;
+    if (secrets.headers !== undefined) {
+      validateAddOptions({ headers: secrets.headers });
+      for (const [k, v] of Object.entries(secrets.headers)) {
+        if (SECRET_HEADERS.has(k.toLowerCase())) e.secrets.headers[k.toLowerCase()] = v;
+      }
+    }
+  }
 
   #checkOpen(): void {
     if (this.#closed) throw new UsageError(ErrorCodes.INVALID_STATE, 'The manager is closed');
