@@ -322,6 +322,20 @@ export class Controller implements vscode.Disposable, PanelHost {
       case 'remove':
         await this.#run(() => this.connection.request('multiget/remove', { id }));
         return;
+      case 'resume':
+      case 'retry': {
+        // The service holds credentials in memory only: after it restarted, a download that needs
+        // them gets them again here, from SecretStorage.
+        const credentials = download ? await this.credentials.forUrl(download.url) : undefined;
+        await this.#run(async () => {
+          const { download: after } = await this.connection.request(`multiget/${action}`, {
+            id,
+            ...(credentials !== undefined ? { credentials } : {}),
+          });
+          this.store.changed(after);
+        });
+        return;
+      }
       default:
         await this.#run(async () => {
           const { download: after } = await this.connection.request(`multiget/${action}`, { id });

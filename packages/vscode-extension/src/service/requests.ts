@@ -29,6 +29,7 @@ import {
   type ChangedParams,
   type DownloadResult,
   type IdParams,
+  type ResumeParams,
   type ListResult,
   type ProgressParams,
   type RemoveParams,
@@ -45,10 +46,10 @@ export interface RequestMap {
   [ListRequest.method]: [void, ListResult];
   [GetRequest.method]: [IdParams, DownloadResult];
   [PauseRequest.method]: [IdParams, DownloadResult];
-  [ResumeRequest.method]: [IdParams, DownloadResult];
+  [ResumeRequest.method]: [ResumeParams, DownloadResult];
   [CancelRequest.method]: [IdParams, DownloadResult];
   [RemoveRequest.method]: [RemoveParams, null];
-  [RetryRequest.method]: [IdParams, DownloadResult];
+  [RetryRequest.method]: [ResumeParams, DownloadResult];
   [PauseAllRequest.method]: [void, null];
   [ResumeAllRequest.method]: [void, null];
   [GetSettingsRequest.method]: [void, SettingsResult];
