@@ -55,6 +55,13 @@ const PROFILES = {
     defaultSize: 256 * MiB,
     server: 'vsftpd',
   },
+  sftp: {
+    description: 'SFTP from a real OpenSSH sshd on 127.0.0.1 (key login, known host), against OpenSSH sftp',
+    defaultSize: 256 * MiB,
+    server: 'sshd',
+    // aria2c's SFTP logs in with a password only; this sshd accepts the generated key only.
+    tools: ['multiget', 'sftp'],
+  },
   drops: {
     description: `every response cut after ${DROP_AFTER / MiB} MiB of body: recovery from dropped connections`,
     defaultSize: 256 * MiB,
@@ -66,6 +73,16 @@ const PROFILES = {
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
 function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) {
   const drops = profile === 'drops';
+  if (profile === 'sftp') {
+    const { sshd, remote } = url;
+    if (tool === 'multiget') {
+      // 8 streams: the SFTP plugin's default 4 connections x 2 channels (measured in its README).
+      return [node, ...NODE_FLAGS, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
+        '-d', dir, '-o', name, '-c', '8', '-q'];
+    }
+    return ['/bin/sh', '-c', 'printf "get %s %s\\n" "$1" "$2" | sftp -q -b - -i "$3" -P "$4" -o UserKnownHostsFile="$5" -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes "$6@127.0.0.1"',
+      'sftp-get', remote, file, sshd.userKeyPath, String(sshd.port), sshd.knownHostsPath, sshd.username];
+  }
   if (profile === 'many') {
     // The same limits for both: 8 downloads at once, up to 8 connections each.
     if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
@@ -135,7 +152,8 @@ const fmt = (x, d = 2) => (x === undefined ? '?' : x.toFixed(d));
 async function runProfile(name, options, ctx) {
   const def = PROFILES[name];
   const size = options.size ?? def.defaultSize;
-  const wanted = options.tools.filter((t) => !def.tools || def.tools.includes(t));
+  // A profile with its own peers (sftp) runs them unless --tools names others.
+  const wanted = def.tools ? def.tools.filter((t) => options.tools.includes(t) || t === 'sftp') : options.tools;
   const tools = wanted.filter((t) => ctx.available[t]);
   const skipped = wanted.filter((t) => !ctx.available[t]);
   const notes = skipped.map((t) => `${t} skipped: ${ctx.available.why[t]}`);
@@ -143,7 +161,7 @@ async function runProfile(name, options, ctx) {
     name,
     description: def.description,
     size,
-    server: { nginx: 'nginx on 127.0.0.1', vsftpd: 'vsftpd on 127.0.0.1', test: 'the Node test server (@multiget/test-servers) on 127.0.0.1' }[def.server],
+    server: { nginx: 'nginx on 127.0.0.1', vsftpd: 'vsftpd on 127.0.0.1', sshd: 'OpenSSH sshd on 127.0.0.1', test: 'the Node test server (@multiget/test-servers) on 127.0.0.1' }[def.server],
     faults: def.faults,
     runsPerTool: options.runs,
     perConnectionBytesPerSec: name === 'throttled' ? THROTTLE : undefined,
@@ -155,6 +173,11 @@ async function runProfile(name, options, ctx) {
     notes,
   };
   console.log(`\n== ${name}: ${def.description}`);
+  if (def.server === 'sshd' && !existsSync('/usr/sbin/sshd')) {
+    record.notes.push('profile skipped: OpenSSH sshd is not installed');
+    console.log('   skipped: sshd is not installed (apt-get install openssh-server openssh-client)');
+    return record;
+  }
   if (def.server === 'vsftpd' && !existsSync('/usr/sbin/vsftpd')) {
     record.notes.push('profile skipped: vsftpd is not installed');
     console.log('   skipped: vsftpd is not installed (apt-get install vsftpd)');
@@ -192,6 +215,13 @@ async function runProfile(name, options, ctx) {
       list = join(profileDir, 'urls.txt');
       writeFileSync(list, files.map((f) => `${server.origin}/${f.name}\n`).join(''));
       url = `${server.origin}/ (${files.length} files)`;
+    } else if (def.server === 'sshd') {
+      const { startOpenSshServer, sha256 } = await import(TEST_SERVERS);
+      expected = { size, sha256: sha256({ size, seed: 4 }) };
+      const sshd = await startOpenSshServer();
+      const remote = await sshd.writeFile('file.bin', { size, seed: 4 });
+      server = { stop: () => sshd.close() };
+      url = { sshd, remote, toString: () => sshd.url(remote) };
     } else if (def.server === 'vsftpd') {
       const { startVsftpd, sha256 } = await import(TEST_SERVERS);
       expected = { size, sha256: sha256({ size, seed: 3 }) };
@@ -279,7 +309,8 @@ async function main() {
     multiget: true,
     aria2c: Boolean(peers.aria2c),
     curl: Boolean(peers.curl),
-    why: { aria2c: 'aria2c is not installed', curl: 'curl is not installed' },
+    sftp: existsSync('/usr/bin/sftp'),
+    why: { aria2c: 'aria2c is not installed', curl: 'curl is not installed', sftp: 'OpenSSH sftp is not installed' },
   };
 
   const tmpRoot = registerTempDir(mkdtempSync(join(tmpdir(), 'multiget-bench-')));

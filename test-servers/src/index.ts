@@ -23,3 +23,7 @@ export type {
 export { startFtpServer } from './ftp/startFtpServer.js';
 export { startVsftpd } from './ftp/startVsftpd.js';
 export type * from './ftp/types.js';
+export { startSftpServer } from './sftp/startSftpServer.js';
+export { startOpenSshServer, sshKeygen } from './sftp/OpenSshServer.js';
+export { generateSshKeyPair, sshFingerprint, publicKeyBlob, knownHostsName } from './sftp/sshKeys.js';
+export type * from './sftp/types.js';

@@ -3,6 +3,7 @@ import { text } from 'node:stream/consumers';
 import { ErrorCodes, Manager, UsageError, toDownloadError } from '@multiget/core';
 import { FtpPlugin } from '@multiget/protocol-ftp';
 import { HttpPlugin } from '@multiget/protocol-http';
+import { SftpPlugin } from '@multiget/protocol-sftp';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
 import { usageText } from './args/usage.js';
 import { createReporter } from './display/createReporter.js';
@@ -64,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   let manager: Manager;
   try {
     tasks = buildTasks(options, await readSources(options, io));
-    manager = await createManager(options);
+    manager = await createManager(options, io);
   } catch (err) {
     return fail(err);
   }
@@ -115,7 +116,7 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
 }
 
 /** A manager without a state directory: the CLI's state lives in the sidecar files beside each target. */
-async function createManager(options: CliOptions): Promise<Manager> {
+async function createManager(options: CliOptions, io: CliIo): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -141,8 +142,15 @@ async function createManager(options: CliOptions): Promise<Manager> {
     insecure: options.insecure,
     ...(options.stallTimeoutMs !== undefined ? { timeoutMs: options.stallTimeoutMs } : {}),
   });
+  const passphrase = options.sshPassphrase ?? (io.env['MULTIGET_SSH_PASSPHRASE'] || undefined);
+  const sftp = new SftpPlugin({
+    ...(options.sshKey !== undefined ? { privateKey: options.sshKey } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(options.knownHosts !== undefined ? { knownHosts: options.knownHosts } : {}),
+    ...(options.sshFingerprint !== undefined ? { fingerprint: options.sshFingerprint } : {}),
+  });
   return Manager.open({
-    plugins: [http, ftp],
+    plugins: [http, ftp, sftp],
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     settings: {
       maxConcurrent: options.jobs,
@@ -171,6 +179,9 @@ function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redacto
   const creds = options.credentials;
   if (creds) redactor.add('bearer' in creds ? creds.bearer : creds.password);
   if (options.proxy !== undefined) redactor.addUrl(options.proxy);
+  if (options.sshPassphrase !== undefined) redactor.add(options.sshPassphrase);
+  const envPassphrase = process.env['MULTIGET_SSH_PASSPHRASE'];
+  if (envPassphrase) redactor.add(envPassphrase);
   for (const task of tasks) {
     redactor.addUrl(task.url);
     const headers = task.options.headers;

@@ -1,6 +1,7 @@
 import type { ProtocolPlugin } from '@multiget/core';
 import { FtpPlugin, type FtpPluginOptions } from '@multiget/protocol-ftp';
 import { HttpPlugin, type HttpPluginOptions } from '@multiget/protocol-http';
+import { SftpPlugin, type SftpPluginOptions } from '@multiget/protocol-sftp';
 
 /** Options of the protocol plugins the service installs. */
 export interface PluginOptions {
@@ -8,6 +9,8 @@ export interface PluginOptions {
   http?: HttpPluginOptions;
   /** TLS mode and trust of the FTP/FTPS plugin. */
   ftp?: FtpPluginOptions;
+  /** Keys, known hosts and pinned fingerprints of the SFTP plugin (default: the user's ~/.ssh). */
+  sftp?: SftpPluginOptions;
 }
 
 /**
@@ -15,5 +18,5 @@ export interface PluginOptions {
  * appear in `multiget/info` and pass URL validation by themselves.
  */
 export function defaultPlugins(options: PluginOptions = {}): ProtocolPlugin[] {
-  return [new HttpPlugin(options.http ?? {}), new FtpPlugin(options.ftp ?? {})];
+  return [new HttpPlugin(options.http ?? {}), new FtpPlugin(options.ftp ?? {}), new SftpPlugin(options.sftp ?? {})];
 }

@@ -47,6 +47,10 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'no-proxy', type: 'boolean', group: 'Network', help: 'use no proxy, ignoring the proxy environment variables' },
   { name: 'cacert', type: 'string', value: 'FILE', group: 'Network', help: 'trust the CA certificates (PEM) in FILE' },
   { name: 'insecure', short: 'k', type: 'boolean', group: 'Network', help: 'do not verify TLS certificates (dangerous)' },
+  { name: 'ssh-key', type: 'string', value: 'FILE', group: 'Network', help: 'sftp://: private key to log in with (default: ssh-agent, then ~/.ssh/id_ed25519,\nid_ecdsa, id_rsa)' },
+  { name: 'pass', type: 'string', value: 'PHRASE', group: 'Network', help: 'sftp://: passphrase of the key (visible to other users in the process list;\nprefer the MULTIGET_SSH_PASSPHRASE environment variable)' },
+  { name: 'known-hosts', type: 'string', value: 'FILE', group: 'Network', help: 'sftp://: trust the host keys in FILE (default: ~/.ssh/known_hosts and\n/etc/ssh/ssh_known_hosts); unknown or changed keys are refused' },
+  { name: 'ssh-fingerprint', type: 'string', value: 'SHA256:...', group: 'Network', help: 'sftp://: trust only the host key with this fingerprint (as ssh-keygen -l prints it)' },
   { name: 'ssl-reqd', type: 'boolean', group: 'Network', help: 'ftp:// URLs: require TLS (AUTH TLS) and never send anything in clear text;\nftps:// is always implicit TLS' },
   { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
       '#-comments and blank lines skipped; indented option lines under a URL:\n' +

@@ -43,6 +43,14 @@ export interface CliOptions {
   insecure: boolean;
   /** ftp:// must use explicit TLS (AUTH TLS). */
   sslReqd: boolean;
+  /** sftp:// private key file. */
+  sshKey?: string;
+  /** sftp:// key passphrase (from --pass). */
+  sshPassphrase?: string;
+  /** sftp:// known_hosts file. */
+  knownHosts?: string;
+  /** sftp:// pinned host key fingerprint. */
+  sshFingerprint?: string;
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
   mode: OutputMode;
@@ -136,6 +144,20 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
   };
+
+  const sshKey = str(values, 'ssh-key');
+  if (sshKey !== undefined) options.sshKey = sshKey;
+  const pass = str(values, 'pass');
+  if (pass !== undefined) options.sshPassphrase = pass;
+  const knownHosts = str(values, 'known-hosts');
+  if (knownHosts !== undefined) options.knownHosts = knownHosts;
+  const fingerprint = str(values, 'ssh-fingerprint');
+  if (fingerprint !== undefined) {
+    if (!/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(fingerprint)) {
+      throw usage(`Invalid --ssh-fingerprint "${fingerprint}": expected SHA256:... as ssh-keygen -l prints it`);
+    }
+    options.sshFingerprint = fingerprint;
+  }
 
   const output = str(values, 'output');
   if (output !== undefined) {

@@ -22,7 +22,7 @@ export function usageText(): string {
     '       multiget [options] -i urls.txt',
     '       multiget serve --stdio | --node-ipc [--state-dir DIR] [--dir DIR]   (JSON-RPC service)',
     '',
-    'Downloads files over HTTP and HTTPS with several connections each. Interrupted downloads',
+    'Downloads files over HTTP(S), FTP(S) and SFTP with several connections each. Interrupted downloads',
     'resume when the same command runs again (the partial data is kept in FILE.mgpart and',
     'FILE.mgstate beside the target). Sizes and rates take K, M or G (1K = 1024 bytes).',
   ];

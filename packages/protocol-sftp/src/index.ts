@@ -1,0 +1,24 @@
+/**
+ * @multiget/protocol-sftp: SFTP downloads for Multiget, through ssh2-sftp-client and ssh2, with
+ * OpenSSH-style authentication and host key checking.
+ * @packageDocumentation
+ */
+export { SftpPlugin, SFTP_DEFAULTS, type SftpPluginOptions } from './SftpPlugin.js';
+export { SftpByteSource, type SftpReadPlan } from './SftpByteSource.js';
+export {
+  parseKnownHosts,
+  checkHostKey,
+  entryMatchesHost,
+  hostLookupName,
+  knownKeyTypes,
+  matchPattern,
+  type HostKeyCheck,
+  type KnownHostEntry,
+  type KnownHostMarker,
+  type KnownHostsProblem,
+  type ParsedKnownHosts,
+} from './knownHosts.js';
+export { fingerprintOf, keyTypeOf, normalizeFingerprint } from './sshKey.js';
+export { parseSftpUrl, type SftpLocation } from './sftpUrl.js';
+export { sftpStatusError, SftpStatus } from './sftpErrors.js';
+export { DEFAULT_KEY_FILES } from './auth.js';
