@@ -211,6 +211,29 @@ export function isDownloadError(value: unknown): value is DownloadError {
   );
 }
 
+/** The string `code` of a thrown value (Node.js system and library errors carry one), if any. */
+export function errorCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/;
+
+/**
+ * Walks `cause` links (bounded: causes can be cyclic) and returns the first TLS failure: an error
+ * with a TLS/certificate code, or an OpenSSL error (those carry `library`). Undefined if none.
+ */
+export function tlsCauseOf(err: unknown): unknown {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const code = errorCodeOf(current);
+    if (code !== undefined && TLS_CODE.test(code)) return current;
+    if (typeof (current as { library?: unknown }).library === 'string') return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Maps a Node.js system error from a socket to a {@link NetworkError}. */
 export function networkErrorFromSystem(err: unknown, url?: string): DownloadError {
   if (isDownloadError(err)) return err;
@@ -233,7 +256,7 @@ export function networkErrorFromSystem(err: unknown, url?: string): DownloadErro
     case 'ECONNABORTED':
       return new NetworkError(ErrorCodes.CONNECTION_RESET, `Connection lost: ${message}`, details);
     default:
-      if (code && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL)/.test(code)) {
+      if (code && TLS_CODE.test(code)) {
         return new NetworkError(ErrorCodes.TLS, `TLS failed: ${message}`, details);
       }
       return new NetworkError(ErrorCodes.CONNECTION_RESET, `Connection failed: ${message}`, details);

@@ -1,12 +1,4 @@
-import {
-  AbortError,
-  ErrorCodes,
-  NetworkError,
-  ProtocolError,
-  isDownloadError,
-  networkErrorFromSystem,
-  type DownloadError,
-} from '@multiget/core';
+import { AbortError, ErrorCodes, NetworkError, ProtocolError, isDownloadError, networkErrorFromSystem, type DownloadError, errorCodeOf, tlsCauseOf } from '@multiget/core';
 import { FTPError } from 'basic-ftp';
 
 /** What was being done when a failure happened; it shapes the message and, for TLS, the code. */
@@ -95,25 +87,6 @@ export function replyError(code: number, message: string, context: FtpFailureCon
 }
 
 /** An error's `code` property, if it has a string one. */
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** Walks `cause` links (bounded: causes can be cyclic) looking for a TLS failure. */
-function tlsCause(err: unknown): unknown {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
-    const code = codeOf(current);
-    if (code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code)) {
-      return current;
-    }
-    // OpenSSL errors (handshake alerts, protocol versions) carry `library`.
-    if (typeof (current as { library?: unknown }).library === 'string') return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /**
  * Maps anything basic-ftp, a socket or TLS threw to a DownloadError. The signal is checked first:
@@ -134,9 +107,9 @@ export function ftpFailure(err: unknown, context: FtpFailureContext, signal?: Ab
   const message = scrub(err instanceof Error ? err.message : String(err), context.secrets);
   const details = { cause: err, url: where };
 
-  const tls = tlsCause(err);
+  const tls = tlsCauseOf(err);
   if (tls !== undefined) {
-    const errno = codeOf(tls);
+    const errno = errorCodeOf(tls);
     const tlsMessage = scrub(tls instanceof Error ? tls.message : message, context.secrets);
     return new NetworkError(ErrorCodes.TLS, `TLS failed for ${where}: ${tlsMessage}`, {
       ...details,
@@ -168,7 +141,7 @@ export function ftpFailure(err: unknown, context: FtpFailureContext, signal?: Ab
   if (/Can't parse|Unexpected FTP response/.test(message)) {
     return new ProtocolError(ErrorCodes.PROTOCOL, `${where}: malformed reply (${message})`, details);
   }
-  const errno = codeOf(err);
+  const errno = errorCodeOf(err);
   if (errno !== undefined && /^E[A-Z]+$/.test(errno)) {
     const mapped = networkErrorFromSystem(err, where);
     return new NetworkError(mapped.code, scrub(mapped.message, context.secrets), { ...details, errno });

@@ -1,14 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import {
-  AbortError,
-  ErrorCodes,
-  NetworkError,
-  ProtocolError,
-  UsageError,
-  isDownloadError,
-  networkErrorFromSystem,
-  type DownloadError,
-} from '@multiget/core';
+import { AbortError, ErrorCodes, NetworkError, ProtocolError, UsageError, isDownloadError, networkErrorFromSystem, type DownloadError, errorCodeOf, tlsCauseOf } from '@multiget/core';
 import { firstHeader, parseRetryAfter, type HeaderMap } from './headerValues.js';
 
 /** The URL as it may appear in messages and error fields: no user name, no password, no fragment. */
@@ -59,25 +50,6 @@ export function abortError(reason: unknown, url: URL): DownloadError {
 }
 
 /** An error's `code` property, if it has a string one. */
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** Walks `cause` links (bounded: causes can be cyclic) looking for a TLS failure. */
-function tlsCause(err: unknown): unknown {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
-    const code = codeOf(current);
-    if (code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code)) {
-      return current;
-    }
-    // OpenSSL errors (handshake alerts, protocol versions) carry `library` and often code EPROTO.
-    if (typeof (current as { library?: unknown }).library === 'string') return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /**
  * Maps a failure of undici (before or during a response) to a DownloadError. The signal is checked
@@ -91,14 +63,14 @@ export function transportError(err: unknown, url: URL, signal?: AbortSignal): Do
   if (signal?.aborted === true) return abortError(signal.reason, url);
   if (isDownloadError(err)) return err;
   const where = displayUrl(url);
-  const code = codeOf(err);
+  const code = errorCodeOf(err);
   const message = err instanceof Error ? err.message : String(err);
   const details = { cause: err, url: where };
 
-  const tls = tlsCause(err);
+  const tls = tlsCauseOf(err);
   if (tls !== undefined) {
     const tlsMessage = tls instanceof Error ? tls.message : message;
-    const errno = codeOf(tls);
+    const errno = errorCodeOf(tls);
     return new NetworkError(ErrorCodes.TLS, `TLS failed for ${where}: ${tlsMessage}`, {
       ...details,
       ...(errno === undefined ? {} : { errno }),
