@@ -116,7 +116,7 @@ describe('where state lives', () => {
     expect(resolveDownloadDir(undefined, home, '/work')).toBe('/work');
     await mkdir(join(home, 'Downloads'));
     expect(resolveDownloadDir(undefined, home, '/work')).toBe(join(home, 'Downloads'));
-    expect(resolveDownloadDir('d', home, '/work')).toBe('/work/d');
+    expect(resolveDownloadDir('d', home, '/srv')).toBe('/srv/d');
   });
 });
 

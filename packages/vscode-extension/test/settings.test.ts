@@ -4,7 +4,7 @@ import { nodeVersionSatisfies, proxyLaunch, readSettings, resolveDownloadFolder,
 import { parseStoredCredentials } from '../src/model/storedCredentials';
 
 const home = path.resolve('/home/ada');
-const ws = path.resolve('/work/project');
+const ws = path.resolve('/srv/project');
 
 describe('resolveDownloadFolder', () => {
   it('defaults to the first workspace folder, else ~/Downloads', () => {
