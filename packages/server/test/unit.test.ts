@@ -113,9 +113,9 @@ describe('where state lives', () => {
 
   it('downloads to --dir, else ~/Downloads when it exists, else the working directory', async () => {
     const home = await tempDir('home');
-    expect(resolveDownloadDir(undefined, home, '/work')).toBe('/work');
+    expect(resolveDownloadDir(undefined, home, '/srv')).toBe('/srv');
     await mkdir(join(home, 'Downloads'));
-    expect(resolveDownloadDir(undefined, home, '/work')).toBe(join(home, 'Downloads'));
+    expect(resolveDownloadDir(undefined, home, '/srv')).toBe(join(home, 'Downloads'));
     expect(resolveDownloadDir('d', home, '/srv')).toBe('/srv/d');
   });
 });
