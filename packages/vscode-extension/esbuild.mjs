@@ -60,8 +60,14 @@ await Promise.all([
     format: 'esm',
     target: 'node22',
     plugins: [nativeAddonsExternal],
-    // CommonJS dependencies (vscode-languageserver) call require() for Node's built-ins.
-    banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" },
+    // CommonJS dependencies call require() for Node's built-ins (vscode-languageserver) and use
+    // __dirname to find optional native bindings (ssh2): give the ESM bundle both.
+    banner: {
+      js:
+        "import { createRequire as __mgCreateRequire } from 'node:module'; import { fileURLToPath as __mgToPath } from 'node:url'; " +
+        "import { dirname as __mgDirname } from 'node:path'; const require = __mgCreateRequire(import.meta.url); " +
+        'const __filename = __mgToPath(import.meta.url); const __dirname = __mgDirname(__filename);',
+    },
   }),
   esbuild.build({
     ...common,
