@@ -76,7 +76,7 @@ function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) 
   if (profile === 'sftp') {
     const { sshd, remote } = url;
     if (tool === 'multiget') {
-      // 8 streams: the SFTP plugin's default 4 connections x 2 channels (measured in its README).
+      // 8 transfers over the SFTP plugin's default pool of 2 connections x 2 channels (see its README).
       return [node, ...NODE_FLAGS, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
         '-d', dir, '-o', name, '-c', '8', '-q'];
     }

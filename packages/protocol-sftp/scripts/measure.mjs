@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Multiget } from '@multiget/core';
 import { sha256, startOpenSshServer } from '@multiget/test-servers';
-import { SftpPlugin } from '../dist/index.js';
+import { SftpPlugin, nativeCryptoAvailable } from '../dist/index.js';
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({
@@ -75,7 +75,7 @@ const rows = [];
 try {
   const remote = await sshd.writeFile('big.bin', spec);
   const url = sshd.url(remote);
-  console.log(`${size / MiB} MiB from OpenSSH on 127.0.0.1:${sshd.port}, ${runs} runs each, into ${out}`);
+  console.log(`${size / MiB} MiB from OpenSSH on 127.0.0.1:${sshd.port}, ${runs} runs each, into ${out}; ssh2 native crypto: ${nativeCryptoAvailable() ? 'yes' : 'no'}`);
 
   // Every tool runs once per round (A B C, A B C, ...), so a slow drift of the machine hits all alike.
   const tools = [];

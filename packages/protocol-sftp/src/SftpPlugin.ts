@@ -29,10 +29,10 @@ const PLUGIN_NAME = 'SftpPlugin';
  * defaults"): see there before changing them.
  */
 export const SFTP_DEFAULTS = {
-  connectionsPerHost: 4,
+  connectionsPerHost: 2,
   channelsPerConnection: 2,
   readSize: 255 * 1024,
-  readAheadBytes: 2 * 1024 * 1024,
+  readAheadBytes: 1024 * 1024,
   idleTimeoutMs: 30_000,
   keepaliveIntervalMs: 15_000,
 } as const;
@@ -64,16 +64,20 @@ export interface SftpPluginOptions {
   fingerprint?: string | string[];
   /** Home directory for `~/.ssh` lookups and `~/` in paths. Default: the OS home (tests use a temporary one). */
   home?: string;
-  /** SSH connections per host and user, shared by all downloads of this plugin. Default 4 (measured). */
+  /** SSH connections per host and user, shared by all downloads of this plugin. Default 2 (measured). */
   connectionsPerHost?: number;
-  /** SFTP channels per SSH connection. Default 2 (measured). Beyond connections × channels, transfers share channels. */
+  /**
+   * SFTP channels per SSH connection. Default 2 (measured). Beyond connections × channels, transfers
+   * share channels. Each channel's flow-control window is 2 MiB (fixed in ssh2), so on a long round
+   * trip one channel carries at most about 1.5 MiB per round trip: raise this for distant servers.
+   */
   channelsPerConnection?: number;
   /** Bytes per SFTP READ request; capped by the server's limit (OpenSSH: 255 KiB). Default 255 KiB. */
   readSize?: number;
   /**
    * Bytes requested ahead of the reader per transfer: the pipeline depth is this divided by the read
    * size (at least 1 request, at most 256). Deeper pipelines hide more latency; what is in flight
-   * when the engine splits a segment is read for nothing. Default 2 MiB (8 requests to OpenSSH).
+   * when the engine splits a segment is read for nothing. Default 1 MiB (4 requests to OpenSSH).
    */
   readAheadBytes?: number;
   /** An unused SSH connection is closed after this many milliseconds. Default 30000. */

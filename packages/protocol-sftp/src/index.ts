@@ -22,3 +22,4 @@ export { fingerprintOf, keyTypeOf, normalizeFingerprint } from './sshKey.js';
 export { parseSftpUrl, type SftpLocation } from './sftpUrl.js';
 export { sftpStatusError, SftpStatus } from './sftpErrors.js';
 export { DEFAULT_KEY_FILES } from './auth.js';
+export { nativeCryptoAvailable } from './nativeCrypto.js';

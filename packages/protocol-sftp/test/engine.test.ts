@@ -113,7 +113,7 @@ describe('downloads over SFTP through the engine', () => {
     expect(new Set(codes)).toEqual(new Set(['MG_ERR_CONNECTION_RESET']));
     expect(server.log('drop').length).toBe(4);
     // Bytes already on disk were not fetched again (what is over the size is read-ahead lost to cuts and splits).
-    expect(server.bytesServed(f.path)).toBeLessThan(f.content.size * 1.5);
+    expect(server.bytesServed(f.path)).toBeLessThan(f.content.size * 2);
   });
 
   it('survives slow (throttled) reads', async () => {
@@ -188,7 +188,8 @@ describe('downloads over SFTP through the engine', () => {
         .log('read')
         .filter((r) => r.path === f.path && r.connectionId >= firstNew)
         .reduce((n, r) => n + (r.bytes ?? 0), 0);
-      expect(served).toBeLessThan(f.content.size - resumedBytes + 8 * 32 * KiB);
+      // Each split of a resumed segment may cost its owner the one read it had in flight.
+      expect(served).toBeLessThan(f.content.size - resumedBytes + 512 * KiB);
     } finally {
       await shallow.mg.close();
     }

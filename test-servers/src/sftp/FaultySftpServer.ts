@@ -320,7 +320,11 @@ export class FaultySftpServer implements SftpTestServer {
             state.openChannels--;
           };
           sftp.on('close', closed);
-          sftp.on('end', closed);
+          sftp.on('end', () => {
+            closed();
+            // The client is done with the subsystem: close our side too, or it waits for us forever.
+            sftp.end();
+          });
           this.serveSftp(sftp, state, channelId);
         });
       });
