@@ -1,11 +1,8 @@
 import { AbortError, ErrorCodes, NetworkError, isDownloadError, type DownloadError } from '@multiget/core';
-import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
-import SftpClient from 'ssh2-sftp-client';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { abortError, connectError } from './sftpErrors.js';
 import type { HostKeyCheck } from './hostKeyPolicy.js';
-
-/** ssh2's read limit for servers it knows nothing about (34000 - 2 KiB of packet overhead). */
-const FALLBACK_MAX_READ = 34_000 - 2048;
+import { SftpSession } from './SftpSession.js';
 /** How long a graceful end may take before the socket is destroyed. */
 const END_TIMEOUT_MS = 2_000;
 
@@ -49,8 +46,8 @@ export type ConnectPlanner = () => Promise<ConnectPlan>;
 /** A channel handed out by {@link ConnectionPool.acquire}, until `release()`. */
 export interface ChannelLease {
   /** The SFTP session. */
-  readonly sftp: SFTPWrapper;
-  /** Largest READ the server answers in one reply (OpenSSH announces it; others get ssh2's safe default). */
+  readonly session: SftpSession;
+  /** Largest READ the server answers in one reply (OpenSSH announces it; others get a safe default). */
   readonly maxReadLen: number;
   /** Why the connection went away, once it did. */
   readonly lost: DownloadError | undefined;
@@ -63,41 +60,34 @@ export interface ChannelLease {
 /** One SFTP channel of a connection. */
 class Channel {
   leases = 0;
-  sftp: SFTPWrapper | undefined;
+  session: SftpSession | undefined;
   closed = false;
-  readonly ready: Promise<SFTPWrapper>;
+  readonly ready: Promise<SftpSession>;
 
   constructor(
     readonly connection: Connection,
-    opening: Promise<SFTPWrapper>,
+    opening: Promise<SftpSession>,
     /** True for channels beyond a connection's first. */
     readonly extra: boolean,
   ) {
-    this.ready = opening.then((sftp) => {
-      this.sftp = sftp;
-      sftp.once('close', () => (this.closed = true));
-      return sftp;
+    this.ready = opening.then((session) => {
+      this.session = session;
+      session.onClose(() => (this.closed = true));
+      return session;
     });
     // Failures are reported to whoever awaits `ready`; an opening nobody awaits any more must not crash.
     this.ready.catch(() => undefined);
   }
-
-  get maxReadLen(): number {
-    // ssh2 learns the server's limit (limits@openssh.com) before the channel is ready, but keeps it in
-    // a private field; a request above it would be split into sequential round trips.
-    const max = (this.sftp as unknown as { _maxReadLen?: unknown } | undefined)?._maxReadLen;
-    return typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : FALLBACK_MAX_READ;
-  }
 }
 
-/** One SSH connection (through ssh2-sftp-client) and its channels. */
+/** One SSH connection (an ssh2 Client) and its SFTP channels. */
 class Connection {
   readonly channels: Channel[] = [];
   state: 'connecting' | 'ready' | 'closed' = 'connecting';
   /** Channels the server accepts on it; lowered when it refuses one (OpenSSH's MaxSessions). */
   channelLimit: number;
   lost: DownloadError | undefined;
-  private readonly client: SftpClient;
+  readonly ssh = new Client();
   private readonly listeners = new Set<(error: DownloadError) => void>();
   private idleTimer: NodeJS.Timeout | undefined;
   private ending: DownloadError | undefined;
@@ -110,12 +100,8 @@ class Connection {
     channelLimit: number,
   ) {
     this.channelLimit = channelLimit;
-    // ssh2-sftp-client's default callbacks print to the console; a library must stay quiet.
-    this.client = new SftpClient(`multiget-${id}`, {
-      error: () => undefined,
-      end: () => undefined,
-      close: () => undefined,
-    });
+    // Errors reach whoever connects or holds a lease (through 'close'); an unheard 'error' must not crash.
+    this.ssh.on('error', (err: unknown) => this.onError?.(err));
     this.ssh.on('close', () =>
       this.markLost(
         this.ending ??
@@ -124,13 +110,11 @@ class Connection {
     );
   }
 
-  /** The ssh2 Client under ssh2-sftp-client (its typings do not declare the property). */
-  get ssh(): Client {
-    return (this.client as unknown as { client: Client }).client;
-  }
+  /** While connecting: sees ssh2's errors (with their `level`). */
+  private onError: ((err: unknown) => void) | undefined;
 
   /** Connects, authenticates and opens the first SFTP channel, all within `timeoutMs`. */
-  async connect(planner: ConnectPlanner, timeoutMs: number, settings: PoolSettings): Promise<SFTPWrapper> {
+  async connect(planner: ConnectPlanner, timeoutMs: number, settings: PoolSettings): Promise<SftpSession> {
     let plan: ConnectPlan;
     try {
       plan = await planner();
@@ -143,25 +127,28 @@ class Connection {
       throw error;
     }
     let raw: unknown;
-    // Prepended, so it sees ssh2's own error (with its `level`) before ssh2-sftp-client rewraps it.
-    const capture = (err: unknown): void => {
-      raw ??= err;
-    };
-    this.client.on('error', capture);
     this.started = true;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const connecting = this.client.connect({
-        ...plan.config,
-        host: this.target.host,
-        port: this.target.port,
-        username: this.target.username,
-        readyTimeout: timeoutMs,
-        keepaliveInterval: settings.keepaliveIntervalMs,
-        keepaliveCountMax: 3,
-      });
-      // Requests and replies are small and sequential at times (open, stat): no Nagle delays.
-      this.ssh.setNoDelay(true);
+      const connecting = new Promise<void>((resolve, reject) => {
+        this.onError = (err) => {
+          raw ??= err;
+          reject(err instanceof Error ? err : new Error(String(err)));
+        };
+        this.ssh.once('ready', resolve);
+        this.ssh.once('close', () => reject(new Error('The connection closed during the SSH handshake')));
+        this.ssh.connect({
+          ...plan.config,
+          host: this.target.host,
+          port: this.target.port,
+          username: this.target.username,
+          readyTimeout: timeoutMs,
+          keepaliveInterval: settings.keepaliveIntervalMs,
+          keepaliveCountMax: 3,
+        });
+        // Requests and replies are small and sequential at times (open, stat): no Nagle delays.
+        this.ssh.setNoDelay(true);
+      }).then(() => this.openChannel());
       const deadline = new Promise<never>((_, reject) => {
         // readyTimeout ends at authentication; this also bounds the SFTP subsystem's start.
         timer = setTimeout(() => {
@@ -171,9 +158,9 @@ class Connection {
           this.ssh.destroy();
         }, timeoutMs + 1000);
       });
-      const sftp = await Promise.race([connecting, deadline]);
+      const session = await Promise.race([connecting, deadline]);
       this.state = 'ready';
-      return sftp;
+      return session;
     } catch (err) {
       const error = connectError(raw ?? err, {
         target: this.target.label,
@@ -189,15 +176,20 @@ class Connection {
       throw error;
     } finally {
       clearTimeout(timer);
-      this.client.removeListener('error', capture);
+      this.onError = undefined;
     }
   }
 
-  /** Opens one more SFTP channel on this (ready) connection. */
-  openChannel(): Promise<SFTPWrapper> {
-    return new Promise<SFTPWrapper>((resolve, reject) => {
-      this.ssh.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+  /** Opens an SFTP channel on this (authenticated) connection. */
+  async openChannel(): Promise<SftpSession> {
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      try {
+        this.ssh.subsys('sftp', (err, stream) => (err ? reject(err) : resolve(stream)));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
+    return await SftpSession.start(channel);
   }
 
   onLost(listener: (error: DownloadError) => void): () => void {
@@ -285,9 +277,9 @@ export class ConnectionPool {
       const channel = this.pick(connectTimeoutMs);
       channel.leases++;
       this.idle(channel.connection);
-      let sftp: SFTPWrapper;
+      let session: SftpSession;
       try {
-        sftp = await raceSignal(channel.ready, signal, this.target.where);
+        session = await raceSignal(channel.ready, signal, this.target.where);
       } catch (err) {
         channel.leases--;
         this.idle(channel.connection);
@@ -304,7 +296,7 @@ export class ConnectionPool {
         channel.leases--;
         continue;
       }
-      return this.lease(channel, sftp);
+      return this.lease(channel, session);
     }
   }
 
@@ -316,12 +308,12 @@ export class ConnectionPool {
     await Promise.all(all.map((c) => c.end(reason)));
   }
 
-  private lease(channel: Channel, sftp: SFTPWrapper): ChannelLease {
+  private lease(channel: Channel, session: SftpSession): ChannelLease {
     let released = false;
     const connection = channel.connection;
     return {
-      sftp,
-      maxReadLen: channel.maxReadLen,
+      session,
+      maxReadLen: session.server.maxReadLen,
       get lost() {
         return connection.lost ?? (channel.closed ? new NetworkError(ErrorCodes.CONNECTION_RESET, 'The SFTP channel closed') : undefined);
       },
@@ -355,7 +347,7 @@ export class ConnectionPool {
     }
     const channels = this.connections.flatMap((c) => c.channels);
     const idle = channels.filter((ch) => ch.leases === 0);
-    const idleReady = idle.find((ch) => ch.sftp !== undefined);
+    const idleReady = idle.find((ch) => ch.session !== undefined);
     if (idleReady !== undefined) return idleReady;
     if (idle[0] !== undefined) return idle[0];
     if (this.connections.length < this.settings.connections) return this.open(connectTimeoutMs);

@@ -34,7 +34,8 @@ export interface SftpReadPlan {
 interface Slot {
   readonly offset: number;
   readonly length: number;
-  readonly answer: Promise<Buffer>;
+  /** The answer's bytes, as slices of the SSH packets that carried them (empty at EOF). */
+  readonly answer: Promise<Buffer[]>;
 }
 
 const noop = (): void => undefined;
@@ -112,21 +113,23 @@ export class SftpByteSource implements ByteSource {
         const slot = this.queue.shift();
         if (slot === undefined) return;
         const data = await Promise.race([slot.answer, this.stopped]);
-        if (data.byteLength === 0) {
+        let received = 0;
+        for (const chunk of data) received += chunk.byteLength;
+        if (received === 0) {
           throw new NetworkError(
             ErrorCodes.SHORT_BODY,
             `${plan.where} ended at byte ${slot.offset}, before byte ${plan.end + 1}: the file is shorter than it was`,
             { url: plan.where },
           );
         }
-        if (data.byteLength < slot.length) {
-          this.queue.unshift(this.request(slot.offset + data.byteLength, slot.length - data.byteLength));
+        if (received < slot.length) {
+          this.queue.unshift(this.request(slot.offset + received, slot.length - received));
         }
         // The range is only complete once the file is known not to have changed under it.
         if (this.queue.length === 0 && this.next > plan.end && this.rechecked !== undefined) {
           await Promise.race([this.rechecked, this.stopped]);
         }
-        yield data;
+        for (const chunk of data) yield chunk;
       }
     } finally {
       this.finish();
@@ -165,24 +168,20 @@ export class SftpByteSource implements ByteSource {
   private request(offset: number, length: number): Slot {
     const { lease, handle, path, where } = this.plan;
     this.issued++;
-    const answer = new Promise<Buffer>((resolve, reject) => {
-      const buffer = Buffer.allocUnsafe(length);
-      const settled = (): void => {
-        this.answered++;
-        if (this.answered === this.issued) for (const wake of this.quiet.splice(0)) wake();
-      };
-      const fail = (err: unknown): void => reject(requestError(err, `read of ${path}`, where, lease.lost));
-      try {
-        lease.sftp.read(handle, buffer, 0, length, offset, (err, bytesRead) => {
-          settled();
-          if (err) fail(err);
-          else resolve(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
-        });
-      } catch (err) {
+    const settled = (): void => {
+      this.answered++;
+      if (this.answered === this.issued) for (const wake of this.quiet.splice(0)) wake();
+    };
+    const answer = lease.session.read(handle, offset, length).then(
+      (chunks) => {
         settled();
-        fail(err);
-      }
-    });
+        return chunks;
+      },
+      (err: unknown) => {
+        settled();
+        throw requestError(err, `read of ${path}`, where, lease.lost);
+      },
+    );
     // Answers still in flight when the source stops are never awaited; their failures are expected.
     answer.catch(noop);
     return { offset, length, answer };
@@ -195,11 +194,8 @@ export class SftpByteSource implements ByteSource {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     const { lease, handle } = this.plan;
     if (lease.lost === undefined) {
-      try {
-        lease.sftp.close(handle, noop);
-      } catch {
-        // The channel went away meanwhile: the server dropped the handle with it.
-      }
+      // A channel gone meanwhile took the handle with it: nothing to report.
+      lease.session.close(handle).catch(noop);
     }
     lease.release();
   }

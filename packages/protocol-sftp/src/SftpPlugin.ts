@@ -13,11 +13,12 @@ import {
   type RangeRequest,
   type RemoteInfo,
 } from '@multiget/core';
-import type { Algorithms, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
+import type { Algorithms, ConnectConfig } from 'ssh2';
 import { authHandler, expandHome, loadIdentities, usableAgent, type Identities } from './auth.js';
 import { ConnectionPool, type ChannelLease, type ConnectPlan, type PoolTarget } from './ConnectionPool.js';
 import { HostKeyCheck, type TrustSource } from './hostKeyPolicy.js';
 import { SftpByteSource } from './SftpByteSource.js';
+import type { SftpAttributes } from './SftpSession.js';
 import { abortError, requestError } from './sftpErrors.js';
 import { normalizeFingerprint } from './sshKey.js';
 import { parseSftpUrl, withoutUserinfo, type SftpLocation } from './sftpUrl.js';
@@ -178,9 +179,9 @@ export class SftpPlugin extends ProtocolPlugin {
   async probe(job: Job): Promise<RemoteInfo> {
     const target = this.target(job);
     const lease = await this.acquire(target, job, job.signal);
-    let st: Stats;
+    let st: SftpAttributes;
     try {
-      st = await this.request<Stats>(lease, (cb) => lease.sftp.stat(target.location.path, cb), `stat of ${target.location.path}`, target, job, job.signal);
+      st = await this.request(lease, () => lease.session.stat(target.location.path), `stat of ${target.location.path}`, target, job, job.signal);
     } finally {
       lease.release();
     }
@@ -194,7 +195,7 @@ export class SftpPlugin extends ProtocolPlugin {
       url: withoutUserinfo(job.url),
       size: st.size,
       ranges: true,
-      validators: { size: st.size, ...(typeof st.mtime === 'number' ? { mtime: st.mtime * 1000 } : {}) },
+      validators: { ...(st.size === undefined ? {} : { size: st.size }), ...(typeof st.mtime === 'number' ? { mtime: st.mtime * 1000 } : {}) },
       digests: [],
     };
     if (target.location.fileName !== undefined) info.fileName = target.location.fileName;
@@ -219,11 +220,11 @@ export class SftpPlugin extends ProtocolPlugin {
     const path = target.location.path;
     let handle: Buffer | undefined;
     try {
-      handle = await this.request<Buffer>(lease, (cb) => lease.sftp.open(path, 'r', cb), `open of ${path}`, target, job, signal);
+      handle = await this.request(lease, () => lease.session.open(path), `open of ${path}`, target, job, signal);
       const opened = handle;
       // The open file must be the version the request is for: its size and mtime, now and at the end.
-      const check = async (): Promise<Stats> => {
-        const st = await this.request<Stats>(lease, (cb) => lease.sftp.fstat(opened, cb), `fstat of ${path}`, target, job, signal);
+      const check = async (): Promise<SftpAttributes> => {
+        const st = await this.request(lease, () => lease.session.fstat(opened), `fstat of ${path}`, target, job, signal);
         const reason = changedReason(st, req);
         if (reason !== undefined) throw new RemoteChangedError(`${target.where} changed: ${reason}`, { url: target.where });
         return st;
@@ -233,7 +234,13 @@ export class SftpPlugin extends ProtocolPlugin {
       // Awaited by the source; until then a failure must not count as unhandled.
       validated.catch(() => undefined);
       let end = req.end;
-      if (end === undefined) end = (await attrs).size - 1;
+      if (end === undefined) {
+        const size = (await attrs).size;
+        if (size === undefined) {
+          throw new ProtocolError(ErrorCodes.PROTOCOL, `The SFTP server did not tell the size of ${target.where}`, { url: target.where });
+        }
+        end = size - 1;
+      }
       const readSize = Math.min(this.readSize, lease.maxReadLen);
       return new SftpByteSource({
         lease,
@@ -249,7 +256,7 @@ export class SftpPlugin extends ProtocolPlugin {
         recheck: async () => void (await check()),
       });
     } catch (err) {
-      if (handle !== undefined && lease.lost === undefined) lease.sftp.close(handle, () => undefined);
+      if (handle !== undefined && lease.lost === undefined) lease.session.close(handle).catch(() => undefined);
       lease.release();
       throw err;
     }
@@ -361,7 +368,7 @@ export class SftpPlugin extends ProtocolPlugin {
    */
   private request<T>(
     lease: ChannelLease,
-    send: (cb: (err: Error | null | undefined, value: T) => void) => SFTPWrapper | void | boolean,
+    send: () => Promise<T>,
     what: string,
     target: Target,
     job: Job,
@@ -396,20 +403,16 @@ export class SftpPlugin extends ProtocolPlugin {
         job.options.stallTimeoutMs,
       );
       cleanups.push(() => clearTimeout(timer));
-      try {
-        send((err, value) => {
-          if (err) settle(() => reject(requestError(err, what, where, lease.lost)));
-          else settle(() => resolve(value));
-        });
-      } catch (err) {
-        settle(() => reject(requestError(err, what, where, lease.lost)));
-      }
+      send().then(
+        (value) => settle(() => resolve(value)),
+        (err: unknown) => settle(() => reject(requestError(err, what, where, lease.lost))),
+      );
     });
   }
 }
 
 /** Why an fstat says the open file is not the version the request is for, or undefined. */
-function changedReason(st: Stats, req: RangeRequest): string | undefined {
+function changedReason(st: SftpAttributes, req: RangeRequest): string | undefined {
   const size = req.size ?? req.validators.size;
   if (size !== undefined && st.size !== size) return `its size is ${st.size}, was ${size}`;
   const mtime = req.validators.mtime;

@@ -1,10 +1,11 @@
 /**
- * @multiget/protocol-sftp: SFTP downloads for Multiget, through ssh2-sftp-client and ssh2, with
- * OpenSSH-style authentication and host key checking.
+ * @multiget/protocol-sftp: SFTP downloads for Multiget over ssh2, with OpenSSH-style authentication
+ * and host key checking, and a copy-free SFTP reader of its own.
  * @packageDocumentation
  */
 export { SftpPlugin, SFTP_DEFAULTS, type SftpPluginOptions } from './SftpPlugin.js';
 export { SftpByteSource, type SftpReadPlan } from './SftpByteSource.js';
+export { SftpSession, SftpStatusReply, SftpSessionError, FALLBACK_MAX_READ, type SftpAttributes, type SftpServerInfo } from './SftpSession.js';
 export {
   parseKnownHosts,
   checkHostKey,
