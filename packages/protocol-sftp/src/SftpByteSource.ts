@@ -62,7 +62,10 @@ export class SftpByteSource implements ByteSource {
   private readonly plan: SftpReadPlan;
   private readonly queue: Slot[] = [];
   private next: number;
-  private readonly stopped: Promise<never>;
+  /** Why the source stopped (abort, cancel, connection lost), once it did. */
+  private stopReason: Error | undefined;
+  /** Rejecters of the waits in progress (see `untilStopped`). */
+  private readonly stopWaiters = new Set<(err: Error) => void>();
   private readonly cancelled = new AbortController();
   private readonly cleanups: Array<() => void> = [];
   private finished = false;
@@ -77,19 +80,16 @@ export class SftpByteSource implements ByteSource {
     this.start = plan.start;
     this.end = plan.end;
     this.next = plan.start;
-    this.stopped = new Promise<never>((_, reject) => {
-      const onAbort = (): void => reject(abortError(plan.signal.reason, plan.where));
-      const onCancel = (): void => reject(abortError(this.cancelled.signal.reason, plan.where));
-      plan.signal.addEventListener('abort', onAbort, { once: true });
-      this.cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      this.cleanups.push(
-        () => plan.signal.removeEventListener('abort', onAbort),
-        () => this.cancelled.signal.removeEventListener('abort', onCancel),
-        plan.lease.onLost((error) => reject(error)),
-      );
-      if (plan.signal.aborted) onAbort();
-    });
-    this.stopped.catch(noop);
+    const onAbort = (): void => this.stop(abortError(plan.signal.reason, plan.where));
+    const onCancel = (): void => this.stop(abortError(this.cancelled.signal.reason, plan.where));
+    plan.signal.addEventListener('abort', onAbort, { once: true });
+    this.cancelled.signal.addEventListener('abort', onCancel, { once: true });
+    this.cleanups.push(
+      () => plan.signal.removeEventListener('abort', onAbort),
+      () => this.cancelled.signal.removeEventListener('abort', onCancel),
+      plan.lease.onLost((error) => this.stop(error)),
+    );
+    if (plan.signal.aborted) onAbort();
     plan.validated.catch(noop);
     // Requests go out now, while the engine gets ready to read: the first answers are on their way.
     this.fill();
@@ -105,14 +105,14 @@ export class SftpByteSource implements ByteSource {
   private async *iterate(): AsyncGenerator<Uint8Array> {
     const { plan } = this;
     try {
-      await Promise.race([plan.validated, this.stopped]);
+      await this.untilStopped(plan.validated);
       for (;;) {
         // Cancelled between two reads: end with the reason, never as though the range were complete.
-        if (this.finished) await this.stopped;
+        if (this.finished) throw this.stopReason ?? abortError(this.cancelled.signal.reason, plan.where);
         this.fill();
         const slot = this.queue.shift();
         if (slot === undefined) return;
-        const data = await Promise.race([slot.answer, this.stopped]);
+        const data = await this.untilStopped(slot.answer);
         let received = 0;
         for (const chunk of data) received += chunk.byteLength;
         if (received === 0) {
@@ -127,13 +127,42 @@ export class SftpByteSource implements ByteSource {
         }
         // The range is only complete once the file is known not to have changed under it.
         if (this.queue.length === 0 && this.next > plan.end && this.rechecked !== undefined) {
-          await Promise.race([this.rechecked, this.stopped]);
+          await this.untilStopped(this.rechecked);
         }
         for (const chunk of data) yield chunk;
       }
     } finally {
       this.finish();
     }
+  }
+
+  /**
+   * `promise`, unless the source stops first. Not `Promise.race` with one long-lived "stopped"
+   * promise: every race leaves a reaction on it that keeps the race's result reachable, so a source
+   * would hold every answer it ever yielded (the whole segment) until it ends.
+   */
+  private untilStopped<T>(promise: Promise<T>): Promise<T> {
+    if (this.stopReason !== undefined) return Promise.reject(this.stopReason);
+    return new Promise<T>((resolve, reject) => {
+      this.stopWaiters.add(reject);
+      promise.then(
+        (value) => {
+          this.stopWaiters.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.stopWaiters.delete(reject);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private stop(reason: Error): void {
+    if (this.stopReason !== undefined) return;
+    this.stopReason = reason;
+    for (const reject of [...this.stopWaiters]) reject(reason);
+    this.stopWaiters.clear();
   }
 
   /** Issues requests until `inFlight` are outstanding or the range is covered. */
@@ -161,7 +190,7 @@ export class SftpByteSource implements ByteSource {
     for (;;) {
       await this.plan.recheck();
       if (this.answered === this.issued) return;
-      await Promise.race([new Promise<void>((resolve) => this.quiet.push(resolve)), this.stopped]);
+      await this.untilStopped(new Promise<void>((resolve) => this.quiet.push(resolve)));
     }
   }
 

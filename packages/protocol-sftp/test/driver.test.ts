@@ -1,4 +1,6 @@
 // The driver on its own (probe and fetchRange), against the in-process SFTP test server.
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { generateContent, startSftpServer, type SftpTestServer } from '@multiget/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SftpPlugin, type SftpPluginOptions } from '../src/index.js';
@@ -92,6 +94,33 @@ describe('fetchRange', () => {
     // ssh2 caps reads to servers other than OpenSSH at 34000 - 2048 bytes.
     expect(Math.max(...reads.map((r) => r.length ?? 0))).toBeLessThanOrEqual(34_000 - 2048);
     expect(reads.reduce((n, r) => n + (r.bytes ?? 0), 0)).toBe(2 * 1024 * KiB);
+  });
+
+  it('does not keep the bytes it has yielded (regression: 256 MiB held until the range ended)', async () => {
+    // Each wait used to race the answer against one long-lived "stopped" promise; every race left a
+    // reaction on it that kept its answer reachable, so a source held its whole range until the end.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const size = 8 * 1024 * KiB;
+    const f = serve(size);
+    const job = await probed(plugin, makeJob(f.url));
+    const source = await plugin.fetchRange(rangeOf(job, 0, size - 1), job);
+    const refs: Array<WeakRef<Uint8Array>> = [];
+    let seen = 0;
+    for await (const chunk of source.body) {
+      refs.push(new WeakRef(chunk));
+      seen += chunk.byteLength;
+      if (seen >= size - 1024 * KiB) break;
+    }
+    source.cancel();
+    // WeakRefs made in this job stay alive until it ends: collect from a later macrotask.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    const alive = refs.filter((r) => r.deref() !== undefined).length;
+    expect(refs.length).toBeGreaterThan(100);
+    expect(alive).toBeLessThan(refs.length / 10);
   });
 
   it('continues after short answers', async () => {
