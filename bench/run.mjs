@@ -27,6 +27,8 @@ const RESULTS_DIR = join(ROOT, 'bench/results');
 /** Per-connection rate of the throttled profile, bytes per second (8 MB/s, decimal). */
 const THROTTLE = 8_000_000;
 const DROP_AFTER = 8 * MiB;
+/** One-way delay of the sftp-latency profile's relay, in milliseconds. */
+const SFTP_DELAY_MS = 10;
 
 const PROFILES = {
   unthrottled: {
@@ -62,6 +64,13 @@ const PROFILES = {
     // aria2c's SFTP logs in with a password only; this sshd accepts the generated key only.
     tools: ['multiget', 'sftp'],
   },
+  'sftp-latency': {
+    description: `SFTP from OpenSSH sshd behind a relay adding ${SFTP_DELAY_MS} ms each way (a ${2 * SFTP_DELAY_MS} ms round trip), against OpenSSH sftp`,
+    defaultSize: 256 * MiB,
+    server: 'sshd',
+    relayDelayMs: SFTP_DELAY_MS,
+    tools: ['multiget', 'sftp'],
+  },
   drops: {
     description: `every response cut after ${DROP_AFTER / MiB} MiB of body: recovery from dropped connections`,
     defaultSize: 256 * MiB,
@@ -73,7 +82,7 @@ const PROFILES = {
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
 function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) {
   const drops = profile === 'drops';
-  if (profile === 'sftp') {
+  if (profile === 'sftp' || profile === 'sftp-latency') {
     const { sshd, remote } = url;
     if (tool === 'multiget') {
       // 8 transfers over the SFTP plugin's default pool of 2 connections x 2 channels (see its README).
@@ -222,6 +231,16 @@ async function runProfile(name, options, ctx) {
       const remote = await sshd.writeFile('file.bin', { size, seed: 4 });
       server = { stop: () => sshd.close() };
       url = { sshd, remote, toString: () => sshd.url(remote) };
+      if (def.relayDelayMs !== undefined) {
+        // The same sshd, reached through a relay that delays every byte: a distant server.
+        const { startLatencyRelay } = await import(TEST_SERVERS);
+        const relay = await startLatencyRelay({ target: { host: sshd.host, port: sshd.port }, delayMs: def.relayDelayMs });
+        const knownHostsPath = join(profileDir, 'known_hosts_relay');
+        writeFileSync(knownHostsPath, `[127.0.0.1]:${relay.port} ${sshd.hostKey.publicKey}\n`);
+        const far = { ...sshd, port: relay.port, knownHostsPath, userKeyPath: sshd.userKeyPath, username: sshd.username, url: (path) => `sftp://${sshd.username}@127.0.0.1:${relay.port}${path}` };
+        server = { stop: async () => { await relay.close(); await sshd.close(); } };
+        url = { sshd: far, remote, toString: () => `${far.url(remote)} (relay +${def.relayDelayMs} ms each way -> sshd :${sshd.port})` };
+      }
     } else if (def.server === 'vsftpd') {
       const { startVsftpd, sha256 } = await import(TEST_SERVERS);
       expected = { size, sha256: sha256({ size, seed: 3 }) };

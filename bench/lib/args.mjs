@@ -1,7 +1,7 @@
 // Command-line options of the benchmark. Plain node:util parseArgs; no dependency.
 import { parseArgs } from 'node:util';
 
-export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'many', 'ftp', 'sftp'];
+export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'many', 'ftp', 'sftp', 'sftp-latency'];
 
 export const USAGE = `Usage: npm run bench -- [options]
 

@@ -6,6 +6,7 @@
  */
 export { startHttpServer } from './startHttpServer.js';
 export { startProxyServer } from './startProxyServer.js';
+export { startLatencyRelay, type LatencyRelay, type LatencyRelayOptions } from './startLatencyRelay.js';
 export { generateContent } from './generatedContent.js';
 export { sha256 } from './sha256.js';
 export type {
