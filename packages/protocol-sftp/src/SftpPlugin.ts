@@ -110,7 +110,7 @@ function integer(name: string, value: number | undefined, fallback: number, min:
 }
 
 /**
- * SFTP downloads (`sftp://[user[:password]@]host[:port]/path`) through ssh2-sftp-client and ssh2.
+ * SFTP downloads (`sftp://[user[:password]@]host[:port]/path`) over ssh2, read with the copy-free {@link SftpSession}.
  *
  * `probe` stats the file: its size and modification time are the validators, and byte ranges always
  * work. `fetchRange` opens the file, checks with an fstat (pipelined with the first reads) that it
