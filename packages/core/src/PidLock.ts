@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { removeFile } from './removeFile.js';
@@ -73,13 +73,31 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   }
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+/**
+ * Whether a process with this pid is running (EPERM: it exists but belongs to someone else). A
+ * zombie (it exited but its parent has not reaped it, e.g. a parent that was killed too, in a
+ * container whose PID 1 does not reap) still answers signal 0 but will never run again: it counts
+ * as gone.
+ */
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
+}
+
+/** Linux: the state letter in /proc/PID/stat is Z (zombie) or X (dead). Elsewhere: false. */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false;
+  }
+  // "pid (comm) S ...": comm may itself contain spaces and parentheses, so look after the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trimStart()[0];
+  return state === 'Z' || state === 'X';
 }

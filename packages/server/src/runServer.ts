@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import { ErrorCodes as CoreCodes, Manager, UsageError } from '@multiget/core';
+import { ErrorCodes as CoreCodes, Manager, UsageError, isAlive } from '@multiget/core';
 import { type Connection, ProposedFeatures, type WatchDog, createConnection } from 'vscode-languageserver';
 import {
   IPCMessageReader,
@@ -217,13 +217,4 @@ function keepStdoutForProtocol(): void {
   console.info = toStderr;
   console.debug = toStderr;
   console.dir = (item: unknown) => toStderr(item);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
