@@ -3,6 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { abortError, connectError } from './sftpErrors.js';
 import type { HostKeyCheck } from './hostKeyPolicy.js';
 import { SftpSession } from './SftpSession.js';
+import { connectSlabSocket } from './slabSocket.js';
 /** How long a graceful end may take before the socket is destroyed. */
 const END_TIMEOUT_MS = 2_000;
 
@@ -139,6 +140,8 @@ class Connection {
         this.ssh.once('close', () => reject(new Error('The connection closed during the SSH handshake')));
         this.ssh.connect({
           ...plan.config,
+          // Reads land in large slabs (see connectSlabSocket); ssh2 waits for it to connect.
+          sock: connectSlabSocket(this.target.host, this.target.port),
           host: this.target.host,
           port: this.target.port,
           username: this.target.username,
