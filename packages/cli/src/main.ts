@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { ErrorCodes, Manager, UsageError, toDownloadError } from '@multiget/core';
-import { FtpPlugin } from '@multiget/protocol-ftp';
-import { HttpPlugin } from '@multiget/protocol-http';
-import { SftpPlugin } from '@multiget/protocol-sftp';
+import { ErrorCodes, LazyProtocolPlugin, Manager, UsageError, toDownloadError } from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
 import { usageText } from './args/usage.js';
 import { createReporter } from './display/createReporter.js';
@@ -65,7 +62,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   let manager: Manager;
   try {
     tasks = buildTasks(options, await readSources(options, io));
-    manager = await createManager(options, io);
+    manager = await createManager(options, io, tasks);
   } catch (err) {
     return fail(err);
   }
@@ -115,8 +112,13 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
   return [...sources, ...parseInputFile(content, name)];
 }
 
-/** A manager without a state directory: the CLI's state lives in the sidecar files beside each target. */
-async function createManager(options: CliOptions, io: CliIo): Promise<Manager> {
+/**
+ * A manager without a state directory: the CLI's state lives in the sidecar files beside each target.
+ * Every protocol is offered, but only the plugins this run's URLs need are loaded (each pulls in a
+ * sizeable library: undici, basic-ftp, ssh2), and they are loaded before any download starts, so
+ * that a bad option fails the run at once.
+ */
+async function createManager(options: CliOptions, io: CliIo, tasks: readonly DownloadTask[]): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -126,31 +128,12 @@ async function createManager(options: CliOptions, io: CliIo): Promise<Manager> {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `Cannot read --cacert ${options.cacert} (${reason})`, { cause: err });
     }
   }
-  const http = new HttpPlugin({
-    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
-    useEnvProxy: !options.noProxy,
-    ...(ca !== undefined ? { ca } : {}),
-    insecure: options.insecure,
-    ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
-    // The engine's stall timer covers ranged requests but not the probe's wait for headers:
-    // --timeout promises "no data for SECONDS" everywhere.
-    ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
-  });
-  const ftp = new FtpPlugin({
-    tls: options.sslReqd ? 'explicit' : 'off',
-    ...(ca !== undefined ? { ca } : {}),
-    insecure: options.insecure,
-    ...(options.stallTimeoutMs !== undefined ? { timeoutMs: options.stallTimeoutMs } : {}),
-  });
   const passphrase = options.sshPassphrase ?? (io.env['MULTIGET_SSH_PASSPHRASE'] || undefined);
-  const sftp = new SftpPlugin({
-    ...(options.sshKey !== undefined ? { privateKey: options.sshKey } : {}),
-    ...(passphrase !== undefined ? { passphrase } : {}),
-    ...(options.knownHosts !== undefined ? { knownHosts: options.knownHosts } : {}),
-    ...(options.sshFingerprint !== undefined ? { fingerprint: options.sshFingerprint } : {}),
-  });
+  const plugins = protocolPlugins(options, ca, passphrase);
+  const schemes = new Set(tasks.map((t) => URL.parse(t.url)?.protocol));
+  await Promise.all(plugins.filter((p) => p.schemes.some((s) => schemes.has(s))).map((p) => p.load()));
   return Manager.open({
-    plugins: [http, ftp, sftp],
+    plugins,
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     settings: {
       maxConcurrent: options.jobs,
@@ -161,6 +144,43 @@ async function createManager(options: CliOptions, io: CliIo): Promise<Manager> {
       dir: process.cwd(),
     },
   });
+}
+
+/** The protocol plugins, each imported and built on first use. Exported for tests. */
+export function protocolPlugins(options: CliOptions, ca: Buffer | undefined, passphrase: string | undefined): LazyProtocolPlugin[] {
+  return [
+    new LazyProtocolPlugin('HttpPlugin', ['http:', 'https:'], async () => {
+      const { HttpPlugin } = await import('@multiget/protocol-http');
+      return new HttpPlugin({
+        ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+        useEnvProxy: !options.noProxy,
+        ...(ca !== undefined ? { ca } : {}),
+        insecure: options.insecure,
+        ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+        // The engine's stall timer covers ranged requests but not the probe's wait for headers:
+        // --timeout promises "no data for SECONDS" everywhere.
+        ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
+      });
+    }),
+    new LazyProtocolPlugin('FtpPlugin', ['ftp:', 'ftps:'], async () => {
+      const { FtpPlugin } = await import('@multiget/protocol-ftp');
+      return new FtpPlugin({
+        tls: options.sslReqd ? 'explicit' : 'off',
+        ...(ca !== undefined ? { ca } : {}),
+        insecure: options.insecure,
+        ...(options.stallTimeoutMs !== undefined ? { timeoutMs: options.stallTimeoutMs } : {}),
+      });
+    }),
+    new LazyProtocolPlugin('SftpPlugin', ['sftp:'], async () => {
+      const { SftpPlugin } = await import('@multiget/protocol-sftp');
+      return new SftpPlugin({
+        ...(options.sshKey !== undefined ? { privateKey: options.sshKey } : {}),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(options.knownHosts !== undefined ? { knownHosts: options.knownHosts } : {}),
+        ...(options.sshFingerprint !== undefined ? { fingerprint: options.sshFingerprint } : {}),
+      });
+    }),
+  ];
 }
 
 async function closeManager(manager: Manager): Promise<void> {

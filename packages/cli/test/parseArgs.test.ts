@@ -148,6 +148,12 @@ describe('flags', () => {
     expect(usageCode(['-o', '-', 'http://h/f'])).toBe('MG_ERR_INVALID_OPTION');
     expect(usageCode(['-u', 'nopassword', 'http://h/f'])).toBe('MG_ERR_INVALID_OPTION');
     expect(usageCode(['--proxy', 'not a url', 'http://h/f'])).toBe('MG_ERR_INVALID_OPTION');
+    // Refused whatever the URLs are (the HTTP plugin, which also checks it, loads only for http URLs).
+    expect(usageCode(['--proxy', 'socks4://u:hunter22@p:1080', 'sftp://h/f'])).toBe('MG_ERR_INVALID_OPTION');
+    expect(() => parseArgs(['--proxy', 'socks4://u:hunter22@p:1080', 'sftp://h/f'])).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter22') }),
+    );
+    expect(parseArgs(['--proxy', 'socks5://p:1080', 'http://h/f']).kind).toBe('download');
     expect(usageCode(['-j', '0', 'http://h/f'])).toBe('MG_ERR_INVALID_OPTION');
   });
 

@@ -216,11 +216,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
 
   const proxy = str(values, 'proxy');
   if (proxy !== undefined) {
-    try {
-      new URL(proxy);
-    } catch {
-      // The proxy URL may carry credentials: never echo it.
-      throw usage('Invalid value for --proxy: expected a URL such as http://proxy.example:3128');
+    // The proxy URL may carry credentials: never echo it.
+    const scheme = URL.parse(proxy)?.protocol;
+    if (scheme === undefined) throw usage('Invalid value for --proxy: expected a URL such as http://proxy.example:3128');
+    // Checked here, not only by the HTTP plugin: that one is loaded only when a URL needs it.
+    if (!['http:', 'https:', 'socks:', 'socks5:'].includes(scheme)) {
+      throw usage(`Unsupported --proxy scheme ${scheme} (http, https, socks5)`);
     }
     options.proxy = proxy;
   }
