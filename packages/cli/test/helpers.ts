@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built command; the test task depends on the build. */
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/**
+ * The executable users run (it checks the Node version, tunes V8 and imports the built dist/cli.js;
+ * the test task depends on the build).
+ */
+export const CLI = fileURLToPath(new URL('../bin/multiget.js', import.meta.url));
 
 /** Longest a single CLI run may take before it is killed and the test fails. */
 export const RUN_TIMEOUT_MS = 45_000;
