@@ -19,9 +19,6 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
   process.exit(1);
 }
 
-// V8's compile cache (Node >= 22.1; in os.tmpdir() unless NODE_COMPILE_CACHE names a folder, off with
-// NODE_DISABLE_COMPILE_CACHE=1): a run after the first skips parsing and compiling its modules,
-// about a third of the command's start-up time.
 // Count memory outside V8's heap (socket and file buffers) in its heap limits (Node 24's V8): with
 // the default, a transfer that keeps a few MiB of buffers in flight for longer than two young-generation
 // collections sets off a full collection every ~25 ms (15 of them in a 256 MiB SFTP download with 8
@@ -32,6 +29,9 @@ const tuneGc = major === 24
   : Promise.resolve();
 
 tuneGc
+  // V8's compile cache (Node >= 22.1; in os.tmpdir() unless NODE_COMPILE_CACHE names a folder, off
+  // with NODE_DISABLE_COMPILE_CACHE=1): a run after the first skips parsing and compiling its
+  // modules, about a third of the command's start-up time.
   .then(() => import('node:module'))
   .then((m) => {
     try {
