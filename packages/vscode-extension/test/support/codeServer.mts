@@ -123,8 +123,11 @@ export async function ensureCodeServer(): Promise<string> {
   // A flag, not npm_config_globalconfig: npm reads the global config's location before the environment.
   const globalConfig = await userGlobalNpmConfig();
   const env = nodeFirstEnv(extra);
-  // Set by the npm that runs the tests, for the repo's Node: not the prefix this install should use.
-  delete env['npm_config_prefix'];
+  // The npm that runs the tests leaves its own npm_config_* in the environment, and a nested npm
+  // reads them as its config: npm_config_prefix names the repo's Node, and npm_config_user_agent
+  // names the Node that npm itself runs on (the machine's older one when `npm test` was typed with
+  // it), which code-server's postinstall reads to refuse any Node but 24. Only what is set here stays.
+  for (const k of Object.keys(env)) if (/^npm_/i.test(k) && !(k in extra)) delete env[k];
   const flags = globalConfig !== undefined ? ['--globalconfig', globalConfig] : [];
   const out = await run('npm', ['install', ...flags, '--no-save', '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], {
     cwd: dir,
