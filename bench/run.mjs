@@ -1,18 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench`: multiget against aria2c and curl on a local nginx and on the Node test server
-// with faults. See bench/README.md for what each profile measures and how to read the output.
+// `npm run bench`: multiget against aria2c, axel and curl on a local nginx and on the Node test
+// server with faults (and against OpenSSH's sftp, vsftpd for FTP). See bench/README.md for what each profile measures and how to read the output.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOptions, USAGE } from './lib/args.mjs';
 import { timedRun, syncDisks } from './lib/measure.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { ensurePeers, versionOf } from './lib/peers.mjs';
 import { cleanupAll, cleanupAllSync, registerTempDir, removeTempDir } from './lib/procs.mjs';
-import { formatProfile, ratios, summarise } from './lib/report.mjs';
+import { bestPeer, formatBestTable, formatProfile, ratios, summarise } from './lib/report.mjs';
 import { startTestServer } from './lib/testServer.mjs';
 
 const MiB = 1024 * 1024;
@@ -29,6 +29,13 @@ const RESULTS_DIR = join(ROOT, 'bench/results');
 /** Per-connection rate of the throttled profile, bytes per second (8 MB/s, decimal). */
 const THROTTLE = 8_000_000;
 const DROP_AFTER = 8 * MiB;
+/** The cuts-4m profile: every response longer than this is cut after this many body bytes. */
+const CUT_AFTER = 4 * MiB;
+/** The cap-503 profile: responses beyond this many at once get 503 with Retry-After: 1. */
+const CONNECTION_CAP = 4;
+/** The slow-one profile: the SLOW_NTH request of a run is paced to SLOW_RATE, the others to THROTTLE. */
+const SLOW_NTH = 3;
+const SLOW_RATE = 200_000;
 /** One-way delay of the sftp-latency profile's relay, in milliseconds. */
 const SFTP_DELAY_MS = 10;
 
@@ -78,12 +85,43 @@ const PROFILES = {
     defaultSize: 256 * MiB,
     server: 'test',
     faults: { dropAfterBytes: DROP_AFTER },
+    resilient: true,
+  },
+  'no-ranges': {
+    description: 'the server ignores Range and answers 200 with the whole body (while advertising Accept-Ranges): one stream',
+    defaultSize: 256 * MiB,
+    server: 'test',
+    faults: { ignoreRange: true },
+  },
+  'cuts-4m': {
+    description: `every response cut after ${CUT_AFTER / MiB} MiB of body: many short-lived connections`,
+    defaultSize: 256 * MiB,
+    server: 'test',
+    faults: { dropAfterBytes: CUT_AFTER },
+    resilient: true,
+  },
+  'cap-503': {
+    description: `the server answers 503 (Retry-After: 1) to responses beyond ${CONNECTION_CAP} at once: a per-client connection cap`,
+    defaultSize: 256 * MiB,
+    server: 'test',
+    faults: { maxConnections: CONNECTION_CAP },
+    resilient: true,
+  },
+  'slow-one': {
+    description: `as throttled (${THROTTLE / 1e6} MB/s per connection, 20 ms), but request ${SLOW_NTH} of each run is paced to ${SLOW_RATE / 1000} kB/s: one slow connection among fast ones`,
+    defaultSize: 256 * MiB,
+    server: 'test',
+    faults: { throttleBytesPerSec: THROTTLE, latencyMs: 20, slowRequest: { nth: SLOW_NTH, bytesPerSec: SLOW_RATE } },
   },
 };
 
+/** Profiles whose ideal time is size / (16 x THROTTLE): every connection paced, none wasted. */
+const PACED = new Set(['throttled', 'slow-one']);
+
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
-function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) {
-  const drops = profile === 'drops';
+function commandFor(tool, profile, { url, axelUrl, file, dir, name, node, peers, list, size }) {
+  // Profiles that cut or refuse connections: every tool is told to keep retrying.
+  const resilient = PROFILES[profile].resilient === true;
   if (profile === 'sftp' || profile === 'sftp-latency') {
     const { sshd, remote } = url;
     if (tool === 'multiget') {
@@ -102,17 +140,25 @@ function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) 
   }
   switch (tool) {
     case 'multiget':
-      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(drops ? ['--retries', '50'] : [])];
+      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(resilient ? ['--retries', '50'] : [])];
     case 'aria2c':
       return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none',
-        '--allow-overwrite=true', '--auto-file-renaming=false', ...(drops ? ['--max-tries=0'] : []), '-d', dir, '-o', name, url];
+        '--allow-overwrite=true', '--auto-file-renaming=false', ...(resilient ? ['--max-tries=0'] : []), '-d', dir, '-o', name, url];
+    case 'axel':
+      // axel has no retry option: it reconnects a cut or refused connection by itself. HOME points
+      // at the bench's temporary folder so that no ~/.axelrc changes its settings (like aria2c's
+      // --no-conf and curl's -q); /etc/axelrc, if any, still applies. Through env, which execs axel,
+      // GNU time still measures axel itself.
+      return ['/usr/bin/env', `HOME=${dirname(dir)}`, peers.axel, '-n', '16', '-q', '-o', file, axelUrl ?? url];
     case 'curl':
       // -q (must be first) ignores ~/.curlrc. curl's own --retry truncates the file before every
       // retry even with -C - (curl/curl#1084, #18035; curl 7.88 here), so with drops it would never
       // finish: resume with a shell loop instead, the workaround curl's maintainers point to.
-      if (drops) {
-        return ['/bin/sh', '-c', 'n=0; until "$0" -q -s -S -f -C - -o "$1" "$2"; do n=$((n+1)); [ "$n" -lt 100 ] || exit 1; done',
-          peers.curl, file, url];
+      if (resilient) {
+        // Enough attempts for one cut per CUT_AFTER bytes, with a margin.
+        const attempts = String(Math.ceil(size / CUT_AFTER) + 100);
+        return ['/bin/sh', '-c', 'n=0; until "$0" -q -s -S -f -C - -o "$1" "$2"; do n=$((n+1)); [ "$n" -lt "$3" ] || exit 1; done',
+          peers.curl, file, url, attempts];
       }
       return [peers.curl, '-q', '-s', '-S', '-f', '-o', file, url];
     default:
@@ -123,7 +169,11 @@ function commandFor(tool, profile, { url, file, dir, name, node, peers, list }) 
 /** Deadline of one run: generous, so only a hung tool hits it. */
 function timeoutFor(profile, size) {
   if (profile === 'throttled') return Math.ceil((size / THROTTLE) * 2.5 * 1000) + 60_000; // curl: 1 connection
-  if (profile === 'drops') return Math.ceil((size / (20 * MiB)) * 1000) + 120_000;
+  if (profile === 'slow-one') {
+    // Also long enough for a tool that leaves its 1/16 share on the slow connection.
+    return Math.max(Math.ceil((size / THROTTLE) * 2.5 * 1000), Math.ceil((size / 16 / SLOW_RATE) * 1.5 * 1000)) + 60_000;
+  }
+  if (PROFILES[profile].resilient) return Math.ceil((size / (20 * MiB)) * 1000) + 120_000;
   return Math.ceil((size / (20 * MiB)) * 1000) + 60_000; // >= 20 MiB/s
 }
 
@@ -175,8 +225,8 @@ async function runProfile(name, options, ctx) {
     server: { nginx: 'nginx on 127.0.0.1', vsftpd: 'vsftpd on 127.0.0.1', sshd: 'OpenSSH sshd on 127.0.0.1', test: 'the Node test server (@multiget/test-servers) on 127.0.0.1' }[def.server],
     faults: def.faults,
     runsPerTool: options.runs,
-    perConnectionBytesPerSec: name === 'throttled' ? THROTTLE : undefined,
-    idealSeconds: name === 'throttled' ? size / (16 * THROTTLE) : undefined,
+    perConnectionBytesPerSec: PACED.has(name) ? THROTTLE : undefined,
+    idealSeconds: PACED.has(name) ? size / (16 * THROTTLE) : undefined,
     commands: {},
     runs: [],
     summaries: [],
@@ -210,6 +260,7 @@ async function runProfile(name, options, ctx) {
     let expected;
     const started = Date.now();
     let list;
+    let axelUrl;
     if (def.files) {
       const www = join(profileDir, 'www');
       mkdirSync(www);
@@ -249,6 +300,10 @@ async function runProfile(name, options, ctx) {
       const vsftpd = await startVsftpd({ files: { 'file.bin': { size, seed: 3 } } });
       server = { stop: () => vsftpd.close() };
       url = vsftpd.url('file.bin');
+      // axel sends `CWD /` (the URL's path taken as absolute); this vsftpd runs as the launching
+      // user and cannot chroot, so its "/" is the machine's root: axel gets the anonymous root's
+      // absolute path instead, which names the same file.
+      axelUrl = `${vsftpd.origin}${vsftpd.root.split('/').map(encodeURIComponent).join('/')}/file.bin`;
     } else if (def.server === 'nginx') {
       const www = join(profileDir, 'www');
       mkdirSync(www);
@@ -272,14 +327,15 @@ async function runProfile(name, options, ctx) {
         registerTempDir(dir);
         const outName = `download-${size}.bin`;
         const file = join(dir, outName);
-        const argv = commandFor(tool, name, { url, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list });
+        const argv = commandFor(tool, name, { url, axelUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size });
         record.commands[tool] ??= argv.join(' ');
+        if (def.server === 'test') await server.resetFaults();
         syncDisks();
         const result = await timedRun({ time: ctx.peers.time, argv, outFile: def.files ? dir : file, expected, timeoutMs, workDir: ctx.tmpRoot, label: `${name}-${run}-${tool}` });
         removeTempDir(dir);
         const stats = def.server === 'test' ? await server.stats() : undefined;
         record.runs.push({ run, tool, ...result, server: stats });
-        const served = stats ? `  (server: ${stats.requests} requests, ${stats.dropped} cut, ${stats.connections} connections so far)` : '';
+        const served = stats ? `  (server, this run: ${serverLine(stats)}; ${stats.connections} connections since start)` : '';
         console.log(`   run ${run}/${options.runs} ${tool.padEnd(8)} ${result.ok ? 'ok    ' : 'FAILED'} wall ${fmt(result.wall)} s  cpu ${fmt(result.cpu)} s  rss ${fmt(result.maxRssKiB / 1024, 0)} MiB${served}`);
         if (!result.ok) console.log(`      ${result.error}`);
       }
@@ -290,7 +346,18 @@ async function runProfile(name, options, ctx) {
   }
   record.summaries = tools.map((tool) => summarise(tool, record.runs.filter((r) => r.tool === tool), size, record.idealSeconds));
   record.ratios = ratios(record.summaries);
+  record.best = bestPeer(record.summaries);
   return record;
+}
+
+/** What the test server did during one run: requests, and how many met each fault. */
+function serverLine(stats) {
+  const parts = [`${stats.requests} requests`];
+  if (stats.dropped) parts.push(`${stats.dropped} cut`);
+  if (stats.refused) parts.push(`${stats.refused} refused (503)`);
+  if (stats.slow) parts.push(`${stats.slow} slow`);
+  if (stats.ignoredRange) parts.push(`${stats.ignoredRange} Range ignored`);
+  return parts.join(', ');
 }
 
 function writeResults(results) {
@@ -329,9 +396,10 @@ async function main() {
   const available = {
     multiget: true,
     aria2c: Boolean(peers.aria2c),
+    axel: Boolean(peers.axel),
     curl: Boolean(peers.curl),
     sftp: existsSync('/usr/bin/sftp'),
-    why: { aria2c: 'aria2c is not installed', curl: 'curl is not installed', sftp: 'OpenSSH sftp is not installed' },
+    why: { aria2c: 'aria2c is not installed', axel: 'axel is not installed', curl: 'curl is not installed', sftp: 'OpenSSH sftp is not installed' },
   };
 
   const tmpRoot = registerTempDir(mkdtempSync(join(tmpdir(), 'multiget-bench-')));
@@ -363,6 +431,7 @@ async function main() {
       node: spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim(),
       multiget: options.tools.includes('multiget') ? versionOf(node, [CLI, '--version']) : undefined,
       aria2c: versionOf(peers.aria2c, ['--version']),
+      axel: versionOf(peers.axel, ['--version']),
       curl: versionOf(peers.curl, ['--version']),
       nginx: versionOf(peers.nginx, ['-v']),
     },
@@ -393,7 +462,7 @@ async function main() {
   process.on('SIGHUP', onSignal);
   process.on('exit', cleanupAllSync);
 
-  console.log(`Node ${results.versions.node} (${node}); multiget ${results.versions.multiget ?? '-'}; ${results.versions.aria2c ?? 'no aria2c'}; ${(results.versions.curl ?? 'no curl').split(' ').slice(0, 2).join(' ')}; ${results.versions.nginx ?? 'no nginx'}`);
+  console.log(`Node ${results.versions.node} (${node}); multiget ${results.versions.multiget ?? '-'}; ${results.versions.aria2c ?? 'no aria2c'}; ${results.versions.axel ?? 'no axel'}; ${(results.versions.curl ?? 'no curl').split(' ').slice(0, 2).join(' ')}; ${results.versions.nginx ?? 'no nginx'}`);
   console.log(`${results.host.cpus} CPU(s) ${results.host.cpuModel}; temporary files in ${tmpRoot}`);
   const began = Date.now();
   try {
@@ -409,6 +478,7 @@ async function main() {
   results.finishedAt = new Date().toISOString();
   console.log(`\nResults (${fmt((Date.now() - began) / 60000, 1)} min). wall/cpu: GNU time of the client process only; MiB/s = MiB per median wall second.\n`);
   for (const p of results.profiles) console.log(`${formatProfile(p)}\n`);
+  console.log(`${formatBestTable(results.profiles)}\n`);
   console.log(`JSON: ${writeResults(results)}`);
   const failed = results.profiles.some((p) => p.runs.some((r) => !r.ok));
   if (failed) process.exitCode = 1;

@@ -1,16 +1,19 @@
 // Command-line options of the benchmark. Plain node:util parseArgs; no dependency.
 import { parseArgs } from 'node:util';
 
-export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'many', 'ftp', 'sftp', 'sftp-latency'];
+export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'no-ranges', 'cuts-4m', 'cap-503', 'slow-one', 'many', 'ftp', 'sftp', 'sftp-latency'];
+
+/** The tools --tools may name (a profile may run fewer, see bench/README.md). */
+export const TOOL_NAMES = ['multiget', 'aria2c', 'axel', 'curl'];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --profile NAME   unthrottled, throttled or drops; repeat or comma-separate for several
-                   (default: all three)
+  --profile NAME   one of ${PROFILE_NAMES.join(', ')};
+                   repeat or comma-separate for several (default: all)
   --runs N         timed runs of every tool (default 3); tools are interleaved within a run
   --size SIZE      file size for every selected profile instead of its default
                    (bytes, or with a K/M/G suffix meaning KiB/MiB/GiB, e.g. 64M)
-  --tools LIST     comma-separated subset of multiget,aria2c,curl (default: all)
+  --tools LIST     comma-separated subset of ${TOOL_NAMES.join(',')} (default: all)
   --no-install     never run apt-get, even as root (missing peers are skipped)
   -h, --help       print this help
 `;
@@ -50,7 +53,7 @@ export function readOptions(argv) {
   }
   const runs = values.runs === undefined ? 3 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error(`--runs must be an integer from 1 to 100, got ${values.runs}`);
-  const allTools = ['multiget', 'aria2c', 'curl'];
+  const allTools = TOOL_NAMES;
   const tools = values.tools === undefined ? allTools : values.tools.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of tools) {
     if (!allTools.includes(t)) throw new Error(`unknown tool: ${t} (one of ${allTools.join(', ')})`);

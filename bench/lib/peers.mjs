@@ -1,4 +1,4 @@
-// Finds the peer tools (aria2c, curl, nginx, GNU time) and, as root, installs the missing ones
+// Finds the peer tools (aria2c, axel, curl, nginx, GNU time) and, as root, installs the missing ones
 // from Debian. apt is the only network the benchmark ever uses.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, writeFileSync, rmSync } from 'node:fs';
@@ -32,7 +32,7 @@ function gnuTime() {
 }
 
 function locate() {
-  return { aria2c: which('aria2c'), curl: which('curl'), nginx: which('nginx'), time: gnuTime() };
+  return { aria2c: which('aria2c'), axel: which('axel'), curl: which('curl'), nginx: which('nginx'), time: gnuTime() };
 }
 
 function run(cmd, args, env) {
@@ -54,11 +54,12 @@ export function ensurePeers({ install }) {
   let found = locate();
   const missing = [];
   if (!found.aria2c) missing.push('aria2');
+  if (!found.axel) missing.push('axel');
   if (!found.curl) missing.push('curl');
   if (!found.nginx) missing.push('nginx');
   if (!found.time) missing.push('time');
   if (missing.length === 0) {
-    console.log('Peers present: aria2c, curl, nginx, GNU time (nothing to install).');
+    console.log('Peers present: aria2c, axel, curl, nginx, GNU time (nothing to install).');
     return found;
   }
   const root = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -20,8 +20,22 @@ process.on('message', (message) => {
   if (message === 'close') void shutdown();
   else if (message === 'stats') {
     const requests = server.requests(config.path);
-    process.send({ stats: { requests: requests.length, dropped: requests.filter((r) => r.faults.includes('dropAfterBytes')).length, connections: server.connectionsOpened() } });
+    const count = (fault) => requests.filter((r) => r.faults.includes(fault)).length;
+    process.send({
+      stats: {
+        requests: requests.length,
+        dropped: count('dropAfterBytes'),
+        refused: count('maxConnections'),
+        slow: count('slowRequest'),
+        ignoredRange: count('ignoreRange'),
+        connections: server.connectionsOpened(),
+      },
+    });
     server.resetLog();
+  } else if (message === 'reset') {
+    // Counted faults ("the 3rd request is slow") restart for every tool, so each meets the same server.
+    server.setFaults(config.path, config.faults ?? {});
+    process.send({ reset: true });
   }
 });
 // The parent died without telling us: do not outlive it.

@@ -7,7 +7,7 @@ const CHILD = fileURLToPath(new URL('./serve-child.mjs', import.meta.url));
 
 /**
  * Starts the server on 127.0.0.1 with `{ size, seed }` at `path` and `faults`.
- * @returns {Promise<{ url: string, stats(): Promise<object>, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, stats(): Promise<object>, resetFaults(): Promise<void>, stop(): Promise<void> }>}
  */
 export async function startTestServer({ node, path, size, seed, faults }) {
   const config = JSON.stringify({ path, size, seed, faults });
@@ -26,6 +26,21 @@ export async function startTestServer({ node, path, size, seed, faults }) {
         const timer = setTimeout(() => resolve(undefined), 2000);
         child.once('message', (message) => { clearTimeout(timer); resolve(message.stats); });
         child.send('stats');
+      });
+    },
+    /** Restarts the fault counters (see HttpTestServer.setFaults); resolves once the server did. */
+    async resetFaults() {
+      if (!child.connected) throw new Error('test server is gone');
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('test server did not reset its faults within 5 s')), 5000);
+        const onMessage = (message) => {
+          if (message?.reset !== true) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve();
+        };
+        child.on('message', onMessage);
+        child.send('reset');
       });
     },
     async stop() {
