@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: multiget against aria2c, axel and curl on a local nginx and on the Node test
-// server with faults (and against OpenSSH's sftp, vsftpd for FTP). See bench/README.md for what each profile measures and how to read the output.
+// server with faults, on vsftpd, and against OpenSSH's sftp on sshd. See bench/README.md for what
+// each profile measures and how to read the output.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
