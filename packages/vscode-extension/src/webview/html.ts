@@ -78,7 +78,7 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 <p id="notice" class="notice" hidden></p>
 <ul id="downloads" class="downloads" aria-label="Downloads"></ul>
 <p id="no-match" class="empty" role="status" hidden></p>
-<p id="empty" class="empty" hidden>No downloads yet. Use “Download URL…”, or drop links here (in VS Code, hold Shift while dropping).</p>
+<p id="empty" class="empty" hidden>Use “Download URL…”, or drop links here (in VS Code, hold Shift while dropping).</p>
 <div id="drop-hint" class="drop-hint" hidden><span>Drop to download the links</span></div>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
