@@ -34,7 +34,6 @@ const DROPPED: GeneratedContent = { size: 3 * 1024 * 1024, seed: 23 };
 
 // What the drop code below uses of the DOM; it runs inside the webview's frame, where the DOM is.
 // (Declared here, for this module only: the test program is compiled without the DOM library.)
-declare const document: { getElementById(id: string): { hidden: boolean } | null };
 declare class DataTransfer {
   setData(type: string, data: string): void;
 }
@@ -64,6 +63,8 @@ describe('the Downloads panel in code-server', () => {
     http.addFile('/alpha.bin', A);
     http.addFile('/beta.bin', B);
     http.addFile('/dropped.bin', DROPPED, { faults: { throttleBytesPerSec: 1024 * 1024 } });
+    // Slow enough to change its limits while it runs: 8 connections of 64 KiB/s each.
+    http.addFile('/slow.bin', { size: 16 * 1024 * 1024, seed: 24 }, { faults: { throttleBytesPerSec: 64 * 1024 } });
     server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
     browser = await launchChromium();
     page = await openWorkbench(browser, server);
@@ -166,27 +167,31 @@ describe('the Downloads panel in code-server', () => {
     await setTheme('Dark Modern', 'vscode-dark');
     const url = http!.url('/dropped.bin');
     // A real drag and drop, as a browser delivers it: dragenter, dragover, drop, with one DataTransfer.
-    const dragged = await frame.locator('body').evaluate((body: DropTarget, link: string) => {
-      const data = new DataTransfer();
-      data.setData('text/uri-list', `# dragged link\r\n${link}\r\n`);
-      data.setData('text/plain', link);
-      const fire = (type: string): boolean => body.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }));
-      const accepted = !fire('dragenter') && !fire('dragover');
-      const hint = document.getElementById('drop-hint')?.hidden === false;
-      fire('drop');
-      return { accepted, hint, hintAfter: document.getElementById('drop-hint')?.hidden === false };
+    const body = frame.locator('body');
+    const data = await body.evaluateHandle((_: unknown, link: string) => {
+      const d = new DataTransfer();
+      d.setData('text/uri-list', `# dragged link\r\n${link}\r\n`);
+      d.setData('text/plain', link);
+      return d;
     }, url);
-    // The panel accepted the drag (prevented the default), showed its drop hint, and hid it after.
-    expect(dragged).toEqual({ accepted: true, hint: true, hintAfter: false });
+    const fire = async (type: string): Promise<boolean> =>
+      await body.evaluate((target: DropTarget, [t, d]: readonly [string, DataTransfer]) => target.dispatchEvent(new DragEvent(t, { bubbles: true, cancelable: true, dataTransfer: d })), [type, data] as const);
+    // The panel accepts the drag (prevents the default) and shows where to drop.
+    expect(await fire('dragenter')).toBe(false);
+    expect(await fire('dragover')).toBe(false);
+    await frame.locator('#drop-hint', { hasText: 'Drop to download the links' }).waitFor({ state: 'visible' });
+    await screenshot(page, 'e2e-panel-4-drop-hint-dark');
+    expect(await fire('drop')).toBe(false);
+    await frame.locator('#drop-hint').waitFor({ state: 'hidden' });
 
     const row = frame.locator('li.download', { hasText: 'dropped.bin' });
     await row.locator('.state', { hasText: /Connecting|Downloading|Queued/ }).waitFor({ state: 'visible', timeout: 60_000 });
-    await screenshot(page, 'e2e-panel-4-dropped-dark');
+    await screenshot(page, 'e2e-panel-5-dropped-dark');
     await row.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
     const file = path.join(server!.workspace, 'dropped.bin');
     expect(await fileSha256(file)).toBe(sha256(DROPPED));
     expect(await visibleNames()).toEqual(['dropped.bin']);
-    await screenshot(page, 'e2e-panel-5-completed-dark');
+    await screenshot(page, 'e2e-panel-6-completed-dark');
 
     // A file dragged from the Explorer is not a download: a warning names it, nothing is added.
     await frame.locator('body').evaluate((body: DropTarget) => {
@@ -196,8 +201,76 @@ describe('the Downloads panel in code-server', () => {
     });
     await page.locator('.notification-toast', { hasText: 'not added 1: file:///etc/hostname' }).waitFor({ state: 'visible', timeout: 30_000 });
     expect(await frame.locator('li.download').count()).toBe(1);
-    await screenshot(page, 'e2e-panel-6-refused-dark');
+    await screenshot(page, 'e2e-panel-7-refused-dark');
+  }), 300_000);
+
+  /** Drops one link on the panel (the whole drag sequence in one go). */
+  async function dropLink(link: string): Promise<void> {
+    await frame.locator('body').evaluate((target: DropTarget, l: string) => {
+      const d = new DataTransfer();
+      d.setData('text/uri-list', `${l}\r\n`);
+      for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: d }));
+    }, link);
+  }
+
+  /** The modal dialog VS Code shows in the browser, by its message. */
+  function dialog(message: string) {
+    return page.locator('.monaco-dialog-box', { hasText: message });
+  }
+
+  it('copies the URL, sets a running download’s speed limit and connections, downloads again, and deletes a file', () => onFailure('e2e-panel-rows', async () => {
+    const row = frame.locator('li.download', { hasText: 'dropped.bin' }).first();
+    const url = http!.url('/dropped.bin');
+
+    // Copy URL: the clipboard holds the URL.
+    await row.getByRole('button', { name: 'Copy URL dropped.bin' }).click();
+    await expect.poll(async () => await page.evaluate('navigator.clipboard.readText()'), { timeout: 15_000 }).toBe(url);
+
+    // Speed & Connections on a running download: the limit applies at once, the connections after
+    // "Restart Now" (a pause and resume that keeps the data).
+    await dropLink(http!.url('/slow.bin'));
+    const slow = frame.locator('li.download', { hasText: 'slow.bin' });
+    await expect.poll(async () => (await slow.locator('.connections').textContent()) ?? '', { timeout: 60_000 }).toMatch(/^([3-8]) connections$/);
+    await slow.getByRole('button', { name: 'Speed & Connections… slow.bin' }).click();
+    const quickInput = page.locator('.quick-input-widget');
+    await quickInput.locator('.quick-input-title', { hasText: 'speed limit for slow.bin' }).waitFor({ state: 'visible' });
+    await quickInput.locator('input').first().fill('512K');
+    await quickInput.locator('input').first().press('Enter');
+    await quickInput.locator('.quick-input-title', { hasText: 'connections for slow.bin' }).waitFor({ state: 'visible' });
+    await quickInput.locator('input').first().fill('2');
+    await screenshot(page, 'e2e-panel-8-limits-dark');
+    await quickInput.locator('input').first().press('Enter');
+    const toast = page.locator('.notification-toast', { hasText: '2 connections apply when it next starts' });
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(async () => (await slow.locator('.limit').textContent()) ?? '').toBe('limit 512.0 KiB/s');
+    await toast.getByRole('button', { name: 'Restart Now' }).click();
+    await expect.poll(async () => (await slow.locator('.connections').textContent()) ?? '', { timeout: 60_000 }).toBe('2 connections');
+    await slow.getByRole('button', { name: 'Pause slow.bin' }).click();
+    await slow.locator('.state', { hasText: 'Paused' }).waitFor({ state: 'visible', timeout: 30_000 });
+
+    // Download Again, as a new file next to the old one: exact bytes under a free name.
+    await row.getByRole('button', { name: 'Download Again… dropped.bin' }).click();
+    await dialog('Download “dropped.bin” again?').waitFor({ state: 'visible' });
+    await screenshot(page, 'e2e-panel-9-download-again-dark');
+    await dialog('Download “dropped.bin” again?').getByRole('button', { name: 'Save as New File' }).click();
+    const again = frame.locator('li.download', { hasText: 'dropped.1.bin' });
+    await again.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
+    expect(await fileSha256(path.join(server!.workspace, 'dropped.1.bin'))).toBe(sha256(DROPPED));
+    expect(await visibleNames()).toEqual(['dropped.1.bin', 'slow.bin', 'dropped.bin']);
+
+    // Delete File: a modal names the file; then the file and its row are gone.
+    const original = frame.locator('li.download').filter({ has: frame.locator('.name', { hasText: /^dropped\.bin$/ }) });
+    await original.getByRole('button', { name: 'Delete File… dropped.bin' }).click();
+    const confirm = dialog('Delete “dropped.bin” from disk?');
+    await confirm.waitFor({ state: 'visible' });
+    await expect(confirm.textContent()).resolves.toContain(path.join(server!.workspace, 'dropped.bin'));
+    await screenshot(page, 'e2e-panel-10-delete-dark');
+    await confirm.getByRole('button', { name: 'Delete File' }).click();
+    await expect.poll(visibleNames, { timeout: 30_000 }).toEqual(['dropped.1.bin', 'slow.bin']);
+    expect(existsSync(path.join(server!.workspace, 'dropped.bin'))).toBe(false);
+    expect(existsSync(path.join(server!.workspace, 'dropped.1.bin'))).toBe(true);
+
     await setTheme('Dark High Contrast', 'vscode-high-contrast');
-    await screenshot(page, 'e2e-panel-7-high-contrast');
+    await screenshot(page, 'e2e-panel-11-high-contrast');
   }), 300_000);
 });
