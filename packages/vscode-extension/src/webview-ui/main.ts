@@ -265,14 +265,17 @@ function setDropActive(active: boolean): void {
   dropHint.hidden = !active;
 }
 
+// Text dropped on the filter box goes into the box, as in any text field.
+const onFilter = (event: DragEvent): boolean => event.target === filter;
+
 document.addEventListener('dragenter', (event) => {
-  if (!carriesLinks(event.dataTransfer)) return;
+  if (onFilter(event) || !carriesLinks(event.dataTransfer)) return;
   event.preventDefault();
   dragDepth++;
   setDropActive(true);
 });
 document.addEventListener('dragover', (event) => {
-  if (!carriesLinks(event.dataTransfer)) return;
+  if (onFilter(event) || !carriesLinks(event.dataTransfer)) return;
   // Without this the browser refuses the drop (or navigates to the link).
   event.preventDefault();
   if (event.dataTransfer !== null) event.dataTransfer.dropEffect = 'copy';
@@ -285,7 +288,7 @@ document.addEventListener('drop', (event) => {
   dragDepth = 0;
   setDropActive(false);
   const data = event.dataTransfer;
-  if (!carriesLinks(data)) return;
+  if (onFilter(event) || !carriesLinks(data)) return;
   event.preventDefault();
   const uriList = data!.getData('text/uri-list');
   const text = data!.getData('text/plain');
