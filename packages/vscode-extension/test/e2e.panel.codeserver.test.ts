@@ -253,10 +253,20 @@ describe('the Downloads panel in code-server', () => {
     await dialog('Download “dropped.bin” again?').waitFor({ state: 'visible' });
     await screenshot(page, 'e2e-panel-9-download-again-dark');
     await dialog('Download “dropped.bin” again?').getByRole('button', { name: 'Save as New File' }).click();
-    const again = frame.locator('li.download', { hasText: 'dropped.1.bin' });
+    const again = frame.locator('li.download', { hasText: 'dropped.1.bin' }).first();
     await again.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
     expect(await fileSha256(path.join(server!.workspace, 'dropped.1.bin'))).toBe(sha256(DROPPED));
     expect(await visibleNames()).toEqual(['dropped.1.bin', 'slow.bin', 'dropped.bin']);
+
+    // Download Again, replacing: the same name, the served bytes, no second copy.
+    await again.getByRole('button', { name: 'Download Again… dropped.1.bin' }).click();
+    await dialog('Download “dropped.1.bin” again?').getByRole('button', { name: 'Replace' }).click();
+    await expect.poll(visibleNames, { timeout: 30_000 }).toEqual(['dropped.1.bin', 'dropped.1.bin', 'slow.bin', 'dropped.bin']);
+    const replaced = frame.locator('li.download').first();
+    await replaced.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
+    expect(await fileSha256(path.join(server!.workspace, 'dropped.1.bin'))).toBe(sha256(DROPPED));
+    expect(existsSync(path.join(server!.workspace, 'dropped.1.1.bin'))).toBe(false);
+    expect(existsSync(path.join(server!.workspace, 'dropped.2.bin'))).toBe(false);
 
     // Delete File: a modal names the file; then the file and its row are gone.
     const original = frame.locator('li.download').filter({ has: frame.locator('.name', { hasText: /^dropped\.bin$/ }) });
@@ -266,7 +276,7 @@ describe('the Downloads panel in code-server', () => {
     await expect(confirm.textContent()).resolves.toContain(path.join(server!.workspace, 'dropped.bin'));
     await screenshot(page, 'e2e-panel-10-delete-dark');
     await confirm.getByRole('button', { name: 'Delete File' }).click();
-    await expect.poll(visibleNames, { timeout: 30_000 }).toEqual(['dropped.1.bin', 'slow.bin']);
+    await expect.poll(visibleNames, { timeout: 30_000 }).toEqual(['dropped.1.bin', 'dropped.1.bin', 'slow.bin']);
     expect(existsSync(path.join(server!.workspace, 'dropped.bin'))).toBe(false);
     expect(existsSync(path.join(server!.workspace, 'dropped.1.bin'))).toBe(true);
 
