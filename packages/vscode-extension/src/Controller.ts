@@ -16,8 +16,7 @@ import { openFile, revealFile, revealLabel } from './ui/files';
 import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
-import { urlsFromDrop } from './webview/drop';
-import { copyUrl, deleteFile, redownload, setLimits, type RowActionHost } from './webview/rowActions';
+import { addDropped, clearCompleted, copyUrl, deleteFile, redownload, setLimits, type PanelActionHost } from './webview/panelActions';
 
 /** Every command the extension contributes, by id. */
 export const COMMANDS = {
@@ -423,52 +422,29 @@ export class Controller implements vscode.Disposable, PanelHost {
 
   /** "Clear completed": completed and cancelled downloads leave the list and the history; files stay. */
   async clearCompleted(): Promise<void> {
-    await this.#run(async () => {
-      const { ids } = await this.connection.request('multiget/clearCompleted');
-      for (const id of ids) this.store.removed(id);
-    });
+    await this.#run(() => clearCompleted(this.#panelActionHost()));
   }
 
-  /**
-   * Adds the URLs of something dropped on the panel (a link from a browser or an editor, or text
-   * with URLs), each validated, each its own download; tells what was refused. Resolves the ids.
-   */
+  /** Adds the links dropped on the panel (each validated, each its own download); resolves the ids. */
   async addDropped(uriList: string, text: string): Promise<string[]> {
-    const { urls, refused } = urlsFromDrop(uriList, text, this.#schemes());
-    const added: string[] = [];
-    const failures = refused.map((r) => `${r.item}: ${r.reason}`);
-    for (const url of urls) {
-      const params: AddParams = { url, dir: this.downloadFolder() };
-      const credentials = await this.credentials.forUrl(url);
-      if (credentials !== undefined) params.credentials = credentials;
-      try {
-        await fs.mkdir(params.dir!, { recursive: true }).catch(() => undefined);
-        const { id, download } = await this.connection.request('multiget/add', params);
-        this.store.changed(download);
-        added.push(id);
-      } catch (err) {
-        failures.push(`${url}: ${describeRequestError(err)}`);
-      }
-    }
-    if (urls.length === 0 && refused.length === 0) {
-      void vscode.window.showInformationMessage('Multiget: the dropped text holds no http, https, ftp, ftps or sftp URL.');
-    } else if (failures.length > 0) {
-      const head = added.length > 0 ? `added ${added.length}, ` : '';
-      void vscode.window.showWarningMessage(`Multiget: ${head}not added ${failures.length}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; …' : ''}`);
-    }
-    if (added.length > 0) this.output.info(`Added ${added.length} dropped download(s)`);
-    return added;
+    return await addDropped(this.#panelActionHost(), uriList, text);
   }
 
   // ---- internals ----
 
-  async #rowAction(action: 'copyUrl' | 'deleteFile' | 'redownload' | 'limits', download: DownloadInfo): Promise<void> {
-    const host: RowActionHost = {
+  #panelActionHost(): PanelActionHost {
+    return {
       store: this.store,
       connection: this.connection,
       credentialsFor: (url) => this.credentials.forUrl(url),
       defaultConnections: () => this.settings().connections,
+      downloadFolder: () => this.downloadFolder(),
+      schemes: () => this.#schemes(),
     };
+  }
+
+  async #rowAction(action: 'copyUrl' | 'deleteFile' | 'redownload' | 'limits', download: DownloadInfo): Promise<void> {
+    const host = this.#panelActionHost();
     await this.#run(async () => {
       if (action === 'copyUrl') await copyUrl(download);
       else if (action === 'deleteFile') await deleteFile(host, download);

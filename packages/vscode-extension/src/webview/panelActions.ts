@@ -1,8 +1,9 @@
 /**
- * The Downloads panel's row actions beyond pause/resume/cancel/retry/remove/open/reveal: copy the
- * URL, delete the file, download again, and a download's own speed limit and connections. Each
- * asks the user what it needs (a modal confirmation names the file before anything is deleted or
- * replaced) and then asks the service; nothing here decides how a download runs.
+ * The Downloads panel's own actions: per row (beyond pause/resume/cancel/retry/remove/open/reveal)
+ * copy the URL, delete the file, download again, and a download's own speed limit and connections;
+ * for the panel, Clear completed and adding dropped links. Each asks the user what it needs (a
+ * modal confirmation names the file before anything is deleted or replaced) and then asks the
+ * service; nothing here decides how a download runs.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,16 +12,22 @@ import type { AddParams, DownloadCredentials, DownloadInfo } from '@multiget/ser
 import { formatRateSetting, formatSpeed, parseRate, validateConnections } from '../model/format';
 import { copyableUrl, displayName } from '../model/viewModel';
 import { isActive, type DownloadStore } from '../model/DownloadStore';
+import { describeRequestError } from '../service/requests';
 import type { ServiceConnection } from '../service/ServiceConnection';
+import { urlsFromDrop } from './drop';
 
-/** What the row actions need from the extension. */
-export interface RowActionHost {
+/** What the panel's actions need from the extension. */
+export interface PanelActionHost {
   readonly store: DownloadStore;
   connection: Pick<ServiceConnection, 'request'>;
   /** Stored credentials for a URL's host, if any. */
   credentialsFor(url: string): Promise<DownloadCredentials | undefined>;
   /** `multiget.connections`: what a download without its own number uses. */
   defaultConnections(): number;
+  /** The absolute configured download folder. */
+  downloadFolder(): string;
+  /** URL schemes the running service serves, if known. */
+  schemes(): readonly string[] | undefined;
 }
 
 /** Puts the download's URL (never its credentials) on the clipboard. */
@@ -43,7 +50,7 @@ async function lstatOrUndefined(file: string): Promise<import('node:fs').Stats |
  * row out of the list. Only a regular file is deleted: a link or folder now at that path is not
  * what Multiget wrote, so it is left alone.
  */
-export async function deleteFile(host: RowActionHost, d: DownloadInfo): Promise<void> {
+export async function deleteFile(host: PanelActionHost, d: DownloadInfo): Promise<void> {
   if (d.state !== 'completed' || d.file === null) {
     void vscode.window.showWarningMessage('Multiget: only a completed download’s file can be deleted.');
     return;
@@ -71,7 +78,7 @@ export async function deleteFile(host: RowActionHost, d: DownloadInfo): Promise<
  * a new file under a free name next to it, or replacing it (the old file stays until the new copy
  * is complete and verified, then the new one takes its name). Resolves the new download's id.
  */
-export async function redownload(host: RowActionHost, d: DownloadInfo): Promise<string | undefined> {
+export async function redownload(host: PanelActionHost, d: DownloadInfo): Promise<string | undefined> {
   const name = displayName(d);
   const params: AddParams = { url: d.url };
   const exists = d.file !== null && (await lstatOrUndefined(d.file)) !== undefined;
@@ -82,7 +89,7 @@ export async function redownload(host: RowActionHost, d: DownloadInfo): Promise<
       `Download “${name}” again?`,
       {
         modal: true,
-        detail: `${d.file} exists.\n\n“${asNew}” saves the new copy under a free name next to it. “${replace}” replaces the file once the new copy is complete and verified.`,
+        detail: `${d.file} exists.\n\n“${asNew}” saves the new copy under a free name next to it. “${replace}” replaces the file once the new copy is complete.`,
       },
       asNew,
       replace,
@@ -110,7 +117,7 @@ export async function redownload(host: RowActionHost, d: DownloadInfo): Promise<
  * new number applies from its next start, which the user may trigger at once ("Restart Now":
  * pause and resume, keeping the data).
  */
-export async function setLimits(host: RowActionHost, d: DownloadInfo): Promise<void> {
+export async function setLimits(host: PanelActionHost, d: DownloadInfo): Promise<void> {
   const name = displayName(d);
   const rate = await vscode.window.showInputBox({
     title: `Multiget: speed limit for ${name}`,
@@ -158,4 +165,43 @@ export async function setLimits(host: RowActionHost, d: DownloadInfo): Promise<v
   const credentials = await host.credentialsFor(d.url);
   const { download: resumed } = await host.connection.request('multiget/resume', { id: d.id, ...(credentials !== undefined ? { credentials } : {}) });
   host.store.changed(resumed);
+}
+
+/** "Clear completed": completed and cancelled downloads leave the list and the history; files stay. */
+export async function clearCompleted(host: PanelActionHost): Promise<void> {
+  const { ids } = await host.connection.request('multiget/clearCompleted');
+  for (const id of ids) host.store.removed(id);
+}
+
+/**
+ * Adds the URLs of something dropped on the panel (a link from a browser or an editor, or text
+ * with URLs), each validated, each its own download into the download folder; a warning names what
+ * was not added. Resolves the new ids.
+ */
+export async function addDropped(host: PanelActionHost, uriList: string, text: string): Promise<string[]> {
+  const { urls, refused } = urlsFromDrop(uriList, text, host.schemes());
+  const added: string[] = [];
+  const failures = refused.map((r) => `${r.item}: ${r.reason}`);
+  const dir = host.downloadFolder();
+  if (urls.length > 0) await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
+  for (const url of urls) {
+    const params: AddParams = { url, dir };
+    const credentials = await host.credentialsFor(url);
+    if (credentials !== undefined) params.credentials = credentials;
+    try {
+      const { id, download } = await host.connection.request('multiget/add', params);
+      host.store.changed(download);
+      added.push(id);
+    } catch (err) {
+      failures.push(`${url}: ${describeRequestError(err)}`);
+    }
+  }
+  if (urls.length === 0 && refused.length === 0) {
+    void vscode.window.showInformationMessage('Multiget: the dropped text holds no http, https, ftp, ftps or sftp URL.');
+  } else if (failures.length > 0) {
+    const head = added.length > 0 ? `added ${added.length}, ` : '';
+    const more = failures.length > 3 ? '; …' : '';
+    void vscode.window.showWarningMessage(`Multiget: ${head}not added ${failures.length}: ${failures.slice(0, 3).join('; ')}${more}`);
+  }
+  return added;
 }
