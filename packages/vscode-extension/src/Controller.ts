@@ -18,6 +18,15 @@ import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/Downl
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
 import { addDropped, clearCompleted, copyUrl, deleteFile, redownload, setLimits, type PanelActionHost } from './webview/panelActions';
 
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every command the extension contributes, by id. */
 export const COMMANDS = {
   downloadUrl: 'multiget.downloadUrl',
@@ -338,6 +347,10 @@ export class Controller implements vscode.Disposable, PanelHost {
           void vscode.window.showWarningMessage('Multiget: the file is not complete yet.');
           return;
         }
+        if (!(await fileExists(download.file))) {
+          await this.#fileMissing(download);
+          return;
+        }
         await (action === 'open' ? openFile(download.file) : revealFile(download.file));
         return;
       }
@@ -431,6 +444,15 @@ export class Controller implements vscode.Disposable, PanelHost {
   }
 
   // ---- internals ----
+
+  /** A completed download's file was moved or deleted outside Multiget: say so, offer what helps. */
+  async #fileMissing(download: DownloadInfo): Promise<void> {
+    const again = 'Download Again…';
+    const remove = 'Remove from List';
+    const choice = await vscode.window.showWarningMessage(`Multiget: ${download.file} is no longer there (moved or deleted).`, again, remove);
+    if (choice === again) await this.act('redownload', download.id);
+    if (choice === remove) await this.act('remove', download.id);
+  }
 
   #panelActionHost(): PanelActionHost {
     return {

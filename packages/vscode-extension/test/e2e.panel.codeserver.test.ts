@@ -8,7 +8,7 @@
  * dark theme go to test-artifacts/.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -279,6 +279,13 @@ describe('the Downloads panel in code-server', () => {
     await expect.poll(visibleNames, { timeout: 30_000 }).toEqual(['dropped.1.bin', 'dropped.1.bin', 'slow.bin']);
     expect(existsSync(path.join(server!.workspace, 'dropped.bin'))).toBe(false);
     expect(existsSync(path.join(server!.workspace, 'dropped.1.bin'))).toBe(true);
+
+    // A file moved away outside Multiget: Open says so and offers to download it again.
+    await rename(path.join(server!.workspace, 'dropped.1.bin'), path.join(server!.workspace, 'moved.bin'));
+    await again.getByRole('button', { name: 'Open dropped.1.bin' }).click();
+    const missing = page.locator('.notification-toast', { hasText: 'dropped.1.bin is no longer there (moved or deleted)' });
+    await missing.waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(async () => await missing.locator('.monaco-button').allTextContents()).toEqual(expect.arrayContaining(['Download Again…', 'Remove from List']));
 
     await setTheme('Dark High Contrast', 'vscode-high-contrast');
     await screenshot(page, 'e2e-panel-11-high-contrast');
