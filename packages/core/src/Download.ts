@@ -93,6 +93,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   #targetLock: PidLock | undefined;
   #startedAt = 0;
   #active = 0;
+  /** Connections for the next run, when changed since the download was created. */
+  #connections: number | undefined;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
 
   constructor(
@@ -137,6 +139,14 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** Changes this download's rate limit (bytes per second; undefined for none) while it runs. */
   setRateLimit(bytesPerSecond: number | undefined): void {
     this.#bucket.setRate(bytesPerSecond);
+  }
+
+  /**
+   * Changes the connections of this download's next run (after `pause()` and `resume()`). A run
+   * fixes its connections when it starts, so the one in progress keeps its own.
+   */
+  setConnections(connections: number): void {
+    this.#connections = connections;
   }
 
   /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
@@ -211,7 +221,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    const job = new Job(this.id, this.sourceUrl, this.options, signal);
+    const options = this.#connections === undefined ? this.options : { ...this.options, connections: this.#connections };
+    const job = new Job(this.id, this.sourceUrl, options, signal);
     this.#job = job;
     this.#startedAt = performance.now();
     let stateFile: StateFile | undefined;

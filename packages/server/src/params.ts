@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { type AddOptions, ErrorCodes, type ManagerSettings, UsageError, parseChecksum, parseDownloadUrl } from '@multiget/core';
 import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
+import type { SetConnectionsParams } from './protocol.js';
 
 /**
  * Checks of request params. Everything a client sends is `unknown` until one of these functions
@@ -309,4 +310,10 @@ export function parseSetSettingsParams(raw: unknown, stateDir: string): Partial<
     patch.dir = resolveUserPath(dir, `${what}.dir`, { dir: resolve(dir), stateDir });
   }
   return patch;
+}
+
+/** Checks the params of `multiget/setConnections`. */
+export function parseSetConnectionsParams(raw: unknown): SetConnectionsParams {
+  const f = object(raw, 'params', ['id', 'connections']);
+  return { id: id(f), connections: int(f, 'connections', 'params', 1, 256) };
 }
