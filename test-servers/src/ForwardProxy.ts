@@ -167,14 +167,17 @@ export class ForwardProxy implements ProxyTestServer {
     }
     const upstream = net.connect(authority.port, authority.host);
     this.track(upstream);
+    // `upstream.connecting` is already false when a refused connect reports its error.
+    let connected = false;
     upstream.once('connect', () => {
+      connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
     upstream.on('error', () => {
-      if (upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      if (!connected) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       else client.destroy();
     });
     client.once('close', () => upstream.destroy());
