@@ -192,6 +192,26 @@ describe('openTunnel through an HTTP proxy (CONNECT)', () => {
     expect(err.message).not.toContain('wrong');
   });
 
+  it('speaks TLS to an https:// proxy, trusting it through proxyTls', async () => {
+    const secure = await startProxyServer({ tls: true });
+    try {
+      const proxy = parseProxyUrl(secure.url, 'test');
+      expect(proxy.kind).toBe('https');
+      const socket = await openTunnel(proxy, '127.0.0.1', echoPort, { timeoutMs: 5000, proxyTls: { ca: secure.ca ?? '' } });
+      try {
+        await expectText(socket, GREETING);
+      } finally {
+        socket.destroy();
+      }
+      expect(secure.requests().at(-1)).toMatchObject({ method: 'CONNECT', target: `127.0.0.1:${echoPort}` });
+      const untrusted = await failure(openTunnel(proxy, '127.0.0.1', echoPort, { timeoutMs: 5000 }));
+      expect(untrusted.code).toBe('MG_ERR_TLS');
+      expect(untrusted.message).toContain(secure.url);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('maps a proxy that cannot reach the destination (502) to MG_ERR_CONNECT', async () => {
     const err = await failure(openTunnel(parseProxyUrl(httpProxy.url, 'test'), '127.0.0.1', await closedPort()));
     expect(err).toMatchObject({ code: 'MG_ERR_CONNECT', statusCode: 502 });

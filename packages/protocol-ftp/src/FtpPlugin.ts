@@ -32,9 +32,9 @@ export interface FtpPluginOptions {
    * - `'implicit'`: TLS from the first byte on the URL's port (default 21 for `ftp://`).
    */
   tls?: FtpTlsOption;
-  /** Extra trusted CA certificates (PEM), in addition to the default trust store. */
+  /** Extra trusted CA certificates (PEM), in addition to the default trust store (server and `https://` proxy). */
   ca?: CaOption;
-  /** Skip TLS certificate verification. Off by default; only when explicitly asked. */
+  /** Skip TLS certificate verification (server and `https://` proxy). Off by default; only when explicitly asked. */
   insecure?: boolean;
   /**
    * Milliseconds to wait for any control reply (and for a data connection to open); also the

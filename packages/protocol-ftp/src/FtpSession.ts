@@ -89,9 +89,10 @@ export class FtpSession {
         ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
       };
       if (settings.proxy !== undefined) {
-        await bounded(connectThroughProxy(client, target, settings.proxy, tls, settings.connectTimeoutMs, signal));
+        // The plugin's trust settings apply to an https:// proxy as to the server.
+        await bounded(connectThroughProxy(client, target, settings.proxy, tls, settings.tls, settings.connectTimeoutMs, signal));
         // Data connections must take the same way as the control connection, never a direct one.
-        client.prepareTransfer = passiveThroughProxy(target, settings.proxy);
+        client.prepareTransfer = passiveThroughProxy(target, settings.proxy, settings.tls);
       } else if (target.security === 'implicit') {
         await bounded(client.connectImplicitTLS(target.host, target.port, tls));
       } else {

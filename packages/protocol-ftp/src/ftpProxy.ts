@@ -33,7 +33,7 @@ function secured(socket: TLSSocket): Promise<TLSSocket> {
 
 /**
  * Opens the control connection of `client` through `proxy`: the tunnel, TLS on it for implicit
- * FTPS, then the server's greeting. The control socket is handed to basic-ftp, which then runs
+ * FTPS, then the server's greeting. `proxyTls` (trust, verification) applies to an `https://` proxy. The control socket is handed to basic-ftp, which then runs
  * AUTH TLS and every command on it as on a direct one.
  *
  * @throws DownloadError - the tunnel's failures (MG_ERR_CONNECT, MG_ERR_PROXY_AUTH, MG_ERR_PROXY ...).
@@ -44,10 +44,11 @@ export async function connectThroughProxy(
   target: FtpTarget,
   proxy: ProxyEndpoint,
   tlsOptions: ConnectionOptions,
+  proxyTls: ConnectionOptions,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  const raw = await openTunnel(proxy, target.host, target.port, { timeoutMs, signal });
+  const raw = await openTunnel(proxy, target.host, target.port, { timeoutMs, signal, proxyTls });
   let socket: Socket = raw;
   try {
     if (target.security === 'implicit') socket = await secured(tls.connect({ ...tlsOptions, socket: raw }));
@@ -76,7 +77,7 @@ export async function connectThroughProxy(
  * itself (a private address), and connecting only to the host the user named also keeps the FTP
  * bounce protection that basic-ftp applies to direct connections.
  */
-export function passiveThroughProxy(target: FtpTarget, proxy: ProxyEndpoint): (ftp: FTPContext) => Promise<FTPResponse> {
+export function passiveThroughProxy(target: FtpTarget, proxy: ProxyEndpoint, proxyTls: ConnectionOptions): (ftp: FTPContext) => Promise<FTPResponse> {
   let epsv: boolean | undefined;
   return async (ftp) => {
     let reply: FTPResponse | undefined;
@@ -97,10 +98,12 @@ export function passiveThroughProxy(target: FtpTarget, proxy: ProxyEndpoint): (f
       reply = await ftp.request('PASV');
       port = pasvPort(reply.message);
     }
-    const raw = await openTunnel(proxy, target.host, port, { timeoutMs: ftp.timeout });
+    const raw = await openTunnel(proxy, target.host, port, { timeoutMs: ftp.timeout, proxyTls });
     let socket: Socket = raw;
     const control = ftp.socket;
-    if (control instanceof TLSSocket) {
+    // Asked of the target, not of the control socket's class: through an https:// proxy even a
+    // plain FTP control connection is a TLSSocket (TLS to the proxy).
+    if (target.security !== 'none' && control instanceof TLSSocket) {
       // Servers require the data connection to resume the control connection's TLS session.
       const data = tls.connect({ ...ftp.tlsOptions, socket: raw, session: ftp.tlsSessionStore ?? control.getSession() });
       data.on('session', (session: Buffer) => {

@@ -217,6 +217,20 @@ describe('FTP through an HTTP proxy (CONNECT)', () => {
     expect(httpProxy.requests().slice(before).filter((r) => r.target !== `127.0.0.1:${vsftpd.port}`).length).toBeGreaterThan(0);
   });
 
+  it('speaks TLS to an https:// proxy trusted through the ca option', async () => {
+    const secureProxy = await startProxyServer({ tls: true });
+    try {
+      server.resetLog();
+      await download(engine({ proxy: secureProxy.url, ca: secureProxy.ca ?? '', useEnvProxy: false }), server.url('/pub/file.bin'));
+      const data = secureProxy.requests().filter((r) => r.target !== `127.0.0.1:${portOf(server.origin)}`);
+      expect(data.length).toBe(server.transfers().length);
+      const err = await rejection(engine({ proxy: secureProxy.url, useEnvProxy: false }).download(server.url('/pub/file.bin'), { dir }).done);
+      expect(err.code).toBe('MG_ERR_TLS');
+    } finally {
+      await secureProxy.close();
+    }
+  });
+
   it('fails with MG_ERR_PROXY, never going direct, when the proxy refuses CONNECT', async () => {
     // A proxy that forbids CONNECT (as many allow it only to port 443).
     const strict = net.createServer((socket) => {

@@ -85,6 +85,21 @@ describe('proxies', () => {
     }
   });
 
+  it('speaks TLS to an https:// proxy trusted through the ca option, for http:// and https:// origins', async () => {
+    const secureProxy = await startProxyServer({ tls: true });
+    const http = new HttpPlugin({ proxy: secureProxy.url, ca: [secureProxy.ca ?? '', secure.ca ?? ''], useEnvProxy: false });
+    try {
+      const plain = await probed(http, makeJob(server.url('/file.bin')));
+      expect((await readAll(plain.remote!.initialSource!)).equals(BYTES)).toBe(true);
+      const tunnelled = await probed(http, makeJob(secure.url('/file.bin')));
+      expect((await readAll(tunnelled.remote!.initialSource!)).equals(BYTES)).toBe(true);
+      expect(secureProxy.requests().map((r) => r.method)).toEqual(['GET', 'CONNECT']);
+    } finally {
+      await http.close();
+      await secureProxy.close();
+    }
+  });
+
   it('fails with MG_ERR_TLS through the tunnel when the origin is not trusted', async () => {
     const http = new HttpPlugin({ proxy: proxy.url });
     try {
