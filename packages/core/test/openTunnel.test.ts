@@ -99,6 +99,46 @@ describe('openTunnel through SOCKS5', () => {
     expect(socks.connections().at(-1)).toMatchObject({ addressType: 'ipv4', host: '127.0.0.1', port: echoPort, outcome: 'connected' });
   });
 
+  it('sends an IPv6 address as 16 bytes (::1, bracketed or not)', async () => {
+    const v6 = net.createServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.end(GREETING);
+    });
+    await new Promise<void>((resolve) => v6.listen(0, '::1', resolve));
+    const port = (v6.address() as AddressInfo).port;
+    try {
+      for (const host of ['::1', '[::1]', '0:0:0:0:0:0:0:1']) {
+        const socket = await openTunnel(parseProxyUrl(socks.url, 'test'), host, port, { timeoutMs: 5000 });
+        try {
+          await expectText(socket, GREETING);
+        } finally {
+          socket.destroy();
+        }
+        expect(socks.connections().at(-1)).toMatchObject({ addressType: 'ipv6', host: '0:0:0:0:0:0:0:1', port, outcome: 'connected' });
+      }
+    } finally {
+      await new Promise<void>((resolve) => v6.close(() => resolve()));
+    }
+  });
+
+  it('encodes IPv6 forms with :: in the middle and an embedded IPv4 address', async () => {
+    const cases: Array<[string, string]> = [
+      ['fe80::1:2', 'fe80:0:0:0:0:0:1:2'],
+      ['::ffff:127.0.0.1', '0:0:0:0:0:ffff:7f00:1'],
+      ['2001:db8::', '2001:db8:0:0:0:0:0:0'],
+    ];
+    // The proxy maps each expanded address to the echo server: it connects only if the bytes were right.
+    const mapping = await startSocksServer({ hosts: Object.fromEntries(cases.map(([, expanded]) => [expanded, '127.0.0.1'])) });
+    try {
+      for (const [host, expanded] of cases) {
+        await roundTrip(parseProxyUrl(mapping.url, 'test'), host);
+        expect(mapping.connections().at(-1)).toMatchObject({ addressType: 'ipv6', host: expanded, outcome: 'connected' });
+      }
+    } finally {
+      await mapping.close();
+    }
+  });
+
   it('socks5h:// sends the host name for the proxy to resolve', async () => {
     await roundTrip(parseProxyUrl(socks.url.replace('socks5:', 'socks5h:'), 'test'), 'only-the-proxy-knows.test');
     expect(socks.connections().at(-1)).toMatchObject({ addressType: 'domain', host: 'only-the-proxy-knows.test', outcome: 'connected' });
