@@ -137,6 +137,21 @@ describe('FTP through a SOCKS5 proxy', () => {
     expect(data.length).toBe(secure.transfers().length);
   });
 
+  it('keeps implicit FTPS (ftps://) end to end through the tunnel', async () => {
+    const implicit = await startFtpServer({ tls: 'implicit' });
+    try {
+      implicit.addFile('/pub/file.bin', FILE);
+      const before = socks.connections().length;
+      await download(engine({ proxy: socks.url, ca: implicit.ca, useEnvProxy: false }), implicit.url('/pub/file.bin'));
+      const data = socks.connections().slice(before).filter((c) => c.port !== portOf(implicit.origin));
+      expect(implicit.transfers().length).toBeGreaterThan(0);
+      expect(implicit.transfers().every((t) => t.tls)).toBe(true);
+      expect(data.length).toBe(implicit.transfers().length);
+    } finally {
+      await implicit.close();
+    }
+  });
+
   it('authenticates to the proxy; wrong credentials fail with MG_ERR_PROXY_AUTH and stay secret', async () => {
     const good = authSocks.url.replace('socks5://', 'socks5://ftp-proxy-user:ftp-proxy-pass@');
     await download(engine({ proxy: good, useEnvProxy: false }), server.url('/pub/file.bin'));
