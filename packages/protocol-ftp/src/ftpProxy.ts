@@ -99,6 +99,11 @@ export function passiveThroughProxy(target: FtpTarget, proxy: ProxyEndpoint, pro
       port = pasvPort(reply.message);
     }
     const raw = await openTunnel(proxy, target.host, port, { timeoutMs: ftp.timeout, proxyTls });
+    if (ftp.closed) {
+      // The session ended (stopped, failed) while the tunnel was being set up.
+      raw.destroy();
+      throw new Error('Control socket is disconnected');
+    }
     let socket: Socket = raw;
     const control = ftp.socket;
     // Asked of the target, not of the control socket's class: through an https:// proxy even a
