@@ -1,6 +1,6 @@
 // --proxy and the proxy variables through the executable, for each protocol: the bytes checked by
 // SHA-256, the route by the proxy's own log, failures by exit code and MG_ERR_* code.
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { sha256, startDante, startFtpServer, startHttpServer, startProxyServer, startSftpServer, startSocksServer } from '@multiget/test-servers';
@@ -105,6 +105,17 @@ describe('multiget through proxies', () => {
     expect(wrong.code, wrong.stderr).toBe(4);
     expect(wrong.stderr).toContain('MG_ERR_PROXY_AUTH');
     expect(wrong.stdout + wrong.stderr).not.toContain('wrong-secret');
+
+    // --json carries every field of the error, and still no proxy password.
+    const good = socks.url.replace('socks5://', 'socks5://pu:right-secret@');
+    const json = await cleanup.run(['--json', '--retries', '0', '--proxy', good, '-o', 'j.bin', urls.ftp.replace('file.bin', 'missing.bin')], { cwd: dir, env });
+    expect(json.code).toBe(4);
+    expect(json.stdout).toContain('MG_ERR_NOT_FOUND');
+    expect(json.stdout + json.stderr).not.toContain('right-secret');
+    for (const name of await readdir(dir)) {
+      if (name === 'known_hosts') continue;
+      expect(await readFile(join(dir, name), 'utf8').catch(() => ''), name).not.toContain('secret');
+    }
 
     const port = await closedPort();
     const refused = await cleanup.run(['--retries', '0', '--proxy', `socks5://pu:other-secret@127.0.0.1:${port}`, '-o', 'r.bin', urls.sftp], { cwd: dir, env });
