@@ -167,12 +167,16 @@ export interface ProxyRequestRecord {
 export interface ProxyServerOptions {
   /** Require `Proxy-Authorization: Basic` with these credentials; 407 otherwise. */
   auth?: { username: string; password: string };
+  /** Speak TLS to clients (an `https://` proxy) with a self-signed certificate for 127.0.0.1; its PEM is `ca`. */
+  tls?: boolean;
 }
 
 /** A running HTTP forward proxy; see {@link startProxyServer}. */
 export interface ProxyTestServer {
-  /** `http://127.0.0.1:PORT`, the value for a client's proxy setting. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`), the value for a client's proxy setting. */
   readonly url: string;
+  /** The certificate (PEM) to trust for an `https://` proxy; undefined without `tls`. */
+  readonly ca: string | undefined;
   /** Copies of the requests seen, oldest first, including the ones refused with 407. */
   requests(): ProxyRequestRecord[];
   /** Stop listening and destroy every socket and tunnel. */

@@ -79,6 +79,10 @@ export const ErrorCodes = {
   UNKNOWN_DOWNLOAD: 'MG_ERR_UNKNOWN_DOWNLOAD',
   /** The operation does not apply in the download's current state (e.g. retry a running one). */
   INVALID_STATE: 'MG_ERR_INVALID_STATE',
+  /** The proxy refused to open the tunnel, or broke its protocol (see the message; `statusCode` for HTTP proxies). */
+  PROXY: 'MG_ERR_PROXY',
+  /** The proxy wants credentials, or refused the ones in the proxy URL (HTTP 407, SOCKS5 authentication). */
+  PROXY_AUTH: 'MG_ERR_PROXY_AUTH',
   /** A bug in Multiget or a plugin. */
   INTERNAL: 'MG_ERR_INTERNAL',
 } as const;

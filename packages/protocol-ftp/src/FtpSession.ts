@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { ErrorCodes, NetworkError, type Validators } from '@multiget/core';
+import { ErrorCodes, NetworkError, type ProxyEndpoint, type Validators } from '@multiget/core';
 import { Client, type FTPResponse } from 'basic-ftp';
 import { ftpFailure, isFtpError, type FtpFailureContext, type FtpStep } from './ftpErrors.js';
+import { connectThroughProxy, passiveThroughProxy } from './ftpProxy.js';
 import type { FtpTarget } from './ftpTarget.js';
 import { parseMdtm } from './parseMdtm.js';
 
@@ -17,6 +18,8 @@ export interface SessionSettings {
   readonly replyTimeoutMs: number;
   /** Trust and verification for TLS (`ca`, `rejectUnauthorized`). */
   readonly tls: ConnectionOptions;
+  /** The proxy that carries the control and every data connection; undefined to connect directly. */
+  readonly proxy?: ProxyEndpoint | undefined;
 }
 
 /** The context of failures of a target, with its secrets to scrub from quoted replies. */
@@ -85,7 +88,12 @@ export class FtpSession {
         host: target.host,
         ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
       };
-      if (target.security === 'implicit') {
+      if (settings.proxy !== undefined) {
+        // The plugin's trust settings apply to an https:// proxy as to the server.
+        await bounded(connectThroughProxy(client, target, settings.proxy, tls, settings.tls, settings.connectTimeoutMs, signal));
+        // Data connections must take the same way as the control connection, never a direct one.
+        client.prepareTransfer = passiveThroughProxy(target, settings.proxy, settings.tls);
+      } else if (target.security === 'implicit') {
         await bounded(client.connectImplicitTLS(target.host, target.port, tls));
       } else {
         await bounded(client.connect(target.host, target.port));

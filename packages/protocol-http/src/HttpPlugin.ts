@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   ProtocolError,
   ProtocolPlugin,
+  ProxyResolver,
   RemoteChangedError,
   UsageError,
   type ByteSource,
@@ -15,7 +16,7 @@ import {
 import type { Dispatcher } from 'undici';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
-import { createDispatcher, hasProxyEnvironment, type Transport } from './createDispatcher.js';
+import { createDispatcher, type Transport } from './createDispatcher.js';
 import { parseDigestHeaders } from './digestHeaders.js';
 import { firstHeader, isEncoded, parseLength, type HeaderMap } from './headerValues.js';
 import { HttpByteSource } from './HttpByteSource.js';
@@ -36,13 +37,19 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Options of {@link HttpPlugin}. */
 export interface HttpPluginOptions {
   /**
-   * Explicit proxy URL, `http://[user:pass@]host:port` (also `https:`, `socks5:`). Overrides the
-   * environment. Its userinfo becomes the Proxy-Authorization sent to the proxy.
+   * Proxy URL for every request: `http://`, `https://`, `socks5://` (names resolved here) or
+   * `socks5h://` (names resolved by the proxy), with optional `user:password@` (Basic
+   * Proxy-Authorization, or SOCKS5 user name/password). Overrides the environment's proxy variables.
    */
   proxy?: string;
   /**
-   * Honour HTTP_PROXY / HTTPS_PROXY / NO_PROXY (and their lower-case forms) through undici's
-   * EnvHttpProxyAgent. Default true. The proxy variables are read when the plugin is constructed.
+   * Hosts reached without the proxy (NO_PROXY syntax: domains and their subdomains, `*.suffix`,
+   * IP addresses, CIDR ranges, `:PORT`, `*`). Default: NO_PROXY from the environment.
+   */
+  noProxy?: string;
+  /**
+   * Honour HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (lower-case forms first). Default true.
+   * The variables are read when the plugin is constructed.
    */
   useEnvProxy?: boolean;
   /** Extra trusted CA certificates (PEM), in addition to the default trust store. */
@@ -86,14 +93,13 @@ export class HttpPlugin extends ProtocolPlugin {
   readonly name = PLUGIN_NAME;
   /** URL schemes served. */
   readonly schemes: readonly string[] = ['http:', 'https:'];
-  private readonly proxy: string | undefined;
-  private readonly envProxy: boolean;
+  private readonly proxies: ProxyResolver;
   private readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   private readonly insecure: boolean;
   private readonly maxRedirects: number;
   private readonly headersTimeoutMs: number | undefined;
-  /** One dispatcher per connect timeout: undici fixes that timeout per dispatcher, not per request. */
-  private readonly transports = new Map<number, Transport>();
+  /** One dispatcher per route and connect timeout: undici fixes both per dispatcher, not per request. */
+  private readonly transports = new Map<string, Transport>();
   private closed = false;
 
   /**
@@ -102,17 +108,12 @@ export class HttpPlugin extends ProtocolPlugin {
    */
   constructor(options: HttpPluginOptions = {}) {
     super();
-    if (options.proxy !== undefined) {
-      let parsed: URL;
-      try {
-        parsed = new URL(options.proxy);
-      } catch (err) {
-        throw new UsageError(ErrorCodes.INVALID_OPTION, 'The proxy option is not a URL', { cause: err });
-      }
-      if (!['http:', 'https:', 'socks5:', 'socks:'].includes(parsed.protocol)) {
-        throw new UsageError(ErrorCodes.INVALID_OPTION, `Unsupported proxy scheme ${parsed.protocol}`);
-      }
-    }
+    // Read once, so every connection of this instance routes the same way.
+    this.proxies = new ProxyResolver({
+      ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+      ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+      useEnv: options.useEnvProxy !== false,
+    });
     const maxRedirects = options.maxRedirects ?? 10;
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `maxRedirects must be a non-negative integer, got ${maxRedirects}`);
@@ -121,9 +122,6 @@ export class HttpPlugin extends ProtocolPlugin {
     if (headersTimeoutMs !== undefined && (!Number.isFinite(headersTimeoutMs) || headersTimeoutMs < 0)) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `headersTimeoutMs must be a non-negative number, got ${headersTimeoutMs}`);
     }
-    this.proxy = options.proxy;
-    // Decided once, so every dispatcher of this instance routes the same way.
-    this.envProxy = options.proxy === undefined && options.useEnvProxy !== false && hasProxyEnvironment();
     this.ca = options.ca;
     this.insecure = options.insecure === true;
     this.maxRedirects = maxRedirects;
@@ -381,7 +379,13 @@ export class HttpPlugin extends ProtocolPlugin {
   ): Promise<Dispatcher.ResponseData> {
     if (signal.aborted) throw transportError(signal.reason, url, signal);
     if (this.closed) throw new AbortError('The HTTP plugin is closed', { url: displayUrl(url) });
-    const { dispatcher, proxied } = this.transportFor(job);
+    let transport: Transport;
+    try {
+      transport = this.transportFor(job, url);
+    } catch (err) {
+      throw transportError(err, url, signal);
+    }
+    const { dispatcher, proxied } = transport;
     try {
       return await dispatcher.request({
         origin: url.origin,
@@ -396,19 +400,21 @@ export class HttpPlugin extends ProtocolPlugin {
     }
   }
 
-  private transportFor(job: Job): Transport {
+  /** The dispatcher for `url`'s route (direct, or its proxy) and the job's connect timeout. */
+  private transportFor(job: Job, url: URL): Transport {
     const wanted = job.options.connectTimeoutMs;
     const connectTimeoutMs = Number.isFinite(wanted) && wanted >= 0 ? wanted : DEFAULT_CONNECT_TIMEOUT_MS;
-    let transport = this.transports.get(connectTimeoutMs);
+    const proxy = this.proxies.proxyFor(url);
+    const key = `${proxy?.href ?? 'direct'} ${connectTimeoutMs}`;
+    let transport = this.transports.get(key);
     if (transport === undefined) {
       transport = createDispatcher({
-        proxy: this.proxy,
-        envProxy: this.envProxy,
+        proxy,
         ca: this.ca,
         insecure: this.insecure,
         connectTimeoutMs,
       });
-      this.transports.set(connectTimeoutMs, transport);
+      this.transports.set(key, transport);
     }
     return transport;
   }

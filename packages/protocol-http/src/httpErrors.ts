@@ -13,7 +13,7 @@ export function displayUrl(url: URL): string {
 }
 
 /**
- * The error for an HTTP status that ends a request: 404/410 NOT_FOUND, 401/407 AUTH, 403 FORBIDDEN,
+ * The error for an HTTP status that ends a request: 404/410 NOT_FOUND, 401 AUTH, 407 PROXY_AUTH, 403 FORBIDDEN,
  * 429/503 SERVER_BUSY (with Retry-After), other 5xx SERVER, anything else HTTP_STATUS.
  */
 export function statusError(statusCode: number, statusText: string, url: URL, headers: HeaderMap): DownloadError {
@@ -26,8 +26,9 @@ export function statusError(statusCode: number, statusText: string, url: URL, he
     case 410:
       return new ProtocolError(ErrorCodes.NOT_FOUND, message, details);
     case 401:
-    case 407:
       return new ProtocolError(ErrorCodes.AUTH, message, details);
+    case 407:
+      return new ProtocolError(ErrorCodes.PROXY_AUTH, `The proxy wants other credentials: ${message}`, details);
     case 403:
       return new ProtocolError(ErrorCodes.FORBIDDEN, message, details);
     case 429:
@@ -104,7 +105,7 @@ export function transportError(err: unknown, url: URL, signal?: AbortSignal): Do
       const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((\d{3})\)/.exec(message);
       if (proxyStatus !== null) {
         const status = Number(proxyStatus[1] ?? proxyStatus[2]);
-        const errorCode = status === 407 ? ErrorCodes.AUTH : status === 403 ? ErrorCodes.FORBIDDEN : ErrorCodes.CONNECT;
+        const errorCode = status === 407 ? ErrorCodes.PROXY_AUTH : status === 502 || status === 504 ? ErrorCodes.CONNECT : ErrorCodes.PROXY;
         return new ProtocolError(errorCode, `The proxy refused ${where} with HTTP ${status}`, {
           ...details,
           statusCode: status,

@@ -43,7 +43,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
   { name: 'user-agent', short: 'A', type: 'string', value: 'UA', group: 'Request', help: 'User-Agent to send (default multiget/VERSION)' },
   { name: 'max-redirs', type: 'string', value: 'N', group: 'Request', help: 'follow at most N redirects (0 = none)' },
-  { name: 'proxy', type: 'string', value: 'URL', group: 'Network', help: 'use this proxy: http://, https:// or socks5://[USER:PASS@]HOST:PORT\n(default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY)' },
+  { name: 'proxy', type: 'string', value: 'URL', group: 'Network', help: 'use this proxy for every URL (HTTP, FTP, SFTP): http://, https://,\nsocks5:// or socks5h://[USER:PASS@]HOST:PORT (default: HTTP_PROXY,\nHTTPS_PROXY, FTP_PROXY, ALL_PROXY; NO_PROXY always applies)' },
   { name: 'no-proxy', type: 'boolean', group: 'Network', help: 'use no proxy, ignoring the proxy environment variables' },
   { name: 'cacert', type: 'string', value: 'FILE', group: 'Network', help: 'trust the CA certificates (PEM) in FILE' },
   { name: 'insecure', short: 'k', type: 'boolean', group: 'Network', help: 'do not verify TLS certificates (dangerous)' },

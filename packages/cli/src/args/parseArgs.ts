@@ -1,5 +1,5 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, ErrorCodes, UsageError, parseChecksum } from '@multiget/core';
+import { type Credentials, ErrorCodes, UsageError, parseChecksum, parseProxyUrl } from '@multiget/core';
 import { FLAGS } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
@@ -216,13 +216,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
 
   const proxy = str(values, 'proxy');
   if (proxy !== undefined) {
-    // The proxy URL may carry credentials: never echo it.
-    const scheme = URL.parse(proxy)?.protocol;
-    if (scheme === undefined) throw usage('Invalid value for --proxy: expected a URL such as http://proxy.example:3128');
-    // Checked here, not only by the HTTP plugin: that one is loaded only when a URL needs it.
-    if (!['http:', 'https:', 'socks:', 'socks5:'].includes(scheme)) {
-      throw usage(`Unsupported --proxy scheme ${scheme} (http, https, socks5)`);
-    }
+    // Checked here, not only by the plugins: those are loaded only when a URL needs them. The
+    // proxy URL may carry credentials: core's parser never echoes it.
+    parseProxyUrl(proxy, '--proxy');
     options.proxy = proxy;
   }
   const cacert = str(values, 'cacert');
