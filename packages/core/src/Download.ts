@@ -60,7 +60,11 @@ export interface EngineContext {
 }
 
 /** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
-class FallBackToSingleStream extends Error {}
+class FallBackToSingleStream extends Error {
+  constructor(readonly error: DownloadError) {
+    super(error.message);
+  }
+}
 
 /** Why a run stopped on purpose. */
 type StopReason = 'pause' | 'cancel' | 'signal';
@@ -276,7 +280,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
       const remote = await this.#withRetries(job, 'probe', () =>
         hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
       );
-      if (forceSingle) remote.ranges = false;
+      if (forceSingle) {
+        remote.ranges = false;
+        // The probe's body came from a range request too (HTTP asks for bytes=0-): a server that
+        // broke ranges may break that one the same way, so the single stream is a fresh request.
+        remote.initialSource?.cancel();
+        delete remote.initialSource;
+      }
       job.remote = remote;
       let saved: SavedState | undefined;
       try {
@@ -299,9 +309,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
         await this.#transfer(job, signal, stateFile);
       } catch (err) {
         remote.initialSource?.cancel();
-        if (err instanceof FallBackToSingleStream && !forceSingle) {
+        if (err instanceof FallBackToSingleStream) {
+          if (forceSingle) throw err.error;
           forceSingle = true;
-          await this.#discard(job, 'the server stopped honouring byte ranges; downloading in one stream');
+          await this.#discard(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`);
           continue;
         }
         if (isDownloadError(err) && err.code === ErrorCodes.REMOTE_CHANGED && !signal.aborted) {
@@ -678,7 +689,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
             const error = toDownloadError(err, transfer.signal);
             if (transfer.signal.aborted) return;
             if (error.code === ErrorCodes.RANGE_IGNORED || error.code === ErrorCodes.BAD_CONTENT_RANGE) {
-              throw new FallBackToSingleStream(error.message);
+              throw new FallBackToSingleStream(error);
             }
             if (!error.retryable) throw error;
             if (single && !remote.ranges && seg.pos > 0) {

@@ -176,7 +176,7 @@ export class HttpPlugin extends ProtocolPlugin {
       if (range.end === range.size - 1) {
         // Offsets of an encoded body are offsets into the encoding: fine for one stream, not for ranges.
         info.ranges = !isEncoded(headers);
-        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal);
+        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal, 'range');
       } else {
         info.ranges = !isEncoded(headers);
         discard(body);
@@ -221,6 +221,10 @@ export class HttpPlugin extends ProtocolPlugin {
    * plain GET (no Range header). Otherwise `Range: bytes=start-end` with If-Range (the strong ETag,
    * else Last-Modified), and the answer must be a 206 with exactly that Content-Range, the expected
    * total, the same ETag and no Content-Encoding.
+   *
+   * A 416 for a range inside the file (same size) and a 206 body longer than its Content-Range
+   * mean the server's ranges are broken: MG_ERR_RANGE_IGNORED and MG_ERR_BAD_CONTENT_RANGE, on which
+   * the engine starts over in one plain stream.
    *
    * @throws DownloadError - MG_ERR_REMOTE_CHANGED, MG_ERR_RANGE_IGNORED, MG_ERR_BAD_CONTENT_RANGE,
    *   MG_ERR_ENCODED_RANGE, MG_ERR_RANGE_NOT_SATISFIABLE, the status codes' errors, network errors.
@@ -276,7 +280,7 @@ export class HttpPlugin extends ProtocolPlugin {
             details,
           );
         }
-        return new HttpByteSource(body, range.start, range.end, exchange.url, signal);
+        return new HttpByteSource(body, range.start, range.end, exchange.url, signal, 'range');
       }
       if (statusCode === 200) {
         const length = parseLength(firstHeader(headers, 'content-length'));
@@ -289,6 +293,15 @@ export class HttpPlugin extends ProtocolPlugin {
         const size = req.size ?? req.validators.size;
         if (range?.kind === 'unsatisfied' && size !== undefined && range.size !== size) {
           throw new RemoteChangedError(`${where} changed: its size is now ${range.size}, was ${size}`, details);
+        }
+        if (size !== undefined && req.start < size) {
+          // The range lies inside the file as this very version describes it: the server refuses
+          // ranges it should serve (some only serve them from byte 0). One plain stream will do.
+          throw new ProtocolError(
+            ErrorCodes.RANGE_IGNORED,
+            `${where} refused bytes ${req.start}-${req.end ?? ''} of its ${size}-byte file (HTTP 416); its byte ranges cannot be used`,
+            details,
+          );
         }
         throw new ProtocolError(
           ErrorCodes.RANGE_NOT_SATISFIABLE,
