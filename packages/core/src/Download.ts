@@ -215,7 +215,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    const job = new Job(this.id, this.sourceUrl, this.options, signal);
+    const job = new Job(this.id, this.sourceUrl, this.options, signal, (info) => this.emit('warning', info));
     this.#job = job;
     this.#startedAt = performance.now();
     let stateFile: StateFile | undefined;
