@@ -19,6 +19,7 @@ import type { HostSlots } from './HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
 import { type LockHolder, PidLock } from './PidLock.js';
 import { fileNameFromUrl, sanitizeFileName } from './fileName.js';
+import { LowestSpeedRule, type SlowVerdict } from './LowestSpeedRule.js';
 import { Scheduler } from './Scheduler.js';
 import { SpeedMeter } from './SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from './StateFile.js';
@@ -518,6 +519,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
     const watch = new Map<number, { last: number; ctl: AbortController }>();
     const stallMs = job.options.stallTimeoutMs;
+    const { lowestSpeed, lowestSpeedTimeMs } = job.options;
+    const slowRule = new LowestSpeedRule(lowestSpeed, lowestSpeedTimeMs);
+    // Failures of the download rule: bytes trickled in, yet they are no progress worth a fresh start.
+    const belowLowest = new WeakSet<object>();
     const single = !remote.ranges || remote.size === undefined;
     // No more connections than there is work for: a file too small to split needs one.
     const splittable = Number.isFinite(scheduler.remaining) ? Math.floor(scheduler.remaining / job.options.minSplitSize) : 1;
@@ -575,8 +580,15 @@ export class Download extends TypedEmitter<DownloadEvents> {
             );
           }
         }
+        for (const verdict of slowRule.check(now)) {
+          const w = watch.get(verdict.worker);
+          if (!w || w.ctl.signal.aborted) continue;
+          const error = slowError(verdict, lowestSpeed, lowestSpeedTimeMs, redactUrl(remote.url));
+          if (verdict.kind === 'download') belowLowest.add(error);
+          w.ctl.abort(error);
+        }
       },
-      Math.max(50, Math.min(1000, stallMs / 4)),
+      Math.max(50, Math.min(1000, stallMs / 4, lowestSpeedTimeMs / 4)),
     );
 
     const fetchSegment = async (worker: number, seg: Segment): Promise<void> => {
@@ -585,6 +597,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       transfer.signal.addEventListener('abort', onAbort, { once: true });
       const w = { last: performance.now(), ctl };
       watch.set(worker, w);
+      slowRule.start(worker, w.last, () => seg.end - seg.pos);
       let source: ByteSource | undefined;
       try {
         if (initial && seg.pos === 0 && initial.start === 0) {
@@ -640,9 +653,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
             const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
             pending.push(piece);
             pendingBytes += piece.byteLength;
+            slowRule.received(worker, piece.byteLength);
+            // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
+            slowRule.hold(worker, performance.now());
             if (!this.#bucket.unlimited) await this.#bucket.consume(piece.byteLength, ctl.signal);
             w.last = performance.now();
             if (pendingBytes >= FLUSH_BYTES) await flush();
+            slowRule.release(worker, performance.now());
             if (piece.byteLength < chunk.byteLength || seg.pos + pendingBytes >= seg.end) break;
           }
           await flush();
@@ -670,6 +687,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       } finally {
         source?.cancel();
         watch.delete(worker);
+        slowRule.stop(worker);
         transfer.signal.removeEventListener('abort', onAbort);
       }
     };
@@ -696,7 +714,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
             }
-            const progressed = seg.pos > before;
+            const progressed = seg.pos > before && !belowLowest.has(error);
             attempt = progressed ? 1 : attempt + 1;
             const context: FailureContext = {
               phase: 'range',
@@ -789,6 +807,19 @@ export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadErr
     return new AbortError(undefined, { cause: err });
   }
   return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** The MG_ERR_STALLED that restarts a connection the lowest-speed rule picked. */
+function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: string): DownloadError {
+  const seconds = Math.round(windowMs / 1000);
+  const speed = `${formatBytes(Math.round(verdict.bytesPerSecond))}/s`;
+  const reference = `${formatBytes(Math.round(verdict.referenceBytesPerSecond))}/s`;
+  return new NetworkError(
+    ErrorCodes.STALLED,
+    verdict.kind === 'download'
+      ? `Slower than ${formatBytes(limit)}/s for ${seconds} s from ${url} (${reference})`
+      : `A connection to ${url} ran at ${speed} for ${seconds} s, far below its siblings (${reference}); restarting it`,
+  );
 }
 
 function describeChange(saved: SavedState, remote: RemoteInfo): string | undefined {

@@ -27,6 +27,10 @@ export interface JobOptions {
   connectTimeoutMs: number;
   /** Milliseconds without a byte before a connection counts as stalled (headers wait included). */
   stallTimeoutMs: number;
+  /** Bytes per second below which the whole download counts as stalled (0: never). See MultigetOptions. */
+  lowestSpeed: number;
+  /** Milliseconds of history the lowest-speed rule and the slow-connection rule look at. */
+  lowestSpeedTimeMs: number;
   /** Bytes per second for this download, or undefined for no limit. */
   rateLimit: number | undefined;
   /** User-Agent for protocols that send one. */

@@ -26,6 +26,8 @@ export function createJob(url: string, options: Partial<JobOptions> = {}, signal
     retries: 3,
     connectTimeoutMs: 5_000,
     stallTimeoutMs: 30_000,
+    lowestSpeed: 1024,
+    lowestSpeedTimeMs: 30_000,
     rateLimit: undefined,
     userAgent: 'multiget-test/1.0',
   };
