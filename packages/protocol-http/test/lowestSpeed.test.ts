@@ -115,8 +115,9 @@ describe('one slow connection among fast ones', () => {
     dl.on('retry', (r) => retries.push(r.error.message));
     const result = await dl.done;
     expect(createHash('sha256').update(await readFile(result.file)).digest('hex')).toBe(sha256(f.content));
-    expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatch(/far below its siblings/);
+    // The slow connection is restarted (a busy machine may make another look slow for a window too).
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    for (const message of retries) expect(message).toMatch(/far below its siblings/);
     const slow = server.requests(f.path).filter((r) => r.faults.includes('slowRequest'));
     expect(slow).toHaveLength(1);
     // It was cut off long before the end of its megabyte: a new connection fetched the rest.
