@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { Multiget } from '@multiget/core';
 import { type HttpFaults, type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
@@ -132,6 +133,26 @@ describe('forbidden bytes in a response header', () => {
     expect(err.code).toBe('MG_ERR_PROTOCOL');
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/Malformed response/);
+  });
+
+  it('a malformed chunk in the middle of a body is MG_ERR_PROTOCOL too, not a reset', async () => {
+    // Node's server cannot send a broken chunk: a raw socket does.
+    const raw = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.end('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}/chunks.bin`;
+      const job = await probed(http, makeJob(url));
+      const err = await rejection(readAll(job.remote!.initialSource!));
+      expect(err.code).toBe('MG_ERR_PROTOCOL');
+      expect(err.retryable).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
   });
 
   it('fails the download at once with MG_ERR_PROTOCOL: one request, no retry', async () => {
