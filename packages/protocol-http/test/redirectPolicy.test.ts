@@ -110,9 +110,8 @@ describe('a redirect from HTTPS to plain HTTP', () => {
 
   it('back to the plain-HTTP origin the caller named is followed with a warning (nothing new is exposed)', async () => {
     const warnings: string[] = [];
-    const job = makeJob(origin.url('/up-and-down'), { headers: API_KEY });
-    const withWarnings = Object.assign(job, { warn: (code: string) => void warnings.push(code) });
-    const probedJob = await probed(http, withWarnings);
+    const job = makeJob(origin.url('/up-and-down'), { headers: API_KEY }, undefined, (w) => warnings.push(w.code));
+    const probedJob = await probed(http, job);
     probedJob.remote?.initialSource?.cancel();
     expect(probedJob.remote?.url.href).toBe(origin.url('/file.bin'));
     expect(warnings).toEqual(['MG_WARN_INSECURE_REDIRECT']);
