@@ -523,6 +523,9 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const slowRule = new LowestSpeedRule(lowestSpeed, lowestSpeedTimeMs);
     // Failures of the download rule: bytes trickled in, yet they are no progress worth a fresh start.
     const belowLowest = new WeakSet<object>();
+    // Restarts of one slow connection while its siblings run: the download progresses, so they never
+    // count towards its retries (at most one per connection and window).
+    const belowSiblings = new WeakSet<object>();
     const single = !remote.ranges || remote.size === undefined;
     // No more connections than there is work for: a file too small to split needs one.
     const splittable = Number.isFinite(scheduler.remaining) ? Math.floor(scheduler.remaining / job.options.minSplitSize) : 1;
@@ -584,7 +587,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
           const w = watch.get(verdict.worker);
           if (!w || w.ctl.signal.aborted) continue;
           const error = slowError(verdict, lowestSpeed, lowestSpeedTimeMs, redactUrl(remote.url));
-          if (verdict.kind === 'download') belowLowest.add(error);
+          (verdict.kind === 'download' ? belowLowest : belowSiblings).add(error);
           w.ctl.abort(error);
         }
       },
@@ -714,7 +717,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
             }
-            const progressed = seg.pos > before && !belowLowest.has(error);
+            const progressed = (seg.pos > before || belowSiblings.has(error)) && !belowLowest.has(error);
             attempt = progressed ? 1 : attempt + 1;
             const context: FailureContext = {
               phase: 'range',

@@ -51,8 +51,8 @@ export interface MultigetOptions {
   /**
    * Milliseconds of history the lowest-speed rule looks at (curl's --speed-time). The same window
    * serves the slow-connection rule, which restarts a connection running below a tenth of the
-   * median speed of at least two siblings (its remaining bytes go back to the pool), whatever
-   * `lowestSpeed` is. Default 30000.
+   * median speed of at least two siblings (its remaining bytes go back to the pool; this never
+   * counts towards `retries`), whatever `lowestSpeed` is. Default 30000.
    */
   lowestSpeedTimeMs?: number;
   /** Global rate limit in bytes per second across all downloads. Default: none. */

@@ -107,6 +107,19 @@ describe('slow but real links are not punished', () => {
 });
 
 describe('one slow connection among fast ones', () => {
+  it('a connection that gets nothing at all is restarted long before the stall timeout, without using up the retries', async () => {
+    // The probe's own response (which serves the first segment) stops after its head.
+    const f = serve(4 * 1024 * KiB, { throttleBytesPerSec: 256 * KiB, stallAfterBytes: 0, stallTimes: 1 });
+    const dl = mg.download(f.url, { dir, connections: 4, minSplitSize: 256 * KiB, retries: 1 });
+    const retries: string[] = [];
+    dl.on('retry', (r) => retries.push(r.error.message));
+    const result = await dl.done;
+    expect(createHash('sha256').update(await readFile(result.file)).digest('hex')).toBe(sha256(f.content));
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(retries[0]).toMatch(/ran at 0 B\/s .* far below its siblings/);
+    expect(server.requests(f.path).filter((r) => r.faults.includes('stallAfterBytes'))).toHaveLength(1);
+  }, 30_000);
+
   it('is restarted, and the download finishes on fast connections with the exact bytes', async () => {
     // Request 1 is the probe (it serves the first segment); request 3 is one of the other three.
     const f = serve(4 * 1024 * KiB, { throttleBytesPerSec: 256 * KiB, slowRequest: { nth: 3, bytesPerSec: 2 * KiB } });
