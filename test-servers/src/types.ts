@@ -54,6 +54,22 @@ export interface HttpFaults {
   contentEncoding?: string;
   /** Answer every request with this status and a short body (404, 416, 500 ...). */
   status?: number;
+  /**
+   * Answer every Range request whose first byte is not 0 with `416` and `Content-Range: bytes
+   * *\/size` (a server whose ranges only work from the start); `bytes=0-...` is served normally.
+   */
+  rangeFromZeroOnly?: boolean;
+  /**
+   * Send every 206 without Content-Length (chunked) and with this many extra bytes after the range,
+   * in the same write as its last bytes: a body longer than its Content-Range says.
+   */
+  trailingBytesAfterRange?: number;
+  /**
+   * Write the response head straight to the socket with this exact header line among its headers
+   * (for bytes Node refuses to send: a NUL, a bare CR, a space in a name), then the whole body with
+   * its Content-Length, then close the connection.
+   */
+  rawHeaderLine?: Buffer;
 }
 
 /** How a file is served, beyond its bytes. */

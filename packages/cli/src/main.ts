@@ -135,6 +135,8 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
   return Manager.open({
     plugins,
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+    ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
+    ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
     settings: {
       maxConcurrent: options.jobs,
       maxConnections: 4096,
@@ -157,6 +159,7 @@ export function protocolPlugins(options: CliOptions, ca: Buffer | undefined, pas
         ...(ca !== undefined ? { ca } : {}),
         insecure: options.insecure,
         ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+        trustRedirects: options.locationTrusted,
         // The engine's stall timer covers ranged requests but not the probe's wait for headers:
         // --timeout promises "no data for SECONDS" everywhere.
         ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),

@@ -39,7 +39,7 @@ export const ErrorCodes = {
   SERVER_BUSY: 'MG_ERR_SERVER_BUSY',
   /** A server-side failure (HTTP 5xx other than 503). Retryable. */
   SERVER: 'MG_ERR_SERVER',
-  /** The server answered a range request with the whole file. */
+  /** The server did not honour a range request: it answered with the whole file, or refused (416) a range inside it. */
   RANGE_IGNORED: 'MG_ERR_RANGE_IGNORED',
   /** A 206 whose Content-Range is not the range that was asked for. */
   BAD_CONTENT_RANGE: 'MG_ERR_BAD_CONTENT_RANGE',

@@ -6,6 +6,7 @@ import { ftpFailure, isFtpError, type FtpFailureContext, type FtpStep } from './
 import { connectThroughProxy, passiveThroughProxy } from './ftpProxy.js';
 import type { FtpTarget } from './ftpTarget.js';
 import { parseMdtm } from './parseMdtm.js';
+import { parseSizeReply } from './parseSizeReply.js';
 
 /** Replies that mean "this server does not implement that command" (RFC 959 §4.2). */
 const NOT_IMPLEMENTED: ReadonlySet<number> = new Set([500, 502, 504]);
@@ -155,9 +156,7 @@ export class FtpSession {
    */
   async size(path: string): Promise<number | undefined> {
     try {
-      const reply = await this.send(`SIZE ${path}`);
-      const match = /^213 (\d+)\s*$/.exec(reply.message.trim());
-      return match?.[1] === undefined ? undefined : Number(match[1]);
+      return parseSizeReply((await this.send(`SIZE ${path}`)).message);
     } catch (err) {
       if (isFtpError(err) && NOT_IMPLEMENTED.has(err.code)) return undefined;
       throw err;

@@ -21,7 +21,7 @@ import { parseDigestHeaders } from './digestHeaders.js';
 import { firstHeader, isEncoded, parseLength, type HeaderMap } from './headerValues.js';
 import { HttpByteSource } from './HttpByteSource.js';
 import { displayUrl, statusError, transportError } from './httpErrors.js';
-import { requestHeaders } from './requestHeaders.js';
+import { carriesUserData, requestHeaders } from './requestHeaders.js';
 
 const PLUGIN_NAME = 'HttpPlugin';
 
@@ -59,6 +59,13 @@ export interface HttpPluginOptions {
   /** Redirects followed per request before MG_ERR_TOO_MANY_REDIRECTS. Default 10. */
   maxRedirects?: number;
   /**
+   * Send the caller's headers and credentials to every origin a redirect leads to (curl's
+   * `--location-trusted`). Default false: they go only to the origin of the URL given, and a
+   * redirect elsewhere is followed without them. Either way, a redirect from HTTPS to plain HTTP is
+   * refused (MG_ERR_BAD_REDIRECT) when the request carries credentials or headers of the caller.
+   */
+  trustRedirects?: boolean;
+  /**
    * Milliseconds to wait for a response's headers before MG_ERR_TIMEOUT. Default: the download's
    * stall timeout (`stallTimeoutMs`), so a server that never answers counts as stalled, probe included.
    */
@@ -79,8 +86,11 @@ interface Exchange {
  * handed over as `initialSource`. `fetchRange` asks for `bytes=start-end` with If-Range and checks
  * that the answer is exactly that range of the same version.
  *
- * Credentials (from `credentials`, the URL's userinfo, or Authorization/Cookie headers) are sent
- * only to the origin of the URL the caller gave, never to another origin reached by a redirect.
+ * Redirects: the caller's headers and credentials (from `credentials`, the URL's userinfo, or
+ * `headers`) are sent only to the origin of the URL the caller gave, never to another origin reached
+ * by a redirect, unless `trustRedirects`. A redirect from HTTPS to plain HTTP is refused
+ * (MG_ERR_BAD_REDIRECT) when the request carries any of them, and otherwise followed with a
+ * `MG_WARN_INSECURE_REDIRECT` warning.
  *
  * @example
  * const http = new HttpPlugin({ ca: fs.readFileSync('corp-root.pem') });
@@ -97,6 +107,7 @@ export class HttpPlugin extends ProtocolPlugin {
   private readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   private readonly insecure: boolean;
   private readonly maxRedirects: number;
+  private readonly trustRedirects: boolean;
   private readonly headersTimeoutMs: number | undefined;
   /** One dispatcher per route and connect timeout: undici fixes both per dispatcher, not per request. */
   private readonly transports = new Map<string, Transport>();
@@ -125,6 +136,7 @@ export class HttpPlugin extends ProtocolPlugin {
     this.ca = options.ca;
     this.insecure = options.insecure === true;
     this.maxRedirects = maxRedirects;
+    this.trustRedirects = options.trustRedirects === true;
     this.headersTimeoutMs = headersTimeoutMs;
   }
 
@@ -174,7 +186,7 @@ export class HttpPlugin extends ProtocolPlugin {
       if (range.end === range.size - 1) {
         // Offsets of an encoded body are offsets into the encoding: fine for one stream, not for ranges.
         info.ranges = !isEncoded(headers);
-        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal);
+        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal, 'range');
       } else {
         info.ranges = !isEncoded(headers);
         discard(body);
@@ -219,6 +231,10 @@ export class HttpPlugin extends ProtocolPlugin {
    * plain GET (no Range header). Otherwise `Range: bytes=start-end` with If-Range (the strong ETag,
    * else Last-Modified), and the answer must be a 206 with exactly that Content-Range, the expected
    * total, the same ETag and no Content-Encoding.
+   *
+   * A 416 for a range inside the file (same size) and a 206 body longer than its Content-Range
+   * mean the server's ranges are broken: MG_ERR_RANGE_IGNORED and MG_ERR_BAD_CONTENT_RANGE, on which
+   * the engine starts over in one plain stream.
    *
    * @throws DownloadError - MG_ERR_REMOTE_CHANGED, MG_ERR_RANGE_IGNORED, MG_ERR_BAD_CONTENT_RANGE,
    *   MG_ERR_ENCODED_RANGE, MG_ERR_RANGE_NOT_SATISFIABLE, the status codes' errors, network errors.
@@ -274,7 +290,7 @@ export class HttpPlugin extends ProtocolPlugin {
             details,
           );
         }
-        return new HttpByteSource(body, range.start, range.end, exchange.url, signal);
+        return new HttpByteSource(body, range.start, range.end, exchange.url, signal, 'range');
       }
       if (statusCode === 200) {
         const length = parseLength(firstHeader(headers, 'content-length'));
@@ -287,6 +303,15 @@ export class HttpPlugin extends ProtocolPlugin {
         const size = req.size ?? req.validators.size;
         if (range?.kind === 'unsatisfied' && size !== undefined && range.size !== size) {
           throw new RemoteChangedError(`${where} changed: its size is now ${range.size}, was ${size}`, details);
+        }
+        if (size !== undefined && req.start < size) {
+          // The range lies inside the file as this very version describes it: the server refuses
+          // ranges it should serve (some only serve them from byte 0). One plain stream will do.
+          throw new ProtocolError(
+            ErrorCodes.RANGE_IGNORED,
+            `${where} refused bytes ${req.start}-${req.end ?? ''} of its ${size}-byte file (HTTP 416); its byte ranges cannot be used`,
+            details,
+          );
         }
         throw new ProtocolError(
           ErrorCodes.RANGE_NOT_SATISFIABLE,
@@ -340,7 +365,10 @@ export class HttpPlugin extends ProtocolPlugin {
 
   /**
    * Sends the GET and follows redirects (at most `maxRedirects`), resolving relative Locations.
-   * Headers are rebuilt for every hop, so credentials stop at the first cross-origin one.
+   * Headers are rebuilt for every hop, so the caller's headers and credentials stop at the first
+   * cross-origin one (unless trusted). HTTPS to plain HTTP is refused when the request carries
+   * them (even trusted, even dropped: the user asked for a secure exchange with them), and
+   * otherwise followed with a warning.
    */
   private async follow(start: URL, job: Job, extra: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Exchange> {
     let url = start;
@@ -365,6 +393,17 @@ export class HttpPlugin extends ProtocolPlugin {
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ProtocolError(ErrorCodes.BAD_REDIRECT, `${where} redirects to a ${next.protocol} URL`, details);
+      }
+      if (url.protocol === 'https:' && next.protocol === 'http:') {
+        // Back to the origin the caller named in plain HTTP is no news: they sent it all there in clear.
+        if (next.origin !== job.url.origin && carriesUserData(job)) {
+          throw new ProtocolError(
+            ErrorCodes.BAD_REDIRECT,
+            `${where} redirects to plain HTTP (${displayUrl(withoutUserinfo(next))}); not following it with credentials or request headers`,
+            details,
+          );
+        }
+        job.warn('MG_WARN_INSECURE_REDIRECT', `${where} redirects to plain HTTP: ${displayUrl(withoutUserinfo(next))} (not encrypted)`);
       }
       // Userinfo in a Location is never used: credentials come only from the caller.
       url = withoutUserinfo(next);
@@ -391,7 +430,7 @@ export class HttpPlugin extends ProtocolPlugin {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: requestHeaders(url, job, extra, proxied),
+        headers: requestHeaders(url, job, extra, proxied, this.trustRedirects),
         signal,
         headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
       });

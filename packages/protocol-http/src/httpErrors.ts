@@ -50,7 +50,22 @@ export function abortError(reason: unknown, url: URL): DownloadError {
   return new AbortError(`The request for ${displayUrl(url)} was aborted`, { cause: reason, url: displayUrl(url) });
 }
 
-/** An error's `code` property, if it has a string one. */
+/**
+ * True for a failure of undici's HTTP/1.1 parser (llhttp): a forbidden byte in a header (NUL, a bare
+ * CR), a bad token, status line or chunk size. Such a response breaks the protocol, so it is not a
+ * reset and retrying will not help. Matched by name and by the `HPE_` code prefix, not `instanceof`
+ * (another copy of undici may have made it), and because undici leaves `code` unset for most of
+ * them. A parser error may also arrive as the cause of another error.
+ */
+function isParserError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { name, code } = current as { name?: unknown; code?: unknown };
+    if (name === 'HTTPParserError' || (typeof code === 'string' && code.startsWith('HPE_'))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /**
  * Maps a failure of undici (before or during a response) to a DownloadError. The signal is checked
@@ -115,7 +130,7 @@ export function transportError(err: unknown, url: URL, signal?: AbortSignal): Do
       return new UsageError(ErrorCodes.INVALID_OPTION, `Invalid request for ${where}: ${message}`, details);
     }
     default:
-      if (code !== undefined && code.startsWith('HPE_')) {
+      if (isParserError(err)) {
         return new ProtocolError(ErrorCodes.PROTOCOL, `Malformed response from ${where}: ${message}`, details);
       }
       return networkErrorFromSystem(err, where);

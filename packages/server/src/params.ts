@@ -161,6 +161,9 @@ function headers(raw: unknown, what: string): Record<string, string> {
     // RFC 9110 token for the name; no line breaks or NUL in the value, which would smuggle in
     // another header (the same rule as the CLI's --header).
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw invalid(`${what}: "${name}" is not a valid header name`);
+    // JSON.parse makes `__proto__` an own key, but storing it in an object would set the prototype
+    // and drop the header without a word: refuse it instead.
+    if (name === '__proto__') throw invalid(`${what}: "${name}" is not accepted as a header name`);
     if (typeof value !== 'string' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
       throw invalid(`${what}.${name} must be a string without line breaks or NUL, of at most ${MAX_TEXT} characters`);
     }
