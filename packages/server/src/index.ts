@@ -18,6 +18,10 @@ export {
   type PathRules,
   type CheckedAdd,
 } from './params.js';
+export { listenForClients, socketPathFor, type SocketServer, type SocketServerOptions, type SocketPathContext } from './socketServer.js';
+export { StrictMessageReader, FramingError, MAX_FRAME_BYTES } from './frameReader.js';
+export * from './connect.js';
+export { writeEndpoint, removeEndpoint, newToken } from './endpoint.js';
 export { main, parseServerArgs, ServerExitCode, ArgsError, type ParsedArgs } from './main.js';
 export { serverVersion } from './version.js';
 export * from './protocol.js';

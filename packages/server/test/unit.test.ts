@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ErrorCodes, Manager } from '@multiget/core';
@@ -42,7 +42,7 @@ describe('protocol.ts', () => {
 
   it('names every message multiget/*, once, with its direction', () => {
     const namespaces = messages();
-    expect(namespaces.length).toBe(23);
+    expect(namespaces.length).toBe(24);
     const methods = namespaces.map((n) => n.method);
     expect(new Set(methods).size).toBe(methods.length);
     for (const n of namespaces) {
@@ -72,7 +72,7 @@ describe('the service in process', () => {
     client.listen();
     try {
       const requests = messages().filter((m) => m.messageDirection === 'clientToServer');
-      expect(requests.length).toBe(19);
+      expect(requests.length).toBe(20);
       for (const { method } of requests) {
         // Whatever the answer (most of these params are wrong on purpose), it is not MethodNotFound.
         const outcome = await client.sendRequest(method, { id: 'none' }).then(
@@ -145,6 +145,38 @@ describe('path rules', () => {
     expect(code(() => resolveUserPath('/home/u/.local/state/multiget', 'dir', rules))).toBe('MG_ERR_UNSAFE_PATH');
     expect(code(() => resolveUserPath('/home/u/.local/state', 'dir', rules))).toBeUndefined();
     expect(code(() => resolveUserPath('/x/a\0b', 'output', rules))).toBe('MG_ERR_INVALID_OPTION');
+  });
+
+  it('compares real paths: no link leads a path into the state directory or out of the download directory', async () => {
+    const root = await tempDir('links');
+    const state = join(root, 'state');
+    const dl = join(root, 'dl');
+    const outside = join(root, 'outside');
+    await mkdir(state);
+    await mkdir(dl);
+    await mkdir(outside);
+    await symlink(state, join(dl, 'to-state'));
+    await symlink(outside, join(dl, 'to-outside'));
+    await symlink(join(root, 'nowhere'), join(dl, 'dangling'));
+    await symlink(state, join(root, 'state-link'));
+    await symlink(dl, join(root, 'dl-link'));
+    const real = { dir: dl, stateDir: state };
+    // Through a link inside the download directory, relative or absolute, file or folder.
+    expect(code(() => resolveUserPath('to-state/queue.json', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state/new/deeper.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state', 'dir', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath(join(dl, 'to-state', 'queue.json'), 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    // The state directory named through a link, or the rules' own directories given through links.
+    expect(code(() => resolveUserPath(join(root, 'state-link', 'x'), 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath(join(state, 'x'), 'output', { dir: dl, stateDir: join(root, 'state-link') }))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state/x', 'output', { dir: join(root, 'dl-link'), stateDir: join(root, 'state-link') }))).toBe('MG_ERR_UNSAFE_PATH');
+    // A relative path that a link leads out of the download directory; a link that leads nowhere.
+    expect(code(() => resolveUserPath('to-outside/a.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('dangling/a.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    // Fine paths come back real, so the manager writes where the check looked.
+    expect(resolveUserPath('sub/a.bin', 'output', { dir: join(root, 'dl-link'), stateDir: state })).toBe(join(dl, 'sub', 'a.bin'));
+    expect(resolveUserPath(join(root, 'dl-link', 'a.bin'), 'output', real)).toBe(join(dl, 'a.bin'));
+    expect(resolveUserPath(join(dl, 'to-outside', 'a.bin'), 'output', real)).toBe(join(outside, 'a.bin'));
   });
 });
 
