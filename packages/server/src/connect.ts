@@ -133,6 +133,8 @@ export interface OpenServiceOptions {
 
 /** The service's exit code when another service holds the state directory's lock. */
 const EXIT_LOCKED = 8;
+/** How long after losing the lock race a service is started again if none listens by then. */
+const RESTART_AFTER_LOCKED_MS = 1000;
 
 /**
  * Connects to the service of `stateDir`, starting one if none answers. When several clients do
@@ -146,15 +148,23 @@ const EXIT_LOCKED = 8;
 export async function openService(options: OpenServiceOptions): Promise<ServiceSocket & { started: boolean }> {
   const existing = await connectToService(options.stateDir);
   if (existing !== undefined) return { ...existing, started: false };
-  const started = await options.start();
+  let started = await options.start();
+  let startedAt = Date.now();
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     const found = await connectToService(options.stateDir);
     if (found !== undefined) return { ...found, started: found.endpoint.pid === started.pid };
     const code = started.exitCode;
-    // Exit 8 is the lost race: the winner is still starting, so keep looking for its endpoint.
     if (code !== null && code !== EXIT_LOCKED) {
       throw new Error(`the Multiget service exited with code ${code}${await tail(started)}`);
+    }
+    // Exit 8: another service holds the lock. Either it is starting (its endpoint will appear) or
+    // it is stopping (it releases the lock, and nobody else may start one): so start again now
+    // and then, until one of them listens.
+    if (code === EXIT_LOCKED && Date.now() - startedAt >= RESTART_AFTER_LOCKED_MS && Date.now() < deadline) {
+      started = await options.start();
+      startedAt = Date.now();
+      continue;
     }
     if (Date.now() > deadline) {
       throw new Error(

@@ -4,13 +4,15 @@
  * test runs real detached service processes, found and started through `openService`, as the
  * extension does.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readEndpoint } from '../src/connect.js';
+import { type StartedService, readEndpoint } from '../src/connect.js';
 import type { AddResult, DownloadInfo, DownloadResult, ListResult, ServiceInfo } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
 import { SocketClient, alive, endpointPid, killSharedServices, starter, until } from './socketClient.js';
@@ -116,6 +118,7 @@ describe('one service, several clients', () => {
     await until(() => a.closed && b.closed, 'both clients to be disconnected');
     await until(() => !alive(a.endpoint.pid), 'the service to exit');
     expect(await readEndpoint(stateDir)).toBeUndefined();
+    expect(existsSync(a.endpoint.socket)).toBe(false);
     expect(existsSync(join(stateDir, 'manager.lock'))).toBe(false);
   });
 });
@@ -137,6 +140,29 @@ describe('starting', () => {
     await until(() => loser.exitCode !== null, 'the second service to exit');
     expect(loser.exitCode).toBe(8);
     expect(await loser.logTail()).toMatch(/MG_ERR_STATE_LOCKED/);
+  });
+
+  it('starts again when the lock holder goes away without ever listening (a service that was stopping)', async () => {
+    const stateDir = await tempDir('state');
+    const dir = await tempDir('dl');
+    await mkdir(stateDir, { recursive: true });
+    // A process that holds the state directory's lock but never listens: a service on its way out.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    await writeFile(join(stateDir, 'manager.lock'), JSON.stringify({ pid: holder.pid, host: hostname() }));
+    const start = starter(stateDir, dir);
+    const starts: StartedService[] = [];
+    const opening = SocketClient.open(stateDir, async () => {
+      const s = await start();
+      starts.push(s);
+      return s;
+    });
+    // The first service finds the lock held and leaves (exit 8); then the holder is gone.
+    await until(() => starts[0]?.exitCode === 8, 'the first start to lose against the lock holder');
+    holder.kill('SIGKILL');
+    const c = await opening;
+    clients.push(c);
+    expect(starts.length).toBeGreaterThan(1);
+    expect((await c.initialize()).multiget.pid).toBe(starts.at(-1)!.pid);
   });
 
   it('connects to a running service instead of starting another one, and starts anew after it was killed', async () => {

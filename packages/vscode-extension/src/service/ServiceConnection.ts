@@ -94,6 +94,8 @@ export class ServiceConnection implements vscode.Disposable {
   #status: ServiceStatus = { kind: 'stopped' };
   /** Set while this window stops on purpose (deactivate, restart): no reconnection then. */
   #stopping = false;
+  /** Set while "Restart Service" stops the shared service. */
+  #restarting = false;
   #disposed = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #losses: number[] = [];
@@ -266,6 +268,18 @@ export class ServiceConnection implements vscode.Disposable {
    */
   async restart(): Promise<void> {
     this.#losses = [];
+    // The connection drops when the service stops: that is this restart, not a loss to react to.
+    this.#restarting = true;
+    try {
+      await this.#stopSharedService();
+    } finally {
+      this.#restarting = false;
+    }
+    await this.stop();
+    await this.start();
+  }
+
+  async #stopSharedService(): Promise<void> {
     const endpoint = await readEndpoint(this.options.stateDir);
     const client = this.#client;
     if (client !== undefined && this.#status.kind === 'running') {
@@ -280,8 +294,6 @@ export class ServiceConnection implements vscode.Disposable {
       }
     }
     if (endpoint !== undefined) await this.#waitGone(endpoint.pid);
-    await this.stop();
-    await this.start();
   }
 
   dispose(): void {
@@ -318,7 +330,7 @@ export class ServiceConnection implements vscode.Disposable {
    * too often, then say so once (the status bar and panel carry the message).
    */
   #lost(failure: string): void {
-    if (this.#stopping || this.#disposed) return;
+    if (this.#stopping || this.#restarting || this.#disposed) return;
     const now = Date.now();
     this.#losses = [...this.#losses.filter((t) => now - t < RESTART_WINDOW_MS), now];
     if (this.#losses.length > MAX_RESTARTS) {
@@ -403,9 +415,11 @@ export class ServiceConnection implements vscode.Disposable {
       },
       closed: (): CloseHandlerResult => {
         if (generation === this.#generation && !this.#stopping && !this.#disposed) {
-          output.warn('The connection to the Multiget service was lost; reconnecting.');
           // At once, so that requests made from now on wait for the new connection.
           this.#setStatus({ kind: 'starting' });
+        }
+        if (generation === this.#generation && !this.#stopping && !this.#restarting && !this.#disposed) {
+          output.warn('The connection to the Multiget service was lost; reconnecting.');
           // After the client has settled in its stopped state: a new one is made for the new connection.
           setTimeout(() => {
             if (generation !== this.#generation) return;
