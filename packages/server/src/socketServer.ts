@@ -14,7 +14,7 @@ import {
   StreamMessageWriter,
   createProtocolConnection,
 } from 'vscode-languageserver/node';
-import { type ServiceEndpoint, newToken, removeEndpoint, writeEndpoint } from './endpoint.js';
+import { type ServiceEndpoint, newToken, readEndpoint, removeEndpoint, writeEndpoint } from './endpoint.js';
 import { StrictMessageReader } from './frameReader.js';
 import { MultigetErrorCodes, type ServiceInfo } from './protocol.js';
 import { Service } from './Service.js';
@@ -91,6 +91,13 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
+/**
+ * How often the service checks that clients can still find it. A temporary-files cleaner may
+ * delete the socket in /tmp, or someone the endpoint file; a service nobody can reach would hold
+ * the state directory's lock for nothing, so it stops in order and the next client starts another.
+ */
+const REACHABLE_CHECK_MS = 5000;
+
 /** States a download can be in that keep the service alive without clients. */
 const BUSY = new Set(['queued', 'probing', 'downloading', 'verifying']);
 
@@ -104,7 +111,9 @@ const BUSY = new Set(['queued', 'probing', 'downloading', 'verifying']);
  *   and the connection closed. There is no TCP port.
  * - Each connection is its own session: it gets every notification, and its `shutdown`/`exit` or
  *   its disappearance ends only that session. Downloads keep running.
- * - With no session and nothing queued or running for `idleExitMs`, the service stops in order.
+ * - With no session and nothing queued or running for `idleExitMs`, the service stops in order;
+ *   also when its socket file or its endpoint file is gone (a /tmp cleaner), since no new client
+ *   could reach it.
  * - A malformed frame ends that connection only (the others are in step).
  */
 export async function listenForClients(options: SocketServerOptions): Promise<SocketServer> {
@@ -164,6 +173,16 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
   const endpoint: ServiceEndpoint = { pid: process.pid, socket: where.path, token, version: info.version, protocolVersion: info.protocolVersion };
   await writeEndpoint(stateDir, endpoint);
   armIdle();
+  const reachable = setInterval(() => {
+    void (async () => {
+      const socketThere = process.platform === 'win32' || (await lstat(where.path).then((st) => st.isSocket(), () => false));
+      const announced = (await readEndpoint(stateDir))?.token === token;
+      if (!closing && (!socketThere || !announced)) {
+        options.stop(0, socketThere ? 'service.json no longer names this service' : `the socket ${where.path} was removed`);
+      }
+    })();
+  }, REACHABLE_CHECK_MS);
+  reachable.unref();
 
   return {
     endpoint,
@@ -171,6 +190,7 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
       if (closing) return;
       closing = true;
       clearTimeout(idleTimer);
+      clearInterval(reachable);
       manager.off('changed', onChanged);
       manager.off('removed', onChanged);
       // No new clients from here on; a window that connects now finds no endpoint and starts a service

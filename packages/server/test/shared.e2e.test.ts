@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -105,6 +105,18 @@ describe('one service, several clients', () => {
     expect(b.endpoint.pid).not.toBe(pid);
     const listed = (await b.request<ListResult>('multiget/list')).downloads.find((d: DownloadInfo) => d.id === id);
     expect(listed?.state).toBe('completed');
+  });
+
+  it('stops in order when its socket file is deleted (a /tmp cleaner), so that the next client starts a reachable one', async () => {
+    const stateDir = await tempDir('state');
+    const dir = await tempDir('dl');
+    const a = await client(stateDir, dir);
+    await a.initialize();
+    await unlink(a.endpoint.socket);
+    await until(() => !alive(a.endpoint.pid), 'the unreachable service to exit', 30_000);
+    expect(existsSync(join(stateDir, 'manager.lock'))).toBe(false);
+    const b = await client(stateDir, dir);
+    expect((await b.initialize()).multiget.pid).not.toBe(a.endpoint.pid);
   });
 
   it('stops for every client on multiget/stopService, in order', async () => {
