@@ -7,6 +7,7 @@ import { ResponseError as ClientResponseError, createMessageConnection } from 'v
 import { ProposedFeatures, type WatchDog, createConnection } from 'vscode-languageserver';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver/node';
 import { toDownloadInfo, toSettings } from '../src/dto.js';
+import { StrictMessageReader } from '../src/frameReader.js';
 import { parseServerArgs } from '../src/main.js';
 import { resolveUserPath } from '../src/params.js';
 import { resolveDownloadDir, resolveStateDir } from '../src/paths.js';
@@ -230,5 +231,39 @@ describe('DTOs', () => {
     expect(
       toSettings({ maxConcurrent: 1, connections: 2, maxConnectionsPerHost: 3, maxConnections: 4, rateLimit: undefined, retries: 5, dir: '/d' }).rateLimit,
     ).toBeNull();
+  });
+});
+
+describe('StrictMessageReader', () => {
+  const frame = (body: string): Buffer => Buffer.concat([Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`), Buffer.from(body)]);
+
+  it('reads frames however the stream cuts them: byte by byte, several in one chunk, with Content-Type and any header case', () => {
+    const bodies = ['{"jsonrpc":"2.0","id":1,"method":"a"}', '{"jsonrpc":"2.0","method":"b","params":{"s":"é€😀"}}', '{"jsonrpc":"2.0","id":"x","result":null}'];
+    const withType = Buffer.concat([Buffer.from(`content-length:${Buffer.byteLength(bodies[1]!)}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n`), Buffer.from(bodies[1]!)]);
+    const all = Buffer.concat([frame(bodies[0]!), withType, frame(bodies[2]!)]);
+    for (const cut of [1, 7, all.length]) {
+      const input = new PassThrough();
+      const reader = new StrictMessageReader(input);
+      const got: unknown[] = [];
+      const errors: Error[] = [];
+      reader.onError((e) => errors.push(e));
+      reader.listen((m) => got.push(m));
+      for (let i = 0; i < all.length; i += cut) input.write(all.subarray(i, i + cut));
+      expect(errors, `cut ${cut}`).toEqual([]);
+      expect(got, `cut ${cut}`).toEqual(bodies.map((b) => JSON.parse(b)));
+    }
+  });
+
+  it('reports one error for a malformed frame and reads nothing after it', () => {
+    const input = new PassThrough();
+    const reader = new StrictMessageReader(input);
+    const got: unknown[] = [];
+    const errors: Error[] = [];
+    reader.onError((e) => errors.push(e));
+    reader.listen((m) => got.push(m));
+    input.write(Buffer.concat([frame('{"a":1}'), Buffer.from('Content-Length: -5\r\n\r\n'), frame('{"b":2}')]));
+    expect(got).toEqual([{ a: 1 }]);
+    expect(errors.map((e) => e.name)).toEqual(['FramingError']);
+    expect(errors[0]!.message).toMatch(/Content-Length "-5"/);
   });
 });
