@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The code-server e2e files each package the .vsix and run a code-server with Chromium: run
+    // one file at a time, so that two packagings never overwrite each other's output.
+    fileParallelism: false,
   },
 });
