@@ -67,8 +67,12 @@ const DEFAULT_IDLE_EXIT_MS = 60_000;
  * resume on the next start), on: the LSP `exit` notification (code 0 after `shutdown`, else 1, as
  * LSP says; `shutdown` itself already closes the manager), SIGTERM or SIGINT (0), the client
  * closing stdin or the IPC channel, or the client process disappearing (0 after `shutdown`, else 1),
- * and a framing error on stdio that no later message could recover from (1). A bad request, a
- * body that is not JSON, or a message that is not JSON-RPC is answered or dropped, never fatal.
+ * `multiget/stopService` (0), and a malformed frame on stdio (1; see StrictMessageReader). A bad
+ * request, or a well-framed JSON object that is not JSON-RPC, is answered or dropped, never fatal.
+ *
+ * With `transport: 'socket'` (the shared service, see `listenForClients`) clients come and go:
+ * their `shutdown`/`exit` or disappearance ends their session only, and the service stops on a
+ * signal, `multiget/stopService`, or when idle (0).
  *
  * This uses vscode-languageserver's `createConnection(factory, watchDog, ProposedFeatures.all)`,
  * the function its Node `createConnection(ProposedFeatures.all)` wraps, because the Node wrapper
