@@ -8,7 +8,7 @@
  * Screenshots go to test-artifacts/windows-*.png. Needs /usr/bin/chromium and the code-server
  * install of test/support/codeServer.mts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Browser, BrowserServer, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
@@ -32,6 +32,23 @@ import {
 const CONTENT: GeneratedContent = { size: 48 * 1024 * 1024, seed: 11 };
 // Per response: 8 connections fetch ~1 MiB/s, so the download outlives both windows' steps.
 const THROTTLE = 128 * 1024;
+
+/**
+ * Process ids of the extension hosts of one code-server (Linux /proc: a `--type=extensionHost`
+ * process whose environment names the server's temporary root).
+ */
+function extensionHosts(root: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=extensionHost')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(root)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours.
+    }
+  }
+  return pids;
+}
 
 /** Text of every notification toast on the page. */
 async function toasts(page: Page): Promise<string[]> {
@@ -85,7 +102,8 @@ describe('the extension in two browser windows of one code-server', () => {
     await expect.poll(async () => (await row1.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 48\.0 MiB$/);
     await screenshot(page1, 'windows-1-first-window-downloading');
     const servicePid = await multigetServicePid(server!.userData);
-    expect(servicePid).toBeDefined();
+    const [firstHost] = extensionHosts(server!.root);
+    expect(firstHost).toBeDefined();
 
     // The whole first browser dies: no unload, no disconnect message to code-server.
     first.process().kill('SIGKILL');
@@ -101,8 +119,13 @@ describe('the extension in two browser windows of one code-server', () => {
     await expect.poll(async () => (await row2.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 48\.0 MiB$/);
     await screenshot(page2, 'windows-2-second-window-sees-it');
     // The same service still runs it: nothing was restarted or taken over.
+    expect(servicePid).toBeDefined();
     expect(await multigetServicePid(server!.userData)).toBe(servicePid);
     await expectNoErrorToast(page2);
+    // The scenario of the bug: the dead window's extension host is still there (code-server keeps
+    // it for its reconnection grace time), next to the new window's.
+    expect(extensionHosts(server!.root)).toEqual(expect.arrayContaining([firstHost]));
+    expect(extensionHosts(server!.root).length).toBe(2);
 
     await row2.getByRole('button', { name: 'Pause shared.bin' }).click();
     await row2.locator('.state', { hasText: 'Paused' }).waitFor({ state: 'visible', timeout: 30_000 });
