@@ -1,5 +1,5 @@
 /**
- * @multiget/server: a JSON-RPC service (LSP framing over stdio or Node IPC) hosting a Multiget
+ * @multiget/server: a JSON-RPC service (LSP framing over stdio, Node IPC, or the private socket of the shared service) hosting a Multiget
  * download manager. The protocol itself is in `@multiget/server/protocol`, which front-ends import
  * without pulling in the engine.
  * @packageDocumentation
