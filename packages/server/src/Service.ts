@@ -1,4 +1,4 @@
-import type { EntrySnapshot, HistoryEntry, Manager } from '@multiget/core';
+import type { EntrySnapshot, HistoryEntry, Manager, ManagerEvents } from '@multiget/core';
 import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
@@ -64,6 +64,17 @@ export interface ServiceOptions {
    * service in order. Absent, the request closes the manager like `shutdown`.
    */
   stopService?: () => void;
+  /**
+   * Where the manager's events come from; default the manager itself. A shared service passes one
+   * relay for all its sessions, so that many clients do not pile listeners onto the manager.
+   */
+  events?: ManagerEventSource;
+}
+
+/** The manager's event subscription, or a relay of it. */
+export interface ManagerEventSource {
+  on<K extends keyof ManagerEvents & string>(event: K, listener: (...args: ManagerEvents[K]) => void): unknown;
+  off<K extends keyof ManagerEvents & string>(event: K, listener: (...args: ManagerEvents[K]) => void): unknown;
 }
 
 type Handler<R> = (params: unknown) => R | Promise<R>;
@@ -259,7 +270,7 @@ export class Service {
   }
 
   #forwardEvents(): void {
-    const m = this.#manager;
+    const m = this.#options.events ?? this.#manager;
     const changed = (entry: EntrySnapshot): void => this.#notify(ChangedNotification.type, { download: toDownloadInfo(entry) });
     const removed = (id: string): void => this.#notify(RemovedNotification.type, { id });
     // The manager already coalesces progress (one event per interval for all active downloads),

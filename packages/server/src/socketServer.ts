@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCodes as CoreCodes, FileSystemError, type Manager } from '@multiget/core';
+import { ErrorCodes as CoreCodes, FileSystemError, type Manager, type ManagerEvents } from '@multiget/core';
 import { type Connection, ProposedFeatures, type WatchDog, createConnection } from 'vscode-languageserver';
 import {
   type DataCallback,
@@ -17,7 +18,7 @@ import {
 import { type ServiceEndpoint, newToken, readEndpoint, removeEndpoint, writeEndpoint } from './endpoint.js';
 import { StrictMessageReader } from './frameReader.js';
 import { MultigetErrorCodes, type ServiceInfo } from './protocol.js';
-import { Service } from './Service.js';
+import { type ManagerEventSource, Service } from './Service.js';
 
 /** What the socket path depends on (the process's by default; tests pass their own). */
 export interface SocketPathContext {
@@ -125,6 +126,7 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
 
   const token = newToken();
   const sessions = new Set<Session>();
+  const relay = relayEvents(manager);
   let closing = false;
   let idleTimer: NodeJS.Timeout | undefined;
 
@@ -151,7 +153,7 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
     }
     clearTimeout(idleTimer);
     idleTimer = undefined;
-    const session = new Session(socket, { manager, info, log, token, stop: options.stop });
+    const session = new Session(socket, { manager, events: relay.source, info, log, token, stop: options.stop });
     sessions.add(session);
     session.ended.then(() => {
       sessions.delete(session);
@@ -198,13 +200,36 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
       await removeEndpoint(stateDir, token);
       const listening = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...sessions].map((s) => s.end()));
+      relay.dispose();
       await listening;
     },
   };
 }
 
+const MANAGER_EVENTS: ReadonlyArray<keyof ManagerEvents & string> = ['changed', 'removed', 'progress', 'history'];
+
+/**
+ * One subscription per manager event, relayed to any number of sessions: the manager's emitter
+ * warns past ten listeners an event, and a shared service may have more clients than that.
+ */
+function relayEvents(manager: Manager): { source: ManagerEventSource; dispose: () => void } {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const offs = MANAGER_EVENTS.map((event) => {
+    const forward = (...args: unknown[]): void => void emitter.emit(event, ...args);
+    manager.on(event, forward);
+    return () => manager.off(event, forward);
+  });
+  const source: ManagerEventSource = {
+    on: (event, listener) => emitter.on(event, listener as (...args: unknown[]) => void),
+    off: (event, listener) => emitter.off(event, listener as (...args: unknown[]) => void),
+  };
+  return { source, dispose: () => offs.forEach((off) => off()) };
+}
+
 interface SessionOptions {
   manager: Manager;
+  events: ManagerEventSource;
   info: ServiceInfo;
   log: (line: string) => void;
   token: string;
@@ -264,6 +289,7 @@ class Session {
       info: options.info,
       log,
       shutdown: 'session',
+      events: options.events,
       stopService: () => options.stop(0, 'multiget/stopService'),
     });
     this.#connection.listen();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -64,6 +64,21 @@ describe('one service, several clients', () => {
     const paused = (await b.request<DownloadResult>('multiget/pause', { id })).download;
     expect(paused.state).toBe('paused');
     expect((await b.request<ServiceInfo>('multiget/info')).pid).toBe(infoA.pid);
+  });
+
+  it('serves a dozen clients at once: each gets every notification, without piling listeners onto the manager', async () => {
+    const stateDir = await tempDir('state');
+    const dir = await tempDir('dl');
+    http.addFile('/n.bin', { size: 64 * 1024, seed: 5 });
+    const many: SocketClient[] = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await client(stateDir, dir);
+      await c.initialize();
+      many.push(c);
+    }
+    const { id } = await many[0]!.request<AddResult>('multiget/add', { url: http.url('/n.bin'), output: 'n.bin' });
+    await until(() => many.every((c) => c.latest().get(id)?.state === 'completed'), 'every client to see the download complete');
+    expect(await readFile(join(stateDir, 'service.log'), 'utf8')).not.toMatch(/MaxListenersExceeded/);
   });
 
   it("ends only the leaving client's session on shutdown/exit; the downloads and the other client go on", async () => {
