@@ -41,12 +41,17 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
   }
 }
 
-/** SIGKILLs every service the tests started that still runs. */
+/**
+ * Stops every service the tests started that still runs: SIGTERM, so that it closes in order and
+ * removes its socket file, then SIGKILL for one that does not within 10 s.
+ */
 export async function killSharedServices(): Promise<void> {
-  for (const pid of started) {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-    started.delete(pid);
-  }
+  const running = [...started].filter(alive);
+  started.clear();
+  for (const pid of running) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (running.some(alive) && Date.now() < deadline) await sleep(50);
+  for (const pid of running.filter(alive)) process.kill(pid, 'SIGKILL');
 }
 
 /** A vscode-jsonrpc client on a service's socket, recording its notifications. */
