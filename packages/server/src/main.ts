@@ -8,7 +8,7 @@ export const ServerExitCode = {
   SUCCESS: 0,
   /** `exit` without `shutdown`, the client vanished, or a bug. */
   FAILURE: 1,
-  /** Bad command line. */
+  /** Bad command line, or an unsafe path (MG_ERR_UNSAFE_PATH). */
   USAGE: 2,
   /** The state directory is locked by another process or cannot be created. */
   FILE_SYSTEM: 8,
@@ -140,7 +140,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (isDownloadError(err)) {
       process.stderr.write(`multiget-server: error: ${err.message} (${err.code})\n`);
-      if (err.code.startsWith('MG_ERR_INVALID_')) return ServerExitCode.USAGE;
+      // An unsafe path (a --dir inside the state directory, a socket directory that is not private)
+      // is a setting to fix, not a lock to wait for: exit 8 must mean "another service has it".
+      if (err.code.startsWith('MG_ERR_INVALID_') || err.code === 'MG_ERR_UNSAFE_PATH') return ServerExitCode.USAGE;
       return err.code === 'MG_ERR_INTERNAL' ? ServerExitCode.FAILURE : ServerExitCode.FILE_SYSTEM;
     }
     process.stderr.write(`multiget-server: error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

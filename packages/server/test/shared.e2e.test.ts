@@ -6,13 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StartedService, readEndpoint } from '../src/connect.js';
+import { type StartedService, openService, readEndpoint } from '../src/connect.js';
 import type { AddResult, DownloadInfo, DownloadResult, ListResult, ServiceInfo } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
 import { SocketClient, alive, endpointPid, killSharedServices, starter, until } from './socketClient.js';
@@ -228,6 +228,20 @@ describe('only the user gets in', () => {
     expect((await stat(dirname(c.endpoint.socket))).mode & 0o777).toBe(0o700);
     expect((await stat(join(stateDir, 'service.json'))).mode & 0o777).toBe(0o600);
     expect(c.endpoint.token).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses to listen in a socket directory that others can enter, and the client says why at once', async () => {
+    const stateDir = await tempDir('state');
+    const runtime = await tempDir('runtime');
+    await mkdir(join(runtime, 'multiget'));
+    await chmod(join(runtime, 'multiget'), 0o755);
+    const failure = await openService({ stateDir, start: starter(stateDir, await tempDir('dl'), [], { XDG_RUNTIME_DIR: runtime }), timeoutMs: 60_000 }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    // Exit 2 with the reason, not mistaken for a lost race (exit 8), which would wait for a winner.
+    expect(failure?.message).toMatch(/exited with code 2[\s\S]*mode 0700[\s\S]*MG_ERR_UNSAFE_PATH/);
+    expect(existsSync(join(stateDir, 'manager.lock'))).toBe(false);
   });
 
   it('refuses a client without the token (wrong token, none, or another request first) with MG_ERR_AUTH and closes it', async () => {

@@ -9,12 +9,12 @@ import { BIN, serviceEnv, sleep } from './helpers.js';
 const started = new Set<number>();
 
 /** Starts `multiget-server --listen` detached, as the extension does. */
-export function starter(stateDir: string, dir: string, extra: readonly string[] = []): () => Promise<StartedService> {
+export function starter(stateDir: string, dir: string, extra: readonly string[] = [], env: Record<string, string> = {}): () => Promise<StartedService> {
   return async () => {
     const s = await startDetachedService({
       execPath: process.execPath,
       args: [BIN, '--listen', '--state-dir', stateDir, '--dir', dir, ...extra],
-      env: serviceEnv(),
+      env: serviceEnv(env),
       logFile: join(stateDir, 'service.log'),
     });
     if (s.pid !== undefined) started.add(s.pid);
