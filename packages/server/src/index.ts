@@ -1,5 +1,5 @@
 /**
- * @multiget/server: a JSON-RPC service (LSP framing over stdio or Node IPC) hosting a Multiget
+ * @multiget/server: a JSON-RPC service (LSP framing over stdio, Node IPC, or the private socket of the shared service) hosting a Multiget
  * download manager. The protocol itself is in `@multiget/server/protocol`, which front-ends import
  * without pulling in the engine.
  * @packageDocumentation
@@ -18,6 +18,10 @@ export {
   type PathRules,
   type CheckedAdd,
 } from './params.js';
+export { listenForClients, socketPathFor, type SocketServer, type SocketServerOptions, type SocketPathContext } from './socketServer.js';
+export { StrictMessageReader, FramingError, MAX_FRAME_BYTES } from './frameReader.js';
+export * from './connect.js';
+export { writeEndpoint, removeEndpoint, newToken } from './endpoint.js';
 export { main, parseServerArgs, ServerExitCode, ArgsError, type ParsedArgs } from './main.js';
 export { serverVersion } from './version.js';
 export * from './protocol.js';
