@@ -25,6 +25,9 @@ import { type SavedState, StateFile, redactUrl } from './StateFile.js';
 import { TokenBucket } from './TokenBucket.js';
 import { TypedEmitter } from './TypedEmitter.js';
 import { removeFile } from './removeFile.js';
+import { refuseUnsafe } from './storage/safeCreate.js';
+import { isSidecarName, sidecarPaths } from './storage/sidecars.js';
+import { resumeProblem } from './storage/validateState.js';
 import type {
   ByteSource,
   DownloadEvents,
@@ -32,16 +35,10 @@ import type {
   DownloadState,
   FailureContext,
   Progress,
-  RemoteInfo,
   Segment,
 } from './types.js';
 
-/** Suffix of the temporary file beside the target. */
-export const TEMP_SUFFIX = '.mgpart';
-/** Suffix of the sidecar state file beside the target. */
-export const STATE_SUFFIX = '.mgstate';
-/** Suffix of the lock file beside the target while a process downloads it. */
-export const LOCK_SUFFIX = '.mglock';
+export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
 
 /** Bytes gathered from a connection before one positioned write. */
 const FLUSH_BYTES = 256 * 1024;
@@ -374,6 +371,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const base = explicit
       ? basename(resolve(output))
       : sanitizeFileName(job.remote?.fileName ?? fileNameFromUrl(job.remote!.url) ?? fileNameFromUrl(job.url));
+    if (explicit && isSidecarName(base)) {
+      // Such a file would be taken for the bookkeeping of another download (and could be adopted by it).
+      throw new UsageError(ErrorCodes.INVALID_OPTION, `${base} is named like a Multiget sidecar file (.mgpart, .mgstate, .mglock); choose another output name`);
+    }
     await checkDirectory(dir, !explicit && job.options.dir !== undefined);
     const policy = existing;
     const me = redactUrl(job.url);
@@ -385,7 +386,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
         throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
       }
       // ...nor one in another process: a lock file beside the target names its holder.
-      const lock = new PidLock(target + LOCK_SUFFIX);
+      const sidecars = sidecarPaths(target);
+      const lock = new PidLock(sidecars.lock);
       let holder: LockHolder | undefined;
       try {
         holder = await lock.acquire(me);
@@ -406,13 +408,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
         this.engine.releaseTarget(target, this.id);
       };
       const targetExists = await exists(target);
-      const stateFile = new StateFile(target + STATE_SUFFIX);
+      const stateFile = new StateFile(sidecars.state);
       let saved: SavedState | 'corrupt' | undefined;
       try {
         saved = await stateFile.read();
       } catch (err) {
         await skip();
         throw fileSystemError(err, `read ${stateFile.path}`);
+      }
+      if (saved !== undefined && saved !== 'corrupt' && saved.target !== basename(target)) {
+        // Written for another name (copied or planted here): not this target's bookkeeping.
+        saved = 'corrupt';
       }
       const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
       if (targetExists && !(oursState && policy === 'overwrite')) {
@@ -437,22 +443,28 @@ export class Download extends TypedEmitter<DownloadEvents> {
           await skip();
           throw new FileSystemError(
             ErrorCodes.FILE_EXISTS,
-            `${target + TEMP_SUFFIX} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
+            `${sidecars.temp} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
           );
         }
         saved = undefined;
       }
       if (saved === 'corrupt') {
-        this.emit('warning', { code: 'MG_WARN_STATE_CORRUPT', message: `${stateFile.path} is unreadable; starting over` });
+        // Never repaired, never partly trusted: a state either validates fully or is discarded.
+        this.emit('restart', {
+          reason: `${stateFile.path} is not a complete, consistent state of this download; starting over`,
+        });
         saved = undefined;
       }
       this.#targetLock = lock;
       job.target = target;
-      job.tempPath = target + TEMP_SUFFIX;
+      job.tempPath = sidecars.temp;
       job.statePath = stateFile.path;
       try {
-        await refuseNonRegular(job.tempPath);
-        await refuseNonRegular(job.statePath);
+        // Checked now, so that a planted symlink fails the download at once with MG_ERR_UNSAFE_PATH
+        // rather than at the first checkpoint; each create checks again (createFresh).
+        await refuseUnsafe(sidecars.temp, 'the partial download');
+        await refuseUnsafe(sidecars.state, 'the state file');
+        await refuseUnsafe(sidecars.stateTmp, 'the new state file');
       } catch (err) {
         await skip();
         this.#targetLock = undefined;
@@ -468,9 +480,9 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const remote = job.remote!;
     job.resumed = false;
     if (saved) {
-      const change = describeChange(saved, remote);
-      if (change) {
-        this.emit('restart', { reason: `the remote file changed since the partial download (${change}); starting over` });
+      const problem = resumeProblem(saved, basename(job.target!), remote);
+      if (problem) {
+        this.emit('restart', { reason: `${problem}; starting over` });
       } else if (!saved.ranges || !remote.ranges) {
         this.emit('warning', {
           code: 'MG_WARN_NO_RESUME',
@@ -528,7 +540,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
         await job.sink!.sync();
         await stateFile.write({
           format: 'multiget-state',
-          version: 1,
+          version: 2,
+          target: basename(job.target!),
           url: redactUrl(job.url),
           finalUrl: redactUrl(remote.url),
           size: remote.size ?? null,
@@ -780,18 +793,6 @@ export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadErr
   return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
-function describeChange(saved: SavedState, remote: RemoteInfo): string | undefined {
-  const now = remote.validators;
-  const was = saved.validators;
-  if ((saved.size ?? undefined) !== remote.size) return `size ${saved.size ?? 'unknown'} → ${remote.size ?? 'unknown'}`;
-  if (was.etag !== undefined && was.etag !== now.etag) return `ETag ${was.etag} → ${now.etag ?? 'none'}`;
-  if (was.lastModified !== undefined && was.lastModified !== now.lastModified) {
-    return `Last-Modified ${was.lastModified} → ${now.lastModified ?? 'none'}`;
-  }
-  if (was.mtime !== undefined && was.mtime !== now.mtime) return `modification time changed`;
-  return undefined;
-}
-
 function numbered(base: string, n: number): string {
   const ext = extname(base);
   const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
@@ -804,16 +805,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function refuseNonRegular(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (st && !st.isFile()) {
-    throw new FileSystemError(
-      ErrorCodes.UNSAFE_PATH,
-      `${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; refusing to write through it`,
-    );
   }
 }
 
