@@ -28,6 +28,7 @@ import { removeFile } from './removeFile.js';
 import { refuseUnsafe } from './storage/safeCreate.js';
 import { isSidecarName, sidecarPaths } from './storage/sidecars.js';
 import { resumeProblem } from './storage/validateState.js';
+import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from './storage/blockDigests.js';
 import type {
   ByteSource,
   DownloadEvents,
@@ -281,6 +282,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         const stateFile = new StateFile(job.statePath!);
         exposeState(stateFile);
         this.#prepareSegments(job, saved);
+        await this.#checkBlocks(job, saved);
         await checkFreeSpace(job);
         const sink = await hooks.openSink.promise(job);
         if (!sink) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a sink for the data');
@@ -335,6 +337,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
     job.sink = undefined;
     if (job.statePath) await new StateFile(job.statePath).remove();
     job.segments = [];
+    job.blocks = undefined;
     job.resumed = false;
     this.emit('restart', { reason });
   }
@@ -501,6 +504,48 @@ export class Download extends TypedEmitter<DownloadEvents> {
     if (!job.resumed) job.segments = this.engine.hooks.plan.call([], job);
   }
 
+  /**
+   * Sets up the block digests. A resumed run first reads and hashes every block (and half-done
+   * block) the state has a digest for: only bytes that match are kept; blocks that fail, and claimed
+   * bytes without a digest, are fetched again. Nothing checkable left: start over.
+   */
+  async #checkBlocks(job: Job, saved: SavedState | undefined): Promise<void> {
+    const size = job.remote!.size;
+    const path = job.tempPath!;
+    const fresh = (): BlockDigests | undefined => (size === undefined ? undefined : new BlockDigests(size, chooseBlockSize(size), path));
+    if (!job.resumed || !saved) {
+      job.blocks = fresh();
+      return;
+    }
+    const claimed = job.bytesDone;
+    let check: BlockCheck;
+    try {
+      check = await checkBlocks(path, size ?? 0, size === undefined ? undefined : saved.blocks, claimed, job.signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `check the blocks of ${path}`);
+      check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
+    }
+    if (check.failed.length > 0) {
+      this.emit('warning', {
+        code: 'MG_WARN_BLOCKS_REFETCHED',
+        message: `bytes ${formatRanges(check.failed)} of ${path} no longer match the digests recorded when they arrived; fetching them again`,
+      });
+    }
+    if (check.trusted.length === 0 || size === undefined || !saved.blocks) {
+      if (claimed > 0) {
+        this.emit('restart', {
+          reason: `none of the ${claimed} bytes the state claims could be checked against a block digest; starting over`,
+        });
+      }
+      job.resumed = false;
+      job.segments = this.engine.hooks.plan.call([], job);
+      job.blocks = fresh();
+      return;
+    }
+    job.segments = segmentsFromTrusted(size, check.trusted);
+    job.blocks = new BlockDigests(size, saved.blocks.size, path, { digests: check.digests, seeds: check.seeds });
+  }
+
   /** Runs the connections until every segment is written; checkpoints and reports progress meanwhile. */
   async #transfer(job: Job, outer: AbortSignal, stateFile: StateFile): Promise<void> {
     const remote = job.remote!;
@@ -536,6 +581,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (done === lastSaved) return;
       // Snapshot first, sync second: the state only ever claims bytes already durable.
       const snapshot = StateFile.encodeSegments(job.segments);
+      const blocks = job.blocks?.toSaved();
       checkpointing = (async () => {
         await job.sink!.sync();
         await stateFile.write({
@@ -548,6 +594,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
           ranges: remote.ranges,
           validators: remote.validators,
           segments: snapshot,
+          ...(blocks ? { blocks } : {}),
           updatedAt: new Date().toISOString(),
         });
         lastSaved = done;
@@ -633,6 +680,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
           pendingBytes = 0;
           if (n === 0) return;
           await job.sink!.write(chunks, seg.pos);
+          // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
+          job.blocks?.update(chunks, seg.pos);
           seg.pos += n;
         };
         try {
@@ -697,6 +746,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
             if (single && !remote.ranges && seg.pos > 0) {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
+              job.blocks?.reset();
             }
             const progressed = seg.pos > before;
             attempt = progressed ? 1 : attempt + 1;
@@ -750,6 +800,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         // Stopped early: the state file now reflects every byte on disk, for the next run. (On
         // success it would be deleted at commit a moment later, so it is not written.)
         lastSaved = -1;
+        await job.blocks?.settle();
         await checkpoint().catch(() => undefined);
       }
     }

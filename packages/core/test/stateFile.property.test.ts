@@ -36,7 +36,7 @@ const validState: fc.Arbitrary<SavedState> = fc
       const from = i * blockSize;
       const to = Math.min(size, from + blockSize);
       const claimed = segments.every(([s, e, p]) => Math.min(p, to) >= Math.min(e ?? 0, to) || e! <= from || s >= to);
-      digests.push(claimed ? (i % 16).toString(16).repeat(32) : null);
+      digests.push(claimed ? (i % 16).toString(16).repeat(8) : null);
     }
     return {
       format: 'multiget-state' as const,
@@ -48,7 +48,7 @@ const validState: fc.Arbitrary<SavedState> = fc
       ranges: true,
       validators: etag === undefined ? {} : { etag },
       segments,
-      ...(withBlocks ? { blocks: { size: blockSize, digests } } : {}),
+      ...(withBlocks ? { blocks: { algorithm: 'crc32' as const, size: blockSize, digests } } : {}),
       updatedAt: new Date(0).toISOString(),
     };
   });

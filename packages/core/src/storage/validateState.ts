@@ -30,10 +30,17 @@ export interface SavedState {
 
 /** The block digests of a saved state. */
 export interface SavedBlocks {
+  /** The digest: CRC-32 (the only one so far; a state naming another is discarded). */
+  algorithm: 'crc32';
   /** Block size in bytes: a power of two. */
   size: number;
-  /** The first 128 bits of the SHA-256 of each block, in lower-case hex, or null. */
+  /** The CRC-32 of each block, 8 lower-case hex digits, or null. */
   digests: Array<string | null>;
+  /**
+   * Bytes of incomplete blocks that arrived in order: [start, length, digest of those bytes], each
+   * inside one block whose digest is null.
+   */
+  runs?: Array<[number, number, string]>;
 }
 
 /** Longest state file read (a state of a huge file with 1 MiB blocks stays far below). */
@@ -41,7 +48,7 @@ export const MAX_STATE_BYTES = 16 * 1024 * 1024;
 const MAX_SEGMENTS = 65_536;
 const MIN_BLOCK = 64 * 1024;
 const MAX_BLOCK = 2 ** 40;
-const DIGEST = /^[0-9a-f]{32}$/;
+const DIGEST = /^[0-9a-f]{8}$/;
 
 function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -124,7 +131,7 @@ function readSegments(v: unknown, size: number | null): Array<[number, number | 
 }
 
 function readBlocks(v: unknown, size: number, segments: ReadonlyArray<[number, number | null, number]>): SavedBlocks | undefined {
-  if (!isRecord(v)) return undefined;
+  if (!isRecord(v) || v.algorithm !== 'crc32') return undefined;
   const blockSize = v.size;
   if (!isNonNegInt(blockSize) || blockSize < MIN_BLOCK || blockSize > MAX_BLOCK) return undefined;
   if (!Number.isInteger(Math.log2(blockSize))) return undefined;
@@ -149,7 +156,43 @@ function readBlocks(v: unknown, size: number, segments: ReadonlyArray<[number, n
     }
     digests.push(d);
   }
-  return { size: blockSize, digests };
+  if (v.runs === undefined) return { algorithm: 'crc32', size: blockSize, digests };
+  const runs = readRuns(v.runs, size, blockSize, digests, sorted);
+  return runs ? { algorithm: 'crc32', size: blockSize, digests, runs } : undefined;
+}
+
+const MAX_RUNS = 4096;
+
+/** The runs when each lies inside one block without a digest, in order, on bytes the segments claim. */
+function readRuns(
+  v: unknown,
+  size: number,
+  blockSize: number,
+  digests: ReadonlyArray<string | null>,
+  sorted: ReadonlyArray<[number, number | null, number]>,
+): Array<[number, number, string]> | undefined {
+  if (!Array.isArray(v) || v.length > MAX_RUNS) return undefined;
+  const out: Array<[number, number, string]> = [];
+  let prevEnd = 0;
+  let j = 0;
+  for (const run of v as unknown[]) {
+    if (!Array.isArray(run) || run.length !== 3) return undefined;
+    const [start, length, d] = run as unknown[];
+    if (!isNonNegInt(start) || !isNonNegInt(length) || length === 0 || typeof d !== 'string' || !DIGEST.test(d)) return undefined;
+    const end = start + length;
+    const block = Math.floor(start / blockSize);
+    if (start < prevEnd || end > size || Math.floor((end - 1) / blockSize) !== block || block >= digests.length || digests[block] !== null) {
+      return undefined;
+    }
+    while (j < sorted.length && (sorted[j]![1] ?? 0) <= start) j++;
+    for (let k = j; k < sorted.length && sorted[k]![0] < end; k++) {
+      const [, segEnd, pos] = sorted[k]!;
+      if (pos < Math.min(segEnd ?? 0, end)) return undefined;
+    }
+    out.push([start, length, d]);
+    prevEnd = end;
+  }
+  return out;
 }
 
 /**
@@ -175,7 +218,7 @@ export function resumeProblem(saved: SavedState, targetName: string, remote: Rem
   if (was.lastModified !== undefined && was.lastModified !== now.lastModified) {
     return `the remote file changed since the partial download (Last-Modified ${was.lastModified} → ${now.lastModified ?? 'none'})`;
   }
-  if (was.mtime !== undefined && was.mtime !== now.mtime) return 'the remote file changed since the partial download (modification time)';
+  if (was.mtime !== undefined && was.mtime !== now.mtime) return 'the remote file changed since the partial download (modification time changed)';
   if (was.size !== undefined && was.size !== now.size) return 'the remote file changed since the partial download (size)';
   return undefined;
 }
