@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, stat, statfs } from 'node:fs/promises';
+import { access, lstat, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -28,6 +28,7 @@ import { removeFile } from './removeFile.js';
 import { refuseUnsafe } from './storage/safeCreate.js';
 import { isSidecarName, sidecarPaths } from './storage/sidecars.js';
 import { resumeProblem } from './storage/validateState.js';
+import { type Reservation, reserveSpace } from './storage/space.js';
 import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from './storage/blockDigests.js';
 import type {
   ByteSource,
@@ -89,6 +90,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   readonly #meter = new SpeedMeter();
   #restarts = 0;
   #targetLock: PidLock | undefined;
+  #space: Reservation | undefined;
   #startedAt = 0;
   #active = 0;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
@@ -252,6 +254,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   /** Lets other downloads (of this or another process) write this target again. */
   async #releaseTarget(job: Job): Promise<void> {
+    this.#space?.release();
+    this.#space = undefined;
     await this.#targetLock?.release().catch(() => undefined);
     this.#targetLock = undefined;
     if (job.target) this.engine.releaseTarget(job.target, this.id);
@@ -283,7 +287,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         exposeState(stateFile);
         this.#prepareSegments(job, saved);
         await this.#checkBlocks(job, saved);
-        await checkFreeSpace(job);
+        await this.#reserveSpace(job);
         const sink = await hooks.openSink.promise(job);
         if (!sink) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a sink for the data');
         job.sink = sink;
@@ -505,22 +509,34 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   /**
+   * Reserves the bytes still to write (size known): fails at once with MG_ERR_NO_SPACE when they do
+   * not fit beside what the other downloads of this process still need on that file system.
+   */
+  async #reserveSpace(job: Job): Promise<void> {
+    this.#space?.release();
+    this.#space = undefined;
+    const size = job.remote?.size;
+    if (size === undefined || !job.target) return;
+    this.#space = await reserveSpace(dirname(job.target), () => size - job.bytesDone);
+  }
+
+  /**
    * Sets up the block digests. A resumed run first reads and hashes every block (and half-done
    * block) the state has a digest for: only bytes that match are kept; blocks that fail, and claimed
    * bytes without a digest, are fetched again. Nothing checkable left: start over.
    */
   async #checkBlocks(job: Job, saved: SavedState | undefined): Promise<void> {
-    const size = job.remote!.size;
+    const size = job.remote!.size ?? Infinity;
     const path = job.tempPath!;
-    const fresh = (): BlockDigests | undefined => (size === undefined ? undefined : new BlockDigests(size, chooseBlockSize(size), path));
+    const blockSize = Number.isFinite(size) ? chooseBlockSize(size) : chooseBlockSize(0);
     if (!job.resumed || !saved) {
-      job.blocks = fresh();
+      job.blocks = new BlockDigests(size, blockSize, path);
       return;
     }
     const claimed = job.bytesDone;
     let check: BlockCheck;
     try {
-      check = await checkBlocks(path, size ?? 0, size === undefined ? undefined : saved.blocks, claimed, job.signal);
+      check = await checkBlocks(path, size, saved.blocks, claimed, job.signal);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `check the blocks of ${path}`);
       check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
@@ -531,7 +547,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
         message: `bytes ${formatRanges(check.failed)} of ${path} no longer match the digests recorded when they arrived; fetching them again`,
       });
     }
-    if (check.trusted.length === 0 || size === undefined || !saved.blocks) {
+    let trusted = check.trusted;
+    // A stream of unknown length continues from one point: only the checked prefix counts.
+    if (!Number.isFinite(size)) trusted = trusted[0]?.[0] === 0 ? [trusted[0]] : [];
+    if (trusted.length === 0 || !saved.blocks) {
       if (claimed > 0) {
         this.emit('restart', {
           reason: `none of the ${claimed} bytes the state claims could be checked against a block digest; starting over`,
@@ -539,11 +558,20 @@ export class Download extends TypedEmitter<DownloadEvents> {
       }
       job.resumed = false;
       job.segments = this.engine.hooks.plan.call([], job);
-      job.blocks = fresh();
+      job.blocks = new BlockDigests(size, blockSize, path);
       return;
     }
-    job.segments = segmentsFromTrusted(size, check.trusted);
-    job.blocks = new BlockDigests(size, saved.blocks.size, path, { digests: check.digests, seeds: check.seeds });
+    if (Number.isFinite(size)) {
+      job.segments = segmentsFromTrusted(size, trusted);
+      job.blocks = new BlockDigests(size, saved.blocks.size, path, { digests: check.digests, seeds: check.seeds });
+    } else {
+      const end = trusted[0]![1];
+      job.segments = [{ id: 0, start: 0, end: Infinity, pos: end }];
+      job.blocks = new BlockDigests(size, saved.blocks.size, path, {
+        digests: check.digests.map((d, i) => ((i + 1) * saved.blocks!.size <= end ? d : null)),
+        seeds: check.seeds.filter((r) => r.next <= end),
+      });
+    }
   }
 
   /** Runs the connections until every segment is written; checkpoints and reports progress meanwhile. */
@@ -774,7 +802,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
     try {
       // No state file yet: a crash before the first checkpoint leaves a .mgpart without one, which
-      // the next run recognises as its own and starts over. Short downloads never write one.
+      // the next run recognises as its own and starts over. Short downloads never write one. A
+      // stream of unknown length writes one at once: no space was reserved for it, and a disk that
+      // fills up must find a state file to update in place (see StateFile.write).
+      if (!Number.isFinite(scheduler.remaining)) await checkpoint();
       const workers: Promise<void>[] = [];
       for (let i = 0; i < want; i++) {
         workers.push(
@@ -878,31 +909,4 @@ async function checkDirectory(dir: string, create: boolean): Promise<void> {
   }
 }
 
-async function checkFreeSpace(job: Job): Promise<void> {
-  const size = job.remote?.size;
-  if (size === undefined || !job.target) return;
-  let needed = size;
-  if (job.resumed) needed -= job.bytesDone;
-  if (needed <= 0) return;
-  const fs = await statfs(dirname(job.target)).catch(() => undefined);
-  if (!fs) return;
-  const free = fs.bavail * fs.bsize;
-  if (needed > free) {
-    throw new FileSystemError(
-      ErrorCodes.NO_SPACE,
-      `Not enough space in ${dirname(job.target)}: ${formatBytes(needed)} needed, ${formatBytes(free)} free`,
-    );
-  }
-}
-
-/** Formats a byte count with binary units (`1.5 MiB`). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from './storage/space.js';

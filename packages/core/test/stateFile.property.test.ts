@@ -59,8 +59,12 @@ function checkInvariants(s: SavedState): void {
   expect(s.version).toBe(2);
   if (s.size === null) {
     expect(s.segments).toHaveLength(1);
-    expect(s.segments[0]![0]).toBe(0);
-    expect(s.blocks).toBeUndefined();
+    const [start, end, pos] = s.segments[0]!;
+    expect([start, end]).toEqual([0, null]);
+    s.blocks?.digests.forEach((d, i) => {
+      if (d !== null) expect((i + 1) * s.blocks!.size).toBeLessThanOrEqual(pos);
+    });
+    for (const [a, n] of s.blocks?.runs ?? []) expect(a + n).toBeLessThanOrEqual(pos);
     return;
   }
   const sorted = [...s.segments].sort((a, b) => a[0] - b[0]);

@@ -61,10 +61,9 @@ export interface RunSeed {
  * runs so far are saved (`runs`), so that a resumed run can check, and keep, a half-done block too.
  */
 export class BlockDigests {
-  readonly count: number;
   readonly #digests: Array<string | null>;
   /** Bytes of each block on disk (trusted from the state, then written). */
-  readonly #covered: Float64Array;
+  readonly #covered: number[];
   /** Runs still growing, by the offset of the next byte they expect. */
   readonly #byNext = new Map<number, Run>();
   /** The runs of each incomplete block. */
@@ -72,27 +71,42 @@ export class BlockDigests {
   readonly #rereads = new Set<Promise<void>>();
 
   constructor(
+    /** The file size, or Infinity while it is unknown (a stream of unknown length). */
     readonly size: number,
     readonly blockSize: number,
     /** The file the bytes are written to, for blocks read back; undefined when it cannot be read. */
     private readonly path: string | undefined,
     resumed?: { digests: ReadonlyArray<string | null>; seeds: readonly RunSeed[] },
   ) {
-    this.count = Math.ceil(size / blockSize);
-    this.#digests = new Array<string | null>(this.count).fill(null);
-    this.#covered = new Float64Array(this.count);
+    const n = Number.isFinite(size) ? Math.ceil(size / blockSize) : 0;
+    this.#digests = new Array<string | null>(n).fill(null);
+    this.#covered = new Array<number>(n).fill(0);
     if (!resumed) return;
     for (const [i, d] of resumed.digests.entries()) {
-      if (d === null || i >= this.count) continue;
+      if (Number.isFinite(size) && i >= n) break;
+      if (this.#digests.length <= i) {
+        this.#digests.push(null);
+        this.#covered.push(0);
+      }
+      if (d === null) continue;
       this.#digests[i] = d;
       this.#covered[i] = this.#end(i) - i * blockSize;
     }
     for (const seed of resumed.seeds) {
       const block = Math.floor(seed.start / blockSize);
       const run: Run = { block, start: seed.start, next: seed.next, crc: seed.crc };
+      while (this.#digests.length <= block) {
+        this.#digests.push(null);
+        this.#covered.push(0);
+      }
       this.#covered[block]! += seed.next - seed.start;
       this.#track(run);
     }
+  }
+
+  /** Number of blocks (so far, while the size is unknown). */
+  get count(): number {
+    return this.#digests.length;
   }
 
   #end(i: number): number {
@@ -113,7 +127,7 @@ export class BlockDigests {
       let off = 0;
       while (off < chunk.byteLength) {
         const i = Math.floor(pos / this.blockSize);
-        if (i >= this.count) return;
+        if (Number.isFinite(this.size) && i >= this.count) return;
         const end = this.#end(i);
         const n = Math.min(chunk.byteLength - off, end - pos);
         this.#add(i, off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), pos, end);
@@ -136,8 +150,14 @@ export class BlockDigests {
     run.crc = crc32(piece, run.crc);
     run.next += piece.byteLength;
     if (run.next < end) this.#byNext.set(run.next, run);
-    this.#covered[i]! += piece.byteLength;
-    if (this.#covered[i]! < end - i * this.blockSize) return;
+    // Unknown size: the arrays grow with the stream (pre-sized otherwise), without holes.
+    while (this.#digests.length <= i) {
+      this.#digests.push(null);
+      this.#covered.push(0);
+    }
+    const covered = this.#covered[i]! + piece.byteLength;
+    this.#covered[i] = covered;
+    if (covered < end - i * this.blockSize) return;
     // Complete. One run from the first byte to the last: its hash is the block's.
     const list = this.#runs.get(i) ?? [];
     this.#runs.delete(i);
@@ -172,6 +192,10 @@ export class BlockDigests {
   reset(): void {
     this.#digests.fill(null);
     this.#covered.fill(0);
+    if (!Number.isFinite(this.size)) {
+      this.#digests.length = 0;
+      this.#covered.length = 0;
+    }
     this.#byNext.clear();
     this.#runs.clear();
   }

@@ -22,7 +22,7 @@ export interface SavedState {
   segments: Array<[number, number | null, number]>;
   /**
    * Digests of the completed blocks of the temporary file: block i covers bytes
-   * [i * size, (i + 1) * size); `null` for a block not (yet) complete. Absent when the size is unknown.
+   * [i * size, (i + 1) * size); `null` for a block not (yet) complete.
    */
   blocks?: SavedBlocks;
   updatedAt: string;
@@ -87,8 +87,7 @@ export function parseSavedState(v: unknown): SavedState | undefined {
   if (!segments) return undefined;
   let blocks: SavedBlocks | undefined;
   if (v.blocks !== undefined) {
-    if (size === null) return undefined;
-    blocks = readBlocks(v.blocks, size, segments);
+    blocks = readBlocks(v.blocks, size ?? Infinity, segments);
     if (!blocks) return undefined;
   }
   return {
@@ -135,7 +134,11 @@ function readBlocks(v: unknown, size: number, segments: ReadonlyArray<[number, n
   const blockSize = v.size;
   if (!isNonNegInt(blockSize) || blockSize < MIN_BLOCK || blockSize > MAX_BLOCK) return undefined;
   if (!Number.isInteger(Math.log2(blockSize))) return undefined;
-  if (!Array.isArray(v.digests) || v.digests.length !== Math.ceil(size / blockSize)) return undefined;
+  if (!Array.isArray(v.digests)) return undefined;
+  // Known size: one entry per block. Unknown: one per block begun so far.
+  if (Number.isFinite(size) ? v.digests.length !== Math.ceil(size / blockSize) : v.digests.length > MAX_STATE_BYTES / 4) {
+    return undefined;
+  }
   // The segments tile [0, size) (checked before), so walking both in order is linear.
   const sorted = [...segments].sort((a, b) => a[0] - b[0]);
   let j = 0;
@@ -149,10 +152,11 @@ function readBlocks(v: unknown, size: number, segments: ReadonlyArray<[number, n
     // A digest stands for bytes on disk: the segments must claim the whole block.
     const from = i * blockSize;
     const to = Math.min(size, from + blockSize);
-    while (j < sorted.length && (sorted[j]![1] ?? 0) <= from) j++;
+    if (to === Infinity) return undefined;
+    while (j < sorted.length && (sorted[j]![1] ?? Infinity) <= from) j++;
     for (let k = j; k < sorted.length && sorted[k]![0] < to; k++) {
       const [, end, pos] = sorted[k]!;
-      if (pos < Math.min(end ?? 0, to)) return undefined;
+      if (pos < Math.min(end ?? Infinity, to)) return undefined;
     }
     digests.push(d);
   }
@@ -184,10 +188,10 @@ function readRuns(
     if (start < prevEnd || end > size || Math.floor((end - 1) / blockSize) !== block || block >= digests.length || digests[block] !== null) {
       return undefined;
     }
-    while (j < sorted.length && (sorted[j]![1] ?? 0) <= start) j++;
+    while (j < sorted.length && (sorted[j]![1] ?? Infinity) <= start) j++;
     for (let k = j; k < sorted.length && sorted[k]![0] < end; k++) {
       const [, segEnd, pos] = sorted[k]!;
-      if (pos < Math.min(segEnd ?? 0, end)) return undefined;
+      if (pos < Math.min(segEnd ?? Infinity, end)) return undefined;
     }
     out.push([start, length, d]);
     prevEnd = end;
