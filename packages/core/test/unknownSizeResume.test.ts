@@ -50,7 +50,7 @@ it('resumes a stream of unknown length from its checked prefix, and refetches a 
   ctl2.abort();
   await third.done.catch(() => undefined);
   const part = await readFile(join(dir, 't.bin.mgpart'));
-  part[MiB + 5] ^= 0xff;
+  part[MiB + 5]! ^= 0xff;
   await writeFile(join(dir, 't.bin.mgpart'), part);
   const fourth = engine(mem).download('mem://host/t.bin', { dir });
   let kept = -1;

@@ -283,7 +283,7 @@ describe('block digests of the partial file (item 4)', () => {
     expect(i).toBeGreaterThanOrEqual(0);
     // A disk (or a hand) changes one byte inside a block the state vouches for.
     const part = await readFile(join(dir, 'c.bin.mgpart'));
-    part[i * MiB + 12345] ^= 0xff;
+    part[i * MiB + 12345]! ^= 0xff;
     await writeFile(join(dir, 'c.bin.mgpart'), part);
     server.setFaults(f.path, {});
     server.resetLog();
@@ -321,7 +321,7 @@ describe('block digests of the partial file (item 4)', () => {
           apply(host) {
             host.hooks.assemble.tapPromise('DiskRot', async (job) => {
               const data = await readFile(job.tempPath!);
-              data[2 * MiB + 7] ^= 0x01;
+              data[2 * MiB + 7]! ^= 0x01;
               await writeFile(job.tempPath!, data);
             });
           },
