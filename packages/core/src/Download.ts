@@ -42,6 +42,9 @@ import type {
 
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
 
+/** Downloads with more than this left write their state file before the first byte. */
+const EARLY_STATE_BYTES = 8 * 1024 * 1024;
+
 /** Bytes gathered from a connection before one positioned write. */
 const FLUSH_BYTES = 256 * 1024;
 
@@ -801,11 +804,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
     };
 
     try {
-      // No state file yet: a crash before the first checkpoint leaves a .mgpart without one, which
-      // the next run recognises as its own and starts over. Short downloads never write one. A
-      // stream of unknown length writes one at once: no space was reserved for it, and a disk that
-      // fills up must find a state file to update in place (see StateFile.write).
-      if (!Number.isFinite(scheduler.remaining)) await checkpoint();
+      // Short downloads never write a state file: a crash leaves a .mgpart without one, which the
+      // next run recognises as its own and starts over. Longer ones (and streams of unknown length,
+      // for which no space was reserved) write one at once, so that a disk that fills up before the
+      // first checkpoint still finds a state file to update in place (see StateFile.write).
+      if (scheduler.remaining > EARLY_STATE_BYTES) await checkpoint();
       const workers: Promise<void>[] = [];
       for (let i = 0; i < want; i++) {
         workers.push(

@@ -405,6 +405,36 @@ describe.skipIf(!isRoot)('a disk that runs out of space (item 12; needs root to 
     expect(resumedBytes).toBeGreaterThan(MiB);
   });
 
+  it('a disk filled before the first checkpoint still leaves a state to resume from (written in place)', async () => {
+    execFileSync('mount', ['-o', 'remount,size=16m', mnt]);
+    const f = serve('e.bin', 10 * MiB, { faults: { throttleBytesPerSec: 4 * MiB } });
+    // No checkpoint in this run but the one written at the start and the last one when it stops.
+    const mg = new Multiget({
+      plugins: [new HttpPlugin({ useEnvProxy: false })],
+      minSplitSize: 128 * KiB,
+      checkpointIntervalMs: 600_000,
+      progressIntervalMs: 20,
+    });
+    engines.push(mg);
+    const dl = mg.download(f.url, { dir: mnt, connections: 2 });
+    await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > 2 * MiB && resolve()));
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
+    } catch {
+      // "No space left on device" is the point.
+    }
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_NO_SPACE' });
+    expect(await readdir(mnt)).not.toContain('e.bin.mgstate.tmp');
+    const state = await new StateFile(join(mnt, 'e.bin.mgstate')).read();
+    if (state === undefined || state === 'corrupt') throw new Error(`no usable state: ${String(state)}`);
+    expect(state.segments.reduce((n, [a, , p]) => n + (p - a), 0)).toBeGreaterThan(MiB);
+    await rm(join(mnt, 'filler'));
+    server.setFaults(f.path, {});
+    const result = await engine().download(f.url, { dir: mnt, connections: 2 }).done;
+    expect(hashOf(await readFile(result.file))).toBe(sha256(f.content));
+    expect(result.resumed).toBe(true);
+  });
+
   it('a stream of unknown length that fills the disk leaves a valid state and no stray .mgstate.tmp', async () => {
     const f = serve('u.bin', 12 * MiB, { faults: { chunked: true } });
     await expect(engine().download(f.url, { dir: mnt }).done).rejects.toMatchObject({ code: 'MG_ERR_NO_SPACE' });
