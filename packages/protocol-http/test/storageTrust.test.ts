@@ -206,12 +206,20 @@ describe('links planted at the names Multiget creates (items 2 and 11)', () => {
   });
 
   it('a hard link planted at NAME.mgstate.tmp between checkpoints is not written through', async () => {
-    const f = serve('m.bin', 3 * MiB, { faults: { throttleBytesPerSec: 3 * MiB } });
+    const f = serve('m.bin', 3 * MiB, { faults: { throttleBytesPerSec: 1 * MiB } });
     const victim = join(dir, 'victim.txt');
     await writeFile(victim, 'precious');
     const dl = engine().download(f.url, { dir, connections: 2 });
     await new Promise<void>((resolve) => dl.on('progress', (p) => p.bytesDone > 256 * KiB && resolve()));
-    await link(victim, join(dir, 'm.bin.mgstate.tmp')).catch(() => undefined);
+    // The name exists only while a checkpoint writes it (50 ms apart here): plant it in a gap.
+    let planted = false;
+    for (let tries = 0; !planted && tries < 10_000; tries++) {
+      planted = await link(victim, join(dir, 'm.bin.mgstate.tmp')).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(planted).toBe(true);
     const result = await dl.done;
     expect(hashOf(await readFile(result.file))).toBe(sha256(f.content));
     expect(await readFile(victim, 'utf8')).toBe('precious');
