@@ -1,5 +1,5 @@
 /**
- * @multiget/cli: the `multiget` command. The building blocks are exported so they can be tested
+ * multiget (package of the CLI): the `multiget` command. The building blocks are exported so they can be tested
  * and reused: argument parsing, input-file parsing, exit codes, the download runner, the displays.
  * @packageDocumentation
  */
