@@ -116,7 +116,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (signal.aborted) queueMicrotask(() => this.#stop('signal'));
       else signal.addEventListener('abort', () => void this.#stop('signal'), { once: true });
     }
-    queueMicrotask(() => this.#start());
+    // Unless pause() came first: a download paused before it started waits for resume().
+    queueMicrotask(() => {
+      if (this.#state === 'pending') this.#start();
+    });
   }
 
   /** Current lifecycle state. */
@@ -139,9 +142,18 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.#bucket.setRate(bytesPerSecond);
   }
 
-  /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
+  /**
+   * Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped.
+   * Called before the download started (right after {@link Multiget.download}), it does not start
+   * until `resume()`.
+   */
   async pause(): Promise<void> {
     if (this.#isFinal() || this.#state === 'paused') return;
+    if (this.#state === 'pending' && !this.#running) {
+      this.#stopReason = 'pause';
+      this.#setState('paused');
+      return;
+    }
     await this.#stop('pause');
   }
 

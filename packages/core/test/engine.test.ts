@@ -109,6 +109,37 @@ describe('engine', () => {
     expect(mem.bytesServed - servedBefore).toBeLessThan(data.length);
   });
 
+  it('stays paused when paused before it started, and downloads on resume', async () => {
+    const data = pseudoRandom(MiB, 3);
+    mem.put('/early.bin', data);
+    const mg = engine();
+    const dl = mg.download('mem://host/early.bin', { dir });
+    const states: string[] = [];
+    dl.on('state', (s) => states.push(s));
+    await dl.pause();
+    expect(dl.state).toBe('paused');
+    // Long enough for the 1 MiB download to finish had it started (it takes a few ms here).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(dl.state).toBe('paused');
+    expect(mem.fetches).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+    dl.resume();
+    const result = await dl.done;
+    expect(sha256(await readFile(result.file))).toBe(sha256(data));
+    expect(states[0]).toBe('paused');
+    expect(states.at(-1)).toBe('completed');
+  });
+
+  it('cancels a download paused before it started', async () => {
+    mem.put('/never.bin', pseudoRandom(MiB, 4));
+    const dl = engine().download('mem://host/never.bin', { dir });
+    await dl.pause();
+    await dl.cancel();
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_ABORTED' });
+    expect(dl.state).toBe('canceled');
+    expect(mem.fetches).toEqual([]);
+  });
+
   it('resumes in a new engine (a new process) from the state file', async () => {
     const data = pseudoRandom(6 * MiB, 5);
     mem.put('/r.bin', data, { chunkDelayMs: 10 });
