@@ -57,6 +57,8 @@ export interface EngineContext {
   readonly checkpointIntervalMs: number;
   readonly progressIntervalMs: number;
   readonly maxRestarts: number;
+  /** `host:port` of every server that answered a probe of this engine (for the retry policy). */
+  readonly answeredHosts: Set<string>;
 }
 
 /** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
@@ -356,14 +358,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   async #withRetries<T>(job: Job, phase: 'probe', fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const host = hostKey(job.url);
       try {
-        return await fn();
+        const answer = await fn();
+        this.engine.answeredHosts.add(host);
+        return answer;
       } catch (err) {
         const error = toDownloadError(err, job.signal);
         if (job.signal.aborted) throw error;
         const decision = await this.engine.hooks.rangeFailed.promise(
           error,
-          { phase, attempt, activeConnections: 0 },
+          { phase, attempt, activeConnections: 0, hostAnsweredBefore: this.engine.answeredHosts.has(host) },
           job,
         );
         if (!decision || decision.action !== 'retry') throw error;
@@ -780,6 +785,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
+}
+
+/** Which server a URL reaches: scheme, host and port. */
+function hostKey(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 /** Converts anything thrown into a DownloadError (an abort reason included). */

@@ -123,6 +123,7 @@ export class Multiget implements HookHost {
         if (this.#targets.get(path) === id) this.#targets.delete(path);
       },
       globalBucket: this.#bucket,
+      answeredHosts: new Set(),
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       progressIntervalMs: options.progressIntervalMs ?? 250,
       maxRestarts: options.maxRestarts ?? 3,
