@@ -25,6 +25,7 @@ export { PlainDisplay, PLAIN_PROGRESS_INTERVAL_MS } from './display/PlainDisplay
 export { JsonDisplay, type JsonEvent, type JsonEventType } from './display/JsonDisplay.js';
 export { QuietDisplay } from './display/QuietDisplay.js';
 export { Palette } from './display/Palette.js';
+export { stringWidth, truncateToWidth, padEndToWidth } from './display/width.js';
 export { formatSize, formatSpeed, formatEta, formatDuration, formatPercent, barParts, truncate } from './display/format.js';
 export { Redactor, safeUrl } from './redact.js';
 export { SignalGuard, type InterruptSignal } from './SignalGuard.js';

@@ -12,7 +12,7 @@ import { parseInputFile } from './input/parseInputFile.js';
 import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
 import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
-import { SignalGuard } from './SignalGuard.js';
+import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
 
 /** The process streams and environment `main` works with. */
@@ -32,10 +32,15 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * Runs `multiget` with `argv` (arguments only, without node and the script) and resolves with the
- * exit code; never rejects. Installs SIGINT/SIGTERM handlers for the duration of the run.
+ * exit code; never rejects. Installs SIGINT/SIGTERM handlers for the duration of the run;
+ * `onInterrupted` learns which signal interrupted it (the executable then re-raises it).
  */
-export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const fallbackPalette = new Palette(Palette.wanted(!argv.includes('--no-color'), io.env, io.stderr.isTTY));
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  onInterrupted?: (signal: InterruptSignal) => void,
+): Promise<number> {
+  const fallbackPalette = new Palette(Palette.wanted(!argv.includes('--no-color'), io.stderr));
   const fail = (err: unknown): number => {
     const error = toDownloadError(err);
     io.stderr.write(errorLine(fallbackPalette, error.message, error.code));
@@ -68,7 +73,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 
   const redactor = secretsOf(options, tasks);
-  const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.env, io.stderr.isTTY));
+  const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
   const reporter = createReporter(options.mode, {
     stdout: io.stdout,
     stderr: io.stderr,
@@ -76,6 +81,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     redactor,
     multiple: tasks.length > 1,
     fallbackColumns: Number(io.env['COLUMNS']) || undefined,
+    // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
+    dumbTerminal: io.env['TERM'] === 'dumb',
   });
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
@@ -86,6 +93,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     await closeManager(manager);
     guard.dispose();
   }
+  if (guard.received) onInterrupted?.(guard.received);
   return guard.exitCode ?? exitCodeOf(outcomes);
 }
 

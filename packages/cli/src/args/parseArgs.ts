@@ -1,6 +1,6 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { type Credentials, ErrorCodes, UsageError, parseChecksum } from '@multiget/core';
-import { FLAGS } from './flags.js';
+import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
 
@@ -78,7 +78,48 @@ function nodeOptions(): Record<string, { type: 'string' | 'boolean'; short?: str
   return out;
 }
 
+/**
+ * Finds a flag that needs a value but has none: at the end of the line, or followed by another
+ * option (`-c -d DIR`). node:util would call the latter "ambiguous" and print a hint longer than
+ * one line; this says which flag lacks what, and how to pass a value that starts with a dash.
+ */
+function checkFlagValues(argv: readonly string[]): void {
+  const byLong = new Map(FLAGS.map((f) => [f.name, f]));
+  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return;
+    let needs: FlagSpec | undefined;
+    let written = arg;
+    if (arg.startsWith('--')) {
+      if (arg.includes('=')) continue;
+      const spec = byLong.get(arg.slice(2));
+      if (spec?.type === 'string') needs = spec;
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      // A group of short flags (-qc 4): only the last one may take the next argument.
+      for (let j = 1; j < arg.length; j++) {
+        const spec = byShort.get(arg[j]!);
+        if (spec?.type !== 'string') continue;
+        if (j === arg.length - 1) {
+          needs = spec;
+          written = `-${arg[j]}`;
+        }
+        break;
+      }
+    }
+    if (!needs) continue;
+    const next = argv[i + 1];
+    const what = `${written} needs a value${needs.value ? ` (${needs.value})` : ''}`;
+    if (next === undefined) throw usage(`${what}`);
+    if (next.startsWith('-') && next !== '-') {
+      throw usage(`${what}, but "${next}" follows it; a value that starts with a dash is written --${needs.name}=${next}`);
+    }
+    i++;
+  }
+}
+
 function readArgv(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  checkFlagValues(argv);
   try {
     const { values, positionals } = parseNodeArgs({
       args: [...argv],

@@ -24,7 +24,8 @@ export interface JsonEvent {
  * - `progress`: `bytesDone`, `total`, `speed` (bytes/s), `eta` (s), `connections`
  * - `retry`: `attempt`, `delayMs`, `error`; `restart`: `reason`; `warning`: `code`, `message`
  * - `done`: `file`, `size`, `finalUrl`, `digest`, `verified`, `resumed`, `restarts`, `durationMs`
- * - `failed`: `error` (`{ name, code, message, statusCode?, errno?, ... }`)
+ * - `failed`: `error`: every field of the DownloadError (`name`, `code`, `message`, and when known
+ *   `statusCode`, `ftpCode`, `sftpCode`, `errno`, `retryAfterMs`, `url` without credentials)
  */
 export class JsonDisplay implements Reporter {
   constructor(private readonly ctx: ReporterContext) {}

@@ -19,6 +19,8 @@ export interface ReporterContext {
   readonly redactor: Redactor;
   /** Terminal width to assume when the terminal does not tell (`COLUMNS`). */
   readonly fallbackColumns?: number;
+  /** True when the terminal cannot move its cursor (`TERM=dumb`): plain lines, as for a pipe. */
+  readonly dumbTerminal?: boolean;
   /** True when there are several downloads, so lines name the one they are about. */
   readonly multiple: boolean;
 }

@@ -76,7 +76,9 @@ export async function runDownloads(
   });
   // Refused before a Download existed (e.g. the engine rejected an option): no 'started' came.
   manager.on('changed', (entry) => {
-    if (entry.state !== 'failed' || !entry.error) return;
+    // A download that started reports its own error, with every detail (status code, errno, URL);
+    // the manager's snapshot keeps only code and message.
+    if (entry.state !== 'failed' || !entry.error || downloads.has(entry.id)) return;
     for (const task of byEntry.get(entry.id) ?? []) {
       finish({ task, status: 'failed', error: new DownloadError(entry.error.code as ErrorCode, entry.error.message) });
     }
