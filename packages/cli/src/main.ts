@@ -1,12 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { ErrorCodes, LazyProtocolPlugin, Manager, UsageError, toDownloadError } from '@multiget/core';
+import {
+  type DigestAlgorithm,
+  ErrorCodes,
+  LazyProtocolPlugin,
+  Manager,
+  UsageError,
+  fileSystemError,
+  hashFile,
+  toDownloadError,
+} from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
 import { usageText } from './args/usage.js';
 import { createReporter } from './display/createReporter.js';
-import { errorLine } from './display/lines.js';
+import { errorLine, summaryLine } from './display/lines.js';
 import { Palette } from './display/Palette.js';
-import type { TextOutput } from './display/Reporter.js';
+import type { Reporter, TextOutput } from './display/Reporter.js';
 import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
 import { Redactor } from './redact.js';
@@ -93,8 +102,35 @@ export async function main(
     await closeManager(manager);
     guard.dispose();
   }
+  if (options.printChecksum !== undefined && !guard.received) {
+    const failure = await printChecksums(outcomes, options.printChecksum, reporter);
+    if (failure !== undefined) return failure;
+  }
+  // After several downloads, one line with the count of each ending (the lines above scroll away).
+  if (options.mode === 'human' && tasks.length > 1) io.stderr.write(summaryLine(palette, outcomes));
   if (guard.received) onInterrupted?.(guard.received);
   return guard.exitCode ?? exitCodeOf(outcomes);
+}
+
+/**
+ * `--print-checksum`: the digest of every finished file, in input order. A digest the download was
+ * verified against is reused; any other is computed from the file on disk. Resolves with an exit
+ * code when a file cannot be read.
+ */
+async function printChecksums(outcomes: readonly TaskOutcome[], algorithm: DigestAlgorithm, reporter: Reporter): Promise<number | undefined> {
+  for (const o of outcomes) {
+    if (o.status !== 'done') continue;
+    const { file, digest, verified } = o.result;
+    try {
+      const hex = verified && digest?.algorithm === algorithm ? digest.hex : await hashFile(file, algorithm);
+      reporter.checksum(o.task, file, algorithm, hex);
+    } catch (err) {
+      const error = fileSystemError(err, `read ${file}`);
+      reporter.error(error.message, error.code);
+      return exitCodeForError(error.code);
+    }
+  }
+  return undefined;
 }
 
 /** 0 when every download succeeded, else the exit code of the first failure in input order. */

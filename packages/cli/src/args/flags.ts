@@ -38,6 +38,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'give up on a connection after SECONDS without data (default 30)' },
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
   { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
+  { name: 'print-checksum', type: 'string', value: 'ALGO', group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
   { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },
   { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
@@ -55,7 +56,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
       '#-comments and blank lines skipped; indented option lines under a URL:\n' +
       'out=NAME, dir=DIR, checksum=ALGO=HEX, header=NAME: VALUE,\n' +
-      'max-connection-per-server=N (or split=N), max-download-limit=RATE' },
+      'max-connection-per-server=N (or split=N), max-download-limit=RATE,\n' +
+      'priority=N (higher starts first; default 0)' },
   { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
   { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
   { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },

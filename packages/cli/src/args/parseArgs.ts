@@ -1,5 +1,5 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, ErrorCodes, UsageError, parseChecksum } from '@multiget/core';
+import { type Credentials, type DigestAlgorithm, ErrorCodes, UsageError, normalizeAlgorithm, parseChecksum } from '@multiget/core';
 import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
@@ -32,6 +32,8 @@ export interface CliOptions {
   connectTimeoutMs?: number;
   /** `ALGO=HEX`, syntax already checked. */
   checksum?: string;
+  /** `--print-checksum`: print this digest of every finished file. */
+  printChecksum?: DigestAlgorithm;
   headers: Array<[string, string]>;
   credentials?: Credentials;
   userAgent?: string;
@@ -232,6 +234,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const connectTimeout = str(values, 'connect-timeout');
   if (connectTimeout !== undefined) options.connectTimeoutMs = parseSeconds(connectTimeout, '--connect-timeout');
 
+  const printChecksum = str(values, 'print-checksum');
+  if (printChecksum !== undefined) {
+    const algorithm = normalizeAlgorithm(printChecksum);
+    if (!algorithm) throw usage(`Invalid value for --print-checksum: "${printChecksum}" (sha256, sha512, sha1 or md5)`);
+    options.printChecksum = algorithm;
+  }
   const checksum = str(values, 'checksum');
   if (checksum !== undefined) {
     parseChecksum(checksum);

@@ -1,4 +1,4 @@
-import type { Download, Progress } from '@multiget/core';
+import type { DigestAlgorithm, Download, Progress } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import {
@@ -14,6 +14,7 @@ import {
   stoppedLine,
   taskName,
   warningLine,
+  checksumLine,
 } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
 
@@ -70,6 +71,10 @@ export class PlainDisplay implements Reporter {
           : failedLine(palette, redactor, outcome.task, outcome.error, multiple),
       );
     }
+  }
+
+  checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {
+    this.ctx.stdout.write(checksumLine(file, hex));
   }
 
   error(message: string, code?: string): void {

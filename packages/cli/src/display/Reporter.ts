@@ -1,3 +1,5 @@
+import type { DigestAlgorithm } from '@multiget/core';
+import type { DownloadTask } from '../runner/buildTasks.js';
 import type { RunObserver } from '../runner/runDownloads.js';
 import type { Redactor } from '../redact.js';
 import type { Palette } from './Palette.js';
@@ -32,6 +34,11 @@ export interface ReporterContext {
 export interface Reporter extends RunObserver {
   /** An error not tied to one download (`multiget: <message> [code]`), printed in every mode. */
   error(message: string, code?: string): void;
+  /**
+   * The digest of a finished file (`--print-checksum`): `HEX  FILE` on stdout, or a JSON event.
+   * Called after `close()`, once every download has ended.
+   */
+  checksum(task: DownloadTask, file: string, algorithm: DigestAlgorithm, hex: string): void;
   /** Flushes what is buffered, stops timers and leaves the terminal as it was. Idempotent. */
   close(): void;
 }

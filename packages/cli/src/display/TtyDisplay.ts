@@ -1,4 +1,4 @@
-import type { Download, DownloadState, Progress } from '@multiget/core';
+import type { DigestAlgorithm, Download, DownloadState, Progress } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import { barParts, formatEta, formatPercent, formatSize, formatSpeed } from './format.js';
@@ -12,6 +12,7 @@ import {
   stoppedLine,
   taskName,
   warningLine,
+  checksumLine,
 } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
 import { padEndToWidth, stringWidth, truncateToWidth } from './width.js';
@@ -103,6 +104,10 @@ export class TtyDisplay implements Reporter {
           : failedLine(palette, redactor, outcome.task, outcome.error, multiple),
       );
     }
+  }
+
+  checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {
+    this.ctx.stdout.write(checksumLine(file, hex));
   }
 
   error(message: string, code?: string): void {

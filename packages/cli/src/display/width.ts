@@ -64,9 +64,8 @@ function clusterWidth(cluster: string): number {
 
 /** Terminal columns `text` takes (no escape sequences in it). */
 export function stringWidth(text: string): number {
-  let width = 0;
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  let width = 0;
   for (const { segment } of segmenter.segment(text)) width += clusterWidth(segment);
   return width;
 }
