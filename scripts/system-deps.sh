@@ -17,6 +17,8 @@ need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 # `script` runs the CLI in a pseudo-terminal (display, Ctrl-C tests).
 have_cmd script || need+=(util-linux)
+# groff renders the generated man page in the CLI's tests.
+have_cmd groff || need+=(groff-base)
 # Real servers for the FTP and SFTP interop suites, started by the tests on loopback ports.
 [ -x /usr/sbin/vsftpd ] || need+=(vsftpd)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)

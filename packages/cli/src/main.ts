@@ -11,6 +11,7 @@ import {
   toDownloadError,
 } from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
+import { completionScript } from './args/completions.js';
 import { usageText } from './args/usage.js';
 import { createReporter } from './display/createReporter.js';
 import { errorLine, summaryLine } from './display/lines.js';
@@ -61,6 +62,10 @@ export async function main(
     const command = parseArgs(argv);
     if (command.kind === 'help') {
       io.stdout.write(usageText());
+      return ExitCode.SUCCESS;
+    }
+    if (command.kind === 'completion') {
+      io.stdout.write(completionScript(command.shell));
       return ExitCode.SUCCESS;
     }
     if (command.kind === 'version') {

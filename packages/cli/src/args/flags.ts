@@ -6,8 +6,10 @@ export interface FlagSpec {
   readonly type: 'string' | 'boolean';
   /** May be given several times (values are collected in order). */
   readonly multiple?: boolean;
-  /** Placeholder for the value in `--help`. */
+  /** Placeholder for the value in `--help` (`FILE` and `DIR` also tell shell completion what to offer). */
   readonly value?: string;
+  /** The only values accepted, offered by shell completion. */
+  readonly choices?: readonly string[];
   readonly help: string;
   /** Heading it is listed under in `--help`. */
   readonly group: FlagGroup;
@@ -20,8 +22,9 @@ export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Inte
 export type FlagGroup = (typeof FLAG_GROUPS)[number];
 
 /**
- * Every flag `multiget` accepts. Parsing and `--help` both read this table, so a flag cannot exist
- * without being documented, nor be documented without being parsed.
+ * Every flag `multiget` accepts. Parsing, `--help`, the shell completions and the man page all read
+ * this table, so a flag cannot exist without being documented, nor be documented without being
+ * parsed.
  */
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', value: 'FILE', group: 'Output', help: 'write to FILE (relative to --dir when given); one URL only' },
@@ -38,7 +41,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'give up on a connection after SECONDS without data (default 30)' },
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
   { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
-  { name: 'print-checksum', type: 'string', value: 'ALGO', group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
+  { name: 'print-checksum', type: 'string', value: 'ALGO', choices: ['sha256', 'sha512', 'sha1', 'md5'], group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
   { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },
   { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
@@ -61,6 +64,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
   { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
   { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },
+  { name: 'completion', type: 'string', value: 'SHELL', choices: ['bash', 'zsh', 'fish'], group: 'Display', help: 'print the completion script for bash, zsh or fish and exit\n(bash: eval "$(multiget --completion bash)")' },
   { name: 'version', short: 'V', type: 'boolean', group: 'Display', help: 'print the version and exit' },
   { name: 'help', short: 'h', type: 'boolean', group: 'Display', help: 'print this help and exit' },
 ];

@@ -1,5 +1,6 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { type Credentials, type DigestAlgorithm, ErrorCodes, UsageError, normalizeAlgorithm, parseChecksum } from '@multiget/core';
+import { COMPLETION_SHELLS, type CompletionShell } from './completions.js';
 import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
@@ -61,7 +62,11 @@ export interface CliOptions {
 }
 
 /** What the command line asks for. */
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'download'; options: CliOptions };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'completion'; shell: CompletionShell }
+  | { kind: 'download'; options: CliOptions };
 
 /** Default of `-j`: aria2's default of concurrent downloads. */
 export const DEFAULT_JOBS = 5;
@@ -170,6 +175,13 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const { values, positionals } = readArgv(argv);
   if (flag(values, 'help')) return { kind: 'help' };
   if (flag(values, 'version')) return { kind: 'version' };
+  const shell = str(values, 'completion');
+  if (shell !== undefined) {
+    if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
+      throw usage(`Invalid value for --completion: "${shell}" (${COMPLETION_SHELLS.join(', ')})`);
+    }
+    return { kind: 'completion', shell: shell as CompletionShell };
+  }
 
   conflict(values, 'json', 'quiet');
   conflict(values, 'user', 'bearer');
