@@ -3,6 +3,8 @@
  * and reused: argument parsing, input-file parsing, exit codes, the download runner, the displays.
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { main, exitCodeOf, type CliIo } from './main.js';
 export { parseArgs, DEFAULT_JOBS, type CliCommand, type CliOptions, type OutputMode } from './args/parseArgs.js';
 export { FLAGS, FLAG_GROUPS, type FlagSpec, type FlagGroup } from './args/flags.js';

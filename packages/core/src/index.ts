@@ -2,6 +2,9 @@
  * @multiget/core: the engine, its hooks, the built-in plugins and the public types.
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import './nodeVersion.js';
+export { REQUIRED_NODE, nodeSupported } from './nodeVersion.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './hooks.js';
