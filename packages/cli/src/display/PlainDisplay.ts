@@ -30,7 +30,8 @@ interface Entry {
 
 /**
  * Line-oriented output for when stderr is not a terminal: start, occasional progress, retries,
- * done or failed. Never writes escape sequences, so logs stay greppable.
+ * done or failed. Never moves the cursor, and colours only when FORCE_COLOR asks for them, so logs
+ * stay greppable.
  */
 export class PlainDisplay implements Reporter {
   readonly #entries = new Map<string, Entry>();
