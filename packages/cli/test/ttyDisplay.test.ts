@@ -30,7 +30,7 @@ function downloading(display: TtyDisplay, name: string): void {
   Object.defineProperty(download, 'state', { value: 'downloading' });
   display.started(task(name), download);
   const events = download as unknown as EventEmitter;
-  events.emit('start', { file: `/tmp/${name}`, size: 100 * 1024 * 1024, ranges: true, resumedBytes: 0, url: 'http://h/' });
+  events.emit('start', { file: `downloads/${name}`, size: 100 * 1024 * 1024, ranges: true, resumedBytes: 0, url: 'http://h/' });
   events.emit('state', 'downloading');
   events.emit('progress', { bytesDone: 42 * 1024 * 1024, total: 100 * 1024 * 1024, speed: 3 * 1024 * 1024, eta: 19, connections: 8 });
 }
