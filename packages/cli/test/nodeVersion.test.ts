@@ -9,7 +9,7 @@ function fakeNode(version: string): string {
 
 describe('importing a package on an unsupported Node.js', () => {
   it('fails with one sentence naming the Node.js needed, from every package, before undici or ssh2 load', () => {
-    for (const pkg of ['@multiget/core', '@multiget/protocol-http', '@multiget/protocol-ftp', '@multiget/protocol-sftp', '@multiget/server', 'multiget']) {
+    for (const pkg of ['@multiget/core', '@multiget/core/testing', '@multiget/protocol-http', '@multiget/protocol-ftp', '@multiget/protocol-sftp', '@multiget/server', 'multiget']) {
       const r = spawnSync(process.execPath, ['--import', fakeNode('20.19.1'), '--input-type=module', '-e', `await import('${pkg}')`], { encoding: 'utf8' });
       expect(r.status, pkg).toBe(1);
       expect(r.stderr, pkg).toContain('Error: Multiget needs Node >= 22.19 (this is 20.19.1)');
