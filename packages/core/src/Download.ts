@@ -60,6 +60,8 @@ export interface EngineContext {
   readonly checkpointIntervalMs: number;
   readonly progressIntervalMs: number;
   readonly maxRestarts: number;
+  /** `host:port` of every server that answered a probe of this engine (for the retry policy). */
+  readonly answeredHosts: Set<string>;
 }
 
 /** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
@@ -126,7 +128,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (signal.aborted) queueMicrotask(() => this.#stop('signal'));
       else signal.addEventListener('abort', () => void this.#stop('signal'), { once: true });
     }
-    queueMicrotask(() => this.#start());
+    // Unless pause() came first: a download paused before it started waits for resume().
+    queueMicrotask(() => {
+      if (this.#state === 'pending') this.#start();
+    });
   }
 
   /** Current lifecycle state. */
@@ -157,9 +162,18 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.#connections = connections;
   }
 
-  /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
+  /**
+   * Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped.
+   * Called before the download started (right after {@link Multiget.download}), it does not start
+   * until `resume()`.
+   */
   async pause(): Promise<void> {
     if (this.#isFinal() || this.#state === 'paused') return;
+    if (this.#state === 'pending' && !this.#running) {
+      this.#stopReason = 'pause';
+      this.#setState('paused');
+      return;
+    }
     await this.#stop('pause');
   }
 
@@ -374,14 +388,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   async #withRetries<T>(job: Job, phase: 'probe', fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const host = hostKey(job.url);
       try {
-        return await fn();
+        const answer = await fn();
+        this.engine.answeredHosts.add(host);
+        return answer;
       } catch (err) {
         const error = toDownloadError(err, job.signal);
         if (job.signal.aborted) throw error;
         const decision = await this.engine.hooks.rangeFailed.promise(
           error,
-          { phase, attempt, activeConnections: 0 },
+          { phase, attempt, activeConnections: 0, hostAnsweredBefore: this.engine.answeredHosts.has(host) },
           job,
         );
         if (!decision || decision.action !== 'retry') throw error;
@@ -909,6 +926,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
+}
+
+/** Which server a URL reaches: scheme, host and port. */
+function hostKey(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 /** Converts anything thrown into a DownloadError (an abort reason included). */

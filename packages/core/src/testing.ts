@@ -4,6 +4,8 @@
  * `@multiget/core/testing` for plugin authors (the built-in protocol packages use it too).
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import './nodeVersion.js';
 import { isDownloadError, type DownloadError } from './errors.js';
 import type { ProtocolDriver } from './hooks.js';
 import { Job, type JobOptions } from './Job.js';

@@ -3,6 +3,8 @@
  * and host key checking, and a copy-free SFTP reader of its own.
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { SftpPlugin, SFTP_DEFAULTS, type SftpPluginOptions } from './SftpPlugin.js';
 export { SftpByteSource, type SftpReadPlan } from './SftpByteSource.js';
 export { SftpSession, SftpStatusReply, SftpSessionError, FALLBACK_MAX_READ, type SftpAttributes, type SftpServerInfo } from './SftpSession.js';

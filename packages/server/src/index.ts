@@ -4,6 +4,8 @@
  * without pulling in the engine.
  * @packageDocumentation
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { runServer, type ServerOptions } from './runServer.js';
 export { Service, type ServiceOptions } from './Service.js';
 export { defaultPlugins, type PluginOptions } from './plugins.js';
