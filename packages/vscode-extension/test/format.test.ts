@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatEta, formatProgressBytes, formatSpeed, parseRate, percentDone } from '../src/model/format';
+import { formatBytes, formatEta, formatProgressBytes, formatRowBytes, formatSpeed, parseRate, percentDone } from '../src/model/format';
 
 describe('formatBytes', () => {
   it('uses binary units with one decimal above a KiB', () => {
@@ -76,5 +76,17 @@ describe('parseRate', () => {
   });
   it('refuses what is not a rate', () => {
     for (const bad of ['fast', '-1', '0', '0.1', '2T', '1e6', '2 M B']) expect(parseRate(bad)).toBeUndefined();
+  });
+});
+
+describe('formatRowBytes', () => {
+  it('shows progress for unfinished and completed downloads', () => {
+    expect(formatRowBytes('downloading', 1024, 2048)).toBe('1.0 KiB of 2.0 KiB');
+    expect(formatRowBytes('completed', 2048, 2048)).toBe('2.0 KiB of 2.0 KiB');
+  });
+  it('says what a failed or cancelled download had transferred, never a bare 0 B', () => {
+    expect(formatRowBytes('failed', 3 * 1024 * 1024, 16 * 1024 * 1024)).toBe('3.0 MiB of 16.0 MiB transferred');
+    expect(formatRowBytes('failed', 0, null)).toBe('nothing transferred');
+    expect(formatRowBytes('canceled', 0, 1024)).toBe('nothing transferred');
   });
 });

@@ -61,3 +61,14 @@ export function parseRate(value: string): number | null | undefined {
   const bytes = Math.floor(Number(match[1]) * multiplier);
   return Number.isSafeInteger(bytes) && bytes >= 1 ? bytes : undefined;
 }
+
+/**
+ * The bytes column of a row. Unfinished and completed downloads show their progress; a failed or
+ * cancelled one says what had been transferred when it stopped (`12.0 MiB of 50.0 MiB
+ * transferred`, `nothing transferred`), which a bare `0 B` did not tell.
+ */
+export function formatRowBytes(state: string, bytes: number, total: number | null): string {
+  if (state !== 'failed' && state !== 'canceled') return formatProgressBytes(bytes, total);
+  if (!(bytes > 0)) return 'nothing transferred';
+  return `${formatProgressBytes(bytes, total)} transferred`;
+}

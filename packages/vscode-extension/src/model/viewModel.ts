@@ -1,6 +1,7 @@
 import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { isActive } from './DownloadStore';
-import { formatEta, formatProgressBytes, formatSpeed, percentDone } from './format';
+import { describeFailure } from './errorText';
+import { formatEta, formatRowBytes, formatSpeed, percentDone } from './format';
 
 /** What a user can do to one download; each is a button in the panel and a command. */
 export const DOWNLOAD_ACTIONS = ['pause', 'resume', 'cancel', 'retry', 'remove', 'open', 'reveal'] as const;
@@ -74,7 +75,7 @@ export interface DownloadRow {
   etaText: string;
   /** `8 connections` while active, else empty. */
   connectionsText: string;
-  /** `MG_ERR_NOT_FOUND: HTTP 404 …` when failed, else empty. */
+  /** The failure in plain words with its codes (`The file was not found on h (check the URL). (HTTP 404 · MG_ERR_NOT_FOUND)`), else empty. */
   errorText: string;
   actions: DownloadAction[];
   /** One sentence for screen readers: name, state, percent. */
@@ -123,7 +124,7 @@ export function toRow(d: DownloadInfo): DownloadRow {
   const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
   const name = displayName(d);
   const stateLabel = STATE_LABELS[d.state];
-  const errorText = d.error === null ? '' : `${d.error.code}: ${d.error.message}`;
+  const errorText = d.error === null ? '' : describeFailure(d.error, d.url).line;
   const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
   const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
   const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
@@ -138,7 +139,7 @@ export function toRow(d: DownloadInfo): DownloadRow {
     state: d.state,
     stateLabel,
     percent,
-    bytesText: formatProgressBytes(d.bytes, d.total),
+    bytesText: formatRowBytes(d.state, d.bytes, d.total),
     speedText,
     etaText,
     connectionsText,

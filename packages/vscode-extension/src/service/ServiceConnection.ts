@@ -37,6 +37,8 @@ const RESTART_WINDOW_MS = 3 * 60_000;
  * each try starts a process; a command used in this window tries at once.
  */
 const LOCKED_RETRY_MS = [500, 1000, 2000, 4000, 10_000, 30_000] as const;
+/** How long a request waits for a starting service before it gives up (see `whenReady`). */
+const READY_TIMEOUT_MS = 30_000;
 /** How long `stop()` waits for the service's orderly shutdown (it writes its queue) before killing it. */
 const STOP_TIMEOUT_MS = 4000;
 
@@ -107,6 +109,7 @@ export class ServiceConnection implements vscode.Disposable {
    * service's JSON-RPC error (its `data.code` is the `MG_ERR_…` code; see `describeRequestError`).
    */
   async request<M extends RequestMethod>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+    if (this.#status.kind !== 'running') await this.whenReady();
     const client = this.#client;
     if (client === undefined || this.#status.kind !== 'running') {
       // The user wants this window to work now: try to take the state directory over at once.
@@ -252,6 +255,38 @@ export class ServiceConnection implements vscode.Disposable {
       `it needs Node.js ${REQUIRED_NODE.join('.')} or later, this VS Code has ${process.versions.node}; ` +
         'install a newer Node.js and set "multiget.serverRuntime" to it (or put it on PATH)',
     );
+  }
+
+  /**
+   * Resolves once the service is running. While it starts (the first seconds of a window, a
+   * restart) a request waits here, bounded by `timeoutMs`, with a progress notification, instead
+   * of failing: what the user asked for then runs. Rejects at once when the service failed, and
+   * with the not-running message when the time runs out.
+   */
+  async whenReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    if (this.#status.kind === 'running') return;
+    if (this.#status.kind === 'failed') throw new Error(this.#notRunningMessage());
+    // The user wants this window to work now: a locked window tries to take over at once.
+    if (this.#status.kind === 'locked') void this.start();
+    let sub: vscode.Disposable | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      const settle = (s: ServiceStatus): boolean => {
+        if (s.kind === 'running') resolve();
+        else if (s.kind === 'failed') reject(new Error(s.message));
+        else return false;
+        return true;
+      };
+      if (settle(this.#status)) return;
+      sub = this.onDidChangeStatus((s) => void settle(s));
+      timer = setTimeout(() => reject(new Error(`The Multiget service did not start within ${Math.round(timeoutMs / 1000)} s. ${this.#notRunningMessage()}`)), timeoutMs);
+    });
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Waiting for the Multiget service…' }, () => ready);
+    } finally {
+      sub?.dispose();
+      clearTimeout(timer);
+    }
   }
 
   #clientOptions(): LanguageClientOptions {
