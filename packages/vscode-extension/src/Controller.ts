@@ -18,6 +18,7 @@ import { ACTION_LABELS, actionsFor, displayName, summaryText, toRows, totals, ty
 import { describeRequestError } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
+import { trustHostKey } from './trustHostKey';
 import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
@@ -576,11 +577,18 @@ export class Controller implements vscode.Disposable, PanelHost {
       const detail = failure?.line ?? 'unknown error';
       if (failure !== undefined) this.output.error(`${name} failed: ${failure.detail} (${download.error!.code})`);
       const credentials = 'Set Credentials…';
-      const buttons = failure?.remedies.includes('setCredentials') === true ? [credentials, 'Retry'] : ['Retry', 'Show Downloads'];
+      const trust = 'Trust This Host Key…';
+      const remedies = failure?.remedies ?? ['retry'];
+      const buttons =
+        remedies.includes('setCredentials') ? [credentials, 'Retry']
+        : remedies.includes('trustHostKey') ? [trust]
+        : remedies.includes('retry') ? ['Retry', 'Show Downloads']
+        : ['Show Downloads'];
       void vscode.window.showErrorMessage(`Download of ${name} failed: ${detail}`, ...buttons).then(async (choice) => {
         if (choice === 'Retry') await this.act('retry', download.id);
         if (choice === 'Show Downloads') this.showPanel(false);
         if (choice === credentials) await this.setCredentialsAndRetry(download.id);
+        if (choice === trust && (await trustHostKey(download))) await this.act('retry', download.id);
       });
     }
   }

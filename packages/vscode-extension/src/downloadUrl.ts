@@ -76,7 +76,7 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
 
   const input = vscode.window.createInputBox();
   input.title = 'Multiget: Download URL';
-  input.placeholder = 'https://example.com/file.iso (or several URLs, one per line or separated by spaces)';
+  input.placeholder = 'https://example.com/file.iso (or several URLs)';
   input.value = initial;
   input.ignoreFocusOut = true;
   input.buttons = [chooseFolder, saveAs, addChecksum];

@@ -109,7 +109,7 @@ export class ServiceConnection implements vscode.Disposable {
    * service's JSON-RPC error (its `data.code` is the `MG_ERR_…` code; see `describeRequestError`).
    */
   async request<M extends RequestMethod>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
-    if (this.#status.kind !== 'running') await this.whenReady();
+    if (this.#status.kind !== 'running' || this.#client === undefined) await this.whenReady();
     const client = this.#client;
     if (client === undefined || this.#status.kind !== 'running') {
       // The user wants this window to work now: try to take the state directory over at once.
@@ -264,15 +264,17 @@ export class ServiceConnection implements vscode.Disposable {
    * with the not-running message when the time runs out.
    */
   async whenReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-    if (this.#status.kind === 'running') return;
+    // Running with a client; during stop() (a restart) the status still says running without one.
+    const ready = (s: ServiceStatus): boolean => s.kind === 'running' && this.#client !== undefined;
+    if (ready(this.#status)) return;
     if (this.#status.kind === 'failed') throw new Error(this.#notRunningMessage());
     // The user wants this window to work now: a locked window tries to take over at once.
     if (this.#status.kind === 'locked') void this.start();
     let sub: vscode.Disposable | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       const settle = (s: ServiceStatus): boolean => {
-        if (s.kind === 'running') resolve();
+        if (ready(s)) resolve();
         else if (s.kind === 'failed') reject(new Error(s.message));
         else return false;
         return true;
@@ -282,7 +284,7 @@ export class ServiceConnection implements vscode.Disposable {
       timer = setTimeout(() => reject(new Error(`The Multiget service did not start within ${Math.round(timeoutMs / 1000)} s. ${this.#notRunningMessage()}`)), timeoutMs);
     });
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Waiting for the Multiget service…' }, () => ready);
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Waiting for the Multiget service…' }, () => started);
     } finally {
       sub?.dispose();
       clearTimeout(timer);
