@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DownloadInfo } from '@multiget/server/protocol';
 import { hostKeyFingerprint } from './model/errorText';
-import { keyWithFingerprint, knownHostsLine, knownHostsName, parseKeyscan } from './model/knownHosts';
+import { appendKnownHost, scanHostKey } from './hostKeyScan';
 
 /**
  * The known_hosts file the service reads and names in its advice: the service runs as this user on
@@ -13,16 +11,6 @@ import { keyWithFingerprint, knownHostsLine, knownHostsName, parseKeyscan } from
  */
 export function serviceKnownHostsFile(): string {
   return path.join(os.homedir(), '.ssh', 'known_hosts');
-}
-
-function keyscan(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // No shell: host and port go to ssh-keyscan as plain arguments.
-    execFile('ssh-keyscan', ['-T', '10', '-p', String(port), host], { timeout: 20_000 }, (err, stdout) => {
-      if (err !== null && stdout === '') reject(err);
-      else resolve(stdout);
-    });
-  });
 }
 
 /**
@@ -45,9 +33,9 @@ export async function trustHostKey(download: DownloadInfo): Promise<boolean> {
   }
   const port = url.port === '' ? 22 : Number(url.port);
   const host = url.hostname;
-  let keys;
+  let key;
   try {
-    keys = parseKeyscan(await keyscan(host.replace(/^\[|\]$/g, ''), port));
+    key = await scanHostKey(host, port, fingerprint);
   } catch (err) {
     void vscode.window.showErrorMessage(
       `Multiget: could not read the host key of ${url.host} to trust it (${err instanceof Error ? err.message : String(err)}). ` +
@@ -55,7 +43,6 @@ export async function trustHostKey(download: DownloadInfo): Promise<boolean> {
     );
     return false;
   }
-  const key = keyWithFingerprint(keys, fingerprint);
   if (key === undefined) {
     void vscode.window.showErrorMessage(
       `Multiget: ${url.host} now presents no key with the fingerprint ${fingerprint} that the download saw; nothing was trusted.`,
@@ -76,17 +63,6 @@ export async function trustHostKey(download: DownloadInfo): Promise<boolean> {
     trust,
   );
   if (choice !== trust) return false;
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  // Appends (never truncates); created 0600 when new, as OpenSSH keeps it.
-  const handle = await fs.open(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    const { size } = await handle.stat();
-    const last = Buffer.alloc(1);
-    if (size > 0) await handle.read(last, 0, 1, size - 1);
-    const prefix = size > 0 && last.toString() !== '\n' ? '\n' : '';
-    await handle.appendFile(prefix + knownHostsLine(knownHostsName(host, port), key));
-  } finally {
-    await handle.close();
-  }
+  await appendKnownHost(file, host, port, key);
   return true;
 }

@@ -34,6 +34,7 @@ const SMALL: GeneratedContent = { size: 1024 * 1024, seed: 21 };
 const MANY: GeneratedContent[] = [1, 2, 3].map((i) => ({ size: 256 * 1024 + i, seed: 30 + i }));
 const TYPED: GeneratedContent = { size: 512 * 1024, seed: 41 };
 const SAVE_AS: GeneratedContent = { size: 300 * 1024, seed: 61 };
+const REMOVED: GeneratedContent = { size: 8 * 1024 * 1024, seed: 81 };
 const PRIVATE: GeneratedContent = { size: 8 * 1024 * 1024, seed: 51 };
 // Per response: with 8 connections about 0.5 MiB/s, so the reload lands mid-download.
 const PRIVATE_THROTTLE = 64 * 1024;
@@ -78,6 +79,7 @@ describe('the front door in code-server', () => {
     MANY.forEach((c, i) => http!.addFile(`/many-${i + 1}.bin`, c));
     http.addFile('/typed.bin', TYPED);
     http.addFile('/saveas.bin', SAVE_AS);
+    http.addFile('/removed.bin', REMOVED, { faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
     http.addFile('/private.bin', PRIVATE, { auth: BASIC, faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
     server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
     browser = await launchChromium();
@@ -133,7 +135,7 @@ describe('the front door in code-server', () => {
     }
   }
 
-  it('Download URL as the very first action of a fresh window waits for the service and ends in the exact file, with no error toast', () => onFailure('firstuse-1', async () => {
+  it('Download URL as the very first action of a fresh window (no wait) ends in the exact file, with no error toast', () => onFailure('firstuse-1', async () => {
     await page.goto(server!.workbenchUrl, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
     // No wait for the status bar or the service: straight to the keybinding.
@@ -236,6 +238,26 @@ describe('the front door in code-server', () => {
     expect(await fileSha256(path.join(server!.workspace, 'My report.bin'))).toBe(sha256(SAVE_AS));
     expect(existsSync(path.join(server!.workspace, 'saveas.bin'))).toBe(false);
     expect(existsSync(path.join(path.dirname(server!.workspace), 'escape.bin'))).toBe(false);
+  }), 120_000);
+
+  it('Remove on a running download asks about its partial data and deletes it by default', () => onFailure('firstuse-7', async () => {
+    const box = await openDownloadBox();
+    await box.fill(http!.url('/removed.bin'));
+    await box.press('Enter');
+    const row = panelFrame(page).locator('li.download', { hasText: 'removed.bin' });
+    await row.locator('.state', { hasText: 'Downloading' }).waitFor({ state: 'visible', timeout: 60_000 });
+    const part = path.join(server!.workspace, 'removed.bin.mgpart');
+    await expect.poll(() => existsSync(part), { timeout: 30_000 }).toBe(true);
+    await row.getByRole('button', { name: 'Remove removed.bin' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.filter({ hasText: 'Remove removed.bin from the list?' }).waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toMatch(/of partial data is on disk next to .*removed\.bin\. Delete it too/);
+    await screenshot(page, 'firstuse-7-dark-remove-question');
+    await dialog.getByRole('button', { name: 'Remove and Delete Partial Data' }).click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+    await expect.poll(() => existsSync(part), { timeout: 30_000 }).toBe(false);
+    expect(existsSync(path.join(server!.workspace, 'removed.bin.mgstate'))).toBe(false);
+    expect(existsSync(path.join(server!.workspace, 'removed.bin'))).toBe(false);
   }), 120_000);
 
   it('resumes a download from a host with stored credentials after a window reload, without a 401, to the exact file', () => onFailure('firstuse-5', async () => {
