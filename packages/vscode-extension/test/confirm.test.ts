@@ -17,7 +17,9 @@ describe('removeQuestion', () => {
     }
   });
   it('asks when the target is known even before the first byte (the sidecars exist)', () => {
-    expect(removeQuestion(facts('downloading', 0), 'x').kind).toBe('partialData');
+    const q = removeQuestion(facts('downloading', 0), 'x');
+    expect(q.kind).toBe('partialData');
+    if (q.kind === 'partialData') expect(q.detail).toMatch(/^Its partial data is on disk next to \/d\/big\.iso\. Delete it too/);
   });
   it('does not ask for a completed or cancelled download, or one that never started', () => {
     expect(removeQuestion(facts('completed', 10 * MiB), 'x').kind).toBe('none');

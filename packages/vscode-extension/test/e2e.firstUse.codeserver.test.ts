@@ -251,7 +251,7 @@ describe('the front door in code-server', () => {
     await row.getByRole('button', { name: 'Remove removed.bin' }).click();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.filter({ hasText: 'Remove removed.bin from the list?' }).waitFor({ state: 'visible' });
-    expect(await dialog.textContent()).toMatch(/of partial data is on disk next to .*removed\.bin\. Delete it too/);
+    expect(await dialog.textContent()).toMatch(/(of partial data|Its partial data) is on disk next to .*removed\.bin\. Delete it too/);
     await screenshot(page, 'firstuse-7-dark-remove-question');
     await dialog.getByRole('button', { name: 'Remove and Delete Partial Data' }).click();
     await row.waitFor({ state: 'detached', timeout: 30_000 });

@@ -26,7 +26,7 @@ const KEEPS_PARTIAL_DATA: ReadonlySet<DownloadInfo['state']> = new Set(['queued'
 export function removeQuestion(d: DownloadFacts, name: string): RemoveQuestion {
   if (!KEEPS_PARTIAL_DATA.has(d.state)) return { kind: 'none' };
   if (d.bytes <= 0 && d.file === null) return { kind: 'none' };
-  const amount = d.bytes > 0 ? `${formatBytes(d.bytes)} of partial data` : 'its partial data';
+  const amount = d.bytes > 0 ? `${formatBytes(d.bytes)} of partial data` : 'Its partial data';
   return {
     kind: 'partialData',
     message: `Remove ${name} from the list?`,
