@@ -35,6 +35,9 @@ const MANY: GeneratedContent[] = [1, 2, 3].map((i) => ({ size: 256 * 1024 + i, s
 const TYPED: GeneratedContent = { size: 512 * 1024, seed: 41 };
 const SAVE_AS: GeneratedContent = { size: 300 * 1024, seed: 61 };
 const REMOVED: GeneratedContent = { size: 8 * 1024 * 1024, seed: 81 };
+const CANCELED: GeneratedContent = { size: 96 * 1024 * 1024, seed: 91 };
+// Per response: with 8 connections about 6 MiB/s, past the 8 MiB question threshold in a few seconds.
+const CANCELED_THROTTLE = 768 * 1024;
 const PRIVATE: GeneratedContent = { size: 8 * 1024 * 1024, seed: 51 };
 // Per response: with 8 connections about 0.5 MiB/s, so the reload lands mid-download.
 const PRIVATE_THROTTLE = 64 * 1024;
@@ -80,6 +83,7 @@ describe('the front door in code-server', () => {
     http.addFile('/typed.bin', TYPED);
     http.addFile('/saveas.bin', SAVE_AS);
     http.addFile('/removed.bin', REMOVED, { faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
+    http.addFile('/canceled.bin', CANCELED, { faults: { throttleBytesPerSec: CANCELED_THROTTLE } });
     http.addFile('/private.bin', PRIVATE, { auth: BASIC, faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
     server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
     browser = await launchChromium();
@@ -258,6 +262,22 @@ describe('the front door in code-server', () => {
     await expect.poll(() => existsSync(part), { timeout: 30_000 }).toBe(false);
     expect(existsSync(path.join(server!.workspace, 'removed.bin.mgstate'))).toBe(false);
     expect(existsSync(path.join(server!.workspace, 'removed.bin'))).toBe(false);
+  }), 120_000);
+
+  it('Cancel asks before it deletes more than 8 MiB, and then deletes the partial data', () => onFailure('firstuse-8', async () => {
+    const box = await openDownloadBox();
+    await box.fill(http!.url('/canceled.bin'));
+    await box.press('Enter');
+    const row = panelFrame(page).locator('li.download', { hasText: 'canceled.bin' });
+    await expect.poll(async () => (await row.locator('.bytes').textContent()) ?? '', { timeout: 60_000 }).toMatch(/^(?:9|\d\d)\.\d MiB of 96\.0 MiB$/);
+    await row.getByRole('button', { name: 'Cancel canceled.bin' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.filter({ hasText: /^.*Cancel canceled\.bin\? The [\d.]+ MiB downloaded so far will be deleted\./ }).waitFor({ state: 'visible' });
+    await screenshot(page, 'firstuse-8-dark-cancel-question');
+    await dialog.getByRole('button', { name: 'Cancel and Delete' }).click();
+    await row.locator('.state', { hasText: 'Canceled' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(() => existsSync(path.join(server!.workspace, 'canceled.bin.mgpart')), { timeout: 30_000 }).toBe(false);
+    expect(existsSync(path.join(server!.workspace, 'canceled.bin'))).toBe(false);
   }), 120_000);
 
   it('resumes a download from a host with stored credentials after a window reload, without a 401, to the exact file', () => onFailure('firstuse-5', async () => {
