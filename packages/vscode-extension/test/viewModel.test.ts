@@ -18,6 +18,7 @@ function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
     error: null,
     addedAt: '2026-01-01T00:00:00.000Z',
     rateLimit: null,
+    awaitingCredentials: false,
     ...over,
   };
 }
@@ -39,9 +40,10 @@ describe('toRow', () => {
     });
     expect(row.ariaLabel).toBe('big.iso, Downloading, 50 percent');
   });
-  it('shows the error code and message of a failed download and offers retry', () => {
+  it('words the failure of a failed download plainly with its codes, says what was transferred, and offers retry', () => {
     const row = toRow(dl({ state: 'failed', speed: 0, eta: null, connections: 0, error: { code: 'MG_ERR_NOT_FOUND', message: 'HTTP 404 Not Found' } }));
-    expect(row.errorText).toBe('MG_ERR_NOT_FOUND: HTTP 404 Not Found');
+    expect(row.errorText).toMatch(/^The file was not found on .+ \(check the URL\)\. \(HTTP 404 · MG_ERR_NOT_FOUND\)$/);
+    expect(row.bytesText).toMatch(/ transferred$|^nothing transferred$/);
     expect(row.speedText).toBe('');
     expect(row.connectionsText).toBe('');
     expect(row.actions).toEqual(['retry', 'copyUrl', 'remove']);

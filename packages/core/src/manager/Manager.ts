@@ -68,6 +68,10 @@ interface Entry {
   options: AddOptions;
   /** Secret headers and credentials: memory only. */
   secrets: { headers: Record<string, string>; credentials: AddOptions['credentials'] };
+  /** It was given secrets once; they are needed again after a restart (persisted as a flag only). */
+  needsSecrets: boolean;
+  /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
+  awaitingSecrets: boolean;
   state: EntryState;
   priority: number;
   seq: number;
@@ -95,6 +99,8 @@ interface PersistedEntry {
   total?: number;
   error?: { code: string; message: string };
   addedAt: string;
+  /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
+  secret?: true;
 }
 
 interface QueueDocument {
@@ -230,6 +236,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       url: parsed,
       options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}) },
       secrets: { headers: secretHeaders, credentials },
+      needsSecrets: credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '',
+      awaitingSecrets: false,
       state: 'queued',
       priority: options.priority ?? 0,
       seq: ++this.#seq,
@@ -282,6 +290,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async resume(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     this.#setSecrets(e, secrets);
+    e.awaitingSecrets = false;
     if (e.state === 'paused') {
       this.#set(e, 'queued');
       await this.#persist();
@@ -420,7 +429,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   async resumeAll(): Promise<void> {
-    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused') this.#set(e, 'queued');
+    // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
+    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets) this.#set(e, 'queued');
     await this.#persist();
     this.#pump();
   }
@@ -469,11 +479,17 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #setSecrets(e: Entry, secrets: Secrets | undefined): void {
     if (!secrets) return;
-    if (secrets.credentials !== undefined) e.secrets.credentials = secrets.credentials;
+    if (secrets.credentials !== undefined) {
+      e.secrets.credentials = secrets.credentials;
+      e.needsSecrets = true;
+    }
     if (secrets.headers !== undefined) {
       validateAddOptions({ headers: secrets.headers });
       for (const [k, v] of Object.entries(secrets.headers)) {
-        if (SECRET_HEADERS.has(k.toLowerCase())) e.secrets.headers[k.toLowerCase()] = v;
+        if (SECRET_HEADERS.has(k.toLowerCase())) {
+          e.secrets.headers[k.toLowerCase()] = v;
+          e.needsSecrets = true;
+        }
       }
     }
   }
@@ -678,6 +694,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           ...(e.total !== undefined ? { total: e.total } : {}),
           ...(e.error ? { error: e.error } : {}),
           addedAt: e.addedAt,
+          ...(e.needsSecrets ? { secret: true as const } : {}),
         })),
       };
       await store.write('queue.json', doc);
@@ -704,13 +721,19 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       } catch {
         continue;
       }
-      const state: EntryState = ACTIVE.has(p.state) || p.state === 'queued' ? this.#restore : p.state;
+      const wouldRun = ACTIVE.has(p.state) || p.state === 'queued';
+      // Its secrets stayed in the old process's memory: resuming without them would only fail
+      // (HTTP 401, a refused login). It waits, paused, for a front-end to give them with resume().
+      const awaitingSecrets = wouldRun && p.secret === true;
+      const state: EntryState = awaitingSecrets ? 'paused' : wouldRun ? this.#restore : p.state;
       this.#entries.set(p.id, {
         id: p.id,
         key: this.#targetKey(url, p.options ?? {}),
         url,
         options: p.options ?? {},
         secrets: { headers: {}, credentials: undefined },
+        needsSecrets: p.secret === true,
+        awaitingSecrets,
         state,
         priority: p.priority ?? 0,
         seq: p.seq ?? ++this.#seq,
@@ -760,6 +783,7 @@ function snapshot(e: Entry): EntrySnapshot {
     error: e.error,
     addedAt: e.addedAt,
     rateLimit: e.options.rateLimit,
+    awaitingCredentials: e.awaitingSecrets,
   };
 }
 

@@ -61,6 +61,11 @@ export interface EntrySnapshot {
   error: { code: string; message: string } | undefined;
   addedAt: string;
   rateLimit: number | undefined;
+  /**
+   * Restored after a restart without the credentials (or secret headers) it was added with, which
+   * are never written to disk: it stays paused until `resume(id, secrets)` gives them again.
+   */
+  awaitingCredentials: boolean;
 }
 
 /** A finished or failed download, kept in the history. */

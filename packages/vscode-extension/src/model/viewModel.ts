@@ -1,6 +1,7 @@
 import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { isActive } from './DownloadStore';
-import { formatEta, formatProgressBytes, formatSpeed, percentDone } from './format';
+import { describeFailure } from './errorText';
+import { formatEta, formatRowBytes, formatSpeed, percentDone } from './format';
 
 /** What a user can do to one download; each is a button in the panel and (most) a command. */
 export const DOWNLOAD_ACTIONS = [
@@ -103,7 +104,7 @@ export interface DownloadRow {
   etaText: string;
   /** `8 connections` while active, else empty. */
   connectionsText: string;
-  /** `MG_ERR_NOT_FOUND: HTTP 404 …` when failed, else empty. */
+  /** The failure in plain words with its codes (`The file was not found on h (check the URL). (HTTP 404 · MG_ERR_NOT_FOUND)`), else empty. */
   errorText: string;
   actions: DownloadAction[];
   /** `limit 512.0 KiB/s` when the download has its own rate limit, else empty. */
@@ -159,7 +160,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
   const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
   const name = displayName(d);
   const stateLabel = STATE_LABELS[d.state];
-  const errorText = d.error === null ? '' : `${d.error.code}: ${d.error.message}`;
+  const errorText = d.error === null ? '' : describeFailure(d.error, d.url).line;
   const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
   const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
   const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
@@ -175,7 +176,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
     state: d.state,
     stateLabel,
     percent,
-    bytesText: formatProgressBytes(d.bytes, d.total),
+    bytesText: formatRowBytes(d.state, d.bytes, d.total),
     speedText,
     etaText,
     connectionsText,
