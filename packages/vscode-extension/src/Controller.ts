@@ -53,6 +53,8 @@ export const COMMANDS = {
   setLimits: 'multiget.setLimits',
   clearCompleted: 'multiget.clearCompleted',
   setCredentials: 'multiget.setCredentials',
+  setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
+  trustHostKey: 'multiget.trustHostKey',
   restartService: 'multiget.restartService',
 } as const;
 
@@ -68,6 +70,8 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   deleteFile: COMMANDS.deleteFile,
   redownload: COMMANDS.redownload,
   limits: COMMANDS.setLimits,
+  setCredentials: COMMANDS.setCredentialsAndRetry,
+  trustHostKey: COMMANDS.trustHostKey,
 };
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
@@ -401,6 +405,12 @@ export class Controller implements vscode.Disposable, PanelHost {
         await this.#run(() => this.connection.request('multiget/remove', { id, ...(deleteData ? { deleteData } : {}) }));
         return;
       }
+      case 'setCredentials':
+        await this.setCredentialsAndRetry(id);
+        return;
+      case 'trustHostKey':
+        if (download !== undefined && (await trustHostKey(download))) await this.act('retry', id);
+        return;
       case 'copyUrl':
       case 'deleteFile':
       case 'redownload':
@@ -562,7 +572,7 @@ export class Controller implements vscode.Disposable, PanelHost {
   }
 
   async #pick(action: DownloadAction): Promise<string | undefined> {
-    const candidates = this.store.all().filter((d) => actionsFor(d.state).includes(action));
+    const candidates = this.store.all().filter((d) => actionsFor(d).includes(action));
     if (candidates.length === 0) {
       void vscode.window.showInformationMessage(`Multiget: no download to ${ACTION_LABELS[action].toLowerCase()}.`);
       return undefined;

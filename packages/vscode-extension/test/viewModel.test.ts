@@ -75,7 +75,21 @@ describe('actionsFor', () => {
       failed: ['retry', 'copyUrl', 'remove'],
       canceled: ['retry', 'copyUrl', 'remove'],
     };
-    for (const [state, actions] of Object.entries(expected)) expect(actionsFor(state as DownloadState)).toEqual(actions);
+    for (const [state, actions] of Object.entries(expected)) {
+      expect(actionsFor({ state: state as DownloadState, error: null, url: 'https://example.com/f.iso' })).toEqual(actions);
+    }
+  });
+
+  it('puts the remedy of a failure first: credentials for 401/403 and refused logins, trust for an unknown host key', () => {
+    const failed = (code: string, message: string, url = 'https://example.com/f.iso') => actionsFor({ state: 'failed', error: { code, message }, url });
+    expect(failed('MG_ERR_AUTH', 'HTTP 401 Unauthorized')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_FORBIDDEN', 'HTTP 403 Forbidden')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_HOST_KEY_UNKNOWN', 'unknown host key SHA256:abc', 'sftp://h/f')).toEqual(['trustHostKey', 'copyUrl', 'remove']);
+    // A changed host key can be an attack: nothing to trust, and no remedy button.
+    expect(failed('MG_ERR_HOST_KEY_CHANGED', 'host key changed', 'sftp://h/f')).not.toContain('trustHostKey');
+    expect(failed('MG_ERR_NOT_FOUND', 'HTTP 404 Not Found')).toEqual(['retry', 'copyUrl', 'remove']);
+    // The same download cancelled is retried, whatever error it had.
+    expect(actionsFor({ state: 'canceled', error: { code: 'MG_ERR_AUTH', message: 'HTTP 401' }, url: 'https://example.com/f.iso' })).toEqual(['retry', 'copyUrl', 'remove']);
   });
 });
 

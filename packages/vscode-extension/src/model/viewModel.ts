@@ -16,6 +16,8 @@ export const DOWNLOAD_ACTIONS = [
   'deleteFile',
   'redownload',
   'limits',
+  'setCredentials',
+  'trustHostKey',
 ] as const;
 
 /** One of {@link DOWNLOAD_ACTIONS}. */
@@ -46,16 +48,20 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
   deleteFile: 'Delete File…',
   redownload: 'Download Again…',
   limits: 'Speed & Connections…',
+  setCredentials: 'Set Credentials…',
+  trustHostKey: 'Trust Host Key…',
 };
 
 /**
- * The actions that make sense in each state, in button order. They follow what the service
+ * The actions that make sense for a download, in button order. They follow what the service
  * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open,
  * reveal, delete and download again only once the file is complete; limits while it can still
- * transfer. Copy URL and Remove always.
+ * transfer. Copy URL and Remove always. A failure that has its own remedy puts it first: "Set
+ * Credentials…" (which retries) for a 401/403 or a refused login, "Trust Host Key…" for an SFTP
+ * host key not known yet (its retry follows the trust, and Retry alone would fail the same way).
  */
-export function actionsFor(state: DownloadState): DownloadAction[] {
-  switch (state) {
+export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'>): DownloadAction[] {
+  switch (d.state) {
     case 'queued':
     case 'probing':
     case 'downloading':
@@ -66,7 +72,12 @@ export function actionsFor(state: DownloadState): DownloadAction[] {
       return ['resume', 'cancel', 'limits', 'copyUrl', 'remove'];
     case 'completed':
       return ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'];
-    case 'failed':
+    case 'failed': {
+      const remedies = d.error === null ? ['retry'] : describeFailure(d.error, d.url).remedies;
+      if (remedies.includes('setCredentials')) return ['setCredentials', 'retry', 'copyUrl', 'remove'];
+      if (remedies.includes('trustHostKey')) return ['trustHostKey', 'copyUrl', 'remove'];
+      return ['retry', 'copyUrl', 'remove'];
+    }
     case 'canceled':
       return ['retry', 'copyUrl', 'remove'];
   }
@@ -181,7 +192,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
     etaText,
     connectionsText,
     errorText,
-    actions: actionsFor(d.state),
+    actions: actionsFor(d),
     limitText,
     addedAt: d.addedAt,
     finishedAt: finished ? finishedAt : null,
