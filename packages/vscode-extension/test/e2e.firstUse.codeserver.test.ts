@@ -38,7 +38,7 @@ const REMOVED: GeneratedContent = { size: 8 * 1024 * 1024, seed: 81 };
 const CANCELED: GeneratedContent = { size: 96 * 1024 * 1024, seed: 91 };
 // Per response: with 8 connections about 6 MiB/s, past the 8 MiB question threshold in a few seconds.
 const CANCELED_THROTTLE = 768 * 1024;
-const PRIVATE: GeneratedContent = { size: 8 * 1024 * 1024, seed: 51 };
+const PRIVATE: GeneratedContent = { size: 16 * 1024 * 1024, seed: 51 };
 // Per response: with 8 connections about 0.5 MiB/s, so the reload lands mid-download.
 const PRIVATE_THROTTLE = 64 * 1024;
 const BASIC = { username: 'ada', password: 's3cret:with colon' };
@@ -287,7 +287,7 @@ describe('the front door in code-server', () => {
     expect(existsSync(path.join(server!.workspace, 'canceled.bin'))).toBe(false);
   }), 120_000);
 
-  it('resumes a download from a host with stored credentials after a window reload, without a 401, to the exact file', () => onFailure('firstuse-5', async () => {
+  it('keeps a download from a host with stored credentials going through a window reload, and resumes it with them after a service restart, without a 401, to the exact file', () => onFailure('firstuse-5', async () => {
     const host = new URL(http!.origin).host;
     await runFromPalette(page, 'Multiget: Set Credentials for Host…');
     const hostBox = quickInput().locator('input').first();
@@ -308,23 +308,29 @@ describe('the front door in code-server', () => {
     await box.press('Enter');
     const row = panelFrame(page).locator('li.download', { hasText: 'private.bin' });
     await row.locator('.state', { hasText: 'Downloading' }).waitFor({ state: 'visible', timeout: 60_000 });
-    await expect.poll(async () => (await row.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 8\.0 MiB$/);
+    await expect.poll(async () => (await row.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 16\.0 MiB$/);
     // The engine's sidecars are hidden from the Explorer (configurationDefaults' files.exclude),
     // while the Explorer does show files as they appear (typed.bin from the test before).
     const explorerRows = page.locator('.explorer-folders-view .monaco-list-row');
     await explorerRows.filter({ hasText: 'typed.bin' }).first().waitFor({ state: 'visible' });
     expect(await explorerRows.filter({ hasText: /\.mg(part|state|lock)$/ }).count()).toBe(0);
     await screenshot(page, 'firstuse-5-dark-before-reload');
-    const requestsBefore = http!.requests('/private.bin').length;
-
+    // A reload leaves the shared service running: the download goes on under the new window.
     await runFromPalette(page, 'Developer: Reload Window');
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
     const restored = panelFrame(page).locator('li.download', { hasText: 'private.bin' });
-    await restored.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
+    await restored.locator('.state', { hasText: 'Downloading' }).waitFor({ state: 'visible', timeout: 60_000 });
     await screenshot(page, 'firstuse-5-dark-after-reload');
 
+    // A new service process knows no credentials (they live in memory only): the download comes
+    // back held, and the extension resumes it with the host's credentials from secret storage.
+    const requestsBefore = http!.requests('/private.bin').length;
+    await runFromPalette(page, 'Multiget: Restart Service');
+    await restored.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
+    await screenshot(page, 'firstuse-5-dark-after-restart');
+
     const requests = http!.requests('/private.bin');
-    // Resumed after the reload (new range requests), every one with the credentials.
+    // Resumed by the new service (new range requests), every one with the credentials.
     expect(requests.length).toBeGreaterThan(requestsBefore);
     expect(requests.filter((r) => r.status === 401)).toEqual([]);
     expect(requests.slice(requestsBefore).every((r) => (r.headers['authorization'] ?? '').startsWith('Basic '))).toBe(true);

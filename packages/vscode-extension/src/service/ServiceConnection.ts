@@ -164,7 +164,7 @@ export class ServiceConnection implements vscode.Disposable {
    * first command of a fresh window neither fails nor seems to do nothing.
    */
   async #waitWithProgress(): Promise<void> {
-    if (this.#status.kind === 'running') return;
+    if (this.#status.kind === 'running' && !this.#restarting && this.#client !== undefined) return;
     const ready = this.whenReady(READY_TIMEOUT_MS);
     const shown = setTimeout(() => {
       void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Waiting for the Multiget service…' }, () =>
@@ -188,9 +188,10 @@ export class ServiceConnection implements vscode.Disposable {
    */
   whenReady(timeoutMs = READY_TIMEOUT_MS): Promise<ServiceInfo> {
     const now = this.#status;
-    if (now.kind === 'running') return Promise.resolve(now.info);
+    // Running but restarting (the old service is on its way out): wait for its successor.
+    if (now.kind === 'running' && !this.#restarting && this.#client !== undefined) return Promise.resolve(now.info);
     if (now.kind === 'failed') return Promise.reject(new Error(now.message));
-    if (now.kind === 'stopped' && !this.#stopping && !this.#disposed) void this.start();
+    if (now.kind === 'stopped' && !this.#stopping && !this.#restarting && !this.#disposed) void this.start();
     return new Promise<ServiceInfo>((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.dispose();
@@ -198,7 +199,7 @@ export class ServiceConnection implements vscode.Disposable {
       }, timeoutMs);
       const sub = this.onDidChangeStatus((s) => {
         if (s.kind === 'starting') return;
-        if (s.kind === 'stopped' && this.#stopping) return;
+        if (s.kind === 'stopped' && (this.#stopping || this.#restarting)) return;
         clearTimeout(timer);
         sub.dispose();
         if (s.kind === 'running') resolve(s.info);
@@ -294,13 +295,14 @@ export class ServiceConnection implements vscode.Disposable {
   async restart(): Promise<void> {
     this.#losses = [];
     // The connection drops when the service stops: that is this restart, not a loss to react to.
+    // Until the new service answers, requests wait for it (whenReady) instead of reaching the old one.
     this.#restarting = true;
     try {
       await this.#stopSharedService();
+      await this.stop();
     } finally {
       this.#restarting = false;
     }
-    await this.stop();
     await this.start();
   }
 
