@@ -2,6 +2,7 @@
  * @multiget/cli: the `multiget` command. The building blocks are exported so they can be tested
  * and reused: argument parsing, input-file parsing, exit codes, the download runner, the displays.
  * @packageDocumentation
+ * @module @multiget/cli
  */
 export { main, exitCodeOf, type CliIo } from './main.js';
 export { parseArgs, DEFAULT_JOBS, type CliCommand, type CliOptions, type OutputMode } from './args/parseArgs.js';

@@ -1,6 +1,7 @@
 /**
  * @multiget/core: the engine, its hooks, the built-in plugins and the public types.
  * @packageDocumentation
+ * @module @multiget/core
  */
 export * from './errors.js';
 export * from './types.js';

@@ -1,6 +1,7 @@
 /**
  * @multiget/protocol-ftp: FTP and FTPS downloads for Multiget, through basic-ftp.
  * @packageDocumentation
+ * @module @multiget/protocol-ftp
  */
 export { FtpPlugin, type FtpPluginOptions } from './FtpPlugin.js';
 export { ftpTarget, type FtpTarget, type FtpSecurity, type FtpTlsOption } from './ftpTarget.js';

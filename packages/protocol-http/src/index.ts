@@ -1,6 +1,7 @@
 /**
  * @multiget/protocol-http: HTTP/1.1 and HTTPS downloads for Multiget, through undici.
  * @packageDocumentation
+ * @module @multiget/protocol-http
  */
 export { HttpPlugin, type HttpPluginOptions } from './HttpPlugin.js';
 export { HttpByteSource } from './HttpByteSource.js';

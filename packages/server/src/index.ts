@@ -3,6 +3,7 @@
  * download manager. The protocol itself is in `@multiget/server/protocol`, which front-ends import
  * without pulling in the engine.
  * @packageDocumentation
+ * @module @multiget/server
  */
 export { runServer, type ServerOptions } from './runServer.js';
 export { Service, type ServiceOptions } from './Service.js';

@@ -18,6 +18,7 @@
  *   `MG_ERR_INTERNAL` for bugs. Match on `data.code`, not on the message.
  *
  * @packageDocumentation
+ * @module @multiget/server/protocol
  */
 // The lsp-sample style (a namespace per message) is the point of this module: one name carries
 // method, direction and typed message together.
