@@ -80,7 +80,6 @@ export interface DownloadOptions {
   connectTimeoutMs?: number;
   /** Milliseconds without a byte before a connection counts as stalled (`MG_ERR_STALLED`). */
   stallTimeoutMs?: number;
-  /** Bytes: a segment is never split into parts smaller than this. */
   minSplitSize?: number;
   /** Aborting stops the download and keeps the partial data for a later resume. */
   signal?: AbortSignal;

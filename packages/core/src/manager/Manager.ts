@@ -382,7 +382,6 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
-  /** Pauses every queued and active download (partial data is kept). */
   async pauseAll(): Promise<void> {
     await Promise.all([...this.#entries.values()].filter((e) => e.state === 'queued' || ACTIVE.has(e.state)).map((e) => this.pause(e.id)));
   }
