@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ifRangeMatches, parseRange, type RangeOutcome } from './byteRange.js';
 import { testCertificate } from './certificate.js';
 import { digestHeaders } from './digests.js';
+import { contentSize, readContent } from './generatedContent.js';
 import { pumpBody, type BodyEnding } from './pumpBody.js';
 import { ServedFile, type Representation } from './ServedFile.js';
 import type {
@@ -287,6 +288,24 @@ export class FaultyHttpServer implements HttpTestServer {
     res.end(req.method === 'HEAD' ? undefined : Buffer.from(text));
   }
 
+  /**
+   * A 200 whose head is written to the socket by hand, with `line` (exact bytes) among its headers,
+   * then the body and the end of the connection: Node's own writer refuses such bytes.
+   */
+  private sendRawHead({ req, res, record }: Exchange, line: Buffer, content: FileContent): void {
+    const body = req.method === 'HEAD' ? EMPTY : readContent(content, 0, contentSize(content));
+    const head = Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n`, 'latin1'),
+      line,
+      Buffer.from(`\r\ncontent-length: ${contentSize(content)}\r\nconnection: close\r\n\r\n`, 'latin1'),
+    ]);
+    record.status = 200;
+    const socket = res.socket;
+    if (socket === null) return;
+    record.bytesSent += body.length;
+    socket.end(Buffer.concat([head, body]), () => socket.destroy());
+  }
+
   private async serveFile(file: ServedFile, exchange: Exchange): Promise<void> {
     const { req, record, signal } = exchange;
     const faults = file.faults;
@@ -330,6 +349,12 @@ export class FaultyHttpServer implements HttpTestServer {
       this.sendStatus(exchange, 405, { allow: 'GET, HEAD' });
       return;
     }
+    if (faults.rawHeaderLine !== undefined) {
+      record.faults.push('rawHeaderLine');
+      await wait();
+      this.sendRawHead(exchange, faults.rawHeaderLine, file.current.content);
+      return;
+    }
     file.serving++;
     exchange.res.once('close', () => file.serving--);
     // The representation is fixed now: a replacement during the latency must not mix versions.
@@ -347,6 +372,10 @@ export class FaultyHttpServer implements HttpTestServer {
       return { kind: 'ignore' };
     }
     const outcome = parseRange(range, representation.size);
+    if (file.faults.rangeFromZeroOnly === true && outcome.kind === 'range' && outcome.start !== 0) {
+      record.faults.push('rangeFromZeroOnly');
+      return { kind: 'unsatisfiable' };
+    }
     // Node types unknown headers as string | string[]; If-Range is single-valued.
     const raw = req.headers['if-range'];
     const ifRange = Array.isArray(raw) ? raw.join(', ') : raw;
@@ -405,7 +434,9 @@ export class FaultyHttpServer implements HttpTestServer {
       signal.throwIfAborted();
       Object.assign(headers, digestHeaders(digests, digest, status === 200));
     }
-    if (chunked) headers['transfer-encoding'] = 'chunked';
+    const trailing = status === 206 ? (faults.trailingBytesAfterRange ?? 0) : 0;
+    if (trailing > 0) record.faults.push('trailingBytesAfterRange');
+    if (chunked || trailing > 0) headers['transfer-encoding'] = 'chunked';
     else headers['content-length'] = end - start;
 
     record.status = status;
@@ -443,6 +474,7 @@ export class FaultyHttpServer implements HttpTestServer {
       end,
       bytesPerSec,
       ending,
+      ...(trailing > 0 ? { trailer: Buffer.alloc(trailing, 0x2a) } : {}),
       onSent: (bytes) => {
         record.bytesSent += bytes;
       },

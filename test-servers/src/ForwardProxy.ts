@@ -1,6 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { testCertificate } from './certificate.js';
 import type { ProxyRequestRecord, ProxyServerOptions, ProxyTestServer } from './types.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and must not cross the proxy.
@@ -48,10 +50,12 @@ export class ForwardProxy implements ProxyTestServer {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly server: http.Server,
+    private readonly server: http.Server | https.Server,
     /** See {@link ProxyTestServer.url}. */
     readonly url: string,
     private readonly expected: string | undefined,
+    /** See {@link ProxyTestServer.ca}. */
+    readonly ca: string | undefined,
   ) {
     server.on('connection', (socket: Socket) => this.track(socket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.forward(req, res));
@@ -60,7 +64,8 @@ export class ForwardProxy implements ProxyTestServer {
 
   /** Creates the proxy and listens on port 0 of 127.0.0.1. */
   static async listen(options: ProxyServerOptions = {}): Promise<ForwardProxy> {
-    const server = http.createServer();
+    const certificate = options.tls === true ? await testCertificate() : undefined;
+    const server = certificate === undefined ? http.createServer() : https.createServer({ key: certificate.key, cert: certificate.cert });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
@@ -72,7 +77,7 @@ export class ForwardProxy implements ProxyTestServer {
     const expected = options.auth === undefined
       ? undefined
       : Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64');
-    return new ForwardProxy(server, `http://127.0.0.1:${port}`, expected);
+    return new ForwardProxy(server, `${certificate === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, expected, certificate?.cert);
   }
 
   /** {@inheritDoc ProxyTestServer.requests} */
@@ -167,14 +172,17 @@ export class ForwardProxy implements ProxyTestServer {
     }
     const upstream = net.connect(authority.port, authority.host);
     this.track(upstream);
+    // `upstream.connecting` is already false when a refused connect reports its error.
+    let connected = false;
     upstream.once('connect', () => {
+      connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
     upstream.on('error', () => {
-      if (upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      if (!connected) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       else client.destroy();
     });
     client.once('close', () => upstream.destroy());

@@ -61,7 +61,7 @@ function validator(name: string, value: string | false | undefined): string | fa
 }
 
 function validateFaults(faults: HttpFaults): void {
-  const counts: (keyof HttpFaults)[] = ['dropAfterBytes', 'dropTimes', 'maxConnections', 'replaceAfterRequests', 'stallAfterBytes', 'stallTimes', 'latencyMs'];
+  const counts: (keyof HttpFaults)[] = ['dropAfterBytes', 'dropTimes', 'maxConnections', 'replaceAfterRequests', 'stallAfterBytes', 'stallTimes', 'latencyMs', 'trailingBytesAfterRange'];
   for (const key of counts) {
     const value = faults[key];
     if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {

@@ -28,3 +28,6 @@ export { startSftpServer } from './sftp/startSftpServer.js';
 export { startOpenSshServer, sshKeygen } from './sftp/OpenSshServer.js';
 export { generateSshKeyPair, sshFingerprint, publicKeyBlob, knownHostsName } from './sftp/sshKeys.js';
 export type * from './sftp/types.js';
+export { startSocksServer } from './socks/SocksServer.js';
+export type { SocksConnectionRecord, SocksOutcome, SocksServerOptions, SocksTestServer } from './socks/types.js';
+export { startDante, type DanteConnection, type DanteOptions, type DanteServer } from './socks/startDante.js';

@@ -22,6 +22,8 @@ export interface BodyPlan {
   readonly bytesPerSec: number | undefined;
   /** What happens after the last byte of the window. */
   readonly ending: BodyEnding;
+  /** Bytes sent after the window, in the same write as its last bytes (a body longer than announced). */
+  readonly trailer?: Buffer;
   /** Told the size of each write as it is handed to the socket. */
   readonly onSent: (bytes: number) => void;
 }
@@ -45,8 +47,10 @@ export async function pumpBody(res: ServerResponse, plan: BodyPlan, signal: Abor
     const length = Math.min(step, plan.end - at);
     if (bucket !== undefined) await bucket.take(length, signal);
     signal.throwIfAborted();
-    const fits = res.write(readContent(plan.content, at, at + length));
+    const slice = readContent(plan.content, at, at + length);
     at += length;
+    const last = at >= plan.end && plan.trailer !== undefined;
+    const fits = res.write(last ? Buffer.concat([slice, plan.trailer]) : slice);
     plan.onSent(length);
     if (!fits) await once(res, 'drain', { signal });
   }

@@ -54,6 +54,22 @@ export interface HttpFaults {
   contentEncoding?: string;
   /** Answer every request with this status and a short body (404, 416, 500 ...). */
   status?: number;
+  /**
+   * Answer every Range request whose first byte is not 0 with `416` and `Content-Range: bytes
+   * *\/size` (a server whose ranges only work from the start); `bytes=0-...` is served normally.
+   */
+  rangeFromZeroOnly?: boolean;
+  /**
+   * Send every 206 without Content-Length (chunked) and with this many extra bytes after the range,
+   * in the same write as its last bytes: a body longer than its Content-Range says.
+   */
+  trailingBytesAfterRange?: number;
+  /**
+   * Write the response head straight to the socket with this exact header line among its headers
+   * (for bytes Node refuses to send: a NUL, a bare CR, a space in a name), then the whole body with
+   * its Content-Length, then close the connection.
+   */
+  rawHeaderLine?: Buffer;
 }
 
 /** How a file is served, beyond its bytes. */
@@ -167,12 +183,16 @@ export interface ProxyRequestRecord {
 export interface ProxyServerOptions {
   /** Require `Proxy-Authorization: Basic` with these credentials; 407 otherwise. */
   auth?: { username: string; password: string };
+  /** Speak TLS to clients (an `https://` proxy) with a self-signed certificate for 127.0.0.1; its PEM is `ca`. */
+  tls?: boolean;
 }
 
 /** A running HTTP forward proxy; see {@link startProxyServer}. */
 export interface ProxyTestServer {
-  /** `http://127.0.0.1:PORT`, the value for a client's proxy setting. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`), the value for a client's proxy setting. */
   readonly url: string;
+  /** The certificate (PEM) to trust for an `https://` proxy; undefined without `tls`. */
+  readonly ca: string | undefined;
   /** Copies of the requests seen, oldest first, including the ones refused with 407. */
   requests(): ProxyRequestRecord[];
   /** Stop listening and destroy every socket and tunnel. */

@@ -108,6 +108,16 @@ describe('forward proxy', () => {
     expect((await viaProxy(proxy, 'ftp://127.0.0.1/x')).status).toBe(400);
   });
 
+  it('answers 502 to CONNECT when the destination refuses', async () => {
+    const proxy = await proxyServer();
+    const closed = await origin();
+    const port = closed.port;
+    await closed.close();
+    const tunnel = await connect(proxy, `127.0.0.1:${port}`);
+    tunnel.socket.destroy();
+    expect(tunnel.status).toBe(502);
+  });
+
   it('closes with a tunnel still open', async () => {
     const server = await origin(true);
     const proxy = await proxyServer();

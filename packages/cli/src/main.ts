@@ -135,6 +135,8 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
   return Manager.open({
     plugins,
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+    ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
+    ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
     settings: {
       maxConcurrent: options.jobs,
       maxConnections: 4096,
@@ -157,6 +159,7 @@ export function protocolPlugins(options: CliOptions, ca: Buffer | undefined, pas
         ...(ca !== undefined ? { ca } : {}),
         insecure: options.insecure,
         ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+        trustRedirects: options.locationTrusted,
         // The engine's stall timer covers ranged requests but not the probe's wait for headers:
         // --timeout promises "no data for SECONDS" everywhere.
         ...(options.stallTimeoutMs !== undefined ? { headersTimeoutMs: options.stallTimeoutMs } : {}),
@@ -165,6 +168,8 @@ export function protocolPlugins(options: CliOptions, ca: Buffer | undefined, pas
     new LazyProtocolPlugin('FtpPlugin', ['ftp:', 'ftps:'], async () => {
       const { FtpPlugin } = await import('@multiget/protocol-ftp');
       return new FtpPlugin({
+        ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+        useEnvProxy: !options.noProxy,
         tls: options.sslReqd ? 'explicit' : 'off',
         ...(ca !== undefined ? { ca } : {}),
         insecure: options.insecure,
@@ -174,6 +179,8 @@ export function protocolPlugins(options: CliOptions, ca: Buffer | undefined, pas
     new LazyProtocolPlugin('SftpPlugin', ['sftp:'], async () => {
       const { SftpPlugin } = await import('@multiget/protocol-sftp');
       return new SftpPlugin({
+        ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+        useEnvProxy: !options.noProxy,
         ...(options.sshKey !== undefined ? { privateKey: options.sshKey } : {}),
         ...(passphrase !== undefined ? { passphrase } : {}),
         ...(options.knownHosts !== undefined ? { knownHosts: options.knownHosts } : {}),
@@ -199,6 +206,10 @@ function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redacto
   const creds = options.credentials;
   if (creds) redactor.add('bearer' in creds ? creds.bearer : creds.password);
   if (options.proxy !== undefined) redactor.addUrl(options.proxy);
+  // Proxy variables may carry a password too (ALL_PROXY=socks5://user:pass@host:1080).
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/_proxy$/i.test(name) && value) redactor.addUrl(value);
+  }
   if (options.sshPassphrase !== undefined) redactor.add(options.sshPassphrase);
   const envPassphrase = process.env['MULTIGET_SSH_PASSPHRASE'];
   if (envPassphrase) redactor.add(envPassphrase);

@@ -41,7 +41,7 @@ export interface CliEvent {
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(https?_proxy|all_proxy|no_proxy|no_color|force_color)$/i.test(k)) continue;
+    if (/^([a-z0-9]+_proxy|no_color|force_color)$/i.test(k)) continue;
     env[k] = v;
   }
   return { ...env, ...extra };

@@ -19,6 +19,7 @@ import type { HostSlots } from './HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
 import { type LockHolder, PidLock } from './PidLock.js';
 import { fileNameFromUrl, sanitizeFileName } from './fileName.js';
+import { LowestSpeedRule, type SlowVerdict } from './LowestSpeedRule.js';
 import { Scheduler } from './Scheduler.js';
 import { SpeedMeter } from './SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from './StateFile.js';
@@ -60,7 +61,11 @@ export interface EngineContext {
 }
 
 /** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
-class FallBackToSingleStream extends Error {}
+class FallBackToSingleStream extends Error {
+  constructor(readonly error: DownloadError) {
+    super(error.message);
+  }
+}
 
 /** Why a run stopped on purpose. */
 type StopReason = 'pause' | 'cancel' | 'signal';
@@ -93,6 +98,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   #targetLock: PidLock | undefined;
   #startedAt = 0;
   #active = 0;
+  /** Connections for the next run, when changed since the download was created. */
+  #connections: number | undefined;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
 
   constructor(
@@ -137,6 +144,14 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** Changes this download's rate limit (bytes per second; undefined for none) while it runs. */
   setRateLimit(bytesPerSecond: number | undefined): void {
     this.#bucket.setRate(bytesPerSecond);
+  }
+
+  /**
+   * Changes the connections of this download's next run (after `pause()` and `resume()`). A run
+   * fixes its connections when it starts, so the one in progress keeps its own.
+   */
+  setConnections(connections: number): void {
+    this.#connections = connections;
   }
 
   /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
@@ -211,7 +226,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    const job = new Job(this.id, this.sourceUrl, this.options, signal);
+    const options = this.#connections === undefined ? this.options : { ...this.options, connections: this.#connections };
+    const job = new Job(this.id, this.sourceUrl, options, signal, (info) => this.emit('warning', info));
     this.#job = job;
     this.#startedAt = performance.now();
     let stateFile: StateFile | undefined;
@@ -276,7 +292,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
       const remote = await this.#withRetries(job, 'probe', () =>
         hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
       );
-      if (forceSingle) remote.ranges = false;
+      if (forceSingle) {
+        remote.ranges = false;
+        // The probe's body came from a range request too (HTTP asks for bytes=0-): a server that
+        // broke ranges may break that one the same way, so the single stream is a fresh request.
+        remote.initialSource?.cancel();
+        delete remote.initialSource;
+      }
       job.remote = remote;
       let saved: SavedState | undefined;
       try {
@@ -299,9 +321,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
         await this.#transfer(job, signal, stateFile);
       } catch (err) {
         remote.initialSource?.cancel();
-        if (err instanceof FallBackToSingleStream && !forceSingle) {
+        if (err instanceof FallBackToSingleStream) {
+          if (forceSingle) throw err.error;
           forceSingle = true;
-          await this.#discard(job, 'the server stopped honouring byte ranges; downloading in one stream');
+          await this.#discard(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`);
           continue;
         }
         if (isDownloadError(err) && err.code === ErrorCodes.REMOTE_CHANGED && !signal.aborted) {
@@ -507,6 +530,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
     const watch = new Map<number, { last: number; ctl: AbortController }>();
     const stallMs = job.options.stallTimeoutMs;
+    const { lowestSpeed, lowestSpeedTimeMs } = job.options;
+    const slowRule = new LowestSpeedRule(lowestSpeed, lowestSpeedTimeMs);
+    // Failures of the download rule: bytes trickled in, yet they are no progress worth a fresh start.
+    const belowLowest = new WeakSet<object>();
+    // Restarts of one slow connection while its siblings run: the download progresses, so they never
+    // count towards its retries (at most one per connection and window).
+    const belowSiblings = new WeakSet<object>();
     const single = !remote.ranges || remote.size === undefined;
     // No more connections than there is work for: a file too small to split needs one.
     const splittable = Number.isFinite(scheduler.remaining) ? Math.floor(scheduler.remaining / job.options.minSplitSize) : 1;
@@ -564,8 +594,15 @@ export class Download extends TypedEmitter<DownloadEvents> {
             );
           }
         }
+        for (const verdict of slowRule.check(now)) {
+          const w = watch.get(verdict.worker);
+          if (!w || w.ctl.signal.aborted) continue;
+          const error = slowError(verdict, lowestSpeed, lowestSpeedTimeMs, redactUrl(remote.url));
+          (verdict.kind === 'download' ? belowLowest : belowSiblings).add(error);
+          w.ctl.abort(error);
+        }
       },
-      Math.max(50, Math.min(1000, stallMs / 4)),
+      Math.max(50, Math.min(1000, stallMs / 4, lowestSpeedTimeMs / 4)),
     );
 
     const fetchSegment = async (worker: number, seg: Segment): Promise<void> => {
@@ -574,6 +611,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       transfer.signal.addEventListener('abort', onAbort, { once: true });
       const w = { last: performance.now(), ctl };
       watch.set(worker, w);
+      slowRule.start(worker, w.last, () => seg.end - seg.pos);
       let source: ByteSource | undefined;
       try {
         if (initial && seg.pos === 0 && initial.start === 0) {
@@ -629,9 +667,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
             const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
             pending.push(piece);
             pendingBytes += piece.byteLength;
+            slowRule.received(worker, piece.byteLength);
+            // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
+            slowRule.hold(worker, performance.now());
             if (!this.#bucket.unlimited) await this.#bucket.consume(piece.byteLength, ctl.signal);
             w.last = performance.now();
             if (pendingBytes >= FLUSH_BYTES) await flush();
+            slowRule.release(worker, performance.now());
             if (piece.byteLength < chunk.byteLength || seg.pos + pendingBytes >= seg.end) break;
           }
           await flush();
@@ -659,6 +701,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       } finally {
         source?.cancel();
         watch.delete(worker);
+        slowRule.stop(worker);
         transfer.signal.removeEventListener('abort', onAbort);
       }
     };
@@ -678,14 +721,14 @@ export class Download extends TypedEmitter<DownloadEvents> {
             const error = toDownloadError(err, transfer.signal);
             if (transfer.signal.aborted) return;
             if (error.code === ErrorCodes.RANGE_IGNORED || error.code === ErrorCodes.BAD_CONTENT_RANGE) {
-              throw new FallBackToSingleStream(error.message);
+              throw new FallBackToSingleStream(error);
             }
             if (!error.retryable) throw error;
             if (single && !remote.ranges && seg.pos > 0) {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
             }
-            const progressed = seg.pos > before;
+            const progressed = (seg.pos > before || belowSiblings.has(error)) && !belowLowest.has(error);
             attempt = progressed ? 1 : attempt + 1;
             const context: FailureContext = {
               phase: 'range',
@@ -778,6 +821,19 @@ export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadErr
     return new AbortError(undefined, { cause: err });
   }
   return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** The MG_ERR_STALLED that restarts a connection the lowest-speed rule picked. */
+function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: string): DownloadError {
+  const seconds = Math.round(windowMs / 1000);
+  const speed = `${formatBytes(Math.round(verdict.bytesPerSecond))}/s`;
+  const reference = `${formatBytes(Math.round(verdict.referenceBytesPerSecond))}/s`;
+  return new NetworkError(
+    ErrorCodes.STALLED,
+    verdict.kind === 'download'
+      ? `Slower than ${formatBytes(limit)}/s for ${seconds} s from ${url} (${reference})`
+      : `A connection to ${url} ran at ${speed} for ${seconds} s, far below its siblings (${reference}); restarting it`,
+  );
 }
 
 function describeChange(saved: SavedState, remote: RemoteInfo): string | undefined {

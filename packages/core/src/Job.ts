@@ -28,6 +28,10 @@ export interface JobOptions {
   connectTimeoutMs: number;
   /** Milliseconds without a byte before a connection counts as stalled (headers wait included). */
   stallTimeoutMs: number;
+  /** Bytes per second below which the whole download counts as stalled (0: never). See MultigetOptions. */
+  lowestSpeed: number;
+  /** Milliseconds of history the lowest-speed rule and the slow-connection rule look at. */
+  lowestSpeedTimeMs: number;
   /** Bytes per second for this download, or undefined for no limit. */
   rateLimit: number | undefined;
   /** User-Agent for protocols that send one. */
@@ -57,6 +61,7 @@ export class Job {
   verifiedDigest: Digest | undefined;
   /** True when this run continues partial data of an earlier one. */
   resumed = false;
+  readonly #warned = new Set<string>();
 
   constructor(
     /** Unique id of the download. */
@@ -67,7 +72,24 @@ export class Job {
     readonly options: JobOptions,
     /** Aborted when the download stops for any reason (pause, cancel, caller's signal). */
     readonly signal: AbortSignal,
+    /** Receives {@link warn}'s reports (the download's `warning` event). */
+    private readonly onWarning?: (info: { code: string; message: string }) => void,
   ) {}
+
+  /**
+   * Tells the user something that does not stop the download (the download's `warning` event),
+   * e.g. a redirect to plain HTTP. Each code and message is reported once per run, however many
+   * requests meet the same situation. Never put a secret in the message.
+   *
+   * @param code - A stable `MG_WARN_*` code.
+   * @param message - One line for a human.
+   */
+  warn(code: string, message: string): void {
+    const key = `${code}\n${message}`;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.onWarning?.({ code, message });
+  }
 
   /** Total size when known. */
   get size(): number | undefined {

@@ -37,6 +37,24 @@ export interface MultigetOptions {
   connectTimeoutMs?: number;
   /** Milliseconds without data before a connection is abandoned and retried. Default 30000. */
   stallTimeoutMs?: number;
+  /**
+   * Lowest speed, in bytes per second, of a download: when its connections together receive less
+   * than this over `lowestSpeedTimeMs`, each of them counts as stalled (MG_ERR_STALLED) and is
+   * restarted, and that counts as a failure without progress (after `retries` of them in a row the
+   * download fails): a server that drips a byte every few seconds never trips the stall timeout
+   * alone. Speed is measured in network time (time held by the rate limit or the disk is left out),
+   * over the sum of the connections, so many connections sharing a slow but real link are not
+   * punished. 0 turns the rule off. Default 1024 (1 KiB/s), as aria2's --lowest-speed-limit and
+   * curl's --speed-limit.
+   */
+  lowestSpeed?: number;
+  /**
+   * Milliseconds of history the lowest-speed rule looks at (curl's --speed-time). The same window
+   * serves the slow-connection rule, which restarts a connection running below a tenth of the
+   * median speed of at least two siblings (its remaining bytes go back to the pool; this never
+   * counts towards `retries`), whatever `lowestSpeed` is. Default 30000.
+   */
+  lowestSpeedTimeMs?: number;
   /** Global rate limit in bytes per second across all downloads. Default: none. */
   rateLimit?: number;
   /** How often the state file is rewritten, in milliseconds. Default 1000. */
@@ -80,6 +98,10 @@ export interface DownloadOptions {
   connectTimeoutMs?: number;
   /** Milliseconds without a byte before a connection counts as stalled (`MG_ERR_STALLED`). */
   stallTimeoutMs?: number;
+  /** See {@link MultigetOptions.lowestSpeed}: bytes per second, 0 for none. */
+  lowestSpeed?: number;
+  /** See {@link MultigetOptions.lowestSpeedTimeMs}: milliseconds. */
+  lowestSpeedTimeMs?: number;
   minSplitSize?: number;
   /** Aborting stops the download and keeps the partial data for a later resume. */
   signal?: AbortSignal;
@@ -218,6 +240,8 @@ export class Multiget implements HookHost {
       retries: o.retries ?? e.retries ?? 5,
       connectTimeoutMs: o.connectTimeoutMs ?? e.connectTimeoutMs ?? 15_000,
       stallTimeoutMs: o.stallTimeoutMs ?? e.stallTimeoutMs ?? 30_000,
+      lowestSpeed: o.lowestSpeed ?? e.lowestSpeed ?? 1024,
+      lowestSpeedTimeMs: o.lowestSpeedTimeMs ?? e.lowestSpeedTimeMs ?? 30_000,
       rateLimit: o.rateLimit,
       userAgent: e.userAgent ?? DEFAULT_USER_AGENT,
     };
@@ -226,6 +250,8 @@ export class Multiget implements HookHost {
     positive('retries', opts.retries, 0);
     positive('connectTimeoutMs', opts.connectTimeoutMs, 1);
     positive('stallTimeoutMs', opts.stallTimeoutMs, 1);
+    positive('lowestSpeed', opts.lowestSpeed, 0);
+    positive('lowestSpeedTimeMs', opts.lowestSpeedTimeMs, 1);
     if (opts.rateLimit !== undefined) positive('rateLimit', opts.rateLimit, 1);
     if (o.output !== undefined && (o.output === '' || o.output.endsWith('/'))) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid output path "${o.output}": name a file`);
@@ -254,6 +280,8 @@ function validateEngineOptions(o: MultigetOptions): void {
   if (o.maxConnectionsPerHost !== undefined) positive('maxConnectionsPerHost', o.maxConnectionsPerHost, 1, 256);
   if (o.maxConnections !== undefined) positive('maxConnections', o.maxConnections, 1, 4096);
   if (o.rateLimit !== undefined) positive('rateLimit', o.rateLimit, 1);
+  if (o.lowestSpeed !== undefined) positive('lowestSpeed', o.lowestSpeed, 0);
+  if (o.lowestSpeedTimeMs !== undefined) positive('lowestSpeedTimeMs', o.lowestSpeedTimeMs, 1);
 }
 
 export { DownloadError };

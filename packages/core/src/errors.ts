@@ -39,7 +39,7 @@ export const ErrorCodes = {
   SERVER_BUSY: 'MG_ERR_SERVER_BUSY',
   /** A server-side failure (HTTP 5xx other than 503). Retryable. */
   SERVER: 'MG_ERR_SERVER',
-  /** The server answered a range request with the whole file. */
+  /** The server did not honour a range request: it answered with the whole file, or refused (416) a range inside it. */
   RANGE_IGNORED: 'MG_ERR_RANGE_IGNORED',
   /** A 206 whose Content-Range is not the range that was asked for. */
   BAD_CONTENT_RANGE: 'MG_ERR_BAD_CONTENT_RANGE',
@@ -79,6 +79,10 @@ export const ErrorCodes = {
   UNKNOWN_DOWNLOAD: 'MG_ERR_UNKNOWN_DOWNLOAD',
   /** The operation does not apply in the download's current state (e.g. retry a running one). */
   INVALID_STATE: 'MG_ERR_INVALID_STATE',
+  /** The proxy refused to open the tunnel, or broke its protocol (see the message; `statusCode` for HTTP proxies). */
+  PROXY: 'MG_ERR_PROXY',
+  /** The proxy wants credentials, or refused the ones in the proxy URL (HTTP 407, SOCKS5 authentication). */
+  PROXY_AUTH: 'MG_ERR_PROXY_AUTH',
   /** A bug in Multiget or a plugin. */
   INTERNAL: 'MG_ERR_INTERNAL',
 } as const;

@@ -12,8 +12,17 @@ import type { ByteSource, RangeRequest } from './types.js';
 
 let nextId = 0;
 
-/** A Job as the engine would build it, with the engine's usual defaults (overridable). */
-export function createJob(url: string, options: Partial<JobOptions> = {}, signal: AbortSignal = new AbortController().signal): Job {
+/**
+ * A Job as the engine would build it, with the engine's usual defaults (overridable).
+ *
+ * @param onWarning - Receives what the driver reports with `job.warn` (the download's `warning` event).
+ */
+export function createJob(
+  url: string,
+  options: Partial<JobOptions> = {},
+  signal: AbortSignal = new AbortController().signal,
+  onWarning?: (info: { code: string; message: string }) => void,
+): Job {
   const defaults: JobOptions = {
     output: undefined,
     dir: '.',
@@ -27,10 +36,12 @@ export function createJob(url: string, options: Partial<JobOptions> = {}, signal
     retries: 3,
     connectTimeoutMs: 5_000,
     stallTimeoutMs: 30_000,
+    lowestSpeed: 1024,
+    lowestSpeedTimeMs: 30_000,
     rateLimit: undefined,
     userAgent: 'multiget-test/1.0',
   };
-  return new Job(`job-${++nextId}`, new URL(url), { ...defaults, ...options }, signal);
+  return new Job(`job-${++nextId}`, new URL(url), { ...defaults, ...options }, signal, onWarning);
 }
 
 /** Probes the way the engine does: the driver is set, then `remote` is what the probe returned. */

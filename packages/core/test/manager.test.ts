@@ -223,6 +223,73 @@ describe('Manager', () => {
   });
 });
 
+describe('Manager list housekeeping', () => {
+  it('clearCompleted removes completed and cancelled downloads and their history, keeps failed and running ones and every file', async () => {
+    mem.put('/done', pseudoRandom(256 * KiB, 1));
+    mem.put('/cancel', pseudoRandom(2 * MiB, 2), { chunkDelayMs: 5 });
+    mem.put('/paused', pseudoRandom(2 * MiB, 3), { chunkDelayMs: 20 });
+    const stateDir = join(dir, 'state');
+    const m = await manager({ stateDir });
+    const done = await m.add('mem://h/done');
+    const failed = await m.add('mem://h/missing');
+    await m.idle();
+    const canceled = await m.add('mem://h/cancel');
+    await until(m, (x) => x.id === canceled.id && x.state === 'downloading');
+    await m.cancel(canceled.id);
+    const paused = await m.add('mem://h/paused');
+    await m.pause(paused.id);
+    const doneFile = m.get(done.id).file!;
+    const removed: string[] = [];
+    m.on('removed', (id) => removed.push(id));
+
+    const ids = await m.clearCompleted();
+
+    expect(new Set(ids)).toEqual(new Set([done.id, canceled.id]));
+    expect(new Set(removed)).toEqual(new Set(ids));
+    expect(m.list().map((e) => e.id).sort()).toEqual([failed.id, paused.id].sort());
+    expect(m.history().map((h) => [h.id, h.state])).toEqual([[failed.id, 'failed']]);
+    // The completed file is the user's: it stays on disk.
+    expect(sha256(await readFile(doneFile))).toBe(sha256(pseudoRandom(256 * KiB, 1)));
+    await m.close();
+    const again = await manager({ stateDir, restore: 'paused' });
+    expect(again.list().map((e) => e.id).sort()).toEqual([failed.id, paused.id].sort());
+    expect(again.history().map((h) => h.id)).toEqual([failed.id]);
+    await expect(again.clearCompleted()).resolves.toEqual([]);
+  });
+
+  it('setConnections validates, persists, and takes effect when the download next starts', async () => {
+    const data = pseudoRandom(4 * MiB, 9);
+    mem.put('/c', data, { chunkDelayMs: 20 });
+    const stateDir = join(dir, 'state');
+    const m = await manager({ stateDir });
+    let peak = 0;
+    m.on('progress', (entries) => {
+      for (const e of entries) peak = Math.max(peak, e.connections);
+    });
+    const e = await m.add('mem://h/c', { connections: 1 });
+    await new Promise<void>((resolve) => {
+      const seen = (entries: EntrySnapshot[]): void => {
+        if (entries.some((x) => x.connections > 0)) {
+          m.off('progress', seen);
+          resolve();
+        }
+      };
+      m.on('progress', seen);
+    });
+    await expect(m.setConnections(e.id, 0)).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    await expect(m.setConnections(e.id, 257)).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    await expect(m.setConnections('nope', 2)).rejects.toMatchObject({ code: 'MG_ERR_UNKNOWN_DOWNLOAD' });
+    await m.setConnections(e.id, 4);
+    expect(JSON.parse(await readFile(join(stateDir, 'queue.json'), 'utf8')).entries[0].options.connections).toBe(4);
+    expect(peak).toBe(1);
+    await m.pause(e.id);
+    await m.resume(e.id);
+    await m.idle();
+    expect(peak).toBe(4);
+    expect(sha256(await readFile(m.get(e.id).file!))).toBe(sha256(data));
+  });
+});
+
 describe('Manager secrets', () => {
   it('keeps credentials in memory only, and takes them again on retry after a restart', async () => {
     const data = pseudoRandom(300 * KiB, 4);

@@ -2,6 +2,7 @@ import {
   ErrorCodes,
   ProtocolError,
   ProtocolPlugin,
+  ProxyResolver,
   RemoteChangedError,
   UsageError,
   type ByteSource,
@@ -31,9 +32,9 @@ export interface FtpPluginOptions {
    * - `'implicit'`: TLS from the first byte on the URL's port (default 21 for `ftp://`).
    */
   tls?: FtpTlsOption;
-  /** Extra trusted CA certificates (PEM), in addition to the default trust store. */
+  /** Extra trusted CA certificates (PEM), in addition to the default trust store (server and `https://` proxy). */
   ca?: CaOption;
-  /** Skip TLS certificate verification. Off by default; only when explicitly asked. */
+  /** Skip TLS certificate verification (server and `https://` proxy). Off by default; only when explicitly asked. */
   insecure?: boolean;
   /**
    * Milliseconds to wait for any control reply (and for a data connection to open); also the
@@ -43,6 +44,20 @@ export interface FtpPluginOptions {
   timeoutMs?: number;
   /** Milliseconds an unused control connection stays open in the pool. Default 15000. */
   idleTimeoutMs?: number;
+  /**
+   * Proxy for the control and every data connection: `socks5://` (names resolved here),
+   * `socks5h://` (names resolved by the proxy), or `http://` / `https://` (a CONNECT tunnel per
+   * connection: the proxy must allow CONNECT to the FTP ports, else MG_ERR_PROXY). Optional
+   * `user:password@`. Overrides the environment.
+   */
+  proxy?: string;
+  /** Hosts reached without the proxy (NO_PROXY syntax). Default: NO_PROXY from the environment. */
+  noProxy?: string;
+  /**
+   * Honour FTP_PROXY (FTPS_PROXY for `ftps://`), then ALL_PROXY, and NO_PROXY (lower-case forms
+   * first). Default true. Read when the plugin is constructed.
+   */
+  useEnvProxy?: boolean;
   /**
    * Milliseconds to wait for the server's reply after a transfer was cut short (the segment ended
    * before the file did); a server that takes longer loses that control connection. Default 5000.
@@ -70,6 +85,9 @@ function nonNegative(name: string, value: number): number {
  *   one stream).
  * - Passive mode only: EPSV, then PASV; a PASV reply naming another host than the control
  *   connection's is refused (basic-ftp's default, kept: FTP bounce protection).
+ * - Proxies (`proxy`, FTP_PROXY, ALL_PROXY, NO_PROXY): SOCKS5 or an HTTP proxy's CONNECT carries
+ *   the control connection and every data connection, which then goes to the control connection's
+ *   host at the port of the EPSV/PASV reply. Never a direct connection while a proxy applies.
  * - The path is relative to the login directory (RFC 1738); `%2F` at its start makes it absolute.
  * - Credentials never leave the control connection: not in URLs the engine stores, not in
  *   messages (a server echoing them in a reply is scrubbed), not in logs (basic-ftp's verbose log
@@ -91,10 +109,12 @@ export class FtpPlugin extends ProtocolPlugin {
   private readonly timeoutMs: number;
   private readonly drainMs: number;
   private readonly pool: SessionPool;
+  private readonly proxies: ProxyResolver;
 
   /**
    * @param options - TLS mode for `ftp://` URLs, trust, timeouts; see {@link FtpPluginOptions}.
-   * @throws UsageError (MG_ERR_INVALID_OPTION) for an unknown `tls` value or a negative timeout.
+   * @throws UsageError (MG_ERR_INVALID_OPTION) for an unknown `tls` value, a negative timeout or an
+   *   unusable `proxy`.
    */
   constructor(options: FtpPluginOptions = {}) {
     super();
@@ -110,6 +130,11 @@ export class FtpPlugin extends ProtocolPlugin {
     this.timeoutMs = nonNegative('timeoutMs', options.timeoutMs ?? 30_000);
     this.drainMs = nonNegative('drainTimeoutMs', options.drainTimeoutMs ?? 5_000);
     this.pool = new SessionPool(nonNegative('idleTimeoutMs', options.idleTimeoutMs ?? 15_000));
+    this.proxies = new ProxyResolver({
+      ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+      ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+      useEnv: options.useEnvProxy !== false,
+    });
   }
 
   /**
@@ -203,12 +228,13 @@ export class FtpPlugin extends ProtocolPlugin {
     return ftpTarget(job.url, job.options.credentials, this.tls);
   }
 
-  private settings(job: Job): SessionSettings {
+  private settings(job: Job, target: FtpTarget): SessionSettings {
     const connect = job.options.connectTimeoutMs;
     return {
       connectTimeoutMs: Number.isFinite(connect) && connect > 0 ? connect : this.timeoutMs,
       replyTimeoutMs: this.timeoutMs,
       tls: this.tlsOptions,
+      proxy: this.proxies.proxyFor(target.url),
     };
   }
 
@@ -225,7 +251,7 @@ export class FtpPlugin extends ProtocolPlugin {
   ): Promise<T> {
     const context = failureContext(target, 'command');
     for (let attempt = 0; ; attempt++) {
-      const { session, reused } = await this.pool.acquire(target, this.settings(job), signal);
+      const { session, reused } = await this.pool.acquire(target, this.settings(job, target), signal);
       // Commands cannot be aborted one by one: closing the connection is how a stop gets through.
       const onAbort = (): void => this.pool.discard(session);
       signal.addEventListener('abort', onAbort, { once: true });

@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { ErrorCodes, NetworkError, type Validators } from '@multiget/core';
+import { ErrorCodes, NetworkError, type ProxyEndpoint, type Validators } from '@multiget/core';
 import { Client, type FTPResponse } from 'basic-ftp';
 import { ftpFailure, isFtpError, type FtpFailureContext, type FtpStep } from './ftpErrors.js';
+import { connectThroughProxy, passiveThroughProxy } from './ftpProxy.js';
 import type { FtpTarget } from './ftpTarget.js';
 import { parseMdtm } from './parseMdtm.js';
+import { parseSizeReply } from './parseSizeReply.js';
 
 /** Replies that mean "this server does not implement that command" (RFC 959 §4.2). */
 const NOT_IMPLEMENTED: ReadonlySet<number> = new Set([500, 502, 504]);
@@ -17,6 +19,8 @@ export interface SessionSettings {
   readonly replyTimeoutMs: number;
   /** Trust and verification for TLS (`ca`, `rejectUnauthorized`). */
   readonly tls: ConnectionOptions;
+  /** The proxy that carries the control and every data connection; undefined to connect directly. */
+  readonly proxy?: ProxyEndpoint | undefined;
 }
 
 /** The context of failures of a target, with its secrets to scrub from quoted replies. */
@@ -85,7 +89,12 @@ export class FtpSession {
         host: target.host,
         ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
       };
-      if (target.security === 'implicit') {
+      if (settings.proxy !== undefined) {
+        // The plugin's trust settings apply to an https:// proxy as to the server.
+        await bounded(connectThroughProxy(client, target, settings.proxy, tls, settings.tls, settings.connectTimeoutMs, signal));
+        // Data connections must take the same way as the control connection, never a direct one.
+        client.prepareTransfer = passiveThroughProxy(target, settings.proxy, settings.tls);
+      } else if (target.security === 'implicit') {
         await bounded(client.connectImplicitTLS(target.host, target.port, tls));
       } else {
         await bounded(client.connect(target.host, target.port));
@@ -147,9 +156,7 @@ export class FtpSession {
    */
   async size(path: string): Promise<number | undefined> {
     try {
-      const reply = await this.send(`SIZE ${path}`);
-      const match = /^213 (\d+)\s*$/.exec(reply.message.trim());
-      return match?.[1] === undefined ? undefined : Number(match[1]);
+      return parseSizeReply((await this.send(`SIZE ${path}`)).message);
     } catch (err) {
       if (isFtpError(err) && NOT_IMPLEMENTED.has(err.code)) return undefined;
       throw err;

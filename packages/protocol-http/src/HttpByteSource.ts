@@ -13,7 +13,9 @@ const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'
  *   connection cut mid-body when the length is known.
  * - A connection cut with the length unknown (a chunked body without its terminator):
  *   MG_ERR_CONNECTION_RESET.
- * - More bytes than announced: MG_ERR_PROTOCOL (the extra bytes are never yielded).
+ * - More bytes than announced: MG_ERR_PROTOCOL for a whole body; MG_ERR_BAD_CONTENT_RANGE for the
+ *   body of a 206, whose Content-Range then cannot be trusted (the engine falls back to one plain
+ *   stream). The extra bytes are never yielded.
  * - The request's signal aborts: its reason if that is a DownloadError, else MG_ERR_ABORTED.
  *
  * Breaking out of iteration or calling `cancel()` destroys the stream, which makes undici close the
@@ -27,6 +29,7 @@ export class HttpByteSource implements ByteSource {
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
   private readonly stream: Readable;
+  private readonly framing: 'range' | 'whole';
   private streamError: unknown;
 
   /**
@@ -35,9 +38,12 @@ export class HttpByteSource implements ByteSource {
    * @param end - Inclusive offset of its last byte, or undefined when unknown.
    * @param url - The URL it came from, for error messages.
    * @param signal - The request's signal, to tell an abort from a network failure.
+   * @param framing - `'range'` for the body of a 206 (its length comes from Content-Range), `'whole'`
+   *   (the default) for a 200.
    */
-  constructor(stream: Readable, start: number, end: number | undefined, url: URL, signal: AbortSignal) {
+  constructor(stream: Readable, start: number, end: number | undefined, url: URL, signal: AbortSignal, framing: 'range' | 'whole' = 'whole') {
     this.stream = stream;
+    this.framing = framing;
     this.start = start;
     this.end = end;
     // The engine may hold the source a while before reading it; an error in the meantime must not
@@ -61,8 +67,10 @@ export class HttpByteSource implements ByteSource {
         received += chunk.byteLength;
         if (expected !== undefined && received > expected) {
           throw new ProtocolError(
-            ErrorCodes.PROTOCOL,
-            `The body of ${displayUrl(url)} is longer than the ${expected} bytes announced`,
+            this.framing === 'range' ? ErrorCodes.BAD_CONTENT_RANGE : ErrorCodes.PROTOCOL,
+            this.framing === 'range'
+              ? `The 206 body of ${displayUrl(url)} runs past the ${expected} bytes of its Content-Range`
+              : `The body of ${displayUrl(url)} is longer than the ${expected} bytes announced`,
             { url: displayUrl(url) },
           );
         }

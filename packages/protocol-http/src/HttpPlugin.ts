@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   ProtocolError,
   ProtocolPlugin,
+  ProxyResolver,
   RemoteChangedError,
   UsageError,
   type ByteSource,
@@ -15,12 +16,12 @@ import {
 import type { Dispatcher } from 'undici';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
-import { createDispatcher, hasProxyEnvironment, type Transport } from './createDispatcher.js';
+import { createDispatcher, type Transport } from './createDispatcher.js';
 import { parseDigestHeaders } from './digestHeaders.js';
 import { firstHeader, isEncoded, parseLength, type HeaderMap } from './headerValues.js';
 import { HttpByteSource } from './HttpByteSource.js';
 import { displayUrl, statusError, transportError } from './httpErrors.js';
-import { requestHeaders } from './requestHeaders.js';
+import { carriesUserData, requestHeaders } from './requestHeaders.js';
 
 const PLUGIN_NAME = 'HttpPlugin';
 
@@ -36,13 +37,19 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Options of {@link HttpPlugin}. */
 export interface HttpPluginOptions {
   /**
-   * Explicit proxy URL, `http://[user:pass@]host:port` (also `https:`, `socks5:`). Overrides the
-   * environment. Its userinfo becomes the Proxy-Authorization sent to the proxy.
+   * Proxy URL for every request: `http://`, `https://`, `socks5://` (names resolved here) or
+   * `socks5h://` (names resolved by the proxy), with optional `user:password@` (Basic
+   * Proxy-Authorization, or SOCKS5 user name/password). Overrides the environment's proxy variables.
    */
   proxy?: string;
   /**
-   * Honour HTTP_PROXY / HTTPS_PROXY / NO_PROXY (and their lower-case forms) through undici's
-   * EnvHttpProxyAgent. Default true. The proxy variables are read when the plugin is constructed.
+   * Hosts reached without the proxy (NO_PROXY syntax: domains and their subdomains, `*.suffix`,
+   * IP addresses, CIDR ranges, `:PORT`, `*`). Default: NO_PROXY from the environment.
+   */
+  noProxy?: string;
+  /**
+   * Honour HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (lower-case forms first). Default true.
+   * The variables are read when the plugin is constructed.
    */
   useEnvProxy?: boolean;
   /** Extra trusted CA certificates (PEM), in addition to the default trust store. */
@@ -51,6 +58,13 @@ export interface HttpPluginOptions {
   insecure?: boolean;
   /** Redirects followed per request before MG_ERR_TOO_MANY_REDIRECTS. Default 10. */
   maxRedirects?: number;
+  /**
+   * Send the caller's headers and credentials to every origin a redirect leads to (curl's
+   * `--location-trusted`). Default false: they go only to the origin of the URL given, and a
+   * redirect elsewhere is followed without them. Either way, a redirect from HTTPS to plain HTTP is
+   * refused (MG_ERR_BAD_REDIRECT) when the request carries credentials or headers of the caller.
+   */
+  trustRedirects?: boolean;
   /**
    * Milliseconds to wait for a response's headers before MG_ERR_TIMEOUT. Default: the download's
    * stall timeout (`stallTimeoutMs`), so a server that never answers counts as stalled, probe included.
@@ -72,8 +86,11 @@ interface Exchange {
  * handed over as `initialSource`. `fetchRange` asks for `bytes=start-end` with If-Range and checks
  * that the answer is exactly that range of the same version.
  *
- * Credentials (from `credentials`, the URL's userinfo, or Authorization/Cookie headers) are sent
- * only to the origin of the URL the caller gave, never to another origin reached by a redirect.
+ * Redirects: the caller's headers and credentials (from `credentials`, the URL's userinfo, or
+ * `headers`) are sent only to the origin of the URL the caller gave, never to another origin reached
+ * by a redirect, unless `trustRedirects`. A redirect from HTTPS to plain HTTP is refused
+ * (MG_ERR_BAD_REDIRECT) when the request carries any of them, and otherwise followed with a
+ * `MG_WARN_INSECURE_REDIRECT` warning.
  *
  * @example
  * const http = new HttpPlugin({ ca: fs.readFileSync('corp-root.pem') });
@@ -86,14 +103,14 @@ export class HttpPlugin extends ProtocolPlugin {
   readonly name = PLUGIN_NAME;
   /** URL schemes served. */
   readonly schemes: readonly string[] = ['http:', 'https:'];
-  private readonly proxy: string | undefined;
-  private readonly envProxy: boolean;
+  private readonly proxies: ProxyResolver;
   private readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   private readonly insecure: boolean;
   private readonly maxRedirects: number;
+  private readonly trustRedirects: boolean;
   private readonly headersTimeoutMs: number | undefined;
-  /** One dispatcher per connect timeout: undici fixes that timeout per dispatcher, not per request. */
-  private readonly transports = new Map<number, Transport>();
+  /** One dispatcher per route and connect timeout: undici fixes both per dispatcher, not per request. */
+  private readonly transports = new Map<string, Transport>();
   private closed = false;
 
   /**
@@ -102,17 +119,12 @@ export class HttpPlugin extends ProtocolPlugin {
    */
   constructor(options: HttpPluginOptions = {}) {
     super();
-    if (options.proxy !== undefined) {
-      let parsed: URL;
-      try {
-        parsed = new URL(options.proxy);
-      } catch (err) {
-        throw new UsageError(ErrorCodes.INVALID_OPTION, 'The proxy option is not a URL', { cause: err });
-      }
-      if (!['http:', 'https:', 'socks5:', 'socks:'].includes(parsed.protocol)) {
-        throw new UsageError(ErrorCodes.INVALID_OPTION, `Unsupported proxy scheme ${parsed.protocol}`);
-      }
-    }
+    // Read once, so every connection of this instance routes the same way.
+    this.proxies = new ProxyResolver({
+      ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+      ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+      useEnv: options.useEnvProxy !== false,
+    });
     const maxRedirects = options.maxRedirects ?? 10;
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `maxRedirects must be a non-negative integer, got ${maxRedirects}`);
@@ -121,12 +133,10 @@ export class HttpPlugin extends ProtocolPlugin {
     if (headersTimeoutMs !== undefined && (!Number.isFinite(headersTimeoutMs) || headersTimeoutMs < 0)) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `headersTimeoutMs must be a non-negative number, got ${headersTimeoutMs}`);
     }
-    this.proxy = options.proxy;
-    // Decided once, so every dispatcher of this instance routes the same way.
-    this.envProxy = options.proxy === undefined && options.useEnvProxy !== false && hasProxyEnvironment();
     this.ca = options.ca;
     this.insecure = options.insecure === true;
     this.maxRedirects = maxRedirects;
+    this.trustRedirects = options.trustRedirects === true;
     this.headersTimeoutMs = headersTimeoutMs;
   }
 
@@ -176,7 +186,7 @@ export class HttpPlugin extends ProtocolPlugin {
       if (range.end === range.size - 1) {
         // Offsets of an encoded body are offsets into the encoding: fine for one stream, not for ranges.
         info.ranges = !isEncoded(headers);
-        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal);
+        info.initialSource = new HttpByteSource(body, 0, range.end, url, signal, 'range');
       } else {
         info.ranges = !isEncoded(headers);
         discard(body);
@@ -221,6 +231,10 @@ export class HttpPlugin extends ProtocolPlugin {
    * plain GET (no Range header). Otherwise `Range: bytes=start-end` with If-Range (the strong ETag,
    * else Last-Modified), and the answer must be a 206 with exactly that Content-Range, the expected
    * total, the same ETag and no Content-Encoding.
+   *
+   * A 416 for a range inside the file (same size) and a 206 body longer than its Content-Range
+   * mean the server's ranges are broken: MG_ERR_RANGE_IGNORED and MG_ERR_BAD_CONTENT_RANGE, on which
+   * the engine starts over in one plain stream.
    *
    * @throws DownloadError - MG_ERR_REMOTE_CHANGED, MG_ERR_RANGE_IGNORED, MG_ERR_BAD_CONTENT_RANGE,
    *   MG_ERR_ENCODED_RANGE, MG_ERR_RANGE_NOT_SATISFIABLE, the status codes' errors, network errors.
@@ -276,7 +290,7 @@ export class HttpPlugin extends ProtocolPlugin {
             details,
           );
         }
-        return new HttpByteSource(body, range.start, range.end, exchange.url, signal);
+        return new HttpByteSource(body, range.start, range.end, exchange.url, signal, 'range');
       }
       if (statusCode === 200) {
         const length = parseLength(firstHeader(headers, 'content-length'));
@@ -289,6 +303,15 @@ export class HttpPlugin extends ProtocolPlugin {
         const size = req.size ?? req.validators.size;
         if (range?.kind === 'unsatisfied' && size !== undefined && range.size !== size) {
           throw new RemoteChangedError(`${where} changed: its size is now ${range.size}, was ${size}`, details);
+        }
+        if (size !== undefined && req.start < size) {
+          // The range lies inside the file as this very version describes it: the server refuses
+          // ranges it should serve (some only serve them from byte 0). One plain stream will do.
+          throw new ProtocolError(
+            ErrorCodes.RANGE_IGNORED,
+            `${where} refused bytes ${req.start}-${req.end ?? ''} of its ${size}-byte file (HTTP 416); its byte ranges cannot be used`,
+            details,
+          );
         }
         throw new ProtocolError(
           ErrorCodes.RANGE_NOT_SATISFIABLE,
@@ -342,7 +365,10 @@ export class HttpPlugin extends ProtocolPlugin {
 
   /**
    * Sends the GET and follows redirects (at most `maxRedirects`), resolving relative Locations.
-   * Headers are rebuilt for every hop, so credentials stop at the first cross-origin one.
+   * Headers are rebuilt for every hop, so the caller's headers and credentials stop at the first
+   * cross-origin one (unless trusted). HTTPS to plain HTTP is refused when the request carries
+   * them (even trusted, even dropped: the user asked for a secure exchange with them), and
+   * otherwise followed with a warning.
    */
   private async follow(start: URL, job: Job, extra: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Exchange> {
     let url = start;
@@ -368,6 +394,17 @@ export class HttpPlugin extends ProtocolPlugin {
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ProtocolError(ErrorCodes.BAD_REDIRECT, `${where} redirects to a ${next.protocol} URL`, details);
       }
+      if (url.protocol === 'https:' && next.protocol === 'http:') {
+        // Back to the origin the caller named in plain HTTP is no news: they sent it all there in clear.
+        if (next.origin !== job.url.origin && carriesUserData(job)) {
+          throw new ProtocolError(
+            ErrorCodes.BAD_REDIRECT,
+            `${where} redirects to plain HTTP (${displayUrl(withoutUserinfo(next))}); not following it with credentials or request headers`,
+            details,
+          );
+        }
+        job.warn('MG_WARN_INSECURE_REDIRECT', `${where} redirects to plain HTTP: ${displayUrl(withoutUserinfo(next))} (not encrypted)`);
+      }
       // Userinfo in a Location is never used: credentials come only from the caller.
       url = withoutUserinfo(next);
     }
@@ -381,13 +418,19 @@ export class HttpPlugin extends ProtocolPlugin {
   ): Promise<Dispatcher.ResponseData> {
     if (signal.aborted) throw transportError(signal.reason, url, signal);
     if (this.closed) throw new AbortError('The HTTP plugin is closed', { url: displayUrl(url) });
-    const { dispatcher, proxied } = this.transportFor(job);
+    let transport: Transport;
+    try {
+      transport = this.transportFor(job, url);
+    } catch (err) {
+      throw transportError(err, url, signal);
+    }
+    const { dispatcher, proxied } = transport;
     try {
       return await dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: requestHeaders(url, job, extra, proxied),
+        headers: requestHeaders(url, job, extra, proxied, this.trustRedirects),
         signal,
         headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
       });
@@ -396,19 +439,21 @@ export class HttpPlugin extends ProtocolPlugin {
     }
   }
 
-  private transportFor(job: Job): Transport {
+  /** The dispatcher for `url`'s route (direct, or its proxy) and the job's connect timeout. */
+  private transportFor(job: Job, url: URL): Transport {
     const wanted = job.options.connectTimeoutMs;
     const connectTimeoutMs = Number.isFinite(wanted) && wanted >= 0 ? wanted : DEFAULT_CONNECT_TIMEOUT_MS;
-    let transport = this.transports.get(connectTimeoutMs);
+    const proxy = this.proxies.proxyFor(url);
+    const key = `${proxy?.href ?? 'direct'} ${connectTimeoutMs}`;
+    let transport = this.transports.get(key);
     if (transport === undefined) {
       transport = createDispatcher({
-        proxy: this.proxy,
-        envProxy: this.envProxy,
+        proxy,
         ca: this.ca,
         insecure: this.insecure,
         connectTimeoutMs,
       });
-      this.transports.set(connectTimeoutMs, transport);
+      this.transports.set(key, transport);
     }
     return transport;
   }

@@ -1,12 +1,11 @@
 import * as tls from 'node:tls';
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+import { openTunnel, type ProxyEndpoint } from '@multiget/core';
+import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
 
 /** What the transport needs from the plugin's options. */
 export interface TransportOptions {
-  /** Explicit proxy URL; wins over the environment. */
-  proxy: string | undefined;
-  /** Route through the proxies of HTTP_PROXY / HTTPS_PROXY, except hosts in NO_PROXY. */
-  envProxy: boolean;
+  /** The proxy these requests go through; undefined to connect directly. */
+  proxy: ProxyEndpoint | undefined;
   /** Extra trusted CA certificates (PEM). */
   ca: string | Buffer | Array<string | Buffer> | undefined;
   /** Skip certificate verification. */
@@ -15,19 +14,12 @@ export interface TransportOptions {
   connectTimeoutMs: number;
 }
 
-/** A dispatcher and whether requests may go through a proxy (which then owns Proxy-Authorization). */
+/** A dispatcher and whether its requests go through a proxy (which then owns Proxy-Authorization). */
 export interface Transport {
-  /** Sends every request of the plugin (for one connect timeout). */
+  /** Sends the plugin's requests that take this route (for one connect timeout). */
   dispatcher: Dispatcher;
-  /** True when some requests may go through a proxy, so Proxy-Authorization must stay out of request headers. */
+  /** True when requests go through a proxy, so Proxy-Authorization must stay out of request headers. */
   proxied: boolean;
-}
-
-const PROXY_ENV = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'] as const;
-
-/** True when a proxy environment variable is set (EnvHttpProxyAgent reads the same ones). */
-export function hasProxyEnvironment(): boolean {
-  return PROXY_ENV.some((name) => (process.env[name] ?? '') !== '');
 }
 
 /**
@@ -40,10 +32,17 @@ function trustStore(extra: string | Buffer | Array<string | Buffer>): Array<stri
 }
 
 /**
- * Builds the undici dispatcher of one plugin instance: HTTP/1.1 only (a download manager wants
- * several TCP connections, not HTTP/2 streams sharing one), keep-alive, no pipelining, no cap on
- * connections per origin (the engine caps them). The same TLS settings apply to origins reached
- * directly, through a CONNECT tunnel (`requestTls`) and to an HTTPS proxy itself (`proxyTls`).
+ * Builds an undici dispatcher for one route: HTTP/1.1 only (a download manager wants several TCP
+ * connections, not HTTP/2 streams sharing one), keep-alive, no pipelining, no cap on connections
+ * per origin (the engine caps them). The same TLS settings apply to origins reached directly,
+ * through a tunnel (`requestTls`) and to an HTTPS proxy itself (`proxyTls`).
+ *
+ * - No proxy: a plain Agent.
+ * - `http://` / `https://` proxy: undici's ProxyAgent (http:// requests forwarded, https:// through
+ *   CONNECT; credentials of the proxy URL as Basic Proxy-Authorization).
+ * - `socks5://` / `socks5h://`: an Agent whose connector opens each connection through core's
+ *   SOCKS5 client, then TLS for https:// origins. (undici's own Socks5ProxyAgent is experimental,
+ *   warns on stderr, and always lets the proxy resolve names.)
  */
 export function createDispatcher(options: TransportOptions): Transport {
   const tlsOptions = {
@@ -58,17 +57,24 @@ export function createDispatcher(options: TransportOptions): Transport {
     connectTimeout: timeout,
     connect: { ...tlsOptions, timeout },
   };
-  if (options.proxy !== undefined) {
+  const proxy = options.proxy;
+  if (proxy === undefined) return { dispatcher: new Agent(common), proxied: false };
+  if (proxy.kind === 'http' || proxy.kind === 'https') {
     return {
-      dispatcher: new ProxyAgent({ ...common, uri: options.proxy, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
+      dispatcher: new ProxyAgent({ ...common, uri: proxy.href, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
       proxied: true,
     };
   }
-  if (options.envProxy) {
-    return {
-      dispatcher: new EnvHttpProxyAgent({ ...common, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
-      proxied: true,
-    };
-  }
-  return { dispatcher: new Agent(common), proxied: false };
+  const tlsOverTunnel = buildConnector({ ...tlsOptions, timeout, allowH2: false });
+  const connect: buildConnector.connector = (opts, callback) => {
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    openTunnel(proxy, opts.hostname, port, { timeoutMs: timeout }).then(
+      (socket) => {
+        if (opts.protocol === 'https:') tlsOverTunnel({ ...opts, httpSocket: socket }, callback);
+        else callback(null, socket);
+      },
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+    );
+  };
+  return { dispatcher: new Agent({ ...common, connect }), proxied: true };
 }

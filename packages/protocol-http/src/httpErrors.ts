@@ -13,7 +13,7 @@ export function displayUrl(url: URL): string {
 }
 
 /**
- * The error for an HTTP status that ends a request: 404/410 NOT_FOUND, 401/407 AUTH, 403 FORBIDDEN,
+ * The error for an HTTP status that ends a request: 404/410 NOT_FOUND, 401 AUTH, 407 PROXY_AUTH, 403 FORBIDDEN,
  * 429/503 SERVER_BUSY (with Retry-After), other 5xx SERVER, anything else HTTP_STATUS.
  */
 export function statusError(statusCode: number, statusText: string, url: URL, headers: HeaderMap): DownloadError {
@@ -26,8 +26,9 @@ export function statusError(statusCode: number, statusText: string, url: URL, he
     case 410:
       return new ProtocolError(ErrorCodes.NOT_FOUND, message, details);
     case 401:
-    case 407:
       return new ProtocolError(ErrorCodes.AUTH, message, details);
+    case 407:
+      return new ProtocolError(ErrorCodes.PROXY_AUTH, `The proxy wants other credentials: ${message}`, details);
     case 403:
       return new ProtocolError(ErrorCodes.FORBIDDEN, message, details);
     case 429:
@@ -49,7 +50,22 @@ export function abortError(reason: unknown, url: URL): DownloadError {
   return new AbortError(`The request for ${displayUrl(url)} was aborted`, { cause: reason, url: displayUrl(url) });
 }
 
-/** An error's `code` property, if it has a string one. */
+/**
+ * True for a failure of undici's HTTP/1.1 parser (llhttp): a forbidden byte in a header (NUL, a bare
+ * CR), a bad token, status line or chunk size. Such a response breaks the protocol, so it is not a
+ * reset and retrying will not help. Matched by name and by the `HPE_` code prefix, not `instanceof`
+ * (another copy of undici may have made it), and because undici leaves `code` unset for most of
+ * them. A parser error may also arrive as the cause of another error.
+ */
+function isParserError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { name, code } = current as { name?: unknown; code?: unknown };
+    if (name === 'HTTPParserError' || (typeof code === 'string' && code.startsWith('HPE_'))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /**
  * Maps a failure of undici (before or during a response) to a DownloadError. The signal is checked
@@ -104,7 +120,7 @@ export function transportError(err: unknown, url: URL, signal?: AbortSignal): Do
       const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((\d{3})\)/.exec(message);
       if (proxyStatus !== null) {
         const status = Number(proxyStatus[1] ?? proxyStatus[2]);
-        const errorCode = status === 407 ? ErrorCodes.AUTH : status === 403 ? ErrorCodes.FORBIDDEN : ErrorCodes.CONNECT;
+        const errorCode = status === 407 ? ErrorCodes.PROXY_AUTH : status === 502 || status === 504 ? ErrorCodes.CONNECT : ErrorCodes.PROXY;
         return new ProtocolError(errorCode, `The proxy refused ${where} with HTTP ${status}`, {
           ...details,
           statusCode: status,
@@ -114,7 +130,7 @@ export function transportError(err: unknown, url: URL, signal?: AbortSignal): Do
       return new UsageError(ErrorCodes.INVALID_OPTION, `Invalid request for ${where}: ${message}`, details);
     }
     default:
-      if (code !== undefined && code.startsWith('HPE_')) {
+      if (isParserError(err)) {
         return new ProtocolError(ErrorCodes.PROTOCOL, `Malformed response from ${where}: ${message}`, details);
       }
       return networkErrorFromSystem(err, where);

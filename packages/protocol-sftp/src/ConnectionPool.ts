@@ -1,4 +1,5 @@
-import { AbortError, ErrorCodes, NetworkError, isDownloadError, type DownloadError } from '@multiget/core';
+import type { Socket } from 'node:net';
+import { AbortError, ErrorCodes, NetworkError, isDownloadError, openTunnel, type DownloadError, type ProxyEndpoint } from '@multiget/core';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { abortError, connectError } from './sftpErrors.js';
 import type { HostKeyCheck } from './hostKeyPolicy.js';
@@ -17,6 +18,8 @@ export interface PoolTarget {
   readonly label: string;
   /** The URL without credentials, for error fields. */
   readonly where: string;
+  /** The proxy that carries the SSH connections; undefined to connect directly. */
+  readonly proxy?: ProxyEndpoint | undefined;
 }
 
 /** Sizes and timers of a pool. */
@@ -94,6 +97,8 @@ class Connection {
   private ending: DownloadError | undefined;
   /** Whether a socket was ever opened (else there is nothing to end). */
   private started = false;
+  /** Stops a proxy tunnel still being set up. */
+  private readonly tunnelAbort = new AbortController();
 
   constructor(
     readonly id: number,
@@ -109,6 +114,17 @@ class Connection {
           new NetworkError(ErrorCodes.CONNECTION_RESET, `The SSH connection to ${target.label} was lost`, { url: target.where }),
       ),
     );
+  }
+
+  /**
+   * The socket for ssh2: a direct one whose reads land in large slabs (see connectSlabSocket; ssh2
+   * waits for it to connect), or a tunnel through the target's proxy (a plain socket: the tunnel's
+   * handshake must leave the server's banner buffered, which slab reads would hand on at once).
+   */
+  private async openSocket(timeoutMs: number): Promise<Socket> {
+    const proxy = this.target.proxy;
+    if (proxy === undefined) return connectSlabSocket(this.target.host, this.target.port);
+    return await openTunnel(proxy, this.target.host, this.target.port, { timeoutMs, signal: this.tunnelAbort.signal });
   }
 
   /** While connecting: sees ssh2's errors (with their `level`). */
@@ -128,10 +144,10 @@ class Connection {
       throw error;
     }
     let raw: unknown;
-    this.started = true;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const connecting = new Promise<void>((resolve, reject) => {
+      const connecting = this.openSocket(timeoutMs).then((sock) => new Promise<void>((resolve, reject) => {
+        this.started = true;
         this.onError = (err) => {
           raw ??= err;
           reject(err instanceof Error ? err : new Error(String(err)));
@@ -140,8 +156,7 @@ class Connection {
         this.ssh.once('close', () => reject(new Error('The connection closed during the SSH handshake')));
         this.ssh.connect({
           ...plan.config,
-          // Reads land in large slabs (see connectSlabSocket); ssh2 waits for it to connect.
-          sock: connectSlabSocket(this.target.host, this.target.port),
+          sock,
           host: this.target.host,
           port: this.target.port,
           username: this.target.username,
@@ -151,13 +166,14 @@ class Connection {
         });
         // Requests and replies are small and sequential at times (open, stat): no Nagle delays.
         this.ssh.setNoDelay(true);
-      }).then(() => this.openChannel());
+      })).then(() => this.openChannel());
       const deadline = new Promise<never>((_, reject) => {
         // readyTimeout ends at authentication; this also bounds the SFTP subsystem's start.
         timer = setTimeout(() => {
           const err = Object.assign(new Error('Timed out while waiting for the SFTP session'), { level: 'client-timeout' });
           raw ??= err;
           reject(err);
+          this.tunnelAbort.abort(err);
           this.ssh.destroy();
         }, timeoutMs + 1000);
       });
@@ -219,6 +235,7 @@ class Connection {
     clearTimeout(this.idleTimer);
     if (this.state === 'closed') return;
     this.ending = reason;
+    this.tunnelAbort.abort(reason);
     if (!this.started) {
       this.markLost(reason);
       return;

@@ -6,6 +6,7 @@ import {
   NetworkError,
   ProtocolError,
   ProtocolPlugin,
+  ProxyResolver,
   RemoteChangedError,
   UsageError,
   type ByteSource,
@@ -98,6 +99,19 @@ export interface SftpPluginOptions {
   ciphers?: string[];
   /** MACs to offer for non-AEAD ciphers, most preferred first (as `ssh -m`). Default: ssh2's list. */
   macs?: string[];
+  /**
+   * Proxy for the SSH connections: `socks5://` (names resolved here), `socks5h://` (names resolved
+   * by the proxy) or `http://` / `https://` (a CONNECT tunnel), with optional `user:password@`.
+   * Overrides the environment.
+   */
+  proxy?: string;
+  /** Hosts reached without the proxy (NO_PROXY syntax). Default: NO_PROXY from the environment. */
+  noProxy?: string;
+  /**
+   * Honour SFTP_PROXY, then ALL_PROXY, and NO_PROXY (lower-case forms first). Default true. Read
+   * when the plugin is constructed.
+   */
+  useEnvProxy?: boolean;
 }
 
 /** What one download's URL resolves to. */
@@ -146,6 +160,7 @@ export class SftpPlugin extends ProtocolPlugin {
   private readonly home: string;
   private readonly agentSocket: string | undefined;
   private readonly trust: TrustSource;
+  private readonly proxies: ProxyResolver;
   private readonly connections: number;
   private readonly channels: number;
   private readonly readSize: number;
@@ -172,6 +187,11 @@ export class SftpPlugin extends ProtocolPlugin {
     this.idleTimeoutMs = integer('idleTimeoutMs', options.idleTimeoutMs, SFTP_DEFAULTS.idleTimeoutMs, 1, 2 ** 31 - 1);
     this.keepaliveIntervalMs = integer('keepaliveIntervalMs', options.keepaliveIntervalMs, SFTP_DEFAULTS.keepaliveIntervalMs, 0, 2 ** 31 - 1);
     this.trust = this.trustSource(options);
+    this.proxies = new ProxyResolver({
+      ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+      ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+      useEnv: options.useEnvProxy !== false,
+    });
   }
 
   /**
@@ -321,6 +341,7 @@ export class SftpPlugin extends ProtocolPlugin {
       username,
       label: `${username}@${hostPart}:${location.port}`,
       where: withoutUserinfo(job.url).href,
+      proxy: this.proxies.proxyFor(job.url),
       location,
       password,
       key: `${username}\n${location.host.toLowerCase()}\n${location.port}\n${secret}`,

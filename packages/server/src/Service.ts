@@ -45,6 +45,8 @@ import {
   SetSettingsRequest,
 } from './protocol.js';
 import { toResponseError } from './responseError.js';
+import { parseSetConnectionsParams } from './params.js';
+import { ClearCompletedRequest, SetConnectionsRequest } from './protocol.js';
 
 /** Options of a {@link Service}. */
 export interface ServiceOptions {
@@ -194,6 +196,20 @@ export class Service {
     this.#handle(SetSettingsRequest.type, async (raw) => {
       const patch = parseSetSettingsParams(raw, this.#options.info.stateDir);
       return { settings: toSettings(await m.setSettings(patch)) };
+    });
+    this.#registerPanelRequests();
+  }
+
+  /** The Downloads panel's requests: per-download connections, and clearing finished rows. */
+  #registerPanelRequests(): void {
+    const m = this.#manager;
+    this.#handle(SetConnectionsRequest.type, async (raw) => {
+      const { id, connections } = parseSetConnectionsParams(raw);
+      return { download: toDownloadInfo(await m.setConnections(id, connections)) };
+    });
+    this.#handle(ClearCompletedRequest.type, async (raw) => {
+      parseNoParams(raw);
+      return { ids: await m.clearCompleted() };
     });
   }
 

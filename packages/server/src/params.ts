@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { type AddOptions, ErrorCodes, type ManagerSettings, UsageError, parseChecksum, parseDownloadUrl } from '@multiget/core';
 import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
+import type { SetConnectionsParams } from './protocol.js';
 
 /**
  * Checks of request params. Everything a client sends is `unknown` until one of these functions
@@ -160,6 +161,9 @@ function headers(raw: unknown, what: string): Record<string, string> {
     // RFC 9110 token for the name; no line breaks or NUL in the value, which would smuggle in
     // another header (the same rule as the CLI's --header).
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw invalid(`${what}: "${name}" is not a valid header name`);
+    // JSON.parse makes `__proto__` an own key, but storing it in an object would set the prototype
+    // and drop the header without a word: refuse it instead.
+    if (name === '__proto__') throw invalid(`${what}: "${name}" is not accepted as a header name`);
     if (typeof value !== 'string' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
       throw invalid(`${what}.${name} must be a string without line breaks or NUL, of at most ${MAX_TEXT} characters`);
     }
@@ -309,4 +313,10 @@ export function parseSetSettingsParams(raw: unknown, stateDir: string): Partial<
     patch.dir = resolveUserPath(dir, `${what}.dir`, { dir: resolve(dir), stateDir });
   }
   return patch;
+}
+
+/** Checks the params of `multiget/setConnections`. */
+export function parseSetConnectionsParams(raw: unknown): SetConnectionsParams {
+  const f = object(raw, 'params', ['id', 'connections']);
+  return { id: id(f), connections: int(f, 'connections', 'params', 1, 256) };
 }

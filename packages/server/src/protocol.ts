@@ -595,3 +595,37 @@ export namespace HistoryAddedNotification {
   /** The typed message: `connection.onNotification(HistoryAddedNotification.type, ...)`. */
   export const type = new NotificationType<HistoryAddedParams>(method);
 }
+
+// ---- the Downloads panel's requests ----
+
+/** Params of `multiget/setConnections`. */
+export interface SetConnectionsParams extends IdParams {
+  /** Connections for this download (1..256). */
+  connections: number;
+}
+
+/**
+ * Changes one download's connections. A running transfer keeps the connections it started with:
+ * the new number applies from its next start (pause and resume, retry, a restart of the service).
+ */
+export namespace SetConnectionsRequest {
+  export const method = 'multiget/setConnections' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Result of `multiget/clearCompleted`. */
+export interface ClearCompletedResult {
+  /** Downloads removed from the list (each also announced by `multiget/removed`). */
+  ids: string[];
+}
+
+/**
+ * Removes completed and cancelled downloads from the list, and completed and cancelled entries
+ * from the history. Files on disk stay; failed downloads stay (their partial data can be retried).
+ */
+export namespace ClearCompletedRequest {
+  export const method = 'multiget/clearCompleted' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<ClearCompletedResult, MultigetErrorData>(method);
+}

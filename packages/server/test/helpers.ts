@@ -33,7 +33,7 @@ export interface Received {
 export function serviceEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(https?_proxy|all_proxy|no_proxy|multiget_state_dir)$/i.test(k)) continue;
+    if (/^([a-z0-9]+_proxy|multiget_state_dir)$/i.test(k)) continue;
     env[k] = v;
   }
   return { ...env, ...extra };

@@ -9,13 +9,23 @@ import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
-import { ACTION_LABELS, actionsFor, displayName, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
+import { ACTION_LABELS, actionsFor, displayName, isClearable, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
 import { describeRequestError } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
 import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
+import { addDropped, clearCompleted, copyUrl, deleteFile, redownload, setLimits, type PanelActionHost } from './webview/panelActions';
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Every command the extension contributes, by id. */
 export const COMMANDS = {
@@ -31,6 +41,11 @@ export const COMMANDS = {
   remove: 'multiget.remove',
   open: 'multiget.open',
   reveal: 'multiget.reveal',
+  copyUrl: 'multiget.copyUrl',
+  deleteFile: 'multiget.deleteFile',
+  redownload: 'multiget.redownload',
+  setLimits: 'multiget.setLimits',
+  clearCompleted: 'multiget.clearCompleted',
   setCredentials: 'multiget.setCredentials',
   restartService: 'multiget.restartService',
 } as const;
@@ -43,6 +58,10 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   remove: COMMANDS.remove,
   open: COMMANDS.open,
   reveal: COMMANDS.reveal,
+  copyUrl: COMMANDS.copyUrl,
+  deleteFile: COMMANDS.deleteFile,
+  redownload: COMMANDS.redownload,
+  limits: COMMANDS.setLimits,
 };
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
@@ -101,6 +120,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
     this.connection.onNotification('multiget/changed', ({ download }) => this.store.changed(download));
     this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
+    this.connection.onNotification('multiget/historyAdded', ({ entry }) => this.store.historyAdded(entry));
     this.#disposables.push(this.output, this.statusBar, this.connection);
   }
 
@@ -117,6 +137,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     for (const action of Object.keys(ACTION_COMMANDS) as DownloadAction[]) {
       register(ACTION_COMMANDS[action], (id) => this.act(action, id));
     }
+    register(COMMANDS.clearCompleted, () => this.clearCompleted());
     register(COMMANDS.setCredentials, (host, credentials) => this.setCredentials(host, credentials));
     register(COMMANDS.restartService, () => this.connection.restart());
 
@@ -173,7 +194,13 @@ export class Controller implements vscode.Disposable, PanelHost {
       : status.kind === 'locked' ? 'Multiget runs its downloads in another VS Code window; this window takes over when that one closes.'
       : status.kind === 'failed' ? status.message
       : 'The Multiget service is stopped.';
-    return { type: 'state', rows: toRows(downloads), summary: summaryText(totals(downloads)), notice };
+    return {
+      type: 'state',
+      rows: toRows(downloads, this.store.finishedAt()),
+      summary: summaryText(totals(downloads)),
+      notice,
+      clearable: downloads.filter(isClearable).length,
+    };
   }
 
   async handle(message: WebviewMessage): Promise<void> {
@@ -187,6 +214,7 @@ export class Controller implements vscode.Disposable, PanelHost {
       return;
     }
     if (message.type === 'command') await this.#panelCommand(message.command);
+    if (message.type === 'drop') await this.addDropped(message.uriList, message.text);
   }
 
   rejected(raw: unknown): void {
@@ -223,6 +251,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         return;
       case 'resumeAll':
         await this.#run(() => this.connection.request('multiget/resumeAll'));
+        return;
+      case 'clearCompleted':
+        await this.clearCompleted();
     }
   }
 
@@ -316,11 +347,21 @@ export class Controller implements vscode.Disposable, PanelHost {
           void vscode.window.showWarningMessage('Multiget: the file is not complete yet.');
           return;
         }
+        if (!(await fileExists(download.file))) {
+          await this.#fileMissing(download);
+          return;
+        }
         await (action === 'open' ? openFile(download.file) : revealFile(download.file));
         return;
       }
       case 'remove':
         await this.#run(() => this.connection.request('multiget/remove', { id }));
+        return;
+      case 'copyUrl':
+      case 'deleteFile':
+      case 'redownload':
+      case 'limits':
+        if (download !== undefined) await this.#rowAction(action, download);
         return;
       case 'resume':
       case 'retry': {
@@ -392,7 +433,47 @@ export class Controller implements vscode.Disposable, PanelHost {
     void vscode.window.showInformationMessage(`Multiget: credentials for ${host} are stored in VS Code's secret storage.`);
   }
 
+  /** "Clear completed": completed and cancelled downloads leave the list and the history; files stay. */
+  async clearCompleted(): Promise<void> {
+    await this.#run(() => clearCompleted(this.#panelActionHost()));
+  }
+
+  /** Adds the links dropped on the panel (each validated, each its own download); resolves the ids. */
+  async addDropped(uriList: string, text: string): Promise<string[]> {
+    return await addDropped(this.#panelActionHost(), uriList, text);
+  }
+
   // ---- internals ----
+
+  /** A completed download's file was moved or deleted outside Multiget: say so, offer what helps. */
+  async #fileMissing(download: DownloadInfo): Promise<void> {
+    const again = 'Download Again…';
+    const remove = 'Remove from List';
+    const choice = await vscode.window.showWarningMessage(`Multiget: ${download.file} is no longer there (moved or deleted).`, again, remove);
+    if (choice === again) await this.act('redownload', download.id);
+    if (choice === remove) await this.act('remove', download.id);
+  }
+
+  #panelActionHost(): PanelActionHost {
+    return {
+      store: this.store,
+      connection: this.connection,
+      credentialsFor: (url) => this.credentials.forUrl(url),
+      defaultConnections: () => this.settings().connections,
+      downloadFolder: () => this.downloadFolder(),
+      schemes: () => this.#schemes(),
+    };
+  }
+
+  async #rowAction(action: 'copyUrl' | 'deleteFile' | 'redownload' | 'limits', download: DownloadInfo): Promise<void> {
+    const host = this.#panelActionHost();
+    await this.#run(async () => {
+      if (action === 'copyUrl') await copyUrl(download);
+      else if (action === 'deleteFile') await deleteFile(host, download);
+      else if (action === 'redownload') await redownload(host, download);
+      else await setLimits(host, download);
+    });
+  }
 
   async #urlHint(): Promise<string | undefined> {
     const editor = vscode.window.activeTextEditor;
@@ -432,6 +513,9 @@ export class Controller implements vscode.Disposable, PanelHost {
     await this.#pushSettings();
     const { downloads } = await this.connection.request('multiget/list');
     this.store.reset(downloads);
+    // Finish times for the rows; a service without a history answer still shows its list.
+    const history = await this.connection.request('multiget/history').catch(() => undefined);
+    if (history !== undefined) this.store.history(history.entries);
   }
 
   async #pushSettings(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatEta, formatProgressBytes, formatSpeed, parseRate, percentDone } from '../src/model/format';
+import { formatBytes, formatDateTime, formatEta, formatProgressBytes, formatRateSetting, formatSpeed, parseRate, percentDone, validateConnections } from '../src/model/format';
 
 describe('formatBytes', () => {
   it('uses binary units with one decimal above a KiB', () => {
@@ -76,5 +76,34 @@ describe('parseRate', () => {
   });
   it('refuses what is not a rate', () => {
     for (const bad of ['fast', '-1', '0', '0.1', '2T', '1e6', '2 M B']) expect(parseRate(bad)).toBeUndefined();
+  });
+});
+
+describe('formatDateTime', () => {
+  it('writes date and time the way the locale does, in the given time zone', () => {
+    expect(formatDateTime('2026-12-04T19:05:00.000Z', 'en-GB', 'UTC')).toBe('4 Dec 2026, 19:05');
+    // ICU releases differ on the space before PM (U+0020 or U+202F).
+    expect(formatDateTime('2026-12-04T19:05:00.000Z', 'en-US', 'UTC')).toMatch(/^Dec 4, 2026, 7:05\sPM$/);
+    expect(formatDateTime('2026-12-04T19:05:00.000Z', 'de-DE', 'Europe/Berlin')).toBe('04.12.2026, 20:05');
+  });
+  it('is empty for no time or a time it cannot read', () => {
+    expect(formatDateTime(null)).toBe('');
+    expect(formatDateTime('yesterday-ish')).toBe('');
+  });
+});
+
+describe('formatRateSetting', () => {
+  it('writes a rate so that parseRate reads the same number back', () => {
+    for (const rate of [1, 1000, 1024, 512 * 1024, 1536 * 1024, 2 * 1024 ** 2, 3 * 1024 ** 3]) expect(parseRate(formatRateSetting(rate))).toBe(rate);
+    expect(formatRateSetting(512 * 1024)).toBe('512K');
+    expect(formatRateSetting(2 * 1024 ** 2)).toBe('2M');
+    expect(formatRateSetting(1000)).toBe('1000');
+  });
+});
+
+describe('validateConnections', () => {
+  it('accepts whole numbers from 1 to 256 only', () => {
+    for (const ok of ['1', '8', ' 16 ', '256']) expect(validateConnections(ok)).toBeUndefined();
+    for (const bad of ['0', '257', '1000', '-1', '2.5', 'eight', '', '1e2']) expect(validateConnections(bad)).toBe('A whole number from 1 to 256.');
   });
 });

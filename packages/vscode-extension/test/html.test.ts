@@ -57,7 +57,9 @@ describe('renderPanelHtml', () => {
     expect(html).not.toMatch(/<style|style="|\son[a-z]+=/i);
   });
   it('has real buttons and a labelled list for keyboard and screen reader users', () => {
-    expect(html.match(/<button type="button"/g)).toHaveLength(3);
+    expect(html.match(/<button type="button"/g)).toHaveLength(4);
+    expect(html).toContain('data-command="clearCompleted"');
+    expect(html).toMatch(/<input type="search" id="filter"[^>]*aria-label="Filter downloads by name, URL or state"/);
     expect(html).toContain('<ul id="downloads" class="downloads" aria-label="Downloads">');
     expect(html).toContain('role="status"');
   });

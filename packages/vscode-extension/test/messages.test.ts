@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DOWNLOAD_ACTIONS } from '../src/model/viewModel';
-import { PANEL_COMMANDS, isDownloadId, parseWebviewMessage } from '../src/webview/messages';
+import { MAX_DROP_LENGTH, PANEL_COMMANDS, isDownloadId, parseWebviewMessage } from '../src/webview/messages';
 
 const ID = '0b7c5e52-5a3c-4a3f-9d2c-0b0d3a1c9e11';
 
@@ -9,6 +9,19 @@ describe('parseWebviewMessage accepts exactly the typed union', () => {
     expect(parseWebviewMessage({ type: 'ready' })).toEqual({ type: 'ready' });
     for (const action of DOWNLOAD_ACTIONS) expect(parseWebviewMessage({ type: 'action', action, id: ID })).toEqual({ type: 'action', action, id: ID });
     for (const command of PANEL_COMMANDS) expect(parseWebviewMessage({ type: 'command', command })).toEqual({ type: 'command', command });
+  });
+  it('accepts the panel’s new row actions and Clear completed', () => {
+    for (const action of ['copyUrl', 'deleteFile', 'redownload', 'limits']) {
+      expect(parseWebviewMessage({ type: 'action', action, id: ID })).toEqual({ type: 'action', action, id: ID });
+    }
+    expect(parseWebviewMessage({ type: 'command', command: 'clearCompleted' })).toEqual({ type: 'command', command: 'clearCompleted' });
+  });
+  it('accepts a drop with a uri-list, a text, or both, up to the size limit', () => {
+    const uriList = 'https://a.example/f.iso\r\n';
+    expect(parseWebviewMessage({ type: 'drop', uriList, text: '' })).toEqual({ type: 'drop', uriList, text: '' });
+    expect(parseWebviewMessage({ type: 'drop', uriList: '', text: 'see https://a.example/x' })).toEqual({ type: 'drop', uriList: '', text: 'see https://a.example/x' });
+    const big = 'x'.repeat(MAX_DROP_LENGTH);
+    expect(parseWebviewMessage({ type: 'drop', uriList: big, text: big })).toEqual({ type: 'drop', uriList: big, text: big });
   });
   it('returns a copy, not the object it was given', () => {
     const raw = { type: 'action', action: 'pause', id: ID };
@@ -51,6 +64,17 @@ describe('parseWebviewMessage rejects every malformed message', () => {
     ['an unknown command', { type: 'command', command: 'workbench.action.quit' }],
     ['a command with extra keys', { type: 'command', command: 'pauseAll', args: [] }],
     ['a command without command', { type: 'command' }],
+    ['clearCompleted as an action', { type: 'action', action: 'clearCompleted', id: ID }],
+    ['a row action as a command', { type: 'command', command: 'deleteFile' }],
+    ['deleteFile with a path instead of an id', { type: 'action', action: 'deleteFile', id: '/etc/passwd' }],
+    ['a drop without text', { type: 'drop', uriList: 'https://a.example/' }],
+    ['a drop without uriList', { type: 'drop', text: 'https://a.example/' }],
+    ['an empty drop', { type: 'drop', uriList: '', text: '' }],
+    ['a drop with a number', { type: 'drop', uriList: 5, text: '' }],
+    ['a drop with an array of URLs', { type: 'drop', uriList: ['https://a.example/'], text: '' }],
+    ['a drop with extra keys', { type: 'drop', uriList: 'https://a.example/', text: '', dir: '/tmp' }],
+    ['an over-long uriList', { type: 'drop', uriList: 'x'.repeat(MAX_DROP_LENGTH + 1), text: '' }],
+    ['an over-long text', { type: 'drop', uriList: '', text: 'x'.repeat(MAX_DROP_LENGTH + 1) }],
   ];
   for (const [what, raw] of cases) {
     it(`rejects ${what}`, () => expect(parseWebviewMessage(raw)).toBeUndefined());

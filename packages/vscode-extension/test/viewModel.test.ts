@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { DownloadStore } from '../src/model/DownloadStore';
-import { actionsFor, displayName, statusBarView, summaryText, toRow, toRows, totals } from '../src/model/viewModel';
+import { actionsFor, copyableUrl, displayName, filterRows, isClearable, rowMatches, statusBarView, summaryText, toRow, toRows, totals } from '../src/model/viewModel';
 
 function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
   return {
@@ -35,7 +35,7 @@ describe('toRow', () => {
       etaText: '2s',
       connectionsText: '8 connections',
       errorText: '',
-      actions: ['pause', 'cancel', 'remove'],
+      actions: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
     });
     expect(row.ariaLabel).toBe('big.iso, Downloading, 50 percent');
   });
@@ -44,7 +44,7 @@ describe('toRow', () => {
     expect(row.errorText).toBe('MG_ERR_NOT_FOUND: HTTP 404 Not Found');
     expect(row.speedText).toBe('');
     expect(row.connectionsText).toBe('');
-    expect(row.actions).toEqual(['retry', 'remove']);
+    expect(row.actions).toEqual(['retry', 'copyUrl', 'remove']);
     expect(row.ariaLabel).toContain('MG_ERR_NOT_FOUND');
   });
   it('keeps hostile file names as plain strings (escaping is the DOM’s job)', () => {
@@ -64,14 +64,14 @@ describe('toRow', () => {
 describe('actionsFor', () => {
   it('offers what the service accepts in each state', () => {
     const expected: Record<DownloadState, string[]> = {
-      queued: ['pause', 'cancel', 'remove'],
-      probing: ['pause', 'cancel', 'remove'],
-      downloading: ['pause', 'cancel', 'remove'],
-      verifying: ['cancel', 'remove'],
-      paused: ['resume', 'cancel', 'remove'],
-      completed: ['open', 'reveal', 'remove'],
-      failed: ['retry', 'remove'],
-      canceled: ['retry', 'remove'],
+      queued: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
+      probing: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
+      downloading: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
+      verifying: ['cancel', 'copyUrl', 'remove'],
+      paused: ['resume', 'cancel', 'limits', 'copyUrl', 'remove'],
+      completed: ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'],
+      failed: ['retry', 'copyUrl', 'remove'],
+      canceled: ['retry', 'copyUrl', 'remove'],
     };
     for (const [state, actions] of Object.entries(expected)) expect(actionsFor(state as DownloadState)).toEqual(actions);
   });
@@ -114,8 +114,8 @@ describe('totals and the status bar', () => {
     expect(summaryText(totals(list))).toBe('3 active · 1.0 MiB/s · 7 downloads');
     expect(summaryText(totals([dl({ state: 'completed' })]))).toBe('1 download');
   });
-  it('keeps the service’s order in rows', () => {
-    expect(toRows(list).map((r) => r.id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  it('keeps the reverse of the service’s order for downloads added at the same time (the later on top)', () => {
+    expect(toRows(list).map((r) => r.id)).toEqual(['g', 'f', 'e', 'd', 'c', 'b', 'a']);
   });
 });
 
@@ -160,5 +160,115 @@ describe('DownloadStore', () => {
     store.changed(dl());
     expect(calls).toBe(0);
     expect(store.size).toBe(1);
+  });
+});
+
+describe('newest first, with added and finished times', () => {
+  const list = [
+    dl({ id: 'old', addedAt: '2026-01-01T08:00:00.000Z', state: 'completed' }),
+    dl({ id: 'new', addedAt: '2026-03-01T08:00:00.000Z' }),
+    dl({ id: 'mid', addedAt: '2026-02-01T08:00:00.000Z', state: 'failed' }),
+    dl({ id: 'bad-time', addedAt: 'not a time', state: 'paused' }),
+  ];
+  it('orders rows by the time they were added, newest first, whatever the service’s queue order', () => {
+    expect(toRows(list).map((r) => r.id)).toEqual(['new', 'mid', 'old', 'bad-time']);
+  });
+  it('gives finished rows their finish time from the history, and running ones none', () => {
+    const finished = new Map([
+      ['old', '2026-01-01T08:05:00.000Z'],
+      ['mid', '2026-02-01T08:01:00.000Z'],
+      ['new', '2025-12-31T00:00:00.000Z'],
+    ]);
+    const rows = new Map(toRows(list, finished).map((r) => [r.id, r]));
+    expect(rows.get('old')).toMatchObject({ addedAt: '2026-01-01T08:00:00.000Z', finishedAt: '2026-01-01T08:05:00.000Z' });
+    expect(rows.get('mid')?.finishedAt).toBe('2026-02-01T08:01:00.000Z');
+    // A running download's history entry is from an earlier attempt: not its finish.
+    expect(rows.get('new')?.finishedAt).toBeNull();
+    expect(rows.get('bad-time')?.finishedAt).toBeNull();
+  });
+  it('shows a download’s own speed limit while it can still transfer', () => {
+    expect(toRow(dl({ rateLimit: 512 * 1024 })).limitText).toBe('limit 512.0 KiB/s');
+    expect(toRow(dl({ state: 'paused', rateLimit: 2 * 1024 * 1024 })).limitText).toBe('limit 2.0 MiB/s');
+    expect(toRow(dl({ state: 'completed', rateLimit: 1024 })).limitText).toBe('');
+    expect(toRow(dl({ rateLimit: null })).limitText).toBe('');
+  });
+});
+
+describe('the filter', () => {
+  const rows = toRows([
+    dl({ id: 'iso', file: '/d/ubuntu-24.04.iso', url: 'https://releases.example/ubuntu-24.04.iso', state: 'completed', addedAt: '2026-01-01T00:00:00Z' }),
+    dl({ id: 'zip', file: '/d/Sources.ZIP', url: 'ftp://mirror.example/pub/sources.zip', state: 'downloading', addedAt: '2026-01-02T00:00:00Z' }),
+    dl({ id: 'err', file: null, url: 'https://cdn.example/missing.tar.gz', state: 'failed', addedAt: '2026-01-03T00:00:00Z' }),
+  ]);
+  const ids = (query: string): string[] => filterRows(rows, query).map((r) => r.id);
+  it('matches everything when empty or blank', () => {
+    expect(ids('')).toEqual(['err', 'zip', 'iso']);
+    expect(ids('   ')).toEqual(['err', 'zip', 'iso']);
+  });
+  it('matches the name, the URL or the state, case-insensitively', () => {
+    expect(ids('UBUNTU')).toEqual(['iso']);
+    expect(ids('mirror.example')).toEqual(['zip']);
+    expect(ids('ftp://')).toEqual(['zip']);
+    expect(ids('failed')).toEqual(['err']);
+    expect(ids('completed')).toEqual(['iso']);
+    expect(ids('.example')).toEqual(['err', 'zip', 'iso']);
+  });
+  it('needs every word to match somewhere', () => {
+    expect(ids('https downloading')).toEqual([]);
+    expect(ids('ftp downloading')).toEqual(['zip']);
+    expect(ids('nothing-like-this')).toEqual([]);
+  });
+  it('treats the query as text, not as a pattern', () => {
+    expect(rowMatches({ name: 'a.b', url: 'https://x/a.b', stateLabel: 'Queued' }, 'a*b')).toBe(false);
+    expect(rowMatches({ name: 'a(1).b', url: 'https://x/', stateLabel: 'Queued' }, 'a(1)')).toBe(true);
+  });
+});
+
+describe('Clear completed', () => {
+  it('takes completed and cancelled downloads, never running, paused, queued or failed ones', () => {
+    const clearable = (['queued', 'probing', 'downloading', 'verifying', 'paused', 'completed', 'failed', 'canceled'] as const).filter((state) =>
+      isClearable({ state }),
+    );
+    expect(clearable).toEqual(['completed', 'canceled']);
+  });
+  it('leaves the rest of the list, with finish times, once the service removed the cleared ones', () => {
+    const store = new DownloadStore();
+    store.reset([dl({ id: 'a', state: 'completed' }), dl({ id: 'b', state: 'failed' }), dl({ id: 'c', state: 'canceled' }), dl({ id: 'd' })]);
+    store.history([
+      { id: 'c', finishedAt: '2026-01-01T00:03:00.000Z' },
+      { id: 'b', finishedAt: '2026-01-01T00:02:00.000Z' },
+      { id: 'a', finishedAt: '2026-01-01T00:01:00.000Z' },
+    ]);
+    for (const d of store.all().filter(isClearable)) store.removed(d.id);
+    expect(store.all().map((d) => d.id)).toEqual(['b', 'd']);
+    expect([...store.finishedAt().keys()]).toEqual(['b']);
+  });
+});
+
+describe('DownloadStore finish times', () => {
+  it('keeps the newest history entry per download, updates on historyAdded and tells listeners', () => {
+    const store = new DownloadStore();
+    store.reset([dl({ id: 'a', state: 'completed' })]);
+    let calls = 0;
+    store.onDidChange(() => calls++);
+    store.history([
+      { id: 'a', finishedAt: '2026-01-02T00:00:00.000Z' },
+      { id: 'a', finishedAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    expect(store.finishedAt().get('a')).toBe('2026-01-02T00:00:00.000Z');
+    store.historyAdded({ id: 'a', finishedAt: '2026-01-03T00:00:00.000Z' });
+    expect(store.finishedAt().get('a')).toBe('2026-01-03T00:00:00.000Z');
+    expect(calls).toBe(2);
+    store.clear();
+    expect(store.finishedAt().size).toBe(0);
+  });
+});
+
+describe('copyableUrl', () => {
+  it('never carries a user name or password to the clipboard, and keeps the rest', () => {
+    expect(copyableUrl('https://user:s3cret@a.example:8443/f.iso?sig=1#x')).toBe('https://a.example:8443/f.iso?sig=1#x');
+    expect(copyableUrl('ftp://anonymous@mirror.example/pub/a.txt')).toBe('ftp://mirror.example/pub/a.txt');
+    expect(copyableUrl('https://a.example/f.iso')).toBe('https://a.example/f.iso');
+    expect(copyableUrl('not a url')).toBe('not a url');
   });
 });

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testCertificate } from '../certificate.js';
+import { canConnect, exited, freePort } from '../daemon.js';
 import { contentSize, readContent } from '../generatedContent.js';
 import type { FileContent } from '../types.js';
 import type { VsftpdOptions, VsftpdServer } from './types.js';
@@ -32,18 +32,6 @@ function findBinary(binary: string | undefined): string {
   );
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function writeContent(path: string, content: FileContent): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const fh = await open(path, 'w', 0o644);
@@ -59,24 +47,6 @@ async function writeContent(path: string, content: FileContent): Promise<void> {
 
 function configText(entries: Record<string, string>): string {
   return Object.entries(entries).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
-}
-
-/** Resolves true once a TCP connection to the port succeeds. */
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Resolves with the exit once `child` has exited (at once if it already had). */
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /**

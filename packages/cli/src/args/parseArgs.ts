@@ -1,5 +1,5 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, ErrorCodes, UsageError, parseChecksum } from '@multiget/core';
+import { type Credentials, ErrorCodes, UsageError, parseChecksum, parseProxyUrl } from '@multiget/core';
 import { FLAGS } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
@@ -30,12 +30,18 @@ export interface CliOptions {
   retries?: number;
   stallTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Bytes per second of --lowest-speed-limit (0 = off). */
+  lowestSpeed?: number;
+  /** --speed-time in milliseconds. */
+  lowestSpeedTimeMs?: number;
   /** `ALGO=HEX`, syntax already checked. */
   checksum?: string;
   headers: Array<[string, string]>;
   credentials?: Credentials;
   userAgent?: string;
   maxRedirects?: number;
+  /** --location-trusted: headers and credentials follow redirects to other hosts. */
+  locationTrusted: boolean;
   proxy?: string;
   noProxy: boolean;
   /** Path of a PEM file (read when the engine is built). */
@@ -139,6 +145,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     jobs: DEFAULT_JOBS,
     headers: [],
     noProxy: flag(values, 'no-proxy'),
+    locationTrusted: flag(values, 'location-trusted'),
     insecure: flag(values, 'insecure'),
     sslReqd: flag(values, 'ssl-reqd'),
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
@@ -190,6 +197,10 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (timeout !== undefined) options.stallTimeoutMs = parseSeconds(timeout, '--timeout');
   const connectTimeout = str(values, 'connect-timeout');
   if (connectTimeout !== undefined) options.connectTimeoutMs = parseSeconds(connectTimeout, '--connect-timeout');
+  const lowest = str(values, 'lowest-speed-limit');
+  if (lowest !== undefined) options.lowestSpeed = lowest.trim() === '0' ? 0 : parseSize(lowest, '--lowest-speed-limit');
+  const speedTime = str(values, 'speed-time');
+  if (speedTime !== undefined) options.lowestSpeedTimeMs = parseSeconds(speedTime, '--speed-time');
 
   const checksum = str(values, 'checksum');
   if (checksum !== undefined) {
@@ -216,13 +227,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
 
   const proxy = str(values, 'proxy');
   if (proxy !== undefined) {
-    // The proxy URL may carry credentials: never echo it.
-    const scheme = URL.parse(proxy)?.protocol;
-    if (scheme === undefined) throw usage('Invalid value for --proxy: expected a URL such as http://proxy.example:3128');
-    // Checked here, not only by the HTTP plugin: that one is loaded only when a URL needs it.
-    if (!['http:', 'https:', 'socks:', 'socks5:'].includes(scheme)) {
-      throw usage(`Unsupported --proxy scheme ${scheme} (http, https, socks5)`);
-    }
+    // Checked here, not only by the plugins: those are loaded only when a URL needs them. The
+    // proxy URL may carry credentials: core's parser never echoes it.
+    parseProxyUrl(proxy, '--proxy');
     options.proxy = proxy;
   }
   const cacert = str(values, 'cacert');

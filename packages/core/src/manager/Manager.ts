@@ -382,6 +382,39 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
+  /**
+   * Changes one download's number of connections (1..256). A transfer fixes its connections when
+   * it starts, so a running download keeps its current ones until it next starts (pause and
+   * resume, retry, or a restart of the manager); the new number is persisted at once.
+   */
+  async setConnections(id: string, connections: number): Promise<EntrySnapshot> {
+    checkInt('connections', connections, 1, 256);
+    const e = this.#entry(id);
+    e.options.connections = connections;
+    e.download?.setConnections(connections);
+    await this.#persist();
+    this.emit('changed', snapshot(e));
+    return snapshot(e);
+  }
+
+  /**
+   * Removes every completed or cancelled download from the list, and every completed or cancelled
+   * entry from the history; files on disk stay (a cancelled one has no data left). Failed
+   * downloads stay: they hold partial data that Retry resumes. Answers the ids removed from the
+   * list, each also announced by a `removed` event.
+   */
+  async clearCompleted(): Promise<string[]> {
+    this.#checkOpen();
+    const cleared = new Set<EntryState>(['completed', 'canceled']);
+    const ids = [...this.#entries.values()].filter((e) => cleared.has(e.state)).map((e) => e.id);
+    for (const id of ids) this.#entries.delete(id);
+    const gone = new Set(ids);
+    this.#history = this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
+    await this.#persist();
+    for (const id of ids) this.emit('removed', id);
+    return ids;
+  }
+
   async pauseAll(): Promise<void> {
     await Promise.all([...this.#entries.values()].filter((e) => e.state === 'queued' || ACTIVE.has(e.state)).map((e) => this.pause(e.id)));
   }

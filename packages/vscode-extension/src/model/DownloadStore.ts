@@ -1,4 +1,4 @@
-import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
+import type { DownloadInfo, DownloadState, HistoryInfo } from '@multiget/server/protocol';
 
 /** States in which a download transfers or checks bytes; the status bar counts these. */
 export const ACTIVE_STATES: ReadonlySet<DownloadState> = new Set<DownloadState>(['probing', 'downloading', 'verifying']);
@@ -34,6 +34,8 @@ export interface StoreChange {
 export class DownloadStore {
   #order: string[] = [];
   readonly #byId = new Map<string, DownloadInfo>();
+  /** When each download last finished, from the service's history (the list does not say). */
+  readonly #finishedAt = new Map<string, string>();
   readonly #listeners = new Set<(change: StoreChange) => void>();
 
   /** Every download, in the service's queue order. */
@@ -44,6 +46,25 @@ export class DownloadStore {
   /** One download, or `undefined`. */
   get(id: string): DownloadInfo | undefined {
     return this.#byId.get(id);
+  }
+
+  /** When each download last completed, failed or was cancelled, by id (from the history). */
+  finishedAt(): ReadonlyMap<string, string> {
+    return this.#finishedAt;
+  }
+
+  /** Takes the finish times from a `multiget/history` answer (newest first). */
+  history(entries: readonly Pick<HistoryInfo, 'id' | 'finishedAt'>[]): void {
+    this.#finishedAt.clear();
+    // Newest first: the first entry of an id is its last finish (a retried download has several).
+    for (const h of entries) if (!this.#finishedAt.has(h.id)) this.#finishedAt.set(h.id, h.finishedAt);
+    this.#emit({ transitions: [], reset: false });
+  }
+
+  /** Applies a `multiget/historyAdded`. */
+  historyAdded(entry: Pick<HistoryInfo, 'id' | 'finishedAt'>): void {
+    this.#finishedAt.set(entry.id, entry.finishedAt);
+    if (this.#byId.has(entry.id)) this.#emit({ transitions: [], reset: false });
   }
 
   /** Number of downloads. */
@@ -101,6 +122,7 @@ export class DownloadStore {
 
   /** Applies a `multiget/removed`. */
   removed(id: string): void {
+    this.#finishedAt.delete(id);
     if (!this.#byId.delete(id)) return;
     this.#order = this.#order.filter((x) => x !== id);
     this.#emit({ transitions: [], reset: false });
@@ -109,6 +131,7 @@ export class DownloadStore {
   /** Forgets everything without telling anyone that states changed (the service went away). */
   clear(): void {
     this.#byId.clear();
+    this.#finishedAt.clear();
     this.#order = [];
     this.#emit({ transitions: [], reset: true });
   }

@@ -61,3 +61,34 @@ export function parseRate(value: string): number | null | undefined {
   const bytes = Math.floor(Number(match[1]) * multiplier);
   return Number.isSafeInteger(bytes) && bytes >= 1 ? bytes : undefined;
 }
+
+/**
+ * A point in time as the user reads dates: medium date and short time in `locale` (default: the
+ * runtime's, which in the webview is the user's browser or OS locale) and `timeZone` (default: the
+ * runtime's). Empty for a missing or unparsable time.
+ */
+export function formatDateTime(iso: string | null, locale?: string, timeZone?: string): string {
+  if (iso === null) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short', ...(timeZone !== undefined ? { timeZone } : {}) };
+  return new Intl.DateTimeFormat(locale, options).format(t);
+}
+
+/**
+ * A rate in bytes per second the way {@link parseRate} reads it back, for an input box's initial
+ * value: `2M`, `512K`, or plain bytes when it is not a whole number of KiB.
+ */
+export function formatRateSetting(bytesPerSecond: number): string {
+  if (bytesPerSecond % 1024 ** 3 === 0) return `${bytesPerSecond / 1024 ** 3}G`;
+  if (bytesPerSecond % 1024 ** 2 === 0) return `${bytesPerSecond / 1024 ** 2}M`;
+  if (bytesPerSecond % 1024 === 0) return `${bytesPerSecond / 1024}K`;
+  return String(bytesPerSecond);
+}
+
+/** Why `text` is not a number of connections for one download (1..256), or `undefined`. */
+export function validateConnections(text: string): string | undefined {
+  const value = text.trim();
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) return 'A whole number from 1 to 256.';
+  return undefined;
+}

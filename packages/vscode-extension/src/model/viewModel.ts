@@ -2,8 +2,20 @@ import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { isActive } from './DownloadStore';
 import { formatEta, formatProgressBytes, formatSpeed, percentDone } from './format';
 
-/** What a user can do to one download; each is a button in the panel and a command. */
-export const DOWNLOAD_ACTIONS = ['pause', 'resume', 'cancel', 'retry', 'remove', 'open', 'reveal'] as const;
+/** What a user can do to one download; each is a button in the panel and (most) a command. */
+export const DOWNLOAD_ACTIONS = [
+  'pause',
+  'resume',
+  'cancel',
+  'retry',
+  'remove',
+  'open',
+  'reveal',
+  'copyUrl',
+  'deleteFile',
+  'redownload',
+  'limits',
+] as const;
 
 /** One of {@link DOWNLOAD_ACTIONS}. */
 export type DownloadAction = (typeof DOWNLOAD_ACTIONS)[number];
@@ -29,29 +41,46 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
   remove: 'Remove',
   open: 'Open',
   reveal: 'Reveal',
+  copyUrl: 'Copy URL',
+  deleteFile: 'Delete File…',
+  redownload: 'Download Again…',
+  limits: 'Speed & Connections…',
 };
 
 /**
  * The actions that make sense in each state, in button order. They follow what the service
- * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open and
- * reveal only once the file is complete.
+ * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open,
+ * reveal, delete and download again only once the file is complete; limits while it can still
+ * transfer. Copy URL and Remove always.
  */
 export function actionsFor(state: DownloadState): DownloadAction[] {
   switch (state) {
     case 'queued':
     case 'probing':
     case 'downloading':
-      return ['pause', 'cancel', 'remove'];
+      return ['pause', 'cancel', 'limits', 'copyUrl', 'remove'];
     case 'verifying':
-      return ['cancel', 'remove'];
+      return ['cancel', 'copyUrl', 'remove'];
     case 'paused':
-      return ['resume', 'cancel', 'remove'];
+      return ['resume', 'cancel', 'limits', 'copyUrl', 'remove'];
     case 'completed':
-      return ['open', 'reveal', 'remove'];
+      return ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'];
     case 'failed':
     case 'canceled':
-      return ['retry', 'remove'];
+      return ['retry', 'copyUrl', 'remove'];
   }
+}
+
+/**
+ * States that "Clear completed" takes out of the list: the download is over and nothing is left to
+ * resume (a completed file stays on disk; a cancelled download's data is gone). Failed downloads
+ * stay, because they keep partial data that Retry continues.
+ */
+export const CLEARABLE_STATES: ReadonlySet<DownloadState> = new Set<DownloadState>(['completed', 'canceled']);
+
+/** True when "Clear completed" would remove `d`. */
+export function isClearable(d: Pick<DownloadInfo, 'state'>): boolean {
+  return CLEARABLE_STATES.has(d.state);
 }
 
 /** One row of the Downloads panel: display strings only, so the webview only places text. */
@@ -77,6 +106,12 @@ export interface DownloadRow {
   /** `MG_ERR_NOT_FOUND: HTTP 404 …` when failed, else empty. */
   errorText: string;
   actions: DownloadAction[];
+  /** `limit 512.0 KiB/s` when the download has its own rate limit, else empty. */
+  limitText: string;
+  /** ISO 8601 time it was added. */
+  addedAt: string;
+  /** ISO 8601 time it last completed, failed or was cancelled (from the history), else `null`. */
+  finishedAt: string | null;
   /** One sentence for screen readers: name, state, percent. */
   ariaLabel: string;
 }
@@ -117,9 +152,10 @@ export function displayName(d: Pick<DownloadInfo, 'file' | 'url'>): string {
   }
 }
 
-/** The row for one download. */
-export function toRow(d: DownloadInfo): DownloadRow {
+/** The row for one download; `finishedAt` comes from the history (the list does not carry it). */
+export function toRow(d: DownloadInfo, finishedAt: string | null = null): DownloadRow {
   const active = isActive(d.state);
+  const finished = d.state === 'completed' || d.state === 'failed' || d.state === 'canceled';
   const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
   const name = displayName(d);
   const stateLabel = STATE_LABELS[d.state];
@@ -127,6 +163,7 @@ export function toRow(d: DownloadInfo): DownloadRow {
   const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
   const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
   const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
+  const limitText = d.rateLimit !== null && !finished ? `limit ${formatSpeed(d.rateLimit)}` : '';
   const ariaParts = [name, stateLabel];
   if (percent !== null && d.state !== 'completed') ariaParts.push(`${percent} percent`);
   if (errorText !== '') ariaParts.push(errorText);
@@ -144,13 +181,59 @@ export function toRow(d: DownloadInfo): DownloadRow {
     connectionsText,
     errorText,
     actions: actionsFor(d.state),
+    limitText,
+    addedAt: d.addedAt,
+    finishedAt: finished ? finishedAt : null,
     ariaLabel: ariaParts.join(', '),
   };
 }
 
-/** Rows for the whole list, in the service's queue order. */
-export function toRows(downloads: readonly DownloadInfo[]): DownloadRow[] {
-  return downloads.map(toRow);
+/**
+ * Rows for the whole list, newest first (by the time each was added), as browser download lists
+ * show them. Equal times keep the reverse of the service's order, so the later addition is on top.
+ * `finishedAt` gives a download's last finish time by id (from the history).
+ */
+export function toRows(downloads: readonly DownloadInfo[], finishedAt: ReadonlyMap<string, string> = new Map()): DownloadRow[] {
+  const time = (d: DownloadInfo): number => {
+    const t = Date.parse(d.addedAt);
+    return Number.isFinite(t) ? t : 0;
+  };
+  return downloads
+    .map((d, index) => ({ d, index, t: time(d) }))
+    .sort((a, b) => b.t - a.t || b.index - a.index)
+    .map(({ d }) => toRow(d, finishedAt.get(d.id) ?? null));
+}
+
+/**
+ * True when `row` matches the panel's filter: every word of `query` (case-insensitive) occurs in
+ * the name, the URL or the state's label. An empty query matches everything.
+ */
+export function rowMatches(row: Pick<DownloadRow, 'name' | 'url' | 'stateLabel'>, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return true;
+  const haystack = `${row.name}\n${row.url}\n${row.stateLabel}`.toLowerCase();
+  return words.every((w) => haystack.includes(w));
+}
+
+/** The rows that {@link rowMatches} `query`, in their order. */
+export function filterRows<R extends Pick<DownloadRow, 'name' | 'url' | 'stateLabel'>>(rows: readonly R[], query: string): R[] {
+  return rows.filter((r) => rowMatches(r, query));
+}
+
+/**
+ * The URL to put on the clipboard: without user name and password. The service already lists URLs
+ * without credentials; this keeps the clipboard clean whatever an older service sent.
+ */
+export function copyableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** Counts and total speed over the list. */

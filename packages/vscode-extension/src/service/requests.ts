@@ -38,6 +38,19 @@ import {
   type SetSettingsParams,
   type SettingsResult,
 } from '@multiget/server/protocol';
+// The Downloads panel's requests and notifications.
+import {
+  ClearCompletedRequest,
+  HistoryAddedNotification,
+  HistoryRequest,
+  SetConnectionsRequest,
+  SetRateLimitRequest,
+  type ClearCompletedResult,
+  type HistoryAddedParams,
+  type HistoryResult,
+  type SetConnectionsParams,
+  type SetRateLimitParams,
+} from '@multiget/server/protocol';
 
 /** `[params, result]` of each request the extension sends; `void` params means none. */
 export interface RequestMap {
@@ -54,6 +67,10 @@ export interface RequestMap {
   [ResumeAllRequest.method]: [void, null];
   [GetSettingsRequest.method]: [void, SettingsResult];
   [SetSettingsRequest.method]: [SetSettingsParams, SettingsResult];
+  [HistoryRequest.method]: [void, HistoryResult];
+  [ClearCompletedRequest.method]: [void, ClearCompletedResult];
+  [SetRateLimitRequest.method]: [SetRateLimitParams, DownloadResult];
+  [SetConnectionsRequest.method]: [SetConnectionsParams, DownloadResult];
 }
 
 /** A method of {@link RequestMap}. */
@@ -70,6 +87,7 @@ export interface NotificationMap {
   [ProgressNotification.method]: ProgressParams;
   [ChangedNotification.method]: ChangedParams;
   [RemovedNotification.method]: RemovedParams;
+  [HistoryAddedNotification.method]: HistoryAddedParams;
 }
 
 /** A method of {@link NotificationMap}. */

@@ -66,6 +66,8 @@ export class DownloadsPanel {
     // Restored panels keep the options they were created with, so set them again.
     webview.options = DownloadsPanel.options(extensionUri);
     const media = vscode.Uri.joinPath(extensionUri, 'media');
+    // The tab's icon, drawn for each theme kind (high-contrast themes take the matching one).
+    panel.iconPath = { light: vscode.Uri.joinPath(media, 'downloads-light.svg'), dark: vscode.Uri.joinPath(media, 'downloads-dark.svg') };
     webview.html = renderPanelHtml({
       nonce: randomBytes(18).toString('base64'),
       cspSource: webview.cspSource,

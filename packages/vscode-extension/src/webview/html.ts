@@ -65,15 +65,21 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 <title>Downloads</title>
 </head>
 <body>
-<header class="toolbar" role="toolbar" aria-label="Downloads toolbar">
+<header class="toolbar">
+<div class="buttons" role="toolbar" aria-label="Downloads toolbar">
 <button type="button" data-command="downloadUrl">Download URL…</button>
 <button type="button" data-command="pauseAll" class="secondary">Pause all</button>
 <button type="button" data-command="resumeAll" class="secondary">Resume all</button>
+<button type="button" data-command="clearCompleted" class="secondary" disabled>Clear completed</button>
+</div>
+<input type="search" id="filter" class="filter" placeholder="Filter by name, URL or state ( / )" aria-label="Filter downloads by name, URL or state" aria-controls="downloads" spellcheck="false" autocomplete="off">
 <span id="summary" class="summary" role="status" aria-live="polite"></span>
 </header>
 <p id="notice" class="notice" hidden></p>
 <ul id="downloads" class="downloads" aria-label="Downloads"></ul>
-<p id="empty" class="empty" hidden>No downloads yet. Use “Download URL…” to start one.</p>
+<p id="no-match" class="empty" role="status" hidden></p>
+<p id="empty" class="empty" hidden>Use “Download URL…”, or drop links here (in VS Code, hold Shift while dropping).</p>
+<div id="drop-hint" class="drop-hint" hidden><span>Drop to download the links</span></div>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>`;

@@ -9,7 +9,7 @@
 import { DOWNLOAD_ACTIONS, type DownloadAction, type DownloadRow } from '../model/viewModel';
 
 /** Commands of the panel's toolbar, which need no download id. */
-export const PANEL_COMMANDS = ['downloadUrl', 'pauseAll', 'resumeAll'] as const;
+export const PANEL_COMMANDS = ['downloadUrl', 'pauseAll', 'resumeAll', 'clearCompleted'] as const;
 
 /** One of {@link PANEL_COMMANDS}. */
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
@@ -21,7 +21,15 @@ export type WebviewMessage =
   /** A row's button. */
   | { type: 'action'; action: DownloadAction; id: string }
   /** A toolbar button. */
-  | { type: 'command'; command: PanelCommand };
+  | { type: 'command'; command: PanelCommand }
+  /**
+   * Something dropped on the panel: its `text/uri-list` and `text/plain` data (either may be
+   * empty), each at most {@link MAX_DROP_LENGTH} characters. The extension picks the URLs out.
+   */
+  | { type: 'drop'; uriList: string; text: string };
+
+/** Longest dropped text the extension accepts (per format); a larger drop is not a list of links. */
+export const MAX_DROP_LENGTH = 64 * 1024;
 
 /** Extension → webview. */
 export type ExtensionMessage = {
@@ -30,6 +38,8 @@ export type ExtensionMessage = {
   summary: string;
   /** Why the list may be stale (the service is starting or stopped), or `null`. */
   notice: string | null;
+  /** How many rows "Clear completed" would remove (the button is disabled at 0). */
+  clearable: number;
 };
 
 /**
@@ -73,6 +83,14 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       if (!hasExactKeys(raw, ['type', 'command'])) return undefined;
       const { command } = raw;
       return isOneOf(command, PANEL_COMMANDS) ? { type: 'command', command } : undefined;
+    }
+    case 'drop': {
+      if (!hasExactKeys(raw, ['type', 'uriList', 'text'])) return undefined;
+      const { uriList, text } = raw;
+      if (typeof uriList !== 'string' || typeof text !== 'string') return undefined;
+      if (uriList.length > MAX_DROP_LENGTH || text.length > MAX_DROP_LENGTH) return undefined;
+      if (uriList === '' && text === '') return undefined;
+      return { type: 'drop', uriList, text };
     }
     default:
       return undefined;
