@@ -609,8 +609,11 @@ export interface SetConnectionsParams extends IdParams {
  * the new number applies from its next start (pause and resume, retry, a restart of the service).
  */
 export namespace SetConnectionsRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/setConnections' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetConnectionsRequest.type, ...)`. */
   export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
 }
 
@@ -625,7 +628,10 @@ export interface ClearCompletedResult {
  * from the history. Files on disk stay; failed downloads stay (their partial data can be retried).
  */
 export namespace ClearCompletedRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/clearCompleted' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ClearCompletedRequest.type, ...)`. */
   export const type = new RequestType0<ClearCompletedResult, MultigetErrorData>(method);
 }
