@@ -1,6 +1,6 @@
 // Bundles the extension so the .vsix carries no node_modules:
 //   dist/extension.js      the extension (CommonJS, as VS Code 1.91 loads it; `vscode` is external)
-//   dist/server.mjs        the service (@multiget/server and the engine), forked over Node IPC
+//   dist/server.mjs        the service (@multiget/server and the engine), started detached as the shared service (--listen)
 //   media/panel.js         the Downloads webview's script
 //   dist/test/suite/index.js  the in-extension-host test suite (not packaged; see .vscodeignore)
 // `--production` minifies and drops source maps.

@@ -7,8 +7,9 @@ const EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: ExitCode.SIGINT, S
 
 /**
  * Turns the first SIGINT or SIGTERM into an abort of every download (the engine then saves its
- * state and keeps the partial data), and a second one into an immediate exit, for when saving
- * hangs or the user is impatient.
+ * state and keeps the partial data), and a second one into an immediate end, for when saving
+ * hangs or the user is impatient. Either way the process ends by the signal itself
+ * ({@link reraise}), as the shell expects of an interrupted command.
  */
 export class SignalGuard {
   readonly #controller = new AbortController();
@@ -50,9 +51,25 @@ export class SignalGuard {
   }
 
   #handle(signal: InterruptSignal): void {
-    if (this.#received) process.exit(EXIT_CODES[signal]);
+    if (this.#received) {
+      this.dispose();
+      reraise(signal);
+      return;
+    }
     this.#received = signal;
     this.onFirst(signal);
     this.#controller.abort(new Error(`Interrupted by ${signal}`));
   }
+}
+
+/**
+ * Ends the process by `signal` itself, with the default action, once the handlers are gone. A shell
+ * running `for f in a b; do multiget $f; done` stops its loop only when the child died of SIGINT;
+ * an exit with code 130 would start the next download. `process.exit` stays as a fallback in case
+ * the signal is blocked or ignored (e.g. `trap '' INT` in the parent shell).
+ */
+export function reraise(signal: InterruptSignal): void {
+  for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(s);
+  process.kill(process.pid, signal);
+  setTimeout(() => process.exit(EXIT_CODES[signal]), 200).unref();
 }

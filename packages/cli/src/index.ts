@@ -1,9 +1,11 @@
 /**
- * @multiget/cli: the `multiget` command. The building blocks are exported so they can be tested
+ * multiget (package of the CLI): the `multiget` command. The building blocks are exported so they can be tested
  * and reused: argument parsing, input-file parsing, exit codes, the download runner, the displays.
  * @packageDocumentation
  * @module @multiget/cli
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { main, exitCodeOf, type CliIo } from './main.js';
 export { parseArgs, DEFAULT_JOBS, type CliCommand, type CliOptions, type OutputMode } from './args/parseArgs.js';
 export { FLAGS, FLAG_GROUPS, type FlagSpec, type FlagGroup } from './args/flags.js';
@@ -26,6 +28,7 @@ export { PlainDisplay, PLAIN_PROGRESS_INTERVAL_MS } from './display/PlainDisplay
 export { JsonDisplay, type JsonEvent, type JsonEventType } from './display/JsonDisplay.js';
 export { QuietDisplay } from './display/QuietDisplay.js';
 export { Palette } from './display/Palette.js';
+export { stringWidth, truncateToWidth, padEndToWidth } from './display/width.js';
 export { formatSize, formatSpeed, formatEta, formatDuration, formatPercent, barParts, truncate } from './display/format.js';
 export { Redactor, safeUrl } from './redact.js';
 export { SignalGuard, type InterruptSignal } from './SignalGuard.js';

@@ -1,18 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { ErrorCodes, LazyProtocolPlugin, Manager, UsageError, toDownloadError } from '@multiget/core';
+import {
+  type DigestAlgorithm,
+  ErrorCodes,
+  LazyProtocolPlugin,
+  Manager,
+  UsageError,
+  fileSystemError,
+  hashFile,
+  toDownloadError,
+} from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
+import { completionScript } from './args/completions.js';
 import { usageText } from './args/usage.js';
 import { createReporter } from './display/createReporter.js';
-import { errorLine } from './display/lines.js';
+import { errorLine, summaryLine } from './display/lines.js';
 import { Palette } from './display/Palette.js';
-import type { TextOutput } from './display/Reporter.js';
+import type { Reporter, TextOutput } from './display/Reporter.js';
 import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
 import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
 import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
-import { SignalGuard } from './SignalGuard.js';
+import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
 
 /** The process streams and environment `main` works with. */
@@ -32,10 +42,15 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * Runs `multiget` with `argv` (arguments only, without node and the script) and resolves with the
- * exit code; never rejects. Installs SIGINT/SIGTERM handlers for the duration of the run.
+ * exit code; never rejects. Installs SIGINT/SIGTERM handlers for the duration of the run;
+ * `onInterrupted` learns which signal interrupted it (the executable then re-raises it).
  */
-export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const fallbackPalette = new Palette(Palette.wanted(!argv.includes('--no-color'), io.env, io.stderr.isTTY));
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  onInterrupted?: (signal: InterruptSignal) => void,
+): Promise<number> {
+  const fallbackPalette = new Palette(Palette.wanted(!argv.includes('--no-color'), io.stderr));
   const fail = (err: unknown): number => {
     const error = toDownloadError(err);
     io.stderr.write(errorLine(fallbackPalette, error.message, error.code));
@@ -47,6 +62,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     const command = parseArgs(argv);
     if (command.kind === 'help') {
       io.stdout.write(usageText());
+      return ExitCode.SUCCESS;
+    }
+    if (command.kind === 'completion') {
+      io.stdout.write(completionScript(command.shell));
       return ExitCode.SUCCESS;
     }
     if (command.kind === 'version') {
@@ -68,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 
   const redactor = secretsOf(options, tasks);
-  const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.env, io.stderr.isTTY));
+  const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
   const reporter = createReporter(options.mode, {
     stdout: io.stdout,
     stderr: io.stderr,
@@ -76,6 +95,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     redactor,
     multiple: tasks.length > 1,
     fallbackColumns: Number(io.env['COLUMNS']) || undefined,
+    // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
+    dumbTerminal: io.env['TERM'] === 'dumb',
   });
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
@@ -86,7 +107,35 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     await closeManager(manager);
     guard.dispose();
   }
+  if (options.printChecksum !== undefined && !guard.received) {
+    const failure = await printChecksums(outcomes, options.printChecksum, reporter);
+    if (failure !== undefined) return failure;
+  }
+  // After several downloads, one line with the count of each ending (the lines above scroll away).
+  if (options.mode === 'human' && tasks.length > 1) io.stderr.write(summaryLine(palette, outcomes));
+  if (guard.received) onInterrupted?.(guard.received);
   return guard.exitCode ?? exitCodeOf(outcomes);
+}
+
+/**
+ * `--print-checksum`: the digest of every finished file, in input order. A digest the download was
+ * verified against is reused; any other is computed from the file on disk. Resolves with an exit
+ * code when a file cannot be read.
+ */
+async function printChecksums(outcomes: readonly TaskOutcome[], algorithm: DigestAlgorithm, reporter: Reporter): Promise<number | undefined> {
+  for (const o of outcomes) {
+    if (o.status !== 'done') continue;
+    const { file, digest, verified } = o.result;
+    try {
+      const hex = verified && digest?.algorithm === algorithm ? digest.hex : await hashFile(file, algorithm);
+      reporter.checksum(o.task, file, algorithm, hex);
+    } catch (err) {
+      const error = fileSystemError(err, `read ${file}`);
+      reporter.error(error.message, error.code);
+      return exitCodeForError(error.code);
+    }
+  }
+  return undefined;
 }
 
 /** 0 when every download succeeded, else the exit code of the first failure in input order. */

@@ -157,6 +157,26 @@ describe('flags', () => {
     expect(usageCode(['-j', '0', 'http://h/f'])).toBe('MG_ERR_INVALID_OPTION');
   });
 
+  it('names a flag whose value is missing or swallowed by the next option, in one line', () => {
+    const message = (argv: string[]): string => {
+      try {
+        parseArgs(argv);
+      } catch (err) {
+        expect((err as { code?: string }).code).toBe('MG_ERR_INVALID_OPTION');
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(message(['-c', '-d', 'DIR', 'http://h/f'])).toBe('-c needs a value (N), but "-d" follows it; a value that starts with a dash is written --connections=-d');
+    expect(message(['http://h/f', '--connections'])).toBe('--connections needs a value (N)');
+    expect(message(['-qo'])).toBe('-o needs a value (FILE)');
+    expect(message(['--output', '--json', 'http://h/f'])).toMatch(/^--output needs a value \(FILE\), but "--json" follows it/);
+    for (const argv of [['-c', '-d', 'DIR'], ['--timeout']]) expect(message(argv)).not.toMatch(/ambiguous|\n/);
+    // Values that are fine: attached, after =, a lone dash, or after --.
+    expect(run(['-c8', '--dir=-odd', 'http://h/f'])).toMatchObject({ connections: 8, dir: '-odd' });
+    expect(run(['--', '-weird-url'])).toMatchObject({ urls: ['-weird-url'] });
+  });
+
   it('never echoes an invalid proxy URL, which may hold a password', () => {
     expect(() => parseArgs(['--proxy', 'http://u:hunter22@[bad', 'http://h/f'])).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter22') }),

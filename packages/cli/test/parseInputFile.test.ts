@@ -51,10 +51,17 @@ describe('parseInputFile', () => {
       ['http://h/a\n  header=NoColon', /urls\.txt:2: .*Name: value/],
       ['http://h/a\n  split=0', /urls\.txt:2: .*split=/],
       ['http://h/a\thttp://mirror/a', /urls\.txt:1: several URLs/],
+      ['http://h/a\n  priority=high', /urls\.txt:2: priority= needs an integer/],
+      ['http://h/a\n  priority=2000000', /urls\.txt:2: priority= needs an integer/],
     ];
     for (const [text, message] of cases) {
       expect(() => parseInputFile(text, 'urls.txt'), text).toThrow(message);
     }
+  });
+
+  it('reads priority= as a signed integer', () => {
+    const [a, b, c] = parseInputFile('http://h/a\n  priority=5\nhttp://h/b\n  priority=-3\nhttp://h/c', 'x');
+    expect([a!.priority, b!.priority, c!.priority]).toEqual([5, -3, undefined]);
   });
 
   it('accepts an empty list and a byte-order mark', () => {

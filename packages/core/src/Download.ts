@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, stat, statfs } from 'node:fs/promises';
+import { access, lstat, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -26,6 +26,11 @@ import { type SavedState, StateFile, redactUrl } from './StateFile.js';
 import { TokenBucket } from './TokenBucket.js';
 import { TypedEmitter } from './TypedEmitter.js';
 import { removeFile } from './removeFile.js';
+import { refuseUnsafe } from './storage/safeCreate.js';
+import { isSidecarName, sidecarPaths } from './storage/sidecars.js';
+import { resumeProblem } from './storage/validateState.js';
+import { type Reservation, formatBytes, reserveSpace } from './storage/space.js';
+import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from './storage/blockDigests.js';
 import type {
   ByteSource,
   DownloadEvents,
@@ -33,16 +38,13 @@ import type {
   DownloadState,
   FailureContext,
   Progress,
-  RemoteInfo,
   Segment,
 } from './types.js';
 
-/** Suffix of the temporary file beside the target. */
-export const TEMP_SUFFIX = '.mgpart';
-/** Suffix of the sidecar state file beside the target. */
-export const STATE_SUFFIX = '.mgstate';
-/** Suffix of the lock file beside the target while a process downloads it. */
-export const LOCK_SUFFIX = '.mglock';
+export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
+
+/** Downloads with more than this left write their state file before the first byte. */
+const EARLY_STATE_BYTES = 8 * 1024 * 1024;
 
 /** Bytes gathered from a connection before one positioned write. */
 const FLUSH_BYTES = 256 * 1024;
@@ -58,6 +60,8 @@ export interface EngineContext {
   readonly checkpointIntervalMs: number;
   readonly progressIntervalMs: number;
   readonly maxRestarts: number;
+  /** `host:port` of every server that answered a probe of this engine (for the retry policy). */
+  readonly answeredHosts: Set<string>;
 }
 
 /** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
@@ -96,6 +100,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   readonly #meter = new SpeedMeter();
   #restarts = 0;
   #targetLock: PidLock | undefined;
+  #space: Reservation | undefined;
   #startedAt = 0;
   #active = 0;
   /** Connections for the next run, when changed since the download was created. */
@@ -123,7 +128,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (signal.aborted) queueMicrotask(() => this.#stop('signal'));
       else signal.addEventListener('abort', () => void this.#stop('signal'), { once: true });
     }
-    queueMicrotask(() => this.#start());
+    // Unless pause() came first: a download paused before it started waits for resume().
+    queueMicrotask(() => {
+      if (this.#state === 'pending') this.#start();
+    });
   }
 
   /** Current lifecycle state. */
@@ -154,9 +162,18 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.#connections = connections;
   }
 
-  /** Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped. */
+  /**
+   * Stops transferring and keeps the partial data; `resume()` continues. Resolves once stopped.
+   * Called before the download started (right after {@link Multiget.download}), it does not start
+   * until `resume()`.
+   */
   async pause(): Promise<void> {
     if (this.#isFinal() || this.#state === 'paused') return;
+    if (this.#state === 'pending' && !this.#running) {
+      this.#stopReason = 'pause';
+      this.#setState('paused');
+      return;
+    }
     await this.#stop('pause');
   }
 
@@ -270,6 +287,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   /** Lets other downloads (of this or another process) write this target again. */
   async #releaseTarget(job: Job): Promise<void> {
+    this.#space?.release();
+    this.#space = undefined;
     await this.#targetLock?.release().catch(() => undefined);
     this.#targetLock = undefined;
     if (job.target) this.engine.releaseTarget(job.target, this.id);
@@ -306,7 +325,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
         const stateFile = new StateFile(job.statePath!);
         exposeState(stateFile);
         this.#prepareSegments(job, saved);
-        await checkFreeSpace(job);
+        await this.#checkBlocks(job, saved);
+        await this.#reserveSpace(job);
         const sink = await hooks.openSink.promise(job);
         if (!sink) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a sink for the data');
         job.sink = sink;
@@ -361,20 +381,24 @@ export class Download extends TypedEmitter<DownloadEvents> {
     job.sink = undefined;
     if (job.statePath) await new StateFile(job.statePath).remove();
     job.segments = [];
+    job.blocks = undefined;
     job.resumed = false;
     this.emit('restart', { reason });
   }
 
   async #withRetries<T>(job: Job, phase: 'probe', fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const host = hostKey(job.url);
       try {
-        return await fn();
+        const answer = await fn();
+        this.engine.answeredHosts.add(host);
+        return answer;
       } catch (err) {
         const error = toDownloadError(err, job.signal);
         if (job.signal.aborted) throw error;
         const decision = await this.engine.hooks.rangeFailed.promise(
           error,
-          { phase, attempt, activeConnections: 0 },
+          { phase, attempt, activeConnections: 0, hostAnsweredBefore: this.engine.answeredHosts.has(host) },
           job,
         );
         if (!decision || decision.action !== 'retry') throw error;
@@ -397,6 +421,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const base = explicit
       ? basename(resolve(output))
       : sanitizeFileName(job.remote?.fileName ?? fileNameFromUrl(job.remote!.url) ?? fileNameFromUrl(job.url));
+    if (explicit && isSidecarName(base)) {
+      // Such a file would be taken for the bookkeeping of another download (and could be adopted by it).
+      throw new UsageError(ErrorCodes.INVALID_OPTION, `${base} is named like a Multiget sidecar file (.mgpart, .mgstate, .mglock); choose another output name`);
+    }
     await checkDirectory(dir, !explicit && job.options.dir !== undefined);
     const policy = existing;
     const me = redactUrl(job.url);
@@ -408,7 +436,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
         throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
       }
       // ...nor one in another process: a lock file beside the target names its holder.
-      const lock = new PidLock(target + LOCK_SUFFIX);
+      const sidecars = sidecarPaths(target);
+      const lock = new PidLock(sidecars.lock);
       let holder: LockHolder | undefined;
       try {
         holder = await lock.acquire(me);
@@ -429,13 +458,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
         this.engine.releaseTarget(target, this.id);
       };
       const targetExists = await exists(target);
-      const stateFile = new StateFile(target + STATE_SUFFIX);
+      const stateFile = new StateFile(sidecars.state);
       let saved: SavedState | 'corrupt' | undefined;
       try {
         saved = await stateFile.read();
       } catch (err) {
         await skip();
         throw fileSystemError(err, `read ${stateFile.path}`);
+      }
+      if (saved !== undefined && saved !== 'corrupt' && saved.target !== basename(target)) {
+        // Written for another name (copied or planted here): not this target's bookkeeping.
+        saved = 'corrupt';
       }
       const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
       if (targetExists && !(oursState && policy === 'overwrite')) {
@@ -460,22 +493,28 @@ export class Download extends TypedEmitter<DownloadEvents> {
           await skip();
           throw new FileSystemError(
             ErrorCodes.FILE_EXISTS,
-            `${target + TEMP_SUFFIX} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
+            `${sidecars.temp} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
           );
         }
         saved = undefined;
       }
       if (saved === 'corrupt') {
-        this.emit('warning', { code: 'MG_WARN_STATE_CORRUPT', message: `${stateFile.path} is unreadable; starting over` });
+        // Never repaired, never partly trusted: a state either validates fully or is discarded.
+        this.emit('restart', {
+          reason: `${stateFile.path} is not a complete, consistent state of this download; starting over`,
+        });
         saved = undefined;
       }
       this.#targetLock = lock;
       job.target = target;
-      job.tempPath = target + TEMP_SUFFIX;
+      job.tempPath = sidecars.temp;
       job.statePath = stateFile.path;
       try {
-        await refuseNonRegular(job.tempPath);
-        await refuseNonRegular(job.statePath);
+        // Checked now, so that a planted symlink fails the download at once with MG_ERR_UNSAFE_PATH
+        // rather than at the first checkpoint; each create checks again (createFresh).
+        await refuseUnsafe(sidecars.temp, 'the partial download');
+        await refuseUnsafe(sidecars.state, 'the state file');
+        await refuseUnsafe(sidecars.stateTmp, 'the new state file');
       } catch (err) {
         await skip();
         this.#targetLock = undefined;
@@ -491,9 +530,9 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const remote = job.remote!;
     job.resumed = false;
     if (saved) {
-      const change = describeChange(saved, remote);
-      if (change) {
-        this.emit('restart', { reason: `the remote file changed since the partial download (${change}); starting over` });
+      const problem = resumeProblem(saved, basename(job.target!), remote);
+      if (problem) {
+        this.emit('restart', { reason: `${problem}; starting over` });
       } else if (!saved.ranges || !remote.ranges) {
         this.emit('warning', {
           code: 'MG_WARN_NO_RESUME',
@@ -510,6 +549,72 @@ export class Download extends TypedEmitter<DownloadEvents> {
       }
     }
     if (!job.resumed) job.segments = this.engine.hooks.plan.call([], job);
+  }
+
+  /**
+   * Reserves the bytes still to write (size known): fails at once with MG_ERR_NO_SPACE when they do
+   * not fit beside what the other downloads of this process still need on that file system.
+   */
+  async #reserveSpace(job: Job): Promise<void> {
+    this.#space?.release();
+    this.#space = undefined;
+    const size = job.remote?.size;
+    if (size === undefined || !job.target) return;
+    this.#space = await reserveSpace(dirname(job.target), () => size - job.bytesDone);
+  }
+
+  /**
+   * Sets up the block digests. A resumed run first reads and hashes every block (and half-done
+   * block) the state has a digest for: only bytes that match are kept; blocks that fail, and claimed
+   * bytes without a digest, are fetched again. Nothing checkable left: start over.
+   */
+  async #checkBlocks(job: Job, saved: SavedState | undefined): Promise<void> {
+    const size = job.remote!.size ?? Infinity;
+    const path = job.tempPath!;
+    const blockSize = Number.isFinite(size) ? chooseBlockSize(size) : chooseBlockSize(0);
+    if (!job.resumed || !saved) {
+      job.blocks = new BlockDigests(size, blockSize, path);
+      return;
+    }
+    const claimed = job.bytesDone;
+    let check: BlockCheck;
+    try {
+      check = await checkBlocks(path, size, saved.blocks, claimed, job.signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `check the blocks of ${path}`);
+      check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
+    }
+    if (check.failed.length > 0) {
+      this.emit('warning', {
+        code: 'MG_WARN_BLOCKS_REFETCHED',
+        message: `bytes ${formatRanges(check.failed)} of ${path} no longer match the digests recorded when they arrived; fetching them again`,
+      });
+    }
+    let trusted = check.trusted;
+    // A stream of unknown length continues from one point: only the checked prefix counts.
+    if (!Number.isFinite(size)) trusted = trusted[0]?.[0] === 0 ? [trusted[0]] : [];
+    if (trusted.length === 0 || !saved.blocks) {
+      if (claimed > 0) {
+        this.emit('restart', {
+          reason: `none of the ${claimed} bytes the state claims could be checked against a block digest; starting over`,
+        });
+      }
+      job.resumed = false;
+      job.segments = this.engine.hooks.plan.call([], job);
+      job.blocks = new BlockDigests(size, blockSize, path);
+      return;
+    }
+    if (Number.isFinite(size)) {
+      job.segments = segmentsFromTrusted(size, trusted);
+      job.blocks = new BlockDigests(size, saved.blocks.size, path, { digests: check.digests, seeds: check.seeds });
+    } else {
+      const end = trusted[0]![1];
+      job.segments = [{ id: 0, start: 0, end: Infinity, pos: end }];
+      job.blocks = new BlockDigests(size, saved.blocks.size, path, {
+        digests: check.digests.map((d, i) => ((i + 1) * saved.blocks!.size <= end ? d : null)),
+        seeds: check.seeds.filter((r) => r.next <= end),
+      });
+    }
   }
 
   /** Runs the connections until every segment is written; checkpoints and reports progress meanwhile. */
@@ -554,17 +659,20 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (done === lastSaved) return;
       // Snapshot first, sync second: the state only ever claims bytes already durable.
       const snapshot = StateFile.encodeSegments(job.segments);
+      const blocks = job.blocks?.toSaved();
       checkpointing = (async () => {
         await job.sink!.sync();
         await stateFile.write({
           format: 'multiget-state',
-          version: 1,
+          version: 2,
+          target: basename(job.target!),
           url: redactUrl(job.url),
           finalUrl: redactUrl(remote.url),
           size: remote.size ?? null,
           ranges: remote.ranges,
           validators: remote.validators,
           segments: snapshot,
+          ...(blocks ? { blocks } : {}),
           updatedAt: new Date().toISOString(),
         });
         lastSaved = done;
@@ -658,6 +766,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
           pendingBytes = 0;
           if (n === 0) return;
           await job.sink!.write(chunks, seg.pos);
+          // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
+          job.blocks?.update(chunks, seg.pos);
           seg.pos += n;
         };
         try {
@@ -727,6 +837,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
             if (single && !remote.ranges && seg.pos > 0) {
               // Without ranges the only way on is from the start.
               seg.pos = seg.start;
+              job.blocks?.reset();
             }
             const progressed = (seg.pos > before || belowSiblings.has(error)) && !belowLowest.has(error);
             attempt = progressed ? 1 : attempt + 1;
@@ -753,8 +864,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
     };
 
     try {
-      // No state file yet: a crash before the first checkpoint leaves a .mgpart without one, which
-      // the next run recognises as its own and starts over. Short downloads never write one.
+      // Short downloads never write a state file: a crash leaves a .mgpart without one, which the
+      // next run recognises as its own and starts over. Longer ones (and streams of unknown length,
+      // for which no space was reserved) write one at once, so that a disk that fills up before the
+      // first checkpoint still finds a state file to update in place (see StateFile.write).
+      if (scheduler.remaining > EARLY_STATE_BYTES) await checkpoint();
       const workers: Promise<void>[] = [];
       for (let i = 0; i < want; i++) {
         workers.push(
@@ -780,6 +894,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         // Stopped early: the state file now reflects every byte on disk, for the next run. (On
         // success it would be deleted at commit a moment later, so it is not written.)
         lastSaved = -1;
+        await job.blocks?.settle();
         await checkpoint().catch(() => undefined);
       }
     }
@@ -813,6 +928,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 }
 
+/** Which server a URL reaches: scheme, host and port. */
+function hostKey(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
 /** Converts anything thrown into a DownloadError (an abort reason included). */
 export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadError {
   if (isDownloadError(err)) return err;
@@ -836,18 +956,6 @@ function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: s
   );
 }
 
-function describeChange(saved: SavedState, remote: RemoteInfo): string | undefined {
-  const now = remote.validators;
-  const was = saved.validators;
-  if ((saved.size ?? undefined) !== remote.size) return `size ${saved.size ?? 'unknown'} → ${remote.size ?? 'unknown'}`;
-  if (was.etag !== undefined && was.etag !== now.etag) return `ETag ${was.etag} → ${now.etag ?? 'none'}`;
-  if (was.lastModified !== undefined && was.lastModified !== now.lastModified) {
-    return `Last-Modified ${was.lastModified} → ${now.lastModified ?? 'none'}`;
-  }
-  if (was.mtime !== undefined && was.mtime !== now.mtime) return `modification time changed`;
-  return undefined;
-}
-
 function numbered(base: string, n: number): string {
   const ext = extname(base);
   const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
@@ -860,16 +968,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function refuseNonRegular(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (st && !st.isFile()) {
-    throw new FileSystemError(
-      ErrorCodes.UNSAFE_PATH,
-      `${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; refusing to write through it`,
-    );
   }
 }
 
@@ -892,31 +990,4 @@ async function checkDirectory(dir: string, create: boolean): Promise<void> {
   }
 }
 
-async function checkFreeSpace(job: Job): Promise<void> {
-  const size = job.remote?.size;
-  if (size === undefined || !job.target) return;
-  let needed = size;
-  if (job.resumed) needed -= job.bytesDone;
-  if (needed <= 0) return;
-  const fs = await statfs(dirname(job.target)).catch(() => undefined);
-  if (!fs) return;
-  const free = fs.bavail * fs.bsize;
-  if (needed > free) {
-    throw new FileSystemError(
-      ErrorCodes.NO_SPACE,
-      `Not enough space in ${dirname(job.target)}: ${formatBytes(needed)} needed, ${formatBytes(free)} free`,
-    );
-  }
-}
-
-/** Formats a byte count with binary units (`1.5 MiB`). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from './storage/space.js';

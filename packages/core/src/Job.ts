@@ -1,5 +1,6 @@
 import type { ProtocolDriver } from './hooks.js';
 import type { ByteSink } from './sink.js';
+import type { BlockDigests } from './storage/blockDigests.js';
 import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
 
 /** A download's options after defaults are applied. */
@@ -62,6 +63,8 @@ export class Job {
   /** True when this run continues partial data of an earlier one. */
   resumed = false;
   readonly #warned = new Set<string>();
+  /** Digests of the blocks of the temporary file, recorded as they complete (size known only). */
+  blocks: BlockDigests | undefined;
 
   constructor(
     /** Unique id of the download. */

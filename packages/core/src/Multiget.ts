@@ -1,3 +1,4 @@
+import { expandHome } from './homePath.js';
 import { DownloadError, ErrorCodes, UsageError } from './errors.js';
 import { parseChecksum } from './checksum.js';
 import { Download, type EngineContext } from './Download.js';
@@ -147,6 +148,7 @@ export class Multiget implements HookHost {
         if (this.#targets.get(path) === id) this.#targets.delete(path);
       },
       globalBucket: this.#bucket,
+      answeredHosts: new Set(),
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       progressIntervalMs: options.progressIntervalMs ?? 250,
       maxRestarts: options.maxRestarts ?? 3,
@@ -228,8 +230,8 @@ export class Multiget implements HookHost {
     const existing: ExistingFilePolicy =
       o.existing ?? (o.overwrite ? 'overwrite' : o.output !== undefined ? 'fail' : 'rename');
     const opts: JobOptions = {
-      output: o.output,
-      dir: o.dir ?? e.dir ?? process.cwd(),
+      output: o.output === undefined ? undefined : expandHome(o.output, 'output'),
+      dir: expandHome(o.dir ?? e.dir ?? process.cwd(), 'dir'),
       connections: o.connections ?? e.connections ?? 8,
       maxConnectionsPerHost: e.maxConnectionsPerHost ?? 16,
       minSplitSize: o.minSplitSize ?? e.minSplitSize ?? 1024 * 1024,

@@ -1,7 +1,8 @@
 import { constants, readFileSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { removeFile } from './removeFile.js';
+import { createExclusive } from './storage/safeCreate.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -27,13 +28,15 @@ export class PidLock {
   }
 
   /**
-   * Takes the lock, or returns the live holder that has it. Throws only on file-system errors.
+   * Takes the lock, or returns the live holder that has it. Throws only on file-system errors
+   * (MG_ERR_UNSAFE_PATH when a symlink or other non-regular file stands at the lock's name).
    */
   async acquire(detail?: string): Promise<LockHolder | undefined> {
     const me: LockHolder = { pid: process.pid, host: hostname(), ...(detail !== undefined ? { detail } : {}) };
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      // Created exclusively: an existing name (a hard link planted there included) is never opened.
+      const fh = await createExclusive(this.path, 'the lock file', 0o600);
+      if (fh) {
         try {
           await fh.writeFile(JSON.stringify(me));
         } finally {
@@ -41,8 +44,6 @@ export class PidLock {
         }
         this.#held = true;
         return undefined;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = await readHolder(this.path);
       if (holder && (holder.host !== me.host || (isAlive(holder.pid) && holder.pid !== process.pid))) return holder;
@@ -65,7 +66,17 @@ export class PidLock {
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
-    const v = JSON.parse(await readFile(path, 'utf8')) as Partial<LockHolder>;
+    // Never through a symlink, never blocking on a FIFO, never more than a lock's worth of bytes.
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    let text: string;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size > 64 * 1024) return undefined;
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
+    const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined;
     return { pid: v.pid, host: v.host, ...(typeof v.detail === 'string' ? { detail: v.detail } : {}) };
   } catch {

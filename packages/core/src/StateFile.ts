@@ -1,23 +1,13 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
-import type { Segment, Validators } from './types.js';
+import { open, rename } from 'node:fs/promises';
+import type { Segment } from './types.js';
 import { removeFile } from './removeFile.js';
+import { ErrorCodes, FileSystemError } from './errors.js';
+import { checkRenameTarget, createFresh } from './storage/safeCreate.js';
+import { STATE_TMP_SUFFIX, STATE_SUFFIX } from './storage/sidecars.js';
+import { MAX_STATE_BYTES, type SavedState, parseSavedState } from './storage/validateState.js';
 
-/** What the sidecar state file records. Never credentials: URLs are stored without userinfo. */
-export interface SavedState {
-  format: 'multiget-state';
-  version: 1;
-  /** The URL as the caller gave it, without credentials. */
-  url: string;
-  /** The URL the bytes came from (after redirects), without credentials. */
-  finalUrl: string;
-  size: number | null;
-  ranges: boolean;
-  validators: Validators;
-  /** [start, end (exclusive, null = unknown), pos] per segment; bytes [start, pos) are on disk. */
-  segments: Array<[number, number | null, number]>;
-  updatedAt: string;
-}
+export type { SavedBlocks, SavedState } from './storage/validateState.js';
 
 /** Returns the URL as text without user name and password. */
 export function redactUrl(url: URL | string): string {
@@ -31,16 +21,27 @@ export function redactUrl(url: URL | string): string {
 export class StateFile {
   constructor(readonly path: string) {}
 
+  /** The temporary name the next state is written under before it is renamed over {@link path}. */
+  get tmpPath(): string {
+    return this.path.endsWith(STATE_SUFFIX) ? this.path.slice(0, -STATE_SUFFIX.length) + STATE_TMP_SUFFIX : `${this.path}.tmp`;
+  }
+
   /**
    * Reads the state. Returns undefined when there is none, and `'corrupt'` when the file exists but
-   * is not a state this version understands (the caller starts over). Never follows a symlink.
+   * is not a complete, self-consistent state this version understands (see `parseSavedState`; the
+   * caller starts over). Never follows a symlink (MG_ERR_UNSAFE_PATH) and never blocks on a FIFO.
    */
   async read(): Promise<SavedState | 'corrupt' | undefined> {
     let text: string;
     try {
-      const fh = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const fh = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       try {
-        text = await readFile(fh, 'utf8');
+        const st = await fh.stat();
+        if (!st.isFile()) {
+          throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${this.path} is not a regular file; refusing to read it as a state`);
+        }
+        if (st.size > MAX_STATE_BYTES) return 'corrupt';
+        text = await fh.readFile('utf8');
       } finally {
         await fh.close();
       }
@@ -49,38 +50,90 @@ export class StateFile {
       throw err;
     }
     try {
-      const parsed: unknown = JSON.parse(text);
-      return isSavedState(parsed) ? parsed : 'corrupt';
+      return parseSavedState(JSON.parse(text)) ?? 'corrupt';
     } catch {
       return 'corrupt';
     }
   }
 
-  /** Writes the state to a temporary file, fsyncs it and renames it over the old one. */
+  /**
+   * Writes the state to a fresh temporary file (created by `createFresh`: a link planted there is
+   * never written through), fsyncs it and renames it over the old one.
+   *
+   * The file is padded with spaces to twice its length (JSON ignores them), so that when the disk
+   * is full and no new file can be written, the state is rewritten in place in the space it already
+   * holds: the bytes on disk stay resumable. A write torn by a crash there is no risk: the next run
+   * discards a state that does not parse and validate, and checks every block it claims.
+   */
   async write(state: SavedState): Promise<void> {
-    const tmp = `${this.path}.tmp`;
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    const json = JSON.stringify(state);
     try {
-      await fh.writeFile(JSON.stringify(state));
+      await this.#writeAtomically(json);
+    } catch (err) {
+      const errno = (err as NodeJS.ErrnoException).code ?? (err as { errno?: string }).errno;
+      if ((errno === 'ENOSPC' || errno === 'EDQUOT') && (await this.#writeInPlace(json))) return;
+      throw err;
+    }
+  }
+
+  async #writeAtomically(json: string): Promise<void> {
+    const tmp = this.tmpPath;
+    const fh = await createFresh(tmp, 'the new state file');
+    try {
+      await fh.writeFile(padded(json, Math.ceil(Math.max(4096, Buffer.byteLength(json) * 2) / 4096) * 4096));
       await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      // No stray .mgstate.tmp: a full disk must leave only the last good state behind.
+      await removeFile(tmp).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    // The rename replaces the name only (a symlink planted there is replaced, not followed; a
+    // directory or special file is refused). No fsync of the directory: if a power cut loses this
+    // rename, the older state claims fewer bytes, which is still true, so correctness never depends on it.
+    await checkRenameTarget(this.path, 'the state file');
+    await rename(tmp, this.path);
+  }
+
+  /** Overwrites the existing state file within its length (no allocation). False when it does not fit. */
+  async #writeInPlace(json: string): Promise<boolean> {
+    let fh;
+    try {
+      fh = await open(this.path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.nlink !== 1 || st.size < Buffer.byteLength(json) + 1) return false;
+      await fh.write(padded(json, st.size), 0, st.size, 0);
+      await fh.sync();
+      return true;
+    } catch {
+      return false;
     } finally {
       await fh.close();
     }
-    // rename replaces a symlink planted at the state path instead of writing through it. No fsync
-    // of the directory: if a power cut loses this rename, the older state claims fewer bytes, which
-    // is still true, so correctness never depends on it.
-    await rename(tmp, this.path);
   }
 
   async remove(): Promise<void> {
     await removeFile(this.path);
-    await removeFile(`${this.path}.tmp`);
+    await removeFile(this.tmpPath);
   }
 
   /** Converts live segments to the saved form. */
   static encodeSegments(segments: readonly Pick<Segment, 'start' | 'end' | 'pos'>[]): Array<[number, number | null, number]> {
     return segments.map((s) => [s.start, Number.isFinite(s.end) ? s.end : null, s.pos]);
   }
+}
+
+/** The JSON text followed by spaces and a newline, `length` bytes in all. */
+function padded(json: string, length: number): Buffer {
+  const buf = Buffer.alloc(length, 0x20);
+  buf.write(json, 0, 'utf8');
+  buf[length - 1] = 0x0a;
+  return buf;
 }
 
 /** fsyncs a directory so that a rename in it survives a power loss. Best effort. */
@@ -95,27 +148,4 @@ export async function syncDirectory(dir: string): Promise<void> {
   } catch {
     // Some file systems refuse fsync on directories; the rename itself already happened.
   }
-}
-
-function isNonNegInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
-function isSavedState(v: unknown): v is SavedState {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  if (s.format !== 'multiget-state' || s.version !== 1) return false;
-  if (typeof s.url !== 'string' || typeof s.finalUrl !== 'string' || typeof s.ranges !== 'boolean') return false;
-  if (!(s.size === null || isNonNegInt(s.size))) return false;
-  if (typeof s.validators !== 'object' || s.validators === null) return false;
-  if (!Array.isArray(s.segments)) return false;
-  const size = s.size as number | null;
-  for (const seg of s.segments as unknown[]) {
-    if (!Array.isArray(seg) || seg.length !== 3) return false;
-    const [start, end, pos] = seg as unknown[];
-    if (!isNonNegInt(start) || !isNonNegInt(pos) || !(end === null || isNonNegInt(end))) return false;
-    if (pos < start || (end !== null && (pos > end || end < start))) return false;
-    if (size !== null && (end === null || end > size)) return false;
-  }
-  return true;
 }

@@ -1,25 +1,52 @@
+import { defuseSidecarName } from './storage/sidecars.js';
+
 /**
- * Reduces a name suggested by a server or a URL to a safe base name: no directory parts, no control
- * characters, no characters that are reserved on common file systems, no leading dots (a server must
- * not plant hidden files such as `.bashrc`), no reserved Windows device names, at most 200 bytes.
- * Returns `fallback` when nothing usable remains.
+ * Reduces a name suggested by a server or a URL to a safe base name: a single path component with no
+ * directory parts, no control characters, no characters that are reserved on common file systems, no
+ * leading dots (a server must not plant hidden files such as `.bashrc`), no trailing dots or spaces
+ * (Windows drops them), no reserved Windows device name (`CON`, `NUL`, `COM1`, `LPT¹`, `CONIN$`, ...,
+ * with or without an extension, any case: prefixed with `_`), no name of a Multiget sidecar file
+ * (`f.bin.mgstate` becomes `f.bin.mgstate_`, so a server cannot plant the state of a later download),
+ * at most 200 bytes of UTF-8. Returns `fallback` when nothing usable remains.
  */
 export function sanitizeFileName(name: string | undefined, fallback = 'download'): string {
   if (!name) return fallback;
   // Only the last path component counts, whichever separator the server used.
   let base = name.split(/[/\\]/).filter((p) => p.length > 0).pop() ?? '';
-  base = base
-    .normalize('NFC')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[<>:"|?*]/g, '_')
-    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '') // bidi overrides disguise extensions
-    .trim()
-    .replace(/^\.+/, '')
-    .replace(/[. ]+$/, '');
-  if (/^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(base)) base = `_${base}`;
-  base = truncateUtf8(base, 200);
+  base = stripEnds(
+    base
+      // A lone surrogate would reach the disk as U+FFFD anyway; say so up front.
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .normalize('NFC')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+      .replace(/[<>:"|?*]/g, '_')
+      .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ''), // bidi overrides disguise extensions
+  );
+  // Room for the characters a device or sidecar name gets; cutting may expose a dot or a space.
+  base = stripEnds(truncateUtf8(base, 198));
+  if (isWindowsDeviceName(base)) base = `_${base}`;
+  base = defuseSidecarName(base);
   return base.length > 0 ? base : fallback;
+}
+
+/**
+ * True for the names Windows reserves for devices, whatever follows a dot: CON, PRN, AUX, NUL,
+ * COM0-9, LPT0-9 (also with the superscript digits ¹ ² ³ that Windows treats as digits there),
+ * CONIN$ and CONOUT$, in any case, with spaces before the extension ignored as Windows does.
+ */
+export function isWindowsDeviceName(name: string): boolean {
+  return /^(con|prn|aux|nul|(com|lpt)[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$) *(\..*)?$/i.test(name);
+}
+
+/** Trims white space, drops leading dots (hidden files) and trailing dots and spaces (Windows drops them). */
+function stripEnds(name: string): string {
+  let out = name;
+  for (let before = ''; before !== out; ) {
+    before = out;
+    out = out.trim().replace(/^\.+/, '').replace(/[. ]+$/, '');
+  }
+  return out;
 }
 
 /** The last non-empty path segment of a URL, percent-decoded (not sanitised). */

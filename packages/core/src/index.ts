@@ -3,6 +3,9 @@
  * @packageDocumentation
  * @module @multiget/core
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import './nodeVersion.js';
+export { REQUIRED_NODE, nodeSupported } from './nodeVersion.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './hooks.js';
@@ -10,6 +13,7 @@ export type { ByteSink } from './sink.js';
 export { Job, type JobOptions } from './Job.js';
 export { ProtocolPlugin } from './ProtocolPlugin.js';
 export { LazyProtocolPlugin } from './LazyProtocolPlugin.js';
+export { expandHome } from './homePath.js';
 export { Multiget, type MultigetOptions, type DownloadOptions } from './Multiget.js';
 export { Download, TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX, formatBytes, toDownloadError } from './Download.js';
 export { Scheduler, equalSegments } from './Scheduler.js';

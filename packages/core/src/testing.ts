@@ -5,6 +5,8 @@
  * @packageDocumentation
  * @module @multiget/core/testing
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import './nodeVersion.js';
 import { isDownloadError, type DownloadError } from './errors.js';
 import type { ProtocolDriver } from './hooks.js';
 import { Job, type JobOptions } from './Job.js';

@@ -101,6 +101,11 @@ export interface FailureContext {
   activeConnections: number;
   /** True when this connection received bytes since its previous failure (a drop, not a refusal). */
   progressed?: boolean;
+  /**
+   * In the `probe` phase: whether this host (and port) ever answered a probe of this engine. False
+   * means nothing there has answered yet, e.g. a wrong port or host name on the first try.
+   */
+  hostAnsweredBefore?: boolean;
 }
 
 /** What the retry policy decided. */

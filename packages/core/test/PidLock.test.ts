@@ -19,23 +19,32 @@ afterEach(async () => {
 });
 
 /**
- * A process that exited and is never reaped: `sh` starts `true` in the background, prints its pid
- * and replaces itself with `sleep`, which never waits for children. Resolves once /proc shows it as
- * a zombie (bounded).
+ * A process that exited and is never reaped. `sh` starts a background subshell blocked on reading
+ * a pipe, prints its pid and replaces itself with `sleep`, which never waits for children. The
+ * subshell is released only once /proc shows that the exec happened: had it exited earlier, `sh`
+ * could have reaped it before the exec (that race made this test fail about 3 times in 20).
+ * Resolves once /proc shows the subshell as a zombie (bounded).
  */
 async function makeZombie(): Promise<number> {
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // fd 3: stdin duplicated, because the stdin of an asynchronous list is /dev/null in sh.
+  const parent = spawn('sh', ['-c', 'exec 3<&0; (read -r line <&3) & echo $!; exec sleep 60'], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(parent);
   const pid = await new Promise<number>((resolve, reject) => {
     parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     parent.once('error', reject);
   });
-  for (let i = 0; i < 200; i++) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '');
-    if (/\) Z /.test(stat)) return pid;
+  await until(async () => (await readFile(`/proc/${parent.pid}/comm`, 'latin1').catch(() => '')).trim() === 'sleep', `sh ${parent.pid} did not exec sleep`);
+  parent.stdin.write('go\n');
+  await until(async () => /\) Z /.test(await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '')), `process ${pid} did not become a zombie`);
+  return pid;
+}
+
+async function until(test: () => Promise<boolean>, failure: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await test()) return;
     await sleep(10);
   }
-  throw new Error(`process ${pid} did not become a zombie`);
+  throw new Error(failure);
 }
 
 describe('PidLock', () => {

@@ -37,6 +37,18 @@ describe('RetryPolicy', () => {
     }
   });
 
+  it('fails at once when nothing ever answered at that host, and keeps retrying a host that did', async () => {
+    const mg = new Multiget({ defaultPlugins: () => [new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 })] });
+    const decideErrno = (errno: string, ctx: Partial<FailureContext>) =>
+      mg.hooks.rangeFailed.promise(new DownloadError(ErrorCodes.CONNECT, 'x', { errno }), { phase: 'probe', attempt: 1, activeConnections: 0, ...ctx }, job);
+    expect(await decideErrno('ECONNREFUSED', { hostAnsweredBefore: false })).toEqual({ action: 'fail' });
+    expect(await decideErrno('ENOTFOUND', { hostAnsweredBefore: false })).toEqual({ action: 'fail' });
+    // Transient: a network that is down now may be up in a second.
+    expect((await decideErrno('ENETUNREACH', { hostAnsweredBefore: false }))?.action).toBe('retry');
+    expect((await decideErrno('ECONNREFUSED', { hostAnsweredBefore: true }))?.action).toBe('retry');
+    expect((await decideErrno('ECONNREFUSED', { phase: 'range' }))?.action).toBe('retry');
+  });
+
   it('waits at least as long as Retry-After', async () => {
     const d = await decide(ErrorCodes.SERVER_BUSY, { phase: 'probe' }, 5000);
     expect(d).toMatchObject({ action: 'retry' });

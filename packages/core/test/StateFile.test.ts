@@ -14,7 +14,8 @@ afterEach(async () => {
 
 const state: SavedState = {
   format: 'multiget-state',
-  version: 1,
+  version: 2,
+  target: 'a.bin',
   url: 'http://example.test/a.bin',
   finalUrl: 'http://example.test/a.bin',
   size: 100,

@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Multiget, SegmentPlanner, type DownloadOptions, type Plugin } from '../src/index.js';
+import { ErrorCodes, Multiget, NetworkError, SegmentPlanner, type DownloadOptions, type Plugin } from '../src/index.js';
 import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 let dir: string;
@@ -107,6 +107,62 @@ describe('engine', () => {
     expect(sha256(await readFile(result.file))).toBe(sha256(data));
     expect(result.resumed).toBe(true);
     expect(mem.bytesServed - servedBefore).toBeLessThan(data.length);
+  });
+
+  it('fails at once when the host refuses its first connection, and retries a host that answered before', async () => {
+    let refuse = true;
+    let probes = 0;
+    class Flaky extends MemoryPlugin {
+      override async probe(job: Parameters<MemoryPlugin['probe']>[0]) {
+        probes++;
+        if (refuse) throw new NetworkError(ErrorCodes.CONNECT, 'Cannot connect: ECONNREFUSED', { errno: 'ECONNREFUSED' });
+        return super.probe(job);
+      }
+    }
+    const flaky = new Flaky();
+    flaky.put('/a.bin', pseudoRandom(64 * 1024, 1));
+    const mg = engine({ plugins: [flaky] });
+    await expect(mg.download('mem://host/a.bin', { dir }).done).rejects.toMatchObject({ code: 'MG_ERR_CONNECT' });
+    expect(probes).toBe(1);
+    refuse = false;
+    await mg.download('mem://host/a.bin', { dir }).done;
+    // The host answered once: its refusals are now a restart to wait out.
+    refuse = true;
+    probes = 0;
+    const retried = mg.download('mem://host/a.bin', { dir, retries: 2 });
+    await expect(retried.done).rejects.toMatchObject({ code: 'MG_ERR_CONNECT' });
+    expect(probes).toBe(3);
+  });
+
+  it('stays paused when paused before it started, and downloads on resume', async () => {
+    const data = pseudoRandom(MiB, 3);
+    mem.put('/early.bin', data);
+    const mg = engine();
+    const dl = mg.download('mem://host/early.bin', { dir });
+    const states: string[] = [];
+    dl.on('state', (s) => states.push(s));
+    await dl.pause();
+    expect(dl.state).toBe('paused');
+    // Long enough for the 1 MiB download to finish had it started (it takes a few ms here).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(dl.state).toBe('paused');
+    expect(mem.fetches).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+    dl.resume();
+    const result = await dl.done;
+    expect(sha256(await readFile(result.file))).toBe(sha256(data));
+    expect(states[0]).toBe('paused');
+    expect(states.at(-1)).toBe('completed');
+  });
+
+  it('cancels a download paused before it started', async () => {
+    mem.put('/never.bin', pseudoRandom(MiB, 4));
+    const dl = engine().download('mem://host/never.bin', { dir });
+    await dl.pause();
+    await dl.cancel();
+    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_ABORTED' });
+    expect(dl.state).toBe('canceled');
+    expect(mem.fetches).toEqual([]);
   });
 
   it('resumes in a new engine (a new process) from the state file', async () => {

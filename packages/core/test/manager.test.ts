@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -321,5 +322,27 @@ describe('Manager secrets', () => {
     const done = m2.get(e.id);
     expect(done.state).toBe('completed');
     expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+  });
+
+  it('expands ~ in stateDir and dir to the home directory, and refuses ~user', async () => {
+    const home = join(dir, 'home');
+    const savedHome = process.env['HOME'];
+    process.env['HOME'] = home;
+    try {
+      const data = pseudoRandom(256 * KiB, 21);
+      mem.put('/home.bin', data);
+      const m = await manager({ stateDir: '~/.local/state/multiget' });
+      const done = until(m, (e) => e.state === 'completed');
+      await m.add('mem://host/home.bin', { dir: '~/downloads' });
+      await done;
+      expect(sha256(await readFile(join(home, 'downloads', 'home.bin')))).toBe(sha256(data));
+      await m.close();
+      expect(await readdir(join(home, '.local', 'state', 'multiget'))).not.toEqual([]);
+      expect(existsSync(join(process.cwd(), '~'))).toBe(false);
+      await expect(Manager.open({ stateDir: '~bob/state' })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    } finally {
+      if (savedHome === undefined) delete process.env['HOME'];
+      else process.env['HOME'] = savedHome;
+    }
   });
 });

@@ -3,6 +3,8 @@
  * @packageDocumentation
  * @module @multiget/protocol-ftp
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { FtpPlugin, type FtpPluginOptions } from './FtpPlugin.js';
 export { ftpTarget, type FtpTarget, type FtpSecurity, type FtpTlsOption } from './ftpTarget.js';
 export { ftpFailure, replyError, scrub, type FtpFailureContext, type FtpStep } from './ftpErrors.js';

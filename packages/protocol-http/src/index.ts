@@ -3,6 +3,8 @@
  * @packageDocumentation
  * @module @multiget/protocol-http
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { HttpPlugin, type HttpPluginOptions } from './HttpPlugin.js';
 export { HttpByteSource } from './HttpByteSource.js';
 export { parseContentDisposition } from './contentDisposition.js';

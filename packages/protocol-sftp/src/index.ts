@@ -4,6 +4,8 @@
  * @packageDocumentation
  * @module @multiget/protocol-sftp
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { SftpPlugin, SFTP_DEFAULTS, type SftpPluginOptions } from './SftpPlugin.js';
 export { SftpByteSource, type SftpReadPlan } from './SftpByteSource.js';
 export { SftpSession, SftpStatusReply, SftpSessionError, FALLBACK_MAX_READ, type SftpAttributes, type SftpServerInfo } from './SftpSession.js';

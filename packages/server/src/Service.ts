@@ -1,4 +1,4 @@
-import type { EntrySnapshot, HistoryEntry, Manager } from '@multiget/core';
+import type { EntrySnapshot, HistoryEntry, Manager, ManagerEvents } from '@multiget/core';
 import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
@@ -43,6 +43,7 @@ import {
   SetPriorityRequest,
   SetRateLimitRequest,
   SetSettingsRequest,
+  StopServiceRequest,
 } from './protocol.js';
 import { toResponseError } from './responseError.js';
 import { parseSetConnectionsParams } from './params.js';
@@ -54,6 +55,28 @@ export interface ServiceOptions {
   info: ServiceInfo;
   /** Where diagnostics go; never stdout, which may be the transport. */
   log: (line: string) => void;
+  /**
+   * What the client's `shutdown` ends: `manager` (the default: the client owns the service, as
+   * over stdio or Node IPC) closes the manager; `session` (one of several clients of a shared
+   * service) only stops this connection's notifications and requests.
+   */
+  shutdown?: 'manager' | 'session';
+  /**
+   * Runs on `multiget/stopService`, after the answer is sent: the owner of the process stops the
+   * service in order. Absent, the request closes the manager like `shutdown`.
+   */
+  stopService?: () => void;
+  /**
+   * Where the manager's events come from; default the manager itself. A shared service passes one
+   * relay for all its sessions, so that many clients do not pile listeners onto the manager.
+   */
+  events?: ManagerEventSource;
+}
+
+/** The manager's event subscription, or a relay of it. */
+export interface ManagerEventSource {
+  on<K extends keyof ManagerEvents & string>(event: K, listener: (...args: ManagerEvents[K]) => void): unknown;
+  off<K extends keyof ManagerEvents & string>(event: K, listener: (...args: ManagerEvents[K]) => void): unknown;
 }
 
 type Handler<R> = (params: unknown) => R | Promise<R>;
@@ -74,6 +97,7 @@ export class Service {
   /** Notifications wait for the client's `initialized`, as LSP asks (or its first request). */
   #notifying = false;
   #closing: Promise<void> | undefined;
+  #detached = false;
   readonly #unsubscribe: Array<() => void> = [];
 
   /** Registers every handler on `connection`; the caller then calls `connection.listen()`. */
@@ -86,9 +110,19 @@ export class Service {
     this.#forwardEvents();
   }
 
-  /** Whether {@link close} has begun (after `shutdown`, a signal, or the client going away). */
+  /** Whether {@link close} or {@link detach} has begun (after `shutdown`, a signal, or the client going away). */
   get closing(): boolean {
-    return this.#closing !== undefined;
+    return this.#closing !== undefined || this.#detached;
+  }
+
+  /**
+   * Ends this client's session without touching the manager: no more notifications, later
+   * requests get MG_ERR_INVALID_STATE. For one client of a shared service leaving. Idempotent.
+   */
+  detach(): void {
+    this.#detached = true;
+    this.#notifying = false;
+    for (const off of this.#unsubscribe.splice(0)) off();
   }
 
   /**
@@ -115,7 +149,10 @@ export class Service {
     this.#connection.onInitialized(() => {
       if (!this.closing) this.#notifying = true;
     });
-    this.#connection.onShutdown(() => this.close());
+    this.#connection.onShutdown(async () => {
+      if (this.#options.shutdown === 'session') this.detach();
+      else await this.close();
+    });
   }
 
   #registerRequests(): void {
@@ -137,6 +174,13 @@ export class Service {
       const ids: string[] = [];
       for (const { url, options } of items) ids.push((await m.add(url, options)).id);
       return { ids };
+    });
+    this.#handle(StopServiceRequest.type, (raw) => {
+      parseNoParams(raw);
+      const stop = this.#options.stopService;
+      // After the answer is on its way: the client learns that the stop was accepted.
+      setImmediate(() => (stop !== undefined ? stop() : void this.close()));
+      return null;
     });
     this.#handle(ListRequest.type, (raw) => {
       parseNoParams(raw);
@@ -242,7 +286,7 @@ export class Service {
   }
 
   #forwardEvents(): void {
-    const m = this.#manager;
+    const m = this.#options.events ?? this.#manager;
     const changed = (entry: EntrySnapshot): void => this.#notify(ChangedNotification.type, { download: toDownloadInfo(entry) });
     const removed = (id: string): void => this.#notify(RemovedNotification.type, { id });
     // The manager already coalesces progress (one event per interval for all active downloads),

@@ -1,10 +1,12 @@
 /**
- * @multiget/server: a JSON-RPC service (LSP framing over stdio or Node IPC) hosting a Multiget
+ * @multiget/server: a JSON-RPC service (LSP framing over stdio, Node IPC, or the private socket of the shared service) hosting a Multiget
  * download manager. The protocol itself is in `@multiget/server/protocol`, which front-ends import
  * without pulling in the engine.
  * @packageDocumentation
  * @module @multiget/server
  */
+// First: refuses an unsupported Node.js before anything else loads.
+import '@multiget/core/node-version';
 export { runServer, type ServerOptions } from './runServer.js';
 export { Service, type ServiceOptions } from './Service.js';
 export { defaultPlugins, type PluginOptions } from './plugins.js';
@@ -19,6 +21,10 @@ export {
   type PathRules,
   type CheckedAdd,
 } from './params.js';
+export { listenForClients, socketPathFor, type SocketServer, type SocketServerOptions, type SocketPathContext } from './socketServer.js';
+export { StrictMessageReader, FramingError, MAX_FRAME_BYTES } from './frameReader.js';
+export * from './connect.js';
+export { writeEndpoint, removeEndpoint, newToken } from './endpoint.js';
 export { main, parseServerArgs, ServerExitCode, ArgsError, type ParsedArgs } from './main.js';
 export { serverVersion } from './version.js';
 export * from './protocol.js';

@@ -8,18 +8,22 @@ export const ServerExitCode = {
   SUCCESS: 0,
   /** `exit` without `shutdown`, the client vanished, or a bug. */
   FAILURE: 1,
-  /** Bad command line. */
+  /** Bad command line, or an unsafe path (MG_ERR_UNSAFE_PATH). */
   USAGE: 2,
   /** The state directory is locked by another process or cannot be created. */
   FILE_SYSTEM: 8,
 } as const;
 
-const USAGE = `Usage: multiget-server (--stdio | --node-ipc) [options]
+const USAGE = `Usage: multiget-server (--stdio | --node-ipc | --listen) [options]
 
 Serves a Multiget download manager over JSON-RPC with LSP framing.
 
-  --stdio                 talk over stdin/stdout
+  --stdio                 talk over stdin/stdout (one client)
   --node-ipc              talk over the Node IPC channel (started with child_process.fork)
+  --listen                be the shared service of the state directory: listen on a private
+                          Unix socket (named pipe on Windows) announced in STATE_DIR/service.json
+  --idle-exit SECONDS     with --listen: exit after this long with no client and nothing to do
+                          (default 60)
   --state-dir DIR         where the queue, history, settings and lock live
                           (default: $MULTIGET_STATE_DIR, else a per-user directory)
   --dir DIR               download directory (default: the saved setting, else ~/Downloads, else .)
@@ -61,15 +65,22 @@ export function parseServerArgs(argv: readonly string[]): ParsedArgs {
       case '--version':
         return { kind: 'version' };
       case '--stdio':
-      case '--node-ipc': {
-        const t = name === '--stdio' ? 'stdio' : 'node-ipc';
-        if (transport !== undefined && transport !== t) throw new ArgsError('Give one transport: --stdio or --node-ipc');
+      case '--node-ipc':
+      case '--listen': {
+        const t = name === '--stdio' ? 'stdio' : name === '--node-ipc' ? 'node-ipc' : 'socket';
+        if (transport !== undefined && transport !== t) throw new ArgsError('Give one transport: --stdio, --node-ipc or --listen');
         transport = t;
+        break;
+      }
+      case '--idle-exit': {
+        const v = value();
+        if (!/^\d{1,7}$/.test(v)) throw new ArgsError(`--idle-exit must be a number of seconds, not "${v}"`);
+        options.idleExitMs = Number(v) * 1000;
         break;
       }
       case '--socket':
       case '--pipe':
-        throw new ArgsError(`${name} is not supported; use --stdio or --node-ipc`);
+        throw new ArgsError(`${name} is not supported; use --stdio, --node-ipc or --listen`);
       case '--state-dir':
         options.stateDir = nonEmpty(name, value());
         break;
@@ -93,7 +104,8 @@ export function parseServerArgs(argv: readonly string[]): ParsedArgs {
         throw new ArgsError(`Unknown argument "${arg}" (see --help)`);
     }
   }
-  if (transport === undefined) throw new ArgsError('Choose a transport: --stdio or --node-ipc (see --help)');
+  if (transport === undefined) throw new ArgsError('Choose a transport: --stdio, --node-ipc or --listen (see --help)');
+  if (options.idleExitMs !== undefined && transport !== 'socket') throw new ArgsError('--idle-exit applies to --listen only');
   return { kind: 'serve', options: { ...options, transport } };
 }
 
@@ -128,7 +140,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (isDownloadError(err)) {
       process.stderr.write(`multiget-server: error: ${err.message} (${err.code})\n`);
-      if (err.code.startsWith('MG_ERR_INVALID_')) return ServerExitCode.USAGE;
+      // An unsafe path (a --dir inside the state directory, a socket directory that is not private)
+      // is a setting to fix, not a lock to wait for: exit 8 must mean "another service has it".
+      if (err.code.startsWith('MG_ERR_INVALID_') || err.code === 'MG_ERR_UNSAFE_PATH') return ServerExitCode.USAGE;
       return err.code === 'MG_ERR_INTERNAL' ? ServerExitCode.FAILURE : ServerExitCode.FILE_SYSTEM;
     }
     process.stderr.write(`multiget-server: error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

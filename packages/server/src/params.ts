@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type AddOptions, ErrorCodes, type ManagerSettings, UsageError, parseChecksum, parseDownloadUrl } from '@multiget/core';
 import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
 import type { SetConnectionsParams } from './protocol.js';
@@ -113,6 +114,41 @@ function isInside(path: string, dir: string): boolean {
 }
 
 /**
+ * Where `path` (absolute) really leads: the real path (every link resolved) of its deepest existing
+ * ancestor, followed by the components that do not exist yet. Comparing these instead of the
+ * strings as given is what keeps `dl/link/queue.json`, with `link` pointing into the state
+ * directory, out of the state directory.
+ *
+ * @throws UsageError MG_ERR_UNSAFE_PATH when a component is a link that leads nowhere (a dangling
+ *   link would be created through later) or cannot be resolved (a loop, no permission).
+ */
+export function realPathOf(path: string, what = 'path'): string {
+  const rest: string[] = [];
+  let head = path;
+  for (;;) {
+    try {
+      return join(realpathSync.native(head), ...rest);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${path}" cannot be resolved (${code ?? String(err)})`);
+      }
+    }
+    let dangling = false;
+    try {
+      dangling = lstatSync(head).isSymbolicLink();
+    } catch {
+      // Missing: look at its parent.
+    }
+    if (dangling) throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${path}" goes through a link that leads nowhere: ${head}`);
+    const parent = dirname(head);
+    if (parent === head) return path;
+    rest.unshift(basename(head));
+    head = parent;
+  }
+}
+
+/**
  * The absolute path a client's `output` or `dir` stands for. The rule, the same for both:
  *
  * - A relative path is resolved against the download directory, never against the service's
@@ -124,19 +160,24 @@ function isInside(path: string, dir: string): boolean {
  * - NUL characters are refused (they cut paths short in system calls); on Windows a colon after
  *   the drive (an alternate data stream) is refused too.
  *
- * Symbolic links where the file would be written are refused later by the engine's file writer
- * (MG_ERR_UNSAFE_PATH), when the path is opened, so a link created after this check is caught too.
+ * Every comparison is between real paths ({@link realPathOf}): the path, the download directory
+ * and the state directory are each resolved through their links first, so a link (inside the
+ * download directory or anywhere on the way) cannot lead a path where the strings say it does not
+ * go. The real path is what is returned, so the manager writes where the check looked. Symbolic
+ * links at the file itself are refused later by the engine's file writer (MG_ERR_UNSAFE_PATH),
+ * when the path is opened, so a link created after this check is caught too.
  *
  * @throws UsageError MG_ERR_INVALID_OPTION (malformed) or MG_ERR_UNSAFE_PATH (escapes, state directory).
  */
 export function resolveUserPath(value: string, what: string, rules: PathRules): string {
   if (value.includes('\0')) throw invalid(`${what} must not contain NUL characters`);
+  const dir = realPathOf(rules.dir, 'the download directory');
   let path: string;
   if (isAbsolute(value)) {
-    path = resolve(value);
+    path = realPathOf(resolve(value), what);
   } else {
-    path = resolve(rules.dir, value);
-    if (!isInside(path, rules.dir)) {
+    path = realPathOf(resolve(rules.dir, value), what);
+    if (!isInside(path, dir)) {
       throw new UsageError(
         ErrorCodes.UNSAFE_PATH,
         `${what} "${value}" leads out of the download directory ${rules.dir}; give an absolute path to write elsewhere`,
@@ -146,7 +187,7 @@ export function resolveUserPath(value: string, what: string, rules: PathRules): 
   if (process.platform === 'win32' && path.slice(2).includes(':')) {
     throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${value}" contains a colon after the drive`);
   }
-  if (isInside(path, rules.stateDir)) {
+  if (isInside(path, realPathOf(rules.stateDir, 'the state directory'))) {
     throw new UsageError(ErrorCodes.UNSAFE_PATH, `${what} "${value}" points into the state directory ${rules.stateDir}`);
   }
   return path;
@@ -210,7 +251,7 @@ export function parseAddParams(raw: unknown, schemes: readonly string[], rules: 
   if (output !== undefined) {
     if (/[\\/]$/.test(output)) throw invalid(`${what}.output must name a file, not a directory ("${output}")`);
     const path = resolveUserPath(output, `${what}.output`, rules);
-    if (isInside(rules.dir, path)) throw invalid(`${what}.output must name a file, not the download directory`);
+    if (isInside(realPathOf(rules.dir), path)) throw invalid(`${what}.output must name a file, not the download directory`);
     options.output = path;
   }
   if (dir !== undefined) options.dir = resolveUserPath(dir, `${what}.dir`, rules);

@@ -197,6 +197,8 @@ export const MultigetErrorCodes = {
   INVALID_STATE: 'MG_ERR_INVALID_STATE',
   /** A bug in the service or the engine; the service keeps running. */
   INTERNAL: 'MG_ERR_INTERNAL',
+  /** A socket client's first message was not `initialize` with the token of `service.json`. */
+  AUTH: 'MG_ERR_AUTH',
 } as const;
 
 /** One of {@link MultigetErrorCodes}, or a code a newer service may add. */
@@ -550,6 +552,17 @@ export namespace SetSettingsRequest {
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetSettingsRequest.type, ...)`. */
   export const type = new RequestType<SetSettingsParams, SettingsResult, MultigetErrorData>(method);
+}
+
+/**
+ * Stops the whole service in order (running downloads pause with their data kept and continue at
+ * the next start), for every client at once: how a front-end restarts a shared service. Answered
+ * before the service stops.
+ */
+export namespace StopServiceRequest {
+  export const method = 'multiget/stopService' as const;
+  export const messageDirection = MessageDirection.clientToServer;
+  export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
 // ---- notifications (server → client) ----

@@ -7,23 +7,30 @@ import {
   type Logger,
   type MessageReader,
   type MessageWriter,
-  StreamMessageReader,
   StreamMessageWriter,
   createProtocolConnection,
 } from 'vscode-languageserver/node';
+import { StrictMessageReader } from './frameReader.js';
+import { resolveUserPath } from './params.js';
 import { resolveDownloadDir, resolveStateDir } from './paths.js';
 import { type PluginOptions, defaultPlugins } from './plugins.js';
 import { PROTOCOL_VERSION, type ServiceInfo } from './protocol.js';
 import { Service } from './Service.js';
+import { type SocketServer, listenForClients } from './socketServer.js';
 import { serverVersion } from './version.js';
 
 /** Options of {@link runServer}. */
 export interface ServerOptions extends PluginOptions {
   /**
-   * `stdio`: LSP framing over stdin/stdout (nothing else is written to stdout then).
+   * `stdio`: LSP framing over stdin/stdout (nothing else is written to stdout then); one client.
    * `node-ipc`: Node's IPC channel; the process must have been started with `child_process.fork`.
+   * `socket`: the shared service of the state directory: a Unix domain socket (a named pipe on
+   * Windows) that any number of clients of this user connect to, announced in `service.json`
+   * with the token they must present (see `listenForClients`). It stops on its own when idle.
    */
-  transport: 'stdio' | 'node-ipc';
+  transport: 'stdio' | 'node-ipc' | 'socket';
+  /** `socket` only: stop after this many milliseconds with no client and nothing queued or running. Default 60 000. */
+  idleExitMs?: number;
   /** State directory; see {@link resolveStateDir} for the default. */
   stateDir?: string;
   /**
@@ -45,6 +52,8 @@ export interface ServerOptions extends PluginOptions {
 const CLOSE_TIMEOUT_MS = 10_000;
 /** How often a client process id is checked for liveness. */
 const PARENT_POLL_MS = 1000;
+/** How long a shared (socket) service waits with no client and nothing to do before it exits. */
+const DEFAULT_IDLE_EXIT_MS = 60_000;
 
 /**
  * Runs the service until it is told to stop, and resolves with the exit code the process should
@@ -58,8 +67,12 @@ const PARENT_POLL_MS = 1000;
  * resume on the next start), on: the LSP `exit` notification (code 0 after `shutdown`, else 1, as
  * LSP says; `shutdown` itself already closes the manager), SIGTERM or SIGINT (0), the client
  * closing stdin or the IPC channel, or the client process disappearing (0 after `shutdown`, else 1),
- * and a framing error on stdio that no later message could recover from (1). A bad request, a
- * body that is not JSON, or a message that is not JSON-RPC is answered or dropped, never fatal.
+ * `multiget/stopService` (0), and a malformed frame on stdio (1; see StrictMessageReader). A bad
+ * request, or a well-framed JSON object that is not JSON-RPC, is answered or dropped, never fatal.
+ *
+ * With `transport: 'socket'` (the shared service, see `listenForClients`) clients come and go:
+ * their `shutdown`/`exit` or disappearance ends their session only, and the service stops on a
+ * signal, `multiget/stopService`, or when idle (0).
  *
  * This uses vscode-languageserver's `createConnection(factory, watchDog, ProposedFeatures.all)`,
  * the function its Node `createConnection(ProposedFeatures.all)` wraps, because the Node wrapper
@@ -71,21 +84,28 @@ export async function runServer(options: ServerOptions): Promise<number> {
   if (options.transport === 'node-ipc' && typeof process.send !== 'function') {
     throw new UsageError(CoreCodes.INVALID_OPTION, '--node-ipc needs an IPC channel: start the service with child_process.fork');
   }
-  if (options.transport !== 'stdio' && options.transport !== 'node-ipc') {
-    throw new UsageError(CoreCodes.INVALID_OPTION, `Unknown transport ${String(options.transport)} (stdio or node-ipc)`);
+  if (options.transport !== 'stdio' && options.transport !== 'node-ipc' && options.transport !== 'socket') {
+    throw new UsageError(CoreCodes.INVALID_OPTION, `Unknown transport ${String(options.transport)} (stdio, node-ipc or socket)`);
+  }
+  const idleExitMs = options.idleExitMs ?? DEFAULT_IDLE_EXIT_MS;
+  if (!Number.isSafeInteger(idleExitMs) || idleExitMs < 0) {
+    throw new UsageError(CoreCodes.INVALID_OPTION, `idleExitMs must be a whole number of milliseconds, not ${idleExitMs}`);
   }
   if (options.transport === 'stdio') keepStdoutForProtocol();
 
   const stateDir = resolveStateDir(options.stateDir);
+  // The download directory given on the command line obeys the same rule as a client's paths:
+  // never into the state directory, compared through links (real paths).
+  const givenDir = options.dir !== undefined && options.dir !== '' ? resolveUserPath(resolveDownloadDir(options.dir), '--dir', { dir: resolveDownloadDir(options.dir), stateDir }) : undefined;
   const manager = await Manager.open({
     stateDir,
-    settings: { dir: resolveDownloadDir(options.dir) },
+    settings: { dir: givenDir ?? resolveDownloadDir(undefined) },
     restore: options.restore ?? 'queued',
     plugins: defaultPlugins(options),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   try {
-    if (options.dir !== undefined && options.dir !== '') await manager.setSettings({ dir: resolveDownloadDir(options.dir) });
+    if (givenDir !== undefined) await manager.setSettings({ dir: givenDir });
   } catch (err) {
     await manager.close();
     throw err;
@@ -104,7 +124,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const cleanups: Array<() => void> = [];
   // Filled in once the transport is up; `stop` may run before that (a signal during start-up).
-  const live: { service?: Service; connection?: Connection } = {};
+  const live: { service?: Service; connection?: Connection; sockets?: SocketServer } = {};
   let stopping = false;
 
   const stop = (code: number, why: string): void => {
@@ -119,7 +139,11 @@ export async function runServer(options: ServerOptions): Promise<number> {
           resolve();
         }, CLOSE_TIMEOUT_MS);
       });
-      const closing = (live.service ? live.service.close() : manager.close()).catch((err: unknown) => log(`closing the manager failed: ${format(err)}`));
+      const closing = (async () => {
+        // Clients first (no new ones, the endpoint file gone), so none talks to a closing manager.
+        await live.sockets?.close();
+        await (live.service ? live.service.close() : manager.close());
+      })().catch((err: unknown) => log(`closing the manager failed: ${format(err)}`));
       await Promise.race([closing, timeout]);
       clearTimeout(timer);
       for (const cleanup of cleanups.splice(0)) cleanup();
@@ -148,7 +172,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
     timer.unref();
     cleanups.push(() => clearInterval(timer));
   };
-  if (options.clientProcessId !== undefined) watchParent(options.clientProcessId);
+  // A shared service outlives the process that started it; only a private one follows its client.
+  if (options.clientProcessId !== undefined && options.transport !== 'socket') watchParent(options.clientProcessId);
 
   const onSignal = (signal: NodeJS.Signals): void => stop(0, signal);
   // A bug in a handler or the engine is logged, not fatal: the service must outlive bad requests.
@@ -165,13 +190,24 @@ export async function runServer(options: ServerOptions): Promise<number> {
     process.off('uncaughtException', onException);
   });
 
+  if (options.transport === 'socket') {
+    try {
+      live.sockets = await listenForClients({ manager, info, stateDir, log, idleExitMs, stop });
+    } catch (err) {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      await manager.close();
+      throw err;
+    }
+    log(`serving ${stateDir} on ${live.sockets.endpoint.socket} (pid ${process.pid})`);
+    return finished;
+  }
+
   const { reader, writer } = openTransport(options.transport, () => stop(watchDog.shutdownReceived ? 0 : 1, 'the client closed the connection'), cleanups);
   reader.onError((err) => {
-    // A body that is not JSON is dropped and the next frame reads fine. Anything else (a header
-    // without Content-Length, a broken stream) leaves the framing out of step for good: every
-    // later message would be misread, so stop rather than sit there deaf; the client sees the
-    // exit and can start a fresh service.
-    if (!(err instanceof SyntaxError)) stop(1, `the transport is broken: ${err.message.split('\n')[0]}`);
+    // Any malformed frame (see StrictMessageReader) leaves the stream out of step or the client
+    // broken: every later message could be misread, so stop in order rather than sit there deaf;
+    // the client sees the exit and can start a fresh service.
+    stop(1, `the transport is broken: ${err.message.split('\n')[0]}`);
   });
   const logger: Logger = {
     error: (m) => log(m),
@@ -181,7 +217,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   };
   const connection = createConnection(() => createProtocolConnection(reader, writer, logger), watchDog, ProposedFeatures.all);
   live.connection = connection;
-  live.service = new Service(manager, connection, { info, log });
+  live.service = new Service(manager, connection, { info, log, stopService: () => stop(0, 'multiget/stopService') });
   connection.listen();
   log(`serving ${stateDir} over ${options.transport} (pid ${process.pid})`);
   return finished;
@@ -189,7 +225,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
 
 /** The message reader and writer of a transport; `onGone` runs when the client closes its end. */
 function openTransport(
-  transport: ServerOptions['transport'],
+  transport: 'stdio' | 'node-ipc',
   onGone: () => void,
   cleanups: Array<() => void>,
 ): { reader: MessageReader; writer: MessageWriter } {
@@ -204,7 +240,7 @@ function openTransport(
     process.stdin.off('end', onGone);
     process.stdin.off('close', onGone);
   });
-  return { reader: new StreamMessageReader(process.stdin), writer: new StreamMessageWriter(process.stdout) };
+  return { reader: new StrictMessageReader(process.stdin), writer: new StreamMessageWriter(process.stdout) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,13 +148,26 @@ describe('command line', () => {
   it('prints its version and usage, and refuses bad arguments with exit code 2', () => {
     expect(run(['--version'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^multiget-server \d+\.\d+\.\d+\n$/) });
     expect(run(['--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('--state-dir') });
-    expect(run([])).toMatchObject({ status: 2, stderr: expect.stringContaining('--stdio or --node-ipc') });
+    expect(run([])).toMatchObject({ status: 2, stderr: expect.stringContaining('--stdio, --node-ipc or --listen') });
+    expect(run(['--stdio', '--idle-exit', '5'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--listen only') });
+    expect(run(['--listen', '--idle-exit', 'soon'])).toMatchObject({ status: 2 });
     expect(run(['--stdio', '--frobnicate'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--frobnicate') });
     expect(run(['--stdio', '--node-ipc'])).toMatchObject({ status: 2 });
     expect(run(['--stdio', '--state-dir'])).toMatchObject({ status: 2, stderr: expect.stringContaining('needs a value') });
     expect(run(['--stdio', '--restore', 'later'])).toMatchObject({ status: 2 });
     expect(run(['--stdio', '--clientProcessId=abc'])).toMatchObject({ status: 2 });
     expect(run(['--socket=5000'])).toMatchObject({ status: 2, stderr: expect.stringContaining('not supported') });
+  });
+
+  it('refuses a download directory inside the state directory, also through a link', async () => {
+    const state = await tempDir('state');
+    const link = `${state}-link`;
+    await symlink(state, link);
+    for (const dir of [state, join(state, 'sub'), join(link, 'sub')]) {
+      const r = run(['--stdio', '--state-dir', state, '--dir', dir]);
+      expect(r.status, dir).toBe(2);
+      expect(r.stderr).toContain('MG_ERR_UNSAFE_PATH');
+    }
   });
 
   it('refuses --node-ipc without an IPC channel', async () => {

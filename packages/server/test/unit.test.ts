@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ErrorCodes, Manager } from '@multiget/core';
@@ -7,6 +7,7 @@ import { ResponseError as ClientResponseError, createMessageConnection } from 'v
 import { ProposedFeatures, type WatchDog, createConnection } from 'vscode-languageserver';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver/node';
 import { toDownloadInfo, toSettings } from '../src/dto.js';
+import { StrictMessageReader } from '../src/frameReader.js';
 import { parseServerArgs } from '../src/main.js';
 import { resolveUserPath } from '../src/params.js';
 import { resolveDownloadDir, resolveStateDir } from '../src/paths.js';
@@ -42,7 +43,7 @@ describe('protocol.ts', () => {
 
   it('names every message multiget/*, once, with its direction', () => {
     const namespaces = messages();
-    expect(namespaces.length).toBe(25);
+    expect(namespaces.length).toBe(26);
     const methods = namespaces.map((n) => n.method);
     expect(new Set(methods).size).toBe(methods.length);
     for (const n of namespaces) {
@@ -72,7 +73,7 @@ describe('the service in process', () => {
     client.listen();
     try {
       const requests = messages().filter((m) => m.messageDirection === 'clientToServer');
-      expect(requests.length).toBe(21);
+      expect(requests.length).toBe(22);
       for (const { method } of requests) {
         // Whatever the answer (most of these params are wrong on purpose), it is not MethodNotFound.
         const outcome = await client.sendRequest(method, { id: 'none' }).then(
@@ -146,6 +147,38 @@ describe('path rules', () => {
     expect(code(() => resolveUserPath('/home/u/.local/state', 'dir', rules))).toBeUndefined();
     expect(code(() => resolveUserPath('/x/a\0b', 'output', rules))).toBe('MG_ERR_INVALID_OPTION');
   });
+
+  it('compares real paths: no link leads a path into the state directory or out of the download directory', async () => {
+    const root = await tempDir('links');
+    const state = join(root, 'state');
+    const dl = join(root, 'dl');
+    const outside = join(root, 'outside');
+    await mkdir(state);
+    await mkdir(dl);
+    await mkdir(outside);
+    await symlink(state, join(dl, 'to-state'));
+    await symlink(outside, join(dl, 'to-outside'));
+    await symlink(join(root, 'nowhere'), join(dl, 'dangling'));
+    await symlink(state, join(root, 'state-link'));
+    await symlink(dl, join(root, 'dl-link'));
+    const real = { dir: dl, stateDir: state };
+    // Through a link inside the download directory, relative or absolute, file or folder.
+    expect(code(() => resolveUserPath('to-state/queue.json', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state/new/deeper.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state', 'dir', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath(join(dl, 'to-state', 'queue.json'), 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    // The state directory named through a link, or the rules' own directories given through links.
+    expect(code(() => resolveUserPath(join(root, 'state-link', 'x'), 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath(join(state, 'x'), 'output', { dir: dl, stateDir: join(root, 'state-link') }))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('to-state/x', 'output', { dir: join(root, 'dl-link'), stateDir: join(root, 'state-link') }))).toBe('MG_ERR_UNSAFE_PATH');
+    // A relative path that a link leads out of the download directory; a link that leads nowhere.
+    expect(code(() => resolveUserPath('to-outside/a.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    expect(code(() => resolveUserPath('dangling/a.bin', 'output', real))).toBe('MG_ERR_UNSAFE_PATH');
+    // Fine paths come back real, so the manager writes where the check looked.
+    expect(resolveUserPath('sub/a.bin', 'output', { dir: join(root, 'dl-link'), stateDir: state })).toBe(join(dl, 'sub', 'a.bin'));
+    expect(resolveUserPath(join(root, 'dl-link', 'a.bin'), 'output', real)).toBe(join(dl, 'a.bin'));
+    expect(resolveUserPath(join(dl, 'to-outside', 'a.bin'), 'output', real)).toBe(join(outside, 'a.bin'));
+  });
 });
 
 describe('command line', () => {
@@ -198,5 +231,39 @@ describe('DTOs', () => {
     expect(
       toSettings({ maxConcurrent: 1, connections: 2, maxConnectionsPerHost: 3, maxConnections: 4, rateLimit: undefined, retries: 5, dir: '/d' }).rateLimit,
     ).toBeNull();
+  });
+});
+
+describe('StrictMessageReader', () => {
+  const frame = (body: string): Buffer => Buffer.concat([Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`), Buffer.from(body)]);
+
+  it('reads frames however the stream cuts them: byte by byte, several in one chunk, with Content-Type and any header case', () => {
+    const bodies = ['{"jsonrpc":"2.0","id":1,"method":"a"}', '{"jsonrpc":"2.0","method":"b","params":{"s":"é€😀"}}', '{"jsonrpc":"2.0","id":"x","result":null}'];
+    const withType = Buffer.concat([Buffer.from(`content-length:${Buffer.byteLength(bodies[1]!)}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n`), Buffer.from(bodies[1]!)]);
+    const all = Buffer.concat([frame(bodies[0]!), withType, frame(bodies[2]!)]);
+    for (const cut of [1, 7, all.length]) {
+      const input = new PassThrough();
+      const reader = new StrictMessageReader(input);
+      const got: unknown[] = [];
+      const errors: Error[] = [];
+      reader.onError((e) => errors.push(e));
+      reader.listen((m) => got.push(m));
+      for (let i = 0; i < all.length; i += cut) input.write(all.subarray(i, i + cut));
+      expect(errors, `cut ${cut}`).toEqual([]);
+      expect(got, `cut ${cut}`).toEqual(bodies.map((b) => JSON.parse(b)));
+    }
+  });
+
+  it('reports one error for a malformed frame and reads nothing after it', () => {
+    const input = new PassThrough();
+    const reader = new StrictMessageReader(input);
+    const got: unknown[] = [];
+    const errors: Error[] = [];
+    reader.onError((e) => errors.push(e));
+    reader.listen((m) => got.push(m));
+    input.write(Buffer.concat([frame('{"a":1}'), Buffer.from('Content-Length: -5\r\n\r\n'), frame('{"b":2}')]));
+    expect(got).toEqual([{ a: 1 }]);
+    expect(errors.map((e) => e.name)).toEqual(['FramingError']);
+    expect(errors[0]!.message).toMatch(/Content-Length "-5"/);
   });
 });

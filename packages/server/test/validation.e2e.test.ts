@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type HttpTestServer, startHttpServer } from '@multiget/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParameterStructures, RequestType } from 'vscode-jsonrpc/node';
 import type { AddResult, DownloadResult, IdParams, ListResult, ServiceInfo } from '../src/protocol.js';
-import { ServiceProcess, cleanupTempDirs, killAll, sleep, tempDir, waitExit } from './helpers.js';
+import { ServiceProcess, cleanupTempDirs, killAll, tempDir, waitExit } from './helpers.js';
 
 // One service for the whole file: the point is that it survives every one of these requests.
 let server: HttpTestServer;
@@ -203,15 +203,34 @@ describe('validation', () => {
     expect((await svc.request<ServiceInfo>('multiget/info')).pid).toBe(svc.child.pid);
   });
 
-  it('survives malformed messages: bodies that are not JSON, not JSON-RPC, or of the wrong shape', async () => {
+  it('never writes into its state directory through a link: paths are compared as real paths', async () => {
+    // A link inside the download directory that points at the state directory, and the state
+    // directory named through a link of its own.
+    await symlink(stateDir, join(dir, 'to-state'));
+    await symlink(stateDir, `${stateDir}-link`);
+    const queueBefore = await readFile(join(stateDir, 'queue.json'), 'utf8');
+    const attempts: unknown[][] = [
+      ['multiget/add', { url: server.url('/ok.bin'), output: 'to-state/queue.json', existing: 'overwrite' }],
+      ['multiget/add', { url: server.url('/ok.bin'), output: join(dir, 'to-state', 'queue.json'), existing: 'overwrite' }],
+      ['multiget/add', { url: server.url('/ok.bin'), output: join(`${stateDir}-link`, 'history.json'), existing: 'overwrite' }],
+      ['multiget/add', { url: server.url('/ok.bin'), dir: 'to-state' }],
+      ['multiget/addMany', { items: [{ url: server.url('/ok.bin'), output: 'fine.bin' }, { url: server.url('/ok.bin'), dir: 'to-state/sub' }] }],
+      ['multiget/setSettings', { dir: join(dir, 'to-state') }],
+      ['multiget/setSettings', { dir: `${stateDir}-link` }],
+    ];
+    for (const [method, params] of attempts) {
+      const err = await svc.requestError(method as string, params);
+      expect(err.data?.code, JSON.stringify(params)).toBe('MG_ERR_UNSAFE_PATH');
+    }
+    expect(await readFile(join(stateDir, 'queue.json'), 'utf8')).toBe(queueBefore);
+    expect((await svc.request<ListResult>('multiget/list')).downloads.map((d) => d.id)).toEqual([pausedId]);
+  });
+
+  it('survives well-framed messages that are not JSON-RPC or of the wrong shape', async () => {
     const frame = (body: string): string => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const bodies = [
-      '{not json',
-      '',
-      '[1,2,3]',
-      '42',
-      'null',
       '{"hello":1}',
+      '{"jsonrpc":"2.0"}',
       '{"jsonrpc":"2.0","id":7001,"method":7}',
       '{"jsonrpc":"2.0","id":7002,"method":"multiget/get","params":"abc"}',
       '{"jsonrpc":"2.0","id":7003,"method":"multiget/get","params":[1,2,3]}',
@@ -237,16 +256,36 @@ describe('validation', () => {
   });
 });
 
-describe('a broken stream', () => {
-  it('stops the service in order (exit 1) when framing is lost, instead of leaving it deaf', async () => {
+describe('a malformed frame', () => {
+  // Each breaks the LSP base protocol; with vscode-jsonrpc's own reader several of them (a negative
+  // or fractional length, a second Content-Length, a huge length) left the service alive but deaf.
+  const cases: Array<[string, string | Buffer]> = [
+    ['a negative Content-Length', 'Content-Length: -5\r\n\r\n{}'],
+    ['a Content-Length that is not a number', 'Content-Length: abc\r\n\r\n{}'],
+    ['a fractional Content-Length', 'Content-Length: 2.5\r\n\r\n{}'],
+    ['a Content-Length in exponent form', 'Content-Length: 1e1\r\n\r\n{"a":12345}'],
+    ['an empty Content-Length', 'Content-Length: \r\n\r\n{}'],
+    ['no Content-Length', 'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}'],
+    ['two Content-Lengths', 'Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}'],
+    ['a huge Content-Length', 'Content-Length: 9999999999\r\n\r\n{}'],
+    ['a header line without a colon', 'Content-Length 2\r\n\r\n{}'],
+    ['a header block that never ends', `X-Filler: ${'a'.repeat(10_000)}`],
+    ['a header with a non-ASCII byte', Buffer.concat([Buffer.from('Content-Length: 2\r\nX: '), Buffer.from([0xff]), Buffer.from('\r\n\r\n{}')])],
+    ['a charset other than UTF-8', 'Content-Length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=latin1\r\n\r\n{}'],
+    ['a body that is not JSON', 'Content-Length: 9\r\n\r\n{not json'],
+    ['an empty body', 'Content-Length: 0\r\n\r\n'],
+    ['a body that is not UTF-8', Buffer.concat([Buffer.from('Content-Length: 4\r\n\r\n"'), Buffer.from([0xc3, 0x28]), Buffer.from('"')])],
+    ['a JSON body that is not an object', 'Content-Length: 7\r\n\r\n[1,2,3]'],
+  ];
+  it.each(cases)('stops the service in order with exit 1 on %s, instead of leaving it deaf', async (_name, bytes) => {
     const state = await tempDir('state');
     const s = new ServiceProcess(['--state-dir', state, '--dir', await tempDir('dl')]);
     await s.initialize();
-    s.child.stdin!.write('Content-Type: application/json\r\n\r\n{}');
+    s.child.stdin!.write(bytes);
     const exit = await waitExit(s, 15_000);
     expect(exit.code).toBe(1);
-    expect(s.stderr).toMatch(/Content-Length/);
-    await sleep(10);
+    expect(s.stderr).toMatch(/the transport is broken/);
+    // In order: the manager closed and released its lock.
     expect(existsSync(join(state, 'manager.lock'))).toBe(false);
   });
 });

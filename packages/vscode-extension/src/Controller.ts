@@ -190,8 +190,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     const status = this.connection.status;
     const notice =
       status.kind === 'running' ? null
-      : status.kind === 'starting' ? 'Starting the Multiget service…'
-      : status.kind === 'locked' ? 'Multiget runs its downloads in another VS Code window; this window takes over when that one closes.'
+      : status.kind === 'starting' ? 'Connecting to the Multiget service…'
       : status.kind === 'failed' ? status.message
       : 'The Multiget service is stopped.';
     return {

@@ -37,7 +37,9 @@ async function start(argv: readonly string[]): Promise<number> {
     // The same report and exit codes as the service's main, so the extension reads both alike.
     if (isCodedError(err)) {
       process.stderr.write(`multiget-server: error: ${err.message} (${err.code})\n`);
-      if (err.code.startsWith('MG_ERR_INVALID_')) return ServerExitCode.USAGE;
+      // An unsafe path (a --dir inside the state directory, a socket directory that is not private)
+      // is a setting to fix, not a lock to wait for: exit 8 must mean "another service has it".
+      if (err.code.startsWith('MG_ERR_INVALID_') || err.code === 'MG_ERR_UNSAFE_PATH') return ServerExitCode.USAGE;
       return err.code === 'MG_ERR_INTERNAL' ? ServerExitCode.FAILURE : ServerExitCode.FILE_SYSTEM;
     }
     process.stderr.write(`multiget-server: error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

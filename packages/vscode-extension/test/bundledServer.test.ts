@@ -2,12 +2,13 @@
 // SFTP joined it (ssh2 is CommonJS and uses __dirname). Spawn the bundle the way the language client
 // does and complete an initialize round trip. (The test task depends on the build.)
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { expect, it } from 'vitest';
+import { openService, startDetachedService } from '@multiget/server/connect';
 
 const BUNDLE = fileURLToPath(new URL('../dist/server.mjs', import.meta.url));
 
@@ -32,3 +33,51 @@ it('the bundled service starts and answers initialize, with every protocol plugi
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('the bundled service runs as the shared service: started detached, found through service.json, token required', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mg-bundle-'));
+  const stateDir = join(dir, 'state');
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  let pid: number | undefined;
+  try {
+    const { socket, endpoint, started } = await openService({
+      stateDir,
+      start: () =>
+        startDetachedService({
+          execPath: process.execPath,
+          args: [BUNDLE, '--listen', '--state-dir', stateDir, '--dir', dir, '--insecure'],
+          env: process.env,
+          logFile: join(stateDir, 'service.log'),
+        }),
+    });
+    pid = endpoint.pid;
+    expect(started).toBe(true);
+    const rpc = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
+    rpc.listen();
+    const init = await rpc.sendRequest<{ multiget?: { schemes: string[]; pid: number } }>('initialize', {
+      processId: null,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: { token: endpoint.token },
+    });
+    expect(init.multiget?.pid).toBe(pid);
+    expect(init.multiget?.schemes.sort()).toEqual(['ftp', 'ftps', 'http', 'https', 'sftp']);
+    await rpc.sendRequest('multiget/stopService');
+    rpc.dispose();
+    const deadline = Date.now() + 20_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+  } finally {
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

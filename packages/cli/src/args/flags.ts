@@ -6,8 +6,10 @@ export interface FlagSpec {
   readonly type: 'string' | 'boolean';
   /** May be given several times (values are collected in order). */
   readonly multiple?: boolean;
-  /** Placeholder for the value in `--help`. */
+  /** Placeholder for the value in `--help` (`FILE` and `DIR` also tell shell completion what to offer). */
   readonly value?: string;
+  /** The only values accepted, offered by shell completion. */
+  readonly choices?: readonly string[];
   readonly help: string;
   /** Heading it is listed under in `--help`. */
   readonly group: FlagGroup;
@@ -20,8 +22,9 @@ export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Inte
 export type FlagGroup = (typeof FLAG_GROUPS)[number];
 
 /**
- * Every flag `multiget` accepts. Parsing and `--help` both read this table, so a flag cannot exist
- * without being documented, nor be documented without being parsed.
+ * Every flag `multiget` accepts. Parsing, `--help`, the shell completions and the man page all read
+ * this table, so a flag cannot exist without being documented, nor be documented without being
+ * parsed.
  */
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', value: 'FILE', group: 'Output', help: 'write to FILE (relative to --dir when given); one URL only' },
@@ -40,6 +43,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'lowest-speed-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'restart the connections when the download gets less than RATE bytes per second\nfor --speed-time (a server that drips); counts as a failure (default 1K; 0 = off)' },
   { name: 'speed-time', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'window of --lowest-speed-limit, and of restarting a connection ten times slower\nthan its siblings (default 30)' },
   { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
+  { name: 'print-checksum', type: 'string', value: 'ALGO', choices: ['sha256', 'sha512', 'sha1', 'md5'], group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
   { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },
   { name: 'bearer', type: 'string', value: 'TOKEN', group: 'Request', help: 'send "Authorization: Bearer TOKEN"; never printed' },
@@ -58,10 +62,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
       '#-comments and blank lines skipped; indented option lines under a URL:\n' +
       'out=NAME, dir=DIR, checksum=ALGO=HEX, header=NAME: VALUE,\n' +
-      'max-connection-per-server=N (or split=N), max-download-limit=RATE' },
+      'max-connection-per-server=N (or split=N), max-download-limit=RATE,\n' +
+      'priority=N (higher starts first; default 0)' },
   { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
   { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
   { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },
+  { name: 'completion', type: 'string', value: 'SHELL', choices: ['bash', 'zsh', 'fish'], group: 'Display', help: 'print the completion script for bash, zsh or fish and exit\n(bash: eval "$(multiget --completion bash)")' },
   { name: 'version', short: 'V', type: 'boolean', group: 'Display', help: 'print the version and exit' },
   { name: 'help', short: 'h', type: 'boolean', group: 'Display', help: 'print this help and exit' },
 ];

@@ -1,6 +1,7 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, ErrorCodes, UsageError, parseChecksum, parseProxyUrl } from '@multiget/core';
-import { FLAGS } from './flags.js';
+import { type Credentials, type DigestAlgorithm, ErrorCodes, UsageError, normalizeAlgorithm, parseChecksum, parseProxyUrl } from '@multiget/core';
+import { COMPLETION_SHELLS, type CompletionShell } from './completions.js';
+import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
 
@@ -36,6 +37,8 @@ export interface CliOptions {
   lowestSpeedTimeMs?: number;
   /** `ALGO=HEX`, syntax already checked. */
   checksum?: string;
+  /** `--print-checksum`: print this digest of every finished file. */
+  printChecksum?: DigestAlgorithm;
   headers: Array<[string, string]>;
   credentials?: Credentials;
   userAgent?: string;
@@ -65,7 +68,11 @@ export interface CliOptions {
 }
 
 /** What the command line asks for. */
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'download'; options: CliOptions };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'completion'; shell: CompletionShell }
+  | { kind: 'download'; options: CliOptions };
 
 /** Default of `-j`: aria2's default of concurrent downloads. */
 export const DEFAULT_JOBS = 5;
@@ -84,7 +91,48 @@ function nodeOptions(): Record<string, { type: 'string' | 'boolean'; short?: str
   return out;
 }
 
+/**
+ * Finds a flag that needs a value but has none: at the end of the line, or followed by another
+ * option (`-c -d DIR`). node:util would call the latter "ambiguous" and print a hint longer than
+ * one line; this says which flag lacks what, and how to pass a value that starts with a dash.
+ */
+function checkFlagValues(argv: readonly string[]): void {
+  const byLong = new Map(FLAGS.map((f) => [f.name, f]));
+  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return;
+    let needs: FlagSpec | undefined;
+    let written = arg;
+    if (arg.startsWith('--')) {
+      if (arg.includes('=')) continue;
+      const spec = byLong.get(arg.slice(2));
+      if (spec?.type === 'string') needs = spec;
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      // A group of short flags (-qc 4): only the last one may take the next argument.
+      for (let j = 1; j < arg.length; j++) {
+        const spec = byShort.get(arg[j]!);
+        if (spec?.type !== 'string') continue;
+        if (j === arg.length - 1) {
+          needs = spec;
+          written = `-${arg[j]}`;
+        }
+        break;
+      }
+    }
+    if (!needs) continue;
+    const next = argv[i + 1];
+    const what = `${written} needs a value${needs.value ? ` (${needs.value})` : ''}`;
+    if (next === undefined) throw usage(`${what}`);
+    if (next.startsWith('-') && next !== '-') {
+      throw usage(`${what}, but "${next}" follows it; a value that starts with a dash is written --${needs.name}=${next}`);
+    }
+    i++;
+  }
+}
+
 function readArgv(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  checkFlagValues(argv);
   try {
     const { values, positionals } = parseNodeArgs({
       args: [...argv],
@@ -133,6 +181,13 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const { values, positionals } = readArgv(argv);
   if (flag(values, 'help')) return { kind: 'help' };
   if (flag(values, 'version')) return { kind: 'version' };
+  const shell = str(values, 'completion');
+  if (shell !== undefined) {
+    if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
+      throw usage(`Invalid value for --completion: "${shell}" (${COMPLETION_SHELLS.join(', ')})`);
+    }
+    return { kind: 'completion', shell: shell as CompletionShell };
+  }
 
   conflict(values, 'json', 'quiet');
   conflict(values, 'user', 'bearer');
@@ -202,6 +257,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const speedTime = str(values, 'speed-time');
   if (speedTime !== undefined) options.lowestSpeedTimeMs = parseSeconds(speedTime, '--speed-time');
 
+  const printChecksum = str(values, 'print-checksum');
+  if (printChecksum !== undefined) {
+    const algorithm = normalizeAlgorithm(printChecksum);
+    if (!algorithm) throw usage(`Invalid value for --print-checksum: "${printChecksum}" (sha256, sha512, sha1 or md5)`);
+    options.printChecksum = algorithm;
+  }
   const checksum = str(values, 'checksum');
   if (checksum !== undefined) {
     parseChecksum(checksum);

@@ -1,11 +1,11 @@
-import type { Download } from '@multiget/core';
+import type { DigestAlgorithm, Download } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import { errorLine, failedLine, isInterruption } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
 
 /** The `type` of a JSON event. */
-export type JsonEventType = 'start' | 'progress' | 'retry' | 'restart' | 'warning' | 'done' | 'failed';
+export type JsonEventType = 'start' | 'progress' | 'retry' | 'restart' | 'warning' | 'done' | 'failed' | 'checksum';
 
 /** One line of `--json` output. `url` never holds credentials. */
 export interface JsonEvent {
@@ -24,7 +24,9 @@ export interface JsonEvent {
  * - `progress`: `bytesDone`, `total`, `speed` (bytes/s), `eta` (s), `connections`
  * - `retry`: `attempt`, `delayMs`, `error`; `restart`: `reason`; `warning`: `code`, `message`
  * - `done`: `file`, `size`, `finalUrl`, `digest`, `verified`, `resumed`, `restarts`, `durationMs`
- * - `failed`: `error` (`{ name, code, message, statusCode?, errno?, ... }`)
+ * - `failed`: `error`: every field of the DownloadError (`name`, `code`, `message`, and when known
+ *   `statusCode`, `ftpCode`, `sftpCode`, `errno`, `retryAfterMs`, `url` without credentials)
+ * - `checksum` (with `--print-checksum`, after every download ended): `file`, `algorithm`, `hex`
  */
 export class JsonDisplay implements Reporter {
   constructor(private readonly ctx: ReporterContext) {}
@@ -75,6 +77,10 @@ export class JsonDisplay implements Reporter {
         this.ctx.stderr.write(failedLine(this.ctx.palette, this.ctx.redactor, task, outcome.error, this.ctx.multiple));
       }
     }
+  }
+
+  checksum(task: DownloadTask, file: string, algorithm: DigestAlgorithm, hex: string): void {
+    this.#emit(task, 'checksum', { file, algorithm, hex });
   }
 
   error(message: string, code?: string): void {

@@ -1,9 +1,15 @@
-const wrap = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
+import { styleText } from 'node:util';
+import type { TextOutput } from './Reporter.js';
+
+type Style = Parameters<typeof styleText>[0];
+
 const plain = (text: string): string => text;
+// Whether to colour is decided once, in Palette.wanted; here the styles are applied as asked.
+const paint = (style: Style) => (text: string) => styleText(style, text, { validateStream: false });
 
 /**
- * The colours of the human output. Disabled, every method returns its text unchanged, so callers
- * never branch on colour support themselves.
+ * The colours of the human output, through Node's own `util.styleText`. Disabled, every method
+ * returns its text unchanged, so callers never branch on colour support themselves.
  */
 export class Palette {
   readonly green: (text: string) => string;
@@ -14,19 +20,27 @@ export class Palette {
   readonly bold: (text: string) => string;
 
   constructor(readonly enabled: boolean) {
-    this.green = enabled ? wrap(32, 39) : plain;
-    this.red = enabled ? wrap(31, 39) : plain;
-    this.yellow = enabled ? wrap(33, 39) : plain;
-    this.cyan = enabled ? wrap(36, 39) : plain;
-    this.dim = enabled ? wrap(2, 22) : plain;
-    this.bold = enabled ? wrap(1, 22) : plain;
+    this.green = enabled ? paint('green') : plain;
+    this.red = enabled ? paint('red') : plain;
+    this.yellow = enabled ? paint('yellow') : plain;
+    this.cyan = enabled ? paint('cyan') : plain;
+    this.dim = enabled ? paint('dim') : plain;
+    this.bold = enabled ? paint('bold') : plain;
   }
 
   /**
-   * Whether to colour: only on a terminal, and neither `--no-color` nor a non-empty NO_COLOR
-   * (https://no-color.org) says otherwise.
+   * Whether to colour what goes to `stream`: never with `--no-color` (`flag` false), otherwise as
+   * Node decides for `util.styleText` on that stream: on a terminal that has colours, not with
+   * `NO_COLOR` (https://no-color.org), `NODE_DISABLE_COLORS` or `TERM=dumb`, and always with
+   * `FORCE_COLOR` (1-3; 0 turns colours off).
    */
-  static wanted(flag: boolean, env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {
-    return flag && isTTY === true && !env['NO_COLOR'];
+  static wanted(flag: boolean, stream: TextOutput): boolean {
+    if (!flag) return false;
+    try {
+      return styleText('red', 'x', { stream: stream as NodeJS.WritableStream }) !== 'x';
+    } catch {
+      // Not a stream Node knows (a test double): no colours.
+      return false;
+    }
   }
 }

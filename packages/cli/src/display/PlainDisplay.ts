@@ -1,4 +1,4 @@
-import type { Download, Progress } from '@multiget/core';
+import type { DigestAlgorithm, Download, Progress } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import {
@@ -14,6 +14,7 @@ import {
   stoppedLine,
   taskName,
   warningLine,
+  checksumLine,
 } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
 
@@ -29,7 +30,8 @@ interface Entry {
 
 /**
  * Line-oriented output for when stderr is not a terminal: start, occasional progress, retries,
- * done or failed. Never writes escape sequences, so logs stay greppable.
+ * done or failed. Never moves the cursor, and colours only when FORCE_COLOR asks for them, so logs
+ * stay greppable.
  */
 export class PlainDisplay implements Reporter {
   readonly #entries = new Map<string, Entry>();
@@ -70,6 +72,10 @@ export class PlainDisplay implements Reporter {
           : failedLine(palette, redactor, outcome.task, outcome.error, multiple),
       );
     }
+  }
+
+  checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {
+    this.ctx.stdout.write(checksumLine(file, hex));
   }
 
   error(message: string, code?: string): void {

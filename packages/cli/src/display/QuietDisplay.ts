@@ -1,6 +1,7 @@
+import type { DigestAlgorithm } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
-import { errorLine, failedLine, isInterruption } from './lines.js';
+import { checksumLine, errorLine, failedLine, isInterruption } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
 
 /**
@@ -18,6 +19,10 @@ export class QuietDisplay implements Reporter {
   finished(outcome: TaskOutcome): void {
     if (outcome.status !== 'failed' || isInterruption(outcome.error)) return;
     this.#pending.push(failedLine(this.ctx.palette, this.ctx.redactor, outcome.task, outcome.error, this.ctx.multiple));
+  }
+
+  checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {
+    this.ctx.stdout.write(checksumLine(file, hex));
   }
 
   error(message: string, code?: string): void {

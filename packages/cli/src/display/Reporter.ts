@@ -1,3 +1,5 @@
+import type { DigestAlgorithm } from '@multiget/core';
+import type { DownloadTask } from '../runner/buildTasks.js';
 import type { RunObserver } from '../runner/runDownloads.js';
 import type { Redactor } from '../redact.js';
 import type { Palette } from './Palette.js';
@@ -19,6 +21,8 @@ export interface ReporterContext {
   readonly redactor: Redactor;
   /** Terminal width to assume when the terminal does not tell (`COLUMNS`). */
   readonly fallbackColumns?: number;
+  /** True when the terminal cannot move its cursor (`TERM=dumb`): plain lines, as for a pipe. */
+  readonly dumbTerminal?: boolean;
   /** True when there are several downloads, so lines name the one they are about. */
   readonly multiple: boolean;
 }
@@ -30,6 +34,11 @@ export interface ReporterContext {
 export interface Reporter extends RunObserver {
   /** An error not tied to one download (`multiget: <message> [code]`), printed in every mode. */
   error(message: string, code?: string): void;
+  /**
+   * The digest of a finished file (`--print-checksum`): `HEX  FILE` on stdout, or a JSON event.
+   * Called after `close()`, once every download has ended.
+   */
+  checksum(task: DownloadTask, file: string, algorithm: DigestAlgorithm, hex: string): void;
   /** Flushes what is buffered, stops timers and leaves the terminal as it was. Idempotent. */
   close(): void;
 }

@@ -1,7 +1,7 @@
-import type { Download, DownloadState, Progress } from '@multiget/core';
+import type { DigestAlgorithm, Download, DownloadState, Progress } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
-import { barParts, formatEta, formatPercent, formatSize, formatSpeed, truncate } from './format.js';
+import { barParts, formatEta, formatPercent, formatSize, formatSpeed } from './format.js';
 import {
   doneLine,
   errorLine,
@@ -12,8 +12,10 @@ import {
   stoppedLine,
   taskName,
   warningLine,
+  checksumLine,
 } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
+import { padEndToWidth, stringWidth, truncateToWidth } from './width.js';
 
 /** The live area is redrawn at most this often. */
 export const TTY_REDRAW_INTERVAL_MS = 100;
@@ -44,6 +46,8 @@ export class TtyDisplay implements Reporter {
   readonly #rows = new Map<string, Row>();
   /** Lines of the live area currently on screen, below the permanent lines. */
   #drawn = 0;
+  /** Terminal width when the live area was drawn. */
+  #drawnColumns = 0;
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
   #cursorHidden = false;
@@ -51,8 +55,13 @@ export class TtyDisplay implements Reporter {
   readonly #restoreCursor = (): void => {
     if (this.#cursorHidden) this.ctx.stderr.write(SHOW_CURSOR);
   };
+  readonly #onResize = (): void => {
+    this.#dirty = true;
+  };
 
-  constructor(private readonly ctx: ReporterContext) {}
+  constructor(private readonly ctx: ReporterContext) {
+    (ctx.stderr as Partial<NodeJS.EventEmitter>).on?.('resize', this.#onResize);
+  }
 
   started(task: DownloadTask, download: Download): void {
     const row: Row = { name: taskName(task), state: download.state, total: undefined, progress: undefined, retries: 0, resumedBytes: 0 };
@@ -97,6 +106,10 @@ export class TtyDisplay implements Reporter {
     }
   }
 
+  checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {
+    this.ctx.stdout.write(checksumLine(file, hex));
+  }
+
   error(message: string, code?: string): void {
     this.#print(errorLine(this.ctx.palette, this.ctx.redactor.text(message), code));
   }
@@ -110,6 +123,7 @@ export class TtyDisplay implements Reporter {
     this.#restoreCursor();
     this.#cursorHidden = false;
     process.off('exit', this.#restoreCursor);
+    (this.ctx.stderr as Partial<NodeJS.EventEmitter>).off?.('resize', this.#onResize);
   }
 
   #ensureTimer(): void {
@@ -129,9 +143,10 @@ export class TtyDisplay implements Reporter {
   #render(permanent: string): void {
     this.#dirty = false;
     const rows = this.#closed ? [] : [...this.#rows.values()];
+    const columns = this.#columns();
     // One name column for all rows, so their bars line up.
-    const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(8, ...rows.map((r) => r.name.length)));
-    const lines = rows.map((row) => this.#rowLine(row, nameWidth));
+    const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(8, ...rows.map((r) => stringWidth(r.name))));
+    const lines = rows.map((row) => this.#rowLine(row, nameWidth, columns));
     let out = '';
     if (!this.#cursorHidden && lines.length > 0) {
       this.#cursorHidden = true;
@@ -139,17 +154,31 @@ export class TtyDisplay implements Reporter {
       process.once('exit', this.#restoreCursor);
       out += HIDE_CURSOR;
     }
-    if (this.#drawn > 0) out += `\x1b[${this.#drawn}A\r`;
+    // After a resize the terminal may have rewrapped (or cut) the old lines: how many rows they
+    // take now cannot be known, and moving up too far would erase permanent lines. Start a fresh
+    // area below instead (the old one stays as it was left).
+    if (this.#drawn > 0 && columns === this.#drawnColumns) out += `\x1b[${this.#drawn}A\r`;
+    else if (this.#drawn > 0) out += '\r\n';
     out += ERASE_DOWN + permanent;
     for (const line of lines) out += `${line}\n`;
     this.#drawn = lines.length;
+    this.#drawnColumns = columns;
     this.ctx.stderr.write(out);
   }
 
-  #rowLine(row: Row, nameColumn: number): string {
+  /** The terminal's width now, in columns. */
+  #columns(): number {
+    return this.ctx.stderr.columns || this.ctx.fallbackColumns || 80;
+  }
+
+  /**
+   * One live line, never wider than the terminal (less one column: writing into the last column
+   * makes some terminals wrap), measured in terminal columns, not string length: a line that wraps
+   * would add a line at every redraw.
+   */
+  #rowLine(row: Row, nameColumn: number, columns: number): string {
     const { palette } = this.ctx;
-    // One column spare: writing into the last column makes some terminals wrap.
-    const width = Math.max(20, (this.ctx.stderr.columns || this.ctx.fallbackColumns || 80) - 1);
+    const width = Math.max(1, columns - 1);
     const p = row.progress;
     const done = p?.bytesDone ?? 0;
     const total = p?.total ?? row.total;
@@ -171,16 +200,18 @@ export class TtyDisplay implements Reporter {
     if (row.retries > 0) fields.push({ text: `${row.retries} retr${row.retries === 1 ? 'y' : 'ies'}`, drop: 1 });
     const statsOf = (): string => fields.map((f) => f.text).join('  ');
     const room = (): number => width - Math.min(nameColumn, MIN_NAME_WIDTH) - 2 - (showBar ? MIN_BAR_WIDTH + 4 : 0);
-    while (statsOf().length > room()) {
+    while (stringWidth(statsOf()) > room()) {
       const victim = fields.reduce<number>((best, f, i) => (f.drop > 0 && (best < 0 || f.drop < fields[best]!.drop) ? i : best), -1);
       if (victim < 0) break;
       fields.splice(victim, 1);
     }
     const stats = statsOf();
-    const nameWidth = Math.max(1, Math.min(nameColumn, width - stats.length - 2 - (showBar ? MIN_BAR_WIDTH + 4 : 0)));
-    const name = truncate(row.name, nameWidth).padEnd(nameWidth);
-    if (!showBar) return truncate(`${name}  ${stats}`, width);
-    const barWidth = Math.max(MIN_BAR_WIDTH, Math.min(MAX_BAR_WIDTH, width - nameWidth - stats.length - 6));
+    const statsWidth = stringWidth(stats);
+    const nameWidth = Math.max(1, Math.min(nameColumn, width - statsWidth - 2 - (showBar ? MIN_BAR_WIDTH + 4 : 0)));
+    const name = padEndToWidth(truncateToWidth(row.name, nameWidth), nameWidth);
+    const barWidth = Math.min(MAX_BAR_WIDTH, width - nameWidth - statsWidth - 6);
+    // Too narrow for a bar of the minimum width: name and numbers only, cut to the terminal.
+    if (!showBar || barWidth < MIN_BAR_WIDTH) return truncateToWidth(`${name}  ${stats}`, width);
     const [filled, empty] = barParts(total! > 0 ? done / total! : 1, barWidth);
     return `${name}  [${palette.cyan(filled)}${empty}]  ${stats}`;
   }

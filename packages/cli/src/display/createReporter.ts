@@ -7,10 +7,11 @@ import { TtyDisplay } from './TtyDisplay.js';
 
 /**
  * Picks the display: `--json` and `-q` as asked; otherwise the live display when stderr (where
- * human output goes) is a terminal, plain lines when it is not.
+ * human output goes) is a terminal, plain lines when it is not or when it is a dumb one
+ * (`TERM=dumb`: no cursor movement).
  */
 export function createReporter(mode: OutputMode, ctx: ReporterContext): Reporter {
   if (mode === 'json') return new JsonDisplay(ctx);
   if (mode === 'quiet') return new QuietDisplay(ctx);
-  return ctx.stderr.isTTY ? new TtyDisplay(ctx) : new PlainDisplay(ctx);
+  return ctx.stderr.isTTY && !ctx.dumbTerminal ? new TtyDisplay(ctx) : new PlainDisplay(ctx);
 }

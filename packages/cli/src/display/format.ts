@@ -1,3 +1,5 @@
+import { truncateToWidth } from './width.js';
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /** A byte count with binary units and one decimal: `0 B`, `512 B`, `1.5 KiB`, `256.0 MiB`. */
@@ -54,9 +56,7 @@ export function barParts(fraction: number, width: number): [filled: string, empt
   return [filled, ' '.repeat(width - filled.length)];
 }
 
-/** `text` cut to `width` characters, with an ellipsis when cut. */
+/** `text` cut to `width` terminal columns, with an ellipsis when cut (see {@link truncateToWidth}). */
 export function truncate(text: string, width: number): string {
-  if (width <= 0) return '';
-  if (text.length <= width) return text;
-  return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
+  return truncateToWidth(text, width);
 }

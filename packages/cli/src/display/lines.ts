@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { type DownloadError, type DownloadResult, type Progress, ErrorCodes } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
+import type { TaskOutcome } from '../runner/runDownloads.js';
 import type { Redactor } from '../redact.js';
 import { formatDuration, formatEta, formatPercent, formatSize, formatSpeed } from './format.js';
 import type { Palette } from './Palette.js';
@@ -109,4 +110,31 @@ export function warningLine(palette: Palette, redactor: Redactor, name: string, 
 /** The name of a download once its file is chosen. */
 export function fileName(file: string): string {
   return basename(file);
+}
+
+/**
+ * `summary: 3 done, 1 failed` after several downloads (`, 2 stopped` for interrupted ones and
+ * `, 1 not started` when the run ended before them, when there are any).
+ */
+export function summaryLine(palette: Palette, outcomes: readonly TaskOutcome[]): string {
+  let done = 0;
+  let failed = 0;
+  let stopped = 0;
+  let skipped = 0;
+  for (const o of outcomes) {
+    if (o.status === 'done') done++;
+    else if (o.status === 'skipped') skipped++;
+    else if (isInterruption(o.error)) stopped++;
+    else failed++;
+  }
+  const parts = [`${done} done`, `${failed} failed`];
+  if (stopped > 0) parts.push(`${stopped} stopped`);
+  if (skipped > 0) parts.push(`${skipped} not started`);
+  const label = failed > 0 || stopped > 0 || skipped > 0 ? palette.yellow('summary:') : palette.green('summary:');
+  return `${label} ${parts.join(', ')}\n`;
+}
+
+/** `HEX  FILE`, the line `sha256sum` prints (and `sha256sum -c` reads), for `--print-checksum`. */
+export function checksumLine(file: string, hex: string): string {
+  return `${hex}  ${file}\n`;
 }

@@ -21,12 +21,15 @@ export interface InputEntry {
   connections?: number;
   /** `max-download-limit=`, bytes per second. */
   rateLimit?: number;
+  /** `priority=`: higher starts first (default 0), an integer from -1000000 to 1000000. */
+  priority?: number;
 }
 
 /**
  * Parses an aria2-style URL list: one URL a line; blank lines and lines starting with `#` are
  * skipped; lines indented with spaces or tabs under a URL set options of that URL as `key=value`
- * (`out`, `dir`, `checksum`, `header`, `max-connection-per-server`/`split`, `max-download-limit`).
+ * (`out`, `dir`, `checksum`, `header`, `max-connection-per-server`/`split`, `max-download-limit`,
+ * `priority`).
  * `source` names the file in messages. Throws a UsageError naming the line on anything it does
  * not understand, so a typo never silently drops an option.
  */
@@ -74,6 +77,12 @@ export function parseInputFile(text: string, source: string): InputEntry[] {
           break;
         case 'max-download-limit':
           entry.rateLimit = parseSize(value, `${key}=`);
+          break;
+        case 'priority':
+          if (!/^-?\d{1,7}$/.test(value) || Math.abs(Number(value)) > 1_000_000) {
+            fail(`priority= needs an integer from -1000000 to 1000000, got "${value}"`);
+          }
+          entry.priority = Number(value);
           break;
         default:
           fail(`unknown option "${key}"`);

@@ -22,6 +22,8 @@ export interface DownloadTask {
    * which the engine does for `dir` but not for an exact `output` path composed under it.
    */
   readonly createDir?: string;
+  /** Queue priority (`priority=` in an input file): higher starts first. */
+  readonly priority?: number;
 }
 
 /** A URL to download: from the command line (`where` undefined) or an input file. */
@@ -65,6 +67,7 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
       url: source.url,
       label,
       ...(output !== undefined && dir !== undefined ? { createDir: dirname(output) } : {}),
+      ...(source.priority !== undefined ? { priority: source.priority } : {}),
       options: {
         ...(output !== undefined ? { output } : dir !== undefined ? { dir } : {}),
         ...(options.overwrite ? { overwrite: true } : {}),

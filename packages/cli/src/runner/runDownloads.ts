@@ -76,7 +76,9 @@ export async function runDownloads(
   });
   // Refused before a Download existed (e.g. the engine rejected an option): no 'started' came.
   manager.on('changed', (entry) => {
-    if (entry.state !== 'failed' || !entry.error) return;
+    // A download that started reports its own error, with every detail (status code, errno, URL);
+    // the manager's snapshot keeps only code and message.
+    if (entry.state !== 'failed' || !entry.error || downloads.has(entry.id)) return;
     for (const task of byEntry.get(entry.id) ?? []) {
       finish({ task, status: 'failed', error: new DownloadError(entry.error.code as ErrorCode, entry.error.message) });
     }
@@ -85,7 +87,10 @@ export async function runDownloads(
   const stop = (): void => void manager.close();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    for (const task of tasks) {
+    // Added in priority order (stable): the queue starts downloads as soon as they are added, so
+    // adding a high-priority task last would let lower ones take the first slots.
+    const byPriority = [...tasks].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    for (const task of byPriority) {
       if (options.signal?.aborted) break;
       try {
         if (task.createDir !== undefined) {
@@ -93,7 +98,7 @@ export async function runDownloads(
             throw fileSystemError(err, `create the directory ${task.createDir}`);
           });
         }
-        const entry = await manager.add(task.url, addOptions(task.options));
+        const entry = await manager.add(task.url, { ...addOptions(task.options), ...(task.priority !== undefined ? { priority: task.priority } : {}) });
         byEntry.set(entry.id, [...(byEntry.get(entry.id) ?? []), task]);
         attach(entry.id);
         const now = manager.get(entry.id);

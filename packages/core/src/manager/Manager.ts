@@ -13,6 +13,7 @@ import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
 import { removeFile } from '../removeFile.js';
+import { expandHome } from '../homePath.js';
 
 /** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
 export interface ManagerOptions
@@ -146,6 +147,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       dir: process.cwd(),
       ...options.settings,
     };
+    this.#settings.dir = expandHome(this.#settings.dir, 'dir');
     const { stateDir: _s, settings: _t, restore: _r, historyLimit: _h, progressIntervalMs: _p, ...engineOptions } = options;
     this.engine = new Multiget({
       ...engineOptions,
@@ -161,7 +163,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Opens a manager: locks and loads the state directory (if any) and restarts unfinished downloads. */
   static async open(options: ManagerOptions = {}): Promise<Manager> {
-    const store = options.stateDir ? new Store(resolve(options.stateDir)) : undefined;
+    const store = options.stateDir ? new Store(resolve(expandHome(options.stateDir, 'stateDir'))) : undefined;
     await store?.open();
     const manager = new Manager(options, store);
     try {
@@ -196,6 +198,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     checkInt('retries', next.retries, 0, 1000);
     if (next.rateLimit !== undefined && next.rateLimit !== null) checkInt('rateLimit', next.rateLimit, 1, Number.MAX_SAFE_INTEGER);
     if (typeof next.dir !== 'string' || next.dir === '') throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid dir');
+    next.dir = expandHome(next.dir, 'dir');
     next.rateLimit = next.rateLimit ?? undefined;
     this.#settings = next;
     this.engine.setRateLimit(next.rateLimit);
@@ -214,6 +217,11 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#checkOpen();
     const parsed = parseDownloadUrl(url, this.schemes);
     validateAddOptions(options);
+    options = {
+      ...options,
+      ...(options.dir !== undefined ? { dir: expandHome(options.dir, 'dir') } : {}),
+      ...(options.output !== undefined ? { output: expandHome(options.output, 'output') } : {}),
+    };
     const key = this.#targetKey(parsed, options);
     for (const e of this.#entries.values()) {
       if (UNFINISHED.has(e.state) && e.key === key) return snapshot(e);

@@ -1,6 +1,7 @@
 import { hashFile, strongestDigest } from '../checksum.js';
 import { ChecksumError } from '../errors.js';
 import type { HookHost, Plugin } from '../hooks.js';
+import { type ByteRange, changedBlocks, formatRanges } from '../storage/blockDigests.js';
 
 const PLUGIN_NAME = 'ChecksumVerifier';
 
@@ -8,6 +9,8 @@ const PLUGIN_NAME = 'ChecksumVerifier';
  * The built-in verifier: when a digest is known (the caller's wins; else the strongest the server
  * announced), hashes the finished temporary file and fails with MG_ERR_CHECKSUM_MISMATCH when it
  * differs. Runs before the file is moved into place, so a mismatch never leaves a complete-looking file.
+ * On a mismatch, the block digests recorded as the bytes arrived tell where it comes from: the
+ * error names the ranges that changed on disk since, or says that the bytes are the ones received.
  */
 export class ChecksumVerifier implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -18,9 +21,16 @@ export class ChecksumVerifier implements Plugin {
       if (!digest || !job.tempPath) return undefined;
       const actual = await hashFile(job.tempPath, digest.algorithm, job.signal);
       if (actual !== digest.hex) {
+        let where = '';
+        if (job.blocks) {
+          await job.blocks.settle();
+          const bad: ByteRange[] | undefined = await changedBlocks(job.tempPath, job.blocks, job.signal).catch(() => undefined);
+          if (bad && bad.length > 0) where = `; bytes ${formatRanges(bad)} changed on disk after they were received`;
+          else if (bad) where = '; every block on disk is what was received, so the data sent differs from the digest';
+        }
         return new ChecksumError(
           `Checksum mismatch: ${digest.algorithm} of the downloaded data is ${actual}, ` +
-            `expected ${digest.hex} (from the ${digest.source === 'user' ? 'checksum option' : 'server'}); ` +
+            `expected ${digest.hex} (from the ${digest.source === 'user' ? 'checksum option' : 'server'})${where}; ` +
             'the data was discarded',
           digest.algorithm,
           digest.hex,

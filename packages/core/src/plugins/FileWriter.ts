@@ -1,10 +1,10 @@
-import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, rename, unlink } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
 import type { HookHost, Plugin } from '../hooks.js';
 import type { Job } from '../Job.js';
 import type { ByteSink } from '../sink.js';
-import { removeFile } from '../removeFile.js';
+import { checkRenameTarget, createFresh, openOwn } from '../storage/safeCreate.js';
+import { StateFile } from '../StateFile.js';
 
 const PLUGIN_NAME = 'FileWriter';
 
@@ -13,11 +13,11 @@ const PLUGIN_NAME = 'FileWriter';
  * (`<target>.mgpart`): no per-segment files, no merge step. `assemble` makes them durable, `commit`
  * moves the verified file into place atomically and removes the sidecar state.
  *
- * Safety: the temporary file is never opened through a symlink (O_NOFOLLOW), a fresh one is created
- * exclusively after unlinking whatever stood there (so a planted hard link to a user's file is never
- * truncated), and a resumed one must be a regular file with a single link. The target is only ever
- * replaced by rename, and without `overwrite` it is created with link(2), which fails rather than
- * clobber a file that appeared meanwhile.
+ * Safety: a fresh temporary file is made by `createFresh` (a symlink there is refused, a planted
+ * hard link to a user's file is unlinked, never truncated or written through), and a resumed one
+ * must be a regular file with a single link (`openOwn`). The target is only ever replaced by rename
+ * onto a name that holds nothing or a regular file, and without `overwrite` it is created with
+ * link(2), which fails rather than clobber a file that appeared meanwhile.
  */
 export class FileWriter implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -36,6 +36,7 @@ export class FileWriter implements Plugin {
       await job.sink?.close();
       try {
         if (job.options.existing === 'overwrite') {
+          await checkRenameTarget(target, 'the target');
           await rename(tempPath, target);
         } else {
           await linkNoClobber(tempPath, target);
@@ -43,10 +44,7 @@ export class FileWriter implements Plugin {
       } catch (err) {
         throw fileSystemError(err, `move the finished file to ${target}`);
       }
-      if (job.statePath) {
-        await removeFile(job.statePath);
-        await removeFile(`${job.statePath}.tmp`);
-      }
+      if (job.statePath) await new StateFile(job.statePath).remove();
       // The data was fdatasync'ed in `assemble`, so the name never points at unwritten bytes. The
       // directory is not fsync'ed: a power cut that loses the rename leaves the .mgpart, and the
       // next run downloads again; nothing incomplete ever carries the final name.
@@ -85,15 +83,9 @@ async function openFileSink(job: Job): Promise<ByteSink> {
   let fh: FileHandle;
   try {
     if (job.resumed) {
-      fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
-      const st = await fh.stat();
-      if (!st.isFile() || st.nlink !== 1) {
-        await fh.close();
-        throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} is not a plain file of its own; refusing to write to it`);
-      }
+      fh = await openOwn(path, 'the partial download');
     } else {
-      await removeFile(path);
-      fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      fh = await createFresh(path, 'the partial download', true);
       const size = job.remote?.size;
       // A sparse file of the final size: writes land at their offsets, the length is right from the start.
       if (size !== undefined) await fh.truncate(size);

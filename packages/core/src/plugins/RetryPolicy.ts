@@ -3,6 +3,9 @@ import type { HookHost, Plugin } from '../hooks.js';
 
 const PLUGIN_NAME = 'RetryPolicy';
 
+/** System errors that say nothing is there to answer, as opposed to a transient failure. */
+const NEVER_THERE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
 /** Options of the built-in retry policy. */
 export interface RetryPolicyOptions {
   /** First delay in milliseconds; doubles with every failure in a row. Default 500. */
@@ -19,6 +22,8 @@ export interface RetryPolicyOptions {
  * progress, with exponential backoff and equal jitter, never sooner than the server's Retry-After.
  * A connection that received bytes before it failed retries at once: it was a drop, and backing
  * off would only idle a connection that works.
+ * A host that never answered (connection refused, unknown name, on the first probe of this engine
+ * to it) fails at once.
  * When the server says it is busy and other connections still work, the failing connection retires
  * and leaves its segment to them: the server asked for fewer connections.
  */
@@ -37,6 +42,13 @@ export class RetryPolicy implements Plugin {
   apply(engine: HookHost): void {
     engine.hooks.rangeFailed.tapPromise(PLUGIN_NAME, async (error, context, job) => {
       if (!error.retryable) return { action: 'fail' };
+      // Nothing has ever answered there: no server listens on that port (ECONNREFUSED) or the name
+      // does not exist (ENOTFOUND). Backing off would only make the user wait for the same answer
+      // (curl and aria2c fail at once). A host that answered before (a server restarting) keeps
+      // the retries.
+      if (context.phase === 'probe' && context.hostAnsweredBefore === false && NEVER_THERE.has(error.errno ?? '')) {
+        return { action: 'fail' };
+      }
       if (error.code === ErrorCodes.SERVER_BUSY && context.phase === 'range' && context.activeConnections > 0) {
         return { action: 'retire' };
       }

@@ -1,44 +1,65 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
-  State,
-  TransportKind,
   type CloseHandlerResult,
   type ErrorHandler,
   type ErrorHandlerResult,
   type LanguageClientOptions,
   type ServerOptions,
+  type StreamInfo,
 } from 'vscode-languageclient/node';
+import { openService, readEndpoint, startDetachedService, type ServiceSocket } from '@multiget/server/connect';
 import type { ServiceInfo } from '@multiget/server/protocol';
 import { REQUIRED_NODE, nodeVersionSatisfies, proxyLaunch, type HttpProxySettings } from '../model/settings';
 import type { NotificationMap, NotificationMethod, ParamsOf, RequestMethod, ResultOf } from './requests';
 
 /** Where the connection to the service stands; the status bar and the panel show it. */
 export type ServiceStatus =
+  /** Connecting to the shared service, or starting it (also while reconnecting after it went away). */
   | { kind: 'starting' }
   | { kind: 'running'; info: ServiceInfo }
-  /** Another VS Code window's service holds the state directory; retried every few seconds. */
-  | { kind: 'locked' }
   | { kind: 'failed'; message: string }
   | { kind: 'stopped' };
 
-/** Crashes tolerated within {@link RESTART_WINDOW_MS} before the extension stops restarting. */
+/** Connection losses tolerated within {@link RESTART_WINDOW_MS} before the extension gives up. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
+/** Pauses before reconnecting after the connection was lost: at once first, then backing off. */
+const RECONNECT_DELAYS_MS = [0, 250, 1000, 2000, 5000] as const;
+/** How long a request waits for the service to be connected before it fails. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long disconnecting (LSP shutdown/exit of this window's session) may take. */
+const STOP_TIMEOUT_MS = 3000;
+/** How long "Restart Service" waits for the old service to close in order before killing it. */
+const SERVICE_EXIT_TIMEOUT_MS = 15_000;
+
 /**
- * How long a window whose state directory is locked waits before trying again: quickly at first
- * (after a window reload the old service may still be writing its queue), then every 30 s, since
- * each try starts a process; a command used in this window tries at once.
+ * vscode-jsonrpc's codes for a request that never reached a live connection: -32097 (pending
+ * response rejected: the connection was disposed) and -32096 (connection inactive), plus the
+ * message/stream errors. They say nothing about the request, only that the connection is gone.
  */
-const LOCKED_RETRY_MS = [500, 1000, 2000, 4000, 10_000, 30_000] as const;
-/** How long `stop()` waits for the service's orderly shutdown (it writes its queue) before killing it. */
-const STOP_TIMEOUT_MS = 4000;
+const CONNECTION_ERROR_CODES = new Set([-32096, -32097, -32098, -32099]);
+
+/** Requests that may be sent again after a reconnection without doing anything twice. */
+const RESENDABLE: ReadonlySet<string> = new Set([
+  'multiget/info',
+  'multiget/list',
+  'multiget/get',
+  'multiget/getSettings',
+  'multiget/setSettings',
+  'multiget/pause',
+  'multiget/resume',
+  'multiget/pauseAll',
+  'multiget/resumeAll',
+  // The same URL to the same target answers the existing download: adding twice adds once.
+  'multiget/add',
+]);
 
 /** What {@link ServiceConnection} needs from the extension. */
 export interface ServiceConnectionOptions {
@@ -53,27 +74,36 @@ export interface ServiceConnectionOptions {
   /** `multiget.serverRuntime`: a Node.js to run the service with when the extension host's is too old. */
   runtimeSetting: () => string;
   output: vscode.LogOutputChannel;
-  /** Called each time the service (re)starts and answers, before `status` says running. */
+  /** Called each time the connection is (re)established, once `status` says running. */
   onReady: (info: ServiceInfo) => Promise<void>;
 }
 
 /**
- * The extension's side of the service: starts the bundled service with vscode-languageclient over
- * Node IPC, restarts it when it crashes, and stops it on deactivation. It owns no download logic;
- * requests and notifications are passed through with their protocol types.
+ * The extension's side of the service. There is one service per user and machine (per state
+ * directory), shared by every VS Code window: this connects to it over its private socket, or
+ * starts it detached when none runs (it outlives this window and exits by itself when idle), and
+ * reconnects when the connection is lost. Two windows starting it at once end with one service
+ * (the state directory's lock decides; the other connects). See packages/server/README.md.
  *
- * One state directory per user means one service: a second VS Code window finds it locked
- * (`MG_ERR_STATE_LOCKED`), says so, and takes over when the first window closes.
+ * It owns no download logic; requests and notifications pass through with their protocol types.
+ * No error of the language client reaches the user as a raw toast: connection trouble shows as
+ * the status (status bar and panel), and requests wait for a reconnection.
  */
 export class ServiceConnection implements vscode.Disposable {
   #client: LanguageClient | undefined;
   #status: ServiceStatus = { kind: 'stopped' };
+  /** Set while this window stops on purpose (deactivate, restart): no reconnection then. */
   #stopping = false;
-  #locked = false;
-  #lockedAttempts = 0;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #crashes: number[] = [];
+  /** Set while "Restart Service" stops the shared service. */
+  #restarting = false;
+  #disposed = false;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #losses: number[] = [];
   #generation = 0;
+  /** Set while looking for the service or starting it. */
+  #connecting = false;
+  /** The token of the service the current client talks to, sent in `initialize`. */
+  #token = '';
   readonly #statusEmitter = new vscode.EventEmitter<ServiceStatus>();
   readonly #notificationHandlers: Array<{ method: string; handler: (params: unknown) => void }> = [];
 
@@ -93,7 +123,7 @@ export class ServiceConnection implements vscode.Disposable {
   }
 
   /**
-   * Listens to a notification for the life of this object (across restarts: handlers are
+   * Listens to a notification for the life of this object (across reconnections: handlers are
    * registered on every new client).
    */
   onNotification<M extends NotificationMethod>(method: M, handler: (params: NotificationMap[M]) => void): void {
@@ -103,61 +133,114 @@ export class ServiceConnection implements vscode.Disposable {
   }
 
   /**
-   * Sends a request to the running service. Rejects when the service is not running, or with the
-   * service's JSON-RPC error (its `data.code` is the `MG_ERR_…` code; see `describeRequestError`).
+   * Sends a request to the service. While the service is starting or reconnecting, it waits for it
+   * (at most 30 s). Rejects with the service's JSON-RPC error (its `data.code` is the `MG_ERR_…`
+   * code; see `describeRequestError`), or with a plain message when the service cannot be reached;
+   * never with the language client's own connection errors.
    */
   async request<M extends RequestMethod>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
-    const client = this.#client;
-    if (client === undefined || this.#status.kind !== 'running') {
-      // The user wants this window to work now: try to take the state directory over at once.
-      if (this.#status.kind === 'locked') void this.start();
-      throw new Error(this.#notRunningMessage());
+    const lost = 'The connection to the Multiget service was lost while it handled this request; it reconnects by itself. Check the Downloads panel, and try again if needed.';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await this.whenReady(READY_TIMEOUT_MS);
+      const client = this.#client;
+      if (client === undefined) continue;
+      try {
+        const result: unknown = params.length === 0 ? await client.sendRequest(method) : await client.sendRequest(method, params[0]);
+        return result as ResultOf<M>;
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (!RESENDABLE.has(method)) throw new Error(lost, { cause: err });
+        // Sent again once the connection is back (see RESENDABLE).
+      }
     }
-    const result: unknown = params.length === 0 ? await client.sendRequest(method) : await client.sendRequest(method, params[0]);
-    return result as ResultOf<M>;
+    throw new Error(lost);
   }
 
-  /** Starts the service (no-op while one is running or starting). */
+  /**
+   * Resolves with the service's info once connected (at once if it is), starting the connection
+   * if nothing is under way. Rejects after `timeoutMs`, or when the connection fails for good or
+   * is stopped.
+   */
+  whenReady(timeoutMs = READY_TIMEOUT_MS): Promise<ServiceInfo> {
+    const now = this.#status;
+    if (now.kind === 'running') return Promise.resolve(now.info);
+    if (now.kind === 'failed') return Promise.reject(new Error(now.message));
+    if (now.kind === 'stopped' && !this.#stopping && !this.#disposed) void this.start();
+    return new Promise<ServiceInfo>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error(`The Multiget service did not answer within ${Math.round(timeoutMs / 1000)} s; see the "Multiget" output.`));
+      }, timeoutMs);
+      const sub = this.onDidChangeStatus((s) => {
+        if (s.kind === 'starting') return;
+        if (s.kind === 'stopped' && this.#stopping) return;
+        clearTimeout(timer);
+        sub.dispose();
+        if (s.kind === 'running') resolve(s.info);
+        else reject(new Error(s.kind === 'failed' ? s.message : 'The Multiget service is not running.'));
+      });
+    });
+  }
+
+  /** Connects to the shared service, starting it if none runs (no-op while connected or connecting). */
   async start(): Promise<void> {
-    if (this.#client !== undefined || this.#stopping) return;
-    clearTimeout(this.#retryTimer);
-    this.#locked = false;
+    if (this.#client !== undefined || this.#connecting || this.#stopping || this.#disposed) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
     const generation = ++this.#generation;
     this.#setStatus({ kind: 'starting' });
-    let client: LanguageClient;
+    this.#connecting = true;
+    let found: ServiceSocket & { started: boolean };
     try {
-      await fs.mkdir(this.options.stateDir, { recursive: true });
-      client = new LanguageClient('multiget', 'Multiget service', await this.#serverOptions(), this.#clientOptions());
+      found = await this.#connectOrStart();
     } catch (err) {
-      this.#setStatus({ kind: 'failed', message: `Cannot start the Multiget service: ${err instanceof Error ? err.message : String(err)}` });
+      if (generation !== this.#generation) return;
+      this.options.output.error(`Cannot reach the Multiget service: ${errorText(err)}`);
+      this.#lost(`The Multiget service could not be started: ${errorText(err)}`);
+      return;
+    } finally {
+      this.#connecting = false;
+    }
+    if (generation !== this.#generation || this.#stopping || this.#disposed) {
+      found.socket.destroy();
       return;
     }
+    this.options.output.info(
+      found.started ? `Started the Multiget service (pid ${found.endpoint.pid}).` : `Connected to the running Multiget service (pid ${found.endpoint.pid}).`,
+    );
+    this.#token = found.endpoint.token;
+    const socket = found.socket;
+    const serverOptions: ServerOptions = () => Promise.resolve<StreamInfo>({ reader: socket, writer: socket, detached: true });
+    const client = new LanguageClient('multiget', 'Multiget service', serverOptions, this.#clientOptions(generation));
     this.#client = client;
     for (const { method, handler } of this.#notificationHandlers) client.onNotification(method, handler);
-    client.onDidChangeState(({ newState }) => {
-      // A restart after a crash goes Running → Starting → Running; catch up every time it is back.
-      if (newState === State.Running && generation === this.#generation) void this.#whenRunning(client, generation);
-      if (newState === State.Starting && generation === this.#generation) this.#setStatus({ kind: 'starting' });
-    });
     try {
       await client.start();
     } catch (err) {
       if (generation !== this.#generation) return;
-      this.#client = undefined;
-      void client.dispose().catch(() => undefined);
-      if (this.#locked) {
-        this.#setStatus({ kind: 'locked' });
-        const delay = LOCKED_RETRY_MS[Math.min(this.#lockedAttempts++, LOCKED_RETRY_MS.length - 1)];
-        this.#retryTimer = setTimeout(() => void this.start(), delay);
-      } else {
-        this.#setStatus({ kind: 'failed', message: `The Multiget service did not start: ${err instanceof Error ? err.message : String(err)}` });
-      }
+      this.options.output.error(`The Multiget service did not accept the connection: ${errorText(err)}`);
+      this.#dropClient();
+      this.#lost(`The Multiget service did not accept the connection: ${errorText(err)}`);
+      return;
+    }
+    if (generation !== this.#generation) return;
+    try {
+      const info = (await client.sendRequest('multiget/info')) as ServiceInfo;
+      if (generation !== this.#generation) return;
+      this.#setStatus({ kind: 'running', info });
+      await this.options.onReady(info);
+    } catch (err) {
+      this.options.output.error(`The service was connected but did not answer: ${errorText(err)}`);
     }
   }
 
-  /** Stops the service in order (it keeps partial data and its queue) and forgets the client. */
+  /**
+   * Leaves the service: this window's session ends (LSP shutdown and exit), the service and its
+   * downloads go on for the other windows, or until it is idle.
+   */
   async stop(): Promise<void> {
-    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
     this.#generation++;
@@ -169,70 +252,137 @@ export class ServiceConnection implements vscode.Disposable {
     try {
       if (client.isRunning()) await client.stop(STOP_TIMEOUT_MS);
     } catch (err) {
-      this.options.output.warn(`Stopping the service: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.output.warn(`Disconnecting from the service: ${errorText(err)}`);
     } finally {
+      void client.dispose().catch(() => undefined);
       this.#stopping = false;
       this.#setStatus({ kind: 'stopped' });
     }
   }
 
-  /** Stops and starts again (new proxy settings, or the user asked). */
+  /**
+   * "Restart Service": stops the shared service in order (every window reconnects to its
+   * successor; running downloads pause and continue in the new one) and connects again, which
+   * starts a new service with this window's settings. A service that does not stop in time is
+   * killed: it is this user's, named by its endpoint file.
+   */
   async restart(): Promise<void> {
+    this.#losses = [];
+    // The connection drops when the service stops: that is this restart, not a loss to react to.
+    this.#restarting = true;
+    try {
+      await this.#stopSharedService();
+    } finally {
+      this.#restarting = false;
+    }
     await this.stop();
-    this.#crashes = [];
     await this.start();
   }
 
+  async #stopSharedService(): Promise<void> {
+    const endpoint = await readEndpoint(this.options.stateDir);
+    const client = this.#client;
+    if (client !== undefined && this.#status.kind === 'running') {
+      await withTimeout(client.sendRequest('multiget/stopService'), 3000).catch((err: unknown) => {
+        this.options.output.warn(`Asking the service to stop: ${errorText(err)}`);
+      });
+    } else if (endpoint !== undefined && isAlive(endpoint.pid)) {
+      try {
+        process.kill(endpoint.pid, 'SIGTERM');
+      } catch {
+        // Gone already.
+      }
+    }
+    if (endpoint !== undefined) await this.#waitGone(endpoint.pid);
+  }
+
   dispose(): void {
+    this.#disposed = true;
     void this.stop();
     this.#statusEmitter.dispose();
   }
 
-  async #whenRunning(client: LanguageClient, generation: number): Promise<void> {
-    try {
-      const info = (await client.sendRequest('multiget/info')) as ServiceInfo;
-      if (generation !== this.#generation) return;
-      this.#lockedAttempts = 0;
-      this.#setStatus({ kind: 'running', info });
-      await this.options.onReady(info);
-    } catch (err) {
-      this.options.output.error(`The service started but did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  async #waitGone(pid: number): Promise<void> {
+    const deadline = Date.now() + SERVICE_EXIT_TIMEOUT_MS;
+    while (isAlive(pid)) {
+      if (Date.now() > deadline) {
+        this.options.output.warn(`The service (pid ${pid}) did not stop within ${SERVICE_EXIT_TIMEOUT_MS / 1000} s; killing it (partial data is kept).`);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** Forgets the current client without waiting for it. */
+  #dropClient(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client !== undefined) void client.dispose().catch(() => undefined);
+  }
+
+  /**
+   * The connection is gone or could not be made: reconnect after a pause, unless that happened
+   * too often, then say so once (the status bar and panel carry the message).
+   */
+  #lost(failure: string): void {
+    if (this.#stopping || this.#restarting || this.#disposed) return;
+    const now = Date.now();
+    this.#losses = [...this.#losses.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    if (this.#losses.length > MAX_RESTARTS) {
+      this.#setStatus({
+        kind: 'failed',
+        message: `${failure} It failed ${MAX_RESTARTS + 1} times in 3 minutes; run "Multiget: Restart Service" to try again (details in the "Multiget" output).`,
+      });
+      return;
+    }
+    this.#setStatus({ kind: 'starting' });
+    const delay = RECONNECT_DELAYS_MS[Math.min(this.#losses.length - 1, RECONNECT_DELAYS_MS.length - 1)];
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.start();
+    }, delay);
   }
 
   #setStatus(status: ServiceStatus): void {
     this.#status = status;
-    this.#statusEmitter.fire(status);
+    if (!this.#disposed) this.#statusEmitter.fire(status);
   }
 
-  #notRunningMessage(): string {
-    switch (this.#status.kind) {
-      case 'starting':
-        return 'The Multiget service is starting; try again in a moment.';
-      case 'locked':
-        return 'Multiget runs its downloads in another VS Code window; use that window, or close it to take over.';
-      case 'failed':
-        return this.#status.message;
-      default:
-        return 'The Multiget service is not running.';
-    }
-  }
-
-  async #serverOptions(): Promise<ServerOptions> {
-    const launch = proxyLaunch(this.options.httpSettings(), process.env);
-    const args = ['--state-dir', this.options.stateDir, '--dir', this.options.downloadDir()];
-    if (launch.insecure) args.push('--insecure');
-    const runtime = await this.#runtime();
-    const module = {
-      module: this.options.serverModule,
-      transport: TransportKind.ipc,
-      args,
-      ...(runtime !== undefined ? { runtime } : {}),
-      // --max-semi-space-size=1: see packages/cli/bin/multiget.js; without it 16 connections pile up
-      // ~100 MiB of socket buffers between young-generation scavenges.
-      options: { execArgv: ['--max-semi-space-size=1'], env: launch.env },
-    };
-    return { run: module, debug: module };
+  async #connectOrStart(): Promise<ServiceSocket & { started: boolean }> {
+    const stateDir = this.options.stateDir;
+    await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    return openService({
+      stateDir,
+      start: async () => {
+        const launch = proxyLaunch(this.options.httpSettings(), process.env);
+        const runtime = await this.#runtime();
+        const args = [
+          // --max-semi-space-size=1: see packages/cli/bin/multiget.js; without it 16 connections pile
+          // up ~100 MiB of socket buffers between young-generation scavenges.
+          '--max-semi-space-size=1',
+          this.options.serverModule,
+          '--listen',
+          '--state-dir',
+          stateDir,
+          '--dir',
+          this.options.downloadDir(),
+        ];
+        if (launch.insecure) args.push('--insecure');
+        this.options.output.info(`Starting the Multiget service (log: ${path.join(stateDir, 'service.log')}).`);
+        return startDetachedService({
+          execPath: runtime ?? process.execPath,
+          args,
+          env: { ...process.env, ...launch.env },
+          logFile: path.join(stateDir, 'service.log'),
+        });
+      },
+    });
   }
 
   /**
@@ -254,49 +404,83 @@ export class ServiceConnection implements vscode.Disposable {
     );
   }
 
-  #clientOptions(): LanguageClientOptions {
+  #clientOptions(generation: number): LanguageClientOptions {
     const output = this.options.output;
-    const pipe = (level: 'info' | 'error') => (input: Readable) => {
-      let pending = '';
-      input.setEncoding('utf8');
-      input.on('data', (chunk: string) => {
-        pending += chunk;
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl).replace(/\r$/, '');
-          pending = pending.slice(nl + 1);
-          // The service reports a locked state directory on stderr before it speaks the protocol.
-          if (line.includes('MG_ERR_STATE_LOCKED')) this.#locked = true;
-          // The service logs everything to stderr; only its errors deserve the error level.
-          if (line !== '') output[level === 'error' && /\berror\b|MG_ERR_|exception/i.test(line) ? 'error' : 'info'](line);
-        }
-      });
-    };
+    // Every outcome is handled here and reported through the status: `handled: true` keeps the
+    // language client from raising its own toasts.
     const errorHandler: ErrorHandler = {
-      error: (_error, _message, count): ErrorHandlerResult =>
-        (count ?? 0) <= 3 ? { action: ErrorAction.Continue } : { action: ErrorAction.Shutdown },
+      error: (error, _message, count): ErrorHandlerResult => {
+        output.warn(`The connection to the service reported: ${error.message}`);
+        return (count ?? 0) <= 3 ? { action: ErrorAction.Continue, handled: true } : { action: ErrorAction.Shutdown, handled: true };
+      },
       closed: (): CloseHandlerResult => {
-        if (this.#stopping) return { action: CloseAction.DoNotRestart, handled: true };
-        if (this.#locked) return { action: CloseAction.DoNotRestart, handled: true };
-        const now = Date.now();
-        this.#crashes = [...this.#crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
-        if (this.#crashes.length <= MAX_RESTARTS) {
-          output.warn(`The service stopped unexpectedly; restarting it (${this.#crashes.length} of ${MAX_RESTARTS}).`);
-          return { action: CloseAction.Restart, handled: true };
+        if (generation === this.#generation && !this.#stopping && !this.#disposed) {
+          // At once, so that requests made from now on wait for the new connection.
+          this.#setStatus({ kind: 'starting' });
         }
-        const message = `The Multiget service stopped ${MAX_RESTARTS + 1} times in 3 minutes and was not restarted. Run "Multiget: Restart Service" to try again; details are in the "Multiget" output.`;
-        this.#client = undefined;
-        this.#setStatus({ kind: 'failed', message });
-        return { action: CloseAction.DoNotRestart, message };
+        if (generation === this.#generation && !this.#stopping && !this.#restarting && !this.#disposed) {
+          output.warn('The connection to the Multiget service was lost; reconnecting.');
+          // After the client has settled in its stopped state: a new one is made for the new connection.
+          setTimeout(() => {
+            if (generation !== this.#generation) return;
+            this.#dropClient();
+            this.#lost('The Multiget service went away.');
+          }, 0);
+        }
+        return { action: CloseAction.DoNotRestart, handled: true };
       },
     };
     return {
       documentSelector: [],
       outputChannel: output,
       errorHandler,
-      // The service reports its own problems through the status and notifications.
+      // The service's token, read with the endpoint for this very connection.
+      initializationOptions: () => ({ token: this.#token }),
+      // A refused initialize is reported through the status, never as the client's own toast.
+      initializationFailedHandler: (error) => {
+        output.error(`The service refused the connection: ${errorText(error)}`);
+        return false;
+      },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      stdioOptions: { stdout: pipe('info'), stderr: pipe('error') },
+      connectionOptions: { maxRestartCount: 0 },
     };
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether a request failed because the connection was not there, not because the service refused it. */
+function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code: unknown = (err as { code?: unknown }).code;
+  if (typeof code === 'number' && CONNECTION_ERROR_CODES.has(code)) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /connection (got disposed|is closed|is disposed)|Client is not running|write after end|EPIPE/i.test(message);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }

@@ -31,11 +31,7 @@ export class StatusBar implements vscode.Disposable {
       }
       case 'starting':
         this.#item.text = '$(loading~spin) Multiget';
-        this.#item.tooltip = 'Multiget: starting the download service…';
-        return;
-      case 'locked':
-        this.#item.text = '$(circle-slash) Multiget';
-        this.#item.tooltip = 'Multiget runs its downloads in another VS Code window; this one takes over when that one closes.';
+        this.#item.tooltip = 'Multiget: connecting to the download service…';
         return;
       case 'failed':
         this.#item.text = '$(error) Multiget';

@@ -171,6 +171,8 @@ export interface CodeServer {
   root: string;
   /** The folder opened as workspace (the default download folder). */
   workspace: string;
+  /** code-server's user data folder (the extension's global storage, so its service's state, is inside). */
+  userData: string;
   /** Everything code-server printed. */
   output(): string;
   /** Kills the process group (TERM, then KILL) and removes the temporary root unless `keep`. */
@@ -287,6 +289,9 @@ export async function startCodeServer(o: StartOptions): Promise<CodeServer> {
         }
       }
     }
+    // The extension's download service runs detached (it outlives extension hosts by design), so
+    // it is not in code-server's process group: end it by the pid its endpoint file names.
+    await stopMultigetServices(dirs.userData);
     if (!keep) await fs.rm(root, { recursive: true, force: true }).catch(() => undefined);
   };
 
@@ -314,9 +319,47 @@ export async function startCodeServer(o: StartOptions): Promise<CodeServer> {
     workbenchUrl: `${origin}/?folder=${encodeURIComponent(dirs.workspace)}`,
     root,
     workspace: dirs.workspace,
+    userData: dirs.userData,
     output: () => output,
     stop,
   };
+}
+
+/** Where the extension keeps its service's state under a user data folder. */
+export function serviceStateDir(userData: string): string {
+  return path.join(userData, 'User', 'globalStorage', 'multiget.multiget-vscode', 'service');
+}
+
+/** The pid of the shared Multiget service of a user data folder (from its service.json), if any. */
+export async function multigetServicePid(userData: string): Promise<number | undefined> {
+  try {
+    const endpoint = JSON.parse(await fs.readFile(path.join(serviceStateDir(userData), 'service.json'), 'utf8')) as { pid?: unknown };
+    return typeof endpoint.pid === 'number' ? endpoint.pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERMs the Multiget service of a user data folder (SIGKILL after 10 s). */
+async function stopMultigetServices(userData: string): Promise<void> {
+  const pid = await multigetServicePid(userData);
+  if (pid === undefined) return;
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 10_000;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
 }
 
 /** Launches Debian's Chromium headless through playwright-core. */

@@ -219,6 +219,28 @@ function tests(ctx: { api: MultigetTestApi; server: FileServer; dir: string }): 
         await waitFor(() => ids.every((id) => find(ctx.api, id) !== undefined), 10_000, 'the list to be read again');
       },
     },
+    {
+      name: 'Restart Service stops the shared service in order and connects to a new one; the list survives',
+      timeoutMs: 60_000,
+      fn: async () => {
+        const before = await ctx.api.whenRunning(10_000);
+        const ids = ctx.api.downloads().map((d) => d.id);
+        await vscode.commands.executeCommand('multiget.restartService');
+        const after = await waitFor(() => {
+          const s = ctx.api.status();
+          return s.kind === 'running' && s.info.pid !== before.pid ? s.info : undefined;
+        }, 40_000, 'a new service process');
+        let oldAlive = true;
+        try {
+          process.kill(before.pid, 0);
+        } catch {
+          oldAlive = false;
+        }
+        assert(!oldAlive, `the old service (pid ${before.pid}) stopped`);
+        assert(after.pid !== before.pid, 'a new process');
+        await waitFor(() => ids.every((id) => find(ctx.api, id) !== undefined), 10_000, 'the list to be read again');
+      },
+    },
   ];
 }
 

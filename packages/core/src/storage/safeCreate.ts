@@ -1,0 +1,116 @@
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, unlink } from 'node:fs/promises';
+import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+
+/**
+ * The one way Multiget creates a file. Whatever stands at the name is looked at without following
+ * it: a symbolic link or anything but a regular file is refused (MG_ERR_UNSAFE_PATH: someone put it
+ * there, and neither following nor silently removing it is right); a regular file (a stale copy of
+ * our own, or a hard link planted to make us write into another file) is unlinked, which removes the
+ * name and never touches the linked bytes. The new file is then opened with O_CREAT | O_EXCL |
+ * O_NOFOLLOW, so no existing inode is ever opened for writing and nothing is ever truncated.
+ *
+ * @param path - where to create the file
+ * @param what - what the file is for, for the error message
+ * @param readable - open read-write (the temporary data file) instead of write-only
+ */
+export async function createFresh(path: string, what: string, readable = false): Promise<FileHandle> {
+  const flags =
+    (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  // Twice at most: a second EEXIST means another process creates the same name at the same moment,
+  // which the lock should have prevented; refuse rather than race it.
+  for (let attempt = 0; ; attempt++) {
+    await refuseUnsafe(path, what);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `replace ${path} (${what})`);
+    }
+    try {
+      return await open(path, flags, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt === 0) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} (${what}) keeps reappearing; refusing to write to it`, {
+          cause: err,
+          errno: 'EEXIST',
+        });
+      }
+      throw fileSystemError(err, `create ${path} (${what})`);
+    }
+  }
+}
+
+/**
+ * Creates a file only if nothing stands at the name (O_CREAT | O_EXCL | O_NOFOLLOW), for files
+ * whose existence means something (a lock). Returns undefined when the name is taken by a regular
+ * file; throws MG_ERR_UNSAFE_PATH when a symlink or other non-regular file stands there.
+ */
+export async function createExclusive(path: string, what: string, mode = 0o644): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `create ${path} (${what})`);
+  }
+  await refuseUnsafe(path, what);
+  return undefined;
+}
+
+/**
+ * Throws MG_ERR_UNSAFE_PATH when something other than a regular file stands at `path` (a symlink, a
+ * directory, a FIFO, a device). Nothing there, or a regular file, passes. Used before every rename
+ * onto a name, and before a name is reused.
+ */
+export async function refuseUnsafe(path: string, what: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fileSystemError(err, `inspect ${path} (${what})`);
+  }
+  if (!st.isFile()) {
+    throw new FileSystemError(
+      ErrorCodes.UNSAFE_PATH,
+      `${path} (${what}) is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; refusing to write through it`,
+    );
+  }
+}
+
+/**
+ * Checks a name that a finished file is about to be renamed onto: nothing there, a regular file, or
+ * a symbolic link pass (rename(2) replaces the name itself, never what a link points to); a
+ * directory or a special file is refused with MG_ERR_UNSAFE_PATH.
+ */
+export async function checkRenameTarget(path: string, what: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fileSystemError(err, `inspect ${path} (${what})`);
+  }
+  if (!st.isFile() && !st.isSymbolicLink()) {
+    throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} (${what}) is not a regular file; refusing to replace it`);
+  }
+}
+
+/**
+ * Opens an existing file of our own for reading and writing (a temporary file being resumed): never
+ * through a symlink, and only when it is a regular file with a single link, so that a hard link
+ * planted in place of our file cannot make us write into another one.
+ */
+export async function openOwn(path: string, what: string): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw fileSystemError(err, `open ${path} (${what})`);
+  }
+  const st = await fh.stat();
+  if (!st.isFile() || st.nlink !== 1) {
+    await fh.close();
+    throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} (${what}) is not a plain file of its own; refusing to write to it`);
+  }
+  return fh;
+}
