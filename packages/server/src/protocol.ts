@@ -560,8 +560,11 @@ export namespace SetSettingsRequest {
  * before the service stops.
  */
 export namespace StopServiceRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/stopService' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(StopServiceRequest.type, ...)`. */
   export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
