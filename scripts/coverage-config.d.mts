@@ -1,6 +1,6 @@
 // Types of coverage-config.mjs, for the vitest configs that a tsconfig includes (the extension's).
 
-/** Per cent, rounded down from the last measured figures. */
+/** Per cent, below which a run fails. */
 export interface CoverageThresholds {
   lines: number;
   branches: number;
