@@ -42,9 +42,11 @@ async function runCommandInTerminal(
   columns: number,
   onOutput?: (output: string, type: (keys: string) => void) => void,
 ): Promise<{ code: number | null; output: string }> {
-  const child = cleanup.child(
-    spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...env, COLUMNS: String(columns), LINES: '30' } }),
-  );
+  // The terminal a user has: a colour TERM unless the test names one, and no CI variable (Node's
+  // colour detection answers "no colours" whenever CI is set, as it is in .ci/run).
+  const { CI: _ci, ...rest } = env;
+  const terminalEnv = { ...rest, TERM: rest['TERM'] || 'xterm-256color', COLUMNS: String(columns), LINES: '30' };
+  const child = cleanup.child(spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: terminalEnv }));
   let output = '';
   const type = (keys: string): void => void child.stdin.write(keys);
   child.stdout.setEncoding('utf8').on('data', (d: string) => {

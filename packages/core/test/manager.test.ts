@@ -181,6 +181,9 @@ describe('Manager', () => {
     expect(saved).toContain('x-plain');
     const m2 = await manager({ stateDir });
     expect(m2.get(e.id).state).not.toBe('completed');
+    // Its secret header stayed in m1's memory: it waits for it before it resumes.
+    expect(m2.get(e.id)).toMatchObject({ state: 'paused', awaitingCredentials: true });
+    await m2.resume(e.id, { headers: { authorization: 'Bearer s3cret' } });
     await m2.idle();
     const done = m2.get(e.id);
     expect(done.state).toBe('completed');
@@ -292,6 +295,43 @@ describe('Manager list housekeeping', () => {
 });
 
 describe('Manager secrets', () => {
+  it('holds a download restored without its credentials until a front-end gives them, then resumes it without a failure', async () => {
+    const data = pseudoRandom(2 * MiB, 5);
+    mem.put('/held', data, { chunkDelayMs: 10 });
+    const probe = mem.probe.bind(mem);
+    mem.probe = async (job) => {
+      const c = job.options.credentials;
+      if (!c || !('password' in c) || c.password !== 'pw') {
+        const { DownloadError } = await import('../src/index.js');
+        throw new DownloadError('MG_ERR_AUTH', 'password required');
+      }
+      return probe(job);
+    };
+    const stateDir = join(dir, 'state');
+    const m1 = await manager({ stateDir });
+    const e = await m1.add('mem://h/held', { connections: 2, credentials: { username: 'u', password: 'pw' } });
+    const plain = await m1.add('mem://h/plain-never-there');
+    for (let i = 0; i < 500 && m1.get(e.id).state !== 'downloading'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(m1.get(e.id).state).toBe('downloading');
+    await m1.close();
+    const m2 = await manager({ stateDir });
+    const states: string[] = [];
+    m2.on('changed', (x) => x.id === e.id && states.push(x.state));
+    expect(m2.get(e.id)).toMatchObject({ state: 'paused', awaitingCredentials: true });
+    // A download that was given no secrets resumes by itself, as before.
+    expect(m2.get(plain.id).awaitingCredentials).toBe(false);
+    expect(m2.get(plain.id).state).not.toBe('paused');
+    await m2.resumeAll();
+    expect(m2.get(e.id)).toMatchObject({ state: 'paused', awaitingCredentials: true });
+    await m2.resume(e.id, { credentials: { username: 'u', password: 'pw' } });
+    expect(m2.get(e.id).awaitingCredentials).toBe(false);
+    await m2.idle();
+    const done = m2.get(e.id);
+    expect(done.state).toBe('completed');
+    expect(states).not.toContain('failed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+  });
+
   it('keeps credentials in memory only, and takes them again on retry after a restart', async () => {
     const data = pseudoRandom(300 * KiB, 4);
     mem.put('/private', data, { chunkDelayMs: 5 });

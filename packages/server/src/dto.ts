@@ -24,6 +24,7 @@ export function toDownloadInfo(e: EntrySnapshot): DownloadInfo {
     error: e.error ? { code: e.error.code, message: e.error.message } : null,
     addedAt: e.addedAt,
     rateLimit: e.rateLimit ?? null,
+    awaitingCredentials: e.awaitingCredentials,
   };
 }
 

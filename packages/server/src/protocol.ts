@@ -91,6 +91,11 @@ export interface DownloadInfo {
   addedAt: string;
   /** Its own rate limit in bytes per second, or `null` for none (the global limit still applies). */
   rateLimit: number | null;
+  /**
+   * Restored after the service restarted without the credentials (or secret headers) it was
+   * added with, which are kept in memory only: it stays paused until `multiget/resume` gives them.
+   */
+  awaitingCredentials: boolean;
 }
 
 /** A finished, failed or cancelled download in the history. */

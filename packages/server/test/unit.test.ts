@@ -211,6 +211,7 @@ describe('DTOs', () => {
       error: undefined,
       addedAt: '2020-01-01T00:00:00.000Z',
       rateLimit: undefined,
+      awaitingCredentials: false,
     });
     expect(info).toEqual({
       id: 'i',
@@ -226,6 +227,7 @@ describe('DTOs', () => {
       error: null,
       addedAt: '2020-01-01T00:00:00.000Z',
       rateLimit: null,
+      awaitingCredentials: false,
     });
     expect(JSON.parse(JSON.stringify(info))).toEqual(info);
     expect(

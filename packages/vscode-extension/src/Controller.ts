@@ -2,17 +2,23 @@ import * as os from 'node:os';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AddParams, DownloadCredentials, DownloadInfo, ServiceInfo } from '@multiget/server/protocol';
+import type { DownloadCredentials, DownloadInfo, ServiceInfo } from '@multiget/server/protocol';
+import { addDownloads } from './addDownloads';
+import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
 import { promptForDownload, type DownloadRequest } from './downloadUrl';
+import { cancelQuestion, removeQuestion } from './model/confirm';
+import { describeFailure } from './model/errorText';
+import { validateFileName } from './model/fileName';
 import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
-import { findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
+import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
 import { ACTION_LABELS, actionsFor, displayName, isClearable, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
 import { describeRequestError } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
+import { trustHostKey } from './trustHostKey';
 import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
@@ -47,6 +53,8 @@ export const COMMANDS = {
   setLimits: 'multiget.setLimits',
   clearCompleted: 'multiget.clearCompleted',
   setCredentials: 'multiget.setCredentials',
+  setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
+  trustHostKey: 'multiget.trustHostKey',
   restartService: 'multiget.restartService',
 } as const;
 
@@ -62,6 +70,8 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   deleteFile: COMMANDS.deleteFile,
   redownload: COMMANDS.redownload,
   limits: COMMANDS.setLimits,
+  setCredentials: COMMANDS.setCredentialsAndRetry,
+  trustHostKey: COMMANDS.trustHostKey,
 };
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
@@ -71,6 +81,8 @@ export interface DownloadUrlArgs {
   dir?: string;
   /** `algo=hex`. */
   checksum?: string;
+  /** The file name to save as (one path component) in `dir`; the file must not exist. */
+  fileName?: string;
 }
 
 function isDownloadUrlArgs(value: unknown): value is DownloadUrlArgs {
@@ -79,7 +91,8 @@ function isDownloadUrlArgs(value: unknown): value is DownloadUrlArgs {
   return (
     typeof v['url'] === 'string' &&
     (v['dir'] === undefined || typeof v['dir'] === 'string') &&
-    (v['checksum'] === undefined || typeof v['checksum'] === 'string')
+    (v['checksum'] === undefined || typeof v['checksum'] === 'string') &&
+    (v['fileName'] === undefined || typeof v['fileName'] === 'string')
   );
 }
 
@@ -95,6 +108,7 @@ export class Controller implements vscode.Disposable, PanelHost {
   readonly credentials: CredentialStore;
   readonly output: vscode.LogOutputChannel;
   readonly #disposables: vscode.Disposable[] = [];
+  readonly #resumer: CredentialResumer;
   #warnedRate = '';
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -118,7 +132,17 @@ export class Controller implements vscode.Disposable, PanelHost {
       onReady: (info) => this.#onServiceReady(info),
     });
     this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
-    this.connection.onNotification('multiget/changed', ({ download }) => this.store.changed(download));
+    this.#resumer = new CredentialResumer({
+      connection: this.connection,
+      credentials: this.credentials,
+      changed: (download) => this.store.changed(download),
+      missing: (download) => this.#askForMissingCredentials(download),
+      log: (line) => this.output.info(line),
+    });
+    this.connection.onNotification('multiget/changed', ({ download }) => {
+      this.store.changed(download);
+      this.#resumer.check([download]);
+    });
     this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
     this.connection.onNotification('multiget/historyAdded', ({ entry }) => this.store.historyAdded(entry));
     this.#disposables.push(this.output, this.statusBar, this.connection);
@@ -135,7 +159,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request('multiget/pauseAll')));
     register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request('multiget/resumeAll')));
     for (const action of Object.keys(ACTION_COMMANDS) as DownloadAction[]) {
-      register(ACTION_COMMANDS[action], (id) => this.act(action, id));
+      register(ACTION_COMMANDS[action], (id, options) => this.act(action, id, options));
     }
     register(COMMANDS.clearCompleted, () => this.clearCompleted());
     register(COMMANDS.setCredentials, (host, credentials) => this.setCredentials(host, credentials));
@@ -260,13 +284,7 @@ export class Controller implements vscode.Disposable, PanelHost {
 
   /** Shows the Downloads panel (keeping the focus where it is when `preserveFocus`). */
   showPanel(preserveFocus: boolean): DownloadsPanel {
-    const existing = DownloadsPanel.current;
-    if (existing !== undefined) {
-      existing.panel.reveal(undefined, preserveFocus);
-      existing.update();
-      return existing;
-    }
-    return DownloadsPanel.createOrShow(this.context.extensionUri, this);
+    return DownloadsPanel.createOrShow(this.context.extensionUri, this, preserveFocus);
   }
 
   /**
@@ -279,12 +297,18 @@ export class Controller implements vscode.Disposable, PanelHost {
     let request: DownloadRequest | undefined;
     if (typeof arg === 'string' || isDownloadUrlArgs(arg)) {
       const args: DownloadUrlArgs = typeof arg === 'string' ? { url: arg } : arg;
-      const problem = validateDownloadUrl(args.url, schemes);
+      const problem = validateDownloadUrl(args.url, schemes) ?? (args.fileName !== undefined ? validateFileName(args.fileName) : undefined);
       if (problem !== undefined) {
         void vscode.window.showErrorMessage(`Multiget: ${problem}`);
         return undefined;
       }
-      request = { url: args.url.trim(), ...(args.dir !== undefined ? { dir: args.dir } : {}), ...(args.checksum !== undefined ? { checksum: args.checksum } : {}) };
+      request = {
+        urls: [args.url.trim()],
+        skipped: [],
+        ...(args.dir !== undefined ? { dir: args.dir } : {}),
+        ...(args.checksum !== undefined ? { checksum: args.checksum } : {}),
+        ...(args.fileName !== undefined ? { fileName: args.fileName.trim() } : {}),
+      };
     } else {
       request = await promptForDownload({
         folder: this.downloadFolder(),
@@ -295,23 +319,35 @@ export class Controller implements vscode.Disposable, PanelHost {
       });
       if (request === undefined) return undefined;
     }
-    const params: AddParams = { url: request.url, dir: request.dir ?? this.downloadFolder() };
-    if (request.checksum !== undefined) params.checksum = request.checksum;
-    const credentials = await this.credentials.forUrl(request.url);
-    if (credentials !== undefined) params.credentials = credentials;
-    let added: string;
-    try {
-      await fs.mkdir(params.dir!, { recursive: true }).catch(() => undefined);
-      const { id, download } = await this.connection.request('multiget/add', params);
-      this.store.changed(download);
-      added = id;
-    } catch (err) {
-      this.output.error(`multiget/add refused: ${describeRequestError(err)}`);
-      void vscode.window.showErrorMessage(`Multiget could not add the download: ${describeRequestError(err)}`);
+    return await this.#add(request);
+  }
+
+  /**
+   * Adds what the box produced; one summary line for a paste of several. When nothing could be
+   * added because of the service (not the URLs), the error offers Retry with the same request.
+   */
+  async #add(request: DownloadRequest): Promise<string | undefined> {
+    const { ids, refused } = await addDownloads(
+      { connection: this.connection, credentials: this.credentials, store: this.store, defaultFolder: () => this.downloadFolder() },
+      request,
+    );
+    for (const r of refused) this.output.error(`multiget/add refused ${r.url}: ${r.reason}`);
+    const several = request.urls.length + request.skipped.length > 1;
+    if (ids.length === 0 && refused.length > 0) {
+      const reason = several ? addSummary(0, [...request.skipped, ...refused]) : refused[0]!.reason;
+      const retry = { ...request, urls: refused.map((r) => r.url), skipped: [] };
+      void vscode.window.showErrorMessage(`Multiget could not add the download${several ? 's' : ''}: ${reason}`, 'Retry').then(async (choice) => {
+        if (choice === 'Retry') await this.#add(retry);
+      });
       return undefined;
     }
-    if (vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
-    return added;
+    if (several) {
+      const summary = addSummary(ids.length, [...request.skipped, ...refused]);
+      const show = refused.length + request.skipped.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+      void show(`Multiget: ${summary}`);
+    }
+    if (ids.length > 0 && vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
+    return ids[0];
   }
 
   /** The editor's context menu: the URL in the selection, or under the cursor. */
@@ -334,7 +370,7 @@ export class Controller implements vscode.Disposable, PanelHost {
   }
 
   /** A per-download action, by id (panel, palette with an argument) or picked from a list. */
-  async act(action: DownloadAction, arg: unknown): Promise<void> {
+  async act(action: DownloadAction, arg: unknown, options?: unknown): Promise<void> {
     let id: string | undefined = isDownloadId(arg) ? arg : undefined;
     if (id === undefined) id = await this.#pick(action);
     if (id === undefined) return;
@@ -353,8 +389,27 @@ export class Controller implements vscode.Disposable, PanelHost {
         await (action === 'open' ? openFile(download.file) : revealFile(download.file));
         return;
       }
-      case 'remove':
-        await this.#run(() => this.connection.request('multiget/remove', { id }));
+      case 'remove': {
+        // `{ deleteData }` from a caller that already decided (another extension, a test).
+        const given = typeof options === 'object' && options !== null ? (options as { deleteData?: unknown }).deleteData : undefined;
+        let deleteData = typeof given === 'boolean' ? given : false;
+        const question = download !== undefined && typeof given !== 'boolean' ? removeQuestion(download, displayName(download)) : { kind: 'none' as const };
+        if (question.kind === 'partialData') {
+          const remove = 'Remove and Delete Partial Data';
+          const keep = 'Remove, Keep Partial Data';
+          // Modal: the first button is the default, so Enter deletes what nothing could reach any more.
+          const choice = await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, remove, keep);
+          if (choice === undefined) return;
+          deleteData = choice === remove;
+        }
+        await this.#run(() => this.connection.request('multiget/remove', { id, ...(deleteData ? { deleteData } : {}) }));
+        return;
+      }
+      case 'setCredentials':
+        await this.setCredentialsAndRetry(id);
+        return;
+      case 'trustHostKey':
+        if (download !== undefined && (await trustHostKey(download))) await this.act('retry', id);
         return;
       case 'copyUrl':
       case 'deleteFile':
@@ -362,6 +417,21 @@ export class Controller implements vscode.Disposable, PanelHost {
       case 'limits':
         if (download !== undefined) await this.#rowAction(action, download);
         return;
+      case 'cancel': {
+        const skipQuestion = typeof options === 'object' && options !== null && (options as { confirm?: unknown }).confirm === false;
+        const question = download !== undefined && !skipQuestion ? cancelQuestion(download, displayName(download)) : undefined;
+        if (question !== undefined) {
+          const stop = 'Cancel and Delete';
+          const choice = await vscode.window.showWarningMessage(question, { modal: true, detail: 'Pause keeps the data to resume later.' }, stop, 'Pause Instead');
+          if (choice === undefined) return;
+          if (choice === 'Pause Instead') return await this.act('pause', id);
+        }
+        await this.#run(async () => {
+          const { download: after } = await this.connection.request('multiget/cancel', { id });
+          this.store.changed(after);
+        });
+        return;
+      }
       case 'resume':
       case 'retry': {
         // The service holds credentials in memory only: after it restarted, a download that needs
@@ -384,52 +454,68 @@ export class Controller implements vscode.Disposable, PanelHost {
     }
   }
 
-  /** "Set credentials for host…": stores a password or token in SecretStorage (or removes it). */
-  async setCredentials(hostArg?: unknown, credentialsArg?: unknown): Promise<void> {
+  /**
+   * "Set Credentials…" on a download that failed with 401/403 (or a login failure): asks for the
+   * credentials of its host and, once they are stored, retries it with them, in one step.
+   */
+  async setCredentialsAndRetry(id: string): Promise<void> {
+    const download = this.store.get(id);
+    if (download === undefined) return;
+    const host = credentialHost(download.url);
+    if (host === undefined) return;
+    if (await this.setCredentials(host)) await this.act('retry', id);
+  }
+
+  /**
+   * "Set credentials for host…": stores a password or token in SecretStorage (or removes it).
+   * A host alone pre-fills the host box. Resolves whether credentials were stored.
+   */
+  async setCredentials(hostArg?: unknown, credentialsArg?: unknown): Promise<boolean> {
     // Tests and other extensions may pass both; credentials `null` removes.
     if (typeof hostArg === 'string' && credentialsArg !== undefined) {
       const host = normalizeHost(hostArg);
       if (host === undefined) throw new Error(`Not a host: ${hostArg}`);
       if (credentialsArg === null) await this.credentials.delete(host);
       else await this.credentials.set(host, credentialsArg as DownloadCredentials);
-      return;
+      return credentialsArg !== null;
     }
     const known = await this.credentials.hosts();
-    const editorUrl = await this.#urlHint();
+    const hint = typeof hostArg === 'string' ? normalizeHost(hostArg) : await this.#urlHint().then((u) => (u !== undefined ? normalizeHost(u) : undefined));
     const hostText = await vscode.window.showInputBox({
-      title: 'Multiget: credentials for host',
+      title: 'Multiget: credentials for a host (HTTP Basic or Bearer, FTP/FTPS login, SFTP password)',
       prompt: known.length > 0 ? `Host name (stored for: ${known.join(', ')})` : 'Host name, e.g. downloads.example.com or example.com:8443',
-      value: editorUrl !== undefined ? (normalizeHost(editorUrl) ?? '') : '',
+      value: hint ?? '',
       ignoreFocusOut: true,
       validateInput: validateHost,
     });
-    if (hostText === undefined) return;
+    if (hostText === undefined) return false;
     const host = normalizeHost(hostText)!;
     const kinds: Array<vscode.QuickPickItem & { kind2: 'basic' | 'bearer' | 'delete' }> = [
-      { label: 'Username and password', description: 'HTTP Basic', kind2: 'basic' },
-      { label: 'Bearer token', description: 'Authorization: Bearer', kind2: 'bearer' },
+      { label: 'User name and password', description: 'HTTP Basic, FTP/FTPS login, SFTP password', kind2: 'basic' },
+      { label: 'Bearer token', description: 'HTTP Authorization: Bearer (HTTP and HTTPS only)', kind2: 'bearer' },
     ];
     if (known.includes(host)) kinds.push({ label: 'Remove stored credentials', kind2: 'delete' });
     const kind = await vscode.window.showQuickPick(kinds, { title: `Multiget: credentials for ${host}`, ignoreFocusOut: true });
-    if (kind === undefined) return;
+    if (kind === undefined) return false;
     if (kind.kind2 === 'delete') {
       await this.credentials.delete(host);
       void vscode.window.showInformationMessage(`Multiget: credentials for ${host} removed.`);
-      return;
+      return false;
     }
     const nonEmpty = (v: string): string | undefined => (v === '' ? 'Required.' : undefined);
     if (kind.kind2 === 'bearer') {
       const bearer = await vscode.window.showInputBox({ title: `Bearer token for ${host}`, password: true, ignoreFocusOut: true, validateInput: nonEmpty });
-      if (bearer === undefined) return;
+      if (bearer === undefined) return false;
       await this.credentials.set(host, { bearer });
     } else {
       const username = await vscode.window.showInputBox({ title: `User name for ${host}`, ignoreFocusOut: true, validateInput: nonEmpty });
-      if (username === undefined) return;
+      if (username === undefined) return false;
       const password = await vscode.window.showInputBox({ title: `Password for ${username}@${host}`, password: true, ignoreFocusOut: true });
-      if (password === undefined) return;
+      if (password === undefined) return false;
       await this.credentials.set(host, { username, password });
     }
     void vscode.window.showInformationMessage(`Multiget: credentials for ${host} are stored in VS Code's secret storage.`);
+    return true;
   }
 
   /** "Clear completed": completed and cancelled downloads leave the list and the history; files stay. */
@@ -486,7 +572,7 @@ export class Controller implements vscode.Disposable, PanelHost {
   }
 
   async #pick(action: DownloadAction): Promise<string | undefined> {
-    const candidates = this.store.all().filter((d) => actionsFor(d.state).includes(action));
+    const candidates = this.store.all().filter((d) => actionsFor(d).includes(action));
     if (candidates.length === 0) {
       void vscode.window.showInformationMessage(`Multiget: no download to ${ACTION_LABELS[action].toLowerCase()}.`);
       return undefined;
@@ -503,7 +589,10 @@ export class Controller implements vscode.Disposable, PanelHost {
       await fn();
     } catch (err) {
       this.output.error(describeRequestError(err));
-      void vscode.window.showErrorMessage(`Multiget: ${describeRequestError(err)}`);
+      // The same request again, once the user has seen why it failed (a service that took too long to start).
+      void vscode.window.showErrorMessage(`Multiget: ${describeRequestError(err)}`, 'Retry').then(async (choice) => {
+        if (choice === 'Retry') await this.#run(fn);
+      });
     }
   }
 
@@ -515,6 +604,18 @@ export class Controller implements vscode.Disposable, PanelHost {
     // Finish times for the rows; a service without a history answer still shows its list.
     const history = await this.connection.request('multiget/history').catch(() => undefined);
     if (history !== undefined) this.store.history(history.entries);
+    this.#resumer.check(downloads);
+  }
+
+  /** A download held for credentials that SecretStorage does not have for its host. */
+  #askForMissingCredentials(download: DownloadInfo): void {
+    const host = credentialHost(download.url) ?? download.url;
+    const action = 'Set Credentials…';
+    void vscode.window
+      .showWarningMessage(`Multiget: ${displayName(download)} waits for the credentials of ${host}, which are not stored in this VS Code.`, action)
+      .then(async (choice) => {
+        if (choice === action && (await this.setCredentials(host))) await this.act('resume', download.id);
+      });
   }
 
   async #pushSettings(): Promise<void> {
@@ -557,17 +658,30 @@ export class Controller implements vscode.Disposable, PanelHost {
     if (previous === undefined || previous === download.state) return;
     const name = displayName(download);
     if (download.state === 'completed') {
+      // `multiget.notifyOnComplete: false` silences completions only; a failure still speaks up.
+      if (vscode.workspace.getConfiguration('multiget').get<boolean>('notifyOnComplete') === false) return;
       const reveal = revealLabel();
       void vscode.window.showInformationMessage(`Downloaded ${name}`, 'Open', reveal).then(async (choice) => {
         if (choice === 'Open') await this.act('open', download.id);
         if (choice === reveal) await this.act('reveal', download.id);
       });
     } else if (download.state === 'failed') {
-      const error = download.error;
-      const detail = error === null ? 'unknown error' : `${error.message} (${error.code})`;
-      void vscode.window.showErrorMessage(`Download of ${name} failed: ${detail}`, 'Retry', 'Show Downloads').then(async (choice) => {
+      const failure = download.error === null ? undefined : describeFailure(download.error, download.url);
+      const detail = failure?.line ?? 'unknown error';
+      if (failure !== undefined) this.output.error(`${name} failed: ${failure.detail} (${download.error!.code})`);
+      const credentials = 'Set Credentials…';
+      const trust = 'Trust This Host Key…';
+      const remedies = failure?.remedies ?? ['retry'];
+      const buttons =
+        remedies.includes('setCredentials') ? [credentials, 'Retry']
+        : remedies.includes('trustHostKey') ? [trust]
+        : remedies.includes('retry') ? ['Retry', 'Show Downloads']
+        : ['Show Downloads'];
+      void vscode.window.showErrorMessage(`Download of ${name} failed: ${detail}`, ...buttons).then(async (choice) => {
         if (choice === 'Retry') await this.act('retry', download.id);
         if (choice === 'Show Downloads') this.showPanel(false);
+        if (choice === credentials) await this.setCredentialsAndRetry(download.id);
+        if (choice === trust && (await trustHostKey(download))) await this.act('retry', download.id);
       });
     }
   }

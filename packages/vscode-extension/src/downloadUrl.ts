@@ -1,14 +1,22 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { normalizeChecksum, validateChecksum } from './model/checksum';
-import { findUrl, validateDownloadUrl } from './model/url';
+import { suggestedFileName, validateFileName } from './model/fileName';
+import { checkUrlBatch, describeUrlBatch, findUrl, splitUrls } from './model/url';
 
 /** What the "Download URL" dialogue produced. */
 export interface DownloadRequest {
-  url: string;
+  /** One or more URLs (a paste of several), each valid; pieces that were not are in `skipped`. */
+  urls: string[];
+  /** Pieces of the paste that are not downloadable URLs, with the reason (for the summary). */
+  skipped: Array<{ url: string; reason: string }>;
   /** Absolute folder, when the user chose one; otherwise the configured folder applies. */
   dir?: string;
-  /** `algo=hex`, when given. */
+  /** `algo=hex`, when given (single URL only). */
   checksum?: string;
+  /** The file name chosen with "Save as…" (single URL only): one safe path component. */
+  fileName?: string;
 }
 
 /** What the dialogue needs to know. */
@@ -32,8 +40,16 @@ export function urlInSelection(schemes: readonly string[] | undefined): string |
   return findUrl(editor.document.getText(editor.selection), schemes);
 }
 
-/** The URL on the clipboard, if it holds one; `undefined` too when the clipboard cannot be read. */
+/**
+ * The URL on the clipboard, if it holds one; `undefined` too when the clipboard cannot be read.
+ *
+ * Not read at all in a browser-hosted VS Code (code-server, vscode.dev, Codespaces): there the
+ * read goes through the browser's permission and, refused or unfocused, VS Code shows an error
+ * toast "Unable to read from the browser's clipboard…" of its own, which no catch here can stop.
+ * A suggestion must never cost an error, so the web UI offers none.
+ */
 export async function urlOnClipboard(schemes: readonly string[] | undefined): Promise<string | undefined> {
+  if (vscode.env.uiKind === vscode.UIKind.Web) return undefined;
   try {
     return findUrl(await vscode.env.clipboard.readText(), schemes);
   } catch {
@@ -43,35 +59,49 @@ export async function urlOnClipboard(schemes: readonly string[] | undefined): Pr
 }
 
 /**
- * Asks for a URL with an input box that validates as the user types, with two toggles in its title
- * bar: "Choose folder…" and "Add checksum…". Without them (and without the settings that ask), the
- * download goes into the configured folder with no further question. Resolves `undefined` when the
- * user cancels at any step.
+ * Asks for one URL, or several pasted at once (one per line, or separated by spaces, tabs or
+ * commas), with an input box that validates as the user types and three toggles in its title bar:
+ * "Choose folder…", "Save as…" (a file name of the user's, one URL only) and "Add checksum…" (one
+ * URL only). Without them (and without the settings that ask), the downloads go into the
+ * configured folder with no further question. Resolves `undefined` when the user cancels.
  */
 export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<DownloadRequest | undefined> {
   const initial = o.initial ?? urlInSelection(o.schemes) ?? '';
   const chooseFolder: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('folder'), tooltip: 'Choose folder…' };
+  const saveAs: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Save as… (choose the file name)' };
   const addChecksum: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('verified'), tooltip: 'Add checksum…' };
   let askFolder = o.askForFolder;
+  let askName = false;
   let askChecksum = o.askForChecksum;
 
   const input = vscode.window.createInputBox();
   input.title = 'Multiget: Download URL';
-  input.placeholder = 'https://example.com/file.iso';
+  input.placeholder = 'https://example.com/file.iso (or several URLs)';
   input.value = initial;
   input.ignoreFocusOut = true;
-  input.buttons = [chooseFolder, addChecksum];
+  input.buttons = [chooseFolder, saveAs, addChecksum];
   const describe = (): void => {
+    const count = splitUrls(input.value).length;
+    const several = count > 1;
     const where = askFolder ? 'You will choose the folder next' : `Saves into ${o.folder}`;
-    input.prompt = `${where}${askChecksum ? ', then asks for a checksum' : ''}. Enter to download.`;
+    const steps: string[] = [];
+    if (askName && !several) steps.push('asks for the file name');
+    if (askChecksum && !several) steps.push('asks for a checksum');
+    const then = steps.length > 0 ? `, then ${steps.join(' and ')}` : '';
+    const what = several ? `${count} URLs. ` : '';
+    input.prompt = `${what}${where}${then}. Enter to download.`;
   };
   const validate = (value: string): void => {
-    input.validationMessage = value.trim() === '' ? undefined : validateDownloadUrl(value, o.schemes);
+    const problem = value.trim() === '' ? undefined : describeUrlBatch(value, o.schemes);
+    input.validationMessage =
+      problem === undefined ? undefined
+      : problem.blocking ? problem.message
+      : { message: problem.message, severity: vscode.InputBoxValidationSeverity.Warning };
+    describe();
   };
-  describe();
   validate(initial);
 
-  const url = await new Promise<string | undefined>((resolve) => {
+  const text = await new Promise<string | undefined>((resolve) => {
     const disposables: vscode.Disposable[] = [];
     const finish = (value: string | undefined): void => {
       for (const d of disposables) d.dispose();
@@ -82,16 +112,17 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
       input.onDidChangeValue(validate),
       input.onDidTriggerButton((button) => {
         if (button === chooseFolder) askFolder = !askFolder;
+        if (button === saveAs) askName = !askName;
         if (button === addChecksum) askChecksum = !askChecksum;
         describe();
       }),
       input.onDidAccept(() => {
-        const problem = validateDownloadUrl(input.value, o.schemes);
-        if (problem !== undefined) {
-          input.validationMessage = problem;
+        const problem = describeUrlBatch(input.value, o.schemes);
+        if (problem?.blocking === true) {
+          input.validationMessage = problem.message;
           return;
         }
-        finish(input.value.trim());
+        finish(input.value);
       }),
       input.onDidHide(() => finish(undefined)),
     );
@@ -107,9 +138,10 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
       });
     }
   });
-  if (url === undefined) return undefined;
-
-  const request: DownloadRequest = { url };
+  if (text === undefined) return undefined;
+  const batch = checkUrlBatch(text, o.schemes);
+  const single = batch.urls.length === 1 && batch.rejected.length === 0;
+  const request: DownloadRequest = { urls: batch.urls, skipped: batch.rejected.map((r) => ({ url: r.text, reason: r.problem })) };
   if (askFolder) {
     const picked = await vscode.window.showOpenDialog({
       canSelectFiles: false,
@@ -123,7 +155,19 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
     if (folder === undefined) return undefined;
     request.dir = folder.fsPath;
   }
-  if (askChecksum) {
+  if (askName && single) {
+    const folder = request.dir ?? o.folder;
+    const name = await vscode.window.showInputBox({
+      title: 'Multiget: save as',
+      prompt: `File name in ${folder}`,
+      value: suggestedFileName(batch.urls[0]!),
+      ignoreFocusOut: true,
+      validateInput: async (value) => validateFileName(value) ?? (await existsProblem(folder, value.trim())),
+    });
+    if (name === undefined) return undefined;
+    request.fileName = name.trim();
+  }
+  if (askChecksum && single) {
     const text = await vscode.window.showInputBox({
       title: 'Multiget: checksum (optional)',
       prompt: 'sha256=HEX, sha512=HEX, sha1=HEX or md5=HEX (a bare hex digest works too). Leave empty to skip.',
@@ -135,4 +179,14 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
     if (checksum !== undefined) request.checksum = checksum;
   }
   return request;
+}
+
+/** "Save as…" never replaces a file: a name that exists in the folder is refused as typed. */
+async function existsProblem(folder: string, name: string): Promise<string | undefined> {
+  try {
+    await fs.lstat(path.join(folder, name));
+    return `${name} exists in ${folder}; choose another name.`;
+  } catch {
+    return undefined;
+  }
 }

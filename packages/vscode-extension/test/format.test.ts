@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDateTime, formatEta, formatProgressBytes, formatRateSetting, formatSpeed, parseRate, percentDone, validateConnections } from '../src/model/format';
+import { formatBytes, formatDateTime, formatEta, formatProgressBytes, formatRateSetting, formatRowBytes, formatSpeed, parseRate, percentDone, validateConnections } from '../src/model/format';
 
 describe('formatBytes', () => {
   it('uses binary units with one decimal above a KiB', () => {
@@ -105,5 +105,17 @@ describe('validateConnections', () => {
   it('accepts whole numbers from 1 to 256 only', () => {
     for (const ok of ['1', '8', ' 16 ', '256']) expect(validateConnections(ok)).toBeUndefined();
     for (const bad of ['0', '257', '1000', '-1', '2.5', 'eight', '', '1e2']) expect(validateConnections(bad)).toBe('A whole number from 1 to 256.');
+  });
+});
+
+describe('formatRowBytes', () => {
+  it('shows progress for unfinished and completed downloads', () => {
+    expect(formatRowBytes('downloading', 1024, 2048)).toBe('1.0 KiB of 2.0 KiB');
+    expect(formatRowBytes('completed', 2048, 2048)).toBe('2.0 KiB of 2.0 KiB');
+  });
+  it('says what a failed or cancelled download had transferred, never a bare 0 B', () => {
+    expect(formatRowBytes('failed', 3 * 1024 * 1024, 16 * 1024 * 1024)).toBe('3.0 MiB of 16.0 MiB transferred');
+    expect(formatRowBytes('failed', 0, null)).toBe('nothing transferred');
+    expect(formatRowBytes('canceled', 0, 1024)).toBe('nothing transferred');
   });
 });

@@ -18,6 +18,7 @@ function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
     error: null,
     addedAt: '2026-01-01T00:00:00.000Z',
     rateLimit: null,
+    awaitingCredentials: false,
     ...over,
   };
 }
@@ -39,9 +40,10 @@ describe('toRow', () => {
     });
     expect(row.ariaLabel).toBe('big.iso, Downloading, 50 percent');
   });
-  it('shows the error code and message of a failed download and offers retry', () => {
+  it('words the failure of a failed download plainly with its codes, says what was transferred, and offers retry', () => {
     const row = toRow(dl({ state: 'failed', speed: 0, eta: null, connections: 0, error: { code: 'MG_ERR_NOT_FOUND', message: 'HTTP 404 Not Found' } }));
-    expect(row.errorText).toBe('MG_ERR_NOT_FOUND: HTTP 404 Not Found');
+    expect(row.errorText).toMatch(/^The file was not found on .+ \(check the URL\)\. \(HTTP 404 · MG_ERR_NOT_FOUND\)$/);
+    expect(row.bytesText).toMatch(/ transferred$|^nothing transferred$/);
     expect(row.speedText).toBe('');
     expect(row.connectionsText).toBe('');
     expect(row.actions).toEqual(['retry', 'copyUrl', 'remove']);
@@ -73,7 +75,21 @@ describe('actionsFor', () => {
       failed: ['retry', 'copyUrl', 'remove'],
       canceled: ['retry', 'copyUrl', 'remove'],
     };
-    for (const [state, actions] of Object.entries(expected)) expect(actionsFor(state as DownloadState)).toEqual(actions);
+    for (const [state, actions] of Object.entries(expected)) {
+      expect(actionsFor({ state: state as DownloadState, error: null, url: 'https://example.com/f.iso' })).toEqual(actions);
+    }
+  });
+
+  it('puts the remedy of a failure first: credentials for 401/403 and refused logins, trust for an unknown host key', () => {
+    const failed = (code: string, message: string, url = 'https://example.com/f.iso') => actionsFor({ state: 'failed', error: { code, message }, url });
+    expect(failed('MG_ERR_AUTH', 'HTTP 401 Unauthorized')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_FORBIDDEN', 'HTTP 403 Forbidden')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_HOST_KEY_UNKNOWN', 'unknown host key SHA256:abc', 'sftp://h/f')).toEqual(['trustHostKey', 'copyUrl', 'remove']);
+    // A changed host key can be an attack: nothing to trust, and no remedy button.
+    expect(failed('MG_ERR_HOST_KEY_CHANGED', 'host key changed', 'sftp://h/f')).not.toContain('trustHostKey');
+    expect(failed('MG_ERR_NOT_FOUND', 'HTTP 404 Not Found')).toEqual(['retry', 'copyUrl', 'remove']);
+    // The same download cancelled is retried, whatever error it had.
+    expect(actionsFor({ state: 'canceled', error: { code: 'MG_ERR_AUTH', message: 'HTTP 401' }, url: 'https://example.com/f.iso' })).toEqual(['retry', 'copyUrl', 'remove']);
   });
 });
 

@@ -76,6 +76,10 @@ interface Entry {
   options: AddOptions;
   /** Secret headers and credentials: memory only. */
   secrets: { headers: Record<string, string>; credentials: AddOptions['credentials'] };
+  /** It was given secrets once; they are needed again after a restart (persisted as a flag only). */
+  needsSecrets: boolean;
+  /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
+  awaitingSecrets: boolean;
   state: EntryState;
   priority: number;
   seq: number;
@@ -103,6 +107,8 @@ interface PersistedEntry {
   total?: number;
   error?: { code: string; message: string };
   addedAt: string;
+  /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
+  secret?: true;
 }
 
 interface QueueDocument {
@@ -238,6 +244,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       url: parsed,
       options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}) },
       secrets: { headers: secretHeaders, credentials },
+      needsSecrets: credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '',
+      awaitingSecrets: false,
       state: 'queued',
       priority: options.priority ?? 0,
       seq: ++this.#seq,
@@ -290,6 +298,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async resume(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     this.#setSecrets(e, secrets);
+    e.awaitingSecrets = false;
     if (e.state === 'paused') {
       this.#set(e, 'queued');
       await this.#persist();
@@ -429,7 +438,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Puts every paused download back in the queue, in queue order. */
   async resumeAll(): Promise<void> {
-    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused') this.#set(e, 'queued');
+    // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
+    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets) this.#set(e, 'queued');
     await this.#persist();
     this.#pump();
   }
@@ -479,11 +489,17 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #setSecrets(e: Entry, secrets: Secrets | undefined): void {
     if (!secrets) return;
-    if (secrets.credentials !== undefined) e.secrets.credentials = secrets.credentials;
+    if (secrets.credentials !== undefined) {
+      e.secrets.credentials = secrets.credentials;
+      e.needsSecrets = true;
+    }
     if (secrets.headers !== undefined) {
       validateAddOptions({ headers: secrets.headers });
       for (const [k, v] of Object.entries(secrets.headers)) {
-        if (SECRET_HEADERS.has(k.toLowerCase())) e.secrets.headers[k.toLowerCase()] = v;
+        if (SECRET_HEADERS.has(k.toLowerCase())) {
+          e.secrets.headers[k.toLowerCase()] = v;
+          e.needsSecrets = true;
+        }
       }
     }
   }
@@ -688,6 +704,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           ...(e.total !== undefined ? { total: e.total } : {}),
           ...(e.error ? { error: e.error } : {}),
           addedAt: e.addedAt,
+          ...(e.needsSecrets ? { secret: true as const } : {}),
         })),
       };
       await store.write('queue.json', doc);
@@ -714,13 +731,19 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       } catch {
         continue;
       }
-      const state: EntryState = ACTIVE.has(p.state) || p.state === 'queued' ? this.#restore : p.state;
+      const wouldRun = ACTIVE.has(p.state) || p.state === 'queued';
+      // Its secrets stayed in the old process's memory: resuming without them would only fail
+      // (HTTP 401, a refused login). It waits, paused, for a front-end to give them with resume().
+      const awaitingSecrets = wouldRun && p.secret === true;
+      const state: EntryState = awaitingSecrets ? 'paused' : wouldRun ? this.#restore : p.state;
       this.#entries.set(p.id, {
         id: p.id,
         key: this.#targetKey(url, p.options ?? {}),
         url,
         options: p.options ?? {},
         secrets: { headers: {}, credentials: undefined },
+        needsSecrets: p.secret === true,
+        awaitingSecrets,
         state,
         priority: p.priority ?? 0,
         seq: p.seq ?? ++this.#seq,
@@ -770,6 +793,7 @@ function snapshot(e: Entry): EntrySnapshot {
     error: e.error,
     addedAt: e.addedAt,
     rateLimit: e.options.rateLimit,
+    awaitingCredentials: e.awaitingSecrets,
   };
 }
 

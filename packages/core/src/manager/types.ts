@@ -89,6 +89,11 @@ export interface EntrySnapshot {
   addedAt: string;
   /** This download's own limit in bytes per second, or undefined for none (the global one applies). */
   rateLimit: number | undefined;
+  /**
+   * Restored after a restart without the credentials (or secret headers) it was added with, which
+   * are never written to disk: it stays paused until `resume(id, secrets)` gives them again.
+   */
+  awaitingCredentials: boolean;
 }
 
 /** A finished or failed download, kept in the history. */

@@ -92,3 +92,14 @@ export function validateConnections(text: string): string | undefined {
   if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) return 'A whole number from 1 to 256.';
   return undefined;
 }
+
+/**
+ * The bytes column of a row. Unfinished and completed downloads show their progress; a failed or
+ * cancelled one says what had been transferred when it stopped (`12.0 MiB of 50.0 MiB
+ * transferred`, `nothing transferred`), which a bare `0 B` did not tell.
+ */
+export function formatRowBytes(state: string, bytes: number, total: number | null): string {
+  if (state !== 'failed' && state !== 'canceled') return formatProgressBytes(bytes, total);
+  if (!(bytes > 0)) return 'nothing transferred';
+  return `${formatProgressBytes(bytes, total)} transferred`;
+}

@@ -121,3 +121,125 @@ export function normalizeHost(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** Most URLs one paste may add; a longer list is surely not meant as downloads. */
+export const MAX_URLS_PER_PASTE = 1000;
+
+// A scheme and `://` at the start of a token: a comma before it separates two URLs, while a comma
+// anywhere else belongs to the URL (query strings such as `?ids=1,2` are common).
+const COMMA_BEFORE_URL = /,(?=\s*[a-z][a-z0-9+.-]*:\/\/)/i;
+
+// A download scheme glued to the end of a file name (`…/a.isohttps://…`): what is left of a list
+// whose line breaks a browser stripped on paste. After `/`, `=`, `?`, `&`, `:` or `%` it is part of
+// the URL instead (`https://web.archive.org/web/2020/http://x`, `?u=http://x`), and is kept.
+const SCHEME_START = /(?:https?|ftps?|sftp):\/\//gi;
+const GLUE_BEFORE = /[A-Za-z0-9_.~-]/;
+
+/** `token` cut before each download scheme glued to the end of a file name (see above). */
+function splitGlued(token: string): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  // Leftmost matches, so `sftp://` is one scheme and not `s` + `ftp://`.
+  for (const m of token.matchAll(SCHEME_START)) {
+    if (m.index > start && GLUE_BEFORE.test(token[m.index - 1]!)) {
+      pieces.push(token.slice(start, m.index));
+      start = m.index;
+    }
+  }
+  pieces.push(token.slice(start));
+  return pieces;
+}
+
+/**
+ * Splits a paste into the URLs it lists: one per line, or separated by spaces, tabs or commas.
+ * A comma counts as a separator only in front of another `scheme://` (or at either end of a
+ * token), so `https://a.example/?ids=1,2` stays one URL; a URL glued to the previous one's file
+ * name (line breaks stripped by the browser) is split off too. Empty pieces are dropped and
+ * duplicates kept once, in the order of first appearance.
+ */
+export function splitUrls(text: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const token of text.split(/\s+/).flatMap(splitGlued)) {
+    for (const piece of token.split(COMMA_BEFORE_URL)) {
+      const url = piece.replace(/^,+|,+$/g, '');
+      if (url === '' || seen.has(url)) continue;
+      seen.add(url);
+      out.push(url);
+    }
+  }
+  return out;
+}
+
+/** One piece of a paste that is not a downloadable URL, and why. */
+export interface RejectedUrl {
+  text: string;
+  problem: string;
+}
+
+/** What a paste holds: the URLs to download and the pieces that are not. */
+export interface UrlBatch {
+  urls: string[];
+  rejected: RejectedUrl[];
+}
+
+/** Splits a paste ({@link splitUrls}) and validates each piece ({@link validateDownloadUrl}). */
+export function checkUrlBatch(text: string, served?: readonly string[]): UrlBatch {
+  const batch: UrlBatch = { urls: [], rejected: [] };
+  for (const piece of splitUrls(text)) {
+    const problem = validateDownloadUrl(piece, served);
+    if (problem === undefined) batch.urls.push(piece);
+    else batch.rejected.push({ text: piece, problem });
+  }
+  return batch;
+}
+
+/** `text` shortened to `max` characters with an ellipsis, for naming a piece in a one-line message. */
+export function shorten(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The input box's message for a paste: `undefined` when every piece is fine (a single URL, or
+ * several), else which pieces will be skipped and why. `blocking` says that nothing can be added
+ * (no valid URL, or more than {@link MAX_URLS_PER_PASTE}).
+ */
+export function describeUrlBatch(text: string, served?: readonly string[]): { message: string; blocking: boolean } | undefined {
+  const pieces = splitUrls(text);
+  if (pieces.length <= 1) {
+    const problem = validateDownloadUrl(pieces[0] ?? '', served);
+    return problem === undefined ? undefined : { message: problem, blocking: true };
+  }
+  if (pieces.length > MAX_URLS_PER_PASTE) {
+    return { message: `That is ${pieces.length} URLs; at most ${MAX_URLS_PER_PASTE} can be added at once.`, blocking: true };
+  }
+  const batch = checkUrlBatch(text, served);
+  if (batch.rejected.length === 0) return undefined;
+  const first = batch.rejected[0]!;
+  const more = batch.rejected.length > 1 ? ` (and ${batch.rejected.length - 1} more)` : '';
+  if (batch.urls.length === 0) {
+    return { message: `None of these ${pieces.length} is a URL to download: "${shorten(first.text)}": ${first.problem}${more}`, blocking: true };
+  }
+  return {
+    message: `${batch.urls.length} of ${pieces.length} will be added; skipped: "${shorten(first.text)}": ${first.problem}${more}`,
+    blocking: false,
+  };
+}
+
+/** One URL that could not be added, and why (a validation problem or the service's refusal). */
+export interface SkippedUrl {
+  url: string;
+  reason: string;
+}
+
+/**
+ * The one-line result of adding a paste: `Added 3 downloads`, `Added 1 download`,
+ * `Added 2, skipped 1: "x" (reason)`, `Added nothing; skipped 2: …`.
+ */
+export function addSummary(added: number, skipped: readonly SkippedUrl[]): string {
+  if (skipped.length === 0) return `Added ${added} ${added === 1 ? 'download' : 'downloads'}`;
+  const first = skipped[0]!;
+  const more = skipped.length > 1 ? `, and ${skipped.length - 1} more` : '';
+  const head = added === 0 ? `Added nothing; skipped ${skipped.length}` : `Added ${added}, skipped ${skipped.length}`;
+  return `${head}: "${shorten(first.url)}" (${first.reason})${more}`;
+}

@@ -1,6 +1,7 @@
 import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { isActive } from './DownloadStore';
-import { formatEta, formatProgressBytes, formatSpeed, percentDone } from './format';
+import { describeFailure } from './errorText';
+import { formatEta, formatRowBytes, formatSpeed, percentDone } from './format';
 
 /** What a user can do to one download; each is a button in the panel and (most) a command. */
 export const DOWNLOAD_ACTIONS = [
@@ -15,6 +16,8 @@ export const DOWNLOAD_ACTIONS = [
   'deleteFile',
   'redownload',
   'limits',
+  'setCredentials',
+  'trustHostKey',
 ] as const;
 
 /** One of {@link DOWNLOAD_ACTIONS}. */
@@ -45,16 +48,20 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
   deleteFile: 'Delete File…',
   redownload: 'Download Again…',
   limits: 'Speed & Connections…',
+  setCredentials: 'Set Credentials…',
+  trustHostKey: 'Trust Host Key…',
 };
 
 /**
- * The actions that make sense in each state, in button order. They follow what the service
+ * The actions that make sense for a download, in button order. They follow what the service
  * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open,
  * reveal, delete and download again only once the file is complete; limits while it can still
- * transfer. Copy URL and Remove always.
+ * transfer. Copy URL and Remove always. A failure that has its own remedy puts it first: "Set
+ * Credentials…" (which retries) for a 401/403 or a refused login, "Trust Host Key…" for an SFTP
+ * host key not known yet (its retry follows the trust, and Retry alone would fail the same way).
  */
-export function actionsFor(state: DownloadState): DownloadAction[] {
-  switch (state) {
+export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'>): DownloadAction[] {
+  switch (d.state) {
     case 'queued':
     case 'probing':
     case 'downloading':
@@ -65,7 +72,12 @@ export function actionsFor(state: DownloadState): DownloadAction[] {
       return ['resume', 'cancel', 'limits', 'copyUrl', 'remove'];
     case 'completed':
       return ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'];
-    case 'failed':
+    case 'failed': {
+      const remedies = d.error === null ? ['retry'] : describeFailure(d.error, d.url).remedies;
+      if (remedies.includes('setCredentials')) return ['setCredentials', 'retry', 'copyUrl', 'remove'];
+      if (remedies.includes('trustHostKey')) return ['trustHostKey', 'copyUrl', 'remove'];
+      return ['retry', 'copyUrl', 'remove'];
+    }
     case 'canceled':
       return ['retry', 'copyUrl', 'remove'];
   }
@@ -103,7 +115,7 @@ export interface DownloadRow {
   etaText: string;
   /** `8 connections` while active, else empty. */
   connectionsText: string;
-  /** `MG_ERR_NOT_FOUND: HTTP 404 …` when failed, else empty. */
+  /** The failure in plain words with its codes (`The file was not found on h (check the URL). (HTTP 404 · MG_ERR_NOT_FOUND)`), else empty. */
   errorText: string;
   actions: DownloadAction[];
   /** `limit 512.0 KiB/s` when the download has its own rate limit, else empty. */
@@ -159,7 +171,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
   const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
   const name = displayName(d);
   const stateLabel = STATE_LABELS[d.state];
-  const errorText = d.error === null ? '' : `${d.error.code}: ${d.error.message}`;
+  const errorText = d.error === null ? '' : describeFailure(d.error, d.url).line;
   const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
   const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
   const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
@@ -175,12 +187,12 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
     state: d.state,
     stateLabel,
     percent,
-    bytesText: formatProgressBytes(d.bytes, d.total),
+    bytesText: formatRowBytes(d.state, d.bytes, d.total),
     speedText,
     etaText,
     connectionsText,
     errorText,
-    actions: actionsFor(d.state),
+    actions: actionsFor(d),
     limitText,
     addedAt: d.addedAt,
     finishedAt: finished ? finishedAt : null,

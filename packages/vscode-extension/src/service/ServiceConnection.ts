@@ -34,6 +34,8 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 const RECONNECT_DELAYS_MS = [0, 250, 1000, 2000, 5000] as const;
 /** How long a request waits for the service to be connected before it fails. */
 const READY_TIMEOUT_MS = 30_000;
+/** A request that waits longer than this for the service says so in a progress notification. */
+const PROGRESS_DELAY_MS = 400;
 /** How long disconnecting (LSP shutdown/exit of this window's session) may take. */
 const STOP_TIMEOUT_MS = 3000;
 /** How long "Restart Service" waits for the old service to close in order before killing it. */
@@ -141,7 +143,7 @@ export class ServiceConnection implements vscode.Disposable {
   async request<M extends RequestMethod>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
     const lost = 'The connection to the Multiget service was lost while it handled this request; it reconnects by itself. Check the Downloads panel, and try again if needed.';
     for (let attempt = 0; attempt < 2; attempt++) {
-      await this.whenReady(READY_TIMEOUT_MS);
+      await this.#waitWithProgress();
       const client = this.#client;
       if (client === undefined) continue;
       try {
@@ -154,6 +156,29 @@ export class ServiceConnection implements vscode.Disposable {
       }
     }
     throw new Error(lost);
+  }
+
+  /**
+   * {@link whenReady} for a request: what the user asked for waits for a starting service instead of
+   * failing, and a wait longer than a moment shows "Waiting for the Multiget service…", so that the
+   * first command of a fresh window neither fails nor seems to do nothing.
+   */
+  async #waitWithProgress(): Promise<void> {
+    if (this.#status.kind === 'running') return;
+    const ready = this.whenReady(READY_TIMEOUT_MS);
+    const shown = setTimeout(() => {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Waiting for the Multiget service…' }, () =>
+        ready.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+    }, PROGRESS_DELAY_MS);
+    try {
+      await ready;
+    } finally {
+      clearTimeout(shown);
+    }
   }
 
   /**

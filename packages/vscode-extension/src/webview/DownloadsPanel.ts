@@ -29,14 +29,24 @@ export class DownloadsPanel {
     return DownloadsPanel.#current;
   }
 
-  /** Shows the panel, creating it the first time. */
-  static createOrShow(extensionUri: vscode.Uri, host: PanelHost): DownloadsPanel {
+  /**
+   * Shows the panel, creating it the first time. With `preserveFocus` (a download was just added)
+   * the keyboard stays where it was and an editor in use stays visible: the panel opens beside it,
+   * never on top of it, and a panel already in view is left alone.
+   */
+  static createOrShow(extensionUri: vscode.Uri, host: PanelHost, preserveFocus = false): DownloadsPanel {
     const existing = DownloadsPanel.#current;
+    const editorColumn = vscode.window.activeTextEditor?.viewColumn;
     if (existing !== undefined) {
-      existing.panel.reveal(undefined, false);
+      if (!preserveFocus) existing.panel.reveal(undefined, false);
+      else if (!existing.panel.visible) {
+        existing.panel.reveal(existing.panel.viewColumn === editorColumn ? vscode.ViewColumn.Beside : undefined, true);
+      }
+      existing.update();
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Downloads', vscode.ViewColumn.Active, DownloadsPanel.options(extensionUri));
+    const viewColumn = preserveFocus && editorColumn !== undefined ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Downloads', { viewColumn, preserveFocus }, DownloadsPanel.options(extensionUri));
     return new DownloadsPanel(panel, extensionUri, host);
   }
 

@@ -204,6 +204,52 @@ function tests(ctx: { api: MultigetTestApi; server: FileServer; dir: string }): 
       },
     },
     {
+      name: 'a request made while the service restarts waits for it and then runs',
+      timeoutMs: 60_000,
+      fn: async () => {
+        const file = randomFile(128 * 1024);
+        ctx.server.add('/during-restart.bin', { body: file.body });
+        const before = await ctx.api.whenRunning(10_000);
+        const restarting = vscode.commands.executeCommand('multiget.restartService');
+        // The restart has begun (its stop is under way) when the request is made.
+        await new Promise((r) => setTimeout(r, 50));
+        const id = await download(ctx.server.url('/during-restart.bin'), path.join(ctx.dir, 'during-restart'));
+        await restarting;
+        const done = await waitState(ctx.api, id, ['completed'], 30_000);
+        assertEqual(sha256(await fs.readFile(done.file!)), file.sha256, 'sha256 of the file added during the restart');
+        const after = ctx.api.status();
+        assert(after.kind === 'running' && after.info.pid !== before.pid, 'a new service process');
+      },
+    },
+    {
+      name: 'a download with stored credentials, restored by a restarted service, resumes with them (no 401)',
+      timeoutMs: 90_000,
+      fn: async () => {
+        const file = randomFile(3 * 1024 * 1024);
+        const basic = { username: 'grace', password: 'held:until-given' };
+        ctx.server.add('/held.bin', { body: file.body, basic, throttle: 96 * 1024 });
+        const host = new URL(ctx.server.origin).host;
+        await vscode.commands.executeCommand('multiget.setCredentials', host, basic);
+        try {
+          const before = await ctx.api.whenRunning(10_000);
+          const id = await download(ctx.server.url('/held.bin'), path.join(ctx.dir, 'held'));
+          await waitFor(() => (find(ctx.api, id)?.bytes ?? 0) > 0, 30_000, 'the protected download to start');
+          // A crash: the credentials die with the process; the queue on disk has none.
+          process.kill(before.pid, 'SIGKILL');
+          await waitFor(() => {
+            const s = ctx.api.status();
+            return s.kind === 'running' && s.info.pid !== before.pid;
+          }, 40_000, 'a new service process');
+          // waitState throws as soon as it is failed (a 401 would be MG_ERR_AUTH).
+          const done = await waitState(ctx.api, id, ['completed'], 60_000);
+          assertEqual(done.awaitingCredentials, false, 'awaitingCredentials once resumed');
+          assertEqual(sha256(await fs.readFile(done.file!)), file.sha256, 'sha256 of the protected file');
+        } finally {
+          await vscode.commands.executeCommand('multiget.setCredentials', host, null);
+        }
+      },
+    },
+    {
       name: 'the service is restarted after it crashes and the list survives',
       timeoutMs: 60_000,
       fn: async () => {

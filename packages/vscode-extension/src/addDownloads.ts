@@ -1,0 +1,53 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AddParams } from '@multiget/server/protocol';
+import type { CredentialStore } from './credentials';
+import type { DownloadRequest } from './downloadUrl';
+import type { DownloadStore } from './model/DownloadStore';
+import type { SkippedUrl } from './model/url';
+import { describeRequestError } from './service/requests';
+import type { ServiceConnection } from './service/ServiceConnection';
+
+/** What {@link addDownloads} needs from the extension. */
+export interface AddDeps {
+  connection: ServiceConnection;
+  credentials: CredentialStore;
+  store: DownloadStore;
+  /** The configured download folder (absolute), used when the request names none. */
+  defaultFolder: () => string;
+}
+
+/** What became of a {@link DownloadRequest}. */
+export interface AddOutcome {
+  /** Ids of the downloads added, in the request's order. */
+  ids: string[];
+  /** URLs the service refused, with its reason (the request's own `skipped` are not repeated). */
+  refused: SkippedUrl[];
+}
+
+/**
+ * Sends each URL of a request to the service as its own `multiget/add`, with the host's stored
+ * credentials, and feeds the list. A refusal of one URL does not stop the others. Requests made
+ * while the service starts wait for it (`ServiceConnection.whenReady`).
+ */
+export async function addDownloads(deps: AddDeps, request: DownloadRequest): Promise<AddOutcome> {
+  const dir = request.dir ?? deps.defaultFolder();
+  await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
+  const outcome: AddOutcome = { ids: [], refused: [] };
+  for (const url of request.urls) {
+    // "Save as…": an exact target that must not exist yet (never overwrite unasked).
+    const params: AddParams =
+      request.fileName !== undefined && request.urls.length === 1 ? { url, output: path.join(dir, request.fileName), existing: 'fail' } : { url, dir };
+    if (request.checksum !== undefined && request.urls.length === 1) params.checksum = request.checksum;
+    const credentials = await deps.credentials.forUrl(url);
+    if (credentials !== undefined) params.credentials = credentials;
+    try {
+      const { id, download } = await deps.connection.request('multiget/add', params);
+      deps.store.changed(download);
+      outcome.ids.push(id);
+    } catch (err) {
+      outcome.refused.push({ url, reason: describeRequestError(err) });
+    }
+  }
+  return outcome;
+}
