@@ -36,15 +36,12 @@ export interface CliEvent {
 
 /**
  * The environment for the CLI: the caller's, without proxy variables (local test traffic must not
- * go through whatever proxy this machine is configured with) and without NO_COLOR, FORCE_COLOR or
- * CI, which decide colours.
+ * go through whatever proxy this machine is configured with) and without NO_COLOR.
  */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    // CI too: Node's colour detection (tty getColorDepth) answers 2 colours whenever CI is set, so
-    // under .ci/run (CI=true) a terminal test would see no colour.
-    if (/^([a-z0-9]+_proxy|no_color|force_color|ci)$/i.test(k)) continue;
+    if (/^([a-z0-9]+_proxy|no_color|force_color)$/i.test(k)) continue;
     env[k] = v;
   }
   return { ...env, ...extra };
