@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { coverageConfig } from '../../scripts/coverage-config.mjs';
 
 export default defineConfig({
   test: {
+    coverage: coverageConfig({ lines: 62, branches: 54, functions: 50, statements: 60 }),
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

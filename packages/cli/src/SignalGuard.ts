@@ -9,7 +9,7 @@ const EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: ExitCode.SIGINT, S
  * Turns the first SIGINT or SIGTERM into an abort of every download (the engine then saves its
  * state and keeps the partial data), and a second one into an immediate end, for when saving
  * hangs or the user is impatient. Either way the process ends by the signal itself
- * ({@link reraise}), as the shell expects of an interrupted command.
+ * (`reraise`), as the shell expects of an interrupted command.
  */
 export class SignalGuard {
   readonly #controller = new AbortController();

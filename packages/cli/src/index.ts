@@ -2,6 +2,7 @@
  * multiget (package of the CLI): the `multiget` command. The building blocks are exported so they can be tested
  * and reused: argument parsing, input-file parsing, exit codes, the download runner, the displays.
  * @packageDocumentation
+ * @module multiget
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import '@multiget/core/node-version';

@@ -55,6 +55,7 @@ export class HostSlots {
     }
   }
 
+  /** Gives back a slot taken for `host`; waiters (of any host, since the total cap may have held them) try again. */
   release(host: string): void {
     const n = (this.used.get(host) ?? 1) - 1;
     if (n <= 0) this.used.delete(host);

@@ -17,6 +17,7 @@ export interface JobOptions {
   minSplitSize: number;
   /** Extra request headers (HTTP). Lower-case names. */
   headers: Record<string, string>;
+  /** Credentials to send, if any; in memory only, never saved in the state file. */
   credentials: Credentials | undefined;
   /** The digest the caller expects. */
   checksum: Digest | undefined;
@@ -70,6 +71,7 @@ export class Job {
     readonly id: string,
     /** The URL as given (with credentials, if the caller put them there). */
     readonly url: URL,
+    /** The download's options, defaults applied. */
     readonly options: JobOptions,
     /** Aborted when the download stops for any reason (pause, cancel, caller's signal). */
     readonly signal: AbortSignal,

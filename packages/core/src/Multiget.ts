@@ -93,8 +93,11 @@ export interface DownloadOptions {
   overwrite?: boolean;
   /** Rate limit of this download in bytes per second. */
   rateLimit?: number;
+  /** Failures in a row without progress (per segment) before the download fails. */
   retries?: number;
+  /** Milliseconds to open a connection before it counts as failed (`MG_ERR_CONNECT_TIMEOUT`). */
   connectTimeoutMs?: number;
+  /** Milliseconds without a byte before a connection counts as stalled (`MG_ERR_STALLED`). */
   stallTimeoutMs?: number;
   /** See {@link MultigetOptions.lowestSpeed}: bytes per second, 0 for none. */
   lowestSpeed?: number;

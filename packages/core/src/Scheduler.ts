@@ -10,6 +10,7 @@ export class Scheduler {
   private nextId: number;
 
   constructor(
+    /** Every segment of the download; the scheduler splits and hands them out in place. */
     readonly segments: Segment[],
     private readonly minSplitSize: number,
   ) {

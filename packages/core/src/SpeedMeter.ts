@@ -18,6 +18,7 @@ export class SpeedMeter {
     return Math.max(0, ((last.bytes - first.bytes) * 1000) / (last.t - first.t));
   }
 
+  /** Forgets every sample, so a new run of transfers does not average in the time before it. */
   reset(): void {
     this.samples.length = 0;
   }

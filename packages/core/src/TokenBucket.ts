@@ -25,6 +25,7 @@ export class TokenBucket {
     if (this.rate !== undefined) this.tokens = Math.min(this.tokens, this.burst());
   }
 
+  /** This bucket's own rate in bytes per second, or undefined for no limit (parents may still limit). */
   get bytesPerSecond(): number | undefined {
     return this.rate;
   }

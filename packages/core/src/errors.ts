@@ -108,6 +108,7 @@ export function isRetryableCode(code: string): boolean {
 
 /** Protocol details and links carried by a {@link DownloadError}. */
 export interface DownloadErrorDetails {
+  /** The underlying error (a socket error, a protocol library's error), kept as the Error's `cause`. */
   cause?: unknown;
   /** HTTP status code of the response that failed. */
   statusCode?: number;
@@ -125,13 +126,21 @@ export interface DownloadErrorDetails {
 
 /** The base of every Multiget error. */
 export class DownloadError extends Error {
+  /** The class name, for logs; match on `code` instead. */
   override name = 'DownloadError';
+  /** The stable `MG_ERR_*` code: what callers and the retry policy decide on. */
   readonly code: ErrorCode;
+  /** HTTP status code of the response that failed, when there was one. */
   readonly statusCode?: number;
+  /** FTP reply code (e.g. 550), when the failure was an FTP reply. */
   readonly ftpCode?: number;
+  /** SFTP status code (e.g. 2 for no such file), when the failure was an SFTP status. */
   readonly sftpCode?: number;
+  /** Node.js system error code (`ECONNRESET`, `ENOSPC`, ...), when the failure came from the system. */
   readonly errno?: string;
+  /** Delay the server asked for (Retry-After), in milliseconds; the retry policy waits at least this. */
   readonly retryAfterMs?: number;
+  /** The URL the failure happened on, without credentials. */
   readonly url?: string;
 
   constructor(code: ErrorCode, message: string, details: DownloadErrorDetails = {}) {
@@ -162,18 +171,22 @@ export class DownloadError extends Error {
 
 /** Bad input from the caller: URL, options, checksum syntax. */
 export class UsageError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'UsageError';
 }
 /** A connection-level failure: connect, reset, timeout, stall, short body, TLS. */
 export class NetworkError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'NetworkError';
 }
 /** The server answered, but not with what we need (status codes, bad ranges, redirects). */
 export class ProtocolError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'ProtocolError';
 }
 /** The remote file is not the one the partial data came from. */
 export class RemoteChangedError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'RemoteChangedError';
   constructor(message: string, details: DownloadErrorDetails = {}) {
     super(ErrorCodes.REMOTE_CHANGED, message, details);
@@ -181,11 +194,15 @@ export class RemoteChangedError extends DownloadError {
 }
 /** The bytes on disk do not match the expected digest. */
 export class ChecksumError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'ChecksumError';
   constructor(
     message: string,
+    /** The digest algorithm checked (`sha256`, ...). */
     readonly algorithm: string,
+    /** The expected digest, lower-case hex. */
     readonly expected: string,
+    /** The digest of the bytes on disk, lower-case hex. */
     readonly actual: string,
   ) {
     super(ErrorCodes.CHECKSUM_MISMATCH, message);
@@ -196,10 +213,12 @@ export class ChecksumError extends DownloadError {
 }
 /** A local file-system problem: exists, not writable, no space, unsafe path, I/O. */
 export class FileSystemError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'FileSystemError';
 }
 /** The download was stopped on purpose. */
 export class AbortError extends DownloadError {
+  /** The class name, for logs. */
   override name = 'AbortError';
   constructor(message = 'The download was aborted', details: DownloadErrorDetails = {}) {
     super(ErrorCodes.ABORTED, message, details);

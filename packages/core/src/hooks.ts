@@ -49,7 +49,9 @@ export interface EngineHooks {
   readonly commit: AsyncSeriesHook<[Job]>;
   /** Observation only. */
   readonly progress: SyncHook<[Job, Progress]>;
+  /** Observation only: the file is complete and in place. */
   readonly done: SyncHook<[Job, DownloadResult]>;
+  /** Observation only: the download failed (partial data is kept unless it was canceled). */
   readonly failed: SyncHook<[Job, DownloadError]>;
 }
 
@@ -77,6 +79,7 @@ export function createHooks(): EngineHooks {
 
 /** Anything with hooks a plugin can tap. */
 export interface HookHost {
+  /** The engine's lifecycle hooks, one frozen object. */
   readonly hooks: EngineHooks;
 }
 
@@ -84,5 +87,6 @@ export interface HookHost {
 export interface Plugin {
   /** Identifies the plugin; `Multiget.unuse(name)` removes a default plugin by this name. */
   readonly name: string;
+  /** Taps the hooks the plugin needs; called once per engine the plugin is given to. */
   apply(engine: HookHost): void;
 }

@@ -1,6 +1,7 @@
 /**
  * @multiget/core: the engine, its hooks, the built-in plugins and the public types.
  * @packageDocumentation
+ * @module @multiget/core
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import './nodeVersion.js';

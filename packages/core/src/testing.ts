@@ -3,6 +3,7 @@
  * probe the way it does, ask for ranges with the probe's validators, read sources. Exported as
  * `@multiget/core/testing` for plugin authors (the built-in protocol packages use it too).
  * @packageDocumentation
+ * @module @multiget/core/testing
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import './nodeVersion.js';

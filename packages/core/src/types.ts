@@ -5,6 +5,7 @@ export type DigestAlgorithm = 'sha512' | 'sha256' | 'sha1' | 'md5';
 
 /** An expected digest of the whole file. */
 export interface Digest {
+  /** The hash function. */
   algorithm: DigestAlgorithm;
   /** Lower-case hex. */
   hex: string;
@@ -35,11 +36,13 @@ export interface RemoteInfo {
   size: number | undefined;
   /** True when the server was seen to honour byte ranges correctly. */
   ranges: boolean;
+  /** What identifies this version of the file; saved with partial data and compared on resume. */
   validators: Validators;
   /** A file name suggested by the server or the URL (not yet sanitised). */
   fileName?: string;
   /** Digests announced by the server. */
   digests: Digest[];
+  /** The media type the server announced (HTTP Content-Type), as sent. */
   contentType?: string;
   /**
    * A stream already open at offset 0 (the probe's own response), which the engine adopts for the
@@ -88,6 +91,7 @@ export interface Segment {
 
 /** Where a failure happened, for the retry policy. */
 export interface FailureContext {
+  /** `probe`: learning about the file failed; `range`: fetching a segment failed. */
   phase: 'probe' | 'range';
   /** The segment being fetched, in the `range` phase. */
   segment?: Segment;
@@ -106,10 +110,20 @@ export interface FailureContext {
 
 /** What the retry policy decided. */
 export type RetryDecision =
-  | { action: 'retry'; delayMs: number }
-  /** Give the segment back to the pool and close this connection (the server wants fewer). */
-  | { action: 'retire' }
-  | { action: 'fail' };
+  | {
+      /** Try the same operation again after `delayMs`. */
+      action: 'retry';
+      /** Milliseconds to wait first (backoff, or the server's Retry-After). */
+      delayMs: number;
+    }
+  | {
+      /** Give the segment back to the pool and close this connection (the server wants fewer). */
+      action: 'retire';
+    }
+  | {
+      /** Fail the download with the error. */
+      action: 'fail';
+    };
 
 /** A download's lifecycle. */
 export type DownloadState =
@@ -140,6 +154,7 @@ export interface Progress {
 export interface DownloadResult {
   /** Absolute path of the file. */
   file: string;
+  /** Size of the file in bytes. */
   size: number;
   /** The final URL (after redirects), without credentials. */
   url: string;
@@ -151,22 +166,61 @@ export interface DownloadResult {
   resumed: boolean;
   /** How many times the download started over because the remote file changed. */
   restarts: number;
+  /** Wall time of this run, from its start to the file in place, in milliseconds. */
   durationMs: number;
 }
 
 /** Events a {@link Download} emits. */
 export interface DownloadEvents {
+  /** The lifecycle state changed. */
   state: [state: DownloadState];
   /** The remote was probed and the target chosen. */
-  start: [info: { file: string; size: number | undefined; ranges: boolean; resumedBytes: number; url: string }];
+  start: [
+    info: {
+      /** Absolute path the file will have once complete. */
+      file: string;
+      /** Size in bytes, or undefined when the server does not say. */
+      size: number | undefined;
+      /** Whether the download is segmented (the server honours ranges). */
+      ranges: boolean;
+      /** Bytes reused from an earlier run (0 for a fresh download). */
+      resumedBytes: number;
+      /** The final URL, without credentials. */
+      url: string;
+    },
+  ];
+  /** A progress snapshot, every `progressIntervalMs` of the engine (default 250 ms) while running. */
   progress: [progress: Progress];
   /** A segment or probe failed and will be retried. */
-  retry: [info: { error: DownloadError; attempt: number; delayMs: number }];
+  retry: [
+    info: {
+      /** The failure being retried. */
+      error: DownloadError;
+      /** Failures in a row without progress, this one included (1-based). */
+      attempt: number;
+      /** Milliseconds until the retry. */
+      delayMs: number;
+    },
+  ];
   /** The download starts over because the remote file is not the one partial data came from. */
-  restart: [info: { reason: string }];
+  restart: [
+    info: {
+      /** Why, for the user (which validator differed). */
+      reason: string;
+    },
+  ];
   /** Something worth telling the user that is not a failure. */
-  warning: [info: { code: string; message: string }];
+  warning: [
+    info: {
+      /** A stable code for the kind of warning (`MG_WARN_*`). */
+      code: string;
+      /** The text for the user. */
+      message: string;
+    },
+  ];
+  /** The file is complete, verified when a digest was known, and in place. */
   done: [result: DownloadResult];
+  /** The download failed; partial data is kept unless it was canceled. */
   failed: [error: DownloadError];
 }
 
@@ -174,4 +228,14 @@ export interface DownloadEvents {
 export type ExistingFilePolicy = 'fail' | 'rename' | 'overwrite';
 
 /** Credentials for a download; protocol plugins decide how to send them. */
-export type Credentials = { username: string; password: string } | { bearer: string };
+export type Credentials =
+  | {
+      /** User name (HTTP Basic, FTP USER, SSH user). */
+      username: string;
+      /** Password; kept in memory only, never logged or saved. */
+      password: string;
+    }
+  | {
+      /** A bearer token (HTTP `Authorization: Bearer`); kept in memory only. */
+      bearer: string;
+    };

@@ -209,7 +209,12 @@ export class FtpPlugin extends ProtocolPlugin {
   }
 
   /** Control connections of this plugin: open ones (idle or in use), and idle ones in the pool. */
-  get connections(): { open: number; idle: number } {
+  get connections(): {
+    /** Control connections open, idle or in use. */
+    open: number;
+    /** Of those, the idle ones waiting in the pool. */
+    idle: number;
+  } {
     return { open: this.pool.open, idle: this.pool.idleCount };
   }
 

@@ -18,7 +18,9 @@ export type FtpTlsOption = 'off' | 'explicit' | 'implicit';
 export interface FtpTarget {
   /** Host to connect to: a name, an IPv4 address, or an IPv6 address without brackets. */
   readonly host: string;
+  /** TCP port (21 for `ftp:`, 990 for `ftps:` unless the URL names one). */
   readonly port: number;
+  /** Clear text, explicit TLS (AUTH TLS) or implicit TLS. */
   readonly security: FtpSecurity;
   /**
    * The path as sent in SIZE, MDTM and RETR: relative to the login directory, as RFC 1738 means
@@ -27,7 +29,9 @@ export interface FtpTarget {
   readonly path: string;
   /** The last path segment, percent-decoded: the name the server suggests. */
   readonly fileName: string | undefined;
+  /** Login name (`anonymous` when none was given). */
   readonly user: string;
+  /** Login password (kept in memory only, never in messages). */
   readonly password: string;
   /** True when no credentials were given (the `anonymous` login is used). */
   readonly anonymous: boolean;

@@ -1,6 +1,7 @@
 /**
  * @multiget/protocol-ftp: FTP and FTPS downloads for Multiget, through basic-ftp.
  * @packageDocumentation
+ * @module @multiget/protocol-ftp
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import '@multiget/core/node-version';

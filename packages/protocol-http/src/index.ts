@@ -1,6 +1,7 @@
 /**
  * @multiget/protocol-http: HTTP/1.1 and HTTPS downloads for Multiget, through undici.
  * @packageDocumentation
+ * @module @multiget/protocol-http
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import '@multiget/core/node-version';

@@ -10,6 +10,7 @@ export interface SftpReadPlan {
   readonly handle: Buffer;
   /** Remote path and URL without credentials, for messages. */
   readonly path: string;
+  /** The URL without credentials, named in error messages. */
   readonly where: string;
   /** First byte offset. */
   readonly start: number;

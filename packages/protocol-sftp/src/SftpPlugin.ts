@@ -31,11 +31,17 @@ const PLUGIN_NAME = 'SftpPlugin';
  * defaults"): see there before changing them.
  */
 export const SFTP_DEFAULTS = {
+  /** SSH connections per host and user. */
   connectionsPerHost: 2,
+  /** SFTP channels per SSH connection. */
   channelsPerConnection: 2,
+  /** Bytes per READ request (OpenSSH's limit, 255 KiB). */
   readSize: 255 * 1024,
+  /** Bytes requested ahead of the reader per transfer (1 MiB). */
   readAheadBytes: 1024 * 1024,
+  /** Milliseconds before an unused SSH connection is closed. */
   idleTimeoutMs: 30_000,
+  /** Milliseconds between SSH keepalives. */
   keepaliveIntervalMs: 15_000,
 } as const;
 

@@ -49,18 +49,24 @@ const DATA_HEADER = 13;
 
 /** File attributes (SFTP v3 ATTRS). Times are seconds since the epoch. */
 export interface SftpAttributes {
+  /** Size in bytes, when the server sent it. */
   readonly size?: number;
+  /** POSIX mode bits (file type included), when the server sent them. */
   readonly permissions?: number;
+  /** Access time in seconds since the epoch, when the server sent it. */
   readonly atime?: number;
+  /** Modification time in seconds since the epoch, when the server sent it. */
   readonly mtime?: number;
   /** A regular file (also when the server sends no permissions). */
   isFile(): boolean;
+  /** A directory (false when the server sends no permissions). */
   isDirectory(): boolean;
 }
 
 /** A reply with an SFTP status other than OK (and other than EOF for READ); `code` is the status. */
 export class SftpStatusReply extends Error {
   constructor(
+    /** The SFTP status code (see `SftpStatus`). */
     readonly code: number,
     message: string,
   ) {
@@ -71,6 +77,7 @@ export class SftpStatusReply extends Error {
 
 /** The channel closed, or the server broke the protocol; pending requests fail with it. */
 export class SftpSessionError extends Error {
+  /** The class name, for logs. */
   override name = 'SftpSessionError';
 }
 
@@ -86,7 +93,9 @@ interface Pending {
 
 /** What the server told in its VERSION reply and limits@openssh.com. */
 export interface SftpServerInfo {
+  /** The SFTP protocol version the server answered with (3 for OpenSSH). */
   readonly version: number;
+  /** Extensions the server announced (name to data), e.g. `limits@openssh.com`. */
   readonly extensions: ReadonlyMap<string, string>;
   /** Largest READ the server answers in full. */
   readonly maxReadLen: number;
@@ -163,6 +172,7 @@ export class SftpSession {
     return session;
   }
 
+  /** What the server said about itself in its VERSION reply. */
   get server(): SftpServerInfo {
     return this.info;
   }
@@ -183,6 +193,7 @@ export class SftpSession {
     return () => this.closeListeners.delete(listener);
   }
 
+  /** The attributes of a remote path (following symlinks). */
   stat(path: string): Promise<SftpAttributes> {
     return this.request(FXP.STAT, [str(path)], 'attrs') as Promise<SftpAttributes>;
   }
@@ -195,10 +206,12 @@ export class SftpSession {
     return this.request(FXP.OPEN, [str(path), flags], 'handle') as Promise<Buffer>;
   }
 
+  /** The attributes of an open file, by its handle. */
   fstat(handle: Buffer): Promise<SftpAttributes> {
     return this.request(FXP.FSTAT, [str(handle)], 'attrs') as Promise<SftpAttributes>;
   }
 
+  /** Closes a file handle. */
   close(handle: Buffer): Promise<void> {
     return this.request(FXP.CLOSE, [str(handle)], 'status') as Promise<void>;
   }

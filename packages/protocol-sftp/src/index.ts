@@ -2,6 +2,7 @@
  * @multiget/protocol-sftp: SFTP downloads for Multiget over ssh2, with OpenSSH-style authentication
  * and host key checking, and a copy-free SFTP reader of its own.
  * @packageDocumentation
+ * @module @multiget/protocol-sftp
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import '@multiget/core/node-version';

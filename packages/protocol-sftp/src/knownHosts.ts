@@ -18,7 +18,14 @@ export interface KnownHostEntry {
    */
   readonly patterns: readonly string[] | undefined;
   /** Salt and HMAC-SHA1 of a hashed line (`|1|salt|hash`). */
-  readonly hashed: { readonly salt: Buffer; readonly hash: Buffer } | undefined;
+  readonly hashed:
+    | {
+        /** The HMAC key. */
+        readonly salt: Buffer;
+        /** HMAC-SHA1 of the host name with the salt. */
+        readonly hash: Buffer;
+      }
+    | undefined;
   /** Key type as written on the line (`ssh-ed25519`, `ssh-rsa` ...). */
   readonly keyType: string;
   /** The public key blob. */
@@ -27,14 +34,19 @@ export interface KnownHostEntry {
 
 /** A line the parser skipped, and why (for diagnostics; the line's text is never kept). */
 export interface KnownHostsProblem {
+  /** The known_hosts file (as given). */
   readonly file: string;
+  /** 1-based line number. */
   readonly line: number;
+  /** What is wrong with the line. */
   readonly reason: string;
 }
 
 /** What {@link parseKnownHosts} found. */
 export interface ParsedKnownHosts {
+  /** The usable lines, in file order. */
   readonly entries: KnownHostEntry[];
+  /** Lines that were skipped, and why (OpenSSH skips them too). */
   readonly problems: KnownHostsProblem[];
 }
 
@@ -179,13 +191,33 @@ export function entryMatchesHost(entry: KnownHostEntry, lookupName: string): boo
 /** The verdict on a host key; see {@link checkHostKey}. */
 export type HostKeyCheck =
   /** A plain line for this host holds exactly this key. */
-  | { status: 'trusted'; entry: KnownHostEntry }
+  | {
+      /** The key is trusted. */
+      status: 'trusted';
+      /** The line that holds it. */
+      entry: KnownHostEntry;
+    }
   /** An `@revoked` line for this host holds this key: never accept it. */
-  | { status: 'revoked'; entry: KnownHostEntry }
+  | {
+      /** The key is revoked. */
+      status: 'revoked';
+      /** The `@revoked` line. */
+      entry: KnownHostEntry;
+    }
   /** Lines for this host hold keys of this type, all different: the key changed (or someone is in the middle). */
-  | { status: 'changed'; entries: KnownHostEntry[] }
+  | {
+      /** The host's key changed. */
+      status: 'changed';
+      /** The lines with the keys known before. */
+      entries: KnownHostEntry[];
+    }
   /** No line for this host holds a key of this type; `otherTypes` lists the types that are known for it. */
-  | { status: 'unknown'; otherTypes: string[] };
+  | {
+      /** The host (or this key type for it) is not known. */
+      status: 'unknown';
+      /** Key types known for the host (`ssh-ed25519`, ...), to tell the user. */
+      otherTypes: string[];
+    };
 
 /**
  * Checks the key a server presented against known_hosts entries, as OpenSSH does with

@@ -10,14 +10,23 @@ import {
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02, the version OpenSSH speaks). */
 export const SftpStatus = {
+  /** SSH_FX_OK: success. */
   OK: 0,
+  /** SSH_FX_EOF: read past the end of the file. */
   EOF: 1,
+  /** SSH_FX_NO_SUCH_FILE. */
   NO_SUCH_FILE: 2,
+  /** SSH_FX_PERMISSION_DENIED. */
   PERMISSION_DENIED: 3,
+  /** SSH_FX_FAILURE: a failure the server does not name. */
   FAILURE: 4,
+  /** SSH_FX_BAD_MESSAGE: the server could not parse a request. */
   BAD_MESSAGE: 5,
+  /** SSH_FX_NO_CONNECTION (client-side status). */
   NO_CONNECTION: 6,
+  /** SSH_FX_CONNECTION_LOST (client-side status). */
   CONNECTION_LOST: 7,
+  /** SSH_FX_OP_UNSUPPORTED: the server does not implement the request. */
   OP_UNSUPPORTED: 8,
 } as const;
 

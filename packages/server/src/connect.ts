@@ -22,7 +22,9 @@ export { type ServiceEndpoint, readEndpoint, endpointPath, ENDPOINT_FILE } from 
 
 /** A connected socket and the endpoint it came from (its `token` goes into `initialize`). */
 export interface ServiceSocket {
+  /** The connected socket, ready for a JSON-RPC connection. */
   socket: Socket;
+  /** What the endpoint file said: socket path, token, pid and versions of the service. */
   endpoint: ServiceEndpoint;
 }
 
@@ -124,6 +126,7 @@ export async function startDetachedService(options: DetachedServiceOptions): Pro
 
 /** What {@link openService} needs. */
 export interface OpenServiceOptions {
+  /** The state directory whose service to reach (absolute). */
   stateDir: string;
   /** Starts a service when none answers (usually {@link startDetachedService}). */
   start: () => Promise<StartedService>;
@@ -145,7 +148,12 @@ const RESTART_AFTER_LOCKED_MS = 1000;
  * @throws Error when no service listens within the time limit; its message carries the end of the
  *   started service's log.
  */
-export async function openService(options: OpenServiceOptions): Promise<ServiceSocket & { started: boolean }> {
+export async function openService(options: OpenServiceOptions): Promise<
+  ServiceSocket & {
+    /** True when this call started the service, false when one was already listening. */
+    started: boolean;
+  }
+> {
   const existing = await connectToService(options.stateDir);
   if (existing !== undefined) return { ...existing, started: false };
   let started = await options.start();

@@ -25,6 +25,7 @@ export interface ServiceEndpoint {
   token: string;
   /** The service's version and protocol version, for diagnostics. */
   version: string;
+  /** The service's {@link PROTOCOL_VERSION}. */
   protocolVersion: number;
 }
 

@@ -12,6 +12,7 @@ const MAX_HEADER_BYTES = 8192;
 
 /** A frame that breaks the LSP base protocol; the stream cannot be trusted past it. */
 export class FramingError extends Error {
+  /** The class name, for logs. */
   override readonly name = 'FramingError';
 }
 
@@ -48,6 +49,7 @@ export class StrictMessageReader extends AbstractMessageReader implements Messag
     this.#input = input;
   }
 
+  /** Starts reading; `callback` gets each message (vscode-jsonrpc's MessageReader contract). */
   listen(callback: DataCallback): Disposable {
     this.#callback = callback;
     const onData = (chunk: Buffer): void => this.#onData(chunk);

@@ -3,6 +3,7 @@
  * download manager. The protocol itself is in `@multiget/server/protocol`, which front-ends import
  * without pulling in the engine.
  * @packageDocumentation
+ * @module @multiget/server
  */
 // First: refuses an unsupported Node.js before anything else loads.
 import '@multiget/core/node-version';

@@ -160,7 +160,7 @@ export function realPathOf(path: string, what = 'path'): string {
  * - NUL characters are refused (they cut paths short in system calls); on Windows a colon after
  *   the drive (an alternate data stream) is refused too.
  *
- * Every comparison is between real paths ({@link realPathOf}): the path, the download directory
+ * Every comparison is between real paths (`realPathOf`): the path, the download directory
  * and the state directory are each resolved through their links first, so a link (inside the
  * download directory or anywhere on the way) cannot lead a path where the strings say it does not
  * go. The real path is what is returned, so the manager writes where the check looked. Symbolic

@@ -18,6 +18,7 @@
  *   `MG_ERR_INTERNAL` for bugs. Match on `data.code`, not on the message.
  *
  * @packageDocumentation
+ * @module @multiget/server/protocol
  */
 // The lsp-sample style (a namespace per message) is the point of this module: one name carries
 // method, direction and typed message together.
@@ -32,7 +33,9 @@ export const PROTOCOL_VERSION = 1;
  * vscode-languageserver-protocol, which this module must not import).
  */
 export const MessageDirection = {
+  /** Requests: a client (the extension, a script) sends, the service answers. */
   clientToServer: 'clientToServer',
+  /** Notifications: the service sends, clients listen. */
   serverToClient: 'serverToClient',
 } as const;
 
@@ -54,7 +57,9 @@ export type DownloadState =
 
 /** A failure, as the engine reports it: a stable `MG_ERR_*` code and a human message. */
 export interface DownloadFailure {
+  /** The stable `MG_ERR_*` code to match on. */
   code: string;
+  /** The text for the user (no credentials in it). */
   message: string;
 }
 
@@ -66,6 +71,7 @@ export interface DownloadInfo {
   url: string;
   /** Absolute path of the target file, once known (after probing when only a directory was given). */
   file: string | null;
+  /** Where the download stands. */
   state: DownloadState;
   /** Higher runs first; equal priorities run in order of addition. */
   priority: number;
@@ -94,14 +100,28 @@ export interface DownloadInfo {
 
 /** A finished, failed or cancelled download in the history. */
 export interface HistoryInfo {
+  /** The id the download had in the list. */
   id: string;
+  /** The URL without credentials. */
   url: string;
+  /** Absolute path of the file, when one was chosen. */
   file: string | null;
+  /** Size in bytes, when known. */
   size: number | null;
-  digest: { algorithm: string; hex: string } | null;
+  /** The digest the file was verified against, or `null` when none was checked. */
+  digest: {
+    /** The hash function (`sha256`, `sha512`, `sha1`, `md5`). */
+    algorithm: string;
+    /** Lower-case hex. */
+    hex: string;
+  } | null;
+  /** How it ended. */
   state: 'completed' | 'failed' | 'canceled';
+  /** The `MG_ERR_*` code when it failed, otherwise `null`. */
   errorCode: string | null;
+  /** The failure's message when it failed, otherwise `null`. */
   errorMessage: string | null;
+  /** Wall time of its last run, in milliseconds. */
   durationMs: number;
   /** Bytes per second over the whole download (0 when it did not complete). */
   averageSpeed: number;
@@ -129,6 +149,7 @@ export interface Settings {
 
 /** What the service tells about itself (in `initialize`'s result and from `multiget/info`). */
 export interface ServiceInfo {
+  /** Name of the service package (`@multiget/server`). */
   name: string;
   /** Version of the service package. */
   version: string;
@@ -144,8 +165,16 @@ export interface ServiceInfo {
 
 /** Result of `initialize`: no LSP capabilities, plus who we are. */
 export interface MultigetInitializeResult {
+  /** Always empty: the service implements no LSP feature. */
   capabilities: Record<string, never>;
-  serverInfo: { name: string; version: string };
+  /** LSP's `serverInfo`. */
+  serverInfo: {
+    /** Name of the service. */
+    name: string;
+    /** Version of the service package. */
+    version: string;
+  };
+  /** Everything else a front-end needs to know about the service. */
   multiget: ServiceInfo;
 }
 
@@ -189,7 +218,17 @@ export interface MultigetErrorData {
 // ---- params and results ----
 
 /** Credentials for a download; kept in memory only, never written to the state directory. */
-export type DownloadCredentials = { username: string; password: string } | { bearer: string };
+export type DownloadCredentials =
+  | {
+      /** User name (HTTP Basic, FTP, SSH). */
+      username: string;
+      /** Password. */
+      password: string;
+    }
+  | {
+      /** A bearer token, sent as `Authorization: Bearer` (HTTP only). */
+      bearer: string;
+    };
 
 /** One download to add. */
 export interface AddParams {
@@ -214,12 +253,15 @@ export interface AddParams {
   rateLimit?: number;
   /** When the target file exists: `fail`, `rename` (the default without `output`) or `overwrite`. */
   existing?: 'fail' | 'rename' | 'overwrite';
+  /** Credentials for the download, held in memory only. */
   credentials?: DownloadCredentials;
 }
 
 /** Result of `multiget/add`. The same URL to the same target while unfinished gives the existing id. */
 export interface AddResult {
+  /** The download's id (an existing one's when the same URL and target are already unfinished). */
   id: string;
+  /** The download as it stands now. */
   download: DownloadInfo;
 }
 
@@ -231,11 +273,13 @@ export interface AddManyParams {
 
 /** Result of `multiget/addMany`: ids in the order of `items`. */
 export interface AddManyResult {
+  /** One id per item, in the order of `items`. */
   ids: string[];
 }
 
 /** Names one download. */
 export interface IdParams {
+  /** The download's id (from `multiget/add` or `multiget/list`). */
   id: string;
 }
 
@@ -244,6 +288,7 @@ export interface IdParams {
  * download restored after the service restarted has none until they are given again this way.
  */
 export interface ResumeParams extends IdParams {
+  /** Credentials to use from now on; replace any held before. */
   credentials?: DownloadCredentials;
 }
 
@@ -276,41 +321,49 @@ export type SetSettingsParams = Partial<Settings>;
 
 /** One download. */
 export interface DownloadResult {
+  /** The download as it stands after the request. */
   download: DownloadInfo;
 }
 
 /** Every download, in queue order (priority, then order of addition). */
 export interface ListResult {
+  /** Every download in the list, in queue order. */
   downloads: DownloadInfo[];
 }
 
 /** The history, newest first. */
 export interface HistoryResult {
+  /** The history entries, newest first. */
   entries: HistoryInfo[];
 }
 
 /** The settings now in force. */
 export interface SettingsResult {
+  /** Every setting, as now in force. */
   settings: Settings;
 }
 
 /** Payload of `multiget/progress`: every active download, at most a few times per second in total. */
 export interface ProgressParams {
+  /** The active downloads (probing, downloading, verifying). */
   downloads: DownloadInfo[];
 }
 
 /** Payload of `multiget/changed`: one download that was added or changed state, file, priority or error. */
 export interface ChangedParams {
+  /** The download as it stands now. */
   download: DownloadInfo;
 }
 
 /** Payload of `multiget/removed`. */
 export interface RemovedParams {
+  /** The id of the download that left the list. */
   id: string;
 }
 
 /** Payload of `multiget/historyAdded`. */
 export interface HistoryAddedParams {
+  /** The new history entry. */
   entry: HistoryInfo;
 }
 
@@ -318,134 +371,191 @@ export interface HistoryAddedParams {
 
 /** Who the service is, which schemes it serves and where its state lives. */
 export namespace InfoRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/info' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(InfoRequest.type, ...)`. */
   export const type = new RequestType0<ServiceInfo, MultigetErrorData>(method);
 }
 
 /** Adds one download to the queue. */
 export namespace AddRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/add' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(AddRequest.type, ...)`. */
   export const type = new RequestType<AddParams, AddResult, MultigetErrorData>(method);
 }
 
 /** Adds several downloads, each with its own options. */
 export namespace AddManyRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/addMany' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(AddManyRequest.type, ...)`. */
   export const type = new RequestType<AddManyParams, AddManyResult, MultigetErrorData>(method);
 }
 
 /** Every download. */
 export namespace ListRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/list' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ListRequest.type, ...)`. */
   export const type = new RequestType0<ListResult, MultigetErrorData>(method);
 }
 
 /** One download. */
 export namespace GetRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/get' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(GetRequest.type, ...)`. */
   export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Pauses a queued or running download, keeping partial data. No effect in other states. */
 export namespace PauseRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/pause' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(PauseRequest.type, ...)`. */
   export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Puts a paused download back in the queue. No effect in other states. */
 export namespace ResumeRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/resume' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ResumeRequest.type, ...)`. */
   export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
 export namespace CancelRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/cancel' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(CancelRequest.type, ...)`. */
   export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Removes a download from the list (stopping it first). */
 export namespace RemoveRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/remove' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(RemoveRequest.type, ...)`. */
   export const type = new RequestType<RemoveParams, null, MultigetErrorData>(method);
 }
 
 /** Queues a failed or cancelled download again (`MG_ERR_INVALID_STATE` otherwise). */
 export namespace RetryRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/retry' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(RetryRequest.type, ...)`. */
   export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Pauses every queued and running download. */
 export namespace PauseAllRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/pauseAll' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(PauseAllRequest.type, ...)`. */
   export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
 /** Queues every paused download again. */
 export namespace ResumeAllRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/resumeAll' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ResumeAllRequest.type, ...)`. */
   export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
 /** Changes a download's priority. */
 export namespace SetPriorityRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/setPriority' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetPriorityRequest.type, ...)`. */
   export const type = new RequestType<SetPriorityParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Moves a download in the queue order (it takes the priority of its new neighbour); answers the new list. */
 export namespace MoveRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/move' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(MoveRequest.type, ...)`. */
   export const type = new RequestType<MoveParams, ListResult, MultigetErrorData>(method);
 }
 
 /** Changes one download's rate limit, also while it runs. */
 export namespace SetRateLimitRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/setRateLimit' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetRateLimitRequest.type, ...)`. */
   export const type = new RequestType<SetRateLimitParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Finished, failed and cancelled downloads, newest first. */
 export namespace HistoryRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/history' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(HistoryRequest.type, ...)`. */
   export const type = new RequestType0<HistoryResult, MultigetErrorData>(method);
 }
 
 /** Empties the history. */
 export namespace ClearHistoryRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/clearHistory' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ClearHistoryRequest.type, ...)`. */
   export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
 /** The settings. */
 export namespace GetSettingsRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/getSettings' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(GetSettingsRequest.type, ...)`. */
   export const type = new RequestType0<SettingsResult, MultigetErrorData>(method);
 }
 
 /** Changes some settings (at once, also for running downloads) and answers all of them. */
 export namespace SetSettingsRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/setSettings' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetSettingsRequest.type, ...)`. */
   export const type = new RequestType<SetSettingsParams, SettingsResult, MultigetErrorData>(method);
 }
 
@@ -455,8 +565,11 @@ export namespace SetSettingsRequest {
  * before the service stops.
  */
 export namespace StopServiceRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/stopService' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(StopServiceRequest.type, ...)`. */
   export const type = new RequestType0<null, MultigetErrorData>(method);
 }
 
@@ -466,29 +579,41 @@ export namespace StopServiceRequest {
 
 /** Progress of every active download, coalesced: at most a few per second whatever their number. */
 export namespace ProgressNotification {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/progress' as const;
+  /** The service sends it; clients listen for it. */
   export const messageDirection = MessageDirection.serverToClient;
+  /** The typed message: `connection.onNotification(ProgressNotification.type, ...)`. */
   export const type = new NotificationType<ProgressParams>(method);
 }
 
 /** A download was added, or its state, file, priority, rate limit or error changed. */
 export namespace ChangedNotification {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/changed' as const;
+  /** The service sends it; clients listen for it. */
   export const messageDirection = MessageDirection.serverToClient;
+  /** The typed message: `connection.onNotification(ChangedNotification.type, ...)`. */
   export const type = new NotificationType<ChangedParams>(method);
 }
 
 /** A download left the list. */
 export namespace RemovedNotification {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/removed' as const;
+  /** The service sends it; clients listen for it. */
   export const messageDirection = MessageDirection.serverToClient;
+  /** The typed message: `connection.onNotification(RemovedNotification.type, ...)`. */
   export const type = new NotificationType<RemovedParams>(method);
 }
 
 /** A download finished, failed or was cancelled and joined the history. */
 export namespace HistoryAddedNotification {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/historyAdded' as const;
+  /** The service sends it; clients listen for it. */
   export const messageDirection = MessageDirection.serverToClient;
+  /** The typed message: `connection.onNotification(HistoryAddedNotification.type, ...)`. */
   export const type = new NotificationType<HistoryAddedParams>(method);
 }
 
@@ -505,8 +630,11 @@ export interface SetConnectionsParams extends IdParams {
  * the new number applies from its next start (pause and resume, retry, a restart of the service).
  */
 export namespace SetConnectionsRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/setConnections' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetConnectionsRequest.type, ...)`. */
   export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
 }
 
@@ -521,7 +649,10 @@ export interface ClearCompletedResult {
  * from the history. Files on disk stay; failed downloads stay (their partial data can be retried).
  */
 export namespace ClearCompletedRequest {
+  /** The JSON-RPC method name. */
   export const method = 'multiget/clearCompleted' as const;
+  /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ClearCompletedRequest.type, ...)`. */
   export const type = new RequestType0<ClearCompletedResult, MultigetErrorData>(method);
 }

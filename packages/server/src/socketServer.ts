@@ -22,10 +22,15 @@ import { type ManagerEventSource, Service } from './Service.js';
 
 /** What the socket path depends on (the process's by default; tests pass their own). */
 export interface SocketPathContext {
+  /** `process.platform`: `win32` gets a named pipe, every other platform a Unix socket. */
   platform: NodeJS.Platform;
+  /** The environment (`XDG_RUNTIME_DIR` is read). */
   env: NodeJS.ProcessEnv;
+  /** The user's numeric id, naming the directory under the temp folder (-1 where there is none). */
   uid: number;
+  /** The temp folder (`os.tmpdir()`). */
   tmp: string;
+  /** The user's name; part of the pipe name on Windows. */
   user: string;
 }
 
@@ -46,7 +51,15 @@ function processContext(): SocketPathContext {
  * the user is logged in) or else `<tmpdir>/multiget-<uid>`; its name is a hash of the state
  * directory, so each state directory has its own. On Windows it is a named pipe named the same way.
  */
-export function socketPathFor(stateDir: string, context: SocketPathContext = processContext()): { dir: string | undefined; path: string } {
+export function socketPathFor(
+  stateDir: string,
+  context: SocketPathContext = processContext(),
+): {
+  /** The private directory that holds the socket, or undefined for a Windows pipe. */
+  dir: string | undefined;
+  /** The socket path or pipe name. */
+  path: string;
+} {
   const key = context.platform === 'win32' ? `${context.user}\0${stateDir.toLowerCase()}` : stateDir;
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 24);
   if (context.platform === 'win32') return { dir: undefined, path: `\\\\.\\pipe\\multiget-${hash}` };
@@ -74,9 +87,13 @@ async function ensurePrivateDir(dir: string): Promise<void> {
 
 /** What {@link listenForClients} needs from `runServer`. */
 export interface SocketServerOptions {
+  /** The manager every client session drives. */
   manager: Manager;
+  /** What the service tells about itself (in `initialize` and `multiget/info`). */
   info: ServiceInfo;
+  /** The state directory; the endpoint file is written into it. */
   stateDir: string;
+  /** Where the service's own log lines go. */
   log: (line: string) => void;
   /** Exit after this long with no client and no active download. */
   idleExitMs: number;
@@ -88,7 +105,9 @@ export interface SocketServerOptions {
 
 /** A listening socket service; `close` stops accepting, ends every session and removes the endpoint. */
 export interface SocketServer {
+  /** What the endpoint file says: where clients connect and the token they present. */
   readonly endpoint: ServiceEndpoint;
+  /** Stops accepting, ends every session and removes the endpoint file. */
   close(): Promise<void>;
 }
 

@@ -69,10 +69,26 @@ export interface CliOptions {
 
 /** What the command line asks for. */
 export type CliCommand =
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'completion'; shell: CompletionShell }
-  | { kind: 'download'; options: CliOptions };
+  | {
+      /** `--help`: print the usage text. */
+      kind: 'help';
+    }
+  | {
+      /** `--version`: print the version. */
+      kind: 'version';
+    }
+  | {
+      /** `--completion SHELL`: print a completion script. */
+      kind: 'completion';
+      /** The shell to write the completion script for. */
+      shell: CompletionShell;
+    }
+  | {
+      /** Download the URLs. */
+      kind: 'download';
+      /** Everything the command line said about the downloads. */
+      options: CliOptions;
+    };
 
 /** Default of `-j`: aria2's default of concurrent downloads. */
 export const DEFAULT_JOBS = 5;

@@ -32,6 +32,7 @@ export interface ManagerOptions
 
 /** Credentials and secret headers for a download, held in memory only. */
 export interface Secrets {
+  /** Credentials for the download (user and password, or a bearer token). */
   credentials?: AddOptions['credentials'];
   /** Only Authorization, Cookie and Proxy-Authorization are taken. */
   headers?: Record<string, string>;
@@ -53,7 +54,14 @@ export interface ManagerEvents {
   /** A download finished, failed or was cancelled, and was added to the history. */
   history: [entry: HistoryEntry];
   /** Something went wrong that is not a download's failure (e.g. the queue could not be written). */
-  warning: [info: { code: string; message: string }];
+  warning: [
+    info: {
+      /** A stable code for the kind of problem (`MG_WARN_*` or an `MG_ERR_*` code). */
+      code: string;
+      /** The text for the user. */
+      message: string;
+    },
+  ];
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -428,6 +436,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     await Promise.all([...this.#entries.values()].filter((e) => e.state === 'queued' || ACTIVE.has(e.state)).map((e) => this.pause(e.id)));
   }
 
+  /** Puts every paused download back in the queue, in queue order. */
   async resumeAll(): Promise<void> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
     for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets) this.#set(e, 'queued');
@@ -440,6 +449,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return [...this.#history];
   }
 
+  /** Forgets every history entry (the files stay on disk). */
   async clearHistory(): Promise<void> {
     this.#history = [];
     await this.#persist();

@@ -17,6 +17,7 @@ export interface AddOptions {
   output?: string;
   /** Directory for a file named after the remote one. Default: the manager's `dir`. */
   dir?: string;
+  /** Connections for this download. Default: the manager's `connections` setting. */
   connections?: number;
   /** `sha256=HEX` (sha512, sha1, md5 too). */
   checksum?: string;
@@ -29,6 +30,7 @@ export interface AddOptions {
   priority?: number;
   /** Bytes per second for this download. */
   rateLimit?: number;
+  /** What to do when the target exists. Default: `'fail'` with `output`, `'rename'` otherwise. */
   existing?: ExistingFilePolicy;
   /** Failures in a row without progress before the download fails. Default: the manager's setting. */
   retries?: number;
@@ -39,27 +41,53 @@ export interface AddOptions {
   /** Bytes below which a segment is never split. */
   minSplitSize?: number;
   /** Credentials, kept in memory only. */
-  credentials?: { username: string; password: string } | { bearer: string };
+  credentials?:
+    | {
+        /** User name. */
+        username: string;
+        /** Password. */
+        password: string;
+      }
+    | {
+        /** A bearer token (HTTP `Authorization: Bearer`). */
+        bearer: string;
+      };
 }
 
 /** A snapshot of one managed download, as front-ends see it. */
 export interface EntrySnapshot {
+  /** The download's id (a UUID), stable across restarts of the manager. */
   id: string;
   /** The URL without credentials. */
   url: string;
   /** The target file, once known. */
   file: string | undefined;
+  /** Where the download stands. */
   state: EntryState;
+  /** Higher runs first. */
   priority: number;
+  /** Bytes on disk so far, resumed bytes included. */
   bytes: number;
+  /** Size in bytes, when known. */
   total: number | undefined;
   /** Bytes per second. */
   speed: number;
   /** Seconds left, when it can be told. */
   eta: number | undefined;
+  /** Connections transferring right now. */
   connections: number;
-  error: { code: string; message: string } | undefined;
+  /** Why the download failed, while it is `failed`. */
+  error:
+    | {
+        /** The `MG_ERR_*` code. */
+        code: string;
+        /** The text for the user. */
+        message: string;
+      }
+    | undefined;
+  /** When the download was added, as an ISO 8601 UTC timestamp. */
   addedAt: string;
+  /** This download's own limit in bytes per second, or undefined for none (the global one applies). */
   rateLimit: number | undefined;
   /**
    * Restored after a restart without the credentials (or secret headers) it was added with, which
@@ -70,17 +98,34 @@ export interface EntrySnapshot {
 
 /** A finished or failed download, kept in the history. */
 export interface HistoryEntry {
+  /** The download's id, as it had in the queue. */
   id: string;
+  /** The URL without credentials. */
   url: string;
+  /** The file, when one was chosen. */
   file: string | undefined;
+  /** Size in bytes, when known. */
   size: number | undefined;
-  digest: { algorithm: string; hex: string } | undefined;
+  /** The digest the file was verified against, if any. */
+  digest:
+    | {
+        /** The hash function (`sha256`, ...). */
+        algorithm: string;
+        /** Lower-case hex. */
+        hex: string;
+      }
+    | undefined;
+  /** How it ended. */
   state: 'completed' | 'failed' | 'canceled';
+  /** The `MG_ERR_*` code, when it failed. */
   errorCode: string | undefined;
+  /** The failure's message, when it failed. */
   errorMessage: string | undefined;
+  /** Wall time of the last run, in milliseconds. */
   durationMs: number;
   /** Bytes per second over the whole download. */
   averageSpeed: number;
+  /** When it ended, as an ISO 8601 UTC timestamp. */
   finishedAt: string;
 }
 
@@ -96,6 +141,7 @@ export interface ManagerSettings {
   maxConnections: number;
   /** Global rate limit in bytes per second, or undefined for none. */
   rateLimit: number | undefined;
+  /** Failures in a row without progress before a download fails. */
   retries: number;
   /** Default directory for downloads. */
   dir: string;
