@@ -1,8 +1,8 @@
 import { constants, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { link, lstat, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { removeFile } from './removeFile.js';
-import { createExclusive } from './storage/safeCreate.js';
+import { createExclusive, createFresh, refuseUnsafe } from './storage/safeCreate.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -34,19 +34,15 @@ export class PidLock {
   async acquire(detail?: string): Promise<LockHolder | undefined> {
     const me: LockHolder = { pid: process.pid, host: hostname(), ...(detail !== undefined ? { detail } : {}) };
     for (let attempt = 0; attempt < 3; attempt++) {
-      // Created exclusively: an existing name (a hard link planted there included) is never opened.
-      const fh = await createExclusive(this.path, 'the lock file', 0o600);
-      if (fh) {
-        try {
-          await fh.writeFile(JSON.stringify(me));
-        } finally {
-          await fh.close();
-        }
+      if (await this.#create(me)) {
         this.#held = true;
         return undefined;
       }
       const holder = await readHolder(this.path);
       if (holder && (holder.host !== me.host || (isAlive(holder.pid) && holder.pid !== process.pid))) return holder;
+      // Unreadable but new: a holder that is still writing it (a file system without hard links, or
+      // an older Multiget). Taking it over would make two holders.
+      if (!holder && (await ageMs(this.path)) < UNREADABLE_GRACE_MS) return { pid: -1, host: 'unknown' };
       // Stale (its process is gone) or unreadable. Renaming first means two processes that both saw
       // it stale cannot both delete a lock that a third one just created.
       const stale = `${this.path}.stale-${process.pid}`;
@@ -56,11 +52,64 @@ export class PidLock {
     return (await readHolder(this.path)) ?? { pid: -1, host: 'unknown' };
   }
 
+  /**
+   * Creates the lock file with its content in one step: the holder is written to a file of our own,
+   * which is then hard-linked to the lock's name (link(2) fails when the name exists, and never
+   * follows a link there). Another process thus never sees an empty lock file, which it could only
+   * take for a stale one. Where the file system has no hard links, the file is created exclusively
+   * and then written. Resolves false when the name is taken.
+   */
+  async #create(me: LockHolder): Promise<boolean> {
+    const content = JSON.stringify(me);
+    const draft = `${this.path}.new-${process.pid}`;
+    const fh = await createFresh(draft, 'the lock file', false, 0o600);
+    try {
+      await fh.writeFile(content);
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(draft, this.path);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        // A symlink or anything but a regular file at the lock's name was planted: refuse it.
+        await refuseUnsafe(this.path, 'the lock file');
+        return false;
+      }
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    } finally {
+      await removeFile(draft);
+    }
+    // No hard links here: created exclusively, then written.
+    const lock = await createExclusive(this.path, 'the lock file', 0o600);
+    if (!lock) return false;
+    try {
+      await lock.writeFile(content);
+    } finally {
+      await lock.close();
+    }
+    return true;
+  }
+
   /** Releases the lock if this process holds it. */
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;
     await removeFile(this.path);
+  }
+}
+
+/** How long an unreadable lock file counts as held (its creator may still be writing it). */
+const UNREADABLE_GRACE_MS = 10_000;
+
+/** Milliseconds since the file at `path` was last modified (Infinity when it is gone). */
+async function ageMs(path: string): Promise<number> {
+  try {
+    return Date.now() - (await lstat(path)).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,4 +79,62 @@ describe('PidLock', () => {
     expect(lock.held).toBe(false);
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(holder);
   });
+});
+
+describe('PidLock and a lock being written', () => {
+  it('counts a new lock file it cannot read yet as held, and an old unreadable one as stale', async () => {
+    const path = join(dir, 'f.bin.mglock');
+    // Another process has just created the lock and not yet written its holder into it.
+    await writeFile(path, '');
+    const refused = await new PidLock(path).acquire();
+    expect(refused).toEqual({ pid: -1, host: 'unknown' });
+    expect(await readFile(path, 'utf8')).toBe('');
+    // Left like that by a crash long ago: taken over.
+    const old = new Date(Date.now() - 60_000);
+    await utimes(path, old, old);
+    const lock = new PidLock(path);
+    expect(await lock.acquire()).toBeUndefined();
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    // Nothing of the lock's making is left beside it.
+    expect((await readdir(dir)).sort()).toEqual(['f.bin.mglock']);
+    await lock.release();
+  });
+});
+
+describe('PidLock under contention', () => {
+  // Several processes race for one lock, released by one line on stdin at once. A lock file that
+  // another process had created but not yet filled used to look "unreadable", hence stale, and was
+  // taken over: two holders. Each holder keeps the lock while the others try.
+  it.runIf(process.platform !== 'win32')('gives a lock to exactly one of several processes that take it at the same moment', async () => {
+    const lockModule = new URL('../dist/PidLock.js', import.meta.url).href;
+    const script = `
+      import { PidLock } from ${JSON.stringify(lockModule)};
+      const lock = new PidLock(process.argv[1]);
+      process.stdin.once('data', async () => {
+        const holder = await lock.acquire();
+        process.stdout.write(holder === undefined ? 'held\\n' : 'refused\\n');
+        setTimeout(async () => { await lock.release(); process.exit(0); }, holder === undefined ? 400 : 0);
+      });`;
+    for (let round = 0; round < 12; round++) {
+      const path = join(dir, `round-${round}.mglock`);
+      const racers = Array.from({ length: 6 }, () => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+        children.push(child);
+        return child;
+      });
+      const answers = racers.map(
+        (child) =>
+          new Promise<string>((resolve) => {
+            let out = '';
+            child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+            child.once('exit', () => resolve(out.trim()));
+          }),
+      );
+      // Every racer is up and listening before the start signal.
+      await sleep(300);
+      for (const child of racers) child.stdin!.write('go\n');
+      const results = await Promise.all(answers);
+      expect(results.filter((r) => r === 'held'), `round ${round}: ${results.join(', ')}`).toHaveLength(1);
+    }
+  }, 60_000);
 });

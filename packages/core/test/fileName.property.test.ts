@@ -9,7 +9,7 @@ import { isSidecarName } from '../src/storage/sidecars.js';
 /** Pieces that hostile names are made of, so that random strings hit the interesting cases often. */
 const pieces = [
   'CON', 'con', 'PRN', 'aux', 'NUL', 'COM1', 'com9', 'LPT1', 'lpt\u00b9', 'COM\u00b2', 'COM\u00b3', 'CONIN$', 'conout$',
-  '.', '..', ' ', '/', '\\', '.mgstate', '.MGPART', '.mglock', '.mgstate.tmp', '.mglock.stale-12', '.tmp', '.txt',
+  '.', '..', ' ', '/', '\\', '.mgstate', '.MGPART', '.mglock', '.mgstate.tmp', '.mglock.stale-12', '.mglock.new-12', '.tmp', '.txt',
   'f.bin', '\u0000', '\n', '\u007f', '\u202e', '\u2066', ':', '*', '?', '"', '<', '>', '|', 'é', 'e\u0301', '\ud800',
   '\udc00', '😀', '\u3000', '\u00a0', 'a'.repeat(120), 'é'.repeat(70),
 ];

@@ -13,8 +13,9 @@ import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
  * @param path - where to create the file
  * @param what - what the file is for, for the error message
  * @param readable - open read-write (the temporary data file) instead of write-only
+ * @param mode - permission bits of the new file (before the umask)
  */
-export async function createFresh(path: string, what: string, readable = false): Promise<FileHandle> {
+export async function createFresh(path: string, what: string, readable = false, mode = 0o644): Promise<FileHandle> {
   const flags =
     (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   // Twice at most: a second EEXIST means another process creates the same name at the same moment,
@@ -27,7 +28,7 @@ export async function createFresh(path: string, what: string, readable = false):
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `replace ${path} (${what})`);
     }
     try {
-      return await open(path, flags, 0o644);
+      return await open(path, flags, mode);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt === 0) continue;
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {

@@ -33,8 +33,9 @@ export function sidecarPaths(target: string): SidecarPaths {
 }
 
 // Case-insensitive: on macOS and Windows `F.BIN.MGSTATE` and `f.bin.mgstate` are one file. A lock
-// being taken over is renamed to `NAME.mglock.stale-PID` for a moment (see PidLock).
-const SIDECAR = /\.mg(part|state|lock)(\.tmp|\.stale-\d*)?$/i;
+// is written as `NAME.mglock.new-PID` before it is linked into place, and one being taken over is
+// renamed to `NAME.mglock.stale-PID` for a moment (see PidLock).
+const SIDECAR = /\.mg(part|state|lock)(\.tmp|\.stale-\d*|\.new-\d*)?$/i;
 
 /**
  * True when a file name (a single path component) is, or could be taken for, one of Multiget's
