@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -29,4 +30,25 @@ export function canConnect(port: number): Promise<boolean> {
 export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * Stops a daemon started in its own process group (`detached`), with every process it forked (a
+ * session or I/O child each): SIGTERM to the group, then SIGKILL if it has not exited within
+ * `waitMs`. `gone` is {@link exited} of the group's leader.
+ */
+export async function stopGroup(child: ChildProcess, gone: Promise<void>, waitMs: number): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timedOut = await Promise.race([gone.then(() => false), sleep(waitMs).then(() => true)]);
+  if (!timedOut) return;
+  signal('SIGKILL');
+  await Promise.race([gone, sleep(waitMs)]);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testCertificate } from '../certificate.js';
-import { canConnect, exited, freePort } from '../daemon.js';
+import { canConnect, exited, freePort, stopGroup } from '../daemon.js';
 import { contentSize, readContent } from '../generatedContent.js';
 import type { FileContent } from '../types.js';
 import type { VsftpdOptions, VsftpdServer } from './types.js';
@@ -165,30 +165,13 @@ async function launch(binary: string, dir: string, options: VsftpdOptions): Prom
       await sleep(25);
     }
     if (up) return running(child, gone, port, root, dir, logPath, ca, options.tls);
-    await stop(child, gone);
+    await stopGroup(child, gone, STOP_WAIT_MS);
     lastFailure = (await readFile(errPath, 'utf8').catch(() => '')).trim();
     if (performance.now() >= deadline) break;
     // A port taken between freePort() and vsftpd's bind: try another.
     if (!/bind|address already in use/i.test(lastFailure)) break;
   }
   throw new Error(`vsftpd did not start within ${timeoutMs} ms${lastFailure ? `: ${lastFailure}` : ''}`);
-}
-
-async function stop(child: ChildProcess, gone: Promise<void>): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  // The whole group: vsftpd forks a process per session.
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timedOut = await Promise.race([gone.then(() => false), sleep(STOP_WAIT_MS).then(() => true)]);
-  if (!timedOut) return;
-  signal('SIGKILL');
-  await Promise.race([gone, sleep(STOP_WAIT_MS)]);
 }
 
 function running(
@@ -212,7 +195,7 @@ function running(
     log: async () => await readFile(logPath, 'utf8').catch(() => ''),
     close: () => {
       closing ??= (async () => {
-        await stop(child, gone);
+        await stopGroup(child, gone, STOP_WAIT_MS);
         await rm(dir, { recursive: true, force: true });
       })();
       return closing;

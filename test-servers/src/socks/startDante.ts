@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canConnect, exited, freePort } from '../daemon.js';
+import { canConnect, exited, freePort, stopGroup } from '../daemon.js';
 
 const STOP_WAIT_MS = 5_000;
 
@@ -82,23 +82,6 @@ function configText(port: number, logPath: string, method: 'none' | 'username'):
   ].join('\n');
 }
 
-async function stop(child: ChildProcess, gone: Promise<void>): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  // The whole group: dante forks negotiator, request and I/O children.
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timedOut = await Promise.race([gone.then(() => false), sleep(STOP_WAIT_MS).then(() => true)]);
-  if (!timedOut) return;
-  signal('SIGKILL');
-  await Promise.race([gone, sleep(STOP_WAIT_MS)]);
-}
-
 /**
  * Starts Debian's real SOCKS5 server, dante (`danted`), on a free port of 127.0.0.1, in the
  * foreground and in its own process group, with a generated configuration in a fresh temporary
@@ -138,7 +121,7 @@ export async function startDante(options: DanteOptions = {}): Promise<DanteServe
         await sleep(25);
       }
       if (up) return running(child, gone, port, dir, logPath);
-      await stop(child, gone);
+      await stopGroup(child, gone, STOP_WAIT_MS);
       lastFailure = `${await readFile(errPath, 'utf8').catch(() => '')}${await readFile(logPath, 'utf8').catch(() => '')}`.trim();
       if (performance.now() >= deadline) break;
       // A port taken between freePort() and dante's bind: try another.
@@ -169,7 +152,7 @@ function running(child: ChildProcess, gone: Promise<void>, port: number, dir: st
     },
     close: () => {
       closing ??= (async () => {
-        await stop(child, gone);
+        await stopGroup(child, gone, STOP_WAIT_MS);
         await rm(dir, { recursive: true, force: true });
       })();
       return closing;
