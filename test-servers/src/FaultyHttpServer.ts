@@ -402,6 +402,7 @@ export class FaultyHttpServer implements HttpTestServer {
     if (representation.etag !== undefined) headers['etag'] = representation.etag;
     if (representation.lastModified !== undefined) headers['last-modified'] = representation.lastModified;
     if (file.contentDisposition !== undefined) headers['content-disposition'] = file.contentDisposition;
+    if (file.options.links !== undefined) headers['link'] = file.options.links;
     if (!chunked) headers['accept-ranges'] = 'bytes';
     if (faults.contentEncoding !== undefined) {
       record.faults.push('contentEncoding');

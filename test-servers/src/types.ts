@@ -93,6 +93,8 @@ export interface FileOptions {
   contentDisposition?: string | Buffer;
   /** Default `application/octet-stream`. */
   contentType?: string;
+  /** `Link` header values sent on every response of the file (e.g. `<http://…>; rel=duplicate`). */
+  links?: string[];
   /**
    * Integrity headers. `reprDigest` (RFC 9530 `sha-256=:base64:`) and `digest` (RFC 3230
    * `SHA-256=base64`) describe the whole representation, so they go on 200, 206 and HEAD;

@@ -1,5 +1,6 @@
 import type { ProtocolDriver } from './hooks.js';
 import type { ByteSink } from './sink.js';
+import type { PieceHashes } from './mirrors/metalink.js';
 import type { BlockDigests } from './storage/blockDigests.js';
 import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
 
@@ -37,6 +38,10 @@ export interface JobOptions {
   rateLimit: number | undefined;
   /** User-Agent for protocols that send one. */
   userAgent: string;
+  /** Other sources of the same file (see MirrorPlugin); empty for none. */
+  mirrors: URL[];
+  /** Expected hashes of the file's pieces (from a Metalink), checked as they arrive. */
+  pieces: PieceHashes | undefined;
 }
 
 /**

@@ -6,6 +6,8 @@ import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hoo
 import { HostSlots } from './HostSlots.js';
 import type { JobOptions } from './Job.js';
 import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
+import { MirrorPlugin } from './mirrors/MirrorPlugin.js';
+import type { PieceHashes } from './mirrors/metalink.js';
 import { FileWriter } from './plugins/FileWriter.js';
 import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 import { SegmentPlanner } from './plugins/SegmentPlanner.js';
@@ -18,7 +20,7 @@ export interface MultigetOptions {
   /** Plugins applied after the defaults: protocol plugins (e.g. `new HttpPlugin()`) and others. */
   plugins?: Plugin[];
   /**
-   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumVerifier). `false` applies
+   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumVerifier, MirrorPlugin). `false` applies
    * none; a function receives them and returns the list to apply (to drop or replace one).
    */
   defaultPlugins?: boolean | ((defaults: Plugin[]) => Plugin[]);
@@ -104,6 +106,14 @@ export interface DownloadOptions {
   /** See {@link MultigetOptions.lowestSpeedTimeMs}: milliseconds. */
   lowestSpeedTimeMs?: number;
   minSplitSize?: number;
+  /**
+   * Other URLs of the same file, read from at the same time (see MirrorPlugin). Each must serve the
+   * same bytes; one that does not, or fails, is left out. Credentials and headers go only to URLs of
+   * the download URL's origin.
+   */
+  mirrors?: Array<string | URL>;
+  /** Expected hashes of the file's pieces (from a Metalink), checked as the bytes arrive. */
+  pieces?: PieceHashes;
   /** Aborting stops the download and keeps the partial data for a later resume. */
   signal?: AbortSignal;
   /** An id for the download (default: a random UUID). */
@@ -158,6 +168,7 @@ export class Multiget implements HookHost {
       new RetryPolicy(options.retry),
       new FileWriter(),
       new ChecksumVerifier(),
+      new MirrorPlugin(),
     ];
     const chosen =
       options.defaultPlugins === false
@@ -246,6 +257,8 @@ export class Multiget implements HookHost {
       lowestSpeedTimeMs: o.lowestSpeedTimeMs ?? e.lowestSpeedTimeMs ?? 30_000,
       rateLimit: o.rateLimit,
       userAgent: e.userAgent ?? DEFAULT_USER_AGENT,
+      mirrors: (o.mirrors ?? []).map((m) => parseUrl(m)),
+      pieces: o.pieces,
     };
     positive('connections', opts.connections, 1, 256);
     positive('minSplitSize', opts.minSplitSize, 1);

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   INVALID_OPTION: 'MG_ERR_INVALID_OPTION',
   /** A checksum option is malformed (`algo=hex`). */
   INVALID_CHECKSUM: 'MG_ERR_INVALID_CHECKSUM',
+  /** A Metalink document is malformed, not Metalink 4, or names a file unsafely. */
+  INVALID_METALINK: 'MG_ERR_INVALID_METALINK',
   /** The connection could not be opened (refused, unreachable, DNS). */
   CONNECT: 'MG_ERR_CONNECT',
   /** Opening the connection took longer than the connect timeout. */
@@ -53,6 +55,11 @@ export const ErrorCodes = {
   BAD_REDIRECT: 'MG_ERR_BAD_REDIRECT',
   /** The server broke its protocol in a way no other code describes. */
   PROTOCOL: 'MG_ERR_PROTOCOL',
+  /**
+   * A mirror failed or served other bytes than the download's other sources (size, piece hash,
+   * sample); it is dropped and its range goes to another source. Retryable.
+   */
+  MIRROR_FAILED: 'MG_ERR_MIRROR_FAILED',
   /** The remote file changed (validators differ) and could not be downloaded consistently. */
   REMOTE_CHANGED: 'MG_ERR_REMOTE_CHANGED',
   /** The downloaded bytes do not match the expected digest. */
@@ -99,6 +106,7 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.SHORT_BODY,
   ErrorCodes.SERVER_BUSY,
   ErrorCodes.SERVER,
+  ErrorCodes.MIRROR_FAILED,
 ]);
 
 /** Whether a failure with this code may succeed when tried again. */

@@ -28,6 +28,17 @@ export { SegmentPlanner } from './plugins/SegmentPlanner.js';
 export { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 export { FileWriter } from './plugins/FileWriter.js';
 export { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
+export { MirrorPlugin, type SourceReport } from './mirrors/MirrorPlugin.js';
+export {
+  parseMetalink,
+  looksLikeMetalink,
+  METALINK_NS,
+  METALINK_MEDIA_TYPE,
+  MAX_METALINK_BYTES,
+  type MetalinkFile,
+  type MetalinkUrl,
+  type PieceHashes,
+} from './mirrors/metalink.js';
 export { Manager, type ManagerOptions, type ManagerEvents, type Secrets, parseDownloadUrl } from './manager/Manager.js';
 export type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './manager/types.js';
 export { PidLock, isAlive, type LockHolder } from './PidLock.js';

@@ -42,6 +42,8 @@ export function createJob(
     lowestSpeedTimeMs: 30_000,
     rateLimit: undefined,
     userAgent: 'multiget-test/1.0',
+    mirrors: [],
+    pieces: undefined,
   };
   return new Job(`job-${++nextId}`, new URL(url), { ...defaults, ...options }, signal, onWarning);
 }

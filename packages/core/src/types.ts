@@ -45,6 +45,11 @@ export interface RemoteInfo {
   /** The media type the server announced (HTTP Content-Type), as sent. */
   contentType?: string;
   /**
+   * Other URLs of the same file the server named (RFC 6249 `Link: <…>; rel=duplicate`), most
+   * preferred first. MirrorPlugin reads from them only when a digest can check the result.
+   */
+  duplicates?: URL[];
+  /**
    * A stream already open at offset 0 (the probe's own response), which the engine adopts for the
    * first segment or cancels. Saves a round trip per download.
    */

@@ -20,6 +20,7 @@ import { createDispatcher, type Transport } from './createDispatcher.js';
 import { parseDigestHeaders } from './digestHeaders.js';
 import { firstHeader, isEncoded, parseLength, type HeaderMap } from './headerValues.js';
 import { HttpByteSource } from './HttpByteSource.js';
+import { duplicatesOf } from './linkHeader.js';
 import { displayUrl, statusError, transportError } from './httpErrors.js';
 import { carriesUserData, requestHeaders } from './requestHeaders.js';
 
@@ -167,6 +168,8 @@ export class HttpPlugin extends ProtocolPlugin {
     if (fileName !== undefined) info.fileName = fileName;
     const contentType = firstHeader(headers, 'content-type');
     if (contentType !== undefined) info.contentType = contentType;
+    const duplicates = duplicatesOf(headers, url);
+    if (duplicates.length > 0) info.duplicates = duplicates;
 
     if (statusCode === 206) {
       const range = parseContentRange(firstHeader(headers, 'content-range'));

@@ -1,0 +1,415 @@
+import { DownloadError, ErrorCodes, isRetryableCode } from '../errors.js';
+import type { HookHost, Plugin, ProtocolDriver } from '../hooks.js';
+import { Job, type JobOptions } from '../Job.js';
+import { redactUrl } from '../StateFile.js';
+import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
+import { alignToPieces, checkPieces, MAX_HELD_PIECE } from './pieces.js';
+
+const PLUGIN_NAME = 'MirrorPlugin';
+
+/** Bytes compared between a mirror and the reference source before the mirror serves a range. */
+const SAMPLE_BYTES = 16 * 1024;
+/** Failures in a row without a byte after which a source is left out for the rest of the run. */
+const MAX_FAILURES = 3;
+/** Weight of the newest measurement in a source's smoothed speed. */
+const SMOOTHING = 0.5;
+
+/** How a source stands in the run. */
+type SourceState = 'unverified' | 'ok' | 'dropped';
+
+/** One place the file can be read from. Index 0 is the download's own URL. */
+interface Source {
+  readonly index: number;
+  /** The URL without secrets, for messages. */
+  readonly label: string;
+  readonly job: Job;
+  readonly driver: ProtocolDriver;
+  remote: RemoteInfo;
+  state: SourceState;
+  /** Connections reading from it now. */
+  active: number;
+  /** Bytes per second of one connection, smoothed; undefined until measured. */
+  speed: number | undefined;
+  /** Failures in a row without a byte. */
+  failures: number;
+  /** Not chosen again before this time (performance.now()), after a failure. */
+  coolUntil: number;
+  /** Bytes it delivered this run. */
+  bytes: number;
+  /** Why it was dropped. */
+  dropReason?: string;
+}
+
+/** The sources of one download. */
+interface SourceSet {
+  readonly sources: Source[];
+  /** The bytes every source must agree on, once read from a trusted source. */
+  sample: Promise<Uint8Array | undefined> | undefined;
+}
+
+/** How one source fared, for the caller (see {@link MirrorPlugin.sourcesOf}). */
+export interface SourceReport {
+  /** The URL without credentials or signatures. */
+  url: string;
+  /** `ok`: used (or usable); `dropped`: left out, with `reason`; `unverified`: never needed. */
+  state: SourceState;
+  /** Bytes it delivered. */
+  bytes: number;
+  /** Why it was dropped. */
+  reason?: string;
+}
+
+/**
+ * Reads one file from several sources at once: the download's URL and its mirrors (the `mirrors`
+ * download option, a Metalink's URLs, or RFC 6249 `Link: <…>; rel=duplicate` headers when a digest
+ * is known to check the result).
+ *
+ * - After the probe, every mirror is probed through its own protocol plugin (HTTP, FTP and SFTP mix);
+ *   one whose size differs or that cannot serve ranges is dropped.
+ * - Before a mirror serves its first range, 16 KiB from the middle of the file are read from it and
+ *   from a trusted source and compared (skipped when piece hashes are known: each piece is checked
+ *   as it arrives instead, see `checkPieces`).
+ * - Each range request goes to the source with the best measured speed per connection, divided by
+ *   the connections it already serves; unmeasured sources are tried first. The engine's dynamic
+ *   splitting then gives the slow sources' remaining bytes to the fast ones.
+ * - A mirror that fails is left out for a while, and for the run after three failures in a row or at
+ *   once when it serves other bytes; its failure reaches the engine as MG_ERR_MIRROR_FAILED
+ *   (retryable), so the range is retried from another source, never as a change of the remote file.
+ * - Credentials and custom headers go only to sources with the download URL's origin; a mirror
+ *   elsewhere gets its own userinfo, if its URL has one, and nothing else.
+ */
+export class MirrorPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+  readonly #sets = new WeakMap<Job, SourceSet>();
+
+  apply(engine: HookHost): void {
+    // After every other probe tap: the remote is known, the digests the server announced too.
+    engine.hooks.probe.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (info, job) => {
+      this.#sets.delete(job);
+      const urls = mirrorUrls(info, job);
+      if (urls.length === 0) return info;
+      if (info.size === undefined || !info.ranges || job.driver === undefined) {
+        job.warn('MG_WARN_MIRRORS_UNUSED', `Mirrors not used: ${redactUrl(job.url)} does not serve byte ranges of a known size`);
+        return info;
+      }
+      if (usablePieces(job) && info.initialSource) {
+        // The probe's open stream would bypass the piece checks: every range goes through them.
+        info.initialSource.cancel();
+        info.initialSource = undefined;
+      }
+      const primary: Source = newSource(0, job, job.driver, info);
+      primary.state = 'ok';
+      const probed = await Promise.all(urls.map((url, i) => probeMirror(engine, job, url, i + 1, info)));
+      const sources = [primary, ...probed.filter((s): s is Source => s !== undefined)];
+      if (sources.length === 1) return info;
+      const set: SourceSet = { sources, sample: undefined };
+      if (!usablePieces(job)) {
+        // Compared now, while the download URL answers: later it may not, and a mirror nobody
+        // vouched for would be of no use.
+        const view = new Job(job.id, job.url, job.options, job.signal, (w) => job.warn(w.code, w.message));
+        view.driver = job.driver;
+        view.remote = info;
+        set.sample = readSample(newSource(0, view, job.driver, info), job.signal).catch(() => undefined);
+        await Promise.all(
+          sources.slice(1).map((m) =>
+            verifySample(set, m, job.signal, job).catch((err: unknown) => {
+              if (job.signal.aborted) throw err;
+              failed(set, m, err, job);
+            }),
+          ),
+        );
+      }
+      this.#sets.set(job, set);
+      return info;
+    });
+
+    // Before the protocol plugins' taps: with mirrors, this tap answers every range request.
+    engine.hooks.fetchRange.tapPromise({ name: PLUGIN_NAME, stage: -50 }, async (req, job) => {
+      const set = this.#sets.get(job);
+      if (!set) return undefined;
+      if (job.remote) set.sources[0]!.remote = job.remote;
+      return this.#fetch(set, req, job);
+    });
+  }
+
+  /**
+   * How each source of a download fared so far (the download's own URL first), or undefined when
+   * the download has no mirrors in use.
+   */
+  sourcesOf(job: Job): SourceReport[] | undefined {
+    const set = this.#sets.get(job);
+    return set?.sources.map((s) => ({
+      url: s.label,
+      state: s.state,
+      bytes: s.bytes,
+      ...(s.dropReason ? { reason: s.dropReason } : {}),
+    }));
+  }
+
+  async #fetch(set: SourceSet, req: RangeRequest, job: Job): Promise<ByteSource> {
+    const tried = new Set<Source>();
+    let lastError: unknown;
+    for (;;) {
+      const source = choose(set, tried);
+      if (!source) {
+        throw lastError ?? new DownloadError(ErrorCodes.MIRROR_FAILED, `No source of ${redactUrl(job.url)} is usable`);
+      }
+      tried.add(source);
+      // Counted from the choice on, so that requests opening at the same moment spread out.
+      source.active++;
+      try {
+        if (source.state === 'unverified') await verifySample(set, source, req.signal, job);
+        if (source.state !== 'ok') {
+          source.active--;
+          continue;
+        }
+        const size = source.remote.size!;
+        const last = req.end ?? size - 1;
+        // With piece hashes, whole pieces are fetched so that every byte handed on was checked.
+        const span = usablePieces(job) ? alignToPieces(req.start, last, size, job.options.pieces!.length) : undefined;
+        const opened = await source.driver.fetchRange(
+          {
+            ...req,
+            ...(span ?? {}),
+            ...(source.index === 0 ? {} : { validators: source.remote.validators, size: source.remote.size }),
+          },
+          source.job,
+        );
+        const body = span
+          ? checkPieces(opened.body, opened.start, req.start, last, size, job.options.pieces!, source.label)
+          : opened.body;
+        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r) }, req, job);
+      } catch (err) {
+        source.active--;
+        if (req.signal.aborted) throw err;
+        lastError = failed(set, source, err, job);
+      }
+    }
+  }
+}
+
+/** The mirror URLs of a download: its `mirrors` option, else the server's duplicates when a digest can check them. */
+function mirrorUrls(info: RemoteInfo, job: Job): URL[] {
+  const own = job.options.mirrors;
+  const candidates =
+    own.length > 0
+      ? own
+      : (info.duplicates ?? []).filter(() => job.options.checksum !== undefined || info.digests.length > 0 || job.options.pieces);
+  const seen = new Set([redactUrl(job.url), redactUrl(info.url)]);
+  const out: URL[] = [];
+  for (const u of candidates) {
+    const key = redactUrl(u);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(u);
+  }
+  return out;
+}
+
+function newSource(index: number, job: Job, driver: ProtocolDriver, remote: RemoteInfo): Source {
+  return {
+    index,
+    label: redactUrl(job.url),
+    job,
+    driver,
+    remote,
+    state: 'unverified',
+    active: 0,
+    speed: undefined,
+    failures: 0,
+    coolUntil: 0,
+    bytes: 0,
+  };
+}
+
+function drop(source: Source, reason: string, job: Job): void {
+  if (source.state === 'dropped') return;
+  source.state = 'dropped';
+  source.dropReason = reason;
+  job.warn('MG_WARN_MIRROR_DROPPED', `Source ${source.label} left out: ${reason}`);
+}
+
+/** The options a mirror's requests carry: the caller's secrets only for the download URL's origin. */
+function optionsFor(url: URL, job: Job): JobOptions {
+  if (url.origin === job.url.origin && url.protocol === job.url.protocol) return { ...job.options, mirrors: [] };
+  return { ...job.options, credentials: undefined, headers: {}, mirrors: [], checksum: undefined };
+}
+
+async function probeMirror(engine: HookHost, job: Job, url: URL, index: number, primary: RemoteInfo): Promise<Source | undefined> {
+  const mirrorJob = new Job(job.id, url, optionsFor(url, job), job.signal, (w) => job.warn(w.code, w.message));
+  const label = redactUrl(url);
+  try {
+    const driver = await engine.hooks.resolve.promise(url, mirrorJob);
+    if (!driver) {
+      job.warn('MG_WARN_MIRROR_DROPPED', `Source ${label} left out: no protocol plugin for ${url.protocol}`);
+      return undefined;
+    }
+    mirrorJob.driver = driver;
+    const remote = await driver.probe(mirrorJob);
+    remote.initialSource?.cancel();
+    remote.initialSource = undefined;
+    mirrorJob.remote = remote;
+    const source = newSource(index, mirrorJob, driver, remote);
+    if (remote.size !== primary.size) {
+      drop(source, `its size is ${remote.size ?? 'unknown'}, not ${primary.size}`, job);
+    } else if (!remote.ranges) {
+      drop(source, 'it does not serve byte ranges', job);
+    }
+    return source.state === 'dropped' ? undefined : source;
+  } catch (err) {
+    if (job.signal.aborted) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    job.warn('MG_WARN_MIRROR_DROPPED', `Source ${label} left out: ${why}`);
+    return undefined;
+  }
+}
+
+/** The source for the next range: unmeasured ones first, then the best speed per added connection. */
+function choose(set: SourceSet, tried: ReadonlySet<Source>): Source | undefined {
+  const now = performance.now();
+  let best: Source | undefined;
+  let bestScore = -1;
+  let cooling: Source | undefined;
+  for (const s of set.sources) {
+    if (s.state === 'dropped' || tried.has(s)) continue;
+    if (s.coolUntil > now) {
+      if (!cooling || s.coolUntil < cooling.coolUntil) cooling = s;
+      continue;
+    }
+    const score = s.speed === undefined ? (s.active === 0 ? Infinity : 0) : s.speed / (s.active + 1);
+    if (score > bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  // Every live source is resting after a failure: the one that rests least is still better than none.
+  return best ?? cooling;
+}
+
+/** Records a failure of a source; returns the error the engine should see if no other source answers. */
+function failed(set: SourceSet, source: Source, err: unknown, job: Job): unknown {
+  const code = err instanceof DownloadError ? err.code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  source.failures++;
+  source.coolUntil = performance.now() + Math.min(30_000, 1000 * 2 ** (source.failures - 1));
+  const others = set.sources.some((s) => s !== source && s.state !== 'dropped');
+  // A piece with the wrong hash: this source serves other bytes, and no retry will change that.
+  const otherBytes = code === ErrorCodes.MIRROR_FAILED;
+  if (source.index === 0) {
+    // The download's own URL: its errors keep their meaning (a changed file restarts the download).
+    if (!others || code === ErrorCodes.REMOTE_CHANGED) return err;
+    if (otherBytes || !isRetryableCode(code ?? '') || source.failures >= MAX_FAILURES) drop(source, message, job);
+    return new DownloadError(ErrorCodes.MIRROR_FAILED, message, { cause: err });
+  }
+  if (otherBytes || !isRetryableCode(code ?? '') || source.failures >= MAX_FAILURES) drop(source, message, job);
+  return new DownloadError(ErrorCodes.MIRROR_FAILED, otherBytes ? message : `${source.label}: ${message}`, { cause: err });
+}
+
+async function readAll(source: ByteSource, limit: number): Promise<Uint8Array> {
+  const out = new Uint8Array(limit);
+  let n = 0;
+  try {
+    for await (const chunk of source.body) {
+      const take = Math.min(chunk.byteLength, limit - n);
+      out.set(chunk.subarray(0, take), n);
+      n += take;
+      if (n >= limit) break;
+    }
+  } finally {
+    source.cancel();
+  }
+  return out.subarray(0, n);
+}
+
+function sampleRange(size: number): { start: number; length: number } {
+  const length = Math.min(SAMPLE_BYTES, size);
+  return { start: Math.max(0, Math.floor((size - length) / 2)), length };
+}
+
+async function readSample(source: Source, signal: AbortSignal): Promise<Uint8Array> {
+  const size = source.remote.size ?? 0;
+  const { start, length } = sampleRange(size);
+  if (length === 0) return new Uint8Array(0);
+  const opened = await source.driver.fetchRange(
+    { start, end: start + length - 1, validators: source.remote.validators, size: source.remote.size, signal },
+    source.job,
+  );
+  const bytes = await readAll(opened, length);
+  if (bytes.byteLength !== length) {
+    throw new DownloadError(ErrorCodes.SHORT_BODY, `${source.label} sent ${bytes.byteLength} of ${length} sample bytes`);
+  }
+  return bytes;
+}
+
+/**
+ * Compares a mirror's sample with a trusted source's. With piece hashes the pieces themselves are
+ * checked as they arrive, so the mirror is trusted at once.
+ */
+async function verifySample(set: SourceSet, source: Source, signal: AbortSignal, job: Job): Promise<void> {
+  if (usablePieces(job)) {
+    source.state = 'ok';
+    return;
+  }
+  if (!set.sample) {
+    const reference = set.sources.find((s) => s.state === 'ok');
+    if (!reference) return;
+    set.sample = readSample(reference, signal).catch(() => undefined);
+  }
+  const expected = await set.sample;
+  if (!expected) {
+    // The reference could not be read: try again with the next mirror that needs it.
+    set.sample = undefined;
+    return;
+  }
+  const got = await readSample(source, signal);
+  if (Buffer.compare(got, expected) === 0) source.state = 'ok';
+  else drop(source, 'it serves other bytes than the download URL', job);
+}
+
+function usablePieces(job: Job): boolean {
+  const pieces = job.options.pieces;
+  return pieces !== undefined && pieces.length <= MAX_HELD_PIECE;
+}
+
+/** Counts a source's bytes and speed, checks pieces, and turns its failures into MIRROR_FAILED. */
+function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequest, job: Job): ByteSource {
+  const body = opened.body;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    source.active--;
+  };
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    const began = performance.now();
+    let n = 0;
+    try {
+      for await (const chunk of body) {
+        n += chunk.byteLength;
+        source.bytes += chunk.byteLength;
+        if (source.failures > 0) source.failures = 0;
+        yield chunk;
+      }
+    } catch (err) {
+      if (req.signal.aborted) throw err;
+      throw failed(set, source, err, job);
+    } finally {
+      release();
+      const seconds = (performance.now() - began) / 1000;
+      // Short reads say more about latency than speed; they still count once something is measured.
+      if (n > 0 && seconds > 0 && (n >= 256 * 1024 || source.speed === undefined)) {
+        const speed = n / seconds;
+        source.speed = source.speed === undefined ? speed : source.speed * (1 - SMOOTHING) + speed * SMOOTHING;
+      }
+    }
+  }
+  return {
+    start: opened.start,
+    end: opened.end,
+    body: counted(),
+    cancel: (reason) => {
+      release();
+      opened.cancel(reason);
+    },
+  };
+}
