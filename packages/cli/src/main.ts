@@ -1,9 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import {
   type DigestAlgorithm,
   ErrorCodes,
   LazyProtocolPlugin,
+  MAX_METALINK_BYTES,
   Manager,
   UsageError,
   fileSystemError,
@@ -19,7 +22,8 @@ import { Palette } from './display/Palette.js';
 import type { Reporter, TextOutput } from './display/Reporter.js';
 import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
-import { Redactor } from './redact.js';
+import { expandMetalinks, isMetalinkSource } from './input/metalinkSources.js';
+import { Redactor, safeUrl } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
 import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
 import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
@@ -80,8 +84,17 @@ export async function main(
   let tasks: DownloadTask[];
   let manager: Manager;
   try {
-    tasks = buildTasks(options, await readSources(options, io));
-    manager = await createManager(options, io, tasks);
+    const sources = await readSources(options, io);
+    // Everything but a Metalink is checked first: a bad option fails the run at once.
+    const local = sources.filter((s) => !isMetalinkSource(s));
+    if (local.length > 0) buildTasks(options, local);
+    manager = await createManager(options, io, sources);
+    try {
+      tasks = buildTasks(options, await expandMetalinks(sources, (url, source) => fetchMetalink(manager, url, source, options)));
+    } catch (err) {
+      await closeManager(manager);
+      throw err;
+    }
   } catch (err) {
     return fail(err);
   }
@@ -149,6 +162,13 @@ export function exitCodeOf(outcomes: readonly TaskOutcome[]): number {
 
 async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]> {
   const sources: TaskSource[] = options.urls.map((url) => ({ url, headers: [] }));
+  if (options.sameFile) {
+    if (options.inputFile !== undefined) {
+      throw new UsageError(ErrorCodes.INVALID_OPTION, '--same-file applies to the URLs on the command line; in an input file, put the mirrors of a file on one line, separated by tabs');
+    }
+    if (sources.length < 2) throw new UsageError(ErrorCodes.INVALID_OPTION, '--same-file needs at least two URLs of the same file');
+    return [{ url: options.urls[0]!, headers: [], mirrors: options.urls.slice(1) }];
+  }
   if (options.inputFile === undefined) return sources;
   const name = options.inputFile === '-' ? '<stdin>' : options.inputFile;
   let content: string;
@@ -167,7 +187,7 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
  * sizeable library: undici, basic-ftp, ssh2), and they are loaded before any download starts, so
  * that a bad option fails the run at once.
  */
-async function createManager(options: CliOptions, io: CliIo, tasks: readonly DownloadTask[]): Promise<Manager> {
+async function createManager(options: CliOptions, io: CliIo, tasks: ReadonlyArray<{ readonly url: string }>): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -195,6 +215,40 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
       dir: process.cwd(),
     },
   });
+}
+
+/**
+ * Fetches a Metalink document through the engine (so proxies, TLS trust and credentials apply) into
+ * a private temporary directory, and returns its text. At most MAX_METALINK_BYTES.
+ */
+async function fetchMetalink(manager: Manager, url: string, source: TaskSource, options: CliOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'multiget-meta4-'));
+  try {
+    const dl = manager.engine.download(url, {
+      dir,
+      headers: [...options.headers, ...source.headers],
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      connections: 1,
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    });
+    let tooBig = false;
+    dl.on('start', (info) => {
+      if (info.size !== undefined && info.size > MAX_METALINK_BYTES) {
+        tooBig = true;
+        void dl.cancel();
+      }
+    });
+    const result = await dl.done.catch((err: unknown) => {
+      if (tooBig) throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${safeUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
+      throw err;
+    });
+    if (result.size > MAX_METALINK_BYTES) {
+      throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${safeUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
+    }
+    return await readFile(result.file, 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The protocol plugins, each imported and built on first use. Exported for tests. */

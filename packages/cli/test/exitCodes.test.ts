@@ -5,7 +5,7 @@ import { EXIT_CODE_TABLE, ExitCode, exitCodeForError, exitCodeOf } from '../src/
 describe('exit codes', () => {
   it('maps every error code of the core to its documented exit code', () => {
     const expected: Record<string, number> = {
-      MG_ERR_INVALID_URL: 2, MG_ERR_UNSUPPORTED_PROTOCOL: 2, MG_ERR_INVALID_OPTION: 2, MG_ERR_INVALID_CHECKSUM: 2,
+      MG_ERR_INVALID_URL: 2, MG_ERR_UNSUPPORTED_PROTOCOL: 2, MG_ERR_INVALID_OPTION: 2, MG_ERR_INVALID_CHECKSUM: 2, MG_ERR_INVALID_METALINK: 2, MG_ERR_MIRROR_FAILED: 3,
       MG_ERR_CONNECT: 3, MG_ERR_CONNECT_TIMEOUT: 3, MG_ERR_CONNECTION_RESET: 3, MG_ERR_TIMEOUT: 3, MG_ERR_STALLED: 3,
       MG_ERR_SHORT_BODY: 3, MG_ERR_PROXY: 3, MG_ERR_PROXY_AUTH: 4,
       MG_ERR_HTTP_STATUS: 4, MG_ERR_NOT_FOUND: 4, MG_ERR_AUTH: 4, MG_ERR_FORBIDDEN: 4, MG_ERR_SERVER_BUSY: 4,

@@ -50,13 +50,18 @@ describe('parseInputFile', () => {
       ['http://h/a\n  checksum=sha256=nothex', /urls\.txt:2: .*checksum/i],
       ['http://h/a\n  header=NoColon', /urls\.txt:2: .*Name: value/],
       ['http://h/a\n  split=0', /urls\.txt:2: .*split=/],
-      ['http://h/a\thttp://mirror/a', /urls\.txt:1: several URLs/],
+      ['http://h/a http://mirror/a', /urls\.txt:1: a space inside a URL; separate .* with tabs/],
       ['http://h/a\n  priority=high', /urls\.txt:2: priority= needs an integer/],
       ['http://h/a\n  priority=2000000', /urls\.txt:2: priority= needs an integer/],
     ];
     for (const [text, message] of cases) {
       expect(() => parseInputFile(text, 'urls.txt'), text).toThrow(message);
     }
+  });
+
+  it('reads tab-separated URLs on one line as mirrors of one file (aria2 style)', () => {
+    const [e] = parseInputFile('http://h/a\tftp://m/a\t\thttp://n/a  \n  out=a.bin', 'urls.txt');
+    expect(e).toMatchObject({ url: 'http://h/a', mirrors: ['ftp://m/a', 'http://n/a'], out: 'a.bin' });
   });
 
   it('reads priority= as a signed integer', () => {

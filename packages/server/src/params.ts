@@ -228,7 +228,10 @@ function credentials(raw: unknown, what: string): DownloadCredentials {
   return { username, password: f['password'] };
 }
 
-const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials'] as const;
+const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials', 'mirrors'] as const;
+
+/** Most mirrors one download may name. */
+const MAX_MIRRORS = 64;
 
 /** A checked `multiget/add` item: the URL as given and the manager's options, paths made absolute. */
 export interface CheckedAdd {
@@ -275,6 +278,15 @@ export function parseAddParams(raw: unknown, schemes: readonly string[], rules: 
     options.existing = existing;
   }
   if (f['credentials'] !== undefined) options.credentials = credentials(f['credentials'], `${what}.credentials`);
+  if (f['mirrors'] !== undefined) {
+    const list = f['mirrors'];
+    if (!Array.isArray(list) || list.length > MAX_MIRRORS) throw invalid(`${what}.mirrors must be an array of at most ${MAX_MIRRORS} URLs`);
+    options.mirrors = list.map((m: unknown, i) => {
+      if (typeof m !== 'string' || m.length > MAX_URL) throw invalid(`${what}.mirrors[${i}] must be a URL`);
+      parseDownloadUrl(m, schemes);
+      return m;
+    });
+  }
   return { url, options };
 }
 

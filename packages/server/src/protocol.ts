@@ -255,6 +255,11 @@ export interface AddParams {
   existing?: 'fail' | 'rename' | 'overwrite';
   /** Credentials for the download, held in memory only. */
   credentials?: DownloadCredentials;
+  /**
+   * Other URLs of the same file (up to 64), read from at the same time; one that fails or serves
+   * other bytes is left out. Credentials and headers go only to URLs of `url`'s origin.
+   */
+  mirrors?: string[];
 }
 
 /** Result of `multiget/add`. The same URL to the same target while unfinished gives the existing id. */

@@ -51,6 +51,11 @@ function badRequests(): Array<[string, unknown, string]> {
     ['multiget/add', { url: 'gopher://example.com/' }, 'MG_ERR_UNSUPPORTED_PROTOCOL'],
     ['multiget/add', { url: 'not a url' }, 'MG_ERR_INVALID_URL'],
     ['multiget/add', { url: 'http://' }, 'MG_ERR_INVALID_URL'],
+    // add: mirrors
+    ['multiget/add', { url, mirrors: 'http://127.0.0.1/x' }, 'MG_ERR_INVALID_OPTION'],
+    ['multiget/add', { url, mirrors: [42] }, 'MG_ERR_INVALID_OPTION'],
+    ['multiget/add', { url, mirrors: ['file:///etc/passwd'] }, 'MG_ERR_UNSUPPORTED_PROTOCOL'],
+    ['multiget/add', { url, mirrors: Array.from({ length: 65 }, (_, i) => `${url}?m=${i}`) }, 'MG_ERR_INVALID_OPTION'],
     // add: paths
     ['multiget/add', { url, output: '../escape.bin' }, 'MG_ERR_UNSAFE_PATH'],
     ['multiget/add', { url, output: 'sub/../../escape.bin' }, 'MG_ERR_UNSAFE_PATH'],

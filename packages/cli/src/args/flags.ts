@@ -61,9 +61,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'ssl-reqd', type: 'boolean', group: 'Network', help: 'ftp:// URLs: require TLS (AUTH TLS) and never send anything in clear text;\nftps:// is always implicit TLS' },
   { name: 'input-file', short: 'i', type: 'string', value: 'FILE', group: 'Input', help: 'read URLs from FILE ("-" for stdin), one a line, aria2 style:\n' +
       '#-comments and blank lines skipped; indented option lines under a URL:\n' +
+      'tab-separated URLs on one line are mirrors of one file;\n' +
       'out=NAME, dir=DIR, checksum=ALGO=HEX, header=NAME: VALUE,\n' +
       'max-connection-per-server=N (or split=N), max-download-limit=RATE,\n' +
       'priority=N (higher starts first; default 0)' },
+  { name: 'same-file', type: 'boolean', group: 'Input', help: 'the URLs given are mirrors of one file: read from all of them at once\n(a .meta4 Metalink, or tab-separated URLs on one line of -i, do the same)' },
   { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
   { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
   { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },

@@ -62,6 +62,8 @@ export interface CliOptions {
   sshFingerprint?: string;
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
+  /** `--same-file`: the URLs given are sources (mirrors) of one file. */
+  sameFile: boolean;
   mode: OutputMode;
   /** False when --no-color was given (NO_COLOR and TTY checks come later). */
   color: boolean;
@@ -213,6 +215,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const options: CliOptions = {
     urls: positionals,
     overwrite: flag(values, 'overwrite'),
+    sameFile: flag(values, 'same-file'),
     jobs: DEFAULT_JOBS,
     headers: [],
     noProxy: flag(values, 'no-proxy'),

@@ -1,4 +1,4 @@
-import { ErrorCodes, UsageError, isDownloadError, parseChecksum } from '@multiget/core';
+import { ErrorCodes, UsageError, isDownloadError, parseChecksum, type PieceHashes } from '@multiget/core';
 import { parseHeader } from '../args/parseHeader.js';
 import { parseCount, parseSize } from '../args/units.js';
 
@@ -23,10 +23,15 @@ export interface InputEntry {
   rateLimit?: number;
   /** `priority=`: higher starts first (default 0), an integer from -1000000 to 1000000. */
   priority?: number;
+  /** Other URLs of the same file: the rest of a line of tab-separated URLs, or a Metalink's. */
+  mirrors?: string[];
+  /** Piece hashes from a Metalink. */
+  pieces?: PieceHashes;
 }
 
 /**
- * Parses an aria2-style URL list: one URL a line; blank lines and lines starting with `#` are
+ * Parses an aria2-style URL list: one file a line (several tab-separated URLs on a line are mirrors
+ * of one file); blank lines and lines starting with `#` are
  * skipped; lines indented with spaces or tabs under a URL set options of that URL as `key=value`
  * (`out`, `dir`, `checksum`, `header`, `max-connection-per-server`/`split`, `max-download-limit`,
  * `priority`).
@@ -44,8 +49,12 @@ export function parseInputFile(text: string, source: string): InputEntry[] {
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     if (!/^[ \t]/.test(raw)) {
-      if (/\s/.test(trimmed)) fail('several URLs on one line (mirrors) are not supported; put each on its own line');
-      entries.push({ url: trimmed, line: n, where: `${source}:${n}`, headers: [] });
+      // aria2's convention: URLs separated by tabs on one line are sources of one file.
+      const urls = trimmed.split('\t').map((u) => u.trim()).filter((u) => u !== '');
+      if (urls.some((u) => /\s/.test(u))) fail('a space inside a URL; separate the URLs of one file (mirrors) with tabs');
+      const entry: InputEntry = { url: urls[0]!, line: n, where: `${source}:${n}`, headers: [] };
+      if (urls.length > 1) entry.mirrors = urls.slice(1);
+      entries.push(entry);
       return;
     }
     const entry = entries.at(-1);

@@ -48,6 +48,7 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
   return sources.map((source, index) => {
     const label = safeUrl(source.url);
     checkUrl(source.url, label, source.where);
+    for (const m of source.mirrors ?? []) checkUrl(m, safeUrl(m), source.where);
     const baseDir = options.dir;
     const dir = source.dir !== undefined ? resolve(baseDir ?? '.', source.dir) : baseDir;
     let output: string | undefined;
@@ -80,6 +81,8 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
         connectTimeoutMs: options.connectTimeoutMs,
         stallTimeoutMs: options.stallTimeoutMs,
         minSplitSize: options.minSplitSize,
+        ...(source.mirrors !== undefined && source.mirrors.length > 0 ? { mirrors: source.mirrors } : {}),
+        ...(source.pieces !== undefined ? { pieces: source.pieces } : {}),
       },
     };
     return task;

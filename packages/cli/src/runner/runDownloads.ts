@@ -146,6 +146,8 @@ function addOptions(o: DownloadTask['options']): AddOptions {
     ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
     ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
     ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
+    ...(o.mirrors !== undefined && o.mirrors.length > 0 ? { mirrors: o.mirrors.map(String) } : {}),
+    ...(o.pieces !== undefined ? { pieces: o.pieces } : {}),
     ...(o.existing !== undefined ? { existing: o.existing } : o.overwrite ? { existing: 'overwrite' as const } : {}),
   };
   return pick;

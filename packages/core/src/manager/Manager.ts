@@ -75,7 +75,7 @@ interface Entry {
   url: URL;
   options: AddOptions;
   /** Secret headers and credentials: memory only. */
-  secrets: { headers: Record<string, string>; credentials: AddOptions['credentials'] };
+  secrets: { headers: Record<string, string>; credentials: AddOptions['credentials']; mirrors?: string[] };
   /** It was given secrets once; they are needed again after a restart (persisted as a flag only). */
   needsSecrets: boolean;
   /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
@@ -237,14 +237,18 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     for (const [k, v] of Object.entries(options.headers ?? {})) {
       (SECRET_HEADERS.has(k.toLowerCase()) ? secretHeaders : headers)[k.toLowerCase()] = v;
     }
-    const { credentials, headers: _h, ...rest } = options;
+    const { credentials, headers: _h, mirrors, ...rest } = options;
+    // Mirrors are saved without userinfo; the full URLs stay in memory with the other secrets.
+    const savedMirrors = mirrors?.map((m) => withoutUserinfo(m));
+    const mirrorSecrets = mirrors?.some((m, i) => m !== savedMirrors![i]) === true;
     const entry: Entry = {
       id: randomUUID(),
       key,
       url: parsed,
-      options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}) },
-      secrets: { headers: secretHeaders, credentials },
-      needsSecrets: credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '',
+      options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) },
+      secrets: { headers: secretHeaders, credentials, ...(mirrorSecrets ? { mirrors } : {}) },
+      needsSecrets:
+        credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets,
       awaitingSecrets: false,
       state: 'queued',
       priority: options.priority ?? 0,
@@ -567,6 +571,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
         ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
         ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
+        ...((e.secrets.mirrors ?? o.mirrors)?.length ? { mirrors: e.secrets.mirrors ?? o.mirrors } : {}),
+        ...(o.pieces ? { pieces: o.pieces } : {}),
         // A file this manager chose on an earlier run is its own: resume it, never rename again.
         existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
         retries: o.retries ?? this.#settings.retries,
@@ -864,4 +870,27 @@ function validateAddOptions(o: AddOptions): void {
     // Same parser as downloads use, so the error is the same MG_ERR_INVALID_CHECKSUM.
     parseChecksum(o.checksum);
   }
+  if (o.mirrors !== undefined) {
+    if (!Array.isArray(o.mirrors) || o.mirrors.length > 64) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid mirrors: a list of at most 64 URLs');
+    for (const m of o.mirrors) {
+      if (typeof m !== 'string' || URL.parse(m) === null) throw new UsageError(ErrorCodes.INVALID_URL, 'Invalid mirror URL');
+    }
+  }
+  if (o.pieces !== undefined) {
+    const p = o.pieces;
+    const ok =
+      typeof p === 'object' && p !== null && ['sha512', 'sha256', 'sha1', 'md5'].includes(p.algorithm) &&
+      Number.isSafeInteger(p.length) && p.length > 0 && Array.isArray(p.hashes) &&
+      p.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]+$/.test(h));
+    if (!ok) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid pieces');
+  }
+}
+
+/** A URL without its userinfo (unparseable input is returned as is; validation rejects it). */
+function withoutUserinfo(url: string): string {
+  const u = URL.parse(url);
+  if (!u || (u.username === '' && u.password === '')) return url;
+  u.username = '';
+  u.password = '';
+  return u.href;
 }

@@ -1,3 +1,4 @@
+import type { PieceHashes } from '../mirrors/metalink.js';
 import type { ExistingFilePolicy } from '../types.js';
 
 /** Where a managed download stands. */
@@ -40,6 +41,13 @@ export interface AddOptions {
   connectTimeoutMs?: number;
   /** Bytes below which a segment is never split. */
   minSplitSize?: number;
+  /**
+   * Other URLs of the same file, read from at the same time (see MirrorPlugin); at most 64. Their
+   * userinfo is kept in memory only, like credentials.
+   */
+  mirrors?: string[];
+  /** Expected piece hashes (from a Metalink), checked as the bytes arrive. */
+  pieces?: PieceHashes;
   /** Credentials, kept in memory only. */
   credentials?:
     | {

@@ -1,0 +1,74 @@
+// The manager's side of mirrors: the option is checked, passed to the engine, and saved without
+// the userinfo of a mirror URL (which stays in memory, like credentials).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Manager, type EntrySnapshot, type Job, type RangeRequest } from '../src/index.js';
+import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** A mem:// plugin that records which host each range request went to. */
+class HostRecordingPlugin extends MemoryPlugin {
+  readonly hosts: string[] = [];
+  override async fetchRange(req: RangeRequest, job: Job) {
+    this.hosts.push(job.url.host);
+    return super.fetchRange(req, job);
+  }
+}
+
+let dir: string;
+let mem: HostRecordingPlugin;
+let m: Manager | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-manager-mirrors-'));
+  mem = new HostRecordingPlugin();
+});
+afterEach(async () => {
+  await m?.close();
+  m = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function finished(manager: Manager, id: string): Promise<EntrySnapshot> {
+  return new Promise((resolve) => {
+    const check = (e: EntrySnapshot): void => {
+      if (e.id === id && (e.state === 'completed' || e.state === 'failed')) resolve(e);
+    };
+    manager.on('changed', check);
+  });
+}
+
+describe('manager: mirrors', () => {
+  it('reads from the mirrors and saves them without their userinfo', async () => {
+    const stateDir = join(dir, 'state');
+    m = await Manager.open({
+      stateDir,
+      plugins: [mem],
+      minSplitSize: 128 * KiB,
+      checkpointIntervalMs: 50,
+      settings: { dir: join(dir, 'out') },
+    });
+    const data = pseudoRandom(4 * MiB, 5);
+    mem.put('/file.bin', data, { chunkDelayMs: 1 });
+    const added = await m.add('mem://main/file.bin', { connections: 4, mirrors: ['mem://user:s3cret@mirror/file.bin'] });
+    const saved = await readFile(join(stateDir, 'queue.json'), 'utf8');
+    expect(saved).toContain('mem://mirror/file.bin');
+    expect(saved).not.toContain('s3cret');
+    const done = await finished(m, added.id);
+    expect(done.state).toBe('completed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+    expect(mem.hosts).toContain('mirror');
+    expect(mem.hosts).toContain('main');
+  });
+
+  it('refuses a malformed mirror list', async () => {
+    m = await Manager.open({ plugins: [mem], settings: { dir } });
+    await expect(m.add('mem://main/f', { mirrors: ['not a url'] })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_URL' });
+    await expect(m.add('mem://main/f', { mirrors: Array.from({ length: 65 }, (_, i) => `mem://m${i}/f`) })).rejects.toMatchObject({
+      code: 'MG_ERR_INVALID_OPTION',
+    });
+  });
+});
