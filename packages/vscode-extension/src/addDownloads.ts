@@ -34,11 +34,15 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
   const dir = request.dir ?? deps.defaultFolder();
   await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
   const outcome: AddOutcome = { ids: [], refused: [] };
-  for (const url of request.urls) {
+  // Mirrors of one file are one download: the first URL names it, the others are read at once.
+  const asOne = request.sameFile === true && request.urls.length > 1;
+  const single = request.urls.length === 1 || asOne;
+  for (const url of asOne ? request.urls.slice(0, 1) : request.urls) {
     // "Save as…": an exact target that must not exist yet (never overwrite unasked).
     const params: AddParams =
-      request.fileName !== undefined && request.urls.length === 1 ? { url, output: path.join(dir, request.fileName), existing: 'fail' } : { url, dir };
-    if (request.checksum !== undefined && request.urls.length === 1) params.checksum = request.checksum;
+      request.fileName !== undefined && single ? { url, output: path.join(dir, request.fileName), existing: 'fail' } : { url, dir };
+    if (asOne) params.mirrors = request.urls.slice(1);
+    if (request.checksum !== undefined && single) params.checksum = request.checksum;
     const credentials = await deps.credentials.forUrl(url);
     if (credentials !== undefined) params.credentials = credentials;
     try {

@@ -17,6 +17,8 @@ export interface DownloadRequest {
   checksum?: string;
   /** The file name chosen with "Save as…" (single URL only): one safe path component. */
   fileName?: string;
+  /** "Same file from several servers": the URLs are mirrors of one file, read at the same time. */
+  sameFile?: boolean;
 }
 
 /** What the dialogue needs to know. */
@@ -60,9 +62,9 @@ export async function urlOnClipboard(schemes: readonly string[] | undefined): Pr
 
 /**
  * Asks for one URL, or several pasted at once (one per line, or separated by spaces, tabs or
- * commas), with an input box that validates as the user types and three toggles in its title bar:
- * "Choose folder…", "Save as…" (a file name of the user's, one URL only) and "Add checksum…" (one
- * URL only). Without them (and without the settings that ask), the downloads go into the
+ * commas), with an input box that validates as the user types and four toggles in its title bar:
+ * "Choose folder…", "Save as…" (a file name of the user's, one URL only), "Add checksum…" (one
+ * URL only) and "Same file from several servers" (the URLs are mirrors of one download). Without them (and without the settings that ask), the downloads go into the
  * configured folder with no further question. Resolves `undefined` when the user cancels.
  */
 export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<DownloadRequest | undefined> {
@@ -70,6 +72,11 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
   const chooseFolder: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('folder'), tooltip: 'Choose folder…' };
   const saveAs: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Save as… (choose the file name)' };
   const addChecksum: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('verified'), tooltip: 'Add checksum…' };
+  const mirrors: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('server-environment'),
+    tooltip: 'Same file from several servers (mirrors)',
+  };
+  let sameFile = false;
   let askFolder = o.askForFolder;
   let askName = false;
   let askChecksum = o.askForChecksum;
@@ -79,16 +86,17 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
   input.placeholder = 'https://example.com/file.iso (or several URLs)';
   input.value = initial;
   input.ignoreFocusOut = true;
-  input.buttons = [chooseFolder, saveAs, addChecksum];
+  input.buttons = [chooseFolder, saveAs, addChecksum, mirrors];
   const describe = (): void => {
     const count = splitUrls(input.value).length;
-    const several = count > 1;
+    // Mirrors of one file are one download: name and checksum questions apply as to one URL.
+    const several = count > 1 && !sameFile;
     const where = askFolder ? 'You will choose the folder next' : `Saves into ${o.folder}`;
     const steps: string[] = [];
     if (askName && !several) steps.push('asks for the file name');
     if (askChecksum && !several) steps.push('asks for a checksum');
     const then = steps.length > 0 ? `, then ${steps.join(' and ')}` : '';
-    const what = several ? `${count} URLs. ` : '';
+    const what = several ? `${count} URLs. ` : sameFile && count > 1 ? `${count} URLs of one file (mirrors), read at once. ` : '';
     input.prompt = `${what}${where}${then}. Enter to download.`;
   };
   const validate = (value: string): void => {
@@ -114,6 +122,7 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
         if (button === chooseFolder) askFolder = !askFolder;
         if (button === saveAs) askName = !askName;
         if (button === addChecksum) askChecksum = !askChecksum;
+        if (button === mirrors) sameFile = !sameFile;
         describe();
       }),
       input.onDidAccept(() => {
@@ -140,8 +149,10 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
   });
   if (text === undefined) return undefined;
   const batch = checkUrlBatch(text, o.schemes);
-  const single = batch.urls.length === 1 && batch.rejected.length === 0;
+  const asOne = sameFile && batch.urls.length > 1;
+  const single = (batch.urls.length === 1 || asOne) && batch.rejected.length === 0;
   const request: DownloadRequest = { urls: batch.urls, skipped: batch.rejected.map((r) => ({ url: r.text, reason: r.problem })) };
+  if (asOne) request.sameFile = true;
   if (askFolder) {
     const picked = await vscode.window.showOpenDialog({
       canSelectFiles: false,

@@ -34,13 +34,18 @@ const SMALL: GeneratedContent = { size: 1024 * 1024, seed: 21 };
 const MANY: GeneratedContent[] = [1, 2, 3].map((i) => ({ size: 256 * 1024 + i, seed: 30 + i }));
 const TYPED: GeneratedContent = { size: 512 * 1024, seed: 41 };
 const SAVE_AS: GeneratedContent = { size: 300 * 1024, seed: 61 };
+const MIRRORED: GeneratedContent = { size: 6 * 1024 * 1024, seed: 71 };
+// Per response: slow enough that several connections are open on both servers at once.
+const MIRRORED_THROTTLE = 1024 * 1024;
 const REMOVED: GeneratedContent = { size: 8 * 1024 * 1024, seed: 81 };
 const CANCELED: GeneratedContent = { size: 96 * 1024 * 1024, seed: 91 };
 // Per response: with 8 connections about 6 MiB/s, past the 8 MiB question threshold in a few seconds.
 const CANCELED_THROTTLE = 768 * 1024;
 const PRIVATE: GeneratedContent = { size: 16 * 1024 * 1024, seed: 51 };
-// Per response: with 8 connections about 0.5 MiB/s, so the reload lands mid-download.
-const PRIVATE_THROTTLE = 64 * 1024;
+// Per response: with 8 connections about 128 KiB/s, so that the reload and the restart land
+// mid-download however slow the machine is (the whole file would take two minutes); the throttle
+// is lifted once the restart is asked for.
+const PRIVATE_THROTTLE = 16 * 1024;
 const BASIC = { username: 'ada', password: 's3cret:with colon' };
 
 async function fileSha256(file: string): Promise<string> {
@@ -56,6 +61,7 @@ async function errorToasts(page: Page): Promise<string[]> {
 
 describe('the front door in code-server', () => {
   let http: HttpTestServer | undefined;
+  let mirror: HttpTestServer | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
@@ -82,6 +88,9 @@ describe('the front door in code-server', () => {
     MANY.forEach((c, i) => http!.addFile(`/many-${i + 1}.bin`, c));
     http.addFile('/typed.bin', TYPED);
     http.addFile('/saveas.bin', SAVE_AS);
+    http.addFile('/mirrored.bin', MIRRORED, { faults: { throttleBytesPerSec: MIRRORED_THROTTLE } });
+    mirror = await startHttpServer();
+    mirror.addFile('/pub/mirrored.bin', MIRRORED, { faults: { throttleBytesPerSec: MIRRORED_THROTTLE } });
     http.addFile('/removed.bin', REMOVED, { faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
     http.addFile('/canceled.bin', CANCELED, { faults: { throttleBytesPerSec: CANCELED_THROTTLE } });
     http.addFile('/private.bin', PRIVATE, { auth: BASIC, faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
@@ -103,6 +112,7 @@ describe('the front door in code-server', () => {
     await browser?.close().catch(() => undefined);
     await server?.stop();
     await http?.close();
+    await mirror?.close();
   }, 60_000);
 
   /** Keeps a screenshot and the quick input's markup of the moment a step failed. */
@@ -251,6 +261,25 @@ describe('the front door in code-server', () => {
     expect(existsSync(path.join(path.dirname(server!.workspace), 'escape.bin'))).toBe(false);
   }), 120_000);
 
+  it('reads one file from two servers with "Same file from several servers", as one download', () => onFailure('firstuse-9', async () => {
+    const box = await openDownloadBox();
+    await box.fill(`${http!.url('/mirrored.bin')} ${mirror!.url('/pub/mirrored.bin')}`);
+    const message = quickInput().locator('.quick-input-message');
+    await expect.poll(async () => (await message.textContent()) ?? '').toContain('2 URLs.');
+    await quickInput().getByRole('button', { name: /Same file from several servers/ }).click();
+    await expect.poll(async () => (await message.textContent()) ?? '').toContain('2 URLs of one file (mirrors)');
+    await screenshot(page, 'firstuse-9-dark-mirrors');
+    await box.press('Enter');
+    const rows = panelFrame(page).locator('li.download', { hasText: 'mirrored.bin' });
+    await rows.first().locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 90_000 });
+    expect(await rows.count()).toBe(1);
+    expect(await fileSha256(path.join(server!.workspace, 'mirrored.bin'))).toBe(sha256(MIRRORED));
+    // Both servers served ranges of the file (beyond the probe and the 16 KiB sample).
+    const ranged = (s: HttpTestServer, p: string): number => s.requests(p).filter((r) => r.bytesSent > 64 * 1024 && r.headers.range !== 'bytes=0-').length;
+    expect(ranged(mirror!, '/pub/mirrored.bin')).toBeGreaterThan(0);
+    expect(ranged(http!, '/mirrored.bin')).toBeGreaterThan(0);
+  }), 150_000);
+
   it('Remove on a running download asks about its partial data and deletes it by default', () => onFailure('firstuse-7', async () => {
     const box = await openDownloadBox();
     await box.fill(http!.url('/removed.bin'));
@@ -326,6 +355,7 @@ describe('the front door in code-server', () => {
     // back held, and the extension resumes it with the host's credentials from secret storage.
     const requestsBefore = http!.requests('/private.bin').length;
     await runFromPalette(page, 'Multiget: Restart Service');
+    http!.setFaults('/private.bin', {});
     await restored.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
     await screenshot(page, 'firstuse-5-dark-after-restart');
 
