@@ -2,7 +2,25 @@ import * as os from 'node:os';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DownloadCredentials, DownloadInfo, ServiceInfo } from '@multiget/server/protocol';
+import {
+  CancelRequest,
+  ChangedNotification,
+  HistoryAddedNotification,
+  HistoryRequest,
+  ListRequest,
+  PauseAllRequest,
+  PauseRequest,
+  ProgressNotification,
+  RemoveRequest,
+  RemovedNotification,
+  ResumeAllRequest,
+  ResumeRequest,
+  RetryRequest,
+  SetSettingsRequest,
+  type DownloadCredentials,
+  type DownloadInfo,
+  type ServiceInfo,
+} from '@multiget/server/protocol';
 import { addDownloads } from './addDownloads';
 import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
@@ -131,7 +149,7 @@ export class Controller implements vscode.Disposable, PanelHost {
       output: this.output,
       onReady: (info) => this.#onServiceReady(info),
     });
-    this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
+    this.connection.onNotification(ProgressNotification.type, ({ downloads }) => this.store.progress(downloads));
     this.#resumer = new CredentialResumer({
       connection: this.connection,
       credentials: this.credentials,
@@ -139,12 +157,12 @@ export class Controller implements vscode.Disposable, PanelHost {
       missing: (download) => this.#askForMissingCredentials(download),
       log: (line) => this.output.info(line),
     });
-    this.connection.onNotification('multiget/changed', ({ download }) => {
+    this.connection.onNotification(ChangedNotification.type, ({ download }) => {
       this.store.changed(download);
       this.#resumer.check([download]);
     });
-    this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
-    this.connection.onNotification('multiget/historyAdded', ({ entry }) => this.store.historyAdded(entry));
+    this.connection.onNotification(RemovedNotification.type, ({ id }) => this.store.removed(id));
+    this.connection.onNotification(HistoryAddedNotification.type, ({ entry }) => this.store.historyAdded(entry));
     this.#disposables.push(this.output, this.statusBar, this.connection);
   }
 
@@ -156,8 +174,8 @@ export class Controller implements vscode.Disposable, PanelHost {
     register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
     register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
     register(COMMANDS.showDownloads, () => this.showPanel(false));
-    register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request('multiget/pauseAll')));
-    register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request('multiget/resumeAll')));
+    register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request(PauseAllRequest.type)));
+    register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request(ResumeAllRequest.type)));
     for (const action of Object.keys(ACTION_COMMANDS) as DownloadAction[]) {
       register(ACTION_COMMANDS[action], (id, options) => this.act(action, id, options));
     }
@@ -270,10 +288,10 @@ export class Controller implements vscode.Disposable, PanelHost {
         await this.downloadUrl(undefined);
         return;
       case 'pauseAll':
-        await this.#run(() => this.connection.request('multiget/pauseAll'));
+        await this.#run(() => this.connection.request(PauseAllRequest.type));
         return;
       case 'resumeAll':
-        await this.#run(() => this.connection.request('multiget/resumeAll'));
+        await this.#run(() => this.connection.request(ResumeAllRequest.type));
         return;
       case 'clearCompleted':
         await this.clearCompleted();
@@ -402,7 +420,7 @@ export class Controller implements vscode.Disposable, PanelHost {
           if (choice === undefined) return;
           deleteData = choice === remove;
         }
-        await this.#run(() => this.connection.request('multiget/remove', { id, ...(deleteData ? { deleteData } : {}) }));
+        await this.#run(() => this.connection.request(RemoveRequest.type, { id, ...(deleteData ? { deleteData } : {}) }));
         return;
       }
       case 'setCredentials':
@@ -427,7 +445,7 @@ export class Controller implements vscode.Disposable, PanelHost {
           if (choice === 'Pause Instead') return await this.act('pause', id);
         }
         await this.#run(async () => {
-          const { download: after } = await this.connection.request('multiget/cancel', { id });
+          const { download: after } = await this.connection.request(CancelRequest.type, { id });
           this.store.changed(after);
         });
         return;
@@ -438,7 +456,7 @@ export class Controller implements vscode.Disposable, PanelHost {
         // them gets them again here, from SecretStorage.
         const credentials = download ? await this.credentials.forUrl(download.url) : undefined;
         await this.#run(async () => {
-          const { download: after } = await this.connection.request(`multiget/${action}`, {
+          const { download: after } = await this.connection.request(action === 'resume' ? ResumeRequest.type : RetryRequest.type, {
             id,
             ...(credentials !== undefined ? { credentials } : {}),
           });
@@ -446,9 +464,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         });
         return;
       }
-      default:
+      case 'pause':
         await this.#run(async () => {
-          const { download: after } = await this.connection.request(`multiget/${action}`, { id });
+          const { download: after } = await this.connection.request(PauseRequest.type, { id });
           this.store.changed(after);
         });
     }
@@ -599,10 +617,10 @@ export class Controller implements vscode.Disposable, PanelHost {
   async #onServiceReady(info: ServiceInfo): Promise<void> {
     this.output.info(`Service ${info.version} (protocol ${info.protocolVersion}, pid ${info.pid}) serves ${info.schemes.join(', ')}; state in ${info.stateDir}`);
     await this.#pushSettings();
-    const { downloads } = await this.connection.request('multiget/list');
+    const { downloads } = await this.connection.request(ListRequest.type);
     this.store.reset(downloads);
     // Finish times for the rows; a service without a history answer still shows its list.
-    const history = await this.connection.request('multiget/history').catch(() => undefined);
+    const history = await this.connection.request(HistoryRequest.type).catch(() => undefined);
     if (history !== undefined) this.store.history(history.entries);
     this.#resumer.check(downloads);
   }
@@ -628,7 +646,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     const dir = this.downloadFolder();
     await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
     try {
-      await this.connection.request('multiget/setSettings', toServiceSettings(settings, dir));
+      await this.connection.request(SetSettingsRequest.type, toServiceSettings(settings, dir));
     } catch (err) {
       void vscode.window.showWarningMessage(`Multiget: the service refused the settings: ${describeRequestError(err)}`);
     }
