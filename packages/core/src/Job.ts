@@ -37,6 +37,8 @@ export interface JobOptions {
   rateLimit: number | undefined;
   /** User-Agent for protocols that send one. */
   userAgent: string;
+  /** Earlier URLs of this download, without credentials (see DownloadOptions.previousUrls). */
+  previousUrls: readonly string[];
 }
 
 /**

@@ -42,6 +42,7 @@ export function createJob(
     lowestSpeedTimeMs: 30_000,
     rateLimit: undefined,
     userAgent: 'multiget-test/1.0',
+    previousUrls: [],
   };
   return new Job(`job-${++nextId}`, new URL(url), { ...defaults, ...options }, signal, onWarning);
 }
