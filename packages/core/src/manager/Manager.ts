@@ -11,7 +11,7 @@ import { StateFile, redactUrl } from '../StateFile.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
-import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
+import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
 import { removeFile } from '../removeFile.js';
 import { expandHome } from '../homePath.js';
 
@@ -81,6 +81,10 @@ interface Entry {
   /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
   awaitingSecrets: boolean;
   state: EntryState;
+  /** Why the manager paused it (see PauseReason); cleared when it leaves `paused`. */
+  reason: PauseReason | undefined;
+  /** Earlier URLs without credentials (see updateUrl): their partial data is this download's. */
+  previousUrls: string[];
   priority: number;
   seq: number;
   file: string | undefined;
@@ -109,6 +113,8 @@ interface PersistedEntry {
   addedAt: string;
   /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
   secret?: true;
+  reason?: PauseReason;
+  previousUrls?: string[];
 }
 
 interface QueueDocument {
@@ -247,6 +253,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       needsSecrets: credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '',
       awaitingSecrets: false,
       state: 'queued',
+      reason: undefined,
+      previousUrls: [],
       priority: options.priority ?? 0,
       seq: ++this.#seq,
       file: options.output !== undefined ? resolve(options.output) : undefined,
@@ -358,6 +366,45 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
+  /**
+   * Gives a download a new URL (its link expired: paused with reason `linkExpired`; or any other
+   * unfinished or failed download) and queues it. Its partial data resumes when the new URL serves
+   * the same file (size and validators match) and starts over when not, never mixing the two.
+   * Credentials in the URL are held in memory only, as for {@link add}; credentials and secret
+   * headers held for the old URL are kept only when the new one has the same origin. Throws
+   * MG_ERR_INVALID_URL / MG_ERR_UNSUPPORTED_PROTOCOL for a bad URL, MG_ERR_INVALID_STATE for a
+   * completed or cancelled download.
+   */
+  async updateUrl(id: string, url: string): Promise<EntrySnapshot> {
+    this.#checkOpen();
+    const e = this.#entry(id);
+    const parsed = parseDownloadUrl(url, this.schemes);
+    // Checked again after pausing: the download may have finished meanwhile.
+    const check = (): void => {
+      if (e.state === 'completed' || e.state === 'canceled') {
+        throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only unfinished or failed ones take a new URL`);
+      }
+    };
+    check();
+    if (e.download && ACTIVE.has(e.state)) await e.download.pause();
+    check();
+    const before = redactUrl(e.url);
+    if (parsed.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
+    e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
+    e.url = parsed;
+    e.key = this.#targetKey(parsed, e.options);
+    e.needsSecrets = e.secrets.credentials !== undefined || Object.keys(e.secrets.headers).length > 0 || parsed.username !== '' || parsed.password !== '';
+    e.awaitingSecrets = false;
+    e.error = undefined;
+    e.reason = undefined;
+    e.download = undefined;
+    if (e.state === 'queued') this.emit('changed', snapshot(e));
+    else this.#set(e, 'queued');
+    await this.#persist();
+    this.#pump();
+    return snapshot(e);
+  }
+
   /** Changes a download's priority (higher runs first). */
   async setPriority(id: string, priority: number): Promise<EntrySnapshot> {
     checkInt('priority', priority, -1_000_000, 1_000_000);
@@ -439,7 +486,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Puts every paused download back in the queue, in queue order. */
   async resumeAll(): Promise<void> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
-    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets) this.#set(e, 'queued');
+    // ...and so do expired links: they need updateUrl().
+    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
     await this.#persist();
     this.#pump();
   }
@@ -522,6 +570,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #set(e: Entry, state: EntryState): void {
     if (e.state === state) return;
     e.state = state;
+    if (state !== 'paused') e.reason = undefined;
     if (!ACTIVE.has(state)) {
       e.speed = 0;
       e.eta = undefined;
@@ -571,6 +620,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
         retries: o.retries ?? this.#settings.retries,
         id: e.id,
+        previousUrls: e.previousUrls,
       });
     } catch (err) {
       this.#fail(e, isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err)));
@@ -583,8 +633,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       if (e.download !== dl) return;
       if (s === 'probing' || s === 'downloading' || s === 'verifying') this.#set(e, s);
     });
+    let transferring = false;
     dl.on('start', (info) => {
       if (e.download !== dl) return;
+      transferring = true;
       e.file = info.file;
       e.total = info.size;
       this.#dirty = true;
@@ -618,6 +670,16 @@ export class Manager extends TypedEmitter<ManagerEvents> {
             this.#set(e, 'canceled');
             this.#recordHistory(e, undefined, error);
           }
+          this.#persistInBackground();
+          this.#pump();
+          return;
+        }
+        if (isLinkExpiry(error, transferring)) {
+          // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
+          e.error = { code: error.code, message: error.message };
+          e.reason = 'linkExpired';
+          e.download = undefined;
+          this.#set(e, 'paused');
           this.#persistInBackground();
           this.#pump();
           return;
@@ -705,6 +767,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           ...(e.error ? { error: e.error } : {}),
           addedAt: e.addedAt,
           ...(e.needsSecrets ? { secret: true as const } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+          ...(e.previousUrls.length > 0 ? { previousUrls: e.previousUrls } : {}),
         })),
       };
       await store.write('queue.json', doc);
@@ -745,6 +809,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         needsSecrets: p.secret === true,
         awaitingSecrets,
         state,
+        reason: state === 'paused' && p.reason === 'linkExpired' ? p.reason : undefined,
+        previousUrls: Array.isArray(p.previousUrls) ? p.previousUrls.filter((u) => typeof u === 'string') : [],
         priority: p.priority ?? 0,
         seq: p.seq ?? ++this.#seq,
         file: p.file,
@@ -774,6 +840,20 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 }
 
+/** HTTP statuses that, once a transfer is under way, mean the link stopped working (not the file). */
+const LINK_REFUSED: ReadonlySet<number> = new Set([401, 403, 410]);
+/** The engine's code for it (ErrorCodes.LINK_EXPIRED where the engine declares it). */
+const LINK_EXPIRED: string = 'MG_ERR_LINK_EXPIRED';
+
+/**
+ * Whether a failure is an expired link: the engine's MG_ERR_LINK_EXPIRED, or (from an engine that
+ * does not have it) a server refusing the link with 401/403/410 after the transfer had started.
+ */
+function isLinkExpiry(error: DownloadError, transferring: boolean): boolean {
+  if (error.code === LINK_EXPIRED) return true;
+  return transferring && error.statusCode !== undefined && LINK_REFUSED.has(error.statusCode);
+}
+
 function byQueueOrder(a: { priority: number; seq: number }, b: { priority: number; seq: number }): number {
   return b.priority - a.priority || a.seq - b.seq;
 }
@@ -790,6 +870,7 @@ function snapshot(e: Entry): EntrySnapshot {
     speed: Math.round(e.speed),
     eta: e.eta === undefined ? undefined : Math.round(e.eta),
     connections: e.connections,
+    reason: e.reason,
     error: e.error,
     addedAt: e.addedAt,
     rateLimit: e.options.rateLimit,
