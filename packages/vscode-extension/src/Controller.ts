@@ -17,6 +17,7 @@ import {
   ResumeRequest,
   RetryRequest,
   SetSettingsRequest,
+  UpdateUrlRequest,
   type DownloadCredentials,
   type DownloadInfo,
   type ServiceInfo,
@@ -24,7 +25,7 @@ import {
 import { addDownloads } from './addDownloads';
 import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
-import { promptForDownload, type DownloadRequest } from './downloadUrl';
+import { promptForDownload, urlOnClipboard, type DownloadRequest } from './downloadUrl';
 import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
@@ -32,7 +33,7 @@ import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
-import { ACTION_LABELS, actionsFor, displayName, isClearable, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
+import { ACTION_LABELS, actionsFor, displayName, isClearable, isLinkExpired, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
 import { describeRequestError } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
@@ -73,6 +74,7 @@ export const COMMANDS = {
   setCredentials: 'multiget.setCredentials',
   setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
   trustHostKey: 'multiget.trustHostKey',
+  updateUrl: 'multiget.updateUrl',
   restartService: 'multiget.restartService',
 } as const;
 
@@ -90,6 +92,7 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   limits: COMMANDS.setLimits,
   setCredentials: COMMANDS.setCredentialsAndRetry,
   trustHostKey: COMMANDS.trustHostKey,
+  updateUrl: COMMANDS.updateUrl,
 };
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
@@ -429,6 +432,9 @@ export class Controller implements vscode.Disposable, PanelHost {
       case 'trustHostKey':
         if (download !== undefined && (await trustHostKey(download))) await this.act('retry', id);
         return;
+      case 'updateUrl':
+        if (download !== undefined) await this.#updateUrl(download, options);
+        return;
       case 'copyUrl':
       case 'deleteFile':
       case 'redownload':
@@ -683,6 +689,14 @@ export class Controller implements vscode.Disposable, PanelHost {
         if (choice === 'Open') await this.act('open', download.id);
         if (choice === reveal) await this.act('reveal', download.id);
       });
+    } else if (isLinkExpired(download)) {
+      const update = ACTION_LABELS.updateUrl;
+      void vscode.window
+        .showWarningMessage(`The link of ${name} stopped working (it may have expired). Give it a new link to continue: the bytes downloaded so far are kept.`, update, 'Show Downloads')
+        .then(async (choice) => {
+          if (choice === update) await this.act('updateUrl', download.id);
+          if (choice === 'Show Downloads') this.showPanel(false);
+        });
     } else if (download.state === 'failed') {
       const failure = download.error === null ? undefined : describeFailure(download.error, download.url);
       const detail = failure?.line ?? 'unknown error';
@@ -702,6 +716,43 @@ export class Controller implements vscode.Disposable, PanelHost {
         if (choice === trust && (await trustHostKey(download))) await this.act('retry', download.id);
       });
     }
+  }
+
+  /**
+   * "Update link…": asks for a new URL of the download (prefilled from the clipboard when it holds
+   * one and the UI can read it without a browser prompt) and hands it to the service, which
+   * resumes the bytes kept when the new link serves the same file. `{ url }` from a caller that
+   * already has it (another extension, a test) skips the question.
+   */
+  async #updateUrl(download: DownloadInfo, options: unknown): Promise<void> {
+    const schemes = this.#schemes();
+    const given = typeof options === 'object' && options !== null ? (options as { url?: unknown }).url : undefined;
+    let url: string | undefined;
+    if (typeof given === 'string') {
+      const problem = validateDownloadUrl(given, schemes);
+      if (problem !== undefined) {
+        void vscode.window.showErrorMessage(`Multiget: ${problem}`);
+        return;
+      }
+      url = given.trim();
+    } else {
+      const suggested = await urlOnClipboard(schemes);
+      url = await vscode.window.showInputBox({
+        title: `Multiget: new link for ${displayName(download)}`,
+        prompt: 'A new URL of the same file (a fresh signed link, a mirror). The bytes downloaded so far are kept when it serves the same file; otherwise the download starts over.',
+        placeHolder: 'https://example.com/file.iso?signature=…',
+        value: suggested !== undefined && suggested !== download.url ? suggested : '',
+        ignoreFocusOut: true,
+        validateInput: (value) => validateDownloadUrl(value, schemes),
+      });
+      url = url?.trim();
+    }
+    if (url === undefined || url === '') return;
+    const chosen = url;
+    await this.#run(async () => {
+      const { download: after } = await this.connection.request(UpdateUrlRequest.type, { id: download.id, url: chosen });
+      this.store.changed(after);
+    });
   }
 
   /** Test hook: the download list now. */
