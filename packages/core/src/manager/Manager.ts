@@ -10,6 +10,7 @@ import { parseChecksum } from '../checksum.js';
 import { StateFile, redactUrl } from '../StateFile.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
+import { isLinkExpiry } from './linkExpiry.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
 import { removeFile } from '../removeFile.js';
@@ -633,10 +634,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       if (e.download !== dl) return;
       if (s === 'probing' || s === 'downloading' || s === 'verifying') this.#set(e, s);
     });
-    let transferring = false;
     dl.on('start', (info) => {
       if (e.download !== dl) return;
-      transferring = true;
       e.file = info.file;
       e.total = info.size;
       this.#dirty = true;
@@ -674,7 +673,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           this.#pump();
           return;
         }
-        if (isLinkExpiry(error, transferring)) {
+        if (isLinkExpiry(error, dl)) {
           // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
           e.error = { code: error.code, message: error.message };
           e.reason = 'linkExpired';
@@ -838,20 +837,6 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       }),
     );
   }
-}
-
-/** HTTP statuses that, once a transfer is under way, mean the link stopped working (not the file). */
-const LINK_REFUSED: ReadonlySet<number> = new Set([401, 403, 410]);
-/** The engine's code for it (ErrorCodes.LINK_EXPIRED where the engine declares it). */
-const LINK_EXPIRED: string = 'MG_ERR_LINK_EXPIRED';
-
-/**
- * Whether a failure is an expired link: the engine's MG_ERR_LINK_EXPIRED, or (from an engine that
- * does not have it) a server refusing the link with 401/403/410 after the transfer had started.
- */
-function isLinkExpiry(error: DownloadError, transferring: boolean): boolean {
-  if (error.code === LINK_EXPIRED) return true;
-  return transferring && error.statusCode !== undefined && LINK_REFUSED.has(error.statusCode);
 }
 
 function byQueueOrder(a: { priority: number; seq: number }, b: { priority: number; seq: number }): number {
