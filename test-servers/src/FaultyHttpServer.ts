@@ -473,12 +473,6 @@ export class FaultyHttpServer implements HttpTestServer {
       ending = 'stall';
       end = start + (faults.stallAfterBytes ?? 0);
     }
-    if (linkToken !== undefined && end - start > file.linkLeft(linkToken)) {
-      // The link expires within this response: it stops there, as a signed URL's server cuts off.
-      record.faults.push('signedLinks');
-      ending = 'drop';
-      end = start + file.linkLeft(linkToken);
-    }
     let bytesPerSec = faults.throttleBytesPerSec;
     if (faults.slowRequest !== undefined && faults.slowRequest.nth === nth) {
       record.faults.push('slowRequest');
@@ -501,6 +495,15 @@ export class FaultyHttpServer implements HttpTestServer {
         record.bytesSent += bytes;
         if (linkToken !== undefined) file.spendLink(linkToken, bytes);
       },
+      ...(linkToken === undefined ? {} : {
+        // The link expires when its bytes are spent, by this response or by others under way at
+        // once: each write takes what is left, and the response is cut there.
+        allowance: (wanted: number) => {
+          const allowed = Math.min(wanted, file.linkLeft(linkToken));
+          if (allowed < wanted && !record.faults.includes('signedLinks')) record.faults.push('signedLinks');
+          return allowed;
+        },
+      }),
     }, signal);
   }
 }

@@ -72,9 +72,9 @@ export interface HttpFaults {
   rawHeaderLine?: Buffer;
   /**
    * Links that expire, as presigned URLs do: a request must carry `?sig=TOKEN` with a token from
-   * `signUrl`. A token is good for `afterBytes` body bytes in all: a response that starts with fewer
-   * left is cut there (its socket destroyed), and once none are left its requests get `status`
-   * (default 403). Concurrent responses may each use what was left when they started.
+   * `signUrl`. A token is good for `afterBytes` body bytes in all, across every response under it:
+   * each write takes what is left, a response is cut (its socket destroyed) where nothing is, and
+   * then the token's requests get `status` (default 403).
    */
   signedLinks?: { afterBytes: number; status?: number };
 }

@@ -93,6 +93,17 @@ describe('HTTP faults', () => {
     expect(server.requests('/f').map((r) => r.faults.includes('signedLinks'))).toEqual([true, false, true, true, true]);
   });
 
+  it('signedLinks: responses under way at once share the token’s bytes, and are cut where they run out', async () => {
+    server.addFile('/f', SPEC, { faults: { signedLinks: { afterBytes: 60_000 }, throttleBytesPerSec: 400_000 } });
+    const link = server.signUrl('/f');
+    const [a, b] = await Promise.all([request(link), request(link, { headers: { range: 'bytes=50000-' } })]);
+    expect(a.body.length + b.body.length).toBe(60_000);
+    expect(a.error).toBeDefined();
+    expect(b.error).toBeDefined();
+    expect(a.body.equals(BYTES.subarray(0, a.body.length))).toBe(true);
+    expect(b.body.equals(BYTES.subarray(50_000, 50_000 + b.body.length))).toBe(true);
+  });
+
   it('dropAfterBytes cuts the first dropTimes responses after exactly that many bytes', async () => {
     server.addFile('/f', SPEC, { faults: { dropAfterBytes: 1000, dropTimes: 2 } });
     // A range no longer than the threshold is never cut and does not use up a drop.
