@@ -28,6 +28,7 @@ describe('a download paused for an expired link', () => {
   it('shows "Link expired", says its bytes are kept, and offers Update link… instead of Resume', () => {
     const row = toRow(dl({ state: 'paused', reason: 'linkExpired', error: { code: 'MG_ERR_FORBIDDEN', message: 'HTTP 403 Forbidden for https://a.example/files/big.iso' } }));
     expect(row.stateLabel).toBe('Link expired');
+    expect(row.linkExpired).toBe(true);
     expect(row.errorText).toMatch(/bytes downloaded so far are kept/);
     expect(row.errorText).not.toMatch(/MG_ERR/);
     expect(row.actions[0]).toBe('updateUrl');

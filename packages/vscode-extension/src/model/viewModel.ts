@@ -120,6 +120,8 @@ export interface DownloadRow {
   /** Absolute target path, once known. */
   file: string | null;
   state: DownloadState;
+  /** Paused because the server stopped accepting its link: shown as a warning, not an error. */
+  linkExpired: boolean;
   stateLabel: string;
   /** 0..100, or `null` when the size is unknown (indeterminate bar). */
   percent: number | null;
@@ -202,6 +204,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
     url: d.url,
     file: d.file,
     state: d.state,
+    linkExpired: expired,
     stateLabel,
     percent,
     bytesText: formatRowBytes(d.state, d.bytes, d.total),
