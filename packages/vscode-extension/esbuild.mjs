@@ -4,24 +4,12 @@
 //   media/panel.js         the Downloads webview's script
 //   dist/test/suite/index.js  the in-extension-host test suite (not packaged; see .vscodeignore)
 // `--production` minifies and drops source maps.
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
-const require = createRequire(import.meta.url);
-
-// The service's protocol module imports vscode-jsonrpc 9 for its message types while
-// vscode-languageclient brings 10; the classes are the same, so the extension bundles one copy.
-const clientRequire = createRequire(require.resolve('vscode-languageclient/node'));
-const oneJsonRpc = {
-  name: 'one-vscode-jsonrpc',
-  setup(build) {
-    build.onResolve({ filter: /^vscode-jsonrpc(\/.*)?$/ }, (args) => ({ path: clientRequire.resolve(args.path) }));
-  },
-};
 
 /** Leaves native addons (ssh2's optional crypto binding, cpu-features) to their pure-JS fallbacks. */
 const nativeAddonsExternal = {
@@ -51,7 +39,6 @@ await Promise.all([
     // VS Code 1.91's extension host is Node 20.
     target: 'node20',
     external: ['vscode'],
-    plugins: [oneJsonRpc],
   }),
   esbuild.build({
     ...common,
@@ -85,6 +72,5 @@ await Promise.all([
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
-    plugins: [oneJsonRpc],
   }),
 ]);

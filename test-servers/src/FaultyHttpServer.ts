@@ -155,6 +155,11 @@ export class FaultyHttpServer implements HttpTestServer {
     this.file(path).setFaults(faults);
   }
 
+  /** {@inheritDoc HttpTestServer.signUrl} */
+  signUrl(path: string): string {
+    return `${this.url(path)}?sig=${this.file(path).signLink()}`;
+  }
+
   /** {@inheritDoc HttpTestServer.fileContent} */
   fileContent(path: string): FileContent {
     return this.file(path).current.content;
@@ -325,6 +330,16 @@ export class FaultyHttpServer implements HttpTestServer {
     const { nth, replaced } = file.admit();
     if (replaced) record.faults.push('replaceAfterRequests');
     const size = file.current.size;
+    let linkToken: string | undefined;
+    if (faults.signedLinks !== undefined) {
+      linkToken = new URLSearchParams(record.path.slice(pathOf(record.path).length)).get('sig') ?? '';
+      if (file.linkLeft(linkToken) <= 0) {
+        record.faults.push('signedLinks');
+        await wait();
+        this.sendStatus(exchange, faults.signedLinks.status ?? 403);
+        return;
+      }
+    }
     if (faults.status !== undefined) {
       record.faults.push('status');
       await wait();
@@ -360,7 +375,7 @@ export class FaultyHttpServer implements HttpTestServer {
     // The representation is fixed now: a replacement during the latency must not mix versions.
     const representation = file.current;
     await wait();
-    await this.serveRepresentation(file, representation, nth, exchange);
+    await this.serveRepresentation(file, representation, nth, exchange, linkToken);
   }
 
   private rangeOutcome(file: ServedFile, representation: Representation, { req, record }: Exchange): RangeOutcome {
@@ -391,6 +406,7 @@ export class FaultyHttpServer implements HttpTestServer {
     representation: Representation,
     nth: number,
     exchange: Exchange,
+    linkToken?: string,
   ): Promise<void> {
     const { req, res, record, signal } = exchange;
     const faults = file.faults;
@@ -478,7 +494,17 @@ export class FaultyHttpServer implements HttpTestServer {
       ...(trailing > 0 ? { trailer: Buffer.alloc(trailing, 0x2a) } : {}),
       onSent: (bytes) => {
         record.bytesSent += bytes;
+        if (linkToken !== undefined) file.spendLink(linkToken, bytes);
       },
+      ...(linkToken === undefined ? {} : {
+        // The link expires when its bytes are spent, by this response or by others under way at
+        // once: each write takes what is left, and the response is cut there.
+        allowance: (wanted: number) => {
+          const allowed = Math.min(wanted, file.linkLeft(linkToken));
+          if (allowed < wanted && !record.faults.includes('signedLinks')) record.faults.push('signedLinks');
+          return allowed;
+        },
+      }),
     }, signal);
   }
 }

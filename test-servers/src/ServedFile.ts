@@ -71,6 +71,9 @@ function validateFaults(faults: HttpFaults): void {
   if (faults.throttleBytesPerSec !== undefined && !(faults.throttleBytesPerSec > 0)) {
     throw new RangeError(`fault throttleBytesPerSec must be positive, got ${faults.throttleBytesPerSec}`);
   }
+  if (faults.signedLinks !== undefined && !(faults.signedLinks.afterBytes >= 0)) {
+    throw new RangeError(`fault signedLinks.afterBytes must be a non-negative number, got ${faults.signedLinks.afterBytes}`);
+  }
   if (faults.slowRequest !== undefined && !(faults.slowRequest.bytesPerSec > 0)) {
     throw new RangeError(`fault slowRequest.bytesPerSec must be positive, got ${faults.slowRequest.bytesPerSec}`);
   }
@@ -92,6 +95,8 @@ export class ServedFile {
   private explicitEtag: string | false | undefined;
   private explicitLastModified: string | false | undefined;
   private lastModifiedMs: number;
+  /** Body bytes each `signedLinks` token may still carry, by token. */
+  private readonly linkBudgets = new Map<string, number>();
 
   constructor(
     /** The path it was registered under. */
@@ -160,6 +165,26 @@ export class ServedFile {
     if (this.counters.stalls >= (stallTimes ?? 1)) return false;
     this.counters.stalls++;
     return true;
+  }
+
+  /** A new `signedLinks` token, good for `afterBytes` body bytes. */
+  signLink(): string {
+    const afterBytes = this.faults.signedLinks?.afterBytes;
+    if (afterBytes === undefined) throw new Error(`${this.path} has no signedLinks fault`);
+    const token = `t${this.linkBudgets.size + 1}`;
+    this.linkBudgets.set(token, afterBytes);
+    return token;
+  }
+
+  /** Body bytes the token may still carry (0 for an unknown token). */
+  linkLeft(token: string): number {
+    return this.linkBudgets.get(token) ?? 0;
+  }
+
+  /** Counts body bytes sent under a token. */
+  spendLink(token: string, bytes: number): void {
+    const left = this.linkBudgets.get(token);
+    if (left !== undefined) this.linkBudgets.set(token, Math.max(0, left - bytes));
   }
 
   /** Whether an `Authorization` header value satisfies `options.auth` (always, when none is set). */

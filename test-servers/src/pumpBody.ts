@@ -26,6 +26,11 @@ export interface BodyPlan {
   readonly trailer?: Buffer;
   /** Told the size of each write as it is handed to the socket. */
   readonly onSent: (bytes: number) => void;
+  /**
+   * Asked before each write how many of `wanted` bytes may still go (bytes shared with other
+   * responses, as a signed link's); fewer ends the body there like a drop.
+   */
+  readonly allowance?: (wanted: number) => number;
 }
 
 /** Resolves never; rejects when `signal` aborts (the response closed). */
@@ -43,18 +48,28 @@ function untilAborted(signal: AbortSignal): Promise<never> {
 export async function pumpBody(res: ServerResponse, plan: BodyPlan, signal: AbortSignal): Promise<void> {
   const bucket = plan.bytesPerSec === undefined ? undefined : new TokenBucket(plan.bytesPerSec, SLICE);
   const step = bucket?.maxWrite ?? SLICE;
-  for (let at = plan.start; at < plan.end;) {
-    const length = Math.min(step, plan.end - at);
+  let ending = plan.ending;
+  let end = plan.end;
+  for (let at = plan.start; at < end;) {
+    let length = Math.min(step, end - at);
     if (bucket !== undefined) await bucket.take(length, signal);
     signal.throwIfAborted();
+    const allowed = plan.allowance?.(length) ?? length;
+    if (allowed < length) {
+      ending = 'drop';
+      length = Math.max(0, allowed);
+      end = at + length;
+      if (length === 0) break;
+    }
     const slice = readContent(plan.content, at, at + length);
     at += length;
-    const last = at >= plan.end && plan.trailer !== undefined;
-    const fits = res.write(last ? Buffer.concat([slice, plan.trailer]) : slice);
+    // The trailer goes with the last bytes of a whole window, not after a cut.
+    const trailer = at >= end && ending === plan.ending ? plan.trailer : undefined;
+    const fits = res.write(trailer !== undefined ? Buffer.concat([slice, trailer]) : slice);
     plan.onSent(length);
     if (!fits) await once(res, 'drain', { signal });
   }
-  switch (plan.ending) {
+  switch (ending) {
     case 'end':
       res.end();
       return;

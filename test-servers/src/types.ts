@@ -70,6 +70,13 @@ export interface HttpFaults {
    * its Content-Length, then close the connection.
    */
   rawHeaderLine?: Buffer;
+  /**
+   * Links that expire, as presigned URLs do: a request must carry `?sig=TOKEN` with a token from
+   * `signUrl`. A token is good for `afterBytes` body bytes in all, across every response under it:
+   * each write takes what is left, a response is cut (its socket destroyed) where nothing is, and
+   * then the token's requests get `status` (default 403).
+   */
+  signedLinks?: { afterBytes: number; status?: number };
 }
 
 /** How a file is served, beyond its bytes. */
@@ -155,6 +162,11 @@ export interface HttpTestServer {
   replaceFile(path: string, content: FileContent, options?: Pick<FileOptions, 'etag' | 'lastModified'>): void;
   /** Replace the faults of a file at run time; resets its fault counters. */
   setFaults(path: string, faults: HttpFaults): void;
+  /**
+   * A fresh link to `path` (`origin + path + '?sig=TOKEN'`) with a new token of its `signedLinks`
+   * fault: what a client gets when it asks for a new presigned URL of the same file.
+   */
+  signUrl(path: string): string;
   /** The content `path` serves now (after any `replaceAfterRequests`). */
   fileContent(path: string): FileContent;
   /** Answer `path` with `status` (default 302) and `Location: location` (sent verbatim; may be relative). */

@@ -71,6 +71,39 @@ describe('HTTP faults', () => {
     expect(empty.body.length).toBe(0);
   });
 
+  it('signedLinks: a token carries afterBytes body bytes, then gets 403; a new token works, a missing one never', async () => {
+    server.addFile('/f', SPEC, { faults: { signedLinks: { afterBytes: 30_000 } } });
+    const first = server.signUrl('/f');
+    expect(first).toMatch(/\/f\?sig=\w+$/);
+    expect((await request(server.url('/f'))).status).toBe(403);
+    const part = await request(first, { headers: { range: 'bytes=0-9999' } });
+    expect(part.body.equals(BYTES.subarray(0, 10_000))).toBe(true);
+    // 20 000 bytes left: the whole-file response is cut there.
+    const cut = await request(first);
+    expect(cut.status).toBe(200);
+    expect(cut.error).toBeDefined();
+    expect(cut.body.equals(BYTES.subarray(0, 20_000))).toBe(true);
+    expect((await request(first, { headers: { range: 'bytes=20000-' } })).status).toBe(403);
+    const second = server.signUrl('/f');
+    expect(second).not.toBe(first);
+    const rest = await request(second, { headers: { range: 'bytes=20000-' } });
+    // 80 000 bytes asked, 30 000 allowed under the new token.
+    expect(rest.status).toBe(206);
+    expect(rest.body.equals(BYTES.subarray(20_000, 50_000))).toBe(true);
+    expect(server.requests('/f').map((r) => r.faults.includes('signedLinks'))).toEqual([true, false, true, true, true]);
+  });
+
+  it('signedLinks: responses under way at once share the token’s bytes, and are cut where they run out', async () => {
+    server.addFile('/f', SPEC, { faults: { signedLinks: { afterBytes: 60_000 }, throttleBytesPerSec: 400_000 } });
+    const link = server.signUrl('/f');
+    const [a, b] = await Promise.all([request(link), request(link, { headers: { range: 'bytes=50000-' } })]);
+    expect(a.body.length + b.body.length).toBe(60_000);
+    expect(a.error).toBeDefined();
+    expect(b.error).toBeDefined();
+    expect(a.body.equals(BYTES.subarray(0, a.body.length))).toBe(true);
+    expect(b.body.equals(BYTES.subarray(50_000, 50_000 + b.body.length))).toBe(true);
+  });
+
   it('dropAfterBytes cuts the first dropTimes responses after exactly that many bytes', async () => {
     server.addFile('/f', SPEC, { faults: { dropAfterBytes: 1000, dropTimes: 2 } });
     // A range no longer than the threshold is never cut and does not use up a drop.

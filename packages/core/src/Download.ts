@@ -470,7 +470,16 @@ export class Download extends TypedEmitter<DownloadEvents> {
         // Written for another name (copied or planted here): not this target's bookkeeping.
         saved = 'corrupt';
       }
-      const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
+      // A partial file of another URL is this download's own when it was this download's earlier
+      // link (previousUrls: a link that expired and was replaced), or when the caller named the file
+      // and the server proves it is the same file (size and validators): a new link to the same
+      // bytes resumes. #prepareSegments still checks size and validators before any byte is kept.
+      const oursState =
+        saved !== undefined &&
+        saved !== 'corrupt' &&
+        (saved.url === me ||
+          job.options.previousUrls.includes(saved.url) ||
+          (explicit && resumeProblem(saved, basename(target), job.remote!) === undefined));
       if (targetExists && !(oursState && policy === 'overwrite')) {
         await skip();
         if (policy === 'rename' && !explicit) continue;

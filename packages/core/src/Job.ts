@@ -42,6 +42,8 @@ export interface JobOptions {
   mirrors: URL[];
   /** Expected hashes of the file's pieces (from a Metalink), checked as they arrive. */
   pieces: PieceHashes | undefined;
+  /** Earlier URLs of this download, without credentials (see DownloadOptions.previousUrls). */
+  previousUrls: readonly string[];
 }
 
 /**

@@ -12,6 +12,7 @@ import { FileWriter } from './plugins/FileWriter.js';
 import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 import { SegmentPlanner } from './plugins/SegmentPlanner.js';
 import { ProtocolPlugin } from './ProtocolPlugin.js';
+import { redactUrl } from './StateFile.js';
 import { TokenBucket } from './TokenBucket.js';
 import type { Credentials, Digest, ExistingFilePolicy } from './types.js';
 
@@ -118,6 +119,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** An id for the download (default: a random UUID). */
   id?: string;
+  /**
+   * URLs this same download was fetched from before (a link that expired and was replaced): a
+   * partial file whose state names one of them is this download's own, resumed when size and
+   * validators still match and started over when not.
+   */
+  previousUrls?: ReadonlyArray<string | URL>;
 }
 
 const DEFAULT_USER_AGENT = 'multiget/0.1';
@@ -259,6 +266,7 @@ export class Multiget implements HookHost {
       userAgent: e.userAgent ?? DEFAULT_USER_AGENT,
       mirrors: (o.mirrors ?? []).map((m) => parseUrl(m)),
       pieces: o.pieces,
+      previousUrls: (o.previousUrls ?? []).map((u) => redactUrl(parseUrl(u))),
     };
     positive('connections', opts.connections, 1, 256);
     positive('minSplitSize', opts.minSplitSize, 1);

@@ -40,7 +40,8 @@ export {
   type PieceHashes,
 } from './mirrors/metalink.js';
 export { Manager, type ManagerOptions, type ManagerEvents, type Secrets, parseDownloadUrl } from './manager/Manager.js';
-export type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './manager/types.js';
+export type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './manager/types.js';
+export { isLinkExpiry } from './manager/linkExpiry.js';
 export { PidLock, isAlive, type LockHolder } from './PidLock.js';
 export { parseProxyUrl, ProxyResolver, DEFAULT_PORT_OF_SCHEME, type ProxyEndpoint, type ProxyKind, type ProxyOptions } from './net/proxy.js';
 export { NoProxyList } from './net/noProxy.js';

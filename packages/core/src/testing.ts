@@ -44,6 +44,7 @@ export function createJob(
     userAgent: 'multiget-test/1.0',
     mirrors: [],
     pieces: undefined,
+    previousUrls: [],
   };
   return new Job(`job-${++nextId}`, new URL(url), { ...defaults, ...options }, signal, onWarning);
 }

@@ -46,8 +46,8 @@ import {
   StopServiceRequest,
 } from './protocol.js';
 import { toResponseError } from './responseError.js';
-import { parseSetConnectionsParams } from './params.js';
-import { ClearCompletedRequest, SetConnectionsRequest } from './protocol.js';
+import { parseSetConnectionsParams, parseUpdateUrlParams } from './params.js';
+import { ClearCompletedRequest, SetConnectionsRequest, UpdateUrlRequest } from './protocol.js';
 
 /** Options of a {@link Service}. */
 export interface ServiceOptions {
@@ -196,6 +196,10 @@ export class Service {
     this.#handle(RetryRequest.type, async (raw) => {
       const p = parseResumeParams(raw);
       return { download: toDownloadInfo(await m.retry(p.id, p.credentials ? { credentials: p.credentials } : undefined)) };
+    });
+    this.#handle(UpdateUrlRequest.type, async (raw) => {
+      const { id, url } = parseUpdateUrlParams(raw);
+      return { download: toDownloadInfo(await m.updateUrl(id, url)) };
     });
     this.#handle(RemoveRequest.type, async (raw) => {
       const { id, deleteData } = parseRemoveParams(raw);

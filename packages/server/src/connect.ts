@@ -39,7 +39,9 @@ const POLL_MS = 100;
  */
 export async function connectToService(stateDir: string): Promise<ServiceSocket | undefined> {
   const endpoint = await readEndpoint(stateDir);
-  if (endpoint === undefined) return undefined;
+  // A file naming a process that is gone is stale even when something listens at its socket: the
+  // successor listens there before it writes its own endpoint file, and would refuse the old token.
+  if (endpoint === undefined || !processAlive(endpoint.pid)) return undefined;
   const socket = await new Promise<Socket | undefined>((resolve) => {
     const s = connect(endpoint.socket);
     const timer = setTimeout(() => {
@@ -59,6 +61,15 @@ export async function connectToService(stateDir: string): Promise<ServiceSocket 
     s.once('error', onError);
   });
   return socket === undefined ? undefined : { socket, endpoint };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A service process started by {@link startDetachedService}. */

@@ -1,5 +1,5 @@
-import type { EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from '@multiget/core';
-import type { DownloadInfo, DownloadState, HistoryInfo, Settings } from './protocol.js';
+import type { EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason as CorePauseReason } from '@multiget/core';
+import type { DownloadInfo, DownloadState, HistoryInfo, PauseReason, Settings } from './protocol.js';
 
 // The protocol declares its own copies of the core's types (the extension must not bundle core).
 // These two lines fail to compile when the state names drift apart in either direction.
@@ -7,6 +7,10 @@ const _statesMatch: EntryState extends DownloadState ? true : false = true;
 const _statesMatchBack: DownloadState extends EntryState ? true : false = true;
 void _statesMatch;
 void _statesMatchBack;
+const _reasonsMatch: CorePauseReason extends PauseReason ? true : false = true;
+const _reasonsMatchBack: PauseReason extends CorePauseReason ? true : false = true;
+void _reasonsMatch;
+void _reasonsMatchBack;
 
 /** A manager snapshot as the protocol shows it: `undefined` becomes `null`, so every field is present. */
 export function toDownloadInfo(e: EntrySnapshot): DownloadInfo {
@@ -21,6 +25,7 @@ export function toDownloadInfo(e: EntrySnapshot): DownloadInfo {
     speed: e.speed,
     eta: e.eta ?? null,
     connections: e.connections,
+    reason: e.reason ?? null,
     error: e.error ? { code: e.error.code, message: e.error.message } : null,
     addedAt: e.addedAt,
     rateLimit: e.rateLimit ?? null,

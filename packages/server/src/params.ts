@@ -311,6 +311,12 @@ export function parseResumeParams(raw: unknown): { id: string; credentials?: Dow
   return { id: id(f), ...(f['credentials'] !== undefined ? { credentials: credentials(f['credentials'], 'params.credentials') } : {}) };
 }
 
+/** `{ id, url }` of updateUrl: the wire shape only; the manager checks the URL itself. */
+export function parseUpdateUrlParams(raw: unknown): { id: string; url: string } {
+  const f = object(raw, 'params', ['id', 'url']);
+  return { id: id(f), url: text(f, 'url', 'params', MAX_URL) };
+}
+
 /** `{ id, deleteData? }`. */
 export function parseRemoveParams(raw: unknown): Required<RemoveParams> {
   const f = object(raw, 'params', ['id', 'deleteData']);

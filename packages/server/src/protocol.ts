@@ -55,6 +55,13 @@ export type DownloadState =
   | 'failed'
   | 'canceled';
 
+/**
+ * Why a download is paused when the service paused it: `linkExpired` — its server started refusing
+ * the link (HTTP 401/403/410, or the engine's MG_ERR_LINK_EXPIRED) mid-download; the bytes are kept
+ * and `multiget/updateUrl` gives it a new link.
+ */
+export type PauseReason = 'linkExpired';
+
 /** A failure, as the engine reports it: a stable `MG_ERR_*` code and a human message. */
 export interface DownloadFailure {
   /** The stable `MG_ERR_*` code to match on. */
@@ -85,7 +92,9 @@ export interface DownloadInfo {
   eta: number | null;
   /** Connections open for this download now. */
   connections: number;
-  /** Why it failed (state `failed`), otherwise `null`. */
+  /** Why the service paused it (state `paused`), or `null` (running, or paused by a client). */
+  reason: PauseReason | null;
+  /** Why it failed (state `failed`), or what expired its link (reason `linkExpired`); otherwise `null`. */
   error: DownloadFailure | null;
   /** ISO 8601 time it was added. */
   addedAt: string;
@@ -641,6 +650,29 @@ export namespace SetConnectionsRequest {
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetConnectionsRequest.type, ...)`. */
   export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
+}
+
+/** Params of `multiget/updateUrl`. */
+export interface UpdateUrlParams extends IdParams {
+  /** The new URL of the same download (same rules as `multiget/add`'s `url`). */
+  url: string;
+}
+
+/**
+ * Gives a download a new URL, for a link that expired (paused with reason `linkExpired`) or any
+ * unfinished or failed download, and queues it. Its partial data resumes when the new URL serves
+ * the same file (size and validators match) and starts over when not, never mixing the two.
+ * Credentials in the URL are held in memory only, as for `multiget/add`; credentials held for the
+ * old URL are kept only when the new one has the same origin. `MG_ERR_INVALID_STATE` for a completed
+ * or cancelled download.
+ */
+export namespace UpdateUrlRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/updateUrl' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(UpdateUrlRequest.type, ...)`. */
+  export const type = new RequestType<UpdateUrlParams, DownloadResult, MultigetErrorData>(method);
 }
 
 /** Result of `multiget/clearCompleted`. */

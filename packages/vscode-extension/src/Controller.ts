@@ -2,11 +2,30 @@ import * as os from 'node:os';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DownloadCredentials, DownloadInfo, ServiceInfo } from '@multiget/server/protocol';
+import {
+  CancelRequest,
+  ChangedNotification,
+  HistoryAddedNotification,
+  HistoryRequest,
+  ListRequest,
+  PauseAllRequest,
+  PauseRequest,
+  ProgressNotification,
+  RemoveRequest,
+  RemovedNotification,
+  ResumeAllRequest,
+  ResumeRequest,
+  RetryRequest,
+  SetSettingsRequest,
+  UpdateUrlRequest,
+  type DownloadCredentials,
+  type DownloadInfo,
+  type ServiceInfo,
+} from '@multiget/server/protocol';
 import { addDownloads } from './addDownloads';
 import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
-import { promptForDownload, type DownloadRequest } from './downloadUrl';
+import { promptForDownload, urlOnClipboard, type DownloadRequest } from './downloadUrl';
 import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
@@ -14,7 +33,7 @@ import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
-import { ACTION_LABELS, actionsFor, displayName, isClearable, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
+import { ACTION_LABELS, actionsFor, displayName, isClearable, isLinkExpired, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
 import { describeRequestError } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
@@ -55,6 +74,7 @@ export const COMMANDS = {
   setCredentials: 'multiget.setCredentials',
   setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
   trustHostKey: 'multiget.trustHostKey',
+  updateUrl: 'multiget.updateUrl',
   restartService: 'multiget.restartService',
 } as const;
 
@@ -72,6 +92,7 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   limits: COMMANDS.setLimits,
   setCredentials: COMMANDS.setCredentialsAndRetry,
   trustHostKey: COMMANDS.trustHostKey,
+  updateUrl: COMMANDS.updateUrl,
 };
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
@@ -131,7 +152,7 @@ export class Controller implements vscode.Disposable, PanelHost {
       output: this.output,
       onReady: (info) => this.#onServiceReady(info),
     });
-    this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
+    this.connection.onNotification(ProgressNotification.type, ({ downloads }) => this.store.progress(downloads));
     this.#resumer = new CredentialResumer({
       connection: this.connection,
       credentials: this.credentials,
@@ -139,12 +160,12 @@ export class Controller implements vscode.Disposable, PanelHost {
       missing: (download) => this.#askForMissingCredentials(download),
       log: (line) => this.output.info(line),
     });
-    this.connection.onNotification('multiget/changed', ({ download }) => {
+    this.connection.onNotification(ChangedNotification.type, ({ download }) => {
       this.store.changed(download);
       this.#resumer.check([download]);
     });
-    this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
-    this.connection.onNotification('multiget/historyAdded', ({ entry }) => this.store.historyAdded(entry));
+    this.connection.onNotification(RemovedNotification.type, ({ id }) => this.store.removed(id));
+    this.connection.onNotification(HistoryAddedNotification.type, ({ entry }) => this.store.historyAdded(entry));
     this.#disposables.push(this.output, this.statusBar, this.connection);
   }
 
@@ -156,8 +177,8 @@ export class Controller implements vscode.Disposable, PanelHost {
     register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
     register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
     register(COMMANDS.showDownloads, () => this.showPanel(false));
-    register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request('multiget/pauseAll')));
-    register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request('multiget/resumeAll')));
+    register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request(PauseAllRequest.type)));
+    register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request(ResumeAllRequest.type)));
     for (const action of Object.keys(ACTION_COMMANDS) as DownloadAction[]) {
       register(ACTION_COMMANDS[action], (id, options) => this.act(action, id, options));
     }
@@ -270,10 +291,10 @@ export class Controller implements vscode.Disposable, PanelHost {
         await this.downloadUrl(undefined);
         return;
       case 'pauseAll':
-        await this.#run(() => this.connection.request('multiget/pauseAll'));
+        await this.#run(() => this.connection.request(PauseAllRequest.type));
         return;
       case 'resumeAll':
-        await this.#run(() => this.connection.request('multiget/resumeAll'));
+        await this.#run(() => this.connection.request(ResumeAllRequest.type));
         return;
       case 'clearCompleted':
         await this.clearCompleted();
@@ -402,7 +423,7 @@ export class Controller implements vscode.Disposable, PanelHost {
           if (choice === undefined) return;
           deleteData = choice === remove;
         }
-        await this.#run(() => this.connection.request('multiget/remove', { id, ...(deleteData ? { deleteData } : {}) }));
+        await this.#run(() => this.connection.request(RemoveRequest.type, { id, ...(deleteData ? { deleteData } : {}) }));
         return;
       }
       case 'setCredentials':
@@ -410,6 +431,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         return;
       case 'trustHostKey':
         if (download !== undefined && (await trustHostKey(download))) await this.act('retry', id);
+        return;
+      case 'updateUrl':
+        if (download !== undefined) await this.#updateUrl(download, options);
         return;
       case 'copyUrl':
       case 'deleteFile':
@@ -427,7 +451,7 @@ export class Controller implements vscode.Disposable, PanelHost {
           if (choice === 'Pause Instead') return await this.act('pause', id);
         }
         await this.#run(async () => {
-          const { download: after } = await this.connection.request('multiget/cancel', { id });
+          const { download: after } = await this.connection.request(CancelRequest.type, { id });
           this.store.changed(after);
         });
         return;
@@ -438,7 +462,7 @@ export class Controller implements vscode.Disposable, PanelHost {
         // them gets them again here, from SecretStorage.
         const credentials = download ? await this.credentials.forUrl(download.url) : undefined;
         await this.#run(async () => {
-          const { download: after } = await this.connection.request(`multiget/${action}`, {
+          const { download: after } = await this.connection.request(action === 'resume' ? ResumeRequest.type : RetryRequest.type, {
             id,
             ...(credentials !== undefined ? { credentials } : {}),
           });
@@ -446,9 +470,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         });
         return;
       }
-      default:
+      case 'pause':
         await this.#run(async () => {
-          const { download: after } = await this.connection.request(`multiget/${action}`, { id });
+          const { download: after } = await this.connection.request(PauseRequest.type, { id });
           this.store.changed(after);
         });
     }
@@ -599,10 +623,10 @@ export class Controller implements vscode.Disposable, PanelHost {
   async #onServiceReady(info: ServiceInfo): Promise<void> {
     this.output.info(`Service ${info.version} (protocol ${info.protocolVersion}, pid ${info.pid}) serves ${info.schemes.join(', ')}; state in ${info.stateDir}`);
     await this.#pushSettings();
-    const { downloads } = await this.connection.request('multiget/list');
+    const { downloads } = await this.connection.request(ListRequest.type);
     this.store.reset(downloads);
     // Finish times for the rows; a service without a history answer still shows its list.
-    const history = await this.connection.request('multiget/history').catch(() => undefined);
+    const history = await this.connection.request(HistoryRequest.type).catch(() => undefined);
     if (history !== undefined) this.store.history(history.entries);
     this.#resumer.check(downloads);
   }
@@ -628,7 +652,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     const dir = this.downloadFolder();
     await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
     try {
-      await this.connection.request('multiget/setSettings', toServiceSettings(settings, dir));
+      await this.connection.request(SetSettingsRequest.type, toServiceSettings(settings, dir));
     } catch (err) {
       void vscode.window.showWarningMessage(`Multiget: the service refused the settings: ${describeRequestError(err)}`);
     }
@@ -665,6 +689,14 @@ export class Controller implements vscode.Disposable, PanelHost {
         if (choice === 'Open') await this.act('open', download.id);
         if (choice === reveal) await this.act('reveal', download.id);
       });
+    } else if (isLinkExpired(download)) {
+      const update = ACTION_LABELS.updateUrl;
+      void vscode.window
+        .showWarningMessage(`The link of ${name} stopped working (it may have expired). Give it a new link to continue: the bytes downloaded so far are kept.`, update, 'Show Downloads')
+        .then(async (choice) => {
+          if (choice === update) await this.act('updateUrl', download.id);
+          if (choice === 'Show Downloads') this.showPanel(false);
+        });
     } else if (download.state === 'failed') {
       const failure = download.error === null ? undefined : describeFailure(download.error, download.url);
       const detail = failure?.line ?? 'unknown error';
@@ -684,6 +716,43 @@ export class Controller implements vscode.Disposable, PanelHost {
         if (choice === trust && (await trustHostKey(download))) await this.act('retry', download.id);
       });
     }
+  }
+
+  /**
+   * "Update link…": asks for a new URL of the download (prefilled from the clipboard when it holds
+   * one and the UI can read it without a browser prompt) and hands it to the service, which
+   * resumes the bytes kept when the new link serves the same file. `{ url }` from a caller that
+   * already has it (another extension, a test) skips the question.
+   */
+  async #updateUrl(download: DownloadInfo, options: unknown): Promise<void> {
+    const schemes = this.#schemes();
+    const given = typeof options === 'object' && options !== null ? (options as { url?: unknown }).url : undefined;
+    let url: string | undefined;
+    if (typeof given === 'string') {
+      const problem = validateDownloadUrl(given, schemes);
+      if (problem !== undefined) {
+        void vscode.window.showErrorMessage(`Multiget: ${problem}`);
+        return;
+      }
+      url = given.trim();
+    } else {
+      const suggested = await urlOnClipboard(schemes);
+      url = await vscode.window.showInputBox({
+        title: `Multiget: new link for ${displayName(download)}`,
+        prompt: 'A new URL of the same file (a fresh signed link, a mirror). The bytes downloaded so far are kept when it serves the same file; otherwise the download starts over.',
+        placeHolder: 'https://example.com/file.iso?signature=…',
+        value: suggested !== undefined && suggested !== download.url ? suggested : '',
+        ignoreFocusOut: true,
+        validateInput: (value) => validateDownloadUrl(value, schemes),
+      });
+      url = url?.trim();
+    }
+    if (url === undefined || url === '') return;
+    const chosen = url;
+    await this.#run(async () => {
+      const { download: after } = await this.connection.request(UpdateUrlRequest.type, { id: download.id, url: chosen });
+      this.store.changed(after);
+    });
   }
 
   /** Test hook: the download list now. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { AddParams } from '@multiget/server/protocol';
+import { AddRequest, type AddParams } from '@multiget/server/protocol';
 import type { CredentialStore } from './credentials';
 import type { DownloadRequest } from './downloadUrl';
 import type { DownloadStore } from './model/DownloadStore';
@@ -46,7 +46,7 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
     const credentials = await deps.credentials.forUrl(url);
     if (credentials !== undefined) params.credentials = credentials;
     try {
-      const { id, download } = await deps.connection.request('multiget/add', params);
+      const { id, download } = await deps.connection.request(AddRequest.type, params);
       deps.store.changed(download);
       outcome.ids.push(id);
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { DownloadInfo } from '@multiget/server/protocol';
+import { ResumeRequest, type DownloadInfo } from '@multiget/server/protocol';
 import type { CredentialStore } from './credentials';
 import { describeRequestError } from './service/requests';
 import type { ServiceConnection } from './service/ServiceConnection';
@@ -46,7 +46,7 @@ export class CredentialResumer {
       return;
     }
     try {
-      const { download } = await this.deps.connection.request('multiget/resume', { id: d.id, credentials });
+      const { download } = await this.deps.connection.request(ResumeRequest.type, { id: d.id, credentials });
       this.deps.changed(download);
       this.deps.log(`Resumed ${d.url} with the stored credentials of its host after the service restarted.`);
     } catch (err) {

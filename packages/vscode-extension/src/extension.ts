@@ -59,7 +59,7 @@ function testApi(c: Controller): MultigetTestApi {
     downloads: () => c.downloads(),
     statusBarText: () => c.statusBar.text,
     panel: () => ({ open: DownloadsPanel.current !== undefined, visible: DownloadsPanel.current?.panel.visible ?? false }),
-    request: (...args) => c.connection.request(...args),
+    request: c.connection.request.bind(c.connection),
     panelMessage: (raw) => c.receivePanelMessage(raw),
     downloadFolder: () => c.downloadFolder(),
   };

@@ -15,6 +15,7 @@ function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
     speed: 256 * 1024,
     eta: 2,
     connections: 8,
+    reason: null,
     error: null,
     addedAt: '2026-01-01T00:00:00.000Z',
     rateLimit: null,
@@ -22,6 +23,20 @@ function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
     ...over,
   };
 }
+
+describe('a download paused for an expired link', () => {
+  it('shows "Link expired", says its bytes are kept, and offers Update link… instead of Resume', () => {
+    const row = toRow(dl({ state: 'paused', reason: 'linkExpired', error: { code: 'MG_ERR_FORBIDDEN', message: 'HTTP 403 Forbidden for https://a.example/files/big.iso' } }));
+    expect(row.stateLabel).toBe('Link expired');
+    expect(row.linkExpired).toBe(true);
+    expect(row.errorText).toMatch(/bytes downloaded so far are kept/);
+    expect(row.errorText).not.toMatch(/MG_ERR/);
+    expect(row.actions[0]).toBe('updateUrl');
+    expect(row.actions).not.toContain('resume');
+    // Paused by the user: as before.
+    expect(toRow(dl({ state: 'paused' }))).toMatchObject({ stateLabel: 'Paused', actions: expect.arrayContaining(['resume']) });
+  });
+});
 
 describe('toRow', () => {
   it('shows name, progress, bytes, speed, ETA and connections of a running download', () => {

@@ -25,7 +25,9 @@ export interface JsonEvent {
  * - `retry`: `attempt`, `delayMs`, `error`; `restart`: `reason`; `warning`: `code`, `message`
  * - `done`: `file`, `size`, `finalUrl`, `digest`, `verified`, `resumed`, `restarts`, `durationMs`
  * - `failed`: `error`: every field of the DownloadError (`name`, `code`, `message`, and when known
- *   `statusCode`, `ftpCode`, `sftpCode`, `errno`, `retryAfterMs`, `url` without credentials)
+ *   `statusCode`, `ftpCode`, `sftpCode`, `errno`, `retryAfterMs`, `url` without credentials); and
+ *   `expiredLink`: `{ file }` when the server stopped accepting the link mid-download (the partial
+ *   file kept for `multiget NEWURL -o FILE`)
  * - `checksum` (with `--print-checksum`, after every download ended): `file`, `algorithm`, `hex`
  */
 export class JsonDisplay implements Reporter {
@@ -72,9 +74,9 @@ export class JsonDisplay implements Reporter {
         durationMs: r.durationMs,
       });
     } else if (outcome.status === 'failed') {
-      this.#emit(task, 'failed', { error: outcome.error.toJSON() });
+      this.#emit(task, 'failed', { error: outcome.error.toJSON(), ...(outcome.expiredLink ? { expiredLink: outcome.expiredLink } : {}) });
       if (!isInterruption(outcome.error)) {
-        this.ctx.stderr.write(failedLine(this.ctx.palette, this.ctx.redactor, task, outcome.error, this.ctx.multiple));
+        this.ctx.stderr.write(failedLine(this.ctx.palette, this.ctx.redactor, task, outcome.error, this.ctx.multiple, outcome.expiredLink));
       }
     }
   }

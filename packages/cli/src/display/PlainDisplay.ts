@@ -69,7 +69,7 @@ export class PlainDisplay implements Reporter {
       this.#write(
         isInterruption(outcome.error)
           ? stoppedLine(palette, entry?.name ?? taskName(outcome.task), entry?.progress)
-          : failedLine(palette, redactor, outcome.task, outcome.error, multiple),
+          : failedLine(palette, redactor, outcome.task, outcome.error, multiple, outcome.expiredLink),
       );
     }
   }

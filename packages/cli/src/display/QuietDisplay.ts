@@ -18,7 +18,7 @@ export class QuietDisplay implements Reporter {
 
   finished(outcome: TaskOutcome): void {
     if (outcome.status !== 'failed' || isInterruption(outcome.error)) return;
-    this.#pending.push(failedLine(this.ctx.palette, this.ctx.redactor, outcome.task, outcome.error, this.ctx.multiple));
+    this.#pending.push(failedLine(this.ctx.palette, this.ctx.redactor, outcome.task, outcome.error, this.ctx.multiple, outcome.expiredLink));
   }
 
   checksum(_task: DownloadTask, file: string, _algorithm: DigestAlgorithm, hex: string): void {

@@ -101,7 +101,7 @@ export class TtyDisplay implements Reporter {
       this.#print(
         isInterruption(outcome.error)
           ? stoppedLine(palette, row?.name ?? taskName(outcome.task), row?.progress)
-          : failedLine(palette, redactor, outcome.task, outcome.error, multiple),
+          : failedLine(palette, redactor, outcome.task, outcome.error, multiple, outcome.expiredLink),
       );
     }
   }

@@ -39,11 +39,33 @@ export function errorLine(palette: Palette, message: string, code?: string): str
   return `${palette.red(palette.bold('multiget:'))} ${message}${code ? ` ${palette.dim(`[${code}]`)}` : ''}\n`;
 }
 
-/** The error line of a failed download; names it when there are several. */
-export function failedLine(palette: Palette, redactor: Redactor, task: DownloadTask, error: DownloadError, multiple: boolean): string {
+/**
+ * The error line of a failed download; names it when there are several. For a link that stopped
+ * working mid-download (`expiredLink`), a second line says how to continue: the same command with a
+ * new link and the same file resumes the bytes kept, when the new link serves the same file.
+ */
+export function failedLine(
+  palette: Palette,
+  redactor: Redactor,
+  task: DownloadTask,
+  error: DownloadError,
+  multiple: boolean,
+  expiredLink?: { readonly file: string },
+): string {
   const message = redactor.text(error.message);
   const prefix = multiple && !message.includes(task.label) ? `${task.label}: ` : '';
-  return errorLine(palette, prefix + message, error.code);
+  const line = errorLine(palette, prefix + message, error.code);
+  if (expiredLink === undefined) return line;
+  return (
+    line +
+    `${palette.yellow('hint:')} the server stopped accepting the link (it may have expired); the partial data is kept. ` +
+    `Get a new link and run: multiget NEWURL -o ${shellQuote(expiredLink.file)} (it resumes when the new link serves the same file)\n`
+  );
+}
+
+/** `text` as one shell word: bare when it is plain, else in single quotes. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** True for the failure every download reports when the run was interrupted on purpose. */

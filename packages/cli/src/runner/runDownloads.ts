@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   type Manager,
   fileSystemError,
+  isLinkExpiry,
   toDownloadError,
 } from '@multiget/core';
 import type { DownloadTask } from './buildTasks.js';
@@ -16,7 +17,13 @@ import type { DownloadTask } from './buildTasks.js';
 /** How one task ended. `skipped`: never started, because the run was interrupted first. */
 export type TaskOutcome =
   | { readonly task: DownloadTask; readonly status: 'done'; readonly result: DownloadResult }
-  | { readonly task: DownloadTask; readonly status: 'failed'; readonly error: DownloadError }
+  | {
+      readonly task: DownloadTask;
+      readonly status: 'failed';
+      readonly error: DownloadError;
+      /** Set when the server stopped accepting the link mid-download: the partial file, kept for a new link. */
+      readonly expiredLink?: { readonly file: string };
+    }
   | { readonly task: DownloadTask; readonly status: 'skipped' };
 
 /** Told when a task starts and ends; a display implements it. */
@@ -65,7 +72,11 @@ export async function runDownloads(
       pending.push(
         download.done.then(
           (result) => finish({ task, status: 'done', result }),
-          (err: unknown) => finish({ task, status: 'failed', error: toDownloadError(err) }),
+          (err: unknown) => {
+            const error = toDownloadError(err);
+            const file = download.file;
+            finish({ task, status: 'failed', error, ...(file !== undefined && isLinkExpiry(error, download) ? { expiredLink: { file } } : {}) });
+          },
         ),
       );
     }

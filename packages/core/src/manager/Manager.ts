@@ -10,8 +10,9 @@ import { parseChecksum } from '../checksum.js';
 import { StateFile, redactUrl } from '../StateFile.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
+import { isLinkExpiry } from './linkExpiry.js';
 import { Store } from './Store.js';
-import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
+import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
 import { removeFile } from '../removeFile.js';
 import { expandHome } from '../homePath.js';
 
@@ -81,6 +82,10 @@ interface Entry {
   /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
   awaitingSecrets: boolean;
   state: EntryState;
+  /** Why the manager paused it (see PauseReason); cleared when it leaves `paused`. */
+  reason: PauseReason | undefined;
+  /** Earlier URLs without credentials (see updateUrl): their partial data is this download's. */
+  previousUrls: string[];
   priority: number;
   seq: number;
   file: string | undefined;
@@ -109,6 +114,8 @@ interface PersistedEntry {
   addedAt: string;
   /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
   secret?: true;
+  reason?: PauseReason;
+  previousUrls?: string[];
 }
 
 interface QueueDocument {
@@ -251,6 +258,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets,
       awaitingSecrets: false,
       state: 'queued',
+      reason: undefined,
+      previousUrls: [],
       priority: options.priority ?? 0,
       seq: ++this.#seq,
       file: options.output !== undefined ? resolve(options.output) : undefined,
@@ -362,6 +371,45 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
+  /**
+   * Gives a download a new URL (its link expired: paused with reason `linkExpired`; or any other
+   * unfinished or failed download) and queues it. Its partial data resumes when the new URL serves
+   * the same file (size and validators match) and starts over when not, never mixing the two.
+   * Credentials in the URL are held in memory only, as for {@link add}; credentials and secret
+   * headers held for the old URL are kept only when the new one has the same origin. Throws
+   * MG_ERR_INVALID_URL / MG_ERR_UNSUPPORTED_PROTOCOL for a bad URL, MG_ERR_INVALID_STATE for a
+   * completed or cancelled download.
+   */
+  async updateUrl(id: string, url: string): Promise<EntrySnapshot> {
+    this.#checkOpen();
+    const e = this.#entry(id);
+    const parsed = parseDownloadUrl(url, this.schemes);
+    // Checked again after pausing: the download may have finished meanwhile.
+    const check = (): void => {
+      if (e.state === 'completed' || e.state === 'canceled') {
+        throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only unfinished or failed ones take a new URL`);
+      }
+    };
+    check();
+    if (e.download && ACTIVE.has(e.state)) await e.download.pause();
+    check();
+    const before = redactUrl(e.url);
+    if (parsed.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
+    e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
+    e.url = parsed;
+    e.key = this.#targetKey(parsed, e.options);
+    e.needsSecrets = e.secrets.credentials !== undefined || Object.keys(e.secrets.headers).length > 0 || parsed.username !== '' || parsed.password !== '';
+    e.awaitingSecrets = false;
+    e.error = undefined;
+    e.reason = undefined;
+    e.download = undefined;
+    if (e.state === 'queued') this.emit('changed', snapshot(e));
+    else this.#set(e, 'queued');
+    await this.#persist();
+    this.#pump();
+    return snapshot(e);
+  }
+
   /** Changes a download's priority (higher runs first). */
   async setPriority(id: string, priority: number): Promise<EntrySnapshot> {
     checkInt('priority', priority, -1_000_000, 1_000_000);
@@ -443,7 +491,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Puts every paused download back in the queue, in queue order. */
   async resumeAll(): Promise<void> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
-    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets) this.#set(e, 'queued');
+    // ...and so do expired links: they need updateUrl().
+    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
     await this.#persist();
     this.#pump();
   }
@@ -526,6 +575,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #set(e: Entry, state: EntryState): void {
     if (e.state === state) return;
     e.state = state;
+    if (state !== 'paused') e.reason = undefined;
     if (!ACTIVE.has(state)) {
       e.speed = 0;
       e.eta = undefined;
@@ -577,6 +627,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
         retries: o.retries ?? this.#settings.retries,
         id: e.id,
+        previousUrls: e.previousUrls,
       });
     } catch (err) {
       this.#fail(e, isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err)));
@@ -624,6 +675,16 @@ export class Manager extends TypedEmitter<ManagerEvents> {
             this.#set(e, 'canceled');
             this.#recordHistory(e, undefined, error);
           }
+          this.#persistInBackground();
+          this.#pump();
+          return;
+        }
+        if (isLinkExpiry(error, dl)) {
+          // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
+          e.error = { code: error.code, message: error.message };
+          e.reason = 'linkExpired';
+          e.download = undefined;
+          this.#set(e, 'paused');
           this.#persistInBackground();
           this.#pump();
           return;
@@ -711,6 +772,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           ...(e.error ? { error: e.error } : {}),
           addedAt: e.addedAt,
           ...(e.needsSecrets ? { secret: true as const } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+          ...(e.previousUrls.length > 0 ? { previousUrls: e.previousUrls } : {}),
         })),
       };
       await store.write('queue.json', doc);
@@ -751,6 +814,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         needsSecrets: p.secret === true,
         awaitingSecrets,
         state,
+        reason: state === 'paused' && p.reason === 'linkExpired' ? p.reason : undefined,
+        previousUrls: Array.isArray(p.previousUrls) ? p.previousUrls.filter((u) => typeof u === 'string') : [],
         priority: p.priority ?? 0,
         seq: p.seq ?? ++this.#seq,
         file: p.file,
@@ -796,6 +861,7 @@ function snapshot(e: Entry): EntrySnapshot {
     speed: Math.round(e.speed),
     eta: e.eta === undefined ? undefined : Math.round(e.eta),
     connections: e.connections,
+    reason: e.reason,
     error: e.error,
     addedAt: e.addedAt,
     rateLimit: e.options.rateLimit,

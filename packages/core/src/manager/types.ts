@@ -12,6 +12,13 @@ export type EntryState =
   | 'failed'
   | 'canceled';
 
+/**
+ * Why a download is paused, when not by the user: `linkExpired` — its server started refusing the
+ * link (HTTP 401/403/410) mid-download, or the engine said MG_ERR_LINK_EXPIRED; its bytes are kept
+ * and `Manager.updateUrl` gives it a new link.
+ */
+export type PauseReason = 'linkExpired';
+
 /** What a front-end may ask for when adding a download. Everything here is serialisable. */
 export interface AddOptions {
   /** Exact path of the file. */
@@ -84,7 +91,9 @@ export interface EntrySnapshot {
   eta: number | undefined;
   /** Connections transferring right now. */
   connections: number;
-  /** Why the download failed, while it is `failed`. */
+  /** Why the download is paused, when the manager paused it (state `paused`); otherwise undefined. */
+  reason: PauseReason | undefined;
+  /** Why the download failed, while it is `failed`; what expired its link, while paused with `linkExpired`. */
   error:
     | {
         /** The `MG_ERR_*` code. */

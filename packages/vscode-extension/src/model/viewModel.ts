@@ -18,6 +18,7 @@ export const DOWNLOAD_ACTIONS = [
   'limits',
   'setCredentials',
   'trustHostKey',
+  'updateUrl',
 ] as const;
 
 /** One of {@link DOWNLOAD_ACTIONS}. */
@@ -50,7 +51,19 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
   limits: 'Speed & Connections…',
   setCredentials: 'Set Credentials…',
   trustHostKey: 'Trust Host Key…',
+  updateUrl: 'Update link…',
 };
+
+/** What a row shows in place of "Paused" when the service paused it for an expired link. */
+export const LINK_EXPIRED_LABEL = 'Link expired';
+
+/** The row's explanation of an expired link: no error codes, the way out instead. */
+export const LINK_EXPIRED_TEXT = 'The server stopped accepting this link (it may have expired). Update link… with a new one: the bytes downloaded so far are kept.';
+
+/** True when the service paused `d` because the server stopped accepting its link. */
+export function isLinkExpired(d: Pick<DownloadInfo, 'state'> & { reason?: DownloadInfo['reason'] }): boolean {
+  return d.state === 'paused' && d.reason === 'linkExpired';
+}
 
 /**
  * The actions that make sense for a download, in button order. They follow what the service
@@ -59,8 +72,11 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
  * transfer. Copy URL and Remove always. A failure that has its own remedy puts it first: "Set
  * Credentials…" (which retries) for a 401/403 or a refused login, "Trust Host Key…" for an SFTP
  * host key not known yet (its retry follows the trust, and Retry alone would fail the same way).
+ * A download paused for an expired link offers "Update link…" instead of Resume.
  */
-export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'>): DownloadAction[] {
+export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'> & { reason?: DownloadInfo['reason'] }): DownloadAction[] {
+  // Resume would only meet the refused link again: a new link is the way on.
+  if (isLinkExpired(d)) return ['updateUrl', 'cancel', 'copyUrl', 'remove'];
   switch (d.state) {
     case 'queued':
     case 'probing':
@@ -104,6 +120,8 @@ export interface DownloadRow {
   /** Absolute target path, once known. */
   file: string | null;
   state: DownloadState;
+  /** Paused because the server stopped accepting its link: shown as a warning, not an error. */
+  linkExpired: boolean;
   stateLabel: string;
   /** 0..100, or `null` when the size is unknown (indeterminate bar). */
   percent: number | null;
@@ -170,8 +188,9 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
   const finished = d.state === 'completed' || d.state === 'failed' || d.state === 'canceled';
   const percent = d.state === 'completed' ? 100 : percentDone(d.bytes, d.total);
   const name = displayName(d);
-  const stateLabel = STATE_LABELS[d.state];
-  const errorText = d.error === null ? '' : describeFailure(d.error, d.url).line;
+  const expired = isLinkExpired(d);
+  const stateLabel = expired ? LINK_EXPIRED_LABEL : STATE_LABELS[d.state];
+  const errorText = expired ? LINK_EXPIRED_TEXT : d.error === null ? '' : describeFailure(d.error, d.url).line;
   const speedText = active && d.state !== 'probing' ? formatSpeed(d.speed) : '';
   const etaText = active && d.eta !== null ? formatEta(d.eta) : '';
   const connectionsText = active ? `${d.connections} ${d.connections === 1 ? 'connection' : 'connections'}` : '';
@@ -185,6 +204,7 @@ export function toRow(d: DownloadInfo, finishedAt: string | null = null): Downlo
     url: d.url,
     file: d.file,
     state: d.state,
+    linkExpired: expired,
     stateLabel,
     percent,
     bytesText: formatRowBytes(d.state, d.bytes, d.total),

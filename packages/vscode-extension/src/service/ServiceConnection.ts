@@ -7,6 +7,10 @@ import {
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
+  type NotificationType,
+  type RequestParam,
+  type RequestType,
+  type RequestType0,
   type CloseHandlerResult,
   type ErrorHandler,
   type ErrorHandlerResult,
@@ -15,9 +19,21 @@ import {
   type StreamInfo,
 } from 'vscode-languageclient/node';
 import { openService, readEndpoint, startDetachedService, type ServiceSocket } from '@multiget/server/connect';
-import type { ServiceInfo } from '@multiget/server/protocol';
+import {
+  AddRequest,
+  GetRequest,
+  GetSettingsRequest,
+  InfoRequest,
+  ListRequest,
+  PauseAllRequest,
+  PauseRequest,
+  ResumeAllRequest,
+  ResumeRequest,
+  SetSettingsRequest,
+  StopServiceRequest,
+  type ServiceInfo,
+} from '@multiget/server/protocol';
 import { REQUIRED_NODE, nodeVersionSatisfies, proxyLaunch, type HttpProxySettings } from '../model/settings';
-import type { NotificationMap, NotificationMethod, ParamsOf, RequestMethod, ResultOf } from './requests';
 
 /** Where the connection to the service stands; the status bar and the panel show it. */
 export type ServiceStatus =
@@ -50,17 +66,17 @@ const CONNECTION_ERROR_CODES = new Set([-32096, -32097, -32098, -32099]);
 
 /** Requests that may be sent again after a reconnection without doing anything twice. */
 const RESENDABLE: ReadonlySet<string> = new Set([
-  'multiget/info',
-  'multiget/list',
-  'multiget/get',
-  'multiget/getSettings',
-  'multiget/setSettings',
-  'multiget/pause',
-  'multiget/resume',
-  'multiget/pauseAll',
-  'multiget/resumeAll',
+  InfoRequest.method,
+  ListRequest.method,
+  GetRequest.method,
+  GetSettingsRequest.method,
+  SetSettingsRequest.method,
+  PauseRequest.method,
+  ResumeRequest.method,
+  PauseAllRequest.method,
+  ResumeAllRequest.method,
   // The same URL to the same target answers the existing download: adding twice adds once.
-  'multiget/add',
+  AddRequest.method,
 ]);
 
 /** What {@link ServiceConnection} needs from the extension. */
@@ -107,7 +123,7 @@ export class ServiceConnection implements vscode.Disposable {
   /** The token of the service the current client talks to, sent in `initialize`. */
   #token = '';
   readonly #statusEmitter = new vscode.EventEmitter<ServiceStatus>();
-  readonly #notificationHandlers: Array<{ method: string; handler: (params: unknown) => void }> = [];
+  readonly #notificationHandlers: Array<(client: LanguageClient) => void> = [];
 
   /** Fires when {@link status} changes. */
   readonly onDidChangeStatus = this.#statusEmitter.event;
@@ -125,33 +141,38 @@ export class ServiceConnection implements vscode.Disposable {
   }
 
   /**
-   * Listens to a notification for the life of this object (across reconnections: handlers are
-   * registered on every new client).
+   * Listens to a notification of `@multiget/server/protocol` (its `type`) for the life of this
+   * object, across reconnections: handlers are registered on every new client.
    */
-  onNotification<M extends NotificationMethod>(method: M, handler: (params: NotificationMap[M]) => void): void {
-    const entry = { method, handler: handler as (params: unknown) => void };
-    this.#notificationHandlers.push(entry);
-    this.#client?.onNotification(method, entry.handler);
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    const register = (client: LanguageClient): void => void client.onNotification(type, handler);
+    this.#notificationHandlers.push(register);
+    if (this.#client !== undefined) register(this.#client);
   }
 
   /**
-   * Sends a request to the service. While the service is starting or reconnecting, it waits for it
-   * (at most 30 s). Rejects with the service's JSON-RPC error (its `data.code` is the `MG_ERR_…`
-   * code; see `describeRequestError`), or with a plain message when the service cannot be reached;
-   * never with the language client's own connection errors.
+   * Sends a request of `@multiget/server/protocol` (its `type`, e.g. `AddRequest.type`). While the
+   * service is starting or reconnecting, it waits for it (at most 30 s). Rejects with the service's
+   * JSON-RPC error (its `data.code` is the `MG_ERR_…` code; see `describeRequestError`), or with a
+   * plain message when the service cannot be reached; never with the language client's own
+   * connection errors.
    */
-  async request<M extends RequestMethod>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+  request<R, E>(type: RequestType0<R, E>): Promise<R>;
+  request<P, R, E>(type: RequestType<P, R, E>, params: P): Promise<R>;
+  async request<P, R, E>(type: RequestType0<R, E> | RequestType<P, R, E>, ...params: [] | [P]): Promise<R> {
     const lost = 'The connection to the Multiget service was lost while it handled this request; it reconnects by itself. Check the Downloads panel, and try again if needed.';
     for (let attempt = 0; attempt < 2; attempt++) {
       await this.#waitWithProgress();
       const client = this.#client;
       if (client === undefined) continue;
       try {
-        const result: unknown = params.length === 0 ? await client.sendRequest(method) : await client.sendRequest(method, params[0]);
-        return result as ResultOf<M>;
+        return params.length === 0
+          ? await client.sendRequest(type as RequestType0<R, E>)
+          : // RequestParam<P> is conditional on P, which TypeScript cannot resolve for a generic P.
+            await client.sendRequest(type as RequestType<P, R, E>, params[0] as RequestParam<P>);
       } catch (err) {
         if (!isConnectionError(err)) throw err;
-        if (!RESENDABLE.has(method)) throw new Error(lost, { cause: err });
+        if (!RESENDABLE.has(type.method)) throw new Error(lost, { cause: err });
         // Sent again once the connection is back (see RESENDABLE).
       }
     }
@@ -239,7 +260,7 @@ export class ServiceConnection implements vscode.Disposable {
     const serverOptions: ServerOptions = () => Promise.resolve<StreamInfo>({ reader: socket, writer: socket, detached: true });
     const client = new LanguageClient('multiget', 'Multiget service', serverOptions, this.#clientOptions(generation));
     this.#client = client;
-    for (const { method, handler } of this.#notificationHandlers) client.onNotification(method, handler);
+    for (const register of this.#notificationHandlers) register(client);
     try {
       await client.start();
     } catch (err) {
@@ -251,7 +272,7 @@ export class ServiceConnection implements vscode.Disposable {
     }
     if (generation !== this.#generation) return;
     try {
-      const info = (await client.sendRequest('multiget/info')) as ServiceInfo;
+      const info = await client.sendRequest(InfoRequest.type);
       if (generation !== this.#generation) return;
       this.#setStatus({ kind: 'running', info });
       await this.options.onReady(info);
@@ -310,7 +331,7 @@ export class ServiceConnection implements vscode.Disposable {
     const endpoint = await readEndpoint(this.options.stateDir);
     const client = this.#client;
     if (client !== undefined && this.#status.kind === 'running') {
-      await withTimeout(client.sendRequest('multiget/stopService'), 3000).catch((err: unknown) => {
+      await withTimeout(client.sendRequest(StopServiceRequest.type), 3000).catch((err: unknown) => {
         this.options.output.warn(`Asking the service to stop: ${errorText(err)}`);
       });
     } else if (endpoint !== undefined && isAlive(endpoint.pid)) {

@@ -128,6 +128,7 @@ function renderActions(r: RowElements, row: DownloadRow): void {
 
 function renderRow(r: RowElements, row: DownloadRow): void {
   r.item.dataset['state'] = row.state;
+  r.item.toggleAttribute('data-link-expired', row.linkExpired);
   r.item.setAttribute('aria-label', row.ariaLabel);
   setText(r.name, row.name);
   r.name.title = row.file ?? row.url;

@@ -8,7 +8,18 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AddParams, DownloadCredentials, DownloadInfo } from '@multiget/server/protocol';
+import {
+  AddRequest,
+  ClearCompletedRequest,
+  PauseRequest,
+  RemoveRequest,
+  ResumeRequest,
+  SetConnectionsRequest,
+  SetRateLimitRequest,
+  type AddParams,
+  type DownloadCredentials,
+  type DownloadInfo,
+} from '@multiget/server/protocol';
 import { formatRateSetting, formatSpeed, parseRate, validateConnections } from '../model/format';
 import { copyableUrl, displayName } from '../model/viewModel';
 import { isActive, type DownloadStore } from '../model/DownloadStore';
@@ -68,7 +79,7 @@ export async function deleteFile(host: PanelActionHost, d: DownloadInfo): Promis
     return;
   }
   if (stat !== undefined) await fs.unlink(d.file);
-  await host.connection.request('multiget/remove', { id: d.id });
+  await host.connection.request(RemoveRequest.type, { id: d.id });
   host.store.removed(d.id);
   vscode.window.setStatusBarMessage(`$(trash) Multiget: deleted ${name}`, 4000);
 }
@@ -106,7 +117,7 @@ export async function redownload(host: PanelActionHost, d: DownloadInfo): Promis
   }
   const credentials = await host.credentialsFor(d.url);
   if (credentials !== undefined) params.credentials = credentials;
-  const { id, download } = await host.connection.request('multiget/add', params);
+  const { id, download } = await host.connection.request(AddRequest.type, params);
   host.store.changed(download);
   return id;
 }
@@ -140,7 +151,7 @@ export async function setLimits(host: PanelActionHost, d: DownloadInfo): Promise
   });
   if (connections === undefined) return;
   const rateLimit = parseRate(rate) ?? null;
-  const { download: limited } = await host.connection.request('multiget/setRateLimit', { id: d.id, rateLimit });
+  const { download: limited } = await host.connection.request(SetRateLimitRequest.type, { id: d.id, rateLimit });
   host.store.changed(limited);
   const wanted = Number(connections.trim());
   const limitWords = rateLimit === null ? 'no speed limit of its own' : `a speed limit of ${formatSpeed(rateLimit)}`;
@@ -148,7 +159,7 @@ export async function setLimits(host: PanelActionHost, d: DownloadInfo): Promise
     vscode.window.setStatusBarMessage(`Multiget: ${name} has ${limitWords}.`, 4000);
     return;
   }
-  const { download: after } = await host.connection.request('multiget/setConnections', { id: d.id, connections: wanted });
+  const { download: after } = await host.connection.request(SetConnectionsRequest.type, { id: d.id, connections: wanted });
   host.store.changed(after);
   if (!running) {
     vscode.window.setStatusBarMessage(`Multiget: ${name} has ${limitWords} and will use ${wanted} connections.`, 4000);
@@ -160,16 +171,16 @@ export async function setLimits(host: PanelActionHost, d: DownloadInfo): Promise
     restart,
   );
   if (choice !== restart) return;
-  const { download: paused } = await host.connection.request('multiget/pause', { id: d.id });
+  const { download: paused } = await host.connection.request(PauseRequest.type, { id: d.id });
   host.store.changed(paused);
   const credentials = await host.credentialsFor(d.url);
-  const { download: resumed } = await host.connection.request('multiget/resume', { id: d.id, ...(credentials !== undefined ? { credentials } : {}) });
+  const { download: resumed } = await host.connection.request(ResumeRequest.type, { id: d.id, ...(credentials !== undefined ? { credentials } : {}) });
   host.store.changed(resumed);
 }
 
 /** "Clear completed": completed and cancelled downloads leave the list and the history; files stay. */
 export async function clearCompleted(host: PanelActionHost): Promise<void> {
-  const { ids } = await host.connection.request('multiget/clearCompleted');
+  const { ids } = await host.connection.request(ClearCompletedRequest.type);
   for (const id of ids) host.store.removed(id);
 }
 
@@ -189,7 +200,7 @@ export async function addDropped(host: PanelActionHost, uriList: string, text: s
     const credentials = await host.credentialsFor(url);
     if (credentials !== undefined) params.credentials = credentials;
     try {
-      const { id, download } = await host.connection.request('multiget/add', params);
+      const { id, download } = await host.connection.request(AddRequest.type, params);
       host.store.changed(download);
       added.push(id);
     } catch (err) {

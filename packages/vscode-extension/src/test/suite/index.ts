@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
+import { GetSettingsRequest, type DownloadInfo, type DownloadState } from '@multiget/server/protocol';
 import type { MultigetTestApi } from '../../api';
 import { assert, assertEqual, runTests, waitFor, type SuiteReport, type TestCase } from './harness';
 import { randomFile, startFileServer, type FileServer } from './fileServer';
@@ -173,14 +173,14 @@ function tests(ctx: { api: MultigetTestApi; server: FileServer; dir: string }): 
         await config.update('rateLimit', '4M', vscode.ConfigurationTarget.Global);
         try {
           await waitFor(async () => {
-            const { settings } = await ctx.api.request('multiget/getSettings');
+            const { settings } = await ctx.api.request(GetSettingsRequest.type);
             return settings.connections === 3 && settings.rateLimit === 4 * 1024 * 1024;
           }, 10_000, 'connections 3 and rate limit 4 MiB/s in the service');
         } finally {
           await config.update('connections', undefined, vscode.ConfigurationTarget.Global);
           await config.update('rateLimit', undefined, vscode.ConfigurationTarget.Global);
         }
-        await waitFor(async () => (await ctx.api.request('multiget/getSettings')).settings.rateLimit === null, 10_000, 'the rate limit to be lifted');
+        await waitFor(async () => (await ctx.api.request(GetSettingsRequest.type)).settings.rateLimit === null, 10_000, 'the rate limit to be lifted');
       },
     },
     {
