@@ -1,4 +1,5 @@
 import type { ProtocolDriver } from './hooks.js';
+import { Log } from './log/Log.js';
 import type { ByteSink } from './sink.js';
 import type { BlockDigests } from './storage/blockDigests.js';
 import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
@@ -37,6 +38,8 @@ export interface JobOptions {
   rateLimit: number | undefined;
   /** User-Agent for protocols that send one. */
   userAgent: string;
+  /** The download's log (its id bound); absent: nothing is logged. Read it as {@link Job.log}. */
+  log?: Log;
 }
 
 /**
@@ -92,6 +95,15 @@ export class Job {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     this.onWarning?.({ code, message });
+  }
+
+  /**
+   * Where plugins log their decisions (redirects, fallbacks, pool reuse, TLS and host-key checks),
+   * with the download's id already in every line. Silent unless the engine was given a logger.
+   * Build costly fields lazily: `job.log.debug('redirect', () => ({ to: redactUrl(next) }))`.
+   */
+  get log(): Log {
+    return this.options.log ?? Log.silent;
   }
 
   /** Total size when known. */
