@@ -7,7 +7,8 @@ import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError
 import { Multiget, type MultigetOptions } from '../Multiget.js';
 import { ProtocolPlugin } from '../ProtocolPlugin.js';
 import { parseChecksum } from '../checksum.js';
-import { StateFile, redactUrl } from '../StateFile.js';
+import { StateFile } from '../StateFile.js';
+import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
@@ -516,7 +517,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #targetKey(url: URL, options: AddOptions): string {
     if (options.output !== undefined) return `file:${resolve(options.output)}`;
-    return `url:${redactUrl(url)}|${resolve(options.dir ?? this.#settings.dir)}`;
+    return `url:${withoutUserinfo(url).href}|${resolve(options.dir ?? this.#settings.dir)}`;
   }
 
   #set(e: Entry, state: EntryState): void {
@@ -694,7 +695,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         settings: this.#settings,
         entries: [...this.#entries.values()].sort(byQueueOrder).map((e) => ({
           id: e.id,
-          url: redactUrl(e.url),
+          // Kept whole but for userinfo: a signed URL resumes after a restart only with its signature.
+          url: withoutUserinfo(e.url).href,
           options: e.options,
           state: e.state,
           priority: e.priority,
@@ -809,7 +811,7 @@ export function parseDownloadUrl(url: string, schemes: readonly string[]): URL {
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactText(url)}"`, { cause: err });
+    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactUrl(url)}"`, { cause: err });
   }
   if (NEVER.has(parsed.protocol) || !schemes.includes(parsed.protocol)) {
     throw new UsageError(
@@ -819,10 +821,6 @@ export function parseDownloadUrl(url: string, schemes: readonly string[]): URL {
   }
   if (!parsed.hostname) throw new UsageError(ErrorCodes.INVALID_URL, `URL has no host: "${redactUrl(parsed)}"`);
   return parsed;
-}
-
-function redactText(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//');
 }
 
 function checkInt(name: string, v: unknown, min: number, max: number): void {
