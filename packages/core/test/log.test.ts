@@ -5,33 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, Log, type LogFields, type LogLevel, type Logger, Multiget, fieldsFirst, formatLogLine } from '../src/index.js';
+import { RecordingLogger } from '../src/testing.js';
 import { MemoryPlugin, pseudoRandom } from './helpers/MemoryPlugin.js';
 
-/** A logger that keeps every line it is given. */
-class RecordingLogger implements Logger {
-  readonly lines: Array<{ level: LogLevel; msg: string; fields: LogFields | undefined }> = [];
-  calls = 0;
-  error(msg: string, fields?: LogFields): void {
-    this.#add('error', msg, fields);
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this.#add('warn', msg, fields);
-  }
-  info(msg: string, fields?: LogFields): void {
-    this.#add('info', msg, fields);
-  }
-  debug(msg: string, fields?: LogFields): void {
-    this.#add('debug', msg, fields);
-  }
-  trace(msg: string, fields?: LogFields): void {
-    this.#add('trace', msg, fields);
-  }
-  #add(level: LogLevel, msg: string, fields: LogFields | undefined): void {
-    this.calls++;
-    this.lines.push({ level, msg, fields });
-  }
-  messages(level?: LogLevel): string[] {
-    return this.lines.filter((l) => level === undefined || l.level === level).map((l) => l.msg);
+/** Counts every call, at any level. */
+class CountingLogger extends RecordingLogger {
+  get calls(): number {
+    return this.lines.length;
   }
 }
 
@@ -151,7 +131,7 @@ describe('engine logging', () => {
 
   it('makes no call to the logger when its level is off, and starts logging when the level is raised', async () => {
     mem.put('/f.bin', pseudoRandom(300 * 1024), { failFetches: { count: 1, code: ErrorCodes.CONNECTION_RESET } });
-    const rec = new RecordingLogger();
+    const rec = new CountingLogger();
     const mg = engine(rec, 'off');
     await mg.download('mem://host/f.bin', { dir }).done;
     expect(rec.calls).toBe(0);

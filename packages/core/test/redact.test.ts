@@ -46,6 +46,11 @@ describe('redactText', () => {
     expect(redactText('GET https://u:pw@h/f?sig=s1 failed, see http://other/x?y=1.')).toBe('GET https://h/f?sig=*** failed, see http://other/x?y=1.');
   });
 
+  it('masks secret parameters of query strings outside a full URL (a relative Location)', () => {
+    expect(redactText('/f.bin?X-Amz-Credential=AKIA&X-Amz-Date=1&X-Amz-Signature=abc;sig=x')).toBe('/f.bin?X-Amz-Credential=***&X-Amz-Date=1&X-Amz-Signature=***;sig=***');
+    expect(redactText('a=b&c=d token ?q=1')).toBe('a=b&c=d token ?q=1');
+  });
+
   it('cuts Authorization, Cookie and bearer tokens quoted in text', () => {
     // The rest of the value is cut (up to a comma, semicolon or line end): a header value has spaces.
     expect(redactText('sent Authorization: Basic dXNlcjpwYXNz\nnext')).toBe('sent Authorization: ***\nnext');

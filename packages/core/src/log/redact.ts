@@ -90,11 +90,15 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** `Authorization: Basic ...`, `Cookie=...` and the like inside free text. */
 const SECRET_HEADER_IN_TEXT = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)[^\r\n,;]+/gi;
 
+/** `?name=value` or `&name=value` inside free text (the value up to the next `&`, `#` or space). */
+const QUERY_PARAM_IN_TEXT = /([?&;])([^=&\s?#;]+)=(?!\*\*\*(?:[&#\s]|$))[^&\s#"'<>;]*/g;
+
 /** `Bearer TOKEN` / `Basic BASE64` inside free text. */
 const AUTH_SCHEME_IN_TEXT = /\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
 /**
- * `text` with every URL in it passed through {@link redactUrl} and every `Authorization: ...`,
+ * `text` with every URL in it passed through {@link redactUrl}, the values of secret parameters of
+ * query strings outside URLs (a relative `Location`) masked, and every `Authorization: ...`,
  * `Cookie: ...` or `Bearer TOKEN` cut. For messages that may quote a URL or a header (error
  * messages of servers and libraries); URLs that need no change are left exactly as written.
  */
@@ -103,6 +107,12 @@ export function redactText(text: string): string {
   let out = text;
   if (out.includes('://')) {
     out = out.replace(URL_IN_TEXT, (found) => (needsRedaction(found) ? redactUrl(found) : found));
+  }
+  if (out.includes('=')) {
+    // Query strings outside a full URL: a relative Location, a path quoted in a message.
+    out = out.replace(QUERY_PARAM_IN_TEXT, (found, lead: string, name: string) =>
+      isSecretParam(decodeName(name)) ? `${lead}${name}=${REDACTED}` : found,
+    );
   }
   return out.replace(SECRET_HEADER_IN_TEXT, `$1$2${REDACTED}`).replace(AUTH_SCHEME_IN_TEXT, `$1 ${REDACTED}`);
 }
