@@ -19,7 +19,7 @@ export { Download, TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX, formatBytes, toDownlo
 export { Scheduler, equalSegments } from './Scheduler.js';
 export { StateFile, type SavedState } from './StateFile.js';
 export { REDACTED, redactUrl, redactText, redactHeaders, redactFields, withoutUserinfo, isSecretName, isSecretParam } from './log/redact.js';
-export { LOG_LEVELS, fieldsFirst, isLogSetting, type LogLevel, type LogSetting, type LogFields, type Logger, type FieldsFirstLogger } from './log/Logger.js';
+export { LOG_LEVELS, LEVEL_RANK, fieldsFirst, isLogSetting, type LogLevel, type LogSetting, type LogFields, type Logger, type FieldsFirstLogger } from './log/Logger.js';
 export { Log, type LazyFields } from './log/Log.js';
 export { formatFields, formatLogMessage, formatLogLine, nodeDebugLogger } from './log/format.js';
 export { TokenBucket } from './TokenBucket.js';
