@@ -19,9 +19,10 @@ import { Palette } from './display/Palette.js';
 import type { Reporter, TextOutput } from './display/Reporter.js';
 import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
+import { LogOutput } from './display/LogOutput.js';
 import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
-import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
+import { type RunObserver, type TaskOutcome, runDownloads } from './runner/runDownloads.js';
 import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
 
@@ -79,14 +80,18 @@ export async function main(
 
   let tasks: DownloadTask[];
   let manager: Manager;
+  let redactor: Redactor;
+  let log: LogOutput | undefined;
   try {
     tasks = buildTasks(options, await readSources(options, io));
-    manager = await createManager(options, io, tasks);
+    redactor = secretsOf(options, tasks);
+    if (options.logLevel !== 'off') log = LogOutput.open(options.logFile, redactor, (line) => io.stderr.write(line));
+    manager = await createManager(options, io, tasks, log);
   } catch (err) {
+    log?.close();
     return fail(err);
   }
 
-  const redactor = secretsOf(options, tasks);
   const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
   const reporter = createReporter(options.mode, {
     stdout: io.stdout,
@@ -98,14 +103,16 @@ export async function main(
     // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
     dumbTerminal: io.env['TERM'] === 'dumb',
   });
+  if (log && !log.toFile) log.routeTerminal((line) => reporter.log(line));
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
   try {
-    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, reporter);
+    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, withTaskLog(reporter, manager));
   } finally {
     reporter.close();
     await closeManager(manager);
     guard.dispose();
+    log?.close();
   }
   if (options.printChecksum !== undefined && !guard.received) {
     const failure = await printChecksums(outcomes, options.printChecksum, reporter);
@@ -167,7 +174,7 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
  * sizeable library: undici, basic-ftp, ssh2), and they are loaded before any download starts, so
  * that a bad option fails the run at once.
  */
-async function createManager(options: CliOptions, io: CliIo, tasks: readonly DownloadTask[]): Promise<Manager> {
+async function createManager(options: CliOptions, io: CliIo, tasks: readonly DownloadTask[], log: LogOutput | undefined): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -183,6 +190,7 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
   await Promise.all(plugins.filter((p) => p.schemes.some((s) => schemes.has(s))).map((p) => p.load()));
   return Manager.open({
     plugins,
+    ...(log !== undefined ? { logger: log, logLevel: options.logLevel } : {}),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
     ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
@@ -195,6 +203,21 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
       dir: process.cwd(),
     },
   });
+}
+
+/**
+ * The reporter, with one log line per download that starts: which URL the download id on the
+ * following lines stands for.
+ */
+function withTaskLog(reporter: Reporter, manager: Manager): RunObserver {
+  const log = manager.engine.log;
+  return {
+    started: (task, download) => {
+      log.info('download', () => ({ download: download.id, url: task.label }));
+      reporter.started(task, download);
+    },
+    finished: (outcome) => reporter.finished(outcome),
+  };
 }
 
 /** The protocol plugins, each imported and built on first use. Exported for tests. */

@@ -198,3 +198,25 @@ describe('flags', () => {
     expect(help).toMatch(/Examples:/);
   });
 });
+
+describe('logging flags', () => {
+  it('logs nothing unless asked; each -v adds a level; --log-level wins; --log alone logs at debug', () => {
+    expect(run(['u']).logLevel).toBe('off');
+    expect(run(['-v', 'u']).logLevel).toBe('info');
+    expect(run(['-vv', 'u']).logLevel).toBe('debug');
+    expect(run(['-v', '-v', '-v', 'u']).logLevel).toBe('trace');
+    expect(run(['-vvvv', 'u']).logLevel).toBe('trace');
+    expect(run(['-vvv', '--log-level', 'warn', 'u']).logLevel).toBe('warn');
+    expect(run(['--log', 'x.log', 'u'])).toMatchObject({ logLevel: 'debug', logFile: 'x.log' });
+    const toStderr = run(['--log', '-', '-v', 'u']);
+    expect(toStderr.logLevel).toBe('info');
+    expect(toStderr.logFile).toBeUndefined();
+    expect(usageCode(['--log-level', 'loud', 'u'])).toBe('MG_ERR_INVALID_OPTION');
+    expect(usageCode(['--log', '', 'u'])).toBe('MG_ERR_INVALID_OPTION');
+  });
+
+  it('lists them under Logging in --help', () => {
+    expect(usageText()).toMatch(/Logging:\n {2}-v, --verbose/);
+    expect(FLAGS.find((f) => f.name === 'log-level')?.choices).toEqual(['error', 'warn', 'info', 'debug', 'trace', 'off']);
+  });
+});
