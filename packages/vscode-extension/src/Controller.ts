@@ -12,6 +12,7 @@ import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
 import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
+import { channelMethod, serviceLogLevel } from './model/logLevel';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
 import { ACTION_LABELS, actionsFor, displayName, isClearable, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
@@ -56,6 +57,7 @@ export const COMMANDS = {
   setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
   trustHostKey: 'multiget.trustHostKey',
   restartService: 'multiget.restartService',
+  showLog: 'multiget.showLog',
 } as const;
 
 const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
@@ -145,6 +147,9 @@ export class Controller implements vscode.Disposable, PanelHost {
     });
     this.connection.onNotification('multiget/removed', ({ id }) => this.store.removed(id));
     this.connection.onNotification('multiget/historyAdded', ({ entry }) => this.store.historyAdded(entry));
+    // The service's own log, in this channel, at the channel's level (the service sends only that much).
+    this.connection.onNotification('multiget/log', ({ level, message }) => this.output[channelMethod(level)](`[service] ${message}`));
+    this.#disposables.push(this.output.onDidChangeLogLevel(() => void this.#pushLogLevel()));
     this.#disposables.push(this.output, this.statusBar, this.connection);
   }
 
@@ -164,6 +169,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     register(COMMANDS.clearCompleted, () => this.clearCompleted());
     register(COMMANDS.setCredentials, (host, credentials) => this.setCredentials(host, credentials));
     register(COMMANDS.restartService, () => this.connection.restart());
+    register(COMMANDS.showLog, () => this.output.show(true));
 
     this.#disposables.push(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -596,9 +602,17 @@ export class Controller implements vscode.Disposable, PanelHost {
     }
   }
 
+  /** Tells the service how much of its log this window wants: the channel's level. */
+  async #pushLogLevel(): Promise<void> {
+    const level = serviceLogLevel(this.output.logLevel);
+    // An older service without the request: its log stays in its own file.
+    await this.connection.request('multiget/setLogLevel', { level }).catch((err: unknown) => this.output.debug(`multiget/setLogLevel: ${describeRequestError(err)}`));
+  }
+
   async #onServiceReady(info: ServiceInfo): Promise<void> {
     this.output.info(`Service ${info.version} (protocol ${info.protocolVersion}, pid ${info.pid}) serves ${info.schemes.join(', ')}; state in ${info.stateDir}`);
     await this.#pushSettings();
+    await this.#pushLogLevel();
     const { downloads } = await this.connection.request('multiget/list');
     this.store.reset(downloads);
     // Finish times for the rows; a service without a history answer still shows its list.

@@ -51,6 +51,8 @@ import {
   type SetConnectionsParams,
   type SetRateLimitParams,
 } from '@multiget/server/protocol';
+// The service's log.
+import { LogNotification, SetLogLevelRequest, type LogParams, type SetLogLevelParams } from '@multiget/server/protocol';
 
 /** `[params, result]` of each request the extension sends; `void` params means none. */
 export interface RequestMap {
@@ -71,6 +73,7 @@ export interface RequestMap {
   [ClearCompletedRequest.method]: [void, ClearCompletedResult];
   [SetRateLimitRequest.method]: [SetRateLimitParams, DownloadResult];
   [SetConnectionsRequest.method]: [SetConnectionsParams, DownloadResult];
+  [SetLogLevelRequest.method]: [SetLogLevelParams, null];
 }
 
 /** A method of {@link RequestMap}. */
@@ -88,6 +91,7 @@ export interface NotificationMap {
   [ChangedNotification.method]: ChangedParams;
   [RemovedNotification.method]: RemovedParams;
   [HistoryAddedNotification.method]: HistoryAddedParams;
+  [LogNotification.method]: LogParams;
 }
 
 /** A method of {@link NotificationMap}. */
