@@ -49,7 +49,7 @@ import { toResponseError } from './responseError.js';
 import { parseSetConnectionsParams } from './params.js';
 import { ClearCompletedRequest, SetConnectionsRequest } from './protocol.js';
 import { formatLogMessage } from '@multiget/core';
-import { type LogHub, type LogSubscription, parseSetLogLevelParams } from './logForwarding.js';
+import { LogHub, type LogSubscription, parseSetLogLevelParams } from './logForwarding.js';
 import { LogNotification, SetLogLevelRequest } from './protocol.js';
 
 /** Options of a {@link Service}. */
@@ -255,8 +255,8 @@ export class Service {
   #registerLogRequests(): void {
     this.#handle(SetLogLevelRequest.type, (raw) => {
       const { level } = parseSetLogLevelParams(raw);
-      const hub = this.#options.logs;
-      if (hub === undefined) throw new ResponseError(ErrorCodes.MethodNotFound, 'This service has no log to forward');
+      // A service given no log (tests, embedders) has nothing to forward: a hub that never hears a line.
+      const hub = (this.#options.logs ??= new LogHub());
       if (this.#logSubscription !== undefined) {
         this.#logSubscription.setLevel(level);
       } else {

@@ -24,9 +24,6 @@
 // method, direction and typed message together.
 /* eslint-disable @typescript-eslint/no-namespace */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-// The one redaction rule for URLs, for clients that show or copy one (core's, re-exported here so
-// that a client bundles this module alone).
-export { redactUrl } from '@multiget/core/redact';
 
 /** Version of this protocol; raised when a request or result changes incompatibly. */
 export const PROTOCOL_VERSION = 1;

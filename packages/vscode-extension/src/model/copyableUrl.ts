@@ -1,5 +1,5 @@
-// Extension host only: the webview's bundle must not pull in the protocol module.
-import { redactUrl } from '@multiget/server/protocol';
+// Extension host only: the webview's bundle needs none of it.
+import { redactUrl } from '@multiget/server/redact';
 
 /**
  * The URL to put on the clipboard: redacted by the one rule every package uses (no user name,
