@@ -27,19 +27,29 @@ export type LogFields = Record<string, unknown>;
  * bunyan). Multiget never passes a secret to it.
  */
 export interface Logger {
+  /** A line at `error`: a download failed. */
   error(msg: string, fields?: LogFields): void;
+  /** A line at `warn`: something went wrong and was handled. */
   warn(msg: string, fields?: LogFields): void;
+  /** A line at `info`: a download's milestones. */
   info(msg: string, fields?: LogFields): void;
+  /** A line at `debug`: a decision. */
   debug(msg: string, fields?: LogFields): void;
+  /** A line at `trace`: each request, range and checkpoint. */
   trace(msg: string, fields?: LogFields): void;
 }
 
 /** A logger whose methods take the fields first, as pino and bunyan do: `log.info({ a: 1 }, 'msg')`. */
 export interface FieldsFirstLogger {
+  /** A line at `error`, fields first. */
   error(fields: LogFields, msg: string): void;
+  /** A line at `warn`, fields first. */
   warn(fields: LogFields, msg: string): void;
+  /** A line at `info`, fields first. */
   info(fields: LogFields, msg: string): void;
+  /** A line at `debug`, fields first. */
   debug(fields: LogFields, msg: string): void;
+  /** A line at `trace`, fields first. */
   trace(fields: LogFields, msg: string): void;
 }
 

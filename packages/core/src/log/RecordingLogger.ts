@@ -3,8 +3,11 @@ import type { LogFields, LogLevel, Logger } from './Logger.js';
 
 /** One line a {@link RecordingLogger} received. */
 export interface RecordedLine {
+  /** Its level. */
   readonly level: LogLevel;
+  /** Its message, as the logger got it (redacted). */
   readonly msg: string;
+  /** Its fields, as the logger got them (redacted), if any. */
   readonly fields: LogFields | undefined;
 }
 
@@ -16,18 +19,23 @@ export class RecordingLogger implements Logger {
   /** Every line, oldest first. */
   readonly lines: RecordedLine[] = [];
 
+  /** Keeps a line at `error`. */
   error(msg: string, fields?: LogFields): void {
     this.lines.push({ level: 'error', msg, fields });
   }
+  /** Keeps a line at `warn`. */
   warn(msg: string, fields?: LogFields): void {
     this.lines.push({ level: 'warn', msg, fields });
   }
+  /** Keeps a line at `info`. */
   info(msg: string, fields?: LogFields): void {
     this.lines.push({ level: 'info', msg, fields });
   }
+  /** Keeps a line at `debug`. */
   debug(msg: string, fields?: LogFields): void {
     this.lines.push({ level: 'debug', msg, fields });
   }
+  /** Keeps a line at `trace`. */
   trace(msg: string, fields?: LogFields): void {
     this.lines.push({ level: 'trace', msg, fields });
   }
