@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, Log, type LogFields, type LogLevel, type Logger, Multiget, fieldsFirst, formatLogLine } from '../src/index.js';
+import { ErrorCodes, Log, type LogFields, type LogLevel, type Logger, Multiget, NetworkError, TypedEmitter, fieldsFirst, formatLogLine } from '../src/index.js';
+import { logDownload } from '../src/log/logDownload.js';
 import { RecordingLogger } from '../src/testing.js';
 import { MemoryPlugin, pseudoRandom } from './helpers/MemoryPlugin.js';
 
@@ -152,5 +153,37 @@ describe('engine logging', () => {
     const off = run({ NODE_DEBUG: '' });
     expect(off.stdout.trim()).toBe('off');
     expect(off.stderr).toBe('');
+  });
+});
+
+describe('connection events (emitted by the transfer module)', () => {
+  /** Emits the contract's connection events the way a Download does, for the bridge to read. */
+  class ConnectionEventSource extends TypedEmitter<Record<string, unknown[]>> {
+    fire(event: string, info: unknown): void {
+      this.emit(event, info);
+    }
+  }
+
+  it('logs range requests and checkpoints at trace, failed ranges, splits and connection decisions at debug', () => {
+    const rec = new RecordingLogger();
+    const source = new ConnectionEventSource();
+    logDownload(source as unknown as Parameters<typeof logDownload>[0], Log.create(rec, 'trace').child({ download: 'd1' }));
+    source.fire('rangeStart', { connection: 2, start: 100, end: 200, attempt: 1, host: 'h:80' });
+    source.fire('rangeEnd', { connection: 2, start: 100, bytes: 100, outcome: 'done' });
+    source.fire('rangeEnd', { connection: 3, start: 0, bytes: 5, outcome: 'failed', error: new NetworkError(ErrorCodes.CONNECTION_RESET, 'reset by https://u:p@h/?sig=s') });
+    source.fire('split', { connection: 1, at: 50, end: 100 });
+    source.fire('checkpoint', { bytesDone: 150 });
+    source.fire('connections', { active: 2, target: 4, ceiling: 8, reason: 'throughput rising' });
+    expect(rec.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['trace', 'range start'],
+      ['trace', 'range end'],
+      ['debug', 'range end'],
+      ['debug', 'split'],
+      ['trace', 'checkpoint'],
+      ['debug', 'connections'],
+    ]);
+    expect(rec.lines[0]?.fields).toEqual({ download: 'd1', connection: 2, range: '100-200', attempt: 1, host: 'h:80' });
+    expect(rec.lines[2]?.fields).toMatchObject({ code: ErrorCodes.CONNECTION_RESET, reason: 'reset by https://h/?sig=***' });
+    expect(rec.lines[3]?.fields).toMatchObject({ at: 50, free: '50-100' });
   });
 });
