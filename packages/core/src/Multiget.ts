@@ -15,6 +15,7 @@ import { TokenBucket } from './TokenBucket.js';
 import { Log } from './log/Log.js';
 import type { LogSetting, Logger } from './log/Logger.js';
 import { nodeDebugLogger } from './log/format.js';
+import { redactUrl } from './log/redact.js';
 import { logDownload } from './log/logDownload.js';
 import type { Credentials, Digest, ExistingFilePolicy } from './types.js';
 
@@ -292,7 +293,8 @@ function parseUrl(url: string | URL): URL {
   try {
     return new URL(url);
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${url}"`, { cause: err });
+    // Never echoed whole: an unparsable URL may still carry a password or a signature.
+    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactUrl(url)}"`, { cause: err });
   }
 }
 

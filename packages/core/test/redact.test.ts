@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkError, redactFields, redactHeaders, redactText, redactUrl, withoutUserinfo } from '../src/index.js';
+import { Multiget, NetworkError, redactFields, redactHeaders, redactText, redactUrl, withoutUserinfo } from '../src/index.js';
 
 describe('redactUrl', () => {
   it('removes user name, password and fragment', () => {
@@ -92,5 +92,13 @@ describe('redactHeaders and redactFields', () => {
       body: '<3 bytes>',
       list: ['https://h/?key=***'],
     });
+  });
+});
+
+describe('the engine', () => {
+  it('never echoes a password or signature of a URL it cannot parse', () => {
+    expect(() => new Multiget().download('http://u:hunter2@[bad/f?sig=s3cr3t')).toThrow(
+      expect.objectContaining({ code: 'MG_ERR_INVALID_URL', message: 'Invalid URL "http://[bad/f?sig=***"' }),
+    );
   });
 });
