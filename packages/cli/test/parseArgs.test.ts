@@ -62,6 +62,8 @@ describe('headers', () => {
 
   it('rejects a missing colon, a bad name and line breaks', () => {
     expect(() => parseHeader('NoColon')).toThrow(/Name: value/);
+    // A header without its colon never shows its value (it may be a token).
+    expect(() => parseHeader('Authorization Bearer s3cr3t-t0k3n')).toThrow('Invalid header "Authorization…" in --header: expected "Name: value"');
     expect(() => parseHeader(': value')).toThrow();
     expect(() => parseHeader('Bad Name: v')).toThrow(/header name/);
     expect(() => parseHeader('X: a\r\nInjected: b')).toThrow(/line breaks/);
