@@ -30,6 +30,6 @@ export { QuietDisplay } from './display/QuietDisplay.js';
 export { Palette } from './display/Palette.js';
 export { stringWidth, truncateToWidth, padEndToWidth } from './display/width.js';
 export { formatSize, formatSpeed, formatEta, formatDuration, formatPercent, barParts, truncate } from './display/format.js';
-export { Redactor, safeUrl } from './redact.js';
+export { Redactor } from './redact.js';
 export { SignalGuard, type InterruptSignal } from './SignalGuard.js';
 export { cliVersion } from './version.js';

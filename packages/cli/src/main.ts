@@ -11,6 +11,7 @@ import {
   UsageError,
   fileSystemError,
   hashFile,
+  redactUrl,
   toDownloadError,
 } from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
@@ -23,9 +24,10 @@ import type { Reporter, TextOutput } from './display/Reporter.js';
 import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
 import { expandMetalinks, isMetalinkSource } from './input/metalinkSources.js';
-import { Redactor, safeUrl } from './redact.js';
+import { LogOutput } from './display/LogOutput.js';
+import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
-import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
+import { type RunObserver, type TaskOutcome, runDownloads } from './runner/runDownloads.js';
 import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
 
@@ -83,23 +85,30 @@ export async function main(
 
   let tasks: DownloadTask[];
   let manager: Manager;
+  let redactor: Redactor;
+  let log: LogOutput | undefined;
   try {
     const sources = await readSources(options, io);
     // Everything but a Metalink is checked first: a bad option fails the run at once.
     const local = sources.filter((s) => !isMetalinkSource(s));
-    if (local.length > 0) buildTasks(options, local);
-    manager = await createManager(options, io, sources);
+    const localTasks = local.length > 0 ? buildTasks(options, local) : [];
+    redactor = secretsOf(options, localTasks);
+    for (const s of sources) redactor.addUrl(s.url);
+    if (options.logLevel !== 'off') log = LogOutput.open(options.logFile, redactor, (line) => io.stderr.write(line));
+    manager = await createManager(options, io, sources, log);
     try {
       tasks = buildTasks(options, await expandMetalinks(sources, (url, source) => fetchMetalink(manager, url, source, options)));
     } catch (err) {
       await closeManager(manager);
       throw err;
     }
+    // A Metalink's URLs are known only now; the redactor is the log's too, so it learns them in place.
+    addTaskSecrets(redactor, tasks);
   } catch (err) {
+    log?.close();
     return fail(err);
   }
 
-  const redactor = secretsOf(options, tasks);
   const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
   const reporter = createReporter(options.mode, {
     stdout: io.stdout,
@@ -111,14 +120,16 @@ export async function main(
     // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
     dumbTerminal: io.env['TERM'] === 'dumb',
   });
+  if (log && !log.toFile) log.routeTerminal((line) => reporter.log(line));
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
   try {
-    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, reporter);
+    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, withTaskLog(reporter, manager));
   } finally {
     reporter.close();
     await closeManager(manager);
     guard.dispose();
+    log?.close();
   }
   if (options.printChecksum !== undefined && !guard.received) {
     const failure = await printChecksums(outcomes, options.printChecksum, reporter);
@@ -187,7 +198,12 @@ async function readSources(options: CliOptions, io: CliIo): Promise<TaskSource[]
  * sizeable library: undici, basic-ftp, ssh2), and they are loaded before any download starts, so
  * that a bad option fails the run at once.
  */
-async function createManager(options: CliOptions, io: CliIo, tasks: ReadonlyArray<{ readonly url: string }>): Promise<Manager> {
+async function createManager(
+  options: CliOptions,
+  io: CliIo,
+  tasks: ReadonlyArray<{ readonly url: string }>,
+  log: LogOutput | undefined,
+): Promise<Manager> {
   let ca: Buffer | undefined;
   if (options.cacert !== undefined) {
     try {
@@ -203,6 +219,7 @@ async function createManager(options: CliOptions, io: CliIo, tasks: ReadonlyArra
   await Promise.all(plugins.filter((p) => p.schemes.some((s) => schemes.has(s))).map((p) => p.load()));
   return Manager.open({
     plugins,
+    ...(log !== undefined ? { logger: log, logLevel: options.logLevel } : {}),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
     ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
@@ -239,16 +256,31 @@ async function fetchMetalink(manager: Manager, url: string, source: TaskSource, 
       }
     });
     const result = await dl.done.catch((err: unknown) => {
-      if (tooBig) throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${safeUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
+      if (tooBig) throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${redactUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
       throw err;
     });
     if (result.size > MAX_METALINK_BYTES) {
-      throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${safeUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
+      throw new UsageError(ErrorCodes.INVALID_METALINK, `The Metalink ${redactUrl(url)} is larger than ${MAX_METALINK_BYTES} bytes`);
     }
     return await readFile(result.file, 'utf8');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The reporter, with one log line per download that starts: which URL the download id on the
+ * following lines stands for.
+ */
+function withTaskLog(reporter: Reporter, manager: Manager): RunObserver {
+  const log = manager.engine.log;
+  return {
+    started: (task, download) => {
+      log.info('download', () => ({ download: download.id, url: task.label }));
+      reporter.started(task, download);
+    },
+    finished: (outcome) => reporter.finished(outcome),
+  };
 }
 
 /** The protocol plugins, each imported and built on first use. Exported for tests. */
@@ -316,8 +348,15 @@ function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redacto
   if (options.sshPassphrase !== undefined) redactor.add(options.sshPassphrase);
   const envPassphrase = process.env['MULTIGET_SSH_PASSPHRASE'];
   if (envPassphrase) redactor.add(envPassphrase);
+  addTaskSecrets(redactor, tasks);
+  return redactor;
+}
+
+/** Adds the secrets of the tasks' URLs (their mirrors' too) and secret headers to `redactor`. */
+function addTaskSecrets(redactor: Redactor, tasks: readonly DownloadTask[]): void {
   for (const task of tasks) {
     redactor.addUrl(task.url);
+    for (const mirror of task.options.mirrors ?? []) redactor.addUrl(String(mirror));
     const headers = task.options.headers;
     for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers ?? {})) {
       if (SECRET_HEADERS.has(name.toLowerCase())) {
@@ -327,7 +366,6 @@ function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redacto
       }
     }
   }
-  return redactor;
 }
 
 function processIo(): CliIo {

@@ -1,17 +1,4 @@
-import { redactUrl } from '@multiget/core';
-
-/**
- * A URL fit for printing: without user name and password. Works on strings that are not valid
- * URLs too (they are echoed in error messages), by cutting whatever precedes an `@` in the
- * authority.
- */
-export function safeUrl(raw: string): string {
-  try {
-    return redactUrl(new URL(raw));
-  } catch {
-    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
-  }
-}
+import { isSecretParam } from '@multiget/core';
 
 /** Secrets shorter than this are not searched for: replacing "ab" everywhere would garble messages. */
 const MIN_SECRET_LENGTH = 4;
@@ -33,13 +20,14 @@ export class Redactor {
     return this;
   }
 
-  /** Adds the password of a URL, if it has one. */
+  /** Adds the password of a URL and the values of its signature and token parameters. */
   addUrl(raw: string): this {
     try {
       const u = new URL(raw);
       if (u.password) this.add(u.password);
+      for (const [name, value] of u.searchParams) if (isSecretParam(name)) this.add(value);
     } catch {
-      // An unparsable URL never reaches the network, and safeUrl() cuts its authority.
+      // An unparsable URL never reaches the network, and redactUrl() cuts its authority.
     }
     return this;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor, barParts, formatDuration, formatEta, formatPercent, formatSize, safeUrl, truncate } from '../src/index.js';
+import { redactUrl } from '@multiget/core';
+import { Redactor, barParts, formatDuration, formatEta, formatPercent, formatSize, truncate } from '../src/index.js';
 
 describe('display formatting', () => {
   it('formats sizes with binary units', () => {
@@ -31,8 +32,8 @@ describe('display formatting', () => {
 
 describe('redaction', () => {
   it('drops credentials from URLs, parsable or not', () => {
-    expect(safeUrl('http://u:p@h.example/f?q=1')).toBe('http://h.example/f?q=1');
-    expect(safeUrl('http://u:p@[bad')).toBe('http://[bad');
+    expect(redactUrl('http://u:p@h.example/f?q=1')).toBe('http://h.example/f?q=1');
+    expect(redactUrl('http://u:p@[bad')).toBe('http://[bad');
   });
 
   it('removes known secrets in every form, and leaves short ones alone', () => {

@@ -62,6 +62,8 @@ describe('headers', () => {
 
   it('rejects a missing colon, a bad name and line breaks', () => {
     expect(() => parseHeader('NoColon')).toThrow(/Name: value/);
+    // A header without its colon never shows its value (it may be a token).
+    expect(() => parseHeader('Authorization Bearer s3cr3t-t0k3n')).toThrow('Invalid header "Authorization…" in --header: expected "Name: value"');
     expect(() => parseHeader(': value')).toThrow();
     expect(() => parseHeader('Bad Name: v')).toThrow(/header name/);
     expect(() => parseHeader('X: a\r\nInjected: b')).toThrow(/line breaks/);
@@ -196,5 +198,27 @@ describe('flags', () => {
     }
     expect(help).toMatch(/Exit codes:[\s\S]*130/);
     expect(help).toMatch(/Examples:/);
+  });
+});
+
+describe('logging flags', () => {
+  it('logs nothing unless asked; each -v adds a level; --log-level wins; --log alone logs at debug', () => {
+    expect(run(['u']).logLevel).toBe('off');
+    expect(run(['-v', 'u']).logLevel).toBe('info');
+    expect(run(['-vv', 'u']).logLevel).toBe('debug');
+    expect(run(['-v', '-v', '-v', 'u']).logLevel).toBe('trace');
+    expect(run(['-vvvv', 'u']).logLevel).toBe('trace');
+    expect(run(['-vvv', '--log-level', 'warn', 'u']).logLevel).toBe('warn');
+    expect(run(['--log', 'x.log', 'u'])).toMatchObject({ logLevel: 'debug', logFile: 'x.log' });
+    const toStderr = run(['--log', '-', '-v', 'u']);
+    expect(toStderr.logLevel).toBe('info');
+    expect(toStderr.logFile).toBeUndefined();
+    expect(usageCode(['--log-level', 'loud', 'u'])).toBe('MG_ERR_INVALID_OPTION');
+    expect(usageCode(['--log', '', 'u'])).toBe('MG_ERR_INVALID_OPTION');
+  });
+
+  it('lists them under Logging in --help', () => {
+    expect(usageText()).toMatch(/Logging:\n {2}-v, --verbose/);
+    expect(FLAGS.find((f) => f.name === 'log-level')?.choices).toEqual(['error', 'warn', 'info', 'debug', 'trace', 'off']);
   });
 });

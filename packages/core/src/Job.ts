@@ -1,4 +1,5 @@
 import type { ProtocolDriver } from './hooks.js';
+import { Log } from './log/Log.js';
 import type { ByteSink } from './sink.js';
 import type { PieceHashes } from './mirrors/metalink.js';
 import type { BlockDigests } from './storage/blockDigests.js';
@@ -44,6 +45,8 @@ export interface JobOptions {
   pieces: PieceHashes | undefined;
   /** Earlier URLs of this download, without credentials (see DownloadOptions.previousUrls). */
   previousUrls: readonly string[];
+  /** The download's log (its id bound); absent: nothing is logged. Read it as {@link Job.log}. */
+  log?: Log;
 }
 
 /**
@@ -99,6 +102,15 @@ export class Job {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     this.onWarning?.({ code, message });
+  }
+
+  /**
+   * Where plugins log their decisions (redirects, fallbacks, pool reuse, TLS and host-key checks),
+   * with the download's id already in every line. Silent unless the engine was given a logger.
+   * Build costly fields lazily: `job.log.debug('redirect', () => ({ to: redactUrl(next) }))`.
+   */
+  get log(): Log {
+    return this.options.log ?? Log.silent;
   }
 
   /** Total size when known. */

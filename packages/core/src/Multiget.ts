@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expandHome } from './homePath.js';
 import { DownloadError, ErrorCodes, UsageError } from './errors.js';
 import { parseChecksum } from './checksum.js';
@@ -12,8 +13,12 @@ import { FileWriter } from './plugins/FileWriter.js';
 import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 import { SegmentPlanner } from './plugins/SegmentPlanner.js';
 import { ProtocolPlugin } from './ProtocolPlugin.js';
-import { redactUrl } from './StateFile.js';
 import { TokenBucket } from './TokenBucket.js';
+import { Log } from './log/Log.js';
+import type { LogSetting, Logger } from './log/Logger.js';
+import { nodeDebugLogger } from './log/format.js';
+import { redactUrl } from './log/redact.js';
+import { logDownload } from './log/logDownload.js';
 import type { Credentials, Digest, ExistingFilePolicy } from './types.js';
 
 /** Engine-wide options; every one has a default. */
@@ -71,6 +76,19 @@ export interface MultigetOptions {
   userAgent?: string;
   /** Default directory for downloads named after the remote file. Default: the working directory. */
   dir?: string;
+  /**
+   * Where the engine and the protocol plugins log: any object with `error`, `warn`, `info`,
+   * `debug` and `trace` methods taking `(message, fields)` (`console`; pino through
+   * `fieldsFirst`). Messages and fields never carry a secret. Default: none, unless NODE_DEBUG
+   * names `multiget`, which logs everything to stderr through `util.debuglog`. Logging off costs
+   * one comparison per call: no message or field is built.
+   */
+  logger?: Logger;
+  /**
+   * Level of `logger`: `error`, `warn`, `info`, `debug`, `trace` or `off`. Default: the logger's
+   * own `level` property when it has one (pino), else `info`; `trace` for NODE_DEBUG.
+   */
+  logLevel?: LogSetting;
 }
 
 /** Options of one download. Engine options fill in what is not given. */
@@ -141,6 +159,8 @@ const DEFAULT_USER_AGENT = 'multiget/0.1';
 export class Multiget implements HookHost {
   /** The lifecycle hooks, frozen. */
   readonly hooks: EngineHooks = createHooks();
+  /** The engine's log (see {@link MultigetOptions.logger}); `log.setLevel()` changes its level at run time. */
+  readonly log: Log;
   readonly #plugins: Plugin[] = [];
   readonly #downloads = new Set<Download>();
   readonly #context: EngineContext;
@@ -151,6 +171,8 @@ export class Multiget implements HookHost {
   constructor(options: MultigetOptions = {}) {
     this.#options = options;
     validateEngineOptions(options);
+    const debugLogger = options.logger === undefined ? nodeDebugLogger() : undefined;
+    this.log = debugLogger ? Log.create(debugLogger, options.logLevel ?? 'trace') : Log.create(options.logger, options.logLevel);
     this.#bucket = new TokenBucket(options.rateLimit);
     this.#context = {
       hooks: this.hooks,
@@ -221,8 +243,11 @@ export class Multiget implements HookHost {
    */
   download(url: string | URL, options: DownloadOptions = {}): Download {
     const parsed = parseUrl(url);
-    const jobOptions = this.#resolveOptions(options);
-    const dl = new Download(this.#context, parsed, jobOptions, options.signal, options.id);
+    const id = options.id ?? randomUUID();
+    const log = this.log.child({ download: id });
+    const jobOptions: JobOptions = { ...this.#resolveOptions(options), log };
+    const dl = new Download(this.#context, parsed, jobOptions, options.signal, id);
+    logDownload(dl, log);
     this.#downloads.add(dl);
     const forget = (): void => void this.#downloads.delete(dl);
     dl.done.then(forget, forget);
@@ -288,7 +313,8 @@ function parseUrl(url: string | URL): URL {
   try {
     return new URL(url);
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${url}"`, { cause: err });
+    // Never echoed whole: an unparsable URL may still carry a password or a signature.
+    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactUrl(url)}"`, { cause: err });
   }
 }
 

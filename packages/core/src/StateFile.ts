@@ -9,13 +9,8 @@ import { MAX_STATE_BYTES, type SavedState, parseSavedState } from './storage/val
 
 export type { SavedBlocks, SavedState } from './storage/validateState.js';
 
-/** Returns the URL as text without user name and password. */
-export function redactUrl(url: URL | string): string {
-  const u = new URL(url.toString());
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
+// The state file records the URL redacted (no userinfo, no signature): it is not a secret store.
+export { redactUrl } from './log/redact.js';
 
 /** Reads, validates and atomically replaces a download's sidecar state file. */
 export class StateFile {

@@ -80,3 +80,5 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<DownloadEr
   }
   throw new Error('expected a rejection');
 }
+
+export { RecordingLogger, type RecordedLine } from './log/RecordingLogger.js';

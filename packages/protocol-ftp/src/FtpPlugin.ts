@@ -161,6 +161,10 @@ export class FtpPlugin extends ProtocolPlugin {
         digests: [],
         ...(target.fileName === undefined ? {} : { fileName: target.fileName }),
       };
+      job.log.debug('probe', () => ({ host: target.host, size, mtime, rest: info.ranges }));
+      if (!info.ranges && size !== 0) {
+        job.log.info('no ranges: one stream', () => ({ reason: size === undefined ? 'no SIZE reply' : 'REST STREAM not supported' }));
+      }
       if (size === 0) return { value: info, owned: false };
       info.initialSource = await this.open(session, target, {
         start: 0,
@@ -168,7 +172,7 @@ export class FtpPlugin extends ProtocolPlugin {
         size,
         validators,
         signal,
-      });
+      }, job);
       return { value: info, owned: true };
     });
   }
@@ -203,7 +207,7 @@ export class FtpPlugin extends ProtocolPlugin {
         size: expectedSize,
         validators: req.validators,
         signal,
-      });
+      }, job);
       return { value: source, owned: true };
     });
   }
@@ -221,6 +225,17 @@ export class FtpPlugin extends ProtocolPlugin {
   /** Closes every control connection of this plugin, idle or in use. */
   override async close(): Promise<void> {
     this.pool.close();
+  }
+
+  /** What a log line says of a new control connection: where, how secured, which login (never the password). */
+  private describe(target: FtpTarget): Record<string, unknown> {
+    return {
+      host: target.host,
+      port: target.port,
+      security: target.security === 'none' ? 'plain FTP' : `${target.security} TLS`,
+      ...(target.security !== 'none' ? { certificates: this.tlsOptions.rejectUnauthorized === false ? 'not checked (insecure)' : 'checked' } : {}),
+      login: target.anonymous ? 'anonymous' : 'credentials',
+    };
   }
 
   private target(job: Job): FtpTarget {
@@ -252,6 +267,8 @@ export class FtpPlugin extends ProtocolPlugin {
     const context = failureContext(target, 'command');
     for (let attempt = 0; ; attempt++) {
       const { session, reused } = await this.pool.acquire(target, this.settings(job, target), signal);
+      if (reused) job.log.trace('control connection reused', () => ({ host: target.host }));
+      else job.log.debug('control connection opened', () => this.describe(target));
       // Commands cannot be aborted one by one: closing the connection is how a stop gets through.
       const onAbort = (): void => this.pool.discard(session);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -264,6 +281,7 @@ export class FtpPlugin extends ProtocolPlugin {
         const error = ftpFailure(err, context, signal);
         const stale = reused && attempt === 0 && session.closed && !signal.aborted;
         if (stale && (error.code === ErrorCodes.CONNECTION_RESET || error.code === ErrorCodes.SERVER_BUSY || error.code === ErrorCodes.TIMEOUT)) {
+          job.log.debug('pooled control connection had died; opening another', () => ({ host: target.host, code: error.code }));
           continue;
         }
         throw error;
@@ -282,6 +300,7 @@ export class FtpPlugin extends ProtocolPlugin {
     session: FtpSession,
     target: FtpTarget,
     range: { start: number; end: number | undefined; size: number | undefined; validators: Validators; signal: AbortSignal },
+    job: Job,
   ): Promise<FtpByteSource> {
     const context = failureContext(target, 'transfer');
     let transfer: FtpTransfer;
@@ -289,6 +308,7 @@ export class FtpPlugin extends ProtocolPlugin {
       transfer = await FtpTransfer.start(session, target.path, range.start);
     } catch (err) {
       if (err instanceof RestRefused) {
+        job.log.info('REST refused: one stream', () => ({ host: target.host, start: range.start, ftpCode: err.ftpCode }));
         throw new ProtocolError(
           ErrorCodes.RANGE_IGNORED,
           `${target.url.href} refused to restart at byte ${range.start} (FTP ${err.ftpCode}); downloading in one stream`,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ErrorCodes, UsageError, type Credentials } from '@multiget/core';
+import { ErrorCodes, UsageError, redactUrl, type Credentials } from '@multiget/core';
 
 /** How the control and data connections are secured. */
 export type FtpSecurity = 'none' | 'explicit' | 'implicit';
@@ -35,7 +35,7 @@ export interface FtpTarget {
   readonly password: string;
   /** True when no credentials were given (the `anonymous` login is used). */
   readonly anonymous: boolean;
-  /** The URL without user name, password and fragment: safe for messages and the state file. */
+  /** The URL redacted (core's `redactUrl`: no userinfo, fragment or signature): safe for messages and the state file. */
   readonly url: URL;
   /**
    * Identifies the control connections that can serve this target (security, host, port, user
@@ -56,14 +56,6 @@ function decode(text: string, what: string): string {
   }
 }
 
-/** A copy of `url` without user name, password and fragment. */
-export function withoutUserinfo(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy;
-}
 
 /**
  * Reads an `ftp:` or `ftps:` URL: host (IPv6 literals without brackets), port (21, or 990 for
@@ -77,7 +69,8 @@ export function withoutUserinfo(url: URL): URL {
  *   or with CR, LF or NUL in the path; MG_ERR_INVALID_OPTION for bearer credentials.
  */
 export function ftpTarget(url: URL, credentials: Credentials | undefined, tls: FtpTlsOption): FtpTarget {
-  const shown = withoutUserinfo(url);
+  // For messages, logs and the engine's start event only: the wire uses host, port and path.
+  const shown = new URL(redactUrl(url));
   let host = url.hostname;
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') throw new UsageError(ErrorCodes.INVALID_URL, `The FTP URL ${shown.href} has no host`);

@@ -7,6 +7,9 @@ import {
   ProxyResolver,
   RemoteChangedError,
   UsageError,
+  redactHeaders,
+  redactUrl,
+  withoutUserinfo,
   type ByteSource,
   type Job,
   type RangeRequest,
@@ -181,11 +184,13 @@ export class HttpPlugin extends ProtocolPlugin {
         (length === undefined || length === range.end - range.start + 1);
       if (!usable || range.size === undefined) {
         // A server that mislabels ranges cannot be trusted with any of them: one plain stream.
+        job.log.info('ranges unusable: one stream', () => ({ reason: 'bad Content-Range', contentRange: firstHeader(headers, 'content-range') }));
         discard(body);
         return info;
       }
       info.size = range.size;
       info.validators.size = range.size;
+      if (isEncoded(headers)) job.log.info('ranges unusable: one stream', () => ({ reason: 'Content-Encoding', encoding: firstHeader(headers, 'content-encoding') }));
       if (range.end === range.size - 1) {
         // Offsets of an encoded body are offsets into the encoding: fine for one stream, not for ranges.
         info.ranges = !isEncoded(headers);
@@ -199,6 +204,7 @@ export class HttpPlugin extends ProtocolPlugin {
 
     if (statusCode === 200) {
       const size = parseLength(firstHeader(headers, 'content-length'));
+      job.log.info('no ranges (HTTP 200 to a range request): one stream', () => ({ size }));
       info.size = size;
       if (size !== undefined) info.validators.size = size;
       if (size === 0) {
@@ -397,16 +403,23 @@ export class HttpPlugin extends ProtocolPlugin {
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ProtocolError(ErrorCodes.BAD_REDIRECT, `${where} redirects to a ${next.protocol} URL`, details);
       }
+      job.log.debug('redirect', () => ({
+        status: response.statusCode,
+        from: where,
+        to: redactUrl(next),
+        // Which of the caller's headers and credentials go on (see requestHeaders).
+        userData: this.trustRedirects || next.origin === job.url.origin ? 'sent' : 'withheld',
+      }));
       if (url.protocol === 'https:' && next.protocol === 'http:') {
         // Back to the origin the caller named in plain HTTP is no news: they sent it all there in clear.
         if (next.origin !== job.url.origin && carriesUserData(job)) {
           throw new ProtocolError(
             ErrorCodes.BAD_REDIRECT,
-            `${where} redirects to plain HTTP (${displayUrl(withoutUserinfo(next))}); not following it with credentials or request headers`,
+            `${where} redirects to plain HTTP (${redactUrl(next)}); not following it with credentials or request headers`,
             details,
           );
         }
-        job.warn('MG_WARN_INSECURE_REDIRECT', `${where} redirects to plain HTTP: ${displayUrl(withoutUserinfo(next))} (not encrypted)`);
+        job.warn('MG_WARN_INSECURE_REDIRECT', `${where} redirects to plain HTTP: ${redactUrl(next)} (not encrypted)`);
       }
       // Userinfo in a Location is never used: credentials come only from the caller.
       url = withoutUserinfo(next);
@@ -428,17 +441,23 @@ export class HttpPlugin extends ProtocolPlugin {
       throw transportError(err, url, signal);
     }
     const { dispatcher, proxied } = transport;
+    const headers = requestHeaders(url, job, extra, proxied, this.trustRedirects);
+    job.log.trace('request', () => ({ method: 'GET', url: redactUrl(url), host: url.host, proxied, headers: redactHeaders(headers) }));
     try {
-      return await dispatcher.request({
+      const response = await dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: requestHeaders(url, job, extra, proxied, this.trustRedirects),
+        headers,
         signal,
         headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
       });
+      job.log.trace('response', () => ({ status: response.statusCode, url: redactUrl(url), headers: redactHeaders(response.headers) }));
+      return response;
     } catch (err) {
-      throw transportError(err, url, signal);
+      const error = transportError(err, url, signal);
+      job.log.debug('request failed', () => ({ url: redactUrl(url), host: url.host, code: error.code, reason: error.message }));
+      throw error;
     }
   }
 
@@ -449,7 +468,16 @@ export class HttpPlugin extends ProtocolPlugin {
     const proxy = this.proxies.proxyFor(url);
     const key = `${proxy?.href ?? 'direct'} ${connectTimeoutMs}`;
     let transport = this.transports.get(key);
-    if (transport === undefined) {
+    if (transport !== undefined) {
+      job.log.trace('connection pool reused', () => ({ host: url.host, route: proxy ? redactUrl(proxy.href) : 'direct' }));
+    } else {
+      job.log.debug('connection pool opened', () => ({
+        host: url.host,
+        route: proxy ? redactUrl(proxy.href) : 'direct',
+        connectTimeoutMs,
+        tls: this.insecure ? 'certificates not checked (insecure)' : this.ca !== undefined ? 'extra CA certificates trusted' : 'system CA certificates',
+      }));
+      if (this.insecure) job.log.warn('TLS certificate checks are off (insecure)', () => ({ host: url.host }));
       transport = createDispatcher({
         proxy,
         ca: this.ca,
@@ -460,15 +488,6 @@ export class HttpPlugin extends ProtocolPlugin {
     }
     return transport;
   }
-}
-
-/** A copy of `url` without user name, password and fragment (none of which go on the wire). */
-function withoutUserinfo(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy;
 }
 
 /** Throws a rejected body away: small ones are read so the connection is reused, big ones destroyed. */

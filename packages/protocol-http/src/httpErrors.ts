@@ -1,15 +1,13 @@
 import { STATUS_CODES } from 'node:http';
-import { AbortError, ErrorCodes, NetworkError, ProtocolError, UsageError, isDownloadError, networkErrorFromSystem, type DownloadError, errorCodeOf, tlsCauseOf } from '@multiget/core';
+import { AbortError, ErrorCodes, redactUrl, NetworkError, ProtocolError, UsageError, isDownloadError, networkErrorFromSystem, type DownloadError, errorCodeOf, tlsCauseOf } from '@multiget/core';
 import { firstHeader, parseRetryAfter, type HeaderMap } from './headerValues.js';
 
-/** The URL as it may appear in messages and error fields: no user name, no password, no fragment. */
+/**
+ * The URL as it may appear in messages and error fields: core's `redactUrl` (no userinfo, no
+ * fragment, no signature or token values).
+ */
 export function displayUrl(url: URL): string {
-  if (url.username === '' && url.password === '' && url.hash === '') return url.href;
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy.href;
+  return redactUrl(url);
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   ProxyResolver,
   RemoteChangedError,
   UsageError,
+  Log,
+  redactUrl,
   type ByteSource,
   type Job,
   type RangeRequest,
@@ -21,8 +23,8 @@ import { HostKeyCheck, type TrustSource } from './hostKeyPolicy.js';
 import { SftpByteSource } from './SftpByteSource.js';
 import type { SftpAttributes } from './SftpSession.js';
 import { abortError, requestError } from './sftpErrors.js';
-import { normalizeFingerprint } from './sshKey.js';
-import { parseSftpUrl, withoutUserinfo, type SftpLocation } from './sftpUrl.js';
+import { fingerprintOf, normalizeFingerprint } from './sshKey.js';
+import { parseSftpUrl, type SftpLocation } from './sftpUrl.js';
 
 const PLUGIN_NAME = 'SftpPlugin';
 
@@ -168,6 +170,8 @@ export class SftpPlugin extends ProtocolPlugin {
   private readonly idleTimeoutMs: number;
   private readonly keepaliveIntervalMs: number;
   private readonly pools = new Map<string, ConnectionPool>();
+  /** The log of the download that last asked each pool for a channel: new connections log there. */
+  private readonly logs = new Map<string, Log>();
   private identities: Promise<Identities> | undefined;
   private closed = false;
 
@@ -218,7 +222,7 @@ export class SftpPlugin extends ProtocolPlugin {
       throw new ProtocolError(ErrorCodes.PROTOCOL, `${target.where} is not a regular file`, { url: target.where });
     }
     const info: RemoteInfo = {
-      url: withoutUserinfo(job.url),
+      url: new URL(target.where),
       size: st.size,
       ranges: true,
       validators: { ...(st.size === undefined ? {} : { size: st.size }), ...(typeof st.mtime === 'number' ? { mtime: st.mtime * 1000 } : {}) },
@@ -340,7 +344,7 @@ export class SftpPlugin extends ProtocolPlugin {
       port: location.port,
       username,
       label: `${username}@${hostPart}:${location.port}`,
-      where: withoutUserinfo(job.url).href,
+      where: redactUrl(job.url),
       proxy: this.proxies.proxyFor(job.url),
       location,
       password,
@@ -364,7 +368,10 @@ export class SftpPlugin extends ProtocolPlugin {
       );
       this.pools.set(target.key, pool);
     }
-    return await pool.acquire(signal, job.options.connectTimeoutMs);
+    this.logs.set(target.key, job.log);
+    const lease = await pool.acquire(signal, job.options.connectTimeoutMs);
+    job.log.trace('channel leased', () => ({ host: target.host, port: target.port }));
+    return lease;
   }
 
   /** Prepares one connection attempt: keys (loaded once), the agent, the host key check. */
@@ -377,9 +384,25 @@ export class SftpPlugin extends ProtocolPlugin {
       this.options.privateKey !== undefined,
     );
     const hostKey = await HostKeyCheck.load(this.trust, target.host, target.port, target.where);
+    const log = this.logs.get(target.key) ?? Log.silent;
+    const trust = this.trust.kind === 'fingerprint' ? 'pinned fingerprint' : `known_hosts (${this.trust.files.join(', ')})`;
+    log.debug('ssh connection', () => ({
+      host: target.host,
+      port: target.port,
+      hostKeyTrust: trust,
+      // Which ways to log in are on offer, never what they hold.
+      logins: [...identities.keys.map((k) => `key ${k.label}`), ...(agent !== undefined ? ['ssh-agent'] : []), ...(target.password !== undefined ? ['password'] : [])],
+      skippedKeys: identities.skipped.map((k) => `${k.label}: ${k.reason}`),
+      ...(target.proxy ? { proxy: redactUrl(target.proxy.href) } : {}),
+    }));
     const config: ConnectConfig = {
       authHandler: handler,
-      hostVerifier: (key: Buffer) => hostKey.verify(key),
+      hostVerifier: (key: Buffer) => {
+        const accepted = hostKey.verify(key);
+        if (accepted) log.debug('host key accepted', () => ({ host: target.host, port: target.port, fingerprint: fingerprintOf(key), hostKeyTrust: trust }));
+        else log.warn('host key refused', () => ({ host: target.host, port: target.port, fingerprint: fingerprintOf(key), hostKeyTrust: trust }));
+        return accepted;
+      },
       algorithms: {
         serverHostKey: hostKey.algorithms as Algorithms['serverHostKey'],
         ...(this.options.ciphers === undefined ? {} : { cipher: this.options.ciphers as Algorithms['cipher'] }),

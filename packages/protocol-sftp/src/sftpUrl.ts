@@ -1,4 +1,4 @@
-import { ErrorCodes, UsageError } from '@multiget/core';
+import { ErrorCodes, UsageError, redactUrl } from '@multiget/core';
 
 /** What an `sftp://[user[:password]@]host[:port]/path` URL names. */
 export interface SftpLocation {
@@ -23,7 +23,7 @@ function decode(text: string, what: string, url: URL): string {
   try {
     return decodeURIComponent(text);
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `The ${what} of ${withoutUserinfo(url).href} is not valid percent-encoding`, {
+    throw new UsageError(ErrorCodes.INVALID_URL, `The ${what} of ${redactUrl(url)} is not valid percent-encoding`, {
       cause: err,
     });
   }
@@ -37,10 +37,10 @@ function decode(text: string, what: string, url: URL): string {
 export function parseSftpUrl(url: URL): SftpLocation {
   const bracketed = url.hostname;
   const host = bracketed.startsWith('[') && bracketed.endsWith(']') ? bracketed.slice(1, -1) : bracketed;
-  if (host === '') throw new UsageError(ErrorCodes.INVALID_URL, `${withoutUserinfo(url).href} has no host`);
+  if (host === '') throw new UsageError(ErrorCodes.INVALID_URL, `${redactUrl(url)} has no host`);
   const port = url.port === '' ? 22 : Number(url.port);
   let path = decode(url.pathname, 'path', url);
-  if (path.includes('\0')) throw new UsageError(ErrorCodes.INVALID_URL, `The path of ${withoutUserinfo(url).href} contains a NUL byte`);
+  if (path.includes('\0')) throw new UsageError(ErrorCodes.INVALID_URL, `The path of ${redactUrl(url)} contains a NUL byte`);
   if (path === '/~' || path === '/~/') path = '.';
   else if (path.startsWith('/~/')) path = path.slice(3);
   if (path === '') path = '/';
@@ -56,11 +56,3 @@ export function parseSftpUrl(url: URL): SftpLocation {
   };
 }
 
-/** A copy of `url` without user name, password and fragment: what messages and the state file may show. */
-export function withoutUserinfo(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy;
-}

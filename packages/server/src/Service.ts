@@ -48,6 +48,9 @@ import {
 import { toResponseError } from './responseError.js';
 import { parseSetConnectionsParams, parseUpdateUrlParams } from './params.js';
 import { ClearCompletedRequest, SetConnectionsRequest, UpdateUrlRequest } from './protocol.js';
+import { formatLogMessage } from '@multiget/core';
+import { LogHub, type LogSubscription, parseSetLogLevelParams } from './logForwarding.js';
+import { LogNotification, SetLogLevelRequest } from './protocol.js';
 
 /** Options of a {@link Service}. */
 export interface ServiceOptions {
@@ -71,6 +74,8 @@ export interface ServiceOptions {
    * relay for all its sessions, so that many clients do not pile listeners onto the manager.
    */
   events?: ManagerEventSource;
+  /** The service's log, which `multiget/setLogLevel` subscribes this client to. Absent: the request is refused. */
+  logs?: LogHub;
 }
 
 /** The manager's event subscription, or a relay of it. */
@@ -99,6 +104,7 @@ export class Service {
   #closing: Promise<void> | undefined;
   #detached = false;
   readonly #unsubscribe: Array<() => void> = [];
+  #logSubscription: LogSubscription | undefined;
 
   /** Registers every handler on `connection`; the caller then calls `connection.listen()`. */
   constructor(manager: Manager, connection: Connection, options: ServiceOptions) {
@@ -246,6 +252,29 @@ export class Service {
       return { settings: toSettings(await m.setSettings(patch)) };
     });
     this.#registerPanelRequests();
+    this.#registerLogRequests();
+  }
+
+  /** `multiget/setLogLevel`: this client's share of the service's log, as `multiget/log` notifications. */
+  #registerLogRequests(): void {
+    this.#handle(SetLogLevelRequest.type, (raw) => {
+      const { level } = parseSetLogLevelParams(raw);
+      // A service given no log (tests, embedders) has nothing to forward: a hub that never hears a line.
+      const hub = (this.#options.logs ??= new LogHub());
+      if (this.#logSubscription !== undefined) {
+        this.#logSubscription.setLevel(level);
+      } else {
+        const subscription = hub.subscribe(level, (lineLevel, msg, fields) =>
+          this.#notify(LogNotification.type, { level: lineLevel, message: formatLogMessage(msg, fields), ...(fields ? { fields } : {}) }),
+        );
+        this.#logSubscription = subscription;
+        this.#unsubscribe.push(() => {
+          subscription.dispose();
+          this.#logSubscription = undefined;
+        });
+      }
+      return null;
+    });
   }
 
   /** The Downloads panel's requests: per-download connections, and clearing finished rows. */

@@ -693,3 +693,48 @@ export namespace ClearCompletedRequest {
   /** The typed message: `connection.sendRequest(ClearCompletedRequest.type, ...)`. */
   export const type = new RequestType0<ClearCompletedResult, MultigetErrorData>(method);
 }
+
+// ---- the service's log ----
+
+/** A log level, or `off`: what `multiget/setLogLevel` takes. */
+export type LogLevelSetting = 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** Params of `multiget/setLogLevel`. */
+export interface SetLogLevelParams {
+  /** Lines at this level and below are sent to this client as `multiget/log`; `off` stops them. */
+  level: LogLevelSetting;
+}
+
+/**
+ * Subscribes this client to the service's log at a level (VS Code's LogOutputChannel level), or
+ * unsubscribes it (`off`, the default). The engine logs at the most verbose level any client asks
+ * for, and not at all when none does.
+ */
+export namespace SetLogLevelRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/setLogLevel' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(SetLogLevelRequest.type, ...)`. */
+  export const type = new RequestType<SetLogLevelParams, null, MultigetErrorData>(method);
+}
+
+/** Params of `multiget/log`: one line of the service's log. Never holds a secret (see core's redaction). */
+export interface LogParams {
+  /** The line's level. */
+  level: Exclude<LogLevelSetting, 'off'>;
+  /** The message with its fields, as one line: `retry download=… attempt=1 code=MG_ERR_…`. */
+  message: string;
+  /** The fields alone (download id, connection, range, attempt, host, code, ...), for programs. */
+  fields?: Record<string, unknown>;
+}
+
+/** One line of the service's log, sent to the clients that asked for it with `multiget/setLogLevel`. */
+export namespace LogNotification {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/log' as const;
+  /** The service sends it; clients listen for it. */
+  export const messageDirection = MessageDirection.serverToClient;
+  /** The typed message: `connection.onNotification(LogNotification.type, ...)`. */
+  export const type = new NotificationType<LogParams>(method);
+}

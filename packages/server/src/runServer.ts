@@ -16,6 +16,7 @@ import { resolveDownloadDir, resolveStateDir } from './paths.js';
 import { type PluginOptions, defaultPlugins } from './plugins.js';
 import { PROTOCOL_VERSION, type ServiceInfo } from './protocol.js';
 import { Service } from './Service.js';
+import { LogHub } from './logForwarding.js';
 import { type SocketServer, listenForClients } from './socketServer.js';
 import { serverVersion } from './version.js';
 
@@ -97,13 +98,20 @@ export async function runServer(options: ServerOptions): Promise<number> {
   // The download directory given on the command line obeys the same rule as a client's paths:
   // never into the state directory, compared through links (real paths).
   const givenDir = options.dir !== undefined && options.dir !== '' ? resolveUserPath(resolveDownloadDir(options.dir), '--dir', { dir: resolveDownloadDir(options.dir), stateDir }) : undefined;
+  const logs = new LogHub();
   const manager = await Manager.open({
     stateDir,
     settings: { dir: givenDir ?? resolveDownloadDir(undefined) },
     restore: options.restore ?? 'queued',
     plugins: defaultPlugins(options),
+    // Off until a client asks for the log (multiget/setLogLevel): then at the level it wants.
+    logger: logs,
+    logLevel: 'off',
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
+  logs.attach(manager.engine.log);
+  // Which list entry each engine download id (on every line of the download) stands for.
+  manager.on('started', (entry, download) => manager.engine.log.info('download', () => ({ download: download.id, entry: entry.id, url: entry.url })));
   try {
     if (givenDir !== undefined) await manager.setSettings({ dir: givenDir });
   } catch (err) {
@@ -192,7 +200,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
 
   if (options.transport === 'socket') {
     try {
-      live.sockets = await listenForClients({ manager, info, stateDir, log, idleExitMs, stop });
+      live.sockets = await listenForClients({ manager, info, stateDir, log, idleExitMs, stop, logs });
     } catch (err) {
       for (const cleanup of cleanups.splice(0)) cleanup();
       await manager.close();
@@ -217,7 +225,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   };
   const connection = createConnection(() => createProtocolConnection(reader, writer, logger), watchDog, ProposedFeatures.all);
   live.connection = connection;
-  live.service = new Service(manager, connection, { info, log, stopService: () => stop(0, 'multiget/stopService') });
+  live.service = new Service(manager, connection, { info, log, logs, stopService: () => stop(0, 'multiget/stopService') });
   connection.listen();
   log(`serving ${stateDir} over ${options.transport} (pid ${process.pid})`);
   return finished;

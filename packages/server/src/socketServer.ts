@@ -19,6 +19,7 @@ import { type ServiceEndpoint, newToken, readEndpoint, removeEndpoint, writeEndp
 import { StrictMessageReader } from './frameReader.js';
 import { MultigetErrorCodes, type ServiceInfo } from './protocol.js';
 import { type ManagerEventSource, Service } from './Service.js';
+import type { LogHub } from './logForwarding.js';
 
 /** What the socket path depends on (the process's by default; tests pass their own). */
 export interface SocketPathContext {
@@ -101,6 +102,8 @@ export interface SocketServerOptions {
   stop: (code: number, why: string) => void;
   /** The socket path; default {@link socketPathFor}. */
   socketPath?: string;
+  /** The service's log, shared by the sessions (each subscribes at its own level). */
+  logs?: LogHub;
 }
 
 /** A listening socket service; `close` stops accepting, ends every session and removes the endpoint. */
@@ -172,7 +175,7 @@ export async function listenForClients(options: SocketServerOptions): Promise<So
     }
     clearTimeout(idleTimer);
     idleTimer = undefined;
-    const session = new Session(socket, { manager, events: relay.source, info, log, token, stop: options.stop });
+    const session = new Session(socket, { manager, events: relay.source, info, log, token, stop: options.stop, ...(options.logs ? { logs: options.logs } : {}) });
     sessions.add(session);
     session.ended.then(() => {
       sessions.delete(session);
@@ -253,6 +256,7 @@ interface SessionOptions {
   log: (line: string) => void;
   token: string;
   stop: (code: number, why: string) => void;
+  logs?: LogHub;
 }
 
 /** One client connection: its own JSON-RPC connection and Service, sharing the manager. */
@@ -309,6 +313,7 @@ class Session {
       log,
       shutdown: 'session',
       events: options.events,
+      ...(options.logs ? { logs: options.logs } : {}),
       stopService: () => options.stop(0, 'multiget/stopService'),
     });
     this.#connection.listen();

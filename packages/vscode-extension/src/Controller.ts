@@ -8,6 +8,7 @@ import {
   HistoryAddedNotification,
   HistoryRequest,
   ListRequest,
+  LogNotification,
   PauseAllRequest,
   PauseRequest,
   ProgressNotification,
@@ -16,6 +17,7 @@ import {
   ResumeAllRequest,
   ResumeRequest,
   RetryRequest,
+  SetLogLevelRequest,
   SetSettingsRequest,
   UpdateUrlRequest,
   type DownloadCredentials,
@@ -31,6 +33,7 @@ import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
 import { DownloadStore, type StateTransition } from './model/DownloadStore';
 import { parseRate } from './model/format';
+import { channelMethod, serviceLogLevel } from './model/logLevel';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
 import { ACTION_LABELS, actionsFor, displayName, isClearable, isLinkExpired, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
@@ -76,6 +79,7 @@ export const COMMANDS = {
   trustHostKey: 'multiget.trustHostKey',
   updateUrl: 'multiget.updateUrl',
   restartService: 'multiget.restartService',
+  showLog: 'multiget.showLog',
 } as const;
 
 const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
@@ -166,6 +170,9 @@ export class Controller implements vscode.Disposable, PanelHost {
     });
     this.connection.onNotification(RemovedNotification.type, ({ id }) => this.store.removed(id));
     this.connection.onNotification(HistoryAddedNotification.type, ({ entry }) => this.store.historyAdded(entry));
+    // The service's own log, in this channel, at the channel's level (the service sends only that much).
+    this.connection.onNotification(LogNotification.type, ({ level, message }) => this.output[channelMethod(level)](`[service] ${message}`));
+    this.#disposables.push(this.output.onDidChangeLogLevel(() => void this.#pushLogLevel()));
     this.#disposables.push(this.output, this.statusBar, this.connection);
   }
 
@@ -185,6 +192,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     register(COMMANDS.clearCompleted, () => this.clearCompleted());
     register(COMMANDS.setCredentials, (host, credentials) => this.setCredentials(host, credentials));
     register(COMMANDS.restartService, () => this.connection.restart());
+    register(COMMANDS.showLog, () => this.output.show(true));
 
     this.#disposables.push(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -620,9 +628,17 @@ export class Controller implements vscode.Disposable, PanelHost {
     }
   }
 
+  /** Tells the service how much of its log this window wants: the channel's level. */
+  async #pushLogLevel(): Promise<void> {
+    const level = serviceLogLevel(this.output.logLevel);
+    // An older service without the request: its log stays in its own file.
+    await this.connection.request(SetLogLevelRequest.type, { level }).catch((err: unknown) => this.output.debug(`multiget/setLogLevel: ${describeRequestError(err)}`));
+  }
+
   async #onServiceReady(info: ServiceInfo): Promise<void> {
     this.output.info(`Service ${info.version} (protocol ${info.protocolVersion}, pid ${info.pid}) serves ${info.schemes.join(', ')}; state in ${info.stateDir}`);
     await this.#pushSettings();
+    await this.#pushLogLevel();
     const { downloads } = await this.connection.request(ListRequest.type);
     this.store.reset(downloads);
     // Finish times for the rows; a service without a history answer still shows its list.

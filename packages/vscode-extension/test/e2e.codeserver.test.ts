@@ -124,6 +124,15 @@ describe('the extension in code-server', () => {
     await expect.poll(async () => await toast.locator('.monaco-button').allTextContents()).toEqual(expect.arrayContaining(['Open', 'Reveal in Explorer']));
     await screenshot(page, 'e2e-3-completed');
 
+    // Multiget: Show Log opens the Multiget channel, with the service's own lines at the channel's
+    // level (Info by default): the download's start and end, among others.
+    await runFromPalette(page, 'Multiget: Show Log');
+    const logLines = page.locator('.part.panel .view-lines');
+    await expect.poll(async () => (await logLines.textContent()) ?? '', { timeout: 30_000 }).toMatch(/\[service\]\s+done\s+download=/);
+    // Debug lines (state changes) are not sent to a channel at Info.
+    expect((await logLines.textContent()) ?? '').not.toMatch(/\[service\]\s+state\s/);
+    await screenshot(page, 'e2e-3b-show-log');
+
     // The default folder is the first workspace folder; the file there has the served bytes.
     const file = path.join(server!.workspace, 'big.bin');
     expect(existsSync(file)).toBe(true);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
 import { DownloadStore } from '../src/model/DownloadStore';
-import { actionsFor, copyableUrl, displayName, filterRows, isClearable, rowMatches, statusBarView, summaryText, toRow, toRows, totals } from '../src/model/viewModel';
+import { copyableUrl } from '../src/model/copyableUrl';
+import { actionsFor, displayName, filterRows, isClearable, rowMatches, statusBarView, summaryText, toRow, toRows, totals } from '../src/model/viewModel';
 
 function dl(over: Partial<DownloadInfo> = {}): DownloadInfo {
   return {
@@ -296,10 +297,11 @@ describe('DownloadStore finish times', () => {
 });
 
 describe('copyableUrl', () => {
-  it('never carries a user name or password to the clipboard, and keeps the rest', () => {
-    expect(copyableUrl('https://user:s3cret@a.example:8443/f.iso?sig=1#x')).toBe('https://a.example:8443/f.iso?sig=1#x');
+  it('never carries a user name, password or signature to the clipboard, and keeps the rest', () => {
+    expect(copyableUrl('https://user:s3cret@a.example:8443/f.iso?v=2&sig=1#x')).toBe('https://a.example:8443/f.iso?v=2&sig=***');
+    expect(copyableUrl('https://b.example/f?X-Amz-Credential=AKIA&X-Amz-Signature=abc')).toBe('https://b.example/f?X-Amz-Credential=***&X-Amz-Signature=***');
     expect(copyableUrl('ftp://anonymous@mirror.example/pub/a.txt')).toBe('ftp://mirror.example/pub/a.txt');
     expect(copyableUrl('https://a.example/f.iso')).toBe('https://a.example/f.iso');
-    expect(copyableUrl('not a url')).toBe('not a url');
+    expect(copyableUrl('not a url?token=t')).toBe('not a url?token=***');
   });
 });

@@ -16,7 +16,7 @@ export interface FlagSpec {
 }
 
 /** Headings of `--help`, in the order they are printed. */
-export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Integrity', 'Request', 'Network', 'Input', 'Display'] as const;
+export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Integrity', 'Request', 'Network', 'Input', 'Display', 'Logging'] as const;
 
 /** One of the {@link FLAG_GROUPS}. */
 export type FlagGroup = (typeof FLAG_GROUPS)[number];
@@ -72,4 +72,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'completion', type: 'string', value: 'SHELL', choices: ['bash', 'zsh', 'fish'], group: 'Display', help: 'print the completion script for bash, zsh or fish and exit\n(bash: eval "$(multiget --completion bash)")' },
   { name: 'version', short: 'V', type: 'boolean', group: 'Display', help: 'print the version and exit' },
   { name: 'help', short: 'h', type: 'boolean', group: 'Display', help: 'print this help and exit' },
+  { name: 'verbose', short: 'v', type: 'boolean', multiple: true, group: 'Logging', help: 'log what happens on stderr: -v info (start, end, retries and why),\n-vv debug (redirects, fallbacks, connections, TLS and host keys),\n-vvv trace (every range request); never on stdout, never a secret' },
+  { name: 'log', type: 'string', value: 'FILE', group: 'Logging', help: 'append the log to FILE instead of stderr ("-" for stderr);\nlevel debug unless -v or --log-level say otherwise' },
+  { name: 'log-level', type: 'string', value: 'LEVEL', choices: ['error', 'warn', 'info', 'debug', 'trace', 'off'], group: 'Logging', help: 'log at LEVEL: error, warn, info, debug, trace or off (overrides -v)' },
 ];

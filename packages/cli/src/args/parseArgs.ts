@@ -1,5 +1,15 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, type DigestAlgorithm, ErrorCodes, UsageError, normalizeAlgorithm, parseChecksum, parseProxyUrl } from '@multiget/core';
+import {
+  type Credentials,
+  type DigestAlgorithm,
+  ErrorCodes,
+  type LogSetting,
+  UsageError,
+  isLogSetting,
+  normalizeAlgorithm,
+  parseChecksum,
+  parseProxyUrl,
+} from '@multiget/core';
 import { COMPLETION_SHELLS, type CompletionShell } from './completions.js';
 import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
@@ -67,6 +77,10 @@ export interface CliOptions {
   mode: OutputMode;
   /** False when --no-color was given (NO_COLOR and TTY checks come later). */
   color: boolean;
+  /** What to log (from --log-level, -v, or --log alone); `off` when nothing is asked. */
+  logLevel: LogSetting;
+  /** `--log FILE`: append the log there; undefined for stderr. */
+  logFile?: string;
 }
 
 /** What the command line asks for. */
@@ -189,6 +203,32 @@ function parseUser(raw: string): Credentials {
   return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
 }
 
+/** Levels of `-v`, `-vv` and `-vvv` (more v's say no more). */
+const VERBOSE_LEVELS: readonly LogSetting[] = ['info', 'debug', 'trace'];
+
+/**
+ * `--log-level` wins; else each `-v` adds a level; else `--log FILE` alone logs at debug (what a
+ * log file is for, as aria2's `-l`); else nothing is logged.
+ */
+function readLogging(values: ParsedValues, options: CliOptions): void {
+  const file = str(values, 'log');
+  if (file !== undefined) {
+    if (file === '') throw usage('Invalid value for --log: empty');
+    if (file !== '-') options.logFile = file;
+  }
+  const verbose = values['verbose'];
+  const count = Array.isArray(verbose) ? verbose.length : 0;
+  const level = str(values, 'log-level');
+  if (level !== undefined) {
+    if (!isLogSetting(level)) throw usage(`Invalid value for --log-level: "${level}" (error, warn, info, debug, trace or off)`);
+    options.logLevel = level;
+  } else if (count > 0) {
+    options.logLevel = VERBOSE_LEVELS[Math.min(count, VERBOSE_LEVELS.length) - 1]!;
+  } else if (file !== undefined) {
+    options.logLevel = 'debug';
+  }
+}
+
 /**
  * Parses and validates `multiget`'s command line (without the node and script paths). Checks
  * every value (sizes, counts, durations, header syntax, checksum syntax) and every conflict
@@ -224,7 +264,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     sslReqd: flag(values, 'ssl-reqd'),
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
+    logLevel: 'off',
   };
+  readLogging(values, options);
 
   const sshKey = str(values, 'ssh-key');
   if (sshKey !== undefined) options.sshKey = sshKey;

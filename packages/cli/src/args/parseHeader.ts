@@ -10,7 +10,10 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function parseHeader(raw: string, where = '--header'): [string, string] {
   const colon = raw.indexOf(':');
   if (colon <= 0) {
-    throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid header "${raw}" in ${where}: expected "Name: value"`);
+    // Only the leading name: without its colon, a value (a token, a cookie) cannot be told apart.
+    const name = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(raw)![0];
+    const shown = name.length < raw.length ? `${name}…` : name;
+    throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid header "${shown}" in ${where}: expected "Name: value"`);
   }
   const name = raw.slice(0, colon).trim();
   const value = raw.slice(colon + 1).trim();

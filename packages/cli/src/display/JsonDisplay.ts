@@ -85,6 +85,11 @@ export class JsonDisplay implements Reporter {
     this.#emit(task, 'checksum', { file, algorithm, hex });
   }
 
+  log(line: string): void {
+    // Never stdout: it carries the JSON events only.
+    this.ctx.stderr.write(line);
+  }
+
   error(message: string, code?: string): void {
     this.ctx.stderr.write(errorLine(this.ctx.palette, this.ctx.redactor.text(message), code));
   }

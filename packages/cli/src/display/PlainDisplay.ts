@@ -78,6 +78,10 @@ export class PlainDisplay implements Reporter {
     this.ctx.stdout.write(checksumLine(file, hex));
   }
 
+  log(line: string): void {
+    this.#write(line);
+  }
+
   error(message: string, code?: string): void {
     this.#write(errorLine(this.ctx.palette, this.ctx.redactor.text(message), code));
   }

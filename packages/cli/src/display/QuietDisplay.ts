@@ -25,6 +25,11 @@ export class QuietDisplay implements Reporter {
     this.ctx.stdout.write(checksumLine(file, hex));
   }
 
+  log(line: string): void {
+    // Asked for explicitly (-v, --log-level), so printed even in quiet mode.
+    this.ctx.stderr.write(line);
+  }
+
   error(message: string, code?: string): void {
     this.ctx.stderr.write(errorLine(this.ctx.palette, this.ctx.redactor.text(message), code));
   }

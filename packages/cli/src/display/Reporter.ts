@@ -39,6 +39,8 @@ export interface Reporter extends RunObserver {
    * Called after `close()`, once every download has ended.
    */
   checksum(task: DownloadTask, file: string, algorithm: DigestAlgorithm, hex: string): void;
+  /** A log line (`-v`, `--log-level`), already formatted and redacted: on stderr, above any live display. */
+  log(line: string): void;
   /** Flushes what is buffered, stops timers and leaves the terminal as it was. Idempotent. */
   close(): void;
 }

@@ -110,6 +110,10 @@ export class TtyDisplay implements Reporter {
     this.ctx.stdout.write(checksumLine(file, hex));
   }
 
+  log(line: string): void {
+    this.#print(line);
+  }
+
   error(message: string, code?: string): void {
     this.#print(errorLine(this.ctx.palette, this.ctx.redactor.text(message), code));
   }

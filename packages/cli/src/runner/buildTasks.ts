@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { type DownloadOptions, ErrorCodes, UsageError } from '@multiget/core';
+import { type DownloadOptions, ErrorCodes, UsageError, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { InputEntry } from '../input/parseInputFile.js';
-import { safeUrl } from '../redact.js';
 
 /** One download the runner will start: where it comes from and the engine options for it. */
 export interface DownloadTask {
@@ -46,9 +45,9 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
   }
   const outputs = new Map<string, string>();
   return sources.map((source, index) => {
-    const label = safeUrl(source.url);
+    const label = redactUrl(source.url);
     checkUrl(source.url, label, source.where);
-    for (const m of source.mirrors ?? []) checkUrl(m, safeUrl(m), source.where);
+    for (const m of source.mirrors ?? []) checkUrl(m, redactUrl(m), source.where);
     const baseDir = options.dir;
     const dir = source.dir !== undefined ? resolve(baseDir ?? '.', source.dir) : baseDir;
     let output: string | undefined;

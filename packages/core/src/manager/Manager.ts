@@ -7,7 +7,8 @@ import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError
 import { Multiget, type MultigetOptions } from '../Multiget.js';
 import { ProtocolPlugin } from '../ProtocolPlugin.js';
 import { parseChecksum } from '../checksum.js';
-import { StateFile, redactUrl } from '../StateFile.js';
+import { StateFile } from '../StateFile.js';
+import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { isLinkExpiry } from './linkExpiry.js';
@@ -246,7 +247,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     }
     const { credentials, headers: _h, mirrors, ...rest } = options;
     // Mirrors are saved without userinfo; the full URLs stay in memory with the other secrets.
-    const savedMirrors = mirrors?.map((m) => withoutUserinfo(m));
+    const savedMirrors = mirrors?.map((m) => withoutUserinfo(new URL(m)).href);
     const mirrorSecrets = mirrors?.some((m, i) => m !== savedMirrors![i]) === true;
     const entry: Entry = {
       id: randomUUID(),
@@ -569,7 +570,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #targetKey(url: URL, options: AddOptions): string {
     if (options.output !== undefined) return `file:${resolve(options.output)}`;
-    return `url:${redactUrl(url)}|${resolve(options.dir ?? this.#settings.dir)}`;
+    return `url:${withoutUserinfo(url).href}|${resolve(options.dir ?? this.#settings.dir)}`;
   }
 
   #set(e: Entry, state: EntryState): void {
@@ -761,7 +762,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         settings: this.#settings,
         entries: [...this.#entries.values()].sort(byQueueOrder).map((e) => ({
           id: e.id,
-          url: redactUrl(e.url),
+          // Kept whole but for userinfo: a signed URL resumes after a restart only with its signature.
+          url: withoutUserinfo(e.url).href,
           options: e.options,
           state: e.state,
           priority: e.priority,
@@ -881,7 +883,7 @@ export function parseDownloadUrl(url: string, schemes: readonly string[]): URL {
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactText(url)}"`, { cause: err });
+    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactUrl(url)}"`, { cause: err });
   }
   if (NEVER.has(parsed.protocol) || !schemes.includes(parsed.protocol)) {
     throw new UsageError(
@@ -891,10 +893,6 @@ export function parseDownloadUrl(url: string, schemes: readonly string[]): URL {
   }
   if (!parsed.hostname) throw new UsageError(ErrorCodes.INVALID_URL, `URL has no host: "${redactUrl(parsed)}"`);
   return parsed;
-}
-
-function redactText(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//');
 }
 
 function checkInt(name: string, v: unknown, min: number, max: number): void {
@@ -950,13 +948,4 @@ function validateAddOptions(o: AddOptions): void {
       p.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]+$/.test(h));
     if (!ok) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid pieces');
   }
-}
-
-/** A URL without its userinfo (unparseable input is returned as is; validation rejects it). */
-function withoutUserinfo(url: string): string {
-  const u = URL.parse(url);
-  if (!u || (u.username === '' && u.password === '')) return url;
-  u.username = '';
-  u.password = '';
-  return u.href;
 }

@@ -1,7 +1,7 @@
 import { DownloadError, ErrorCodes, isRetryableCode } from '../errors.js';
 import type { HookHost, Plugin, ProtocolDriver } from '../hooks.js';
 import { Job, type JobOptions } from '../Job.js';
-import { redactUrl } from '../StateFile.js';
+import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 import { alignToPieces, checkPieces, MAX_HELD_PIECE } from './pieces.js';
 
@@ -195,12 +195,14 @@ function mirrorUrls(info: RemoteInfo, job: Job): URL[] {
     own.length > 0
       ? own
       : (info.duplicates ?? []).filter(() => job.options.checksum !== undefined || info.digests.length > 0 || job.options.pieces);
-  const seen = new Set([redactUrl(job.url), redactUrl(info.url)]);
+  // Compared without userinfo only: URLs that differ in a signed query are different sources.
+  const key = (u: URL): string => withoutUserinfo(u).href;
+  const seen = new Set([key(job.url), key(info.url)]);
   const out: URL[] = [];
   for (const u of candidates) {
-    const key = redactUrl(u);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const k = key(u);
+    if (seen.has(k)) continue;
+    seen.add(k);
     out.push(u);
   }
   return out;

@@ -252,22 +252,6 @@ export function filterRows<R extends Pick<DownloadRow, 'name' | 'url' | 'stateLa
   return rows.filter((r) => rowMatches(r, query));
 }
 
-/**
- * The URL to put on the clipboard: without user name and password. The service already lists URLs
- * without credentials; this keeps the clipboard clean whatever an older service sent.
- */
-export function copyableUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
 /** Counts and total speed over the list. */
 export function totals(downloads: readonly DownloadInfo[]): Totals {
   const t: Totals = { active: 0, queued: 0, paused: 0, failed: 0, completed: 0, speed: 0, count: downloads.length };

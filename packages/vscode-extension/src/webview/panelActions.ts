@@ -21,7 +21,8 @@ import {
   type DownloadInfo,
 } from '@multiget/server/protocol';
 import { formatRateSetting, formatSpeed, parseRate, validateConnections } from '../model/format';
-import { copyableUrl, displayName } from '../model/viewModel';
+import { copyableUrl } from '../model/copyableUrl';
+import { displayName } from '../model/viewModel';
 import { isActive, type DownloadStore } from '../model/DownloadStore';
 import { describeRequestError } from '../service/requests';
 import type { ServiceConnection } from '../service/ServiceConnection';
