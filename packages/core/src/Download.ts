@@ -805,26 +805,20 @@ export class Download extends TypedEmitter<DownloadEvents> {
         let pendingBytes = 0;
         const flush = async (): Promise<void> => {
           if (pendingBytes === 0) return;
-          let room = seg.end - seg.pos;
-          let chunks = pending;
-          if (pendingBytes > room) {
-            // The segment was split while these bytes were buffered: keep only what is still ours.
-            chunks = [];
-            for (const c of pending) {
-              if (room <= 0) break;
-              const piece = c.byteLength > room ? c.subarray(0, room) : c;
-              chunks.push(piece);
-              room -= piece.byteLength;
-            }
-          }
+          // The segment was split while these bytes were buffered: keep only what is still ours.
+          const chunks = firstBytes(pending, seg.end - seg.pos);
           const n = chunks.reduce((a, c) => a + c.byteLength, 0);
           pending = [];
           pendingBytes = 0;
           if (n === 0) return;
           await job.sink!.write(chunks, seg.pos);
+          // ...or split during the write: the bytes past the new end are another connection's now
+          // (it writes the same bytes there); counting or hashing them here would count them twice.
+          const kept = Math.min(n, Math.max(0, seg.end - seg.pos));
+          const ours = kept === n ? chunks : firstBytes(chunks, kept);
           // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
-          job.blocks?.update(chunks, seg.pos);
-          seg.pos += n;
+          job.blocks?.update(ours, seg.pos);
+          seg.pos += kept;
         };
         try {
           for await (const chunk of source.body) {
@@ -990,6 +984,19 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
+}
+
+/** The first `limit` bytes of `chunks` (all of them when they hold no more). */
+function firstBytes(chunks: Uint8Array[], limit: number): Uint8Array[] {
+  let room = Math.max(0, limit);
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (room <= 0) break;
+    const piece = c.byteLength > room ? c.subarray(0, room) : c;
+    out.push(piece);
+    room -= piece.byteLength;
+  }
+  return out;
 }
 
 /** Which server a URL reaches: scheme, host and port. */
