@@ -16,6 +16,7 @@ import { resolveDownloadDir, resolveStateDir } from './paths.js';
 import { type PluginOptions, defaultPlugins } from './plugins.js';
 import { PROTOCOL_VERSION, type ServiceInfo } from './protocol.js';
 import { Service } from './Service.js';
+import { TraceKeeper } from './traceKeeper.js';
 import { type SocketServer, listenForClients } from './socketServer.js';
 import { serverVersion } from './version.js';
 
@@ -104,6 +105,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
     plugins: defaultPlugins(options),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
+  // Traces start with the manager, so that downloads restored and started at once are traced.
+  TraceKeeper.of(manager);
   try {
     if (givenDir !== undefined) await manager.setSettings({ dir: givenDir });
   } catch (err) {
