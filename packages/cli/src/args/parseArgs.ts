@@ -63,6 +63,10 @@ export interface CliOptions {
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
   mode: OutputMode;
+  /** `--trace FILE`: write a trace of the run there. */
+  trace?: string;
+  /** False when --no-segment-map was given: no map under the progress bars. */
+  segmentMap: boolean;
   /** False when --no-color was given (NO_COLOR and TTY checks come later). */
   color: boolean;
 }
@@ -221,7 +225,14 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     sslReqd: flag(values, 'ssl-reqd'),
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
+    segmentMap: !flag(values, 'no-segment-map'),
   };
+
+  const trace = str(values, 'trace');
+  if (trace !== undefined) {
+    if (trace === '') throw usage('Invalid value for --trace: empty');
+    options.trace = trace;
+  }
 
   const sshKey = str(values, 'ssh-key');
   if (sshKey !== undefined) options.sshKey = sshKey;
