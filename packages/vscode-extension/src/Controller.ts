@@ -11,6 +11,7 @@ import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
 import { DownloadStore, type StateTransition } from './model/DownloadStore';
+import { InsightStore } from './model/insight';
 import { parseRate } from './model/format';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
@@ -23,6 +24,7 @@ import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
 import { addDropped, clearCompleted, copyUrl, deleteFile, redownload, setLimits, type PanelActionHost } from './webview/panelActions';
+import { exportTrace } from './webview/exportTrace';
 
 async function fileExists(file: string): Promise<boolean> {
   try {
@@ -55,6 +57,7 @@ export const COMMANDS = {
   setCredentials: 'multiget.setCredentials',
   setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
   trustHostKey: 'multiget.trustHostKey',
+  exportTrace: 'multiget.exportTrace',
   restartService: 'multiget.restartService',
 } as const;
 
@@ -72,7 +75,11 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   limits: COMMANDS.setLimits,
   setCredentials: COMMANDS.setCredentialsAndRetry,
   trustHostKey: COMMANDS.trustHostKey,
+  exportTrace: COMMANDS.exportTrace,
 };
+
+/** How often an open panel asks for the service's resource use while nothing transfers. */
+const INSIGHT_REFRESH_MS = 5000;
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
 export interface DownloadUrlArgs {
@@ -109,6 +116,8 @@ export class Controller implements vscode.Disposable, PanelHost {
   readonly output: vscode.LogOutputChannel;
   readonly #disposables: vscode.Disposable[] = [];
   readonly #resumer: CredentialResumer;
+  /** Segment maps and the service's resource use, for the panel. */
+  readonly #insight = new InsightStore();
   #warnedRate = '';
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -131,7 +140,10 @@ export class Controller implements vscode.Disposable, PanelHost {
       output: this.output,
       onReady: (info) => this.#onServiceReady(info),
     });
-    this.connection.onNotification('multiget/progress', ({ downloads }) => this.store.progress(downloads));
+    this.connection.onNotification('multiget/progress', (progress) => {
+      this.#insight.progress(progress);
+      this.store.progress(progress.downloads);
+    });
     this.#resumer = new CredentialResumer({
       connection: this.connection,
       credentials: this.credentials,
@@ -153,6 +165,8 @@ export class Controller implements vscode.Disposable, PanelHost {
     const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
       this.#disposables.push(vscode.commands.registerCommand(id, fn));
     };
+    const insightTimer = setInterval(() => void this.#refreshInsight(), INSIGHT_REFRESH_MS);
+    this.#disposables.push({ dispose: () => clearInterval(insightTimer) });
     register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
     register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
     register(COMMANDS.showDownloads, () => this.showPanel(false));
@@ -223,6 +237,7 @@ export class Controller implements vscode.Disposable, PanelHost {
       summary: summaryText(totals(downloads)),
       notice,
       clearable: downloads.filter(isClearable).length,
+      ...this.#insight.view(downloads),
     };
   }
 
@@ -284,7 +299,24 @@ export class Controller implements vscode.Disposable, PanelHost {
 
   /** Shows the Downloads panel (keeping the focus where it is when `preserveFocus`). */
   showPanel(preserveFocus: boolean): DownloadsPanel {
-    return DownloadsPanel.createOrShow(this.context.extensionUri, this, preserveFocus);
+    const panel = DownloadsPanel.createOrShow(this.context.extensionUri, this, preserveFocus);
+    void this.#refreshInsight();
+    return panel;
+  }
+
+  /**
+   * Asks the service for its resource use (and segment maps) for the panel's footer: progress
+   * notifications carry them only while something transfers, so an idle panel asks now and then.
+   */
+  async #refreshInsight(): Promise<void> {
+    if (this.connection.status.kind !== 'running' || DownloadsPanel.current?.panel.visible !== true) return;
+    try {
+      this.#insight.status(await this.connection.request('multiget/status'));
+      DownloadsPanel.current?.update();
+    } catch (err) {
+      // An older service without multiget/status: the footer stays empty.
+      this.output.debug(`multiget/status: ${describeRequestError(err)}`);
+    }
   }
 
   /**
@@ -410,6 +442,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         return;
       case 'trustHostKey':
         if (download !== undefined && (await trustHostKey(download))) await this.act('retry', id);
+        return;
+      case 'exportTrace':
+        if (download !== undefined) await this.#run(() => exportTrace(this.connection, download, this.downloadFolder()));
         return;
       case 'copyUrl':
       case 'deleteFile':

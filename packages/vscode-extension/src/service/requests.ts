@@ -38,6 +38,8 @@ import {
   type SetSettingsParams,
   type SettingsResult,
 } from '@multiget/server/protocol';
+// Segment maps, resource use and traces.
+import { ExportTraceRequest, StatusRequest, type ExportTraceResult, type StatusResult } from '@multiget/server/protocol';
 // The Downloads panel's requests and notifications.
 import {
   ClearCompletedRequest,
@@ -71,6 +73,8 @@ export interface RequestMap {
   [ClearCompletedRequest.method]: [void, ClearCompletedResult];
   [SetRateLimitRequest.method]: [SetRateLimitParams, DownloadResult];
   [SetConnectionsRequest.method]: [SetConnectionsParams, DownloadResult];
+  [StatusRequest.method]: [void, StatusResult];
+  [ExportTraceRequest.method]: [IdParams, ExportTraceResult];
 }
 
 /** A method of {@link RequestMap}. */
