@@ -150,7 +150,7 @@ function renderMap(r: RowElements, view: SegmentMapView | undefined): void {
   r.map.title = view.label;
   r.map.replaceChildren(
     ...view.runs.map((run) => {
-      const block = el('span', run.kind === 'flight' ? `run flight c${(run.connection ?? 0) % 6}` : `run ${run.kind}`);
+      const block = el('span', run.kind === 'flight' ? `run flight c${(run.connection ?? 0) % 8}` : `run ${run.kind}`);
       block.style.flexGrow = String(run.cells);
       return block;
     }),
