@@ -8,6 +8,7 @@ import {
   LazyProtocolPlugin,
   MAX_METALINK_BYTES,
   Manager,
+  TraceRecorder,
   UsageError,
   fileSystemError,
   hashFile,
@@ -119,13 +120,28 @@ export async function main(
     fallbackColumns: Number(io.env['COLUMNS']) || undefined,
     // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
     dumbTerminal: io.env['TERM'] === 'dumb',
+    segmentMap: options.segmentMap,
   });
   if (log && !log.toFile) log.routeTerminal((line) => reporter.log(line));
+  const logged = withTaskLog(reporter, manager);
+  const recorder = options.trace !== undefined ? new TraceRecorder() : undefined;
+  const observer: RunObserver = recorder
+    ? {
+        started: (task, download) => {
+          recorder.attach(download);
+          logged.started(task, download);
+        },
+        finished: (outcome) => logged.finished(outcome),
+      }
+    : logged;
+  let traceFailure: number | undefined;
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
   try {
-    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, withTaskLog(reporter, manager));
+    outcomes = await runDownloads(manager, tasks, { signal: guard.signal }, observer);
   } finally {
+    // Written however the run ended: a failed or interrupted run is what a trace is for.
+    if (recorder) traceFailure = await writeTrace(recorder, options.trace!, reporter);
     reporter.close();
     await closeManager(manager);
     guard.dispose();
@@ -138,7 +154,20 @@ export async function main(
   // After several downloads, one line with the count of each ending (the lines above scroll away).
   if (options.mode === 'human' && tasks.length > 1) io.stderr.write(summaryLine(palette, outcomes));
   if (guard.received) onInterrupted?.(guard.received);
-  return guard.exitCode ?? exitCodeOf(outcomes);
+  const code = exitCodeOf(outcomes);
+  return guard.exitCode ?? (code === ExitCode.SUCCESS && traceFailure !== undefined ? traceFailure : code);
+}
+
+/** Writes `--trace FILE`; reports a failure and resolves with its exit code. */
+async function writeTrace(recorder: TraceRecorder, file: string, reporter: Reporter): Promise<number | undefined> {
+  try {
+    await recorder.write(file);
+    return undefined;
+  } catch (err) {
+    const error = toDownloadError(err);
+    reporter.error(`Cannot write the trace: ${error.message}`, error.code);
+    return exitCodeForError(error.code);
+  }
 }
 
 /**

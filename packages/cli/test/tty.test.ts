@@ -90,6 +90,40 @@ describe.skipIf(!hasScript)('on a terminal', () => {
     expect(await fileSha256(join(dir, 'tty.bin'))).toBe(sha256(FILE));
   });
 
+  it('draws the segment map under the bar, in colours per connection; --no-segment-map hides it', async () => {
+    const server = cleanup.server(await startHttpServer());
+    server.addFile('/map.bin', FILE, { faults: { throttleBytesPerSec: 1024 * 1024 } });
+    const dir = await cleanup.tempDir();
+    const shown = await runInTerminal(['-c', '4', '--min-split-size', '256K', '-o', 'a.bin', server.url('/map.bin')], dir);
+    expect(shown.code, shown.output).toBe(0);
+    const lines = stripAnsi(shown.output).split(/\r?\n|\r/);
+    // A bar line followed by its map: block characters only, starting under the bar's inside.
+    const maps = lines.flatMap((line, i) => {
+      const next = lines[i + 1] ?? '';
+      const open = line.indexOf('[');
+      return /a\.bin\s+\[[=> ]+\]/.test(line) && /^ +[█▓░]+$/.test(next) ? [{ next, open, width: line.indexOf(']') - open - 1 }] : [];
+    });
+    expect(maps.length, shown.output).toBeGreaterThan(0);
+    for (const m of maps) {
+      expect(m.next.indexOf(m.next.trimStart())).toBe(m.open + 1);
+      expect(m.next.trimStart()).toHaveLength(m.width);
+    }
+    expect(maps.some((m) => m.next.includes('▓') && m.next.includes('░'))).toBe(true);
+    // Connections in flight get colours of their own.
+    const colours = new Set([...shown.output.matchAll(new RegExp(`${String.fromCharCode(27)}\\[(\\d+)m▓`, 'g'))].map((m) => m[1]));
+    expect(colours.size, shown.output).toBeGreaterThan(1);
+    expect(await fileSha256(join(dir, 'a.bin'))).toBe(sha256(FILE));
+
+    const hidden = await runInTerminal(['-c', '4', '--no-segment-map', '-o', 'b.bin', server.url('/map.bin')], dir);
+    expect(hidden.code, hidden.output).toBe(0);
+    expect(stripAnsi(hidden.output)).toMatch(/b\.bin\s+\[[=> ]+\]/);
+    expect(hidden.output).not.toMatch(/[█▓░]/);
+    // Plain lines (a dumb terminal) never carry it.
+    const plain = await runInTerminal(['-c', '4', '-o', 'c.bin', server.url('/map.bin')], dir, cliEnv({ TERM: 'dumb' }));
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.output).not.toMatch(/[█▓░]/);
+  });
+
   it('NO_COLOR and --no-color turn colours off but keep the live display', async () => {
     const server = cleanup.server(await startHttpServer());
     server.addFile('/tty.bin', FILE, { faults: { throttleBytesPerSec: 2 * 1024 * 1024 } });

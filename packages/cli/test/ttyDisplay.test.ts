@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Download } from '@multiget/core';
+import type { Download, SegmentMap } from '@multiget/core';
 import { describe, expect, it } from 'vitest';
 import { Palette, Redactor } from '../src/index.js';
 import { stringWidth } from '../src/display/width.js';
@@ -25,9 +25,10 @@ function task(name: string): DownloadTask {
 }
 
 /** A download far enough along to show a bar: a start and a progress event. */
-function downloading(display: TtyDisplay, name: string): void {
+function downloading(display: TtyDisplay, name: string, map: SegmentMap = { segments: [] }): void {
   const download = new EventEmitter() as unknown as Download;
   Object.defineProperty(download, 'state', { value: 'downloading' });
+  Object.defineProperty(download, 'segmentMap', { value: () => map });
   display.started(task(name), download);
   const events = download as unknown as EventEmitter;
   events.emit('start', { file: `downloads/${name}`, size: 100 * 1024 * 1024, ranges: true, resumedBytes: 0, url: 'http://h/' });
@@ -82,5 +83,48 @@ describe('the live display on a terminal that changes size', () => {
     display.error('again');
     expect(terminal.output).toContain('\x1b[1A\r');
     display.close();
+  });
+});
+
+describe('the segment map under the bar', () => {
+  const MiB = 1024 * 1024;
+  // 100 MiB: 40 done, connection 0 wrote 10 of its 30, connection 1 wrote 20 of its 30.
+  const map: SegmentMap = {
+    size: 100 * MiB,
+    segments: [
+      { start: 0, end: 40 * MiB, pos: 40 * MiB },
+      { start: 40 * MiB, end: 70 * MiB, pos: 50 * MiB, connection: 0 },
+      { start: 70 * MiB, end: 100 * MiB, pos: 90 * MiB, connection: 1 },
+    ],
+  };
+
+  it('draws done, in flight and left under the inside of the bar, as wide as the bar', () => {
+    const terminal = new FakeTerminal(100);
+    const display = new TtyDisplay(context(terminal));
+    downloading(display, 'a.bin', map);
+    display.error('redraw');
+    const frame = lastFrame(terminal.output).filter((l) => !l.startsWith('multiget:'));
+    expect(frame).toHaveLength(2);
+    const [bar, cells] = frame as [string, string];
+    const inside = bar.slice(bar.indexOf('[') + 1, bar.indexOf(']'));
+    expect(cells.indexOf('█')).toBe(bar.indexOf('[') + 1);
+    expect(cells.trimStart()).toHaveLength(inside.length);
+    expect(cells.trimStart()).toMatch(/^█+▓+░+▓+░+$/);
+    display.close();
+  });
+
+  it('is left out with --no-segment-map, on a narrow terminal, and while the size is unknown', () => {
+    for (const [columns, segmentMap, m] of [
+      [100, false, map],
+      [59, true, map],
+      [100, true, { segments: map.segments }],
+    ] as const) {
+      const terminal = new FakeTerminal(columns);
+      const display = new TtyDisplay({ ...context(terminal), segmentMap });
+      downloading(display, 'a.bin', m);
+      display.error('redraw');
+      expect(lastFrame(terminal.output).filter((l) => !l.startsWith('multiget:')), `${columns} ${segmentMap}`).toHaveLength(1);
+      display.close();
+    }
   });
 });

@@ -39,6 +39,7 @@ import type {
   FailureContext,
   Progress,
   Segment,
+  SegmentMap,
 } from './types.js';
 
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
@@ -106,6 +107,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** Connections for the next run, when changed since the download was created. */
   #connections: number | undefined;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
+  /** The running transfer's scheduler: who owns which segment (for {@link segmentMap}). */
+  #scheduler: Scheduler | undefined;
 
   constructor(
     private readonly engine: EngineContext,
@@ -147,6 +150,24 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** The latest progress snapshot. */
   get progress(): Progress {
     return this.#lastProgress;
+  }
+
+  /**
+   * The segments now: done (`start..pos`), in flight (`connection` set) and left (`pos..end`),
+   * sorted by offset. Cheap (a copy of a few numbers per segment), meant to be polled for a display.
+   */
+  segmentMap(): SegmentMap {
+    const job = this.#job;
+    const scheduler = this.#scheduler;
+    const segments = (job?.segments ?? [])
+      .map((s) => {
+        const owner = scheduler?.ownerOf(s);
+        const end = Number.isFinite(s.end) ? s.end : s.pos;
+        return owner === undefined ? { start: s.start, end, pos: s.pos } : { start: s.start, end, pos: s.pos, connection: owner };
+      })
+      .sort((a, b) => a.start - b.start);
+    const size = job?.remote?.size;
+    return size === undefined ? { segments } : { size, segments };
   }
 
   /** Changes this download's rate limit (bytes per second; undefined for none) while it runs. */
@@ -630,7 +651,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
   async #transfer(job: Job, outer: AbortSignal, stateFile: StateFile): Promise<void> {
     const remote = job.remote!;
     if (job.resumed) await this.#verifyTempLength(job);
-    const scheduler = new Scheduler(job.segments, job.options.minSplitSize);
+    const scheduler = new Scheduler(job.segments, job.options.minSplitSize, (_victim, part, owner) =>
+      this.emit('split', { connection: owner, at: part.start, end: part.end }),
+    );
+    this.#scheduler = scheduler;
     const transfer = new AbortController();
     const onOuterAbort = (): void => transfer.abort(outer.reason);
     outer.addEventListener('abort', onOuterAbort, { once: true });
@@ -659,6 +683,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
       ? 1
       : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost, Math.max(unfinished, splittable)));
     const host = remote.url.host;
+    const ceiling = single ? 1 : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost));
+    let running = want;
 
     let checkpointing: Promise<void> | undefined;
     let lastSaved = -1;
@@ -685,6 +711,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
           updatedAt: new Date().toISOString(),
         });
         lastSaved = done;
+        this.emit('checkpoint', { bytesDone: done });
       })().finally(() => (checkpointing = undefined));
       return checkpointing;
     };
@@ -722,7 +749,36 @@ export class Download extends TypedEmitter<DownloadEvents> {
       Math.max(50, Math.min(1000, stallMs / 4, lowestSpeedTimeMs / 4)),
     );
 
-    const fetchSegment = async (worker: number, seg: Segment): Promise<void> => {
+    const fetchSegment = async (worker: number, seg: Segment, attempt: number): Promise<void> => {
+      const requestStart = seg.pos;
+      this.emit('rangeStart', {
+        connection: worker,
+        start: requestStart,
+        ...(Number.isFinite(seg.end) ? { end: seg.end } : {}),
+        attempt,
+        host,
+      });
+      let outcome: 'done' | 'failed' | 'aborted' = 'failed';
+      let failure: DownloadError | undefined;
+      try {
+        await fetchRange(worker, seg);
+        outcome = 'done';
+      } catch (err) {
+        failure = toDownloadError(err, transfer.signal);
+        outcome = transfer.signal.aborted ? 'aborted' : 'failed';
+        throw err;
+      } finally {
+        this.emit('rangeEnd', {
+          connection: worker,
+          start: requestStart,
+          bytes: seg.pos - requestStart,
+          outcome,
+          ...(failure ? { error: failure } : {}),
+        });
+      }
+    };
+
+    const fetchRange = async (worker: number, seg: Segment): Promise<void> => {
       const ctl = new AbortController();
       const onAbort = (): void => ctl.abort(transfer.signal.reason);
       transfer.signal.addEventListener('abort', onAbort, { once: true });
@@ -758,26 +814,20 @@ export class Download extends TypedEmitter<DownloadEvents> {
         let pendingBytes = 0;
         const flush = async (): Promise<void> => {
           if (pendingBytes === 0) return;
-          let room = seg.end - seg.pos;
-          let chunks = pending;
-          if (pendingBytes > room) {
-            // The segment was split while these bytes were buffered: keep only what is still ours.
-            chunks = [];
-            for (const c of pending) {
-              if (room <= 0) break;
-              const piece = c.byteLength > room ? c.subarray(0, room) : c;
-              chunks.push(piece);
-              room -= piece.byteLength;
-            }
-          }
+          // The segment was split while these bytes were buffered: keep only what is still ours.
+          const chunks = firstBytes(pending, seg.end - seg.pos);
           const n = chunks.reduce((a, c) => a + c.byteLength, 0);
           pending = [];
           pendingBytes = 0;
           if (n === 0) return;
           await job.sink!.write(chunks, seg.pos);
+          // ...or split during the write: the bytes past the new end are another connection's now
+          // (it writes the same bytes there); counting or hashing them here would count them twice.
+          const kept = Math.min(n, Math.max(0, seg.end - seg.pos));
+          const ours = kept === n ? chunks : firstBytes(chunks, kept);
           // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
-          job.blocks?.update(chunks, seg.pos);
-          seg.pos += n;
+          job.blocks?.update(ours, seg.pos);
+          seg.pos += kept;
         };
         try {
           for await (const chunk of source.body) {
@@ -834,7 +884,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
           if (!seg) return;
           const before = seg.pos;
           try {
-            await fetchSegment(worker, seg);
+            await fetchSegment(worker, seg, attempt + 1);
             attempt = 0;
           } catch (err) {
             const error = toDownloadError(err, transfer.signal);
@@ -860,7 +910,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
             scheduler.release(seg);
             const decision = await this.engine.hooks.rangeFailed.promise(error, context, job);
             if (!decision || decision.action === 'fail') throw error;
-            if (decision.action === 'retire') return;
+            if (decision.action === 'retire') {
+              running--;
+              this.emit('connections', { active: running, target: running, ceiling, reason: 'retired' });
+              return;
+            }
             this.emit('retry', { error, attempt, delayMs: decision.delayMs });
             await sleep(decision.delayMs, undefined, { signal: transfer.signal }).catch(() => undefined);
             continue;
@@ -879,6 +933,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       // first checkpoint still finds a state file to update in place (see StateFile.write).
       if (scheduler.remaining > EARLY_STATE_BYTES) await checkpoint();
       const workers: Promise<void>[] = [];
+      this.emit('connections', { active: want, target: want, ceiling, reason: 'initial' });
       for (let i = 0; i < want; i++) {
         workers.push(
           runWorker(i).catch((err: unknown) => {
@@ -890,9 +945,12 @@ export class Download extends TypedEmitter<DownloadEvents> {
       await Promise.all(workers);
       if (fatal === undefined && !transfer.signal.aborted && !scheduler.complete) {
         // Every connection retired or ran out of work with bytes left: retire cannot strand a segment.
+        running = 1;
+        this.emit('connections', { active: 1, target: 1, ceiling, reason: 'stranded segment' });
         await Promise.all([runWorker(want)]);
       }
     } finally {
+      this.#scheduler = undefined;
       clearInterval(ticker);
       clearInterval(saver);
       clearInterval(stallTimer);
@@ -935,6 +993,19 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
+}
+
+/** The first `limit` bytes of `chunks` (all of them when they hold no more). */
+function firstBytes(chunks: Uint8Array[], limit: number): Uint8Array[] {
+  let room = Math.max(0, limit);
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (room <= 0) break;
+    const piece = c.byteLength > room ? c.subarray(0, room) : c;
+    out.push(piece);
+    room -= piece.byteLength;
+  }
+  return out;
 }
 
 /** Which server a URL reaches: scheme, host and port. */

@@ -13,6 +13,8 @@ export class Scheduler {
     /** Every segment of the download; the scheduler splits and hands them out in place. */
     readonly segments: Segment[],
     private readonly minSplitSize: number,
+    /** Called when a connection's segment is cut: `victim` now ends where `part` starts. */
+    private readonly onSplit?: (victim: Segment, part: Segment, owner: number) => void,
   ) {
     this.nextId = segments.reduce((max, s) => Math.max(max, s.id + 1), 0);
   }
@@ -59,6 +61,7 @@ export class Scheduler {
     const part: Segment = { id: this.nextId++, start: mid, end: victim.end, pos: mid };
     victim.end = mid;
     this.segments.push(part);
+    this.onSplit?.(victim, part, this.owners.get(victim.id)!);
     this.owners.set(part.id, worker);
     return part;
   }

@@ -50,3 +50,4 @@ export { PidLock, isAlive, type LockHolder } from './PidLock.js';
 export { parseProxyUrl, ProxyResolver, DEFAULT_PORT_OF_SCHEME, type ProxyEndpoint, type ProxyKind, type ProxyOptions } from './net/proxy.js';
 export { NoProxyList } from './net/noProxy.js';
 export { openTunnel, type TunnelOptions } from './net/openTunnel.js';
+export * from './trace/index.js';

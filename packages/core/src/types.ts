@@ -223,6 +223,74 @@ export interface DownloadEvents {
       message: string;
     },
   ];
+  /**
+   * A connection asks for a range (one request: an HTTP GET, an FTP RETR, an SFTP read loop). Every
+   * `rangeStart` is followed by one `rangeEnd` of the same connection.
+   */
+  rangeStart: [
+    info: {
+      /** The connection's number within this download (0-based, reused after a retry). */
+      connection: number;
+      /** First byte offset asked for. */
+      start: number;
+      /** Exclusive end offset; undefined means "to the end of the file" (size unknown). */
+      end?: number;
+      /** Which try of this connection this request is (1 for the first, counting failures in a row). */
+      attempt: number;
+      /** The server's `host:port`, without credentials. */
+      host: string;
+    },
+  ];
+  /** A range request ended. */
+  rangeEnd: [
+    info: {
+      /** The connection that made the request. */
+      connection: number;
+      /** First byte offset the request asked for (as in its `rangeStart`). */
+      start: number;
+      /** Bytes this request wrote to the file. */
+      bytes: number;
+      /**
+       * `done`: its range is complete; `split`: it ended because its range was given to another
+       * connection; `failed`: an error (see `error`; a retry may follow); `aborted`: the download
+       * stopped (pause, cancel) or another connection's failure ended the transfer.
+       */
+      outcome: 'done' | 'split' | 'failed' | 'aborted';
+      /** Why it failed, for `failed` (and `aborted` when a reason is known). */
+      error?: DownloadError;
+    },
+  ];
+  /** A connection's range was cut at `at`: the bytes [at, end) are free for another connection. */
+  split: [
+    info: {
+      /** The connection whose range was cut. */
+      connection: number;
+      /** The new end of its range (exclusive), and the start of the free one. */
+      at: number;
+      /** Exclusive end of the free range. */
+      end: number;
+    },
+  ];
+  /** The state file now claims these bytes (they are on disk and synced). */
+  checkpoint: [
+    info: {
+      /** Bytes the state file claims. */
+      bytesDone: number;
+    },
+  ];
+  /** A decision on the number of connections. */
+  connections: [
+    info: {
+      /** Connections running after the decision. */
+      active: number;
+      /** Connections wanted. */
+      target: number;
+      /** The most allowed (the `connections` option, capped per host). */
+      ceiling: number;
+      /** Why, in a word or two (`initial`, `retired`, ...). */
+      reason: string;
+    },
+  ];
   /** The file is complete, verified when a digest was known, and in place. */
   done: [result: DownloadResult];
   /** The download failed; partial data is kept unless it was canceled. */
@@ -244,3 +312,23 @@ export type Credentials =
       /** A bearer token (HTTP `Authorization: Bearer`); kept in memory only. */
       bearer: string;
     };
+
+/** One segment in a {@link SegmentMap}. */
+export interface SegmentMapEntry {
+  /** First byte offset of the segment. */
+  start: number;
+  /** Exclusive end offset (for a stream of unknown length: `pos`, what is known so far). */
+  end: number;
+  /** Bytes [start, pos) are on disk. */
+  pos: number;
+  /** The connection fetching it right now, if any. */
+  connection?: number;
+}
+
+/** A snapshot of a download's segments, for drawing a map of what is done, in flight and left. */
+export interface SegmentMap {
+  /** Size of the file in bytes, when known. */
+  size?: number;
+  /** The segments, sorted by `start`; empty before the transfer starts. */
+  segments: SegmentMapEntry[];
+}

@@ -1,4 +1,4 @@
-import type { EntrySnapshot, HistoryEntry, Manager, ManagerEvents } from '@multiget/core';
+import { type EntrySnapshot, type HistoryEntry, type Manager, type ManagerEvents, type ResourceUsage, resourceUsage } from '@multiget/core';
 import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
@@ -51,6 +51,8 @@ import { ClearCompletedRequest, SetConnectionsRequest, UpdateUrlRequest } from '
 import { formatLogMessage } from '@multiget/core';
 import { LogHub, type LogSubscription, parseSetLogLevelParams } from './logForwarding.js';
 import { LogNotification, SetLogLevelRequest } from './protocol.js';
+import { ExportTraceRequest, type ResourceInfo, StatusRequest } from './protocol.js';
+import { TraceKeeper, segmentMapsOf } from './traceKeeper.js';
 
 /** Options of a {@link Service}. */
 export interface ServiceOptions {
@@ -113,6 +115,7 @@ export class Service {
     this.#options = options;
     this.#registerLifecycle();
     this.#registerRequests();
+    this.#registerInsightRequests();
     this.#forwardEvents();
   }
 
@@ -290,6 +293,28 @@ export class Service {
     });
   }
 
+  /** Segment maps, resource use and traces (see traceKeeper.ts). */
+  #registerInsightRequests(): void {
+    const m = this.#manager;
+    const traces = TraceKeeper.of(m);
+    this.#handle(StatusRequest.type, (raw) => {
+      parseNoParams(raw);
+      const active = m.list().filter((e) => m.running(e.id) !== undefined);
+      return { downloads: active.map(toDownloadInfo), segmentMaps: segmentMapsOf(m, active), resources: toResourceInfo(resourceUsage()) };
+    });
+    this.#handle(ExportTraceRequest.type, (raw) => {
+      const { id } = parseIdParams(raw);
+      m.get(id);
+      const trace = traces.trace(id);
+      if (!trace) {
+        throw new ResponseError(ErrorCodes.InvalidRequest, 'No trace of this download: it has not run since the service started', {
+          code: MultigetErrorCodes.INVALID_STATE,
+        });
+      }
+      return { trace: trace.text, fileName: trace.fileName };
+    });
+  }
+
   /**
    * Registers a request by its method name rather than its typed signature: vscode-jsonrpc would
    * otherwise answer missing params itself, without our `data.code`. Params arrive as the handler's
@@ -324,8 +349,12 @@ export class Service {
     const removed = (id: string): void => this.#notify(RemovedNotification.type, { id });
     // The manager already coalesces progress (one event per interval for all active downloads),
     // so forwarding each event keeps the promise of a few notifications per second in total.
-    const progress = (entries: EntrySnapshot[]): void =>
-      this.#notify(ProgressNotification.type, { downloads: entries.map(toDownloadInfo) });
+    const progress = (entries: EntrySnapshot[], resources: ResourceUsage): void =>
+      this.#notify(ProgressNotification.type, {
+        downloads: entries.map(toDownloadInfo),
+        segmentMaps: segmentMapsOf(this.#manager, entries),
+        resources: toResourceInfo(resources),
+      });
     const history = (entry: HistoryEntry): void => this.#notify(HistoryAddedNotification.type, { entry: toHistoryInfo(entry) });
     m.on('changed', changed);
     m.on('removed', removed);
@@ -349,4 +378,16 @@ export class Service {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
     this.#options.log(`${method} failed: ${detail}`);
   }
+}
+
+/** The core's figures as the protocol shows them. */
+function toResourceInfo(u: ResourceUsage): ResourceInfo {
+  return {
+    cpuUserMs: u.cpuUserMs,
+    cpuSystemMs: u.cpuSystemMs,
+    rssBytes: u.rssBytes,
+    heapUsedBytes: u.heapUsedBytes,
+    heapTotalBytes: u.heapTotalBytes,
+    externalBytes: u.externalBytes,
+  };
 }

@@ -361,6 +361,10 @@ export interface SettingsResult {
 export interface ProgressParams {
   /** The active downloads (probing, downloading, verifying). */
   downloads: DownloadInfo[];
+  /** Segment maps of the active downloads whose size is known, by id (see {@link SegmentMapCells}). */
+  segmentMaps: Record<string, SegmentMapCells>;
+  /** The service's own CPU time and memory now. */
+  resources: ResourceInfo;
 }
 
 /** Payload of `multiget/changed`: one download that was added or changed state, file, priority or error. */
@@ -737,4 +741,77 @@ export namespace LogNotification {
   export const messageDirection = MessageDirection.serverToClient;
   /** The typed message: `connection.onNotification(LogNotification.type, ...)`. */
   export const type = new NotificationType<LogParams>(method);
+}
+
+// ---- seeing inside: segment maps, resource use, traces ----
+
+/** Cells in a {@link SegmentMapCells} string. */
+export const SEGMENT_MAP_CELLS = 100;
+
+/**
+ * A download's segment map in {@link SEGMENT_MAP_CELLS} characters, one per equal slice of the
+ * file, so its size is bounded whatever the number of segments: `#` done, `0`-`9` then `a`-`z`
+ * written by the running request of connection 0, 1, ... (in flight), `.` left. Each cell takes
+ * the kind covering most of its bytes.
+ */
+export type SegmentMapCells = string;
+
+/** The service process's CPU time and memory (Node's `process.resourceUsage()` and `memoryUsage()`). */
+export interface ResourceInfo {
+  /** CPU time in user mode since the service started, in milliseconds. */
+  cpuUserMs: number;
+  /** CPU time in the kernel since the service started, in milliseconds. */
+  cpuSystemMs: number;
+  /** Resident set size, in bytes. */
+  rssBytes: number;
+  /** V8 heap in use, in bytes. */
+  heapUsedBytes: number;
+  /** V8 heap allocated, in bytes. */
+  heapTotalBytes: number;
+  /** Memory of buffers outside the V8 heap, in bytes. */
+  externalBytes: number;
+}
+
+/** Result of `multiget/status`. */
+export interface StatusResult {
+  /** The active downloads (probing, downloading, verifying), in queue order. */
+  downloads: DownloadInfo[];
+  /** Their segment maps, by id (those whose size is known). */
+  segmentMaps: Record<string, SegmentMapCells>;
+  /** The service's own CPU time and memory now. */
+  resources: ResourceInfo;
+}
+
+/** What is going on now: active downloads, their segment maps, and the service's resource use. */
+export namespace StatusRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/status' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(StatusRequest.type)`. */
+  export const type = new RequestType0<StatusResult, MultigetErrorData>(method);
+}
+
+/** Result of `multiget/exportTrace`. */
+export interface ExportTraceResult {
+  /** The trace as Chrome trace-event JSON text (loads in ui.perfetto.dev and chrome://tracing). */
+  trace: string;
+  /** A suggested file name (`NAME.trace.json`). */
+  fileName: string;
+}
+
+/**
+ * A download's trace: every run the service saw of it, one track per connection, a span per range
+ * request, instants for splits, retries, stalls and checkpoints. The service records every download
+ * it runs, keeping a bounded trace (the newest events) for active downloads and the most recent
+ * finished ones; `MG_ERR_INVALID_STATE` when it has none (the download has not run since the
+ * service started, or its trace was dropped).
+ */
+export namespace ExportTraceRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/exportTrace' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(ExportTraceRequest.type, { id })`. */
+  export const type = new RequestType<IdParams, ExportTraceResult, MultigetErrorData>(method);
 }

@@ -17,6 +17,7 @@ import { type PluginOptions, defaultPlugins } from './plugins.js';
 import { PROTOCOL_VERSION, type ServiceInfo } from './protocol.js';
 import { Service } from './Service.js';
 import { LogHub } from './logForwarding.js';
+import { TraceKeeper } from './traceKeeper.js';
 import { type SocketServer, listenForClients } from './socketServer.js';
 import { serverVersion } from './version.js';
 
@@ -112,6 +113,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   logs.attach(manager.engine.log);
   // Which list entry each engine download id (on every line of the download) stands for.
   manager.on('started', (entry, download) => manager.engine.log.info('download', () => ({ download: download.id, entry: entry.id, url: entry.url })));
+  // Traces start with the manager, so that downloads restored and started at once are traced.
+  TraceKeeper.of(manager);
   try {
     if (givenDir !== undefined) await manager.setSettings({ dir: givenDir });
   } catch (err) {

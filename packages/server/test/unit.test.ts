@@ -43,7 +43,7 @@ describe('protocol.ts', () => {
 
   it('names every message multiget/*, once, with its direction', () => {
     const namespaces = messages();
-    expect(namespaces.length).toBe(29);
+    expect(namespaces.length).toBe(31);
     const methods = namespaces.map((n) => n.method);
     expect(new Set(methods).size).toBe(methods.length);
     for (const n of namespaces) {

@@ -19,6 +19,7 @@ import {
   RetryRequest,
   SetLogLevelRequest,
   SetSettingsRequest,
+  StatusRequest,
   UpdateUrlRequest,
   type DownloadCredentials,
   type DownloadInfo,
@@ -32,6 +33,7 @@ import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
 import { DownloadStore, type StateTransition } from './model/DownloadStore';
+import { InsightStore } from './model/insight';
 import { parseRate } from './model/format';
 import { channelMethod, serviceLogLevel } from './model/logLevel';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
@@ -45,6 +47,7 @@ import { StatusBar } from './ui/StatusBar';
 import { DownloadsPanel, PANEL_VIEW_TYPE, type PanelHost } from './webview/DownloadsPanel';
 import { isDownloadId, parseWebviewMessage, type ExtensionMessage, type PanelCommand, type WebviewMessage } from './webview/messages';
 import { addDropped, clearCompleted, copyUrl, deleteFile, redownload, setLimits, type PanelActionHost } from './webview/panelActions';
+import { exportTrace } from './webview/exportTrace';
 
 async function fileExists(file: string): Promise<boolean> {
   try {
@@ -78,6 +81,7 @@ export const COMMANDS = {
   setCredentialsAndRetry: 'multiget.setCredentialsAndRetry',
   trustHostKey: 'multiget.trustHostKey',
   updateUrl: 'multiget.updateUrl',
+  exportTrace: 'multiget.exportTrace',
   restartService: 'multiget.restartService',
   showLog: 'multiget.showLog',
 } as const;
@@ -97,7 +101,11 @@ const ACTION_COMMANDS: Readonly<Record<DownloadAction, string>> = {
   setCredentials: COMMANDS.setCredentialsAndRetry,
   trustHostKey: COMMANDS.trustHostKey,
   updateUrl: COMMANDS.updateUrl,
+  exportTrace: COMMANDS.exportTrace,
 };
+
+/** How often an open panel asks for the service's resource use while nothing transfers. */
+const INSIGHT_REFRESH_MS = 5000;
 
 /** Options `multiget.downloadUrl` accepts from another extension, a keybinding or a test. */
 export interface DownloadUrlArgs {
@@ -134,6 +142,8 @@ export class Controller implements vscode.Disposable, PanelHost {
   readonly output: vscode.LogOutputChannel;
   readonly #disposables: vscode.Disposable[] = [];
   readonly #resumer: CredentialResumer;
+  /** Segment maps and the service's resource use, for the panel. */
+  readonly #insight = new InsightStore();
   #warnedRate = '';
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -156,7 +166,10 @@ export class Controller implements vscode.Disposable, PanelHost {
       output: this.output,
       onReady: (info) => this.#onServiceReady(info),
     });
-    this.connection.onNotification(ProgressNotification.type, ({ downloads }) => this.store.progress(downloads));
+    this.connection.onNotification(ProgressNotification.type, (progress) => {
+      this.#insight.progress(progress);
+      this.store.progress(progress.downloads);
+    });
     this.#resumer = new CredentialResumer({
       connection: this.connection,
       credentials: this.credentials,
@@ -181,6 +194,8 @@ export class Controller implements vscode.Disposable, PanelHost {
     const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
       this.#disposables.push(vscode.commands.registerCommand(id, fn));
     };
+    const insightTimer = setInterval(() => void this.#refreshInsight(), INSIGHT_REFRESH_MS);
+    this.#disposables.push({ dispose: () => clearInterval(insightTimer) });
     register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
     register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
     register(COMMANDS.showDownloads, () => this.showPanel(false));
@@ -252,6 +267,7 @@ export class Controller implements vscode.Disposable, PanelHost {
       summary: summaryText(totals(downloads)),
       notice,
       clearable: downloads.filter(isClearable).length,
+      ...this.#insight.view(downloads),
     };
   }
 
@@ -313,7 +329,24 @@ export class Controller implements vscode.Disposable, PanelHost {
 
   /** Shows the Downloads panel (keeping the focus where it is when `preserveFocus`). */
   showPanel(preserveFocus: boolean): DownloadsPanel {
-    return DownloadsPanel.createOrShow(this.context.extensionUri, this, preserveFocus);
+    const panel = DownloadsPanel.createOrShow(this.context.extensionUri, this, preserveFocus);
+    void this.#refreshInsight();
+    return panel;
+  }
+
+  /**
+   * Asks the service for its resource use (and segment maps) for the panel's footer: progress
+   * notifications carry them only while something transfers, so an idle panel asks now and then.
+   */
+  async #refreshInsight(): Promise<void> {
+    if (this.connection.status.kind !== 'running' || DownloadsPanel.current?.panel.visible !== true) return;
+    try {
+      this.#insight.status(await this.connection.request(StatusRequest.type));
+      DownloadsPanel.current?.update();
+    } catch (err) {
+      // An older service without multiget/status: the footer stays empty.
+      this.output.debug(`multiget/status: ${describeRequestError(err)}`);
+    }
   }
 
   /**
@@ -442,6 +475,9 @@ export class Controller implements vscode.Disposable, PanelHost {
         return;
       case 'updateUrl':
         if (download !== undefined) await this.#updateUrl(download, options);
+        return;
+      case 'exportTrace':
+        if (download !== undefined) await this.#run(() => exportTrace(this.connection, download, this.downloadFolder()));
         return;
       case 'copyUrl':
       case 'deleteFile':

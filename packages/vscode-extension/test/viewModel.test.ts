@@ -52,7 +52,7 @@ describe('toRow', () => {
       etaText: '2s',
       connectionsText: '8 connections',
       errorText: '',
-      actions: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
+      actions: ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
     });
     expect(row.ariaLabel).toBe('big.iso, Downloading, 50 percent');
   });
@@ -62,7 +62,7 @@ describe('toRow', () => {
     expect(row.bytesText).toMatch(/ transferred$|^nothing transferred$/);
     expect(row.speedText).toBe('');
     expect(row.connectionsText).toBe('');
-    expect(row.actions).toEqual(['retry', 'copyUrl', 'remove']);
+    expect(row.actions).toEqual(['retry', 'copyUrl', 'exportTrace', 'remove']);
     expect(row.ariaLabel).toContain('MG_ERR_NOT_FOUND');
   });
   it('keeps hostile file names as plain strings (escaping is the DOM’s job)', () => {
@@ -83,13 +83,13 @@ describe('actionsFor', () => {
   it('offers what the service accepts in each state', () => {
     const expected: Record<DownloadState, string[]> = {
       queued: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
-      probing: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
-      downloading: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
-      verifying: ['cancel', 'copyUrl', 'remove'],
-      paused: ['resume', 'cancel', 'limits', 'copyUrl', 'remove'],
-      completed: ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'],
-      failed: ['retry', 'copyUrl', 'remove'],
-      canceled: ['retry', 'copyUrl', 'remove'],
+      probing: ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
+      downloading: ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
+      verifying: ['cancel', 'copyUrl', 'exportTrace', 'remove'],
+      paused: ['resume', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
+      completed: ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'exportTrace', 'remove'],
+      failed: ['retry', 'copyUrl', 'exportTrace', 'remove'],
+      canceled: ['retry', 'copyUrl', 'exportTrace', 'remove'],
     };
     for (const [state, actions] of Object.entries(expected)) {
       expect(actionsFor({ state: state as DownloadState, error: null, url: 'https://example.com/f.iso' })).toEqual(actions);
@@ -98,14 +98,14 @@ describe('actionsFor', () => {
 
   it('puts the remedy of a failure first: credentials for 401/403 and refused logins, trust for an unknown host key', () => {
     const failed = (code: string, message: string, url = 'https://example.com/f.iso') => actionsFor({ state: 'failed', error: { code, message }, url });
-    expect(failed('MG_ERR_AUTH', 'HTTP 401 Unauthorized')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
-    expect(failed('MG_ERR_FORBIDDEN', 'HTTP 403 Forbidden')).toEqual(['setCredentials', 'retry', 'copyUrl', 'remove']);
-    expect(failed('MG_ERR_HOST_KEY_UNKNOWN', 'unknown host key SHA256:abc', 'sftp://h/f')).toEqual(['trustHostKey', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_AUTH', 'HTTP 401 Unauthorized')).toEqual(['setCredentials', 'retry', 'copyUrl', 'exportTrace', 'remove']);
+    expect(failed('MG_ERR_FORBIDDEN', 'HTTP 403 Forbidden')).toEqual(['setCredentials', 'retry', 'copyUrl', 'exportTrace', 'remove']);
+    expect(failed('MG_ERR_HOST_KEY_UNKNOWN', 'unknown host key SHA256:abc', 'sftp://h/f')).toEqual(['trustHostKey', 'copyUrl', 'exportTrace', 'remove']);
     // A changed host key can be an attack: nothing to trust, and no remedy button.
     expect(failed('MG_ERR_HOST_KEY_CHANGED', 'host key changed', 'sftp://h/f')).not.toContain('trustHostKey');
-    expect(failed('MG_ERR_NOT_FOUND', 'HTTP 404 Not Found')).toEqual(['retry', 'copyUrl', 'remove']);
+    expect(failed('MG_ERR_NOT_FOUND', 'HTTP 404 Not Found')).toEqual(['retry', 'copyUrl', 'exportTrace', 'remove']);
     // The same download cancelled is retried, whatever error it had.
-    expect(actionsFor({ state: 'canceled', error: { code: 'MG_ERR_AUTH', message: 'HTTP 401' }, url: 'https://example.com/f.iso' })).toEqual(['retry', 'copyUrl', 'remove']);
+    expect(actionsFor({ state: 'canceled', error: { code: 'MG_ERR_AUTH', message: 'HTTP 401' }, url: 'https://example.com/f.iso' })).toEqual(['retry', 'copyUrl', 'exportTrace', 'remove']);
   });
 });
 

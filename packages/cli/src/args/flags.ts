@@ -29,6 +29,7 @@ export type FlagGroup = (typeof FLAG_GROUPS)[number];
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', value: 'FILE', group: 'Output', help: 'write to FILE (relative to --dir when given); one URL only' },
   { name: 'dir', short: 'd', type: 'string', value: 'DIR', group: 'Output', help: 'save into DIR, created if missing (default: the working directory)' },
+  { name: 'trace', type: 'string', value: 'FILE', group: 'Output', help: 'write a trace of the downloads to FILE (Chrome trace-event JSON: open it in\nui.perfetto.dev): a track per connection, a span per range request, splits,\nretries, throughput; no secrets in it. Replaces FILE' },
   { name: 'overwrite', type: 'boolean', group: 'Output', help: 'replace an existing target (once the new file is complete); without it an\nexisting -o file is an error and a server-named one gets name.1.ext' },
   { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: 'connections per download, 1-256 (default 8)' },
   { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
@@ -68,6 +69,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'same-file', type: 'boolean', group: 'Input', help: 'the URLs given are mirrors of one file: read from all of them at once\n(a .meta4 Metalink, or tab-separated URLs on one line of -i, do the same)' },
   { name: 'json', type: 'boolean', group: 'Display', help: 'print newline-delimited JSON events on stdout, nothing else' },
   { name: 'quiet', short: 'q', type: 'boolean', group: 'Display', help: 'print nothing but a final error line when something fails' },
+  { name: 'no-segment-map', type: 'boolean', group: 'Display', help: 'hide the segment map under each progress bar (shown on a terminal of 60\ncolumns or more: done, in flight per connection, left)' },
   { name: 'no-color', type: 'boolean', group: 'Display', help: 'no colours (also when NO_COLOR is set)' },
   { name: 'completion', type: 'string', value: 'SHELL', choices: ['bash', 'zsh', 'fish'], group: 'Display', help: 'print the completion script for bash, zsh or fish and exit\n(bash: eval "$(multiget --completion bash)")' },
   { name: 'version', short: 'V', type: 'boolean', group: 'Display', help: 'print the version and exit' },

@@ -75,6 +75,10 @@ export interface CliOptions {
   /** `--same-file`: the URLs given are sources (mirrors) of one file. */
   sameFile: boolean;
   mode: OutputMode;
+  /** `--trace FILE`: write a trace of the run there. */
+  trace?: string;
+  /** False when --no-segment-map was given: no map under the progress bars. */
+  segmentMap: boolean;
   /** False when --no-color was given (NO_COLOR and TTY checks come later). */
   color: boolean;
   /** What to log (from --log-level, -v, or --log alone); `off` when nothing is asked. */
@@ -265,8 +269,15 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
     logLevel: 'off',
+    segmentMap: !flag(values, 'no-segment-map'),
   };
   readLogging(values, options);
+
+  const trace = str(values, 'trace');
+  if (trace !== undefined) {
+    if (trace === '') throw usage('Invalid value for --trace: empty');
+    options.trace = trace;
+  }
 
   const sshKey = str(values, 'ssh-key');
   if (sshKey !== undefined) options.sshKey = sshKey;

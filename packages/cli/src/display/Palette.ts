@@ -16,6 +16,8 @@ export class Palette {
   readonly red: (text: string) => string;
   readonly yellow: (text: string) => string;
   readonly cyan: (text: string) => string;
+  readonly magenta: (text: string) => string;
+  readonly blue: (text: string) => string;
   readonly dim: (text: string) => string;
   readonly bold: (text: string) => string;
 
@@ -24,6 +26,8 @@ export class Palette {
     this.red = enabled ? paint('red') : plain;
     this.yellow = enabled ? paint('yellow') : plain;
     this.cyan = enabled ? paint('cyan') : plain;
+    this.magenta = enabled ? paint('magenta') : plain;
+    this.blue = enabled ? paint('blue') : plain;
     this.dim = enabled ? paint('dim') : plain;
     this.bold = enabled ? paint('bold') : plain;
   }

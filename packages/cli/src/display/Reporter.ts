@@ -23,6 +23,8 @@ export interface ReporterContext {
   readonly fallbackColumns?: number;
   /** True when the terminal cannot move its cursor (`TERM=dumb`): plain lines, as for a pipe. */
   readonly dumbTerminal?: boolean;
+  /** False with `--no-segment-map`: no segment map under the live progress bars. */
+  readonly segmentMap?: boolean;
   /** True when there are several downloads, so lines name the one they are about. */
   readonly multiple: boolean;
 }

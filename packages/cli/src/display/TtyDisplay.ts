@@ -1,4 +1,4 @@
-import type { DigestAlgorithm, Download, DownloadState, Progress } from '@multiget/core';
+import { type DigestAlgorithm, type Download, type DownloadState, type Progress, segmentCells } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import { barParts, formatEta, formatPercent, formatSize, formatSpeed } from './format.js';
@@ -15,6 +15,7 @@ import {
   checksumLine,
 } from './lines.js';
 import type { Reporter, ReporterContext } from './Reporter.js';
+import { segmentMapLine } from './segmentMapLine.js';
 import { padEndToWidth, stringWidth, truncateToWidth } from './width.js';
 
 /** The live area is redrawn at most this often. */
@@ -27,6 +28,8 @@ const MAX_NAME_WIDTH = 32;
 const MIN_NAME_WIDTH = 12;
 const MIN_BAR_WIDTH = 10;
 const MAX_BAR_WIDTH = 40;
+/** The segment map goes under the bar from this terminal width on (narrower ones have no room to spare). */
+export const SEGMENT_MAP_MIN_COLUMNS = 60;
 
 interface Row {
   name: string;
@@ -35,6 +38,7 @@ interface Row {
   progress: Progress | undefined;
   retries: number;
   resumedBytes: number;
+  download: Download;
 }
 
 /**
@@ -64,7 +68,7 @@ export class TtyDisplay implements Reporter {
   }
 
   started(task: DownloadTask, download: Download): void {
-    const row: Row = { name: taskName(task), state: download.state, total: undefined, progress: undefined, retries: 0, resumedBytes: 0 };
+    const row: Row = { name: taskName(task), state: download.state, total: undefined, progress: undefined, retries: 0, resumedBytes: 0, download };
     this.#rows.set(task.id, row);
     const { palette, redactor } = this.ctx;
     download.on('state', (state) => {
@@ -150,7 +154,7 @@ export class TtyDisplay implements Reporter {
     const columns = this.#columns();
     // One name column for all rows, so their bars line up.
     const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(8, ...rows.map((r) => stringWidth(r.name))));
-    const lines = rows.map((row) => this.#rowLine(row, nameWidth, columns));
+    const lines = rows.flatMap((row) => this.#rowLines(row, nameWidth, columns));
     let out = '';
     if (!this.#cursorHidden && lines.length > 0) {
       this.#cursorHidden = true;
@@ -175,12 +179,22 @@ export class TtyDisplay implements Reporter {
     return this.ctx.stderr.columns || this.ctx.fallbackColumns || 80;
   }
 
+  /** A row's line, and under its bar the segment map while it downloads (unless turned off or too narrow). */
+  #rowLines(row: Row, nameColumn: number, columns: number): string[] {
+    const { line, bar } = this.#rowLine(row, nameColumn, columns);
+    if (!bar || this.ctx.segmentMap === false || columns < SEGMENT_MAP_MIN_COLUMNS || row.state !== 'downloading') return [line];
+    const cells = segmentCells(row.download.segmentMap(), bar.width);
+    if (cells === '') return [line];
+    // Under the inside of the bar, past its opening bracket.
+    return [line, ' '.repeat(bar.column + 1) + segmentMapLine(cells, this.ctx.palette)];
+  }
+
   /**
    * One live line, never wider than the terminal (less one column: writing into the last column
    * makes some terminals wrap), measured in terminal columns, not string length: a line that wraps
    * would add a line at every redraw.
    */
-  #rowLine(row: Row, nameColumn: number, columns: number): string {
+  #rowLine(row: Row, nameColumn: number, columns: number): { line: string; bar?: { column: number; width: number } } {
     const { palette } = this.ctx;
     const width = Math.max(1, columns - 1);
     const p = row.progress;
@@ -215,8 +229,8 @@ export class TtyDisplay implements Reporter {
     const name = padEndToWidth(truncateToWidth(row.name, nameWidth), nameWidth);
     const barWidth = Math.min(MAX_BAR_WIDTH, width - nameWidth - statsWidth - 6);
     // Too narrow for a bar of the minimum width: name and numbers only, cut to the terminal.
-    if (!showBar || barWidth < MIN_BAR_WIDTH) return truncateToWidth(`${name}  ${stats}`, width);
+    if (!showBar || barWidth < MIN_BAR_WIDTH) return { line: truncateToWidth(`${name}  ${stats}`, width) };
     const [filled, empty] = barParts(total! > 0 ? done / total! : 1, barWidth);
-    return `${name}  [${palette.cyan(filled)}${empty}]  ${stats}`;
+    return { line: `${name}  [${palette.cyan(filled)}${empty}]  ${stats}`, bar: { column: nameWidth + 2, width: barWidth } };
   }
 }

@@ -16,6 +16,7 @@ import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
 import { removeFile } from '../removeFile.js';
 import { expandHome } from '../homePath.js';
+import { type ResourceUsage, resourceUsage } from '../trace/resourceUsage.js';
 
 /** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
 export interface ManagerOptions
@@ -51,8 +52,11 @@ export interface ManagerEvents {
   started: [entry: EntrySnapshot, download: Download];
   /** A download was removed from the list. */
   removed: [id: string];
-  /** Coalesced progress of every active download, at most once per `progressIntervalMs`. */
-  progress: [entries: EntrySnapshot[]];
+  /**
+   * Coalesced progress of every active download, at most once per `progressIntervalMs`, with this
+   * process's CPU time and memory at that moment.
+   */
+  progress: [entries: EntrySnapshot[], resources: ResourceUsage];
   /** A download finished, failed or was cancelled, and was added to the history. */
   history: [entry: HistoryEntry];
   /** Something went wrong that is not a download's failure (e.g. the queue could not be written). */
@@ -289,6 +293,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** One download. Throws MG_ERR_UNKNOWN_DOWNLOAD for an unknown id. */
   get(id: string): EntrySnapshot {
     return snapshot(this.#entry(id));
+  }
+
+  /**
+   * The engine's Download of an entry while it runs (probing, downloading, verifying), for its
+   * detailed events and `segmentMap()`; undefined otherwise or for an unknown id.
+   */
+  running(id: string): Download | undefined {
+    const e = this.#entries.get(id);
+    return e && ACTIVE.has(e.state) ? e.download : undefined;
   }
 
   /** Pauses a queued or running download, keeping its partial data. */
@@ -733,7 +746,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #emitProgress(): void {
     const active = [...this.#entries.values()].filter((e) => ACTIVE.has(e.state));
-    if (active.length > 0) this.emit('progress', active.sort(byQueueOrder).map(snapshot));
+    if (active.length > 0) this.emit('progress', active.sort(byQueueOrder).map(snapshot), resourceUsage());
   }
 
   /** Persists without waiting; a failure becomes a `warning` event, never an unhandled rejection. */

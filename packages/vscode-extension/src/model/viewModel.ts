@@ -19,6 +19,7 @@ export const DOWNLOAD_ACTIONS = [
   'setCredentials',
   'trustHostKey',
   'updateUrl',
+  'exportTrace',
 ] as const;
 
 /** One of {@link DOWNLOAD_ACTIONS}. */
@@ -52,6 +53,7 @@ export const ACTION_LABELS: Readonly<Record<DownloadAction, string>> = {
   setCredentials: 'Set Credentials…',
   trustHostKey: 'Trust Host Key…',
   updateUrl: 'Update link…',
+  exportTrace: 'Export Trace…',
 };
 
 /** What a row shows in place of "Paused" when the service paused it for an expired link. */
@@ -69,7 +71,8 @@ export function isLinkExpired(d: Pick<DownloadInfo, 'state'> & { reason?: Downlo
  * The actions that make sense for a download, in button order. They follow what the service
  * accepts: pause for queued or running, resume for paused, retry for failed or canceled; open,
  * reveal, delete and download again only once the file is complete; limits while it can still
- * transfer. Copy URL and Remove always. A failure that has its own remedy puts it first: "Set
+ * transfer. Copy URL and Remove always; Export Trace… once it has run (the service keeps a trace of
+ * every download it ran; a queued one has none). A failure that has its own remedy puts it first: "Set
  * Credentials…" (which retries) for a 401/403 or a refused login, "Trust Host Key…" for an SFTP
  * host key not known yet (its retry follows the trust, and Retry alone would fail the same way).
  * A download paused for an expired link offers "Update link…" instead of Resume.
@@ -79,23 +82,24 @@ export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'> & { 
   if (isLinkExpired(d)) return ['updateUrl', 'cancel', 'copyUrl', 'remove'];
   switch (d.state) {
     case 'queued':
+      return ['pause', 'cancel', 'limits', 'copyUrl', 'remove'];
     case 'probing':
     case 'downloading':
-      return ['pause', 'cancel', 'limits', 'copyUrl', 'remove'];
+      return ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'];
     case 'verifying':
-      return ['cancel', 'copyUrl', 'remove'];
+      return ['cancel', 'copyUrl', 'exportTrace', 'remove'];
     case 'paused':
-      return ['resume', 'cancel', 'limits', 'copyUrl', 'remove'];
+      return ['resume', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'];
     case 'completed':
-      return ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'remove'];
+      return ['open', 'reveal', 'redownload', 'copyUrl', 'deleteFile', 'exportTrace', 'remove'];
     case 'failed': {
       const remedies = d.error === null ? ['retry'] : describeFailure(d.error, d.url).remedies;
-      if (remedies.includes('setCredentials')) return ['setCredentials', 'retry', 'copyUrl', 'remove'];
-      if (remedies.includes('trustHostKey')) return ['trustHostKey', 'copyUrl', 'remove'];
-      return ['retry', 'copyUrl', 'remove'];
+      if (remedies.includes('setCredentials')) return ['setCredentials', 'retry', 'copyUrl', 'exportTrace', 'remove'];
+      if (remedies.includes('trustHostKey')) return ['trustHostKey', 'copyUrl', 'exportTrace', 'remove'];
+      return ['retry', 'copyUrl', 'exportTrace', 'remove'];
     }
     case 'canceled':
-      return ['retry', 'copyUrl', 'remove'];
+      return ['retry', 'copyUrl', 'exportTrace', 'remove'];
   }
 }
 

@@ -10,6 +10,7 @@ import { MAX_DROP_LENGTH, type ExtensionMessage, type WebviewMessage } from '../
 import type { DownloadAction, DownloadRow } from '../model/viewModel';
 import { ACTION_LABELS, rowMatches } from '../model/viewModel';
 import { formatDateTime } from '../model/format';
+import type { SegmentMapView } from '../model/insight';
 
 /** What the webview keeps across hide/show and window reloads (VS Code stores it for us). */
 interface SavedState {
@@ -33,6 +34,7 @@ const noMatch = document.getElementById('no-match') as HTMLElement;
 const filter = document.getElementById('filter') as HTMLInputElement;
 const clearButton = document.querySelector<HTMLButtonElement>('button[data-command="clearCompleted"]')!;
 const dropHint = document.getElementById('drop-hint') as HTMLElement;
+const footer = document.getElementById('footer') as HTMLElement;
 
 function savedFilter(): string {
   const state: unknown = vscode.getState();
@@ -49,6 +51,8 @@ interface RowElements {
   name: HTMLElement;
   state: HTMLElement;
   progress: HTMLProgressElement;
+  map: HTMLElement;
+  mapKey: string;
   bytes: HTMLElement;
   speed: HTMLElement;
   eta: HTMLElement;
@@ -84,6 +88,9 @@ function createRow(id: string): RowElements {
   head.append(name, state);
   const progress = el('progress', 'bar');
   progress.max = 100;
+  const map = el('div', 'segment-map');
+  map.setAttribute('role', 'img');
+  map.hidden = true;
   const meta = el('div', 'meta');
   const bytes = el('span', 'bytes');
   const speed = el('span', 'speed');
@@ -97,8 +104,8 @@ function createRow(id: string): RowElements {
   const url = el('div', 'url');
   const actions = el('div', 'actions');
   actions.setAttribute('role', 'group');
-  item.append(head, progress, meta, error, url, times, actions);
-  return { item, name, state, progress, bytes, speed, eta, connections, limit, times, error, url, actions, actionKey: '', row: undefined };
+  item.append(head, progress, map, meta, error, url, times, actions);
+  return { item, name, state, progress, map, mapKey: '', bytes, speed, eta, connections, limit, times, error, url, actions, actionKey: '', row: undefined };
 }
 
 function renderActions(r: RowElements, row: DownloadRow): void {
@@ -124,6 +131,30 @@ function renderActions(r: RowElements, row: DownloadRow): void {
     const same = r.actions.querySelector<HTMLButtonElement>(`button[data-action="${focused}"]`);
     (same ?? r.actions.querySelector<HTMLButtonElement>('button'))?.focus();
   }
+}
+
+/**
+ * The segment map under the bar: one block per run of cells, its width its share of the file (set
+ * through CSSOM, which the panel's CSP allows, unlike style attributes). Redrawn only when it changed.
+ */
+function renderMap(r: RowElements, view: SegmentMapView | undefined): void {
+  const key = view === undefined ? '' : view.runs.map((run) => `${run.kind}${run.connection ?? ''}:${run.cells}`).join(',');
+  if (key === r.mapKey) return;
+  r.mapKey = key;
+  r.map.hidden = view === undefined;
+  if (view === undefined) {
+    r.map.replaceChildren();
+    return;
+  }
+  r.map.setAttribute('aria-label', view.label);
+  r.map.title = view.label;
+  r.map.replaceChildren(
+    ...view.runs.map((run) => {
+      const block = el('span', run.kind === 'flight' ? `run flight c${(run.connection ?? 0) % 8}` : `run ${run.kind}`);
+      block.style.flexGrow = String(run.cells);
+      return block;
+    }),
+  );
 }
 
 function renderRow(r: RowElements, row: DownloadRow): void {
@@ -170,6 +201,7 @@ function applyFilter(): void {
 
 function render(message: ExtensionMessage): void {
   setText(summary, message.summary);
+  setText(footer, message.footer);
   setText(notice, message.notice ?? '');
   empty.hidden = message.rows.length > 0;
   clearButton.disabled = message.clearable === 0;
@@ -187,6 +219,7 @@ function render(message: ExtensionMessage): void {
       rows.set(row.id, r);
     }
     renderRow(r, row);
+    renderMap(r, message.segmentMaps[row.id]);
     // Move only rows that are out of place, so a focused button is not detached needlessly.
     const wanted: Element | null = previous === null ? list.firstElementChild : previous.nextElementSibling;
     if (wanted !== r.item) list.insertBefore(r.item, wanted);

@@ -79,6 +79,7 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 <ul id="downloads" class="downloads" aria-label="Downloads"></ul>
 <p id="no-match" class="empty" role="status" hidden></p>
 <p id="empty" class="empty" hidden>Use “Download URL…”, or drop links here (in VS Code, hold Shift while dropping).</p>
+<footer id="footer" class="footer" role="status" aria-live="off" hidden></footer>
 <div id="drop-hint" class="drop-hint" hidden><span>Drop to download the links</span></div>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>

@@ -7,6 +7,7 @@
  * bounded strings; anything else is `undefined` and ignored.
  */
 import { DOWNLOAD_ACTIONS, type DownloadAction, type DownloadRow } from '../model/viewModel';
+import type { SegmentMapView } from '../model/insight';
 
 /** Commands of the panel's toolbar, which need no download id. */
 export const PANEL_COMMANDS = ['downloadUrl', 'pauseAll', 'resumeAll', 'clearCompleted'] as const;
@@ -40,6 +41,10 @@ export type ExtensionMessage = {
   notice: string | null;
   /** How many rows "Clear completed" would remove (the button is disabled at 0). */
   clearable: number;
+  /** Segment maps of the downloads that are transferring, by id. */
+  segmentMaps: Record<string, SegmentMapView>;
+  /** The footer: the service's own CPU time and memory, or empty. */
+  footer: string;
 };
 
 /**

@@ -1,0 +1,161 @@
+/**
+ * End to end in a real VS Code (code-server driven by Chromium), in a dark theme: while a download
+ * runs with several connections, its row in the Downloads panel shows a segment map (done, each
+ * connection's bytes in flight in its own colour, left) and the panel's footer shows the service's
+ * CPU time and memory; once it completed, "Export Trace…" on the row saves its trace through VS
+ * Code's save dialog, and the saved file is a valid trace whose spans add up to the file. The
+ * screenshots (the map in dark, high-contrast and light themes) go to test-artifacts/.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTrace, type TraceFile } from '@multiget/core';
+import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
+import {
+  ARTIFACTS_DIR,
+  CHROMIUM_PATH,
+  ensureCodeServer,
+  launchChromium,
+  openWorkbench,
+  packageVsix,
+  panelFrame,
+  runFromPalette,
+  saveLog,
+  screenshot,
+  startCodeServer,
+  type CodeServer,
+} from './support/codeServer.mts';
+
+// Runs inside the webview's frame, where the DOM is (the test program is compiled without the DOM library).
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
+// 8 connections (the extension's default) of at most 128 KiB/s each: 32 s at the very least, long
+// enough to look at the map in three themes while it runs.
+const SLOW: GeneratedContent = { size: 32 * 1024 * 1024, seed: 31 };
+
+async function fileSha256(file: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+describe('segment map, resource footer and Export Trace in code-server', () => {
+  let http: HttpTestServer | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let frame: FrameLocator;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
+    const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
+    http = await startHttpServer();
+    http.addFile('/slow.bin', SLOW, { faults: { throttleBytesPerSec: 128 * 1024 } });
+    server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
+    browser = await launchChromium();
+    page = await openWorkbench(browser, server);
+    frame = panelFrame(page);
+  }, 25 * 60_000);
+
+  afterAll(async () => {
+    if (server !== undefined) await saveLog(server, 'e2e-insight-code-server');
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    await http?.close();
+  }, 60_000);
+
+  /** Keeps a screenshot and the panel's markup of the moment a step failed. */
+  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      await screenshot(page, `${name}-failure`).catch(() => undefined);
+      const html = await frame.locator('body').evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
+      await writeFile(path.join(ARTIFACTS_DIR, `${name}-panel.html`), html).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function downloadFromPalette(url: string): Promise<void> {
+    await runFromPalette(page, 'Multiget: Download URL');
+    const quickInput = page.locator('.quick-input-widget');
+    await quickInput.locator('.quick-input-title', { hasText: 'Multiget: Download URL' }).waitFor({ state: 'visible' });
+    const box = quickInput.locator('input').first();
+    await box.fill(url);
+    await expect.poll(async () => (await quickInput.locator('.quick-input-message').textContent()) ?? '').toContain('Saves into');
+    await box.press('Enter');
+    await quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /** Switches the colour theme from the palette, as a user does, and waits for the webview to follow. */
+  async function setTheme(theme: string, bodyClass: string): Promise<void> {
+    await runFromPalette(page, 'Preferences: Color Theme');
+    const quickInput = page.locator('.quick-input-widget');
+    const box = quickInput.locator('input').first();
+    await box.fill(theme);
+    await quickInput.locator('.monaco-list-row', { hasText: new RegExp(`^${theme}`) }).first().waitFor({ state: 'visible' });
+    await box.press('Enter');
+    await quickInput.waitFor({ state: 'hidden' });
+    await expect.poll(async () => await frame.locator('body').getAttribute('class'), { timeout: 30_000 }).toContain(bodyClass);
+  }
+
+  it('shows the segment map and the service’s resource use while a download runs, then exports its trace', () => onFailure('e2e-insight', async () => {
+    await runFromPalette(page, 'Multiget: Show Downloads');
+    await frame.locator('body').waitFor({ state: 'visible' });
+    await expect.poll(async () => await frame.locator('body').getAttribute('class'), { timeout: 30_000 }).toContain('vscode-dark');
+    // The footer asks the service even before anything runs.
+    const footer = frame.locator('#footer');
+    await expect.poll(async () => (await footer.textContent()) ?? '', { timeout: 30_000 }).toMatch(/^Service: CPU .* · memory \d+\.\d (KiB|MiB|GiB) · heap /);
+
+    await downloadFromPalette(http!.url('/slow.bin'));
+    const row = frame.locator('li.download', { hasText: 'slow.bin' });
+    const map = row.locator('.segment-map');
+    // Several connections in flight at once, each block in its own colour, and bytes left.
+    await expect.poll(async () => await map.locator('.run.flight').count(), { timeout: 60_000 }).toBeGreaterThan(2);
+    await expect.poll(async () => (await map.getAttribute('aria-label')) ?? '').toMatch(/^Segment map: \d+% done, [2-8] connections in flight \(\d+%\), \d+% left$/);
+    const colours = await map.locator('.run.flight').evaluateAll((blocks) => [...new Set(blocks.map((b) => getComputedStyle(b).backgroundColor))]);
+    expect(colours.length, colours.join(' ')).toBeGreaterThan(1);
+    const left = await map.locator('.run.left').count();
+    expect(left).toBeGreaterThan(0);
+    await screenshot(page, 'e2e-insight-1-segment-map-dark');
+
+    // Live: the map follows the connections (their bytes in flight grow).
+    const flightOf = async (): Promise<number> => Number(/in flight \((\d+)%\)/.exec((await map.getAttribute('aria-label')) ?? '')?.[1] ?? -1);
+    const before = await flightOf();
+    await expect.poll(flightOf, { timeout: 30_000 }).toBeGreaterThan(before);
+    await screenshot(page, 'e2e-insight-2-segment-map-later-dark');
+
+    // Readable in the other theme kinds: the same map in their colours.
+    for (const [theme, bodyClass, shot] of [
+      ['Dark High Contrast', 'vscode-high-contrast', 'e2e-insight-3-segment-map-high-contrast'],
+      ['Light Modern', 'vscode-light', 'e2e-insight-4-segment-map-light'],
+    ] as const) {
+      await setTheme(theme, bodyClass);
+      await expect.poll(async () => await map.locator('.run.flight').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await screenshot(page, shot);
+    }
+
+    await row.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
+    expect(await fileSha256(path.join(server!.workspace, 'slow.bin'))).toBe(sha256(SLOW));
+    await map.waitFor({ state: 'hidden' });
+
+    // Export Trace…: VS Code's save dialog, a path, Enter.
+    await row.getByRole('button', { name: 'Export Trace… slow.bin', exact: true }).click();
+    const quickInput = page.locator('.quick-input-widget');
+    await quickInput.waitFor({ state: 'visible' });
+    const box = quickInput.locator('input').first();
+    await expect.poll(async () => await box.inputValue()).toMatch(/slow\.bin\.trace\.json$/);
+    await screenshot(page, 'e2e-insight-5-export-dialog-light');
+    const target = path.join(server!.workspace, 'exported.trace.json');
+    await box.fill(target);
+    await box.press('Enter');
+    await page.locator('.notification-toast', { hasText: 'saved the trace of slow.bin' }).waitFor({ state: 'visible', timeout: 30_000 });
+    const trace = JSON.parse(await readFile(target, 'utf8')) as TraceFile;
+    expect(checkTrace(trace)).toEqual([]);
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'range');
+    expect(new Set(spans.map((e) => e.tid)).size).toBeGreaterThan(1);
+    expect(spans.reduce((a, e) => a + (e.args!['bytes'] as number), 0)).toBe(SLOW.size);
+
+  }), 300_000);
+});
