@@ -5,6 +5,7 @@ import { Download, type EngineContext } from './Download.js';
 import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hooks.js';
 import { HostSlots } from './HostSlots.js';
 import type { JobOptions } from './Job.js';
+import { ChecksumFiles } from './checksums/ChecksumFiles.js';
 import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
 import { FileWriter } from './plugins/FileWriter.js';
 import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
@@ -18,7 +19,7 @@ export interface MultigetOptions {
   /** Plugins applied after the defaults: protocol plugins (e.g. `new HttpPlugin()`) and others. */
   plugins?: Plugin[];
   /**
-   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumVerifier). `false` applies
+   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumFiles, ChecksumVerifier). `false` applies
    * none; a function receives them and returns the list to apply (to drop or replace one).
    */
   defaultPlugins?: boolean | ((defaults: Plugin[]) => Plugin[]);
@@ -78,7 +79,13 @@ export interface DownloadOptions {
   dir?: string;
   /** Connections for this download (capped by the per-host limit). */
   connections?: number;
-  /** Expected digest: `sha256=HEX` (sha512, sha1, md5 too) or a Digest object. */
+  /**
+   * Expected digest: `sha256=HEX` (sha512, sha1, md5 too) or a Digest object; or `'auto'`: look
+   * beside the URL for a checksum file (`NAME.sha256`, `NAME.sha256sum`, `NAME.sha512`,
+   * `NAME.sha512sum`, `SHA256SUMS`, `SHA512SUMS`, in that order) and verify against the first that
+   * names the file. None found: the download goes on unverified, with an `MG_WARN_NO_CHECKSUM_FILE`
+   * warning.
+   */
   checksum?: string | Digest;
   /** Extra request headers. */
   headers?: Record<string, string> | Array<[string, string]>;
@@ -157,6 +164,7 @@ export class Multiget implements HookHost {
       new SegmentPlanner(),
       new RetryPolicy(options.retry),
       new FileWriter(),
+      new ChecksumFiles(),
       new ChecksumVerifier(),
     ];
     const chosen =
@@ -219,7 +227,8 @@ export class Multiget implements HookHost {
 
   #resolveOptions(o: DownloadOptions): JobOptions {
     const e = this.#options;
-    const checksum = typeof o.checksum === 'string' ? parseChecksum(o.checksum) : o.checksum;
+    const checksumFiles = o.checksum === 'auto';
+    const checksum = checksumFiles ? undefined : typeof o.checksum === 'string' ? parseChecksum(o.checksum) : o.checksum;
     const headers: Record<string, string> = {};
     for (const [k, v] of Array.isArray(o.headers) ? o.headers : Object.entries(o.headers ?? {})) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n\0]/.test(v)) {
@@ -238,6 +247,7 @@ export class Multiget implements HookHost {
       headers,
       credentials: o.credentials,
       checksum,
+      checksumFiles,
       existing,
       retries: o.retries ?? e.retries ?? 5,
       connectTimeoutMs: o.connectTimeoutMs ?? e.connectTimeoutMs ?? 15_000,

@@ -42,7 +42,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
   { name: 'lowest-speed-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'restart the connections when the download gets less than RATE bytes per second\nfor --speed-time (a server that drips); counts as a failure (default 1K; 0 = off)' },
   { name: 'speed-time', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'window of --lowest-speed-limit, and of restarting a connection ten times slower\nthan its siblings (default 30)' },
-  { name: 'checksum', type: 'string', value: 'ALGO=HEX', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5); one URL only' },
+  { name: 'checksum', type: 'string', value: 'ALGO=HEX|auto', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5; one URL only), or auto:\nverify each file against a checksum file beside its URL (NAME.sha256,\nNAME.sha256sum, NAME.sha512, NAME.sha512sum, SHA256SUMS, SHA512SUMS; first found)' },
   { name: 'print-checksum', type: 'string', value: 'ALGO', choices: ['sha256', 'sha512', 'sha1', 'md5'], group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
   { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },

@@ -35,7 +35,7 @@ export interface CliOptions {
   lowestSpeed?: number;
   /** --speed-time in milliseconds. */
   lowestSpeedTimeMs?: number;
-  /** `ALGO=HEX`, syntax already checked. */
+  /** `ALGO=HEX`, syntax already checked, or `auto` (a checksum file beside each URL). */
   checksum?: string;
   /** `--print-checksum`: print this digest of every finished file. */
   printChecksum?: DigestAlgorithm;
@@ -281,7 +281,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   }
   const checksum = str(values, 'checksum');
   if (checksum !== undefined) {
-    parseChecksum(checksum);
+    if (checksum !== 'auto') parseChecksum(checksum);
     options.checksum = checksum;
   }
 

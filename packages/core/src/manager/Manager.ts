@@ -860,7 +860,7 @@ function validateAddOptions(o: AddOptions): void {
       }
     }
   }
-  if (o.checksum !== undefined) {
+  if (o.checksum !== undefined && o.checksum !== 'auto') {
     // Same parser as downloads use, so the error is the same MG_ERR_INVALID_CHECKSUM.
     parseChecksum(o.checksum);
   }
