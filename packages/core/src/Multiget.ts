@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { expandHome } from './homePath.js';
 import { DownloadError, ErrorCodes, UsageError } from './errors.js';
 import { parseChecksum } from './checksum.js';
 import { Download, type EngineContext } from './Download.js';
 import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hooks.js';
 import { HostSlots } from './HostSlots.js';
-import type { JobOptions } from './Job.js';
+import { Job, type JobOptions } from './Job.js';
+import type { RemoteEntry } from './listing/types.js';
 import { ChecksumFiles } from './checksums/ChecksumFiles.js';
 import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
 import { FileWriter } from './plugins/FileWriter.js';
@@ -217,6 +219,27 @@ export class Multiget implements HookHost {
     const forget = (): void => void this.#downloads.delete(dl);
     dl.done.then(forget, forget);
     return dl;
+  }
+
+  /**
+   * Lists a remote folder through the protocol plugin of its URL (ftp, ftps and sftp have one),
+   * with the options a download of it would have (credentials, headers, timeouts).
+   *
+   * @throws UsageError - MG_ERR_INVALID_URL, MG_ERR_UNSUPPORTED_PROTOCOL (no plugin, or one that
+   *   cannot list); the plugin's errors (MG_ERR_NOT_FOUND, MG_ERR_AUTH, ...).
+   */
+  async list(url: string | URL, options: Omit<DownloadOptions, 'output' | 'dir'> = {}): Promise<RemoteEntry[]> {
+    const parsed = parseUrl(url);
+    const job = new Job(options.id ?? randomUUID(), parsed, this.#resolveOptions(options), options.signal ?? new AbortController().signal);
+    const driver = await this.hooks.resolve.promise(parsed, job);
+    if (!driver?.list) {
+      throw new UsageError(
+        ErrorCodes.UNSUPPORTED_PROTOCOL,
+        `${driver ? driver.name : 'No protocol plugin'} cannot list folders of "${parsed.protocol}" URLs`,
+      );
+    }
+    job.driver = driver;
+    return await driver.list(job);
   }
 
   /** Aborts running downloads (keeping their partial data) and releases every plugin's connections. */

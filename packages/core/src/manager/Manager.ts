@@ -10,6 +10,7 @@ import { parseChecksum } from '../checksum.js';
 import { StateFile, redactUrl } from '../StateFile.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
+import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
 import { removeFile } from '../removeFile.js';
@@ -265,6 +266,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.emit('changed', snapshot(entry));
     this.#pump();
     return snapshot(entry);
+  }
+
+  /**
+   * Downloads a remote folder tree (ftp, ftps, sftp) through the queue: one download per file.
+   * See {@link addFolder} (in `folders.ts`) for what is taken, skipped and resumed.
+   */
+  async addFolder(url: string, options: FolderOptions = {}): Promise<FolderAdded> {
+    this.#checkOpen();
+    return await addFolder(this, parseDownloadUrl(url, this.schemes), options);
   }
 
   /** Every download in the list, in queue order (priority, then order of addition). */
