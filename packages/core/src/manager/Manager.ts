@@ -135,6 +135,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #writing: Promise<void> = Promise.resolve();
   #dirty = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
   readonly #historyLimit: number;
   readonly #restore: 'queued' | 'paused';
@@ -482,7 +483,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Stops every running download (partial data kept), writes the queue, releases the lock. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    // A second caller (the CLI's interrupt, then its exit path) waits for the first close to end:
+    // returning at once let the process exit before running downloads were paused and saved.
+    this.#closing ??= this.#close();
+    return await this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
     const running = [...this.#entries.values()].filter((e) => e.download && ACTIVE.has(e.state));
