@@ -21,6 +21,7 @@ import { ExitCode, exitCodeForError } from './exitCodes.js';
 import { parseInputFile } from './input/parseInputFile.js';
 import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
+import { type FolderNote, expandFolders, reportFolderNotes } from './runner/expandFolders.js';
 import { type TaskOutcome, runDownloads } from './runner/runDownloads.js';
 import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
@@ -85,6 +86,15 @@ export async function main(
   } catch (err) {
     return fail(err);
   }
+  let notes: FolderNote[] = [];
+  if (options.recursive) {
+    try {
+      ({ tasks, notes } = await expandFolders(manager, options, tasks));
+    } catch (err) {
+      await closeManager(manager);
+      return fail(err);
+    }
+  }
 
   const redactor = secretsOf(options, tasks);
   const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
@@ -98,6 +108,7 @@ export async function main(
     // A terminal that cannot move its cursor (TERM=dumb: Emacs shell buffers, some CI consoles).
     dumbTerminal: io.env['TERM'] === 'dumb',
   });
+  reportFolderNotes(notes, options.mode, { stdout: io.stdout, stderr: io.stderr, palette, redactor });
   const guard = new SignalGuard(() => reporter.error('interrupted; run the same command again to resume')).install();
   let outcomes: TaskOutcome[];
   try {

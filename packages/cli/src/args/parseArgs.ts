@@ -1,5 +1,15 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { type Credentials, type DigestAlgorithm, ErrorCodes, UsageError, normalizeAlgorithm, parseChecksum, parseProxyUrl } from '@multiget/core';
+import {
+  type Credentials,
+  type DigestAlgorithm,
+  ErrorCodes,
+  GlobPattern,
+  MAX_TREE_DEPTH,
+  UsageError,
+  normalizeAlgorithm,
+  parseChecksum,
+  parseProxyUrl,
+} from '@multiget/core';
 import { COMPLETION_SHELLS, type CompletionShell } from './completions.js';
 import { FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
@@ -60,6 +70,14 @@ export interface CliOptions {
   knownHosts?: string;
   /** sftp:// pinned host key fingerprint. */
   sshFingerprint?: string;
+  /** `-r`: each URL is a folder to download whole. */
+  recursive: boolean;
+  /** `--include` globs (with -r). */
+  include: string[];
+  /** `--exclude` globs (with -r). */
+  exclude: string[];
+  /** `--depth` (with -r): levels of subfolders to enter. */
+  depth?: number;
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
   mode: OutputMode;
@@ -221,7 +239,30 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     sslReqd: flag(values, 'ssl-reqd'),
     mode: flag(values, 'json') ? 'json' : flag(values, 'quiet') ? 'quiet' : 'human',
     color: !flag(values, 'no-color'),
+    recursive: flag(values, 'recursive'),
+    include: [],
+    exclude: [],
   };
+
+  for (const key of ['include', 'exclude'] as const) {
+    const globs = values[key];
+    if (!Array.isArray(globs)) continue;
+    if (!options.recursive) throw usage(`--${key} applies to folders: add -r`);
+    for (const glob of globs) {
+      if (glob === '') throw usage(`Invalid value for --${key}: empty`);
+      try {
+        new GlobPattern(glob);
+      } catch (err) {
+        throw usage(`Invalid value for --${key}: ${(err as Error).message}`);
+      }
+    }
+    options[key] = globs;
+  }
+  const depth = str(values, 'depth');
+  if (depth !== undefined) {
+    if (!options.recursive) throw usage('--depth applies to folders: add -r');
+    options.depth = parseCount(depth, '--depth', 0, MAX_TREE_DEPTH);
+  }
 
   const sshKey = str(values, 'ssh-key');
   if (sshKey !== undefined) options.sshKey = sshKey;
@@ -314,5 +355,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const input = str(values, 'input-file');
   if (input !== undefined) options.inputFile = input;
 
+  if (options.recursive && options.checksum !== undefined && options.checksum !== 'auto') {
+    throw usage('--checksum ALGO=HEX names one file; with -r use --checksum auto');
+  }
   return { kind: 'download', options };
 }
