@@ -15,6 +15,8 @@ export interface AddDeps {
   store: DownloadStore;
   /** The configured download folder (absolute), used when the request names none. */
   defaultFolder: () => string;
+  /** `multiget.checksum`: `auto` asks the service to verify against a checksum file beside the URL. */
+  checksumMode?: () => 'auto' | 'off';
 }
 
 /** What became of a {@link DownloadRequest}. */
@@ -39,6 +41,7 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
     const params: AddParams =
       request.fileName !== undefined && request.urls.length === 1 ? { url, output: path.join(dir, request.fileName), existing: 'fail' } : { url, dir };
     if (request.checksum !== undefined && request.urls.length === 1) params.checksum = request.checksum;
+    else if (deps.checksumMode?.() === 'auto') params.checksum = 'auto';
     const credentials = await deps.credentials.forUrl(url);
     if (credentials !== undefined) params.credentials = credentials;
     try {
