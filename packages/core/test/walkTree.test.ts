@@ -39,7 +39,7 @@ describe('walkRemoteTree', () => {
   it('never lets a name leave its folder, and sanitises the rest as any server name', async () => {
     const tree = await walkRemoteTree(
       lister({
-        '/pub/': [file('.'), file('..'), file('a/b'), file('a\\b'), file('x\0y'), file('.bashrc'), file('ok.bin'), file('CON.txt')],
+        '/pub/': [file('.'), file('..'), file('a/b'), file('a\\b'), file('x\0y'), file('new\nline'), file('.bashrc'), file('ok.bin'), file('CON.txt')],
       }),
       root,
     );
@@ -48,7 +48,7 @@ describe('walkRemoteTree', () => {
       ['CON.txt', '_CON.txt'],
       ['ok.bin', 'ok.bin'],
     ]);
-    expect(tree.skipped.map((s) => s.remotePath).sort()).toEqual(['a/b', 'a\\b', 'x\0y']);
+    expect(tree.skipped.map((s) => s.remotePath).sort()).toEqual(['a/b', 'a\\b', 'new\nline', 'x\0y']);
     expect(tree.files[0]!.url.href).toBe('ftp://u:p@host/pub/.bashrc');
   });
 

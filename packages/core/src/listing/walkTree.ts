@@ -58,10 +58,10 @@ export type ListFolder = (folder: URL) => Promise<RemoteEntry[]>;
  * Walks a remote folder tree, breadth first, and decides what to download where. Safety rules,
  * whatever the server says:
  * - A name is one path component: `.` and `..` are ignored; a name with `/`, `\` or NUL is
- *   skipped (it would reach outside its folder). Every name goes through `sanitizeFileName`, as any
- *   name a server chooses (control characters, reserved characters, leading dots, Windows device
- *   names); two entries that end up with one local name (also when only their case differs) keep
- *   the first, and the second is skipped.
+ *   skipped (it would reach outside its folder), and so is one with a line break. Every name goes
+ *   through `sanitizeFileName`, as any name a server chooses (control characters, reserved
+ *   characters, leading dots, Windows device names); two entries that end up with one local name
+ *   (also when only their case differs) keep the first, and the second is skipped.
  * - Symbolic links are skipped, whatever they point to (inside the tree or out of it): the tree is
  *   what the server lists as plain files and folders. Devices, FIFOs, sockets and unknown entries
  *   are skipped too.
@@ -108,6 +108,11 @@ export async function walkRemoteTree(list: ListFolder, root: URL, filter: TreeFi
       const skip = (reason: string): void => void skipped.push({ remotePath, reason });
       if (/[/\\\0]/.test(entry.name)) {
         skip('its name is not a single path component');
+        continue;
+      }
+      if (/[\r\n]/.test(entry.name)) {
+        // No protocol can ask for it again (an FTP command line would end there).
+        skip('its name has a line break');
         continue;
       }
       if (entry.type === 'symlink') {
