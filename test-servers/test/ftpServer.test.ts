@@ -60,7 +60,7 @@ describe('FTP server basics', () => {
     await c.login();
     const feat = await c.send('FEAT');
     expect(feat.code).toBe(211);
-    expect(feat.lines.slice(1, -1).map((l) => l.trim())).toEqual(['EPSV', 'PASV', 'SIZE', 'MDTM', 'REST STREAM', 'UTF8']);
+    expect(feat.lines.slice(1, -1).map((l) => l.trim())).toEqual(['EPSV', 'PASV', 'SIZE', 'MDTM', 'REST STREAM', 'MLST type*;size*;modify*;', 'UTF8']);
     expect((await c.send('SYST')).lines[0]).toBe('215 UNIX Type: L8');
     expect((await c.send('TYPE I')).code).toBe(200);
     expect((await c.send('TYPE X')).code).toBe(504);

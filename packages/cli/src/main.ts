@@ -28,6 +28,7 @@ import { expandMetalinks, isMetalinkSource } from './input/metalinkSources.js';
 import { LogOutput } from './display/LogOutput.js';
 import { Redactor } from './redact.js';
 import { type DownloadTask, type TaskSource, buildTasks } from './runner/buildTasks.js';
+import { type FolderNote, expandFolders, reportFolderNotes } from './runner/expandFolders.js';
 import { type RunObserver, type TaskOutcome, runDownloads } from './runner/runDownloads.js';
 import { type InterruptSignal, SignalGuard } from './SignalGuard.js';
 import { cliVersion } from './version.js';
@@ -109,6 +110,15 @@ export async function main(
     log?.close();
     return fail(err);
   }
+  let notes: FolderNote[] = [];
+  if (options.recursive) {
+    try {
+      ({ tasks, notes } = await expandFolders(manager, options, tasks));
+    } catch (err) {
+      await closeManager(manager);
+      return fail(err);
+    }
+  }
 
   const palette = new Palette(options.mode !== 'json' && Palette.wanted(options.color, io.stderr));
   const reporter = createReporter(options.mode, {
@@ -122,6 +132,7 @@ export async function main(
     dumbTerminal: io.env['TERM'] === 'dumb',
     segmentMap: options.segmentMap,
   });
+  reportFolderNotes(notes, options.mode, { stdout: io.stdout, stderr: io.stderr, palette, redactor });
   if (log && !log.toFile) log.routeTerminal((line) => reporter.log(line));
   const logged = withTaskLog(reporter, manager);
   const recorder = options.trace !== undefined ? new TraceRecorder() : undefined;

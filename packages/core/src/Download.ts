@@ -14,6 +14,7 @@ import {
   fileSystemError,
   isDownloadError,
 } from './errors.js';
+import { checksumOrigin } from './checksum.js';
 import type { EngineHooks } from './hooks.js';
 import type { HostSlots } from './HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
@@ -387,7 +388,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         file: job.target!,
         size,
         url: redactUrl(job.remote!.url),
-        ...(job.verifiedDigest ? { digest: job.verifiedDigest } : {}),
+        ...(job.verifiedDigest ? { digest: job.verifiedDigest, checksum: checksumOrigin(job.verifiedDigest) } : {}),
         verified: job.verifiedDigest !== undefined,
         resumed: job.resumed,
         restarts: this.#restarts,

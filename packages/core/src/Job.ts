@@ -23,6 +23,8 @@ export interface JobOptions {
   credentials: Credentials | undefined;
   /** The digest the caller expects. */
   checksum: Digest | undefined;
+  /** Look for a checksum file beside the URL (`checksum: 'auto'`) and verify against it. */
+  checksumFiles: boolean;
   /** What to do when the target exists. */
   existing: ExistingFilePolicy;
   /** Retries of one segment in a row without progress before the download fails. */

@@ -5,7 +5,9 @@ import { parseChecksum } from './checksum.js';
 import { Download, type EngineContext } from './Download.js';
 import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hooks.js';
 import { HostSlots } from './HostSlots.js';
-import type { JobOptions } from './Job.js';
+import { Job, type JobOptions } from './Job.js';
+import type { RemoteEntry } from './listing/types.js';
+import { ChecksumFiles } from './checksums/ChecksumFiles.js';
 import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
 import { MirrorPlugin } from './mirrors/MirrorPlugin.js';
 import type { PieceHashes } from './mirrors/metalink.js';
@@ -26,7 +28,7 @@ export interface MultigetOptions {
   /** Plugins applied after the defaults: protocol plugins (e.g. `new HttpPlugin()`) and others. */
   plugins?: Plugin[];
   /**
-   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumVerifier, MirrorPlugin). `false` applies
+   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumFiles, ChecksumVerifier, MirrorPlugin). `false` applies
    * none; a function receives them and returns the list to apply (to drop or replace one).
    */
   defaultPlugins?: boolean | ((defaults: Plugin[]) => Plugin[]);
@@ -99,7 +101,13 @@ export interface DownloadOptions {
   dir?: string;
   /** Connections for this download (capped by the per-host limit). */
   connections?: number;
-  /** Expected digest: `sha256=HEX` (sha512, sha1, md5 too) or a Digest object. */
+  /**
+   * Expected digest: `sha256=HEX` (sha512, sha1, md5 too) or a Digest object; or `'auto'`: look
+   * beside the URL for a checksum file (`NAME.sha256`, `NAME.sha256sum`, `NAME.sha512`,
+   * `NAME.sha512sum`, `SHA256SUMS`, `SHA512SUMS`, in that order) and verify against the first that
+   * names the file. None found: the download goes on unverified, with an `MG_WARN_NO_CHECKSUM_FILE`
+   * warning.
+   */
   checksum?: string | Digest;
   /** Extra request headers. */
   headers?: Record<string, string> | Array<[string, string]>;
@@ -196,6 +204,7 @@ export class Multiget implements HookHost {
       new SegmentPlanner(),
       new RetryPolicy(options.retry),
       new FileWriter(),
+      new ChecksumFiles(),
       new ChecksumVerifier(),
       new MirrorPlugin(),
     ];
@@ -254,6 +263,27 @@ export class Multiget implements HookHost {
     return dl;
   }
 
+  /**
+   * Lists a remote folder through the protocol plugin of its URL (ftp, ftps and sftp have one),
+   * with the options a download of it would have (credentials, headers, timeouts).
+   *
+   * @throws UsageError - MG_ERR_INVALID_URL, MG_ERR_UNSUPPORTED_PROTOCOL (no plugin, or one that
+   *   cannot list); the plugin's errors (MG_ERR_NOT_FOUND, MG_ERR_AUTH, ...).
+   */
+  async list(url: string | URL, options: Omit<DownloadOptions, 'output' | 'dir'> = {}): Promise<RemoteEntry[]> {
+    const parsed = parseUrl(url);
+    const job = new Job(options.id ?? randomUUID(), parsed, this.#resolveOptions(options), options.signal ?? new AbortController().signal);
+    const driver = await this.hooks.resolve.promise(parsed, job);
+    if (!driver?.list) {
+      throw new UsageError(
+        ErrorCodes.UNSUPPORTED_PROTOCOL,
+        `${driver ? driver.name : 'No protocol plugin'} cannot list folders of "${parsed.protocol}" URLs`,
+      );
+    }
+    job.driver = driver;
+    return await driver.list(job);
+  }
+
   /** Aborts running downloads (keeping their partial data) and releases every plugin's connections. */
   async close(): Promise<void> {
     await Promise.all([...this.#downloads].map((d) => d.pause()));
@@ -262,7 +292,8 @@ export class Multiget implements HookHost {
 
   #resolveOptions(o: DownloadOptions): JobOptions {
     const e = this.#options;
-    const checksum = typeof o.checksum === 'string' ? parseChecksum(o.checksum) : o.checksum;
+    const checksumFiles = o.checksum === 'auto';
+    const checksum = checksumFiles ? undefined : typeof o.checksum === 'string' ? parseChecksum(o.checksum) : o.checksum;
     const headers: Record<string, string> = {};
     for (const [k, v] of Array.isArray(o.headers) ? o.headers : Object.entries(o.headers ?? {})) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n\0]/.test(v)) {
@@ -281,6 +312,7 @@ export class Multiget implements HookHost {
       headers,
       credentials: o.credentials,
       checksum,
+      checksumFiles,
       existing,
       retries: o.retries ?? e.retries ?? 5,
       connectTimeoutMs: o.connectTimeoutMs ?? e.connectTimeoutMs ?? 15_000,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { ErrorCodes, UsageError } from './errors.js';
-import type { Digest, DigestAlgorithm } from './types.js';
+import type { ChecksumOrigin, Digest, DigestAlgorithm } from './types.js';
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha512: 128, sha256: 64, sha1: 40, md5: 32 };
 /** Strongest first: when several digests are known, the strongest is checked. */
@@ -40,7 +40,12 @@ export function parseChecksum(spec: string): Digest {
   );
 }
 
-/** Picks the strongest digest, preferring the caller's over the server's at equal strength. */
+const SOURCE_RANK: Record<Digest['source'], number> = { user: 0, file: 1, server: 2 };
+
+/**
+ * Picks the strongest digest; at equal strength the caller's wins, then a checksum file's, then
+ * the server's.
+ */
 export function strongestDigest(digests: readonly Digest[]): Digest | undefined {
   let best: Digest | undefined;
   for (const d of digests) {
@@ -48,7 +53,7 @@ export function strongestDigest(digests: readonly Digest[]): Digest | undefined 
     else {
       const a = DIGEST_STRENGTH.indexOf(d.algorithm);
       const b = DIGEST_STRENGTH.indexOf(best.algorithm);
-      if (a < b || (a === b && d.source === 'user' && best.source !== 'user')) best = d;
+      if (a < b || (a === b && SOURCE_RANK[d.source] < SOURCE_RANK[best.source])) best = d;
     }
   }
   return best;
@@ -72,4 +77,9 @@ export async function hashFile(path: string, algorithm: DigestAlgorithm, signal?
     await fh.close();
   }
   return hash.digest('hex');
+}
+
+/** Where a verified digest came from, as `DownloadResult.checksum` reports it. */
+export function checksumOrigin(digest: Digest): ChecksumOrigin {
+  return { algorithm: digest.algorithm, source: digest.source === 'file' ? (digest.url ?? 'file') : digest.source };
 }

@@ -1,6 +1,7 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { DownloadError } from './errors.js';
 import type { Job } from './Job.js';
+import type { RemoteEntry } from './listing/types.js';
 import type { ByteSink } from './sink.js';
 import type {
   ByteSource,
@@ -21,6 +22,12 @@ export interface ProtocolDriver {
   probe(job: Job): Promise<RemoteInfo>;
   /** Opens a stream of the bytes `req` asks for. Throws a DownloadError on failure. */
   fetchRange(req: RangeRequest, job: Job): Promise<ByteSource>;
+  /**
+   * Optional: lists the folder `job.url` names (its path ends with `/`), with the job's
+   * credentials, trust and timeouts, for whole-folder downloads. Entries are reported as the
+   * server gives them; the caller checks names and skips links and special files.
+   */
+  list?(job: Job): Promise<RemoteEntry[]>;
 }
 
 /**

@@ -34,6 +34,7 @@ export function createJob(
     headers: {},
     credentials: undefined,
     checksum: undefined,
+    checksumFiles: false,
     existing: 'fail',
     retries: 3,
     connectTimeoutMs: 5_000,

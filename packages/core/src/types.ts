@@ -9,8 +9,24 @@ export interface Digest {
   algorithm: DigestAlgorithm;
   /** Lower-case hex. */
   hex: string;
-  /** Who vouched for it: the caller (`--checksum`) or the server (Repr-Digest, Digest, Content-MD5). */
-  source: 'user' | 'server';
+  /**
+   * Who vouched for it: the caller (`--checksum`), the server (Repr-Digest, Digest, Content-MD5), or
+   * a checksum file found beside the URL (`checksum: 'auto'`; `url` says which).
+   */
+  source: 'user' | 'server' | 'file';
+  /** For `source: 'file'`: the URL of the checksum file, without credentials. */
+  url?: string;
+}
+
+/** Where the digest a file was verified against came from (see {@link DownloadResult.checksum}). */
+export interface ChecksumOrigin {
+  /** The hash function. */
+  algorithm: DigestAlgorithm;
+  /**
+   * The URL of the checksum file it was read from (without credentials), or `'user'` (the
+   * `checksum` option) or `'server'` (a digest header).
+   */
+  source: string;
 }
 
 /**
@@ -167,6 +183,8 @@ export interface DownloadResult {
   digest?: Digest;
   /** True when a digest was checked and matched. */
   verified: boolean;
+  /** Where the digest the file was verified against came from; absent when it was not verified. */
+  checksum?: ChecksumOrigin;
   /** True when partial data of an earlier run was reused. */
   resumed: boolean;
   /** How many times the download started over because the remote file changed. */

@@ -8,6 +8,7 @@ import {
   type ByteSource,
   type Job,
   type RangeRequest,
+  type RemoteEntry,
   type RemoteInfo,
   type Validators,
 } from '@multiget/core';
@@ -16,6 +17,7 @@ import { ftpFailure } from './ftpErrors.js';
 import { failureContext, type FtpSession, type SessionSettings } from './FtpSession.js';
 import { ftpTarget, type FtpTarget, type FtpTlsOption } from './ftpTarget.js';
 import { FtpTransfer, RestRefused } from './FtpTransfer.js';
+import { listFolder } from './list.js';
 import { SessionPool } from './SessionPool.js';
 import { trustStore, type CaOption } from './trustStore.js';
 
@@ -210,6 +212,17 @@ export class FtpPlugin extends ProtocolPlugin {
       }, job);
       return { value: source, owned: true };
     });
+  }
+
+  /**
+   * Lists the folder `job.url` names (see {@link listFolder}: MLSD where offered, else LIST) on a
+   * pooled control connection with the job's login, TLS and proxy, for whole-folder downloads.
+   *
+   * @throws DownloadError - MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN (550), and the errors of `probe`.
+   */
+  async list(job: Job): Promise<RemoteEntry[]> {
+    const target = ftpTarget(job.url, job.options.credentials, this.tls, true);
+    return await this.withSession(target, job, job.signal, async (session) => ({ value: await listFolder(session, target.path), owned: false }));
   }
 
   /** Control connections of this plugin: open ones (idle or in use), and idle ones in the pool. */

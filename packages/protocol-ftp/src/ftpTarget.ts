@@ -65,10 +65,13 @@ function decode(text: string, what: string): string {
  * An RFC 1738 `;type=i` suffix is accepted and dropped; `;type=a` and `;type=d` are refused (only
  * binary transfers of files make sense for a downloader).
  *
+ * With `folder`, the URL names a folder (a trailing `/` is allowed, and `ftp://host/` is the login
+ * folder, path `''`).
+ *
  * @throws UsageError - MG_ERR_INVALID_URL for a URL without a file path, with bad percent-encoding,
  *   or with CR, LF or NUL in the path; MG_ERR_INVALID_OPTION for bearer credentials.
  */
-export function ftpTarget(url: URL, credentials: Credentials | undefined, tls: FtpTlsOption): FtpTarget {
+export function ftpTarget(url: URL, credentials: Credentials | undefined, tls: FtpTlsOption, folder = false): FtpTarget {
   // For messages, logs and the engine's start event only: the wire uses host, port and path.
   const shown = new URL(redactUrl(url));
   let host = url.hostname;
@@ -79,6 +82,8 @@ export function ftpTarget(url: URL, credentials: Credentials | undefined, tls: F
   const security: FtpSecurity = implicitScheme || tls === 'implicit' ? 'implicit' : tls === 'explicit' ? 'explicit' : 'none';
 
   const segments = url.pathname.split('/').slice(1);
+  // A folder's URL ends with `/`: its path is the segments before it (empty: the login folder).
+  if (folder && segments.at(-1) === '') segments.pop();
   let last = segments.pop() ?? '';
   const typecode = /;type=([a-z])$/i.exec(last);
   if (typecode !== null) {
@@ -87,11 +92,11 @@ export function ftpTarget(url: URL, credentials: Credentials | undefined, tls: F
     }
     last = last.slice(0, -typecode[0].length);
   }
-  if (last === '') {
+  if (last === '' && !(folder && segments.length === 0)) {
     throw new UsageError(ErrorCodes.INVALID_URL, `The FTP URL ${shown.href} names a directory, not a file`);
   }
   const fileName = decode(last, 'path');
-  const path = [...segments.map((s) => decode(s, 'path')), fileName].join('/');
+  const path = [...segments.map((s) => decode(s, 'path')), ...(last === '' ? [] : [fileName])].join('/');
   if (/[\r\n\0]/.test(path)) {
     throw new UsageError(ErrorCodes.INVALID_URL, 'The FTP URL path contains CR, LF or NUL, which would inject commands');
   }

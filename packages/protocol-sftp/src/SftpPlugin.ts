@@ -14,12 +14,14 @@ import {
   type ByteSource,
   type Job,
   type RangeRequest,
+  type RemoteEntry,
   type RemoteInfo,
 } from '@multiget/core';
 import type { Algorithms, ConnectConfig } from 'ssh2';
 import { authHandler, expandHome, loadIdentities, usableAgent, type Identities } from './auth.js';
 import { ConnectionPool, type ChannelLease, type ConnectPlan, type PoolTarget } from './ConnectionPool.js';
 import { HostKeyCheck, type TrustSource } from './hostKeyPolicy.js';
+import { listFolder } from './list.js';
 import { SftpByteSource } from './SftpByteSource.js';
 import type { SftpAttributes } from './SftpSession.js';
 import { abortError, requestError } from './sftpErrors.js';
@@ -290,6 +292,27 @@ export class SftpPlugin extends ProtocolPlugin {
       lease.release();
       throw err;
     }
+  }
+
+  /**
+   * Lists the folder `job.url` names, for whole-folder downloads: through ssh2-sftp-client (see
+   * {@link listFolder}) on a connection of its own, with the same authentication and host key
+   * rules as downloads (the same connect options), the job's connect and stall timeouts.
+   *
+   * @throws DownloadError - MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN, MG_ERR_AUTH, MG_ERR_HOST_KEY_UNKNOWN /
+   *   CHANGED, network errors.
+   */
+  async list(job: Job): Promise<RemoteEntry[]> {
+    const target = this.target(job);
+    if (this.closed) throw new AbortError('The SFTP plugin is closed', { url: target.where });
+    return await listFolder({
+      target,
+      path: target.location.path,
+      plan: () => this.plan(target),
+      connectTimeoutMs: job.options.connectTimeoutMs,
+      stallTimeoutMs: job.options.stallTimeoutMs,
+      signal: job.signal,
+    });
   }
 
   /** Ends every pooled SSH connection; transfers still running fail with MG_ERR_ABORTED. */

@@ -262,7 +262,8 @@ export function parseAddParams(raw: unknown, schemes: readonly string[], rules: 
   if (connections !== undefined) options.connections = connections;
   const checksum = optionalText(f, 'checksum', what, 1024);
   if (checksum !== undefined) {
-    parseChecksum(checksum);
+    // `auto`: a checksum file beside the URL (the engine looks for it); anything else is a digest.
+    if (checksum !== 'auto') parseChecksum(checksum);
     options.checksum = checksum;
   }
   if (f['headers'] !== undefined) options.headers = headers(f['headers'], `${what}.headers`);

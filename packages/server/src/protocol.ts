@@ -252,7 +252,10 @@ export interface AddParams {
   dir?: string;
   /** Connections for this download (1..256). Default: {@link Settings.connections}. */
   connections?: number;
-  /** `sha256=HEX` (also sha512, sha1, md5); the file is verified before it counts as completed. */
+  /**
+   * `sha256=HEX` (also sha512, sha1, md5), or `auto` (verify against a checksum file found beside
+   * the URL: `NAME.sha256`, `SHA256SUMS`, ...); the file is verified before it counts as completed.
+   */
   checksum?: string;
   /** Extra request headers. Authorization, Cookie and Proxy-Authorization stay in memory only. */
   headers?: Record<string, string>;

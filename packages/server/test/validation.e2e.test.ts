@@ -187,7 +187,8 @@ describe('validation', () => {
       existing: 'overwrite',
     });
     expect(added.download).toMatchObject({ file: absolute, priority: -5, rateLimit: 1000 });
-    const sub = await svc.request<AddResult>('multiget/add', { url: server.url('/third.bin'), dir: 'sub/dir' });
+    // `auto`: the checksum file beside the URL, which the engine looks for (not a digest to parse).
+    const sub = await svc.request<AddResult>('multiget/add', { url: server.url('/third.bin'), dir: 'sub/dir', checksum: 'auto' });
     expect(sub.download.url).toBe(server.url('/third.bin'));
     // Positional form: one params object inside an array (`"params": [{ "id": ... }]`).
     const byPosition = new RequestType<IdParams, DownloadResult, unknown>('multiget/get', ParameterStructures.byPosition);

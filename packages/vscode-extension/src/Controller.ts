@@ -390,7 +390,13 @@ export class Controller implements vscode.Disposable, PanelHost {
    */
   async #add(request: DownloadRequest): Promise<string | undefined> {
     const { ids, refused } = await addDownloads(
-      { connection: this.connection, credentials: this.credentials, store: this.store, defaultFolder: () => this.downloadFolder() },
+      {
+        connection: this.connection,
+        credentials: this.credentials,
+        store: this.store,
+        defaultFolder: () => this.downloadFolder(),
+        checksumMode: () => this.settings().checksum,
+      },
       request,
     );
     for (const r of refused) this.output.error(`multiget/add refused ${r.url}: ${r.reason}`);

@@ -15,6 +15,8 @@ export interface AddDeps {
   store: DownloadStore;
   /** The configured download folder (absolute), used when the request names none. */
   defaultFolder: () => string;
+  /** `multiget.checksum`: `auto` asks the service to verify against a checksum file beside the URL. */
+  checksumMode?: () => 'auto' | 'off';
 }
 
 /** What became of a {@link DownloadRequest}. */
@@ -43,6 +45,7 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
       request.fileName !== undefined && single ? { url, output: path.join(dir, request.fileName), existing: 'fail' } : { url, dir };
     if (asOne) params.mirrors = request.urls.slice(1);
     if (request.checksum !== undefined && single) params.checksum = request.checksum;
+    else if (deps.checksumMode?.() === 'auto') params.checksum = 'auto';
     const credentials = await deps.credentials.forUrl(url);
     if (credentials !== undefined) params.credentials = credentials;
     try {

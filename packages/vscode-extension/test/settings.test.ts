@@ -22,11 +22,11 @@ describe('resolveDownloadFolder', () => {
 
 describe('readSettings', () => {
   it('falls back to the defaults for missing, mistyped or out-of-range values', () => {
-    const values: Record<string, unknown> = { connections: 300, maxConcurrentDownloads: 2.5, retries: '3', rateLimit: 7, askForFolder: 'yes' };
+    const values: Record<string, unknown> = { connections: 300, maxConcurrentDownloads: 2.5, retries: '3', rateLimit: 7, askForFolder: 'yes', checksum: 'sha256' };
     expect(readSettings(<T>(k: string) => values[k] as T)).toEqual(SETTING_DEFAULTS);
   });
   it('takes valid values', () => {
-    const values: Record<string, unknown> = { downloadFolder: '~/x', connections: 16, maxConcurrentDownloads: 1, retries: 0, rateLimit: '2M', askForFolder: true, askForChecksum: true };
+    const values: Record<string, unknown> = { downloadFolder: '~/x', connections: 16, maxConcurrentDownloads: 1, retries: 0, rateLimit: '2M', askForFolder: true, askForChecksum: true, checksum: 'auto' };
     expect(readSettings(<T>(k: string) => values[k] as T)).toEqual({ ...values });
   });
 });

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import tls from 'node:tls';
 import { testCertificate } from '../certificate.js';
 import type { FileContent } from '../types.js';
-import { FtpControlConnection, type FtpHost } from './FtpControlConnection.js';
+import { FtpControlConnection, type FtpHost, type ListedEntry } from './FtpControlConnection.js';
 import { FtpFile } from './FtpFile.js';
 import type {
   FtpCommandRecord,
@@ -212,6 +212,24 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
   /** @internal */
   isDirectory(path: string): boolean {
     return this.directories.has(path);
+  }
+
+  /** @internal */
+  list(path: string): ListedEntry[] | undefined {
+    if (!this.directories.has(path)) return undefined;
+    const prefix = path === '/' ? '/' : `${path}/`;
+    const out = new Map<string, ListedEntry>();
+    for (const dir of this.directories) {
+      if (dir !== path && dir.startsWith(prefix) && !dir.slice(prefix.length).includes('/')) {
+        out.set(dir, { name: dir.slice(prefix.length), directory: true, size: 0, mtimeMs: 0 });
+      }
+    }
+    for (const [key, file] of this.files) {
+      if (key.startsWith(prefix) && !key.slice(prefix.length).includes('/')) {
+        out.set(key, { name: key.slice(prefix.length), directory: false, size: file.size, mtimeMs: file.mtimeMs });
+      }
+    }
+    return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   /** @internal */

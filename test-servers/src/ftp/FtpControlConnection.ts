@@ -21,6 +21,14 @@ const BEFORE_LOGIN = new Set(['USER', 'PASS', 'AUTH', 'PBSZ', 'PROT', 'FEAT', 'S
 /** Commands handled at once even while a transfer blocks the others (RFC 959 §4.1.3). */
 const OUT_OF_BAND = new Set(['ABOR', 'QUIT', 'STAT']);
 
+/** One entry of a folder listing. */
+export interface ListedEntry {
+  name: string;
+  directory: boolean;
+  size: number;
+  mtimeMs: number;
+}
+
 /** What a control connection needs from its server. */
 export interface FtpHost {
   readonly tlsMode: 'explicit' | 'implicit' | undefined;
@@ -29,6 +37,8 @@ export interface FtpHost {
   faults(): FtpServerFaults;
   file(path: string): FtpFile | undefined;
   isDirectory(path: string): boolean;
+  /** The entries of a folder, sorted by name; undefined when `path` is not a folder. */
+  list(path: string): ListedEntry[] | undefined;
   checkLogin(user: string, password: string): boolean;
   logCommand(record: FtpCommandRecord): void;
   logTransfer(record: FtpTransferRecord): void;
@@ -311,6 +321,12 @@ export class FtpControlConnection {
       }
       case 'RETR':
         return await this.retr(r, arg);
+      case 'MLSD':
+        if (faults.noMlsd) return this.reply(r, 502, 'MLSD not implemented.');
+        return await this.sendListing(r, arg, 'mlsd');
+      case 'LIST':
+        // `LIST -a path`: options as ls takes them; only the path matters here.
+        return await this.sendListing(r, arg.replace(/^\s*-[a-zA-Z]+\s*/, ''), 'unix');
       case 'ABOR':
         return await this.abortTransfer(r);
       default:
@@ -323,6 +339,7 @@ export class FtpControlConnection {
     if (!faults.noSize) list.push('SIZE');
     if (!faults.noMdtm) list.push('MDTM');
     if (faults.refuseRest !== 'all') list.push('REST STREAM');
+    if (!faults.noMlsd) list.push('MLST type*;size*;modify*;');
     list.push('UTF8');
     if (this.host.tlsMode !== undefined) list.push('AUTH TLS', 'PBSZ', 'PROT');
     return list;
@@ -438,6 +455,33 @@ export class FtpControlConnection {
       finish();
       if (record.outcome !== 'complete') socket.destroy();
     }
+  }
+
+  /**
+   * A folder's listing on a data connection: MLSD facts (RFC 3659) or `ls -l` lines, and after
+   * them the `extraListLines` fault's lines for that folder, exactly as given.
+   */
+  private async sendListing(r: FtpCommandRecord, arg: string, format: 'mlsd' | 'unix'): Promise<void> {
+    const listener = this.passive;
+    this.passive = undefined;
+    if (listener === undefined) return this.reply(r, 425, 'Use PASV or EPSV first.');
+    const path = this.resolve(arg.trim() === '' ? '.' : arg);
+    const entries = this.host.list(path);
+    if (entries === undefined) {
+      listener.close();
+      return this.reply(r, 550, 'Failed to open directory.');
+    }
+    const lines = entries.map((e) =>
+      format === 'mlsd'
+        ? `type=${e.directory ? 'dir' : 'file'};size=${e.size};modify=${mdtmTime(e.mtimeMs || Date.now())}; ${e.name}`
+        : `${e.directory ? 'd' : '-'}rw-r--r--    1 ftp      ftp      ${String(e.size).padStart(8)} Jan 01 00:00 ${e.name}`,
+    );
+    lines.push(...(this.host.faults().extraListLines?.[path] ?? []));
+    this.reply(r, 150, 'Here comes the directory listing.');
+    const socket = await this.dataConnection(listener);
+    if (socket === undefined) return this.reply(r, 425, 'Failed to establish connection.');
+    await new Promise<void>((resolve) => socket.end(lines.map((l) => `${l}\r\n`).join(''), () => resolve()));
+    this.reply(r, 226, 'Directory send OK.');
   }
 
   /** The accepted data connection, wrapped in TLS under PROT P; undefined when it never came. */

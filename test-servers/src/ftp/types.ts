@@ -30,6 +30,13 @@ export interface FtpServerFaults {
   maxConnections?: number;
   /** AUTH TLS is refused with 534 even on a TLS-capable server. */
   refuseAuthTls?: boolean;
+  /** MLSD is not implemented (502) and FEAT does not list MLST: clients list with LIST. */
+  noMlsd?: boolean;
+  /**
+   * Raw lines added, exactly as given, to the MLSD and LIST replies of a folder (absolute path, key
+   * `/dir`): hostile names, links, devices (`type=OS.unix=slink:/etc; escape`, `crw-r--r-- ... null`).
+   */
+  extraListLines?: Record<string, string[]>;
 }
 
 /**

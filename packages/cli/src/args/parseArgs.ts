@@ -3,6 +3,8 @@ import {
   type Credentials,
   type DigestAlgorithm,
   ErrorCodes,
+  GlobPattern,
+  MAX_TREE_DEPTH,
   type LogSetting,
   UsageError,
   isLogSetting,
@@ -45,7 +47,7 @@ export interface CliOptions {
   lowestSpeed?: number;
   /** --speed-time in milliseconds. */
   lowestSpeedTimeMs?: number;
-  /** `ALGO=HEX`, syntax already checked. */
+  /** `ALGO=HEX`, syntax already checked, or `auto` (a checksum file beside each URL). */
   checksum?: string;
   /** `--print-checksum`: print this digest of every finished file. */
   printChecksum?: DigestAlgorithm;
@@ -70,6 +72,14 @@ export interface CliOptions {
   knownHosts?: string;
   /** sftp:// pinned host key fingerprint. */
   sshFingerprint?: string;
+  /** `-r`: each URL is a folder to download whole. */
+  recursive: boolean;
+  /** `--include` globs (with -r). */
+  include: string[];
+  /** `--exclude` globs (with -r). */
+  exclude: string[];
+  /** `--depth` (with -r): levels of subfolders to enter. */
+  depth?: number;
   /** Path of the URL list, or `-` for stdin. */
   inputFile?: string;
   /** `--same-file`: the URLs given are sources (mirrors) of one file. */
@@ -270,6 +280,9 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     color: !flag(values, 'no-color'),
     logLevel: 'off',
     segmentMap: !flag(values, 'no-segment-map'),
+    recursive: flag(values, 'recursive'),
+    include: [],
+    exclude: [],
   };
   readLogging(values, options);
 
@@ -277,6 +290,26 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (trace !== undefined) {
     if (trace === '') throw usage('Invalid value for --trace: empty');
     options.trace = trace;
+  }
+
+  for (const key of ['include', 'exclude'] as const) {
+    const globs = values[key];
+    if (!Array.isArray(globs)) continue;
+    if (!options.recursive) throw usage(`--${key} applies to folders: add -r`);
+    for (const glob of globs) {
+      if (glob === '') throw usage(`Invalid value for --${key}: empty`);
+      try {
+        new GlobPattern(glob);
+      } catch (err) {
+        throw usage(`Invalid value for --${key}: ${(err as Error).message}`);
+      }
+    }
+    options[key] = globs;
+  }
+  const depth = str(values, 'depth');
+  if (depth !== undefined) {
+    if (!options.recursive) throw usage('--depth applies to folders: add -r');
+    options.depth = parseCount(depth, '--depth', 0, MAX_TREE_DEPTH);
   }
 
   const sshKey = str(values, 'ssh-key');
@@ -337,7 +370,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   }
   const checksum = str(values, 'checksum');
   if (checksum !== undefined) {
-    parseChecksum(checksum);
+    if (checksum !== 'auto') parseChecksum(checksum);
     options.checksum = checksum;
   }
 
@@ -370,5 +403,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const input = str(values, 'input-file');
   if (input !== undefined) options.inputFile = input;
 
+  if (options.recursive && options.checksum !== undefined && options.checksum !== 'auto') {
+    throw usage('--checksum ALGO=HEX names one file; with -r use --checksum auto');
+  }
   return { kind: 'download', options };
 }

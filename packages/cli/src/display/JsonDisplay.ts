@@ -23,7 +23,8 @@ export interface JsonEvent {
  * - `start`: `file`, `size` (absent when unknown), `ranges`, `resumedBytes`, `finalUrl`
  * - `progress`: `bytesDone`, `total`, `speed` (bytes/s), `eta` (s), `connections`
  * - `retry`: `attempt`, `delayMs`, `error`; `restart`: `reason`; `warning`: `code`, `message`
- * - `done`: `file`, `size`, `finalUrl`, `digest`, `verified`, `resumed`, `restarts`, `durationMs`
+ * - `done`: `file`, `size`, `finalUrl`, `digest`, `verified`, `checksum` (when verified: `algorithm`,
+ *   and `source`: the checksum file's URL, `user` or `server`), `resumed`, `restarts`, `durationMs`
  * - `failed`: `error`: every field of the DownloadError (`name`, `code`, `message`, and when known
  *   `statusCode`, `ftpCode`, `sftpCode`, `errno`, `retryAfterMs`, `url` without credentials); and
  *   `expiredLink`: `{ file }` when the server stopped accepting the link mid-download (the partial
@@ -69,6 +70,7 @@ export class JsonDisplay implements Reporter {
         finalUrl: r.url,
         digest: r.digest,
         verified: r.verified,
+        ...(r.checksum ? { checksum: r.checksum } : {}),
         resumed: r.resumed,
         restarts: r.restarts,
         durationMs: r.durationMs,

@@ -92,10 +92,18 @@ export function doneLine(palette: Palette, result: DownloadResult, resumedBytes 
   const seconds = result.durationMs / 1000;
   const parts = [`${formatSize(result.size)} in ${formatDuration(result.durationMs)}`];
   if (seconds > 0) parts.push(formatSpeed(Math.max(0, result.size - resumedBytes) / seconds));
-  if (result.verified && result.digest) parts.push(`${result.digest.algorithm} verified`);
+  if (result.verified && result.digest) parts.push(verifiedPart(result));
   if (result.resumed) parts.push(resumedBytes > 0 ? `resumed from ${formatSize(resumedBytes)}` : 'resumed');
   if (result.restarts > 0) parts.push(`restarted ${result.restarts}×`);
   return `${palette.green('done:')} ${result.file} (${parts.join(', ')})\n`;
+}
+
+/** `sha256 verified`, or `verified sha256 from SHA256SUMS` when a checksum file vouched for it. */
+function verifiedPart(result: DownloadResult): string {
+  const digest = result.digest!;
+  if (digest.source !== 'file' || digest.url === undefined) return `${digest.algorithm} verified`;
+  const name = digest.url.split('/').pop() ?? digest.url;
+  return `verified ${digest.algorithm} from ${decodeURIComponentSafe(name)}`;
 }
 
 /** `start: URL -> FILE (256.0 MiB, 8 connections)` for plain output. */

@@ -13,7 +13,7 @@ export interface InputEntry {
   out?: string;
   /** `dir=`: directory, relative to `--dir` (or the working directory). */
   dir?: string;
-  /** `checksum=`: `ALGO=HEX` (aria2's `sha-256=HEX` works too), syntax already checked. */
+  /** `checksum=`: `ALGO=HEX` (aria2's `sha-256=HEX` works too) or `auto`, syntax already checked. */
   checksum?: string;
   /** `header=` lines, in order. */
   headers: Array<[string, string]>;
@@ -74,7 +74,7 @@ export function parseInputFile(text: string, source: string): InputEntry[] {
           entry.dir = value;
           break;
         case 'checksum':
-          parseChecksum(value);
+          if (value !== 'auto') parseChecksum(value);
           entry.checksum = value;
           break;
         case 'header':

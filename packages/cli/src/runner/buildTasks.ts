@@ -40,7 +40,7 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
   if (sources.length > 1 && options.output !== undefined) {
     throw new UsageError(ErrorCodes.INVALID_OPTION, '-o/--output names one file but several URLs were given; use --dir, or out= lines in an input file');
   }
-  if (sources.length > 1 && options.checksum !== undefined) {
+  if (sources.length > 1 && options.checksum !== undefined && options.checksum !== 'auto') {
     throw new UsageError(ErrorCodes.INVALID_OPTION, '--checksum applies to one file but several URLs were given; use checksum= lines in an input file');
   }
   const outputs = new Map<string, string>();

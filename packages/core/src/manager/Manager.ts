@@ -12,6 +12,7 @@ import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { isLinkExpiry } from './linkExpiry.js';
+import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
 import { removeFile } from '../removeFile.js';
@@ -146,6 +147,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #writing: Promise<void> = Promise.resolve();
   #dirty = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
   readonly #historyLimit: number;
   readonly #restore: 'queued' | 'paused';
@@ -283,6 +285,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.emit('changed', snapshot(entry));
     this.#pump();
     return snapshot(entry);
+  }
+
+  /**
+   * Downloads a remote folder tree (ftp, ftps, sftp) through the queue: one download per file.
+   * See {@link addFolder} (in `folders.ts`) for what is taken, skipped and resumed.
+   */
+  async addFolder(url: string, options: FolderOptions = {}): Promise<FolderAdded> {
+    this.#checkOpen();
+    return await addFolder(this, parseDownloadUrl(url, this.schemes), options);
   }
 
   /** Every download in the list, in queue order (priority, then order of addition). */
@@ -539,7 +550,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Stops every running download (partial data kept), writes the queue, releases the lock. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    // A second caller (the CLI's interrupt, then its exit path) waits for the first close to end:
+    // returning at once let the process exit before running downloads were paused and saved.
+    this.#closing ??= this.#close();
+    return await this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
     const running = [...this.#entries.values()].filter((e) => e.download && ACTIVE.has(e.state));
@@ -943,7 +960,7 @@ function validateAddOptions(o: AddOptions): void {
       }
     }
   }
-  if (o.checksum !== undefined) {
+  if (o.checksum !== undefined && o.checksum !== 'auto') {
     // Same parser as downloads use, so the error is the same MG_ERR_INVALID_CHECKSUM.
     parseChecksum(o.checksum);
   }

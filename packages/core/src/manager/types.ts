@@ -27,7 +27,10 @@ export interface AddOptions {
   dir?: string;
   /** Connections for this download. Default: the manager's `connections` setting. */
   connections?: number;
-  /** `sha256=HEX` (sha512, sha1, md5 too). */
+  /**
+   * `sha256=HEX` (sha512, sha1, md5 too), or `auto`: verify against a checksum file found beside
+   * the URL (`NAME.sha256`, `SHA256SUMS`, ...; see `DownloadOptions.checksum`).
+   */
   checksum?: string;
   /**
    * Extra request headers. Headers that carry secrets (Authorization, Cookie, Proxy-Authorization)

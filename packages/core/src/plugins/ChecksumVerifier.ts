@@ -1,5 +1,6 @@
 import { hashFile, strongestDigest } from '../checksum.js';
 import { ChecksumError } from '../errors.js';
+import type { Digest } from '../types.js';
 import type { HookHost, Plugin } from '../hooks.js';
 import { type ByteRange, changedBlocks, formatRanges } from '../storage/blockDigests.js';
 
@@ -30,7 +31,7 @@ export class ChecksumVerifier implements Plugin {
         }
         return new ChecksumError(
           `Checksum mismatch: ${digest.algorithm} of the downloaded data is ${actual}, ` +
-            `expected ${digest.hex} (from the ${digest.source === 'user' ? 'checksum option' : 'server'})${where}; ` +
+            `expected ${digest.hex} (from ${digestSource(digest)})${where}; ` +
             'the data was discarded',
           digest.algorithm,
           digest.hex,
@@ -41,4 +42,11 @@ export class ChecksumVerifier implements Plugin {
       return undefined;
     });
   }
+}
+
+/** Where a digest came from, for the mismatch message. */
+function digestSource(digest: Digest): string {
+  if (digest.source === 'user') return 'the checksum option';
+  if (digest.source === 'file') return `the checksum file ${digest.url ?? ''}`.trimEnd();
+  return 'the server';
 }

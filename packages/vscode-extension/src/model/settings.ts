@@ -15,6 +15,8 @@ export interface ExtensionSettings {
   askForFolder: boolean;
   /** Ask for a checksum for every download. */
   askForChecksum: boolean;
+  /** `auto`: verify each download against a checksum file beside its URL; `off`: do not look for one. */
+  checksum: 'auto' | 'off';
 }
 
 /** Reads one setting; `vscode.WorkspaceConfiguration.get` fits. */
@@ -29,6 +31,7 @@ export const SETTING_DEFAULTS: Readonly<ExtensionSettings> = {
   retries: 5,
   askForFolder: false,
   askForChecksum: false,
+  checksum: 'off',
 };
 
 function intIn(value: unknown, min: number, max: number, fallback: number): number {
@@ -50,6 +53,7 @@ export function readSettings(get: ConfigGetter): ExtensionSettings {
     retries: intIn(get<unknown>('retries'), 0, 1000, SETTING_DEFAULTS.retries),
     askForFolder: bool('askForFolder'),
     askForChecksum: bool('askForChecksum'),
+    checksum: get<unknown>('checksum') === 'auto' ? 'auto' : 'off',
   };
 }
 
