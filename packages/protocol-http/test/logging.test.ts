@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOG_LEVELS, type LogLevel, Multiget } from '@multiget/core';
+import { LOG_LEVELS, type LogLevel, type LogSetting, Multiget } from '@multiget/core';
 import { RecordingLogger } from '@multiget/core/testing';
 import { type HttpTestServer, startHttpServer } from '@multiget/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ afterEach(async () => {
  * Downloads through a redirect a file whose first response is cut short (one retry), with
  * credentials in the URL, a signed query string and secret headers, logging at `level`.
  */
-async function download(level: LogLevel): Promise<RecordingLogger> {
+async function download(level: LogSetting): Promise<RecordingLogger> {
   const n = ++counter;
   server.addFile(`/f${n}.bin`, { size: 512 * 1024, seed: n }, { faults: { dropAfterBytes: 100_000, dropTimes: 1 } });
   const query = `X-Amz-Credential=${SECRETS.credential}&X-Amz-Date=20260101T000000Z&X-Amz-Signature=${SECRETS.signature}`;
@@ -89,6 +89,11 @@ describe('HTTP logging', () => {
       expectNoSecret(rec);
     });
   }
+
+  it('makes no call to the logger when its level is off, through a redirect, a retry and every request', async () => {
+    const rec = await download('off');
+    expect(rec.lines).toEqual([]);
+  });
 
   it('says why it retried, where a redirect led and what a request carried (redacted)', async () => {
     const rec = await download('trace');
