@@ -2,7 +2,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import tls from 'node:tls';
 import { testCertificate } from '../certificate.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { FtpControlConnection, type FtpHost } from './FtpControlConnection.js';
 import { FtpFile } from './FtpFile.js';
 import type {

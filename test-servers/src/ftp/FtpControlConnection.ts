@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { readContent } from '../generatedContent.js';
 import { TokenBucket } from '../TokenBucket.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { mdtmTime, type FtpFile } from './FtpFile.js';
 import { PassiveListener, plainAddress } from './PassiveListener.js';
 import type { FtpCommandRecord, FtpServerFaults, FtpTransferRecord } from './types.js';

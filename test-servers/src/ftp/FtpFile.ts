@@ -1,5 +1,5 @@
 import { alteredContent, contentSize } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import type { FtpFileFaults, FtpFileOptions } from './types.js';
 
 const SECOND = 1000;

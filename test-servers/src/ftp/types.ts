@@ -2,7 +2,7 @@
  * Public types of the FTP/FTPS test server and of the vsftpd launcher. Kept apart from the
  * implementations so the docs live in one place.
  */
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 
 /**
  * Faults of the whole server: they concern commands that do not name a file (REST, EPSV, PASV,

@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, SFTPWrapper } from 'ssh2';
 import { readContent } from '../generatedContent.js';
 import { TokenBucket } from '../TokenBucket.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { SftpFile, type SftpVersion } from './SftpFile.js';
 import { generateSshKeyPair, hostKeyInfo, knownHostsName } from './sshKeys.js';
 import type {

@@ -1,5 +1,5 @@
 import { alteredContent, contentSize } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import type { SftpFaults, SftpFileOptions } from './types.js';
 
 /** One version of a file: bytes and the attributes a stat reports for them. */

@@ -3,7 +3,7 @@
  * ({@link startSftpServer}) and the real OpenSSH sshd started for interop tests
  * ({@link startOpenSshServer}).
  */
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 
 /** Key algorithms the helpers generate. */
 export type SshKeyType = 'ed25519' | 'ecdsa' | 'rsa';

@@ -2,21 +2,7 @@
  * Public types of the test servers. Kept apart from the implementations so that a test can import
  * the shapes without pulling in `node:http` machinery, and so the docs live in one place.
  */
-
-/**
- * A file body that is never materialised: `size` deterministic pseudo-random bytes derived from
- * `seed`. Byte `i` is computable without the bytes before it, so sizes like `2 ** 50` can be
- * described and any slice served or compared. See {@link generateContent}.
- */
-export interface GeneratedContent {
-  /** Length in bytes (a safe integer, may be 0). */
-  readonly size: number;
-  /** Selects the byte sequence; two specs with the same seed agree on every byte they share. Default 0. */
-  readonly seed?: number;
-}
-
-/** The body of a served file: real bytes, or a description of generated ones. */
-export type FileContent = Buffer | GeneratedContent;
+import type { FileContent } from '../content.js';
 
 /**
  * Named faults of one served file. Every field is optional and independent; counters ("the first N

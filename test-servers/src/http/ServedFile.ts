@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { validateHeaderValue } from 'node:http';
 import { computeDigests, type RawDigests } from './digests.js';
-import { alteredContent, contentSize, isGeneratedContent } from './generatedContent.js';
-import type { FileContent, FileOptions, HttpFaults } from './types.js';
+import { alteredContent, contentSize, isGeneratedContent } from '../generatedContent.js';
+import type { FileContent } from '../content.js';
+import type { FileOptions, HttpFaults } from './types.js';
 
 /** One version of a file's bytes with the validators that name it. */
 export class Representation {

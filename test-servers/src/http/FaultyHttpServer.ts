@@ -3,13 +3,13 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ifRangeMatches, parseRange, type RangeOutcome } from './byteRange.js';
-import { testCertificate } from './certificate.js';
+import { testCertificate } from '../certificate.js';
 import { digestHeaders } from './digests.js';
-import { contentSize, readContent } from './generatedContent.js';
+import { contentSize, readContent } from '../generatedContent.js';
 import { pumpBody, type BodyEnding } from './pumpBody.js';
 import { ServedFile, type Representation } from './ServedFile.js';
+import type { FileContent } from '../content.js';
 import type {
-  FileContent,
   FileOptions,
   HttpFaults,
   HttpServerOptions,
