@@ -10,6 +10,7 @@ export { startLatencyRelay, type LatencyRelay, type LatencyRelayOptions } from '
 export { generateContent } from './generatedContent.js';
 export { sha256 } from './sha256.js';
 export type { FileContent, GeneratedContent } from './content.js';
+export type { TransferFaults } from './faults.js';
 export type {
   FileOptions,
   HttpFaults,

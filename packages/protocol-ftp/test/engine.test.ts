@@ -155,7 +155,7 @@ describe('downloads over FTP through the engine', () => {
   });
 
   it('starts over when the file is replaced mid-download, never mixing versions', async () => {
-    const f = serve(4 * MiB, { replaceAfterRetrs: 3, throttleBytesPerSec: 16 * MiB });
+    const f = serve(4 * MiB, { replaceAfterRequests: 3, throttleBytesPerSec: 16 * MiB });
     const dl = mg.download(f.url, { dir, connections: 4 });
     const reasons: string[] = [];
     dl.on('restart', (r) => reasons.push(r.reason));

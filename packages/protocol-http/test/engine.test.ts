@@ -82,7 +82,7 @@ describe('downloads over HTTP through the engine', () => {
   });
 
   it('falls back to one stream when the server ignores Range (200)', async () => {
-    const f = serve(2 * MiB, { ignoreRange: true });
+    const f = serve(2 * MiB, { refuseRanges: true });
     expect((await download(f.url)).hash).toBe(sha256(f.content));
     expect(server.requests(f.path).every((r) => r.status === 200)).toBe(true);
   });
@@ -123,12 +123,12 @@ describe('downloads over HTTP through the engine', () => {
   });
 
   it('retries after failures and then succeeds (fail N times then recover)', async () => {
-    const f = serve(MiB, { failTimes: { count: 3, status: 500 } });
+    const f = serve(MiB, { failTimes: { count: 3, code: 500 } });
     expect((await download(f.url)).hash).toBe(sha256(f.content));
   });
 
   it('honours Retry-After on 503', async () => {
-    const f = serve(256 * KiB, { failTimes: { count: 1, status: 503, retryAfter: 1 } });
+    const f = serve(256 * KiB, { failTimes: { count: 1, code: 503, retryAfter: 1 } });
     const dl = mg.download(f.url, { dir });
     const delays: number[] = [];
     dl.on('retry', (r) => delays.push(r.delayMs));

@@ -122,7 +122,7 @@ describe('downloads over SFTP through the engine', () => {
   });
 
   it('retries an answer that ended early (short body)', async () => {
-    const f = serve(2 * MiB, { eofAfterBytes: 200 * KiB, eofTimes: 2 });
+    const f = serve(2 * MiB, { cutAfterBytes: 200 * KiB, cutTimes: 2 });
     const dl = mg.download(f.url, { dir, connections: 4 });
     const codes: string[] = [];
     dl.on('retry', (r) => codes.push(r.error.code));
@@ -137,7 +137,7 @@ describe('downloads over SFTP through the engine', () => {
   });
 
   it('starts over when the file is replaced mid-download, never mixing versions', async () => {
-    const f = serve(4 * MiB, { replaceAfterOpens: 3 });
+    const f = serve(4 * MiB, { replaceAfterRequests: 3 });
     const dl = mg.download(f.url, { dir, connections: 4 });
     const reasons: string[] = [];
     dl.on('restart', (r) => reasons.push(r.reason));
@@ -283,7 +283,7 @@ describe('downloads over SFTP through the engine', () => {
   });
 
   it('fails with MG_ERR_FORBIDDEN when reading is denied', async () => {
-    const f = serve(1000, { openStatus: 3 });
+    const f = serve(1000, { status: 3 });
     await expect(mg.download(f.url, { dir }).done).rejects.toMatchObject({ code: 'MG_ERR_FORBIDDEN', sftpCode: 3 });
   });
 
