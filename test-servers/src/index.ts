@@ -11,6 +11,12 @@ export { generateContent } from './generatedContent.js';
 export { sha256 } from './sha256.js';
 export type { FileContent, GeneratedContent } from './content.js';
 export type { TransferFaults } from './faults.js';
+// Building blocks for a test server of your own that speaks the same fault vocabulary (the
+// examples' toy protocol server uses them).
+export { FaultState, validateTransferFaults, type Admission, type CountedFault } from './faults.js';
+export { SocketTracker, TransferCounters } from './counters.js';
+export { TokenBucket } from './TokenBucket.js';
+export { alteredContent, contentSize, readContent } from './generatedContent.js';
 export type {
   FileOptions,
   HttpFaults,

@@ -137,19 +137,6 @@ describe('downloads over FTP through the engine', () => {
     expect(server.connectionsOpened() - before).toBeGreaterThan(2);
   });
 
-  it('starts over when the file is replaced mid-download, never mixing versions', async () => {
-    const f = serve(4 * MiB, { replaceAfterRequests: 3, throttleBytesPerSec: 16 * MiB });
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    const reasons: string[] = [];
-    dl.on('restart', (r) => reasons.push(r.reason));
-    const result = await dl.done;
-    const hash = await hashOf(result.file);
-    expect(hash).toBe(sha256(server.fileContent(f.path)));
-    expect(hash).not.toBe(sha256(f.content));
-    expect(result.restarts).toBeGreaterThan(0);
-    expect(reasons.some((r) => /changed/.test(r))).toBe(true);
-  });
-
   it('fails at once with MG_ERR_PROTOCOL when PASV names another host', async () => {
     server.setFaults({ refuseEpsv: true, pasvAddress: '10.9.8.7' });
     const f = serve(64 * KiB);

@@ -120,19 +120,6 @@ describe('downloads over HTTP through the engine', () => {
     expect(server.requests(f.path).some((r) => r.status === 503)).toBe(true);
   });
 
-  it('starts over when the file is replaced mid-download (new ETag), never mixing versions', async () => {
-    const f = serve(4 * MiB, { replaceAfterRequests: 3 });
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    const reasons: string[] = [];
-    dl.on('restart', (r) => reasons.push(r.reason));
-    const result = await dl.done;
-    const hash = createHash('sha256').update(await readFile(result.file)).digest('hex');
-    expect(hash).toBe(sha256(server.fileContent(f.path)));
-    expect(hash).not.toBe(sha256(f.content));
-    expect(reasons.length).toBeGreaterThan(0);
-    expect(result.restarts).toBeGreaterThan(0);
-  });
-
   it('follows a same-origin redirect and uses the final URL for every connection', async () => {
     const f = serve(2 * MiB);
     server.addRedirect('/moved-here', f.path, 302);

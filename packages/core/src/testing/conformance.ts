@@ -34,6 +34,11 @@ export interface ConformanceFaults {
   stallTimes?: number;
   /** The size announced is this many bytes more than the server has. */
   wrongLength?: number;
+  /**
+   * After N requests the content is replaced once (same size, new bytes, new validators), just
+   * before the next request is served; transfers under way keep the old bytes.
+   */
+  replaceAfterRequests?: number;
 }
 
 /** A file the server under test serves, with its fault switches and counters. */
@@ -105,6 +110,7 @@ export const CONFORMANCE_SCENARIOS = [
   'connection reset mid-body: resumed with retries, not fetched again from zero',
   'stall: a stalled connection is abandoned and the download completes',
   'abort and resume: a stopped download resumes from its partial file',
+  'remote change mid-download: the driver notices, the download starts over, never mixing versions',
   'remote change between runs: new validators start over, never mixing versions',
   'remote size change between runs: starts over with the new size',
   'wrong length: a server announcing more bytes than it has never yields a complete file',
@@ -293,6 +299,18 @@ export function describeProtocolConformance(
     });
 
     scenario(CONFORMANCE_SCENARIOS[6], async (ctx, scene) => {
+      const file = await ctx.serve(4 * MiB);
+      const old = file.sha256();
+      // Paced, so that the replacement comes while the first ranges still stream.
+      file.setFaults({ replaceAfterRequests: 3, throttleBytesPerSec: 16 * MiB });
+      const { result, restarts } = await scene.download(file.url);
+      assert.ok(result.restarts > 0 && restarts.length > 0, 'the download started over');
+      const hash = await scene.sha256(result.file);
+      assert.equal(hash, file.sha256());
+      assert.notEqual(hash, old);
+    });
+
+    scenario(CONFORMANCE_SCENARIOS[7], async (ctx, scene) => {
       const file = await ctx.serve(2 * MiB);
       file.setFaults({ throttleBytesPerSec: 2 * MiB });
       await scene.abortAfter(file.url, 256 * KiB);
@@ -307,7 +325,7 @@ export function describeProtocolConformance(
       assert.notEqual(hash, old);
     });
 
-    scenario(CONFORMANCE_SCENARIOS[7], async (ctx, scene) => {
+    scenario(CONFORMANCE_SCENARIOS[8], async (ctx, scene) => {
       const file = await ctx.serve(2 * MiB);
       file.setFaults({ throttleBytesPerSec: 2 * MiB });
       await scene.abortAfter(file.url, 256 * KiB);
@@ -319,7 +337,7 @@ export function describeProtocolConformance(
       assert.equal(await scene.sha256(result.file), file.sha256());
     });
 
-    scenario(CONFORMANCE_SCENARIOS[8], async (ctx, scene) => {
+    scenario(CONFORMANCE_SCENARIOS[9], async (ctx, scene) => {
       const file = await ctx.serve(MiB);
       file.setFaults({ wrongLength: 10 });
       const dl = scene.mg.download(file.url, { dir: scene.dir, connections: 4, retries: 2 });
@@ -330,7 +348,7 @@ export function describeProtocolConformance(
       assert.ok(!(await readdir(scene.dir)).includes(basename(target)), 'no complete file was claimed');
     });
 
-    scenario(CONFORMANCE_SCENARIOS[9], async (ctx, { mg }) => {
+    scenario(CONFORMANCE_SCENARIOS[10], async (ctx, { mg }) => {
       const bound = options.maxReadAheadBytes ?? 16 * MiB;
       const size = 4 * bound;
       const file = await ctx.serve(size);
@@ -346,6 +364,7 @@ export function describeProtocolConformance(
         const first = await reader.next();
         assert.ok(first.done !== true, 'the range has bytes');
         const consumed = first.value.byteLength;
+        assert.ok(consumed <= bound, `a first chunk of ${consumed} bytes (bound ${bound})`);
         // The reader stops here; the server sends what the driver lets it, then waits.
         const served = await settled(() => file.bytesServed());
         assert.ok(served - consumed <= bound, `read ahead ${served - consumed} bytes (bound ${bound})`);
@@ -356,14 +375,14 @@ export function describeProtocolConformance(
       }
     });
 
-    scenario(CONFORMANCE_SCENARIOS[10], async (ctx, scene) => {
+    scenario(CONFORMANCE_SCENARIOS[11], async (ctx, scene) => {
       const file = await ctx.serve(0);
       const { result } = await scene.download(file.url);
       assert.equal(result.size, 0);
       assert.equal((await readFile(result.file)).length, 0);
     });
 
-    scenario(CONFORMANCE_SCENARIOS[11], async (ctx, scene) => {
+    scenario(CONFORMANCE_SCENARIOS[12], async (ctx, scene) => {
       const dl = scene.mg.download(ctx.missingUrl(), { dir: scene.dir });
       let retries = 0;
       dl.on('retry', () => retries++);
