@@ -81,7 +81,9 @@ export interface ConformanceContext {
  * error as a failure works.
  */
 export interface ConformanceRunner {
+  /** Registers a group of tests (the battery is one group). */
   describe: (name: string, fn: () => void) => unknown;
+  /** Registers one test; a rejected promise is its failure. */
   it: (name: string, fn: () => Promise<void>) => unknown;
   /** vitest, jest, mocha's `after` under another name. */
   afterAll?: (fn: () => Promise<void>) => unknown;
