@@ -13,7 +13,7 @@ const files = [
   'DataUrlPlugin.ts',
   'dataUrlExample.ts',
   '../../examples/tcpfile/TcpFilePlugin.ts',
-  '../../examples/tcpfile/TcpFilePlugin.test.ts',
+  '../../examples/tcpfile/TcpFilePlugin.nodetest.ts',
   '../../examples/signed-url/SignedUrlPlugin.ts',
   '../../packages/protocol-http/test/conformance.test.ts',
 ];

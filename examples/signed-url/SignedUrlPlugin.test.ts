@@ -1,10 +1,10 @@
-// The example URL resolver passes the conformance battery in front of the HTTP plugin, and signs
-// again when the server answers 403 mid-download, keeping the bytes it has.
+// The example URL resolver passes the conformance battery (run with vitest) in front of the HTTP
+// plugin, and signs again when the server answers 403 mid-download, keeping the bytes it has.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Multiget, hashFile } from '@multiget/core';
 import { describeProtocolConformance } from '@multiget/core/testing';
 import { HttpPlugin } from '@multiget/protocol-http';
@@ -40,7 +40,7 @@ describeProtocolConformance('signed URLs in front of HTTP (example)', async () =
     missingUrl: () => signedUrl(server, '/missing.bin'),
     close: () => server.close(),
   };
-}, { runner: { describe, it, after } });
+}, { runner: { describe, it, afterAll } });
 
 describe('SignedUrlPlugin', () => {
   let server: HttpTestServer;
@@ -48,13 +48,13 @@ describe('SignedUrlPlugin', () => {
   let mg: Multiget;
   // A clock a second further on at every signature, so that each one is told apart by its exp.
   let now = Date.now();
-  before(async () => {
+  beforeAll(async () => {
     server = await startHttpServer();
     dir = await mkdtemp(join(tmpdir(), 'mg-signed-'));
     const signer = new SignedUrlPlugin({ secret: SECRET, clock: () => (now += 1000) });
     mg = new Multiget({ plugins: [signer, new HttpPlugin({ useEnvProxy: false })], minSplitSize: 256 * 1024, retry: { baseDelayMs: 10 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await mg.close();
     await server.close();
     await rm(dir, { recursive: true, force: true });
