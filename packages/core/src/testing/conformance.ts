@@ -267,8 +267,9 @@ export function describeProtocolConformance(
       assert.equal(await scene.sha256(result.file), file.sha256());
       assert.ok(codes.length > 0, 'the drops were retried');
       assert.ok(codes.every((c) => c === ErrorCodes.SHORT_BODY || c === ErrorCodes.CONNECTION_RESET), `retried as: ${codes.join(', ')}`);
-      // Resumed where each connection broke: far less than the file twice over.
-      assert.ok(file.bytesServed() < 2 * 4 * MiB, `served ${file.bytesServed()} bytes for ${4 * MiB}`);
+      // Resumed where each connection broke: a driver that started each retry from byte 0 would
+      // serve the file about five times over; in-flight bytes of cancelled streams are allowed.
+      assert.ok(file.bytesServed() < 3 * 4 * MiB, `served ${file.bytesServed()} bytes for ${4 * MiB}`);
     });
 
     scenario(CONFORMANCE_SCENARIOS[4], async (ctx, scene) => {
@@ -280,24 +281,24 @@ export function describeProtocolConformance(
     });
 
     scenario(CONFORMANCE_SCENARIOS[5], async (ctx, scene) => {
-      // Sized by the read-ahead bound, and paced in both runs so that the server never runs far ahead
-      // into socket buffers: "fetched only what was missing" is then told apart from the bytes a
-      // cancelled stream (the probe's, a split segment's, an FTP RETR past its segment) had in flight.
+      // Sized by the read-ahead bound B: 3B bytes, stopped after 2B. A second run that fetched the
+      // resumed bytes again would cost at least the whole file; one that resumes costs what was
+      // missing (at most B) plus what cancelled streams had in flight (the probe's, a split
+      // segment's, an FTP RETR past its segment's end), which is allowed up to B more.
       const bound = options.maxReadAheadBytes ?? 16 * MiB;
       const size = 3 * bound;
       const file = await ctx.serve(size);
       file.setFaults({ throttleBytesPerSec: bound });
-      await scene.abortAfter(file.url, bound);
+      await scene.abortAfter(file.url, 2 * bound);
       const partial = await readdir(scene.dir);
       assert.ok(partial.length > 0, 'partial data kept');
       const before = file.bytesServed();
       const { result, resumedBytes } = await scene.download(file.url);
       assert.equal(result.resumed, true, 'resumed');
-      assert.ok(resumedBytes >= bound, `resumed ${resumedBytes} bytes`);
+      assert.ok(resumedBytes >= 2 * bound, `resumed ${resumedBytes} bytes`);
       assert.equal(await scene.sha256(result.file), file.sha256());
       const served = file.bytesServed() - before;
-      // Fetching the resumed bytes again would cost at least `bound` more.
-      assert.ok(served - (size - resumedBytes) < bound / 2, `second run served ${served} bytes for ${size - resumedBytes} missing`);
+      assert.ok(served < size - resumedBytes + bound, `second run served ${served} bytes for ${size - resumedBytes} missing`);
     });
 
     scenario(CONFORMANCE_SCENARIOS[6], async (ctx, scene) => {
