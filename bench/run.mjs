@@ -92,7 +92,7 @@ const PROFILES = {
     description: 'the server ignores Range and answers 200 with the whole body (while advertising Accept-Ranges): one stream',
     defaultSize: 256 * MiB,
     server: 'test',
-    faults: { ignoreRange: true },
+    faults: { refuseRanges: true },
   },
   'cuts-4m': {
     description: `every response cut after ${CUT_AFTER / MiB} MiB of body: many short-lived connections`,

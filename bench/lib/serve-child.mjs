@@ -27,7 +27,7 @@ process.on('message', (message) => {
         dropped: count('dropAfterBytes'),
         refused: count('maxConnections'),
         slow: count('slowRequest'),
-        ignoredRange: count('ignoreRange'),
+        ignoredRange: count('refuseRanges'),
         connections: server.connectionsOpened(),
       },
     });

@@ -1,13 +1,23 @@
 /**
  * Keeps docs/plugins.md honest: every line of its ```ts code blocks must be a line of the example
- * sources here (which are compiled and run), so the page cannot show code that no longer builds.
+ * sources here or of the example plugins and their tests (all compiled and run), so the page cannot
+ * show code that no longer builds.
  * Run by `npm run docs:example`; prints each line it cannot find and exits 1.
  */
 import { readFile } from 'node:fs/promises';
 
 const here = new URL('../', import.meta.url); // docs/examples/dist/ -> docs/examples/
 const page = await readFile(new URL('../plugins.md', here), 'utf8');
-const sources = await Promise.all(['DataUrlPlugin.ts', 'dataUrlExample.ts'].map((f) => readFile(new URL(f, here), 'utf8')));
+// The page also quotes the example plugins and a conformance test, which CI runs as tests.
+const files = [
+  'DataUrlPlugin.ts',
+  'dataUrlExample.ts',
+  '../../examples/tcpfile/TcpFilePlugin.ts',
+  '../../examples/tcpfile/TcpFilePlugin.nodetest.ts',
+  '../../examples/signed-url/SignedUrlPlugin.ts',
+  '../../packages/protocol-http/test/conformance.test.ts',
+];
+const sources = await Promise.all(files.map((f) => readFile(new URL(f, here), 'utf8')));
 const known = new Set(sources.flatMap((s) => s.split('\n').map((l) => l.trim())));
 
 const missing: string[] = [];

@@ -1,5 +1,5 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import type { FileContent, GeneratedContent } from './types.js';
+import type { FileContent, GeneratedContent } from './content.js';
 
 // AES-128-CTR over zeros is a keystream whose 16-byte block k depends only on (key, k): random
 // access for free, and OpenSSL produces it at gigabytes per second, which the benchmark needs.

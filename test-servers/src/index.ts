@@ -4,15 +4,21 @@
  *
  * @packageDocumentation
  */
-export { startHttpServer } from './startHttpServer.js';
-export { startProxyServer } from './startProxyServer.js';
+export { startHttpServer } from './http/startHttpServer.js';
+export { startProxyServer } from './http/startProxyServer.js';
 export { startLatencyRelay, type LatencyRelay, type LatencyRelayOptions } from './startLatencyRelay.js';
 export { generateContent } from './generatedContent.js';
 export { sha256 } from './sha256.js';
+export type { FileContent, GeneratedContent } from './content.js';
+export type { TransferFaults } from './faults.js';
+// Building blocks for a test server of your own that speaks the same fault vocabulary (the
+// examples' toy protocol server uses them).
+export { FaultState, validateTransferFaults, type Admission, type CountedFault } from './faults.js';
+export { SocketTracker, TransferCounters } from './counters.js';
+export { TokenBucket } from './TokenBucket.js';
+export { alteredContent, contentSize, readContent } from './generatedContent.js';
 export type {
-  FileContent,
   FileOptions,
-  GeneratedContent,
   HttpFaults,
   HttpServerOptions,
   HttpTestServer,
@@ -20,7 +26,7 @@ export type {
   ProxyServerOptions,
   ProxyTestServer,
   RequestRecord,
-} from './types.js';
+} from './http/types.js';
 export { startFtpServer } from './ftp/startFtpServer.js';
 export { startVsftpd } from './ftp/startVsftpd.js';
 export type * from './ftp/types.js';

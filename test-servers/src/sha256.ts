@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { contentSize, generateContent, isGeneratedContent } from './generatedContent.js';
-import type { FileContent } from './types.js';
+import type { FileContent } from './content.js';
 
 const BLOCK = 4 * 1024 * 1024;
 

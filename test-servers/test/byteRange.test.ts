@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ifRangeMatches, parseRange } from '../src/byteRange.js';
+import { ifRangeMatches, parseRange } from '../src/http/byteRange.js';
 
 describe('parseRange', () => {
   it.each([

@@ -163,8 +163,8 @@ describe('FTP faults', () => {
       expect(() => server.setFileFaults('/f.bin', { failTimes: { count: 1, code: 226 } })).toThrow(RangeError);
     });
 
-    it('replaceAfterRetrs: the RETR after N gets new bytes and a later MDTM; one under way keeps the old', async () => {
-      server.setFileFaults('/f.bin', { replaceAfterRetrs: 1, throttleBytesPerSec: 1_000_000 });
+    it('replaceAfterRequests: the RETR after N gets new bytes and a later MDTM; one under way keeps the old', async () => {
+      server.setFileFaults('/f.bin', { replaceAfterRequests: 1, throttleBytesPerSec: 1_000_000 });
       const a = await login();
       const b = await login();
       const mdtmBefore = (await a.send('MDTM f.bin')).lines[0];
@@ -174,7 +174,7 @@ describe('FTP faults', () => {
       expect((await first).data.equals(BYTES)).toBe(true);
       expect(second.data.equals(generateContent(alteredContent(SPEC) as typeof SPEC))).toBe(true);
       expect((await b.send('MDTM f.bin')).lines[0]).not.toBe(mdtmBefore);
-      expect(server.transfers()[1]?.faults).toContain('replaceAfterRetrs');
+      expect(server.transfers()[1]?.faults).toContain('replaceAfterRequests');
       expect(server.fileContent('/f.bin')).toEqual(alteredContent(SPEC));
     });
 

@@ -22,15 +22,15 @@ describe('HTTP faults', () => {
   });
 
   it('latencyMs delays every response of the file, errors included', async () => {
-    server.addFile('/f', SPEC, { faults: { latencyMs: 30, failTimes: { count: 1, status: 500 } } });
+    server.addFile('/f', SPEC, { faults: { latencyMs: 30, failTimes: { count: 1, code: 500 } } });
     expect((await request(server.url('/f'))).status).toBe(500);
     const reply = await request(server.url('/f'), { headers: { range: 'bytes=5-9' } });
     expect(reply.body.equals(BYTES.subarray(5, 10))).toBe(true);
     for (const record of server.requests('/f')) expect(record.faults).toContain('latencyMs');
   });
 
-  it('ignoreRange answers a Range request with 200 and the whole body', async () => {
-    server.addFile('/f', SPEC, { faults: { ignoreRange: true } });
+  it('refuseRanges answers a Range request with 200 and the whole body', async () => {
+    server.addFile('/f', SPEC, { faults: { refuseRanges: true } });
     const reply = await request(server.url('/f'), { headers: { range: 'bytes=10-19' } });
     expect(reply.status).toBe(200);
     expect(reply.headers['content-range']).toBeUndefined();
@@ -132,7 +132,7 @@ describe('HTTP faults', () => {
   });
 
   it('failTimes answers the first count requests with the status and Retry-After', async () => {
-    server.addFile('/f', SPEC, { faults: { failTimes: { count: 2, status: 503, retryAfter: 7 } } });
+    server.addFile('/f', SPEC, { faults: { failTimes: { count: 2, code: 503, retryAfter: 7 } } });
     for (let i = 0; i < 2; i++) {
       const failed = await request(server.url('/f'));
       expect(failed.status).toBe(503);
@@ -237,10 +237,10 @@ describe('HTTP faults', () => {
   });
 
   it('setFaults replaces the faults at run time and restarts their counters', async () => {
-    server.addFile('/f', SPEC, { faults: { failTimes: { count: 1, status: 500 } } });
+    server.addFile('/f', SPEC, { faults: { failTimes: { count: 1, code: 500 } } });
     expect((await request(server.url('/f'))).status).toBe(500);
     expect((await request(server.url('/f'))).status).toBe(200);
-    server.setFaults('/f', { failTimes: { count: 1, status: 429 } });
+    server.setFaults('/f', { failTimes: { count: 1, code: 429 } });
     expect((await request(server.url('/f'))).status).toBe(429);
     server.setFaults('/f', {});
     expect((await request(server.url('/f'))).status).toBe(200);

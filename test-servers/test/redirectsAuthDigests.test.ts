@@ -77,7 +77,7 @@ describe('authentication', () => {
   });
 
   it('does not count refused requests towards the fault counters', async () => {
-    server.addFile('/f', CONTENT, { auth: { bearer: 't' }, faults: { failTimes: { count: 1, status: 500 } } });
+    server.addFile('/f', CONTENT, { auth: { bearer: 't' }, faults: { failTimes: { count: 1, code: 500 } } });
     expect((await request(server.url('/f'))).status).toBe(401);
     expect((await request(server.url('/f'), { headers: { authorization: 'Bearer t' } })).status).toBe(500);
     expect((await request(server.url('/f'), { headers: { authorization: 'Bearer t' } })).status).toBe(200);

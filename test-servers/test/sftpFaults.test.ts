@@ -36,14 +36,14 @@ describe('SFTP test server: faults', () => {
     }
   });
 
-  it('eofAfterBytes ends one handle early with EOF, then serves normally', async () => {
-    server.addFile('/e.bin', spec, { faults: { eofAfterBytes: 40 * KiB } });
+  it('cutAfterBytes ends one handle early with EOF, then serves normally', async () => {
+    server.addFile('/e.bin', spec, { faults: { cutAfterBytes: 40 * KiB } });
     const short = await readRange(session.sftp, '/e.bin', 0, spec.size);
     expect(short.length).toBe(40 * KiB);
     expect(short.equals(generateContent(spec, 0, 40 * KiB))).toBe(true);
     const full = await readRange(session.sftp, '/e.bin', 0, spec.size);
     expect(full.length).toBe(spec.size);
-    expect(server.log('read').some((e) => e.faults?.includes('eofAfterBytes') && e.status === 1)).toBe(true);
+    expect(server.log('read').some((e) => e.faults?.includes('cutAfterBytes') && e.status === 1)).toBe(true);
   });
 
   it('maxReadReply gives legal short reads', async () => {
@@ -63,19 +63,19 @@ describe('SFTP test server: faults', () => {
     expect(server.log('read').every((e) => e.faults?.includes('throttleBytesPerSec'))).toBe(true);
   });
 
-  it('replaceAfterOpens replaces the content once, with a later mtime', async () => {
-    server.addFile('/r.bin', spec, { faults: { replaceAfterOpens: 1 } });
+  it('replaceAfterRequests replaces the content once, with a later mtime', async () => {
+    server.addFile('/r.bin', spec, { faults: { replaceAfterRequests: 1 } });
     const first = await readRange(session.sftp, '/r.bin', 0, spec.size);
     const second = await readRange(session.sftp, '/r.bin', 0, spec.size);
     const third = await readRange(session.sftp, '/r.bin', 0, spec.size);
     expect(first.equals(generateContent(spec))).toBe(true);
     expect(second.equals(generateContent({ ...spec, seed: spec.seed + 1 }))).toBe(true);
     expect(third.equals(second)).toBe(true);
-    expect(server.log('open').filter((e) => e.faults?.includes('replaceAfterOpens'))).toHaveLength(1);
+    expect(server.log('open').filter((e) => e.faults?.includes('replaceAfterRequests'))).toHaveLength(1);
   });
 
-  it('openStatus answers every open with that status', async () => {
-    server.addFile('/o.bin', spec, { faults: { openStatus: 4 } });
+  it('status answers every open with that status', async () => {
+    server.addFile('/o.bin', spec, { faults: { status: 4 } });
     const opened = await openRead(session.sftp, '/o.bin');
     expect(opened.ok ? 0 : opened.code).toBe(4);
     server.setFaults('/o.bin', {});

@@ -200,14 +200,14 @@ describe('fetchRange', () => {
   });
 
   it('notices a file replaced between the check and RETR, by checking again after the transfer', async () => {
-    const path = serve(SPEC, { faults: { replaceAfterRetrs: 1 } });
+    const path = serve(SPEC, { faults: { replaceAfterRequests: 1 } });
     const job = await probed(ftp, makeJob(server.url(path)));
     expect((await readAll(job.remote!.initialSource!)).equals(BYTES)).toBe(true);
     // The second RETR is served from the new version although the check before it saw the old one.
     const range = await ftp.fetchRange(rangeOf(job, 1000, 1999), job);
     const err = await rejection(readAll(range));
     expect(err.code).toBe('MG_ERR_REMOTE_CHANGED');
-    expect(server.transfers(path)[1]?.faults).toContain('replaceAfterRetrs');
+    expect(server.transfers(path)[1]?.faults).toContain('replaceAfterRequests');
   });
 
   it('throws MG_ERR_RANGE_IGNORED when REST is refused, keeping the ftpCode', async () => {

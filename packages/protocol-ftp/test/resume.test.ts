@@ -1,10 +1,10 @@
-// Resuming a download stopped mid-way, starting over when the file changed between runs, and
-// keeping credentials out of the state file and the errors.
+// Keeping credentials out of the state file and the errors of a download stopped mid-way (resuming
+// and starting over when the file changed are the conformance battery's: conformance.test.ts).
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Multiget, STATE_SUFFIX, TEMP_SUFFIX } from '@multiget/core';
+import { Multiget, STATE_SUFFIX } from '@multiget/core';
 import { sha256, startFtpServer, type FtpTestServer } from '@multiget/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FtpPlugin } from '../src/index.js';
@@ -51,52 +51,6 @@ function serveSlow(size = 4 * MiB) {
 async function hashOf(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
-
-describe('resume', () => {
-  it('continues a download stopped by its signal, with the exact bytes', async () => {
-    const f = serveSlow();
-    const err = await abortMidway(mg, f.url, { dir, connections: 4 }, MiB);
-    expect(err.code).toBe('MG_ERR_ABORTED');
-    expect((await readdir(dir)).sort()).toEqual([f.name + TEMP_SUFFIX, f.name + STATE_SUFFIX]);
-    server.setFileFaults(f.path, {});
-    server.resetLog();
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    let resumedBytes = 0;
-    dl.on('start', (s) => (resumedBytes = s.resumedBytes));
-    const result = await dl.done;
-    expect(result.resumed).toBe(true);
-    expect(resumedBytes).toBeGreaterThanOrEqual(MiB);
-    expect(await hashOf(result.file)).toBe(sha256(f.content));
-    // The second run asked only for what was missing.
-    expect(server.transfers(f.path).filter((t) => t.offset > 0).length).toBeGreaterThan(0);
-  });
-
-  it('starts over when the file changed between runs (new bytes, new MDTM)', async () => {
-    const f = serveSlow();
-    await abortMidway(mg, f.url, { dir, connections: 4 }, MiB);
-    const next = { size: f.content.size, seed: 5000 + counter };
-    server.replaceFile(f.path, next);
-    server.setFileFaults(f.path, {});
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    const reasons: string[] = [];
-    dl.on('restart', (r) => reasons.push(r.reason));
-    const result = await dl.done;
-    expect(result.resumed).toBe(false);
-    expect(reasons.some((r) => /modification time/.test(r))).toBe(true);
-    expect(await hashOf(result.file)).toBe(sha256(next));
-  });
-
-  it('starts over when the size changed between runs', async () => {
-    const f = serveSlow();
-    await abortMidway(mg, f.url, { dir, connections: 2 }, MiB);
-    const next = { size: f.content.size + 10, seed: 7000 + counter };
-    server.replaceFile(f.path, next);
-    server.setFileFaults(f.path, {});
-    const result = await mg.download(f.url, { dir, connections: 2 }).done;
-    expect(result.resumed).toBe(false);
-    expect(await hashOf(result.file)).toBe(sha256(next));
-  });
-});
 
 describe('credentials', () => {
   it('never writes them to the state file', async () => {

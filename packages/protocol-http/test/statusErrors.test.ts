@@ -14,8 +14,8 @@ beforeAll(async () => {
   server.addFile('/teapot', Buffer.from('x'), { faults: { status: 418 } });
   server.addFile('/broken', Buffer.from('x'), { faults: { status: 500 } });
   server.addFile('/gateway', Buffer.from('x'), { faults: { status: 502 } });
-  server.addFile('/busy', Buffer.from('x'), { faults: { failTimes: { count: 100, status: 503, retryAfter: 7 } } });
-  server.addFile('/limited', Buffer.from('x'), { faults: { failTimes: { count: 100, status: 429 } } });
+  server.addFile('/busy', Buffer.from('x'), { faults: { failTimes: { count: 100, code: 503, retryAfter: 7 } } });
+  server.addFile('/limited', Buffer.from('x'), { faults: { failTimes: { count: 100, code: 429 } } });
   server.addFile('/private', Buffer.from('x'), { auth: { username: 'u', password: 'p' } });
 });
 

@@ -131,7 +131,7 @@ describe('fetchRange', () => {
   });
 
   it('calls an early EOF a short body (retryable)', async () => {
-    const f = serve(300 * KiB, { faults: { eofAfterBytes: 64 * KiB } });
+    const f = serve(300 * KiB, { faults: { cutAfterBytes: 64 * KiB } });
     const job = await probed(plugin, makeJob(f.url));
     const source = await plugin.fetchRange(rangeOf(job, 0, 300 * KiB - 1), job);
     const err = await rejection(readAll(source));

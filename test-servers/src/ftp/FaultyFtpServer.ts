@@ -2,7 +2,8 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import tls from 'node:tls';
 import { testCertificate } from '../certificate.js';
-import type { FileContent } from '../types.js';
+import { SocketTracker, TransferCounters } from '../counters.js';
+import type { FileContent } from '../content.js';
 import { FtpControlConnection, type FtpHost, type ListedEntry } from './FtpControlConnection.js';
 import { FtpFile } from './FtpFile.js';
 import type {
@@ -42,13 +43,9 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
   private serverFaults: FtpServerFaults;
   private commandLog: FtpCommandRecord[] = [];
   private transferLog: FtpTransferRecord[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new SocketTracker();
+  private readonly counters = new TransferCounters();
   private readonly connections = new Set<FtpControlConnection>();
-  private opened = 0;
-  private activeTransfers = 0;
-  private maxTransfers = 0;
-  private readonly activeByPath = new Map<string, number>();
-  private maxByPath = new Map<string, number>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -74,7 +71,7 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
     server.on(tlsMode === 'implicit' ? 'secureConnection' : 'connection', (socket: Socket) => this.accept(socket));
     if (tlsMode === 'implicit') {
       // The raw sockets too, so close() ends those still in their handshake.
-      server.on('connection', (socket: Socket) => this.track(socket));
+      server.on('connection', (socket: Socket) => this.sockets.track(socket));
       server.on('tlsClientError', () => undefined);
     }
   }
@@ -166,12 +163,17 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
 
   /** {@inheritDoc FtpTestServer.maxConcurrentTransfers} */
   maxConcurrentTransfers(path?: string): number {
-    return path === undefined ? this.maxTransfers : (this.maxByPath.get(normalisePath(path)) ?? 0);
+    return this.counters.maxConcurrent(path === undefined ? undefined : normalisePath(path));
+  }
+
+  /** {@inheritDoc FtpTestServer.bytesServed} */
+  bytesServed(path?: string): number {
+    return this.counters.bytes(path === undefined ? undefined : normalisePath(path));
   }
 
   /** {@inheritDoc FtpTestServer.connectionsOpened} */
   connectionsOpened(): number {
-    return this.opened;
+    return this.sockets.opened();
   }
 
   /** {@inheritDoc FtpTestServer.openConnections} */
@@ -183,8 +185,7 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
   resetLog(): void {
     this.commandLog = [];
     this.transferLog = [];
-    this.maxTransfers = this.activeTransfers;
-    this.maxByPath = new Map(this.activeByPath);
+    this.counters.reset();
   }
 
   /** {@inheritDoc FtpTestServer.close} */
@@ -192,7 +193,7 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
     this.closing ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const connection of this.connections) connection.destroy();
-      for (const socket of this.sockets) socket.destroy();
+      this.sockets.destroyAll();
     });
     return this.closing;
   }
@@ -249,33 +250,27 @@ export class FaultyFtpServer implements FtpTestServer, FtpHost {
 
   /** @internal */
   transferStarted(path: string): void {
-    this.activeTransfers++;
-    this.maxTransfers = Math.max(this.maxTransfers, this.activeTransfers);
-    const n = (this.activeByPath.get(path) ?? 0) + 1;
-    this.activeByPath.set(path, n);
-    this.maxByPath.set(path, Math.max(this.maxByPath.get(path) ?? 0, n));
+    this.counters.started(path);
   }
 
   /** @internal */
   transferEnded(path: string): void {
-    this.activeTransfers--;
-    this.activeByPath.set(path, (this.activeByPath.get(path) ?? 1) - 1);
+    this.counters.ended(path);
+  }
+
+  /** @internal */
+  sent(path: string, bytes: number): void {
+    this.counters.sent(path, bytes);
   }
 
   /** @internal */
   track(socket: Socket): void {
-    if (this.closing !== undefined) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    this.sockets.track(socket);
   }
 
   private accept(socket: Socket): void {
-    this.track(socket);
     socket.on('error', () => undefined);
-    const connection = new FtpControlConnection(this, socket, ++this.opened);
+    const connection = new FtpControlConnection(this, socket, this.sockets.connection(socket));
     const limit = this.serverFaults.maxConnections;
     const busy = limit !== undefined && this.connections.size >= limit;
     if (!busy) {

@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { readContent } from '../generatedContent.js';
+import { contentSize, readContent } from '../generatedContent.js';
 import { TokenBucket } from '../TokenBucket.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { mdtmTime, type FtpFile } from './FtpFile.js';
 import { PassiveListener, plainAddress } from './PassiveListener.js';
 import type { FtpCommandRecord, FtpServerFaults, FtpTransferRecord } from './types.js';
@@ -44,6 +44,7 @@ export interface FtpHost {
   logTransfer(record: FtpTransferRecord): void;
   transferStarted(path: string): void;
   transferEnded(path: string): void;
+  sent(path: string, bytes: number): void;
   track(socket: Socket): void;
 }
 
@@ -290,7 +291,7 @@ export class FtpControlConnection {
         if (faults.noSize) return this.reply(r, 502, 'SIZE not implemented.');
         const file = this.host.file(this.resolve(arg));
         if (file === undefined) return this.reply(r, 550, 'Could not get file size.');
-        return this.reply(r, 213, String(file.size));
+        return this.reply(r, 213, String(file.announcedSize));
       }
       case 'MDTM': {
         if (faults.noMdtm) return this.reply(r, 502, 'MDTM not implemented.');
@@ -406,7 +407,8 @@ export class FtpControlConnection {
       return this.reply(r, admission.failCode, 'Transient failure (failTimes fault).');
     }
     const content = admission.content;
-    const size = file.size;
+    // The size announced (SIZE, the 150 reply): with wrongLength more than there is.
+    const size = file.announcedSize;
     if (offset > size) {
       listener.close();
       return this.reply(r, 554, 'Restart offset beyond the end of the file.');
@@ -444,6 +446,7 @@ export class FtpControlConnection {
       const outcome = await this.pump(socket, file, content, offset, size, transfer);
       record.outcome = outcome;
       if (outcome === 'complete') this.reply(r, 226, 'Transfer complete.');
+      else if (outcome === 'cut') this.reply(r, 226, 'Transfer complete.');
       else if (outcome === 'dropped') this.reply(r, 426, 'Connection closed; transfer aborted.');
       else if (transfer.stopReason === 'abor') this.reply(r, 426, 'Transfer aborted.');
       else if (transfer.stopReason === 'client') this.reply(r, 426, 'Failure writing network stream.');
@@ -453,7 +456,7 @@ export class FtpControlConnection {
       this.transfer = undefined;
       this.host.transferEnded(path);
       finish();
-      if (record.outcome !== 'complete') socket.destroy();
+      if (record.outcome !== 'complete' && record.outcome !== 'cut') socket.destroy();
     }
   }
 
@@ -509,18 +512,28 @@ export class FtpControlConnection {
     offset: number,
     size: number,
     transfer: ActiveTransfer,
-  ): Promise<'complete' | 'dropped' | 'aborted'> {
+  ): Promise<'complete' | 'dropped' | 'cut' | 'aborted'> {
     const { signal } = transfer.controller;
     const record = transfer.record;
     const faults = file.faults;
-    let end = size;
-    let ending: 'end' | 'drop' | 'stall' = 'end';
-    if (file.takeDrop(size - offset)) {
-      end = offset + (faults.dropAfterBytes ?? 0);
+    const state = file.faultState;
+    // With wrongLength the bytes end before the announced size: the transfer stops there, with 226.
+    let end = Math.min(size, contentSize(content));
+    let ending: 'end' | 'drop' | 'cut' | 'stall' = 'end';
+    const drop = state.take('drop', size - offset);
+    const cut = drop === undefined ? state.take('cut', size - offset) : undefined;
+    const stall = drop === undefined && cut === undefined ? state.take('stall', size - offset) : undefined;
+    if (faults.wrongLength !== undefined) record.faults.push('wrongLength');
+    if (drop !== undefined) {
+      end = offset + drop;
       ending = 'drop';
       record.faults.push('dropAfterBytes');
-    } else if (file.takeStall(size - offset)) {
-      end = offset + (faults.stallAfterBytes ?? 0);
+    } else if (cut !== undefined) {
+      end = offset + cut;
+      ending = 'cut';
+      record.faults.push('cutAfterBytes');
+    } else if (stall !== undefined) {
+      end = offset + stall;
       ending = 'stall';
       record.faults.push('stallAfterBytes');
     }
@@ -536,6 +549,7 @@ export class FtpControlConnection {
         const fits = socket.write(readContent(content, at, at + length));
         at += length;
         record.bytesSent += length;
+        this.host.sent(record.path, length);
         if (!fits) await once(socket, 'drain', { signal });
       }
       if (ending === 'stall') await untilAborted(signal);
@@ -548,7 +562,7 @@ export class FtpControlConnection {
           resolve();
         });
       });
-      return ending === 'drop' ? 'dropped' : 'complete';
+      return ending === 'drop' ? 'dropped' : ending === 'cut' ? 'cut' : 'complete';
     } catch {
       return 'aborted';
     }

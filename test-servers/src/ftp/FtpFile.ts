@@ -1,41 +1,26 @@
 import { alteredContent, contentSize } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
+import { FaultState } from '../faults.js';
 import type { FtpFileFaults, FtpFileOptions } from './types.js';
 
 const SECOND = 1000;
 
-/** Fault counters; restarted whenever the faults are set, so "the first N" counts from that moment. */
-interface Counters {
-  retrs: number;
-  drops: number;
-  stalls: number;
-  replaced: boolean;
-}
-
 /** What a RETR of the file gets: the bytes to serve (a snapshot) and the faults it triggered. */
-export interface Admission {
+export interface RetrAdmission {
   /** The content at the moment the transfer starts; later replacements do not change it. */
   content: FileContent;
-  /** A refusal code from `failTimes`, when this RETR is one of the first `count`. */
+  /** A refusal code from `status` or `failTimes`. */
   failCode: number | undefined;
-  /** Names of the faults applied so far (`failTimes`, `replaceAfterRetrs`). */
+  /** Names of the faults applied so far (`status`, `failTimes`, `replaceAfterRequests`). */
   faults: string[];
 }
 
-function validateFaults(faults: FtpFileFaults): void {
-  const counts: (keyof FtpFileFaults)[] = ['dropAfterBytes', 'dropTimes', 'stallAfterBytes', 'stallTimes', 'replaceAfterRetrs'];
-  for (const key of counts) {
-    const value = faults[key];
-    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
-      throw new RangeError(`fault ${key} must be a non-negative number, got ${String(value)}`);
+/** FTP's checks beyond the shared ones: a refusal must be a reply code that means one. */
+function validateFtpFaults(faults: FtpFileFaults): void {
+  for (const code of [faults.failTimes?.code, faults.status]) {
+    if (code !== undefined && (code < 400 || code > 599)) {
+      throw new RangeError(`FTP refusals need a 4xx/5xx code, got ${code}`);
     }
-  }
-  if (faults.throttleBytesPerSec !== undefined && !(faults.throttleBytesPerSec > 0)) {
-    throw new RangeError(`fault throttleBytesPerSec must be positive, got ${faults.throttleBytesPerSec}`);
-  }
-  const fail = faults.failTimes;
-  if (fail !== undefined && (!Number.isInteger(fail.code) || fail.code < 400 || fail.code > 599 || !(fail.count >= 0))) {
-    throw new RangeError(`fault failTimes needs a count >= 0 and a 4xx/5xx code, got ${JSON.stringify(fail)}`);
   }
 }
 
@@ -45,9 +30,8 @@ export class FtpFile {
   content: FileContent;
   /** Modification time in whole seconds (ms since the epoch). */
   mtimeMs: number;
-  /** Faults in force. */
-  faults: FtpFileFaults = {};
-  private counters: Counters = { retrs: 0, drops: 0, stalls: 0, replaced: false };
+  /** Faults in force and their counters. */
+  readonly faultState: FaultState<FtpFileFaults>;
 
   constructor(
     /** Absolute, normalised path. */
@@ -58,7 +42,17 @@ export class FtpFile {
     this.content = content;
     // An hour in the past, so a replacement can move forward without looking "in the future".
     this.mtimeMs = Math.floor((options.mtime?.getTime() ?? Date.now() - 3600 * SECOND) / SECOND) * SECOND;
-    this.setFaults(options.faults ?? {});
+    this.faultState = new FaultState(options.faults ?? {}, validateFtpFaults);
+  }
+
+  /** Faults in force. */
+  get faults(): FtpFileFaults {
+    return this.faultState.faults;
+  }
+
+  /** The size SIZE reports: the real one, plus `wrongLength`. */
+  get announcedSize(): number {
+    return this.size + (this.faults.wrongLength ?? 0);
   }
 
   /** Size in bytes of the current content. */
@@ -74,44 +68,15 @@ export class FtpFile {
 
   /** Replace the faults and restart their counters. */
   setFaults(faults: FtpFileFaults): void {
-    validateFaults(faults);
-    this.faults = { ...faults };
-    this.counters = { retrs: 0, drops: 0, stalls: 0, replaced: false };
+    this.faultState.set(faults);
   }
 
-  /** Counts a RETR and applies `failTimes` and `replaceAfterRetrs`. */
-  admitRetr(): Admission {
-    const nth = ++this.counters.retrs;
-    const faults: string[] = [];
-    const fail = this.faults.failTimes;
-    if (fail !== undefined && nth <= fail.count) {
-      return { content: this.content, failCode: fail.code, faults: ['failTimes'] };
-    }
-    const after = this.faults.replaceAfterRetrs;
-    if (after !== undefined && nth > after && !this.counters.replaced) {
-      this.counters.replaced = true;
-      this.replace(alteredContent(this.content));
-      faults.push('replaceAfterRetrs');
-    }
-    return { content: this.content, failCode: undefined, faults };
-  }
-
-  /** Whether a transfer of `length` bytes is the next one cut by `dropAfterBytes`; commits if so. */
-  takeDrop(length: number): boolean {
-    const { dropAfterBytes, dropTimes } = this.faults;
-    if (dropAfterBytes === undefined || length <= dropAfterBytes) return false;
-    if (this.counters.drops >= (dropTimes ?? Infinity)) return false;
-    this.counters.drops++;
-    return true;
-  }
-
-  /** Whether a transfer of `length` bytes is the next one to stall; commits if so. */
-  takeStall(length: number): boolean {
-    const { stallAfterBytes, stallTimes } = this.faults;
-    if (stallAfterBytes === undefined || length <= stallAfterBytes) return false;
-    if (this.counters.stalls >= (stallTimes ?? 1)) return false;
-    this.counters.stalls++;
-    return true;
+  /** Counts a RETR and applies `status`, `failTimes` and `replaceAfterRequests`. */
+  admitRetr(): RetrAdmission {
+    const { refuse, replace } = this.faultState.admit();
+    if (refuse !== undefined) return { content: this.content, failCode: refuse.code, faults: [refuse.fault] };
+    if (replace) this.replace(alteredContent(this.content));
+    return { content: this.content, failCode: undefined, faults: replace ? ['replaceAfterRequests'] : [] };
   }
 }
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { testCertificate } from '../certificate.js';
 import { canConnect, exited, freePort, stopGroup } from '../daemon.js';
 import { contentSize, readContent } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import type { VsftpdOptions, VsftpdServer } from './types.js';
 
 const BLOCK = 4 * 1024 * 1024;

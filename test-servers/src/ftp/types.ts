@@ -2,7 +2,8 @@
  * Public types of the FTP/FTPS test server and of the vsftpd launcher. Kept apart from the
  * implementations so the docs live in one place.
  */
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
+import type { TransferFaults } from '../faults.js';
 
 /**
  * Faults of the whole server: they concern commands that do not name a file (REST, EPSV, PASV,
@@ -40,32 +41,15 @@ export interface FtpServerFaults {
 }
 
 /**
- * Faults of one file. Counters ("the first N transfers") count the RETRs of this file since its
- * faults were last set (`addFile` or `setFileFaults`).
+ * Faults of one file: the shared vocabulary ({@link TransferFaults}) as FTP shows it. Counters ("the
+ * first N transfers") count the RETRs of this file since its faults were last set (`addFile` or
+ * `setFileFaults`). `dropAfterBytes` closes the data connection (FIN) and replies 426; `cutAfterBytes`
+ * closes it and replies 226; `wrongLength` makes SIZE report more; `status` and `failTimes` answer
+ * RETR with their code (a 4xx or 5xx: 421, 425, 450, 451, 550 ...); `replaceAfterRequests` replaces
+ * the file just before the next RETR, while transfers already under way keep sending the old bytes,
+ * as an open file descriptor would. Refusing ranges is server-wide here: `refuseRest`.
  */
-export interface FtpFileFaults {
-  /** Per transfer (so per data connection): bytes per second, paced by a timer-driven token bucket. */
-  throttleBytesPerSec?: number;
-  /**
-   * Close the data connection (cleanly, FIN) after this many bytes of a transfer that would send
-   * more, and reply 426 on the control connection ...
-   */
-  dropAfterBytes?: number;
-  /** ... for the first N such transfers only (default: every one). */
-  dropTimes?: number;
-  /** Send this many bytes of a longer transfer, then nothing, keeping the data connection open ... */
-  stallAfterBytes?: number;
-  /** ... for the first N such transfers only (default 1). */
-  stallTimes?: number;
-  /** The first `count` RETRs are refused with `code` (a transient 4xx such as 425, 450, 451, or 421). */
-  failTimes?: { count: number; code: number };
-  /**
-   * After N RETRs the file is replaced once, just before the next RETR is served: same size, new
-   * bytes, a modification time at least a second later. Transfers already under way keep sending
-   * the old bytes, as an open file descriptor would.
-   */
-  replaceAfterRetrs?: number;
-}
+export type FtpFileFaults = Omit<TransferFaults, 'refuseRanges'>;
 
 /** How a file is served, beyond its bytes. */
 export interface FtpFileOptions {
@@ -113,8 +97,10 @@ export type FtpTransferOutcome =
   | 'complete'
   /** The client closed the data connection or sent ABOR before the end. */
   | 'aborted'
-  /** The `dropAfterBytes` fault cut it. */
+  /** The `dropAfterBytes` fault cut it (426). */
   | 'dropped'
+  /** The `cutAfterBytes` fault ended it early with 226. */
+  | 'cut'
   /** The data connection never arrived or failed before the first byte. */
   | 'failed';
 
@@ -168,7 +154,9 @@ export interface FtpTestServer {
   connectionsOpened(): number;
   /** Control connections open now. */
   openConnections(): number;
-  /** Forget logged commands, transfers and high-water marks (fault counters are kept). */
+  /** Bytes handed to data sockets for `path` (or for every file), since start or `resetLog`. */
+  bytesServed(path?: string): number;
+  /** Forget logged commands, transfers, bytes served and high-water marks (fault counters are kept). */
   resetLog(): void;
   /** Stop listening and destroy every control and data socket and passive listener. */
   close(): Promise<void>;

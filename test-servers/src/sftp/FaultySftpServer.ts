@@ -3,9 +3,10 @@ import { createServer, type AddressInfo, type Server as NetServer, type Socket }
 import { posix } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, SFTPWrapper } from 'ssh2';
+import { SocketTracker, TransferCounters } from '../counters.js';
 import { readContent } from '../generatedContent.js';
 import { TokenBucket } from '../TokenBucket.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { SftpFile, type SftpVersion } from './SftpFile.js';
 import { generateSshKeyPair, hostKeyInfo, knownHostsName } from './sshKeys.js';
 import type {
@@ -50,6 +51,9 @@ interface OpenHandle {
   /** Decided the first time the handle reaches the limit of the fault. */
   dropping: boolean | undefined;
   ending: boolean | undefined;
+  stalling: boolean | undefined;
+  /** Set once the handle stalls: later reads get no answer. */
+  stalled: boolean;
   /** Set once the handle answers EOF early: every later read gets EOF too. */
   ended: boolean;
   /** Set once the handle's connection is being dropped: later reads get no answer. */
@@ -85,12 +89,11 @@ export class FaultySftpServer implements SftpTestServer {
   private readonly files = new Map<string, SftpFile>();
   private readonly users = new Map<string, Account>();
   private readonly connections = new Map<Socket, ConnectionState>();
+  private readonly sockets = new SocketTracker();
+  private readonly counters = new TransferCounters();
   /** Looks a connection up from what ssh2 reports about its peer. */
   private readonly byPeer = new Map<string, ConnectionState>();
   private entries: SftpLogEntry[] = [];
-  private served = new Map<string, number>();
-  private accepted = 0;
-  private maxConnections = 0;
   private maxChannels = 0;
   private serverFaults: SftpServerFaults;
   private ssh: InstanceType<typeof SshServer>;
@@ -197,25 +200,27 @@ export class FaultySftpServer implements SftpTestServer {
 
   /** {@inheritDoc SftpTestServer.bytesServed} */
   bytesServed(path?: string): number {
-    if (path !== undefined) return this.served.get(normalize(path)) ?? 0;
-    let total = 0;
-    for (const n of this.served.values()) total += n;
-    return total;
+    return this.counters.bytes(path === undefined ? undefined : normalize(path));
+  }
+
+  /** {@inheritDoc SftpTestServer.maxConcurrentTransfers} */
+  maxConcurrentTransfers(path?: string): number {
+    return this.counters.maxConcurrent(path === undefined ? undefined : normalize(path));
   }
 
   /** {@inheritDoc SftpTestServer.connectionsOpened} */
   connectionsOpened(): number {
-    return this.accepted;
+    return this.sockets.opened();
   }
 
   /** {@inheritDoc SftpTestServer.openConnections} */
   openConnections(): number {
-    return this.connections.size;
+    return this.sockets.open();
   }
 
   /** {@inheritDoc SftpTestServer.maxConcurrentConnections} */
   maxConcurrentConnections(): number {
-    return this.maxConnections;
+    return this.sockets.maxOpen();
   }
 
   /** {@inheritDoc SftpTestServer.maxChannelsPerConnection} */
@@ -226,23 +231,23 @@ export class FaultySftpServer implements SftpTestServer {
   /** {@inheritDoc SftpTestServer.resetLog} */
   resetLog(): void {
     this.entries = [];
-    this.served = new Map();
+    this.counters.reset();
     // High-water marks restart from what is open now, so they stay true.
-    this.maxConnections = this.connections.size;
+    this.sockets.resetPeak();
     this.maxChannels = 0;
     for (const c of this.connections.values()) this.maxChannels = Math.max(this.maxChannels, c.openChannels);
   }
 
   /** {@inheritDoc SftpTestServer.dropConnections} */
   dropConnections(): void {
-    for (const socket of this.connections.keys()) socket.destroy();
+    this.sockets.dropAll();
   }
 
   /** {@inheritDoc SftpTestServer.close} */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.net.close(() => resolve());
-      this.dropConnections();
+      this.sockets.destroyAll();
     });
     return this.closing;
   }
@@ -273,12 +278,9 @@ export class FaultySftpServer implements SftpTestServer {
   }
 
   private accept(socket: Socket): void {
-    if (this.closing !== undefined) {
-      socket.destroy();
-      return;
-    }
+    if (!this.sockets.track(socket)) return;
     const state: ConnectionState = {
-      id: ++this.accepted,
+      id: this.sockets.connection(socket),
       socket,
       channels: 0,
       openChannels: 0,
@@ -287,7 +289,6 @@ export class FaultySftpServer implements SftpTestServer {
     const peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
     this.connections.set(socket, state);
     this.byPeer.set(peer, state);
-    this.maxConnections = Math.max(this.maxConnections, this.connections.size);
     this.record({ type: 'connect', connectionId: state.id });
     socket.on('error', () => undefined);
     // Small replies must not wait for delayed ACKs (Nagle): sequential reads would crawl.
@@ -371,7 +372,7 @@ export class FaultySftpServer implements SftpTestServer {
     const base = { connectionId: state.id, channelId };
     const lookup = (handle: Buffer): OpenHandle | undefined => handles.get(handle.toString('hex'));
     const forgetAll = (): void => {
-      for (const open of handles.values()) open.file.handles.delete(open);
+      for (const open of handles.values()) this.forget(open);
       handles.clear();
     };
     sftp.on('close', forgetAll);
@@ -398,8 +399,8 @@ export class FaultySftpServer implements SftpTestServer {
       };
       if (file === undefined) return refuse(this.isDirectory(path) ? STATUS_CODE.FAILURE : STATUS_CODE.NO_SUCH_FILE);
       if ((flags & ~OPEN_MODE.READ) !== 0 || (file.mode & 0o444) === 0) return refuse(STATUS_CODE.PERMISSION_DENIED);
-      if (file.faults.openStatus !== undefined) return refuse(file.faults.openStatus, ['openStatus']);
-      const replaced = file.admitOpen();
+      const { refuse: refusal, replaced } = file.admitOpen();
+      if (refusal !== undefined) return refuse(refusal.code, [refusal.fault]);
       const handle = Buffer.alloc(4);
       handle.writeUInt32BE(++nextHandle);
       const open: OpenHandle = {
@@ -408,6 +409,8 @@ export class FaultySftpServer implements SftpTestServer {
         served: 0,
         dropping: undefined,
         ending: undefined,
+        stalling: undefined,
+        stalled: false,
         ended: false,
         dropped: false,
         bucket: undefined,
@@ -415,20 +418,21 @@ export class FaultySftpServer implements SftpTestServer {
       };
       handles.set(handle.toString('hex'), open);
       file.handles.add(open);
-      this.record({ type: 'open', ...base, path, ...(replaced ? { faults: ['replaceAfterOpens'] } : {}) });
+      this.counters.started(path);
+      this.record({ type: 'open', ...base, path, ...(replaced ? { faults: ['replaceAfterRequests'] } : {}) });
       sftp.handle(reqid, handle);
     });
     sftp.on('FSTAT', (reqid: number, handle: Buffer) => {
       const open = lookup(handle);
       if (open === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE);
       this.record({ type: 'fstat', ...base, path: open.file.path });
-      sftp.attrs(reqid, fileAttrs(open.version, open.file.mode));
+      sftp.attrs(reqid, fileAttrs(open.version, open.file.mode, open.file.announcedSize(open.version)));
     });
     sftp.on('CLOSE', (reqid: number, handle: Buffer) => {
       if (listings.delete(handle.toString('hex'))) return sftp.status(reqid, STATUS_CODE.OK);
       const open = lookup(handle);
       handles.delete(handle.toString('hex'));
-      open?.file.handles.delete(open);
+      if (open !== undefined) this.forget(open);
       this.record({ type: 'close', ...base, ...(open ? { path: open.file.path } : {}) });
       sftp.status(reqid, open === undefined ? STATUS_CODE.FAILURE : STATUS_CODE.OK);
     });
@@ -483,6 +487,10 @@ export class FaultySftpServer implements SftpTestServer {
     applied: string[] = [],
   ): void {
     if (state.socket.destroyed || open.dropped) return;
+    if (open.stalled) {
+      this.record({ type: 'read', ...base, path: open.file.path, offset, length, bytes: 0, faults: ['stallAfterBytes'] });
+      return;
+    }
     const { file, version } = open;
     const faults = file.faults;
     const shaped = [...applied];
@@ -497,7 +505,7 @@ export class FaultySftpServer implements SftpTestServer {
       ...(shaped.length > 0 ? { faults: shaped } : {}),
     });
     if (open.ended || offset >= version.size) {
-      if (open.ended) shaped.push('eofAfterBytes');
+      if (open.ended) shaped.push('cutAfterBytes');
       this.record(entry(0, STATUS_CODE.EOF));
       sftp.status(reqid, STATUS_CODE.EOF);
       return;
@@ -510,20 +518,29 @@ export class FaultySftpServer implements SftpTestServer {
     let drop = false;
     const limit = faults.dropAfterBytes;
     if (limit !== undefined && open.served + (end - offset) > limit) {
-      open.dropping ??= file.takeDrop();
+      open.dropping ??= file.faultState.take('drop') !== undefined;
       if (open.dropping) {
         drop = true;
         end = offset + Math.max(0, limit - open.served);
         shaped.push('dropAfterBytes');
       }
     }
-    const eofLimit = faults.eofAfterBytes;
-    if (!drop && eofLimit !== undefined && open.served + (end - offset) > eofLimit) {
-      open.ending ??= file.takeEof();
+    const stallLimit = faults.stallAfterBytes;
+    if (!drop && stallLimit !== undefined && open.served + (end - offset) > stallLimit) {
+      open.stalling ??= file.faultState.take('stall') !== undefined;
+      if (open.stalling) {
+        end = offset + Math.max(0, stallLimit - open.served);
+        open.stalled = true;
+        shaped.push('stallAfterBytes');
+      }
+    }
+    const cutLimit = faults.cutAfterBytes;
+    if (!drop && !open.stalled && cutLimit !== undefined && open.served + (end - offset) > cutLimit) {
+      open.ending ??= file.faultState.take('cut') !== undefined;
       if (open.ending) {
-        end = offset + Math.max(0, eofLimit - open.served);
+        end = offset + Math.max(0, cutLimit - open.served);
         open.ended = true;
-        shaped.push('eofAfterBytes');
+        shaped.push('cutAfterBytes');
         if (end === offset) {
           this.record(entry(0, STATUS_CODE.EOF));
           sftp.status(reqid, STATUS_CODE.EOF);
@@ -534,7 +551,7 @@ export class FaultySftpServer implements SftpTestServer {
     const bytes = end - offset;
     if (bytes > 0) {
       open.served += bytes;
-      this.served.set(file.path, (this.served.get(file.path) ?? 0) + bytes);
+      this.counters.sent(file.path, bytes);
       this.record(entry(bytes));
       sftp.data(reqid, readContent(version.content, offset, end));
     }
@@ -544,6 +561,11 @@ export class FaultySftpServer implements SftpTestServer {
       // After this tick, so the last reply is handed to the socket first.
       setImmediate(() => state.socket.destroy());
     }
+  }
+
+  /** A handle closed or its channel went: it no longer counts as a transfer. */
+  private forget(open: OpenHandle): void {
+    if (open.file.handles.delete(open)) this.counters.ended(open.file.path);
   }
 
   private isDirectory(path: string): boolean {
@@ -569,7 +591,7 @@ export class FaultySftpServer implements SftpTestServer {
 
   private attrsOf(path: string): ReturnType<typeof fileAttrs> | undefined {
     const file = this.files.get(path);
-    if (file !== undefined) return fileAttrs(file.current, file.mode);
+    if (file !== undefined) return fileAttrs(file.current, file.mode, file.announcedSize());
     return this.isDirectory(path) ? dirAttrs() : undefined;
   }
 }
@@ -578,8 +600,8 @@ function normalize(path: string): string {
   return posix.resolve('/', path);
 }
 
-function fileAttrs(version: SftpVersion, mode: number): { mode: number; uid: number; gid: number; size: number; atime: number; mtime: number } {
-  return { mode: S_IFREG | mode, uid: 0, gid: 0, size: version.size, atime: version.mtime, mtime: version.mtime };
+function fileAttrs(version: SftpVersion, mode: number, size: number): { mode: number; uid: number; gid: number; size: number; atime: number; mtime: number } {
+  return { mode: S_IFREG | mode, uid: 0, gid: 0, size, atime: version.mtime, mtime: version.mtime };
 }
 
 function dirAttrs(): { mode: number; uid: number; gid: number; size: number; atime: number; mtime: number } {

@@ -7,7 +7,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateContent } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
 import { publicKeyBlob, sshFingerprint, hostKeyInfo, knownHostsName } from './sshKeys.js';
 import type { HostKeyInfo, OpenSshServerOptions, OpenSshTestServer, SshKeyPair, SshKeyType } from './types.js';
 

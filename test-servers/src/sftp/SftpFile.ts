@@ -1,5 +1,6 @@
 import { alteredContent, contentSize } from '../generatedContent.js';
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
+import { FaultState } from '../faults.js';
 import type { SftpFaults, SftpFileOptions } from './types.js';
 
 /** One version of a file: bytes and the attributes a stat reports for them. */
@@ -10,24 +11,8 @@ export interface SftpVersion {
   readonly mtime: number;
 }
 
-/** Fault counters; restarted whenever the faults are set. */
-interface Counters {
-  opens: number;
-  drops: number;
-  eofs: number;
-  replaced: boolean;
-}
-
-function validateFaults(faults: SftpFaults): void {
-  for (const key of ['dropAfterBytes', 'dropTimes', 'eofAfterBytes', 'eofTimes', 'replaceAfterOpens'] as const) {
-    const value = faults[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
-      throw new RangeError(`fault ${key} must be a non-negative number, got ${String(value)}`);
-    }
-  }
-  if (faults.throttleBytesPerSec !== undefined && !(faults.throttleBytesPerSec > 0)) {
-    throw new RangeError(`fault throttleBytesPerSec must be positive, got ${faults.throttleBytesPerSec}`);
-  }
+/** SFTP's own faults; the shared ones are checked by {@link FaultState}. */
+function validateSftpFaults(faults: SftpFaults): void {
   if (faults.maxReadReply !== undefined && !(Number.isInteger(faults.maxReadReply) && faults.maxReadReply > 0)) {
     throw new RangeError(`fault maxReadReply must be a positive integer, got ${faults.maxReadReply}`);
   }
@@ -36,11 +21,11 @@ function validateFaults(faults: SftpFaults): void {
 /** A path the SFTP test server serves: its current version, permissions and faults. */
 export class SftpFile {
   current: SftpVersion;
-  faults: SftpFaults = {};
+  /** Faults in force and their counters. */
+  readonly faultState: FaultState<SftpFaults>;
   readonly mode: number;
   /** Open handles of this file, which an in-place rewrite reaches. */
   readonly handles = new Set<{ version: SftpVersion }>();
-  private counters: Counters = { opens: 0, drops: 0, eofs: 0, replaced: false };
 
   constructor(
     readonly path: string,
@@ -51,7 +36,17 @@ export class SftpFile {
     // An hour in the past, so replacements can move forward without looking like the future.
     const mtime = options.mtime ?? Math.floor(Date.now() / 1000) - 3600;
     this.current = { content, size: contentSize(content), mtime };
-    this.setFaults(options.faults ?? {});
+    this.faultState = new FaultState(options.faults ?? {}, validateSftpFaults);
+  }
+
+  /** Faults in force. */
+  get faults(): SftpFaults {
+    return this.faultState.faults;
+  }
+
+  /** The size a stat reports: the real one, plus `wrongLength`. */
+  announcedSize(version: SftpVersion = this.current): number {
+    return version.size + (this.faults.wrongLength ?? 0);
   }
 
   /**
@@ -64,37 +59,18 @@ export class SftpFile {
     if (inPlace) for (const handle of this.handles) handle.version = this.current;
   }
 
+  /** Replace the faults and restart their counters. */
   setFaults(faults: SftpFaults): void {
-    validateFaults(faults);
-    this.faults = { ...faults };
-    this.counters = { opens: 0, drops: 0, eofs: 0, replaced: false };
+    this.faultState.set(faults);
   }
 
-  /** Counts an OPEN and applies `replaceAfterOpens`; true when this open triggered the replacement. */
-  admitOpen(): boolean {
-    const nth = ++this.counters.opens;
-    const after = this.faults.replaceAfterOpens;
-    if (after !== undefined && nth > after && !this.counters.replaced) {
-      this.counters.replaced = true;
-      this.replace(alteredContent(this.current.content));
-      return true;
-    }
-    return false;
-  }
-
-  /** Whether a handle that would pass `dropAfterBytes` is the next one to be dropped; commits if so. */
-  takeDrop(): boolean {
-    if (this.faults.dropAfterBytes === undefined) return false;
-    if (this.counters.drops >= (this.faults.dropTimes ?? Infinity)) return false;
-    this.counters.drops++;
-    return true;
-  }
-
-  /** Whether a handle that would pass `eofAfterBytes` is the next one to end early; commits if so. */
-  takeEof(): boolean {
-    if (this.faults.eofAfterBytes === undefined) return false;
-    if (this.counters.eofs >= (this.faults.eofTimes ?? 1)) return false;
-    this.counters.eofs++;
-    return true;
+  /**
+   * Counts an OPEN and applies `status`, `failTimes` and `replaceAfterRequests`: the status to refuse
+   * it with, and whether this open triggered the replacement.
+   */
+  admitOpen(): { refuse: { code: number; fault: string } | undefined; replaced: boolean } {
+    const { refuse, replace } = this.faultState.admit();
+    if (replace) this.replace(alteredContent(this.current.content));
+    return { refuse, replaced: replace };
   }
 }

@@ -3,7 +3,8 @@
  * ({@link startSftpServer}) and the real OpenSSH sshd started for interop tests
  * ({@link startOpenSshServer}).
  */
-import type { FileContent } from '../types.js';
+import type { FileContent } from '../content.js';
+import type { TransferFaults } from '../faults.js';
 
 /** Key algorithms the helpers generate. */
 export type SshKeyType = 'ed25519' | 'ecdsa' | 'rsa';
@@ -32,32 +33,18 @@ export interface SftpUser {
 }
 
 /**
- * Named faults of one served file. Counters ("the first N") count since the faults were last set
- * (`addFile` or `setFaults`).
+ * Named faults of one served file: the shared vocabulary ({@link TransferFaults}) as SFTP shows it,
+ * and SFTP's own. A transfer is one open handle; counters ("the first N") count OPENs since the
+ * faults were last set (`addFile` or `setFaults`). `dropAfterBytes`: the next read that would pass
+ * the limit gets the bytes up to it, then the whole SSH connection is destroyed. `cutAfterBytes`:
+ * reads past the limit get EOF, as though the file ended there. `stallAfterBytes`: reads past the
+ * limit get no answer. `wrongLength`: stat and fstat report more than there is. `status` and
+ * `failTimes`: OPEN answered with that SFTP status (3 permission denied, 4 failure ...).
+ * `replaceAfterRequests`: the content is replaced just before the next OPEN. SFTP cannot refuse ranges.
  */
-export interface SftpFaults {
-  /**
-   * Per open handle: once it has been answered this many bytes, the next read that would go past
-   * them gets only the bytes up to that point and then the whole SSH connection is destroyed ...
-   */
-  dropAfterBytes?: number;
-  /** ... for the first N handles that reach the limit only (default: every one). */
-  dropTimes?: number;
-  /** Per open handle: read replies paced to this many bytes per second (a token bucket driven by timers). */
-  throttleBytesPerSec?: number;
+export interface SftpFaults extends Omit<TransferFaults, 'refuseRanges'> {
   /** Every DATA reply carries at most this many bytes, however many were asked (legal short reads). */
   maxReadReply?: number;
-  /**
-   * Per open handle: once it has been answered this many bytes, reads past them get EOF as though
-   * the file ended there (a truncated answer) ...
-   */
-  eofAfterBytes?: number;
-  /** ... for the first N handles that reach the limit only (default 1). */
-  eofTimes?: number;
-  /** After N opens the content is replaced once: same size, new bytes, an mtime at least a second later. */
-  replaceAfterOpens?: number;
-  /** Every OPEN of the file is answered with this SFTP status (3 permission denied, 4 failure ...). */
-  openStatus?: number;
 }
 
 /** How a file is served, beyond its bytes. */
@@ -150,7 +137,7 @@ export interface SftpTestServer {
   removeFile(path: string): void;
   /** Replace the faults of a file; resets its fault counters. */
   setFaults(path: string, faults: SftpFaults): void;
-  /** The content `path` serves now (after any `replaceAfterOpens`). */
+  /** The content `path` serves now (after any `replaceAfterRequests`). */
   fileContent(path: string): FileContent;
   /** Add an account (or replace the one with the same name). */
   addUser(user: SftpUser): void;
@@ -166,6 +153,8 @@ export interface SftpTestServer {
   log(type?: SftpLogEntry['type']): SftpLogEntry[];
   /** Bytes answered to reads of `path` (or of every file), since start or `resetLog`. */
   bytesServed(path?: string): number;
+  /** Highest number of handles of `path` (or of any file) open at once, since start or `resetLog`. */
+  maxConcurrentTransfers(path?: string): number;
   /** TCP connections accepted since start. */
   connectionsOpened(): number;
   /** SSH connections open now (authenticated or not). */

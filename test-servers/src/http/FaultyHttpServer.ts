@@ -3,13 +3,14 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ifRangeMatches, parseRange, type RangeOutcome } from './byteRange.js';
-import { testCertificate } from './certificate.js';
+import { testCertificate } from '../certificate.js';
 import { digestHeaders } from './digests.js';
-import { contentSize, readContent } from './generatedContent.js';
+import { SocketTracker, TransferCounters } from '../counters.js';
+import { contentSize, readContent } from '../generatedContent.js';
 import { pumpBody, type BodyEnding } from './pumpBody.js';
 import { ServedFile, type Representation } from './ServedFile.js';
+import type { FileContent } from '../content.js';
 import type {
-  FileContent,
   FileOptions,
   HttpFaults,
   HttpServerOptions,
@@ -75,13 +76,8 @@ export class FaultyHttpServer implements HttpTestServer {
   private readonly files = new Map<string, ServedFile>();
   private readonly redirects = new Map<string, Redirect>();
   private log: LogEntry[] = [];
-  private readonly sockets = new Set<Socket>();
-  private readonly connectionIds = new WeakMap<Socket, number>();
-  private connections = 0;
-  private openTotal = 0;
-  private maxTotal = 0;
-  private readonly openByRoute = new Map<string, number>();
-  private maxByRoute = new Map<string, number>();
+  private readonly sockets = new SocketTracker();
+  private readonly counters = new TransferCounters();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -95,16 +91,12 @@ export class FaultyHttpServer implements HttpTestServer {
   ) {
     const tls = ca !== undefined;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
+    // With TLS the raw socket is tracked (so close() ends handshakes) and the secure one counted.
     server.on('connection', (socket: Socket) => {
-      this.track(socket);
-      if (!tls) this.connectionIds.set(socket, ++this.connections);
+      if (tls) this.sockets.track(socket);
+      else this.sockets.connection(socket);
     });
-    if (tls) {
-      server.on('secureConnection', (socket: Socket) => {
-        this.track(socket);
-        this.connectionIds.set(socket, ++this.connections);
-      });
-    }
+    if (tls) server.on('secureConnection', (socket: Socket) => this.sockets.connection(socket));
   }
 
   /** Creates the server and listens on port 0 of `host` (default 127.0.0.1). */
@@ -181,20 +173,23 @@ export class FaultyHttpServer implements HttpTestServer {
 
   /** {@inheritDoc HttpTestServer.maxConcurrentRequests} */
   maxConcurrentRequests(path?: string): number {
-    return path === undefined ? this.maxTotal : (this.maxByRoute.get(path) ?? 0);
+    return this.counters.maxConcurrent(path);
+  }
+
+  /** {@inheritDoc HttpTestServer.bytesServed} */
+  bytesServed(path?: string): number {
+    return this.counters.bytes(path);
   }
 
   /** {@inheritDoc HttpTestServer.connectionsOpened} */
   connectionsOpened(): number {
-    return this.connections;
+    return this.sockets.opened();
   }
 
   /** {@inheritDoc HttpTestServer.resetLog} */
   resetLog(): void {
     this.log = [];
-    // The high-water marks restart from what is open now, not from zero, so they stay true.
-    this.maxTotal = this.openTotal;
-    this.maxByRoute = new Map(this.openByRoute);
+    this.counters.reset();
   }
 
   /** {@inheritDoc HttpTestServer.close} */
@@ -204,7 +199,7 @@ export class FaultyHttpServer implements HttpTestServer {
       this.server.closeAllConnections();
       // closeAllConnections only knows sockets the HTTP parser adopted; a TLS handshake in
       // progress or a raw socket under a TLS one would otherwise keep close() waiting.
-      for (const socket of this.sockets) socket.destroy();
+      this.sockets.destroyAll();
     });
     return this.closing;
   }
@@ -213,11 +208,6 @@ export class FaultyHttpServer implements HttpTestServer {
     const file = this.files.get(path);
     if (file === undefined) throw new Error(`no file at ${path}`);
     return file;
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -232,16 +222,16 @@ export class FaultyHttpServer implements HttpTestServer {
       headers: lowerCaseHeaders(req),
       status: 0,
       bytesSent: 0,
-      connectionId: this.connectionIds.get(req.socket) ?? 0,
+      connectionId: this.sockets.id(req.socket),
       faults: [],
       done: false,
     };
     this.log.push({ route, record });
-    this.opened(route);
+    this.counters.started(route);
     const aborter = new AbortController();
     res.once('close', () => {
       record.done = true;
-      this.closed(route);
+      this.counters.ended(route);
       aborter.abort();
     });
     const exchange: Exchange = { req, res, record, signal: aborter.signal };
@@ -254,19 +244,6 @@ export class FaultyHttpServer implements HttpTestServer {
     const redirect = redirectKey === undefined ? undefined : this.redirects.get(redirectKey);
     if (redirect !== undefined) this.sendStatus(exchange, redirect.status, { location: redirect.location });
     else this.sendStatus(exchange, 404);
-  }
-
-  private opened(route: string): void {
-    this.openTotal++;
-    this.maxTotal = Math.max(this.maxTotal, this.openTotal);
-    const open = (this.openByRoute.get(route) ?? 0) + 1;
-    this.openByRoute.set(route, open);
-    this.maxByRoute.set(route, Math.max(this.maxByRoute.get(route) ?? 0, open));
-  }
-
-  private closed(route: string): void {
-    this.openTotal--;
-    this.openByRoute.set(route, (this.openByRoute.get(route) ?? 1) - 1);
   }
 
   private failed({ res }: Exchange, error: unknown): void {
@@ -327,9 +304,8 @@ export class FaultyHttpServer implements HttpTestServer {
       this.sendStatus(exchange, 401, { 'www-authenticate': file.challenge() });
       return;
     }
-    const { nth, replaced } = file.admit();
-    if (replaced) record.faults.push('replaceAfterRequests');
-    const size = file.current.size;
+    const { nth, refuse, replace } = file.admit();
+    if (replace) record.faults.push('replaceAfterRequests');
     let linkToken: string | undefined;
     if (faults.signedLinks !== undefined) {
       linkToken = new URLSearchParams(record.path.slice(pathOf(record.path).length)).get('sig') ?? '';
@@ -340,17 +316,15 @@ export class FaultyHttpServer implements HttpTestServer {
         return;
       }
     }
-    if (faults.status !== undefined) {
-      record.faults.push('status');
+    if (refuse !== undefined) {
+      record.faults.push(refuse.fault);
       await wait();
-      this.sendStatus(exchange, faults.status, faults.status === 416 ? { 'content-range': `bytes */${size}` } : {});
-      return;
-    }
-    if (faults.failTimes !== undefined && nth <= faults.failTimes.count) {
-      record.faults.push('failTimes');
-      const { status, retryAfter } = faults.failTimes;
-      await wait();
-      this.sendStatus(exchange, status, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
+      const { code, retryAfter } = refuse;
+      const size = file.current.size + (faults.wrongLength ?? 0);
+      this.sendStatus(exchange, code, {
+        ...(code === 416 ? { 'content-range': `bytes */${size}` } : {}),
+        ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+      });
       return;
     }
     if (faults.maxConnections !== undefined && file.serving >= faults.maxConnections) {
@@ -382,11 +356,11 @@ export class FaultyHttpServer implements HttpTestServer {
     const range = req.headers.range;
     if (range === undefined) return { kind: 'ignore' };
     if (file.faults.chunked === true) return { kind: 'ignore' };
-    if (file.faults.ignoreRange === true) {
-      record.faults.push('ignoreRange');
+    if (file.faults.refuseRanges === true) {
+      record.faults.push('refuseRanges');
       return { kind: 'ignore' };
     }
-    const outcome = parseRange(range, representation.size);
+    const outcome = parseRange(range, representation.size + (file.faults.wrongLength ?? 0));
     if (file.faults.rangeFromZeroOnly === true && outcome.kind === 'range' && outcome.start !== 0) {
       record.faults.push('rangeFromZeroOnly');
       return { kind: 'unsatisfiable' };
@@ -410,7 +384,9 @@ export class FaultyHttpServer implements HttpTestServer {
   ): Promise<void> {
     const { req, res, record, signal } = exchange;
     const faults = file.faults;
-    const size = representation.size;
+    // The size announced; with wrongLength more than the bytes there are (served until they end).
+    const size = representation.size + (faults.wrongLength ?? 0);
+    if (faults.wrongLength !== undefined) record.faults.push('wrongLength');
     const chunked = faults.chunked === true;
     if (chunked) record.faults.push('chunked');
 
@@ -453,27 +429,40 @@ export class FaultyHttpServer implements HttpTestServer {
     }
     const trailing = status === 206 ? (faults.trailingBytesAfterRange ?? 0) : 0;
     if (trailing > 0) record.faults.push('trailingBytesAfterRange');
-    if (chunked || trailing > 0) headers['transfer-encoding'] = 'chunked';
-    else headers['content-length'] = end - start;
+    // How the body ends, decided before the head: a cut body goes chunked so that it can end cleanly.
+    const length = end - start;
+    let ending: BodyEnding = 'end';
+    const get = req.method !== 'HEAD';
+    const drop = get ? file.faultState.take('drop', length) : undefined;
+    const cut = get && drop === undefined ? file.faultState.take('cut', length) : undefined;
+    const stall = get && drop === undefined && cut === undefined ? file.faultState.take('stall', length) : undefined;
+    if (drop !== undefined) {
+      record.faults.push('dropAfterBytes');
+      ending = 'drop';
+      end = start + drop;
+    } else if (cut !== undefined) {
+      record.faults.push('cutAfterBytes');
+      end = start + cut;
+    } else if (stall !== undefined) {
+      record.faults.push('stallAfterBytes');
+      ending = 'stall';
+      end = start + stall;
+    }
+    // With wrongLength the bytes run out before the announced end: the connection closes there.
+    if (end > representation.size && ending === 'end') {
+      end = representation.size;
+      ending = 'drop';
+    }
+    if (chunked || trailing > 0 || cut !== undefined) headers['transfer-encoding'] = 'chunked';
+    else headers['content-length'] = length;
 
     record.status = status;
     res.writeHead(status, headers);
-    if (req.method === 'HEAD') {
+    if (!get) {
       res.end();
       return;
     }
 
-    const length = end - start;
-    let ending: BodyEnding = 'end';
-    if (file.takeDrop(length)) {
-      record.faults.push('dropAfterBytes');
-      ending = 'drop';
-      end = start + (faults.dropAfterBytes ?? 0);
-    } else if (file.takeStall(length)) {
-      record.faults.push('stallAfterBytes');
-      ending = 'stall';
-      end = start + (faults.stallAfterBytes ?? 0);
-    }
     let bytesPerSec = faults.throttleBytesPerSec;
     if (faults.slowRequest !== undefined && faults.slowRequest.nth === nth) {
       record.faults.push('slowRequest');
@@ -494,6 +483,7 @@ export class FaultyHttpServer implements HttpTestServer {
       ...(trailing > 0 ? { trailer: Buffer.alloc(trailing, 0x2a) } : {}),
       onSent: (bytes) => {
         record.bytesSent += bytes;
+        this.counters.sent(file.path, bytes);
         if (linkToken !== undefined) file.spendLink(linkToken, bytes);
       },
       ...(linkToken === undefined ? {} : {

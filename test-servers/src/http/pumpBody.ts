@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { readContent } from './generatedContent.js';
-import { TokenBucket } from './TokenBucket.js';
-import type { FileContent } from './types.js';
+import { readContent } from '../generatedContent.js';
+import { TokenBucket } from '../TokenBucket.js';
+import type { FileContent } from '../content.js';
 
 /** Normal write size: large enough that a GiB costs a few thousand writes, small enough to pace. */
 export const SLICE = 256 * 1024;

@@ -2,58 +2,29 @@
  * Public types of the test servers. Kept apart from the implementations so that a test can import
  * the shapes without pulling in `node:http` machinery, and so the docs live in one place.
  */
+import type { FileContent } from '../content.js';
+import type { TransferFaults } from '../faults.js';
 
 /**
- * A file body that is never materialised: `size` deterministic pseudo-random bytes derived from
- * `seed`. Byte `i` is computable without the bytes before it, so sizes like `2 ** 50` can be
- * described and any slice served or compared. See {@link generateContent}.
+ * Named faults of one served file: the shared vocabulary ({@link TransferFaults}: throttle, drop,
+ * cut, stall, replace, wrong length, status, failTimes, refuseRanges) and HTTP's own. Every field is
+ * optional and independent; counters ("the first N requests", "the nth request") count the requests
+ * that reached the file (after authentication) since the faults were last set with `addFile` or
+ * `setFaults`.
  */
-export interface GeneratedContent {
-  /** Length in bytes (a safe integer, may be 0). */
-  readonly size: number;
-  /** Selects the byte sequence; two specs with the same seed agree on every byte they share. Default 0. */
-  readonly seed?: number;
-}
-
-/** The body of a served file: real bytes, or a description of generated ones. */
-export type FileContent = Buffer | GeneratedContent;
-
-/**
- * Named faults of one served file. Every field is optional and independent; counters ("the first N
- * requests", "the nth request") count the requests that reached the file (after authentication)
- * since the faults were last set with `addFile` or `setFaults`.
- */
-export interface HttpFaults {
-  /** Per response (so per connection): body bytes per second, paced by a timer-driven token bucket. */
-  throttleBytesPerSec?: number;
+export interface HttpFaults extends TransferFaults {
   /** Milliseconds to wait before the status line of every response of this file. */
   latencyMs?: number;
-  /** Answer Range requests with 200 and the whole body (while still advertising `Accept-Ranges: bytes`). */
-  ignoreRange?: boolean;
   /** Answer Range requests with a 206 whose Content-Range (and bytes) are shifted from what was asked. */
   wrongContentRange?: boolean;
   /** No Content-Length, `Transfer-Encoding: chunked`, no Accept-Ranges, Range ignored. */
   chunked?: boolean;
-  /** Destroy the socket after this many body bytes of a response whose body is longer ... */
-  dropAfterBytes?: number;
-  /** ... for the first N such responses only (default: every response). */
-  dropTimes?: number;
-  /** The first `count` requests get `status` (with `Retry-After: retryAfter` seconds if given). */
-  failTimes?: { count: number; status: number; retryAfter?: number };
   /** 503 with `Retry-After: 1` when more than N responses of this file would be open at once. */
   maxConnections?: number;
-  /** After N requests the content changes once: same size, new bytes, new ETag and Last-Modified. */
-  replaceAfterRequests?: number;
-  /** Send this many body bytes of a longer response, then nothing more, keeping the socket open ... */
-  stallAfterBytes?: number;
-  /** ... for the first N such responses only (default 1). */
-  stallTimes?: number;
   /** The nth request (1-based) of this file is throttled to `bytesPerSec`: one slow connection among fast ones. */
   slowRequest?: { nth: number; bytesPerSec: number };
   /** Add this Content-Encoding header (the bytes are not encoded), to test that encoded ranges are refused. */
   contentEncoding?: string;
-  /** Answer every request with this status and a short body (404, 416, 500 ...). */
-  status?: number;
   /**
    * Answer every Range request whose first byte is not 0 with `416` and `Content-Range: bytes
    * *\/size` (a server whose ranges only work from the start); `bytes=0-...` is served normally.
@@ -175,9 +146,11 @@ export interface HttpTestServer {
   requests(path?: string): RequestRecord[];
   /** Highest number of simultaneously open responses seen (of `path`, or of the whole server). */
   maxConcurrentRequests(path?: string): number;
+  /** Body bytes handed to the socket for `path` (or for every path), since start or `resetLog`. */
+  bytesServed(path?: string): number;
   /** TCP (or, for TLS, handshaken) connections accepted since start. */
   connectionsOpened(): number;
-  /** Forget logged requests and the concurrency high-water marks (fault counters are kept). */
+  /** Forget logged requests, bytes served and the concurrency high-water marks (fault counters are kept). */
   resetLog(): void;
   /** Stop listening and destroy every socket, stalled or not, so tests never hang. */
   close(): Promise<void>;

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { validateHeaderValue } from 'node:http';
 import { computeDigests, type RawDigests } from './digests.js';
-import { alteredContent, contentSize, isGeneratedContent } from './generatedContent.js';
-import type { FileContent, FileOptions, HttpFaults } from './types.js';
+import { alteredContent, contentSize, isGeneratedContent } from '../generatedContent.js';
+import type { FileContent } from '../content.js';
+import { FaultState, type Admission } from '../faults.js';
+import type { FileOptions, HttpFaults } from './types.js';
 
 /** One version of a file's bytes with the validators that name it. */
 export class Representation {
@@ -28,17 +30,6 @@ export class Representation {
   }
 }
 
-/**
- * Fault counters of a file. They restart whenever the faults are set, so a test that switches a
- * fault on mid-way gets "the first N requests" counted from that moment.
- */
-interface FaultCounters {
-  requests: number;
-  drops: number;
-  stalls: number;
-  replaced: boolean;
-}
-
 const SECOND = 1000;
 
 function httpDate(ms: number): string {
@@ -60,16 +51,14 @@ function validator(name: string, value: string | false | undefined): string | fa
   return typeof value === 'string' ? wireValue(name, value) : value;
 }
 
-function validateFaults(faults: HttpFaults): void {
-  const counts: (keyof HttpFaults)[] = ['dropAfterBytes', 'dropTimes', 'maxConnections', 'replaceAfterRequests', 'stallAfterBytes', 'stallTimes', 'latencyMs', 'trailingBytesAfterRange'];
+/** HTTP's own faults; the shared ones are checked by {@link FaultState}. */
+function validateHttpFaults(faults: HttpFaults): void {
+  const counts: (keyof HttpFaults)[] = ['maxConnections', 'latencyMs', 'trailingBytesAfterRange'];
   for (const key of counts) {
     const value = faults[key];
     if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
       throw new RangeError(`fault ${key} must be a non-negative number, got ${String(value)}`);
     }
-  }
-  if (faults.throttleBytesPerSec !== undefined && !(faults.throttleBytesPerSec > 0)) {
-    throw new RangeError(`fault throttleBytesPerSec must be positive, got ${faults.throttleBytesPerSec}`);
   }
   if (faults.signedLinks !== undefined && !(faults.signedLinks.afterBytes >= 0)) {
     throw new RangeError(`fault signedLinks.afterBytes must be a non-negative number, got ${faults.signedLinks.afterBytes}`);
@@ -83,14 +72,13 @@ function validateFaults(faults: HttpFaults): void {
 export class ServedFile {
   /** What a request gets now. */
   current: Representation;
-  /** Faults in force. */
-  faults: HttpFaults;
+  /** Faults in force and their counters. */
+  readonly faultState: FaultState<HttpFaults>;
   /** Responses with a body under way, the figure `maxConnections` limits. */
   serving = 0;
   /** Header values prepared once (validated, Latin-1). */
   readonly contentDisposition: string | undefined;
   readonly contentType: string;
-  private counters: FaultCounters = { requests: 0, drops: 0, stalls: 0, replaced: false };
   private version = 0;
   private explicitEtag: string | false | undefined;
   private explicitLastModified: string | false | undefined;
@@ -114,8 +102,7 @@ export class ServedFile {
     // An hour in the past: a fresh file must not look modified "in the future" to a client whose
     // clock is a little behind, and replacements need room to move forward.
     this.lastModifiedMs = Math.floor(Date.now() / SECOND) * SECOND - 3600 * SECOND;
-    this.faults = {};
-    this.setFaults(options.faults ?? {});
+    this.faultState = new FaultState<HttpFaults>(options.faults ?? {}, validateHttpFaults);
     this.current = this.represent(content);
   }
 
@@ -127,44 +114,24 @@ export class ServedFile {
     this.current = this.represent(content);
   }
 
+  /** Faults in force. */
+  get faults(): HttpFaults {
+    return this.faultState.faults;
+  }
+
   /** Replace the faults and restart their counters. */
   setFaults(faults: HttpFaults): void {
-    validateFaults(faults);
-    this.faults = { ...faults };
-    this.counters = { requests: 0, drops: 0, stalls: 0, replaced: false };
+    this.faultState.set(faults);
   }
 
   /**
-   * Count a request that reached the file and apply `replaceAfterRequests`.
-   * @returns its 1-based number since the faults were set, and whether it triggered the replacement.
+   * Count a request that reached the file and apply `status`, `failTimes` and `replaceAfterRequests`
+   * (the replacement happens here).
    */
-  admit(): { nth: number; replaced: boolean } {
-    const nth = ++this.counters.requests;
-    const after = this.faults.replaceAfterRequests;
-    if (after !== undefined && nth > after && !this.counters.replaced) {
-      this.counters.replaced = true;
-      this.replace(alteredContent(this.current.content));
-      return { nth, replaced: true };
-    }
-    return { nth, replaced: false };
-  }
-
-  /** Whether a response of `bodyLength` bytes is the next to be cut by `dropAfterBytes`; commits if so. */
-  takeDrop(bodyLength: number): boolean {
-    const { dropAfterBytes, dropTimes } = this.faults;
-    if (dropAfterBytes === undefined || bodyLength <= dropAfterBytes) return false;
-    if (this.counters.drops >= (dropTimes ?? Infinity)) return false;
-    this.counters.drops++;
-    return true;
-  }
-
-  /** Whether a response of `bodyLength` bytes is the next to stall by `stallAfterBytes`; commits if so. */
-  takeStall(bodyLength: number): boolean {
-    const { stallAfterBytes, stallTimes } = this.faults;
-    if (stallAfterBytes === undefined || bodyLength <= stallAfterBytes) return false;
-    if (this.counters.stalls >= (stallTimes ?? 1)) return false;
-    this.counters.stalls++;
-    return true;
+  admit(): Admission {
+    const admission = this.faultState.admit();
+    if (admission.replace) this.replace(alteredContent(this.current.content));
+    return admission;
   }
 
   /** A new `signedLinks` token, good for `afterBytes` body bytes. */

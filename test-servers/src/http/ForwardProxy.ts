@@ -2,7 +2,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import { testCertificate } from './certificate.js';
+import { testCertificate } from '../certificate.js';
 import type { ProxyRequestRecord, ProxyServerOptions, ProxyTestServer } from './types.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and must not cross the proxy.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { forEachBlock } from './generatedContent.js';
-import type { FileContent } from './types.js';
+import { forEachBlock } from '../generatedContent.js';
+import type { FileContent } from '../content.js';
 
 /** Raw SHA-256 and MD5 of a representation, the inputs of the integrity headers. */
 export interface RawDigests {
