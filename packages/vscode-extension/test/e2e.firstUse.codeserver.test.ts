@@ -41,11 +41,14 @@ const REMOVED: GeneratedContent = { size: 8 * 1024 * 1024, seed: 81 };
 const CANCELED: GeneratedContent = { size: 96 * 1024 * 1024, seed: 91 };
 // Per response: with 8 connections about 6 MiB/s, past the 8 MiB question threshold in a few seconds.
 const CANCELED_THROTTLE = 768 * 1024;
-const PRIVATE: GeneratedContent = { size: 16 * 1024 * 1024, seed: 51 };
-// Per response: with 8 connections about 128 KiB/s, so that the reload and the restart land
-// mid-download however slow the machine is (the whole file would take two minutes); the throttle
-// is lifted once the restart is asked for.
-const PRIVATE_THROTTLE = 16 * 1024;
+const PRIVATE: GeneratedContent = { size: 64 * 1024 * 1024, seed: 51 };
+// Per response: with 8 connections about 0.5 MiB/s.
+const REMOVED_THROTTLE = 64 * 1024;
+// Until the service restarts, private.bin takes two minutes (8 connections: 0.5 MiB/s for 64 MiB),
+// so the reload and the restart land mid-download even on a loaded machine (a 16 MiB file finished
+// during a slow reload); the new service's requests then go fast.
+const PRIVATE_CRAWL = 64 * 1024;
+const PRIVATE_FAST = 4 * 1024 * 1024;
 const BASIC = { username: 'ada', password: 's3cret:with colon' };
 
 async function fileSha256(file: string): Promise<string> {
@@ -91,9 +94,9 @@ describe('the front door in code-server', () => {
     http.addFile('/mirrored.bin', MIRRORED, { faults: { throttleBytesPerSec: MIRRORED_THROTTLE } });
     mirror = await startHttpServer();
     mirror.addFile('/pub/mirrored.bin', MIRRORED, { faults: { throttleBytesPerSec: MIRRORED_THROTTLE } });
-    http.addFile('/removed.bin', REMOVED, { faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
+    http.addFile('/removed.bin', REMOVED, { faults: { throttleBytesPerSec: REMOVED_THROTTLE } });
     http.addFile('/canceled.bin', CANCELED, { faults: { throttleBytesPerSec: CANCELED_THROTTLE } });
-    http.addFile('/private.bin', PRIVATE, { auth: BASIC, faults: { throttleBytesPerSec: PRIVATE_THROTTLE } });
+    http.addFile('/private.bin', PRIVATE, { auth: BASIC, faults: { throttleBytesPerSec: PRIVATE_CRAWL } });
     server = await startCodeServer({
       entry,
       vsix,
@@ -337,7 +340,7 @@ describe('the front door in code-server', () => {
     await box.press('Enter');
     const row = panelFrame(page).locator('li.download', { hasText: 'private.bin' });
     await row.locator('.state', { hasText: 'Downloading' }).waitFor({ state: 'visible', timeout: 60_000 });
-    await expect.poll(async () => (await row.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 16\.0 MiB$/);
+    await expect.poll(async () => (await row.locator('.bytes').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB) of 64\.0 MiB$/);
     // The engine's sidecars are hidden from the Explorer (configurationDefaults' files.exclude),
     // while the Explorer does show files as they appear (typed.bin from the test before).
     const explorerRows = page.locator('.explorer-folders-view .monaco-list-row');
@@ -354,8 +357,8 @@ describe('the front door in code-server', () => {
     // A new service process knows no credentials (they live in memory only): the download comes
     // back held, and the extension resumes it with the host's credentials from secret storage.
     const requestsBefore = http!.requests('/private.bin').length;
+    http!.setFaults('/private.bin', { throttleBytesPerSec: PRIVATE_FAST });
     await runFromPalette(page, 'Multiget: Restart Service');
-    http!.setFaults('/private.bin', {});
     await restored.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
     await screenshot(page, 'firstuse-5-dark-after-restart');
 
