@@ -2,8 +2,9 @@
  * End to end in a real VS Code (code-server driven by Chromium), in a dark theme: while a download
  * runs with several connections, its row in the Downloads panel shows a segment map (done, each
  * connection's bytes in flight in its own colour, left) and the panel's footer shows the service's
- * CPU time and memory; once it completed, "Export Trace…" on the row saves its trace through VS
- * Code's save dialog, and the saved file is a valid trace whose spans add up to the file. The
+ * CPU time and memory; once it completed (after a pause and resume), "Export Trace…" on the row
+ * saves its trace through VS Code's save dialog, and the saved file is a valid trace of both runs
+ * whose spans of the resumed run add up to what was left. The
  * screenshots (the map in dark, high-contrast and light themes) go to test-artifacts/.
  */
 import { existsSync } from 'node:fs';
@@ -31,9 +32,10 @@ import {
 // Runs inside the webview's frame, where the DOM is (the test program is compiled without the DOM library).
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 
-// 8 connections (the extension's default) of at most 128 KiB/s each: 32 s at the very least, long
-// enough to look at the map in three themes while it runs.
-const SLOW: GeneratedContent = { size: 32 * 1024 * 1024, seed: 31 };
+// 8 connections (the extension's default) of at most 64 KiB/s each: over two minutes, so the map
+// is looked at in three themes while it surely runs; then the throttle goes and a pause and resume
+// (new requests) finish it.
+const SLOW: GeneratedContent = { size: 64 * 1024 * 1024, seed: 31 };
 
 async function fileSha256(file: string): Promise<string> {
   const { createHash } = await import('node:crypto');
@@ -51,7 +53,7 @@ describe('segment map, resource footer and Export Trace in code-server', () => {
     if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
     const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
     http = await startHttpServer();
-    http.addFile('/slow.bin', SLOW, { faults: { throttleBytesPerSec: 128 * 1024 } });
+    http.addFile('/slow.bin', SLOW, { faults: { throttleBytesPerSec: 64 * 1024 } });
     server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
     browser = await launchChromium();
     page = await openWorkbench(browser, server);
@@ -136,6 +138,11 @@ describe('segment map, resource footer and Export Trace in code-server', () => {
       await screenshot(page, shot);
     }
 
+    http!.setFaults('/slow.bin', {});
+    await row.getByRole('button', { name: 'Pause slow.bin', exact: true }).click();
+    await row.locator('.state', { hasText: 'Paused' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await map.waitFor({ state: 'hidden' });
+    await row.getByRole('button', { name: 'Resume slow.bin', exact: true }).click();
     await row.locator('.state', { hasText: 'Completed' }).waitFor({ state: 'visible', timeout: 120_000 });
     expect(await fileSha256(path.join(server!.workspace, 'slow.bin'))).toBe(sha256(SLOW));
     await map.waitFor({ state: 'hidden' });
@@ -153,9 +160,17 @@ describe('segment map, resource footer and Export Trace in code-server', () => {
     await page.locator('.notification-toast', { hasText: 'saved the trace of slow.bin' }).waitFor({ state: 'visible', timeout: 30_000 });
     const trace = JSON.parse(await readFile(target, 'utf8')) as TraceFile;
     expect(checkTrace(trace)).toEqual([]);
+    // Both runs are in it: the one paused, and the resumed one, which wrote what was left.
+    const starts = trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'start');
+    expect(starts).toHaveLength(2);
+    const last = starts[1]!;
     const spans = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'range');
-    expect(new Set(spans.map((e) => e.tid)).size).toBeGreaterThan(1);
-    expect(spans.reduce((a, e) => a + (e.args!['bytes'] as number), 0)).toBe(SLOW.size);
+    expect(spans.some((e) => e.ts < last.ts && e.args!['outcome'] === 'aborted')).toBe(true);
+    const resumedRun = spans.filter((e) => e.pid === last.pid && e.ts >= last.ts);
+    expect(new Set(resumedRun.map((e) => e.tid)).size).toBeGreaterThan(1);
+    const resumedBytes = last.args!['resumedBytes'] as number;
+    expect(resumedBytes).toBeGreaterThan(0);
+    expect(resumedRun.reduce((a, e) => a + (e.args!['bytes'] as number), 0)).toBe(SLOW.size - resumedBytes);
 
   }), 300_000);
 });
