@@ -35,7 +35,8 @@ describe('multiget -r', () => {
     );
     first.kill('SIGINT');
     await first.exited;
-    expect(first.events().filter((e) => e.type === 'skipped').map((e) => e['path'])).toEqual(['passwd']);
+    const skipped = first.events().filter((e) => e.type === 'skipped');
+    expect(skipped.map((e) => [e['path'], e.url, typeof e.id])).toEqual([['passwd', server.url('pub/tree/'), 'string']]);
     expect(existsSync(join(dir, 'tree', 'zz', 'big.bin'))).toBe(false);
     expect(existsSync(join(dir, 'tree', 'zz', 'big.bin.mgpart'))).toBe(true);
 
