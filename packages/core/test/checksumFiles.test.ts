@@ -85,6 +85,15 @@ describe("checksum: 'auto' on the engine", () => {
     expect(warnings).toEqual(['MG_WARN_NO_CHECKSUM_FILE']);
   });
 
+  it('says so when the URL names no file to look beside', async () => {
+    mem.put('/', data);
+    const dl = mg.download('mem://h/', { dir, checksum: 'auto' });
+    const warnings: string[] = [];
+    dl.on('warning', (w) => warnings.push(w.code));
+    expect((await dl.done).verified).toBe(false);
+    expect(warnings).toEqual(['MG_WARN_NO_CHECKSUM_FILE']);
+  });
+
   it('fails a mismatch with MG_ERR_CHECKSUM_MISMATCH and leaves nothing behind', async () => {
     mem.put('/d/f.bin', data);
     mem.put('/d/SHA512SUMS', Buffer.from(`SHA512 (f.bin) = ${C}\n`));

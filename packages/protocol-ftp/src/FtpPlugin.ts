@@ -215,7 +215,7 @@ export class FtpPlugin extends ProtocolPlugin {
   }
 
   /**
-   * Lists the folder `job.url` names (see {@link listFolder}: MLSD where offered, else LIST) on a
+   * Lists the folder `job.url` names (MLSD where offered, else LIST; see `list.ts`) on a
    * pooled control connection with the job's login, TLS and proxy, for whole-folder downloads.
    *
    * @throws DownloadError - MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN (550), and the errors of `probe`.

@@ -135,7 +135,8 @@ describe('whole folders from vsftpd', () => {
         });
       });
     });
-    await first.addFolder(server.url('tree/'), { include: ['*.bin'], exclude: ['changing.bin'] });
+    // Paced (2 MiB/s), so that big.bin is caught half-way.
+    await first.addFolder(server.url('tree/'), { include: ['*.bin'], exclude: ['changing.bin'], rateLimit: 2 * MiB });
     await stopped;
     // The small files are done by then, or soon: wait for them, then stop with big.bin half-way.
     while (first.list().some((e) => !e.file?.endsWith('big.bin') && e.state !== 'completed')) await new Promise((r) => setTimeout(r, 20));

@@ -77,6 +77,18 @@ describe("checksum: 'auto' over HTTP", () => {
     expect(result.verified).toBe(true);
   });
 
+  it('reads no more than 1 MiB of a checksum file of unknown length, and goes on unverified', async () => {
+    const f = folder();
+    // Far more than socket buffers hold, so what was sent shows where the reader stopped.
+    const huge = { size: 64 * 1024 * 1024, seed: 5 };
+    server.addFile(new URL('SHA256SUMS', f.url).pathname, huge, { auth: AUTH, faults: { chunked: true } });
+    const { result, warnings } = await get(f.url);
+    expect(result.verified).toBe(false);
+    expect(warnings).toEqual(['MG_WARN_CHECKSUM_FILE_TOO_LARGE', 'MG_WARN_NO_CHECKSUM_FILE']);
+    const sent = server.requests(new URL('SHA256SUMS', f.url).pathname).reduce((n, r) => n + r.bytesSent, 0);
+    expect(sent).toBeLessThan(huge.size / 2);
+  });
+
   it('goes on unverified and says so when no checksum file is there', async () => {
     const f = folder();
     const { result, warnings } = await get(f.url);

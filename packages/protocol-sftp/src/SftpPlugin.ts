@@ -296,7 +296,7 @@ export class SftpPlugin extends ProtocolPlugin {
 
   /**
    * Lists the folder `job.url` names, for whole-folder downloads: through ssh2-sftp-client (see
-   * {@link listFolder}) on a connection of its own, with the same authentication and host key
+   * `list.ts`) on a connection of its own, with the same authentication and host key
    * rules as downloads (the same connect options), the job's connect and stall timeouts.
    *
    * @throws DownloadError - MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN, MG_ERR_AUTH, MG_ERR_HOST_KEY_UNKNOWN /

@@ -13,6 +13,8 @@ const FOLDER_SCHEMES = new Set(['ftp:', 'ftps:', 'sftp:']);
 export interface FolderNote {
   /** `complete`: a file already downloaded; `skipped`: an entry left out (see `reason`). */
   kind: 'complete' | 'skipped';
+  /** The id of the folder's task (its JSON events carry it, as a download's carry its own). */
+  id: string;
   /** The folder's URL, without credentials. */
   folder: string;
   /** The entry's path on the server below the folder. */
@@ -59,8 +61,8 @@ export async function expandFolders(
       },
       process.cwd(),
     );
-    for (const c of plan.complete) notes.push({ kind: 'complete', folder: task.label, remotePath: c.remotePath, file: c.output });
-    for (const s of plan.skipped) notes.push({ kind: 'skipped', folder: task.label, remotePath: s.remotePath, reason: s.reason });
+    for (const c of plan.complete) notes.push({ kind: 'complete', id: task.id, folder: task.label, remotePath: c.remotePath, file: c.output });
+    for (const s of plan.skipped) notes.push({ kind: 'skipped', id: task.id, folder: task.label, remotePath: s.remotePath, reason: s.reason });
     for (const file of plan.files) {
       const { dir: _dir, output: _output, ...rest } = o;
       out.push({
@@ -88,7 +90,7 @@ export function reportFolderNotes(
   for (const note of notes) {
     if (mode === 'quiet') return;
     if (mode === 'json') {
-      const event = { type: note.kind, url: note.folder, path: note.remotePath, ...(note.file ? { file: note.file } : {}), ...(note.reason ? { reason: note.reason } : {}) };
+      const event = { type: note.kind, id: note.id, url: note.folder, path: note.remotePath, ...(note.file ? { file: note.file } : {}), ...(note.reason ? { reason: note.reason } : {}) };
       out.stdout.write(`${JSON.stringify(out.redactor.json(event))}\n`);
     } else if (note.kind === 'complete') {
       out.stderr.write(`${out.palette.green('complete:')} ${note.file} (already downloaded)\n`);

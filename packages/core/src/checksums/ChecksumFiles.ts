@@ -74,7 +74,10 @@ export class ChecksumFiles implements Plugin {
 /** Tries each candidate in turn; resolves with the first digest found, or undefined (after a warning). */
 async function findChecksumFile(driver: ProtocolDriver, job: Job): Promise<Digest | undefined> {
   const fileName = fileNameFromUrl(job.url);
-  if (fileName === undefined) return undefined;
+  if (fileName === undefined) {
+    job.warn('MG_WARN_NO_CHECKSUM_FILE', 'the URL names no file to look for a checksum file of; the download is not verified');
+    return undefined;
+  }
   const tried: string[] = [];
   for (const candidate of checksumCandidates(fileName)) {
     const url = besides(job.url, candidate.name);

@@ -12,8 +12,12 @@ export class GlobPattern {
   readonly #regexp: RegExp;
   readonly #anchored: boolean;
 
+  /** The glob as given. */
+  readonly pattern: string;
+
   /** @throws Error for an unclosed `[` or `{`, with the pattern in the message. */
-  constructor(readonly pattern: string) {
+  constructor(pattern: string) {
+    this.pattern = pattern;
     this.#anchored = pattern.includes('/');
     this.#regexp = new RegExp(`^${translate(pattern.replace(/^\/+/, ''))}$`, 'u');
   }
