@@ -30,6 +30,29 @@ export { FileWriter } from './plugins/FileWriter.js';
 export { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
 export { Manager, type ManagerOptions, type ManagerEvents, type Secrets, parseDownloadUrl } from './manager/Manager.js';
 export type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './manager/types.js';
+export { JsonFileStore } from './manager/store/JsonFileStore.js';
+export type {
+  ManagerStore,
+  ManagerDocuments,
+  QueueDocument,
+  HistoryDocument,
+  ContentDocument,
+  ContentRecord,
+  PersistedEntry,
+} from './manager/store/ManagerStore.js';
+export { contentKey } from './manager/content/contentKey.js';
+export { resolveStateDir, type StateDirContext } from './manager/stateDir.js';
+export { OPTION_LIMITS, describeRange, type OptionLimit, type OptionUnit, type NumericOptionName } from './options/limits.js';
+export {
+  normalizeOptions,
+  normalizeSettings,
+  normalizeHeaders,
+  checkOption,
+  checkNumericOptions,
+  defaultSettings,
+  type NormalizedOptions,
+  type OptionLabel,
+} from './options/normalizeOptions.js';
 export { PidLock, isAlive, type LockHolder } from './PidLock.js';
 export { parseProxyUrl, ProxyResolver, DEFAULT_PORT_OF_SCHEME, type ProxyEndpoint, type ProxyKind, type ProxyOptions } from './net/proxy.js';
 export { NoProxyList } from './net/noProxy.js';
