@@ -96,6 +96,11 @@ export interface DownloadInfo {
    * added with, which are kept in memory only: it stays paused until `multiget/resume` gives them.
    */
   awaitingCredentials: boolean;
+  /**
+   * Present when the file was not downloaded but copied from the service's content store (the same
+   * URL with unchanged validators, or a file with the checksum asked for): the stored file copied.
+   */
+  fromCache?: { path: string };
 }
 
 /** A finished, failed or cancelled download in the history. */
@@ -127,6 +132,8 @@ export interface HistoryInfo {
   averageSpeed: number;
   /** ISO 8601 time it ended. */
   finishedAt: string;
+  /** Present when the file was copied from the content store: the stored file copied. */
+  fromCache?: { path: string };
 }
 
 /** Settings of the manager; they persist in the state directory. */
@@ -241,7 +248,7 @@ export interface AddParams {
   output?: string;
   /** Directory for a file named after the remote one; same path rules as `output`. */
   dir?: string;
-  /** Connections for this download (1..256). Default: {@link Settings.connections}. */
+  /** Connections for this download (1..256, core's `OPTION_LIMITS.connections`). Default: {@link Settings.connections}. */
   connections?: number;
   /** `sha256=HEX` (also sha512, sha1, md5); the file is verified before it counts as completed. */
   checksum?: string;
@@ -255,6 +262,11 @@ export interface AddParams {
   existing?: 'fail' | 'rename' | 'overwrite';
   /** Credentials for the download, held in memory only. */
   credentials?: DownloadCredentials;
+  /**
+   * `true`: always download; never copy a file the service downloaded before from its content
+   * store, and do not record this one there. Default false.
+   */
+  noCache?: boolean;
 }
 
 /** Result of `multiget/add`. The same URL to the same target while unfinished gives the existing id. */
