@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { text } from 'node:stream/consumers';
 import {
   type DigestAlgorithm,
@@ -8,6 +9,7 @@ import {
   UsageError,
   fileSystemError,
   hashFile,
+  resolveStateDir,
   toDownloadError,
 } from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
@@ -179,10 +181,12 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
   }
   const passphrase = options.sshPassphrase ?? (io.env['MULTIGET_SSH_PASSPHRASE'] || undefined);
   const plugins = protocolPlugins(options, ca, passphrase);
-  const schemes = new Set(tasks.map((t) => URL.parse(t.url)?.protocol));
+  const schemes = new Set(tasks.map((t) => t.parsedUrl.protocol));
   await Promise.all(plugins.filter((p) => p.schemes.some((s) => schemes.has(s))).map((p) => p.load()));
   return Manager.open({
     plugins,
+    // The content store is shared with the service and other runs: the per-user state directory.
+    contentDir: options.noCache ? false : resolveStateDir(undefined, { env: io.env, platform: process.platform, home: homedir() }),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
     ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
@@ -263,9 +267,8 @@ function secretsOf(options: CliOptions, tasks: readonly DownloadTask[]): Redacto
   const envPassphrase = process.env['MULTIGET_SSH_PASSPHRASE'];
   if (envPassphrase) redactor.add(envPassphrase);
   for (const task of tasks) {
-    redactor.addUrl(task.url);
-    const headers = task.options.headers;
-    for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers ?? {})) {
+    if (task.parsedUrl.password) redactor.add(task.parsedUrl.password);
+    for (const [name, value] of Object.entries(task.options.headers ?? {})) {
       if (SECRET_HEADERS.has(name.toLowerCase())) {
         redactor.add(value);
         // `Bearer abc...`: the token alone may turn up in a message too.

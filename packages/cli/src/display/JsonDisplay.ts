@@ -70,6 +70,7 @@ export class JsonDisplay implements Reporter {
         resumed: r.resumed,
         restarts: r.restarts,
         durationMs: r.durationMs,
+        ...(r.fromCache ? { fromCache: { path: r.fromCache.path } } : {}),
       });
     } else if (outcome.status === 'failed') {
       this.#emit(task, 'failed', { error: outcome.error.toJSON() });
