@@ -6,6 +6,7 @@ import {
   ErrorCodes,
   LazyProtocolPlugin,
   Manager,
+  OPTION_LIMITS,
   UsageError,
   fileSystemError,
   hashFile,
@@ -192,7 +193,7 @@ async function createManager(options: CliOptions, io: CliIo, tasks: readonly Dow
     ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
     settings: {
       maxConcurrent: options.jobs,
-      maxConnections: 4096,
+      maxConnections: OPTION_LIMITS.maxConnections.max,
       ...(options.maxConnectionsPerHost !== undefined ? { maxConnectionsPerHost: options.maxConnectionsPerHost } : {}),
       ...(options.overallRateLimit !== undefined ? { rateLimit: options.overallRateLimit } : {}),
       ...(options.retries !== undefined ? { retries: options.retries } : {}),

@@ -45,6 +45,19 @@ async function fetch(m: Manager, url: string, output: string, extra: Record<stri
   return { state: now.state, ...(result ? { result } : {}), ...(now.error ? { error: now.error.code } : {}) };
 }
 
+/** Resolves when download `id` reaches `state`. */
+function until(m: Manager, id: string, state: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (m.get(id).state !== state) return;
+      m.off('changed', check);
+      resolve();
+    };
+    m.on('changed', check);
+    check();
+  });
+}
+
 /** Waits for the content store to hold `file` (it is written in the background after completion). */
 async function recorded(m: Manager): Promise<void> {
   // close() waits for records under way; reopening reads them back.
@@ -184,5 +197,45 @@ describe('content store: no download twice', () => {
     const m2 = await manager();
     const again = await fetch(m2, 'mem://h/f.bin?v=1&X-Amz-Signature=other', 'b.bin');
     expect(again.result?.fromCache).toEqual({ path: join(dir, 'a.bin') });
+  });
+
+  it('a pause or a cancel that comes while the store is looked up: a verified copy completes anyway; a cancelled one is removed', async () => {
+    const data = pseudoRandom(200 * KiB, 9);
+    mem.put('/f.bin', data);
+    const m = await manager();
+    await fetch(m, 'mem://h/f.bin', 'a.bin');
+    await recorded(m);
+    const m2 = await manager();
+    // Holds every probe (the lookup's included) until released.
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    let probing!: () => void;
+    let probed = new Promise<void>((r) => (probing = r));
+    m2.engine.hooks.probe.tapPromise({ name: 'Gate', stage: 100 }, async (info) => {
+      probing();
+      await gate;
+      return info;
+    });
+    const paused = await m2.add('mem://h/f.bin', { output: join(dir, 'paused.bin') });
+    await probed;
+    expect(m2.get(paused.id).state).toBe('probing');
+    await m2.pause(paused.id);
+    release();
+    await until(m2, paused.id, 'completed');
+    expect(m2.get(paused.id).fromCache).toEqual({ path: join(dir, 'a.bin') });
+    expect(sha256(await readFile(join(dir, 'paused.bin')))).toBe(sha256(data));
+
+    gate = new Promise<void>((r) => (release = r));
+    probed = new Promise<void>((r) => (probing = r));
+    const cancelled = await m2.add('mem://h/f.bin', { output: join(dir, 'cancelled.bin') });
+    await probed;
+    await m2.cancel(cancelled.id);
+    let copies = 0;
+    m2.on('cached', () => copies++);
+    release();
+    await m2.close();
+    expect(m2.get(cancelled.id).state).toBe('canceled');
+    expect(copies).toBe(0);
+    expect(existsSync(join(dir, 'cancelled.bin'))).toBe(false);
   });
 });

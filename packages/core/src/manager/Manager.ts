@@ -10,6 +10,7 @@ import { ContentShortcut } from './content/ContentShortcut.js';
 import { deletePartial, loadStored, toQueueDocument, writeAfter } from './persistence.js';
 import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
 import { startTransfer } from './transfer.js';
+import { removeFile } from '../removeFile.js';
 import { JsonFileStore } from './store/JsonFileStore.js';
 import type { ManagerStore } from './store/ManagerStore.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
@@ -23,11 +24,9 @@ export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
  * Many downloads: a queue with priorities and a limit of concurrent downloads, pause, resume,
  * cancel, remove, retry, global and per-download rate limits, a shared connection budget, a
  * history, and a content store (a finished file is copied, not downloaded again). With a state
- * directory (or a {@link ManagerStore}), the queue survives a restart of the process (SIGKILL
+ * directory (or a `ManagerStore`), the queue survives a restart of the process (SIGKILL
  * included): unfinished downloads come back and resume from their sidecar state files.
- *
- * Its parts: {@link Queue} (order and concurrency), the store (persistence), `normalizeOptions`
- * (validation, in `core/src/options`), the {@link ContentStore}.
+ * Its parts: `Queue`, `History`, the store, `normalizeOptions` (validation), the content store.
  */
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
@@ -315,7 +314,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** The next `changed` or `removed` event. */
   #nextChange(): Promise<void> {
     return new Promise<void>((r) => {
-      const done = (): void => void (this.off('changed', done), this.off('removed', done), r());
+      const done = (): void => void (this.off('changed', done).off('removed', done), r());
       this.on('changed', done).on('removed', done);
     });
   }
@@ -393,12 +392,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   async #startFromCache(e: Entry, run: number): Promise<void> {
     const result = await this.#content!.lookup(e, this.#settings.dir);
-    // Paused, cancelled or removed while looking: that decision stands (a copy made meanwhile stays).
-    if (e.run !== run || e.state !== 'probing' || this.#closed) return;
     if (!result) {
-      this.#startTransfer(e);
+      // Paused, cancelled or removed while looking, or closing: that decision stands.
+      if (e.run === run && e.state === 'probing' && !this.#closed) this.#startTransfer(e);
       return;
     }
+    // A verified copy counts even after a pause or close (a later start would find it in the way);
+    // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
+    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
+    if (this.#queue.get(e.id) !== e) return;
     e.file = result.file;
     e.bytes = result.size;
     e.total = result.size;

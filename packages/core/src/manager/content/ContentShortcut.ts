@@ -18,8 +18,8 @@ export class ContentShortcut {
   readonly #store: ContentStore;
   /** Validators of finished downloads, by download id, from the engine's `done` hook. */
   readonly #validators = new Map<string, Validators>();
-  /** Writes under way: `close()` waits for them. */
-  readonly #recording = new Set<Promise<void>>();
+  /** Lookups (copies) and writes under way: `close()` waits for them. */
+  readonly #pending = new Set<Promise<unknown>>();
   readonly #stopping = new AbortController();
 
   /**
@@ -38,18 +38,14 @@ export class ContentShortcut {
   }
 
   /** A copy of a stored file for `e`, or undefined when it must be downloaded (see {@link fromCache}). */
-  async lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
-    try {
-      return await fromCache(
-        this.engine,
-        this.#store,
-        { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials },
-        this.#stopping.signal,
-      );
-    } catch (err) {
-      this.#report(err, 'use the content store');
-      return undefined;
-    }
+  lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
+    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials };
+    return this.#track(
+      fromCache(this.engine, this.#store, request, this.#stopping.signal).catch((err: unknown) => {
+        this.#report(err, 'use the content store');
+        return undefined;
+      }),
+    );
   }
 
   /** The download `id` ended without a file: forget what the engine told of it. */
@@ -64,21 +60,30 @@ export class ContentShortcut {
   record(id: string, url: URL, result: DownloadResult): void {
     const validators = this.#validators.get(id) ?? {};
     this.#validators.delete(id);
-    const task = (async () => {
-      const digest =
-        result.verified && result.digest
-          ? { algorithm: result.digest.algorithm, hex: result.digest.hex }
-          : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
-      await this.#store.add({ url, validators, size: result.size, digest, file: result.file });
-    })().catch((err: unknown) => this.#report(err, 'write the content store'));
-    this.#recording.add(task);
-    void task.finally(() => this.#recording.delete(task));
+    void this.#track(
+      (async () => {
+        const digest =
+          result.verified && result.digest
+            ? { algorithm: result.digest.algorithm, hex: result.digest.hex }
+            : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
+        await this.#store.add({ url, validators, size: result.size, digest, file: result.file });
+      })().catch((err: unknown) => this.#report(err, 'write the content store')),
+    );
   }
 
-  /** Stops lookups under way and waits for records being written. */
+  /**
+   * Stops lookups that have not started a copy (a probe under way is aborted) and waits for copies
+   * and records under way, so that no file appears after the manager closed.
+   */
   async close(): Promise<void> {
     this.#stopping.abort();
-    await Promise.all(this.#recording);
+    await Promise.all(this.#pending);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+    return p;
   }
 
   #report(err: unknown, what: string): void {
