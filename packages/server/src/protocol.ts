@@ -100,7 +100,10 @@ export interface DownloadInfo {
    * Present when the file was not downloaded but copied from the service's content store (the same
    * URL with unchanged validators, or a file with the checksum asked for): the stored file copied.
    */
-  fromCache?: { path: string };
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** A finished, failed or cancelled download in the history. */
@@ -133,7 +136,10 @@ export interface HistoryInfo {
   /** ISO 8601 time it ended. */
   finishedAt: string;
   /** Present when the file was copied from the content store: the stored file copied. */
-  fromCache?: { path: string };
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** Settings of the manager; they persist in the state directory. */

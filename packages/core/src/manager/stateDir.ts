@@ -3,8 +3,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 /** What the state directory's location depends on (the process's by default; tests pass their own). */
 export interface StateDirContext {
+  /** The environment (`MULTIGET_STATE_DIR`, `XDG_STATE_HOME`, `LOCALAPPDATA`). */
   env: NodeJS.ProcessEnv;
+  /** The platform (`win32`, `darwin`, others). */
   platform: NodeJS.Platform;
+  /** The user's home directory. */
   home: string;
 }
 

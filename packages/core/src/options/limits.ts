@@ -8,8 +8,8 @@
 /** What a numeric option counts. */
 export type OptionUnit = 'count' | 'bytes' | 'bytes/s' | 'ms';
 
-/** One row of {@link OPTION_LIMITS}. */
-export interface OptionLimit {
+/** One row of {@link OPTION_LIMITS}; `D` is the type of its default (`undefined`: off unless given). */
+export interface OptionLimit<D extends number | undefined = number | undefined> {
   /** What the value counts. */
   readonly unit: OptionUnit;
   /** Smallest value accepted (inclusive). */
@@ -17,7 +17,7 @@ export interface OptionLimit {
   /** Largest value accepted (inclusive). */
   readonly max: number;
   /** The value used when the option is not given; `undefined` when the option is then off. */
-  readonly default: number | undefined;
+  readonly default: D;
   /** One line for documentation and `--help`. */
   readonly description: string;
 }
@@ -26,8 +26,44 @@ export interface OptionLimit {
 const DAY_MS = 86_400_000;
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** The rows of {@link OPTION_LIMITS}, one per numeric option. */
+export interface OptionLimits {
+  /** Connections per download. */
+  readonly connections: OptionLimit<number>;
+  /** Connections to one host, across all downloads. */
+  readonly maxConnectionsPerHost: OptionLimit<number>;
+  /** Connections in total, across all downloads (the manager's budget; a bare engine has no cap unless given). */
+  readonly maxConnections: OptionLimit<number>;
+  /** Downloads transferring at once (the manager queue). */
+  readonly maxConcurrent: OptionLimit<number>;
+  /** A segment is never split below this size. */
+  readonly minSplitSize: OptionLimit<number>;
+  /** Rate limit (of one download, or of all together); none by default. */
+  readonly rateLimit: OptionLimit<undefined>;
+  /** Failures in a row without progress before a download fails. */
+  readonly retries: OptionLimit<number>;
+  /** Time allowed to open a connection. */
+  readonly connectTimeoutMs: OptionLimit<number>;
+  /** Time without a byte before a connection counts as stalled. */
+  readonly stallTimeoutMs: OptionLimit<number>;
+  /** Lowest speed of a download over lowestSpeedTimeMs (0: off). */
+  readonly lowestSpeed: OptionLimit<number>;
+  /** Window of the lowest-speed and slow-connection rules. */
+  readonly lowestSpeedTimeMs: OptionLimit<number>;
+  /** Times a download may start over because the remote file changed. */
+  readonly maxRestarts: OptionLimit<number>;
+  /** How often the state file is rewritten. */
+  readonly checkpointIntervalMs: OptionLimit<number>;
+  /** How often a download's progress event fires. */
+  readonly progressIntervalMs: OptionLimit<number>;
+  /** Queue priority of a download (higher runs first). */
+  readonly priority: OptionLimit<number>;
+  /** Finished downloads the manager keeps in its history. */
+  readonly historyLimit: OptionLimit<number>;
+}
+
 /** The numeric options, by their name in the library API (camelCase). Frozen; all integers. */
-export const OPTION_LIMITS = Object.freeze({
+export const OPTION_LIMITS: OptionLimits = Object.freeze<OptionLimits>({
   connections: { unit: 'count', min: 1, max: 256, default: 8, description: 'connections per download' },
   maxConnectionsPerHost: { unit: 'count', min: 1, max: 256, default: 16, description: 'connections to one host, across all downloads' },
   maxConnections: {
@@ -50,10 +86,10 @@ export const OPTION_LIMITS = Object.freeze({
   progressIntervalMs: { unit: 'ms', min: 1, max: DAY_MS, default: 250, description: "how often a download's progress event fires" },
   priority: { unit: 'count', min: -1_000_000, max: 1_000_000, default: 0, description: 'queue priority of a download (higher runs first)' },
   historyLimit: { unit: 'count', min: 0, max: 1_000_000, default: 1000, description: 'finished downloads the manager keeps in its history' },
-} as const satisfies Record<string, OptionLimit>);
+});
 
 /** The name of a numeric option (a key of {@link OPTION_LIMITS}). */
-export type NumericOptionName = keyof typeof OPTION_LIMITS;
+export type NumericOptionName = keyof OptionLimits;
 
 /** `1-256`, `0 or more`, `1 or more`: the accepted range for `--help` and messages. */
 export function describeRange(name: NumericOptionName): string {

@@ -20,7 +20,11 @@ import type { ManagerDocuments, ManagerStore } from './ManagerStore.js';
 export class JsonFileStore implements ManagerStore {
   readonly #lock: PidLock;
 
-  constructor(readonly dir: string) {
+  /** @param dir - the state directory (created when missing, mode 0700) */
+  constructor(
+    /** The state directory. */
+    readonly dir: string,
+  ) {
     this.#lock = new PidLock(join(dir, 'manager.lock'));
   }
 

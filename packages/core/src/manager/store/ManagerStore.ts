@@ -23,7 +23,12 @@ export interface PersistedEntry {
   /** Size, when known. */
   total?: number;
   /** Why it failed. */
-  error?: { code: string; message: string };
+  error?: {
+    /** The `MG_ERR_*` code. */
+    code: string;
+    /** The text for the user. */
+    message: string;
+  };
   /** When it was added (ISO 8601). */
   addedAt: string;
   /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
@@ -59,8 +64,13 @@ export interface ContentRecord {
   validators: Validators;
   /** Size in bytes. */
   size: number;
-  /** The verified checksum, or a sha256 computed when the file completed. Lower-case hex. */
-  digest: { algorithm: string; hex: string };
+  /** The verified checksum, or a sha256 computed when the file completed. */
+  digest: {
+    /** The hash function (`sha256`, ...). */
+    algorithm: string;
+    /** Lower-case hex. */
+    hex: string;
+  };
   /** Absolute path of the file. */
   file: string;
   /** When it was recorded (ISO 8601). */
