@@ -82,6 +82,13 @@ describe('content store: no download twice', () => {
     const entry = m2.list().at(-1)!;
     expect(entry.fromCache).toEqual({ path: join(dir, 'first.bin') });
     expect(m2.history()[0]!.fromCache).toEqual({ path: join(dir, 'first.bin') });
+
+    // The copy is recorded too: with the original gone, it serves the next download.
+    await unlink(join(dir, 'first.bin'));
+    const third = await fetch(m2, 'mem://h/f.bin', 'third.bin');
+    expect(third.result?.fromCache).toEqual({ path: join(dir, 'second.bin') });
+    expect(mem.fetches.length).toBe(fetches);
+    expect(sha256(await readFile(join(dir, 'third.bin')))).toBe(sha256(data));
   });
 
   it('downloads again when the remote file changed (its validators differ)', async () => {

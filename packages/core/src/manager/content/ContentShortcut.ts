@@ -37,11 +37,18 @@ export class ContentShortcut {
     });
   }
 
-  /** A copy of a stored file for `e`, or undefined when it must be downloaded (see {@link fromCache}). */
+  /**
+   * A copy of a stored file for `e`, or undefined when it must be downloaded (see {@link fromCache}).
+   * The copy is recorded too, so that it can serve later downloads should the original go.
+   */
   lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
     const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials };
     return this.#track(
-      fromCache(this.engine, this.#store, request, this.#stopping.signal).catch((err: unknown) => {
+      (async () => {
+        const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);
+        if (found) await this.#store.addCopy(found.record, found.result.file).catch((err: unknown) => this.#report(err, 'write the content store'));
+        return found?.result;
+      })().catch((err: unknown) => {
         this.#report(err, 'use the content store');
         return undefined;
       }),

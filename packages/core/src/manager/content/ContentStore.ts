@@ -25,12 +25,19 @@ export interface ContentPersistence {
  */
 export function contentFile(dir: string): ContentPersistence {
   const path = join(dir, 'content.json');
+  // The document as last read, and the file it came from: a batch of a thousand downloads looks
+  // the store up a thousand times, and the file rarely changes in between.
+  let last: { ino: number; size: number; mtimeMs: number; doc: ContentDocument } | undefined;
   return {
     async read() {
       try {
         const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
-          return JSON.parse(await fh.readFile('utf8')) as ContentDocument;
+          const st = await fh.stat();
+          if (last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) return last.doc;
+          const doc = JSON.parse(await fh.readFile('utf8')) as ContentDocument;
+          last = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, doc };
+          return doc;
         } finally {
           await fh.close();
         }
@@ -125,6 +132,12 @@ export class ContentStore {
   async add(record: Omit<ContentRecord, 'url' | 'recordedAt'> & { url: URL }): Promise<void> {
     const full: ContentRecord = { ...record, url: contentKey(record.url), recordedAt: new Date().toISOString() };
     await this.#update((records) => [full, ...records.filter((r) => r.file !== full.file)]);
+  }
+
+  /** Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the original go. */
+  async addCopy(record: ContentRecord, file: string): Promise<void> {
+    const copy: ContentRecord = { ...record, file, recordedAt: new Date().toISOString() };
+    await this.#update((records) => [copy, ...records.filter((r) => r.file !== file)]);
   }
 
   /** Forgets a record whose file is gone or changed. */

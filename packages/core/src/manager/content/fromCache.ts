@@ -4,6 +4,7 @@ import type { Multiget } from '../../Multiget.js';
 import type { AddOptions } from '../../options/types.js';
 import { redactUrl } from '../../StateFile.js';
 import type { Credentials, DownloadResult } from '../../types.js';
+import type { ContentRecord } from '../store/ManagerStore.js';
 import { type ContentStore, sameVersion } from './ContentStore.js';
 import { copyFromStore } from './copyFromStore.js';
 
@@ -22,10 +23,15 @@ export interface CacheRequest {
  * digest serves (no request at all); otherwise stored files of the same URL serve when a probe
  * shows the server still has that version (same validators and size). A candidate is used only if
  * it still exists and its copy hashes to the recorded digest; a candidate that does not is
- * forgotten. Resolves undefined when the download must run as usual (no candidate, a probe failed:
+ * forgotten. Resolves with the result and the record copied, or undefined when the download must run as usual (no candidate, a probe failed:
  * the download then reports the failure with its retries).
  */
-export async function fromCache(engine: Multiget, content: ContentStore, req: CacheRequest, signal: AbortSignal): Promise<DownloadResult | undefined> {
+export async function fromCache(
+  engine: Multiget,
+  content: ContentStore,
+  req: CacheRequest,
+  signal: AbortSignal,
+): Promise<{ result: DownloadResult; record: ContentRecord } | undefined> {
   const started = performance.now();
   const o = req.options;
   let candidates;
@@ -71,7 +77,7 @@ export async function fromCache(engine: Multiget, content: ContentStore, req: Ca
     // The copy was proven against the recorded digest either way; the result names a digest only
     // when the caller gave it, as a download does.
     const digest = o.checksum !== undefined ? parseChecksum(o.checksum) : undefined;
-    return {
+    const result: DownloadResult = {
       file: outcome.file,
       size: record.size,
       url: redactUrl(url),
@@ -82,6 +88,7 @@ export async function fromCache(engine: Multiget, content: ContentStore, req: Ca
       durationMs: Math.round(performance.now() - started),
       fromCache: { path: record.file },
     };
+    return { result, record };
   }
   return undefined;
 }
