@@ -128,20 +128,21 @@ function commandFor(tool, profile, { url, axelUrl, file, dir, name, node, peers,
     if (tool === 'multiget') {
       // 8 transfers over the SFTP plugin's default pool of 2 connections x 2 channels (see its README).
       return [node, ...NODE_FLAGS, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
-        '-d', dir, '-o', name, '-c', '8', '-q'];
+        '-d', dir, '-o', name, '-c', '8', '-q', '--no-cache'];
     }
     return ['/bin/sh', '-c', 'printf "get %s %s\\n" "$1" "$2" | sftp -q -b - -i "$3" -P "$4" -o UserKnownHostsFile="$5" -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes "$6@127.0.0.1"',
       'sftp-get', remote, file, sshd.userKeyPath, String(sshd.port), sshd.knownHostsPath, sshd.username];
   }
   if (profile === 'many') {
     // The same limits for both: 8 downloads at once, up to 8 connections each.
-    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
+    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q', '--no-cache'];
     return [peers.aria2c, '--no-conf=true', '-q', '-i', list, '-j', '8', '-x8', '-s8', '-k1M', '--file-allocation=none',
       '--allow-overwrite=true', '--auto-file-renaming=false', '-d', dir];
   }
   switch (tool) {
     case 'multiget':
-      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(resilient ? ['--retries', '50'] : [])];
+      // --no-cache: every round must transfer (and the peers keep no content store either).
+      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', '--no-cache', ...(resilient ? ['--retries', '50'] : [])];
     case 'aria2c':
       return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none',
         '--allow-overwrite=true', '--auto-file-renaming=false', ...(resilient ? ['--max-tries=0'] : []), '-d', dir, '-o', name, url];

@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import {
@@ -8,11 +8,13 @@ import {
   LazyProtocolPlugin,
   MAX_METALINK_BYTES,
   Manager,
+  OPTION_LIMITS,
   TraceRecorder,
   UsageError,
   fileSystemError,
   hashFile,
   redactUrl,
+  resolveStateDir,
   toDownloadError,
 } from '@multiget/core';
 import { type CliOptions, parseArgs } from './args/parseArgs.js';
@@ -260,12 +262,14 @@ async function createManager(
   return Manager.open({
     plugins,
     ...(log !== undefined ? { logger: log, logLevel: options.logLevel } : {}),
+    // The content store is shared with the service and other runs: the per-user state directory.
+    contentDir: options.noCache ? false : resolveStateDir(undefined, { env: io.env, platform: process.platform, home: homedir() }),
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
     ...(options.lowestSpeed !== undefined ? { lowestSpeed: options.lowestSpeed } : {}),
     ...(options.lowestSpeedTimeMs !== undefined ? { lowestSpeedTimeMs: options.lowestSpeedTimeMs } : {}),
     settings: {
       maxConcurrent: options.jobs,
-      maxConnections: 4096,
+      maxConnections: OPTION_LIMITS.maxConnections.max,
       ...(options.maxConnectionsPerHost !== undefined ? { maxConnectionsPerHost: options.maxConnectionsPerHost } : {}),
       ...(options.overallRateLimit !== undefined ? { rateLimit: options.overallRateLimit } : {}),
       ...(options.retries !== undefined ? { retries: options.retries } : {}),
@@ -397,8 +401,7 @@ function addTaskSecrets(redactor: Redactor, tasks: readonly DownloadTask[]): voi
   for (const task of tasks) {
     redactor.addUrl(task.url);
     for (const mirror of task.options.mirrors ?? []) redactor.addUrl(String(mirror));
-    const headers = task.options.headers;
-    for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers ?? {})) {
+    for (const [name, value] of Object.entries(task.options.headers ?? {})) {
       if (SECRET_HEADERS.has(name.toLowerCase())) {
         redactor.add(value);
         // `Bearer abc...`: the token alone may turn up in a message too.

@@ -64,16 +64,14 @@ describe('buildTasks', () => {
     ).toBe('MG_ERR_INVALID_OPTION');
   });
 
-  it('merges command-line headers before per-entry headers and keeps input order', () => {
-    const tasks = buildTasks(options(['-H', 'A: 1', '-c', '3', '--limit-rate', '1M']), [
-      { url: 'http://h/a', headers: [['B', '2']], connections: 7 },
+  it('merges command-line headers with per-entry headers (one of an entry replaces one of the same name) and keeps input order', () => {
+    const tasks = buildTasks(options(['-H', 'A: 1', '-H', 'C: 3', '-c', '3', '--limit-rate', '1M']), [
+      { url: 'http://h/a', headers: [['B', '2'], ['c', '4']], connections: 7 },
       { url: 'http://h/b', headers: [], rateLimit: 2048 },
     ]);
     expect(tasks.map((t) => t.index)).toEqual([0, 1]);
-    expect(tasks[0]!.options.headers).toEqual([
-      ['A', '1'],
-      ['B', '2'],
-    ]);
+    // Names in lower case: the one shape options keep from here to the engine.
+    expect(tasks[0]!.options.headers).toEqual({ a: '1', b: '2', c: '4' });
     expect(tasks[0]!.options.connections).toBe(7);
     expect(tasks[1]!.options.connections).toBe(3);
     expect(tasks[1]!.options.rateLimit).toBe(2048);

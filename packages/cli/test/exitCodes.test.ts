@@ -32,7 +32,7 @@ describe('exit codes', () => {
   });
 
   it('takes the first failure in input order with several downloads', () => {
-    const task = (index: number) => ({ index, id: String(index), url: 'u', label: 'u', options: {} });
+    const task = (index: number) => ({ index, id: String(index), url: 'u', parsedUrl: new URL('http://u/'), label: 'u', options: {} });
     const err = (code: string) => Object.assign(new Error(code), { code }) as never;
     expect(exitCodeOf([])).toBe(0);
     expect(

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 /**
  * The executable users run (it checks the Node version, tunes V8 and imports the built dist/cli.js;
@@ -34,9 +35,18 @@ export interface CliEvent {
   [key: string]: unknown;
 }
 
+/** State directories handed out by {@link cliEnv}, removed after each test file. */
+const stateDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(stateDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
 /**
  * The environment for the CLI: the caller's, without proxy variables (local test traffic must not
- * go through whatever proxy this machine is configured with) and without NO_COLOR.
+ * go through whatever proxy this machine is configured with) and without NO_COLOR. Each call gets
+ * a state directory of its own (MULTIGET_STATE_DIR, where the content store lives), so that a run
+ * is never served from a file another test downloaded, nor writes the user's own store; tests of
+ * the content store reuse one environment across runs.
  */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -44,7 +54,9 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (/^([a-z0-9]+_proxy|no_color|force_color)$/i.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  const stateDir = join(tmpdir(), `multiget-cli-state-${randomUUID()}`);
+  stateDirs.push(stateDir);
+  return { ...env, MULTIGET_STATE_DIR: stateDir, ...extra };
 }
 
 /** A running CLI process whose output is collected as it arrives. */

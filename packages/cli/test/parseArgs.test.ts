@@ -18,19 +18,19 @@ function usageCode(argv: string[]): string | undefined {
 
 describe('sizes and rates', () => {
   it('reads plain bytes and binary K, M, G units', () => {
-    expect(parseSize('1500', '--x')).toBe(1500);
-    expect(parseSize('1K', '--x')).toBe(1024);
-    expect(parseSize('2M', '--x')).toBe(2 * 1024 * 1024);
-    expect(parseSize('2m', '--x')).toBe(2 * 1024 * 1024);
-    expect(parseSize('1G', '--x')).toBe(1024 ** 3);
-    expect(parseSize('1.5K', '--x')).toBe(1536);
-    expect(parseSize('4MiB', '--x')).toBe(4 * 1024 * 1024);
-    expect(parseSize('512KB', '--x')).toBe(512 * 1024);
+    expect(parseSize('1500', '--x', 'rateLimit')).toBe(1500);
+    expect(parseSize('1K', '--x', 'rateLimit')).toBe(1024);
+    expect(parseSize('2M', '--x', 'rateLimit')).toBe(2 * 1024 * 1024);
+    expect(parseSize('2m', '--x', 'rateLimit')).toBe(2 * 1024 * 1024);
+    expect(parseSize('1G', '--x', 'rateLimit')).toBe(1024 ** 3);
+    expect(parseSize('1.5K', '--x', 'rateLimit')).toBe(1536);
+    expect(parseSize('4MiB', '--x', 'rateLimit')).toBe(4 * 1024 * 1024);
+    expect(parseSize('512KB', '--x', 'rateLimit')).toBe(512 * 1024);
   });
 
   it('rejects garbage, negative and zero sizes, naming the flag', () => {
     for (const bad of ['', 'abc', '-1', '0', '2T', '1.5.5M', 'M']) {
-      expect(() => parseSize(bad, '--limit-rate')).toThrow(/--limit-rate/);
+      expect(() => parseSize(bad, '--limit-rate', 'rateLimit')).toThrow(/--limit-rate/);
     }
   });
 
@@ -42,11 +42,11 @@ describe('sizes and rates', () => {
   });
 
   it('reads timeouts in seconds, fractions included', () => {
-    expect(parseSeconds('30', '--timeout')).toBe(30_000);
-    expect(parseSeconds('2.5', '--timeout')).toBe(2500);
-    expect(() => parseSeconds('0', '--timeout')).toThrow();
-    expect(() => parseSeconds('-3', '--timeout')).toThrow();
-    expect(() => parseSeconds('1m', '--timeout')).toThrow();
+    expect(parseSeconds('30', '--timeout', 'stallTimeoutMs')).toBe(30_000);
+    expect(parseSeconds('2.5', '--timeout', 'stallTimeoutMs')).toBe(2500);
+    expect(() => parseSeconds('0', '--timeout', 'stallTimeoutMs')).toThrow();
+    expect(() => parseSeconds('-3', '--timeout', 'stallTimeoutMs')).toThrow();
+    expect(() => parseSeconds('1m', '--timeout', 'stallTimeoutMs')).toThrow();
     const o = run(['--timeout', '5', '--connect-timeout', '1.5', 'http://h/f']);
     expect(o.stallTimeoutMs).toBe(5000);
     expect(o.connectTimeoutMs).toBe(1500);

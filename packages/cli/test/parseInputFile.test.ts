@@ -51,8 +51,8 @@ describe('parseInputFile', () => {
       ['http://h/a\n  header=NoColon', /urls\.txt:2: .*Name: value/],
       ['http://h/a\n  split=0', /urls\.txt:2: .*split=/],
       ['http://h/a http://mirror/a', /urls\.txt:1: a space inside a URL; separate .* with tabs/],
-      ['http://h/a\n  priority=high', /urls\.txt:2: priority= needs an integer/],
-      ['http://h/a\n  priority=2000000', /urls\.txt:2: priority= needs an integer/],
+      ['http://h/a\n  priority=high', /urls\.txt:2: .*priority=.*a whole number/],
+      ['http://h/a\n  priority=2000000', /urls\.txt:2: Invalid priority=: 2000000 \(expected an integer from -1000000 to 1000000\)/],
     ];
     for (const [text, message] of cases) {
       expect(() => parseInputFile(text, 'urls.txt'), text).toThrow(message);

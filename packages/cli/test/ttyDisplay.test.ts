@@ -21,7 +21,7 @@ class FakeTerminal extends EventEmitter {
 }
 
 function task(name: string): DownloadTask {
-  return { index: 0, id: name, url: `http://h/${encodeURIComponent(name)}`, label: `http://h/${encodeURIComponent(name)}`, options: {} };
+  return { index: 0, id: name, url: `http://h/${encodeURIComponent(name)}`, parsedUrl: new URL(`http://h/${encodeURIComponent(name)}`), label: `http://h/${encodeURIComponent(name)}`, options: {} };
 }
 
 /** A download far enough along to show a bar: a start and a progress event. */

@@ -8,6 +8,8 @@ import { HostSlots } from './HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
 import type { RemoteEntry } from './listing/types.js';
 import { ChecksumFiles } from './checksums/ChecksumFiles.js';
+import { OPTION_LIMITS as LIMITS } from './options/limits.js';
+import { checkNumericOptions, checkOption } from './options/normalizeOptions.js';
 import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
 import { MirrorPlugin } from './mirrors/MirrorPlugin.js';
 import type { PieceHashes } from './mirrors/metalink.js';
@@ -21,7 +23,7 @@ import type { LogSetting, Logger } from './log/Logger.js';
 import { nodeDebugLogger } from './log/format.js';
 import { redactUrl } from './log/redact.js';
 import { logDownload } from './log/logDownload.js';
-import type { Credentials, Digest, ExistingFilePolicy } from './types.js';
+import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo } from './types.js';
 
 /** Engine-wide options; every one has a default. */
 export interface MultigetOptions {
@@ -184,7 +186,7 @@ export class Multiget implements HookHost {
     this.#bucket = new TokenBucket(options.rateLimit);
     this.#context = {
       hooks: this.hooks,
-      hostSlots: new HostSlots(options.maxConnectionsPerHost ?? 16, options.maxConnections ?? Infinity),
+      hostSlots: new HostSlots(options.maxConnectionsPerHost ?? LIMITS.maxConnectionsPerHost.default, options.maxConnections ?? Infinity),
       claimTarget: (path, id) => {
         const holder = this.#targets.get(path);
         if (holder !== undefined && holder !== id) return false;
@@ -196,9 +198,9 @@ export class Multiget implements HookHost {
       },
       globalBucket: this.#bucket,
       answeredHosts: new Set(),
-      checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
-      progressIntervalMs: options.progressIntervalMs ?? 250,
-      maxRestarts: options.maxRestarts ?? 3,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? LIMITS.checkpointIntervalMs.default,
+      progressIntervalMs: options.progressIntervalMs ?? LIMITS.progressIntervalMs.default,
+      maxRestarts: options.maxRestarts ?? LIMITS.maxRestarts.default,
     };
     const defaults: Plugin[] = [
       new SegmentPlanner(),
@@ -236,8 +238,8 @@ export class Multiget implements HookHost {
 
   /** Changes the connection caps (per host, and in total) for connections opened from now on. */
   setConnectionLimits(perHost: number, overall?: number): void {
-    positive('maxConnectionsPerHost', perHost, 1, 256);
-    if (overall !== undefined) positive('maxConnections', overall, 1, 4096);
+    checkOption('maxConnectionsPerHost', perHost);
+    if (overall !== undefined) checkOption('maxConnections', overall);
     this.#context.hostSlots.setLimits(perHost, overall);
   }
 
@@ -284,6 +286,28 @@ export class Multiget implements HookHost {
     return await driver.list(job);
   }
 
+  /**
+   * Learns what `url` serves (size, validators, file name, digests) without downloading it: the
+   * protocol's probe, whose body (if it opened one) is released at once. The manager asks this
+   * before it copies a file from its content store. Fails like a download's probe would.
+   */
+  async probe(url: string | URL, options: DownloadOptions = {}): Promise<RemoteInfo> {
+    const parsed = parseUrl(url);
+    const controller = new AbortController();
+    const job = new Job(options.id ?? randomUUID(), parsed, this.#resolveOptions(options), controller.signal);
+    try {
+      const driver = await this.hooks.resolve.promise(parsed, job);
+      if (!driver) throw new UsageError(ErrorCodes.UNSUPPORTED_PROTOCOL, `No protocol plugin handles "${parsed.protocol}" URLs`);
+      job.driver = driver;
+      const remote = await this.hooks.probe.promise({ url: parsed, size: undefined, ranges: false, validators: {}, digests: [] }, job);
+      remote.initialSource?.cancel();
+      delete remote.initialSource;
+      return remote;
+    } finally {
+      controller.abort();
+    }
+  }
+
   /** Aborts running downloads (keeping their partial data) and releases every plugin's connections. */
   async close(): Promise<void> {
     await Promise.all([...this.#downloads].map((d) => d.pause()));
@@ -306,33 +330,26 @@ export class Multiget implements HookHost {
     const opts: JobOptions = {
       output: o.output === undefined ? undefined : expandHome(o.output, 'output'),
       dir: expandHome(o.dir ?? e.dir ?? process.cwd(), 'dir'),
-      connections: o.connections ?? e.connections ?? 8,
-      maxConnectionsPerHost: e.maxConnectionsPerHost ?? 16,
-      minSplitSize: o.minSplitSize ?? e.minSplitSize ?? 1024 * 1024,
+      connections: o.connections ?? e.connections ?? LIMITS.connections.default,
+      maxConnectionsPerHost: e.maxConnectionsPerHost ?? LIMITS.maxConnectionsPerHost.default,
+      minSplitSize: o.minSplitSize ?? e.minSplitSize ?? LIMITS.minSplitSize.default,
       headers,
       credentials: o.credentials,
       checksum,
       checksumFiles,
       existing,
-      retries: o.retries ?? e.retries ?? 5,
-      connectTimeoutMs: o.connectTimeoutMs ?? e.connectTimeoutMs ?? 15_000,
-      stallTimeoutMs: o.stallTimeoutMs ?? e.stallTimeoutMs ?? 30_000,
-      lowestSpeed: o.lowestSpeed ?? e.lowestSpeed ?? 1024,
-      lowestSpeedTimeMs: o.lowestSpeedTimeMs ?? e.lowestSpeedTimeMs ?? 30_000,
+      retries: o.retries ?? e.retries ?? LIMITS.retries.default,
+      connectTimeoutMs: o.connectTimeoutMs ?? e.connectTimeoutMs ?? LIMITS.connectTimeoutMs.default,
+      stallTimeoutMs: o.stallTimeoutMs ?? e.stallTimeoutMs ?? LIMITS.stallTimeoutMs.default,
+      lowestSpeed: o.lowestSpeed ?? e.lowestSpeed ?? LIMITS.lowestSpeed.default,
+      lowestSpeedTimeMs: o.lowestSpeedTimeMs ?? e.lowestSpeedTimeMs ?? LIMITS.lowestSpeedTimeMs.default,
       rateLimit: o.rateLimit,
       userAgent: e.userAgent ?? DEFAULT_USER_AGENT,
       mirrors: (o.mirrors ?? []).map((m) => parseUrl(m)),
       pieces: o.pieces,
       previousUrls: (o.previousUrls ?? []).map((u) => redactUrl(parseUrl(u))),
     };
-    positive('connections', opts.connections, 1, 256);
-    positive('minSplitSize', opts.minSplitSize, 1);
-    positive('retries', opts.retries, 0);
-    positive('connectTimeoutMs', opts.connectTimeoutMs, 1);
-    positive('stallTimeoutMs', opts.stallTimeoutMs, 1);
-    positive('lowestSpeed', opts.lowestSpeed, 0);
-    positive('lowestSpeedTimeMs', opts.lowestSpeedTimeMs, 1);
-    if (opts.rateLimit !== undefined) positive('rateLimit', opts.rateLimit, 1);
+    checkNumericOptions(opts);
     if (o.output !== undefined && (o.output === '' || o.output.endsWith('/'))) {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid output path "${o.output}": name a file`);
     }
@@ -350,19 +367,9 @@ function parseUrl(url: string | URL): URL {
   }
 }
 
-function positive(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isFinite(value) || value < min || value > max || (Number.isInteger(min) && !Number.isInteger(value))) {
-    throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid ${name}: ${value} (expected ${min}..${max})`);
-  }
-}
-
 function validateEngineOptions(o: MultigetOptions): void {
-  if (o.connections !== undefined) positive('connections', o.connections, 1, 256);
-  if (o.maxConnectionsPerHost !== undefined) positive('maxConnectionsPerHost', o.maxConnectionsPerHost, 1, 256);
-  if (o.maxConnections !== undefined) positive('maxConnections', o.maxConnections, 1, 4096);
-  if (o.rateLimit !== undefined) positive('rateLimit', o.rateLimit, 1);
-  if (o.lowestSpeed !== undefined) positive('lowestSpeed', o.lowestSpeed, 0);
-  if (o.lowestSpeedTimeMs !== undefined) positive('lowestSpeedTimeMs', o.lowestSpeedTimeMs, 1);
+  // Every numeric engine option has its row in OPTION_LIMITS.
+  checkNumericOptions(o);
 }
 
 export { DownloadError };

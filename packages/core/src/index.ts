@@ -52,6 +52,29 @@ export { planFolder, addFolder, type FolderOptions, type FolderPlan, type Folder
 export { walkRemoteTree, MAX_TREE_DEPTH, MAX_TREE_ENTRIES, type TreeFilter, type TreeFile, type SkippedEntry, type RemoteTree, type ListFolder } from './listing/walkTree.js';
 export { GlobPattern } from './listing/glob.js';
 export type { RemoteEntry, RemoteEntryType } from './listing/types.js';
+export { JsonFileStore } from './manager/store/JsonFileStore.js';
+export type {
+  ManagerStore,
+  ManagerDocuments,
+  QueueDocument,
+  HistoryDocument,
+  ContentDocument,
+  ContentRecord,
+  PersistedEntry,
+} from './manager/store/ManagerStore.js';
+export { contentKey } from './manager/content/contentKey.js';
+export { resolveStateDir, type StateDirContext } from './manager/stateDir.js';
+export { OPTION_LIMITS, describeRange, type OptionLimit, type OptionUnit, type NumericOptionName } from './options/limits.js';
+export {
+  normalizeOptions,
+  normalizeSettings,
+  normalizeHeaders,
+  checkOption,
+  checkNumericOptions,
+  defaultSettings,
+  type NormalizedOptions,
+  type OptionLabel,
+} from './options/normalizeOptions.js';
 export { PidLock, isAlive, type LockHolder } from './PidLock.js';
 export { parseProxyUrl, ProxyResolver, DEFAULT_PORT_OF_SCHEME, type ProxyEndpoint, type ProxyKind, type ProxyOptions } from './net/proxy.js';
 export { NoProxyList } from './net/noProxy.js';

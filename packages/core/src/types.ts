@@ -191,6 +191,14 @@ export interface DownloadResult {
   restarts: number;
   /** Wall time of this run, from its start to the file in place, in milliseconds. */
   durationMs: number;
+  /**
+   * Set when the manager satisfied the download from its content store instead of the network: the
+   * stored file that was copied (the copy was checked against the recorded digest).
+   */
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** Events a {@link Download} emits. */

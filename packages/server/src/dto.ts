@@ -30,6 +30,7 @@ export function toDownloadInfo(e: EntrySnapshot): DownloadInfo {
     addedAt: e.addedAt,
     rateLimit: e.rateLimit ?? null,
     awaitingCredentials: e.awaitingCredentials,
+    ...(e.fromCache ? { fromCache: { path: e.fromCache.path } } : {}),
   };
 }
 
@@ -47,6 +48,7 @@ export function toHistoryInfo(h: HistoryEntry): HistoryInfo {
     durationMs: h.durationMs,
     averageSpeed: h.averageSpeed,
     finishedAt: h.finishedAt,
+    ...(h.fromCache ? { fromCache: { path: h.fromCache.path } } : {}),
   };
 }
 

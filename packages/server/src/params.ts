@@ -1,6 +1,14 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { type AddOptions, ErrorCodes, type ManagerSettings, UsageError, parseChecksum, parseDownloadUrl } from '@multiget/core';
+import {
+  ErrorCodes,
+  type ManagerSettings,
+  type NormalizedOptions,
+  UsageError,
+  normalizeOptions,
+  normalizeSettings,
+  parseDownloadUrl,
+} from '@multiget/core';
 import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
 import type { SetConnectionsParams } from './protocol.js';
 
@@ -10,7 +18,11 @@ import type { SetConnectionsParams } from './protocol.js';
  * acts. The rules:
  *
  * - Params are one object (or absent, for requests without params). Unknown fields are refused.
- * - Numbers are integers within the documented range; strings are non-empty and never hold NUL.
+ * - These checks are of the wire shape: a field is a number, a string, a boolean or an object.
+ *   Ranges and values are core's: every download option goes through `normalizeOptions` and
+ *   every setting through `normalizeSettings` (the limits of `OPTION_LIMITS`), the numbers of the
+ *   per-download requests through the manager's own checks, so the service accepts exactly what
+ *   the CLI and the manager accept. Strings are non-empty and never hold NUL.
  * - URLs go through the manager's own check ({@link parseDownloadUrl}), so the service refuses
  *   exactly what the manager and the CLI refuse (`file:`, `data:`, `javascript:`, ...).
  * - Paths: see {@link resolveUserPath}.
@@ -24,7 +36,6 @@ const MAX_TEXT = 8192;
 const MAX_HEADERS = 100;
 /** Most downloads one `multiget/addMany` may add. */
 export const MAX_BATCH = 1000;
-const MAX_PRIORITY = 1_000_000;
 
 /** What relative paths are resolved against, and what no path may point into. */
 export interface PathRules {
@@ -82,22 +93,31 @@ function optionalText(fields: Fields, key: string, what: string, max: number): s
   return fields[key] === undefined ? undefined : text(fields, key, what, max);
 }
 
+/** A number as sent (its range is core's business); `undefined` when absent. */
+function optionalNumber(fields: Fields, key: string, what: string): number | undefined {
+  const v = fields[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw invalid(`${what}.${key} must be a number, not ${describe(v)}`);
+  return v;
+}
+
+/** A number or `null` (to clear); `undefined` when absent. */
+function nullableNumber(fields: Fields, key: string, what: string): number | null | undefined {
+  return fields[key] === null ? null : optionalNumber(fields, key, what);
+}
+
+function number(fields: Fields, key: string, what: string): number {
+  const v = optionalNumber(fields, key, what);
+  if (v === undefined) throw invalid(`${what}.${key} is required`);
+  return v;
+}
+
 function int(fields: Fields, key: string, what: string, min: number, max: number): number {
   const v = fields[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
     throw invalid(`${what}.${key} must be an integer from ${min} to ${max}, not ${describe(v)}`);
   }
   return v;
-}
-
-function optionalInt(fields: Fields, key: string, what: string, min: number, max: number): number | undefined {
-  return fields[key] === undefined ? undefined : int(fields, key, what, min, max);
-}
-
-/** An integer, or `null` to clear; `undefined` when absent. */
-function nullableInt(fields: Fields, key: string, what: string, min: number, max: number): number | null | undefined {
-  if (fields[key] === null) return null;
-  return optionalInt(fields, key, what, min, max);
 }
 
 function id(fields: Fields): string {
@@ -193,24 +213,15 @@ export function resolveUserPath(value: string, what: string, rules: PathRules): 
   return path;
 }
 
-function headers(raw: unknown, what: string): Record<string, string> {
+/** Headers as sent: an object of at most MAX_HEADERS string values (names and values are checked by core). */
+function headers(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`${what} must be an object, not ${describe(raw)}`);
   const entries = Object.entries(raw);
   if (entries.length > MAX_HEADERS) throw invalid(`${what} has more than ${MAX_HEADERS} headers`);
-  const out: Record<string, string> = {};
   for (const [name, value] of entries) {
-    // RFC 9110 token for the name; no line breaks or NUL in the value, which would smuggle in
-    // another header (the same rule as the CLI's --header).
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw invalid(`${what}: "${name}" is not a valid header name`);
-    // JSON.parse makes `__proto__` an own key, but storing it in an object would set the prototype
-    // and drop the header without a word: refuse it instead.
-    if (name === '__proto__') throw invalid(`${what}: "${name}" is not accepted as a header name`);
-    if (typeof value !== 'string' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
-      throw invalid(`${what}.${name} must be a string without line breaks or NUL, of at most ${MAX_TEXT} characters`);
-    }
-    out[name] = value;
+    if (typeof value !== 'string' || value.length > MAX_TEXT) throw invalid(`${what}.${name} must be a string of at most ${MAX_TEXT} characters`);
   }
-  return out;
+  return raw as Record<string, unknown>;
 }
 
 function credentials(raw: unknown, what: string): DownloadCredentials {
@@ -228,67 +239,59 @@ function credentials(raw: unknown, what: string): DownloadCredentials {
   return { username, password: f['password'] };
 }
 
-const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials', 'mirrors'] as const;
+const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials', 'noCache', 'mirrors'] as const;
 
 /** Most mirrors one download may name. */
 const MAX_MIRRORS = 64;
 
-/** A checked `multiget/add` item: the URL as given and the manager's options, paths made absolute. */
+/** A checked `multiget/add` item: the URL, parsed once, and the download's options, normalised by core, paths made absolute. */
 export interface CheckedAdd {
-  url: string;
-  options: AddOptions;
+  url: URL;
+  options: NormalizedOptions;
 }
 
 /**
- * Checks one download to add (`what` names it in messages). URL, paths, numbers, checksum syntax,
- * header names and values are all checked here, so the manager only ever sees good options.
+ * Checks one download to add (`what` names it in messages): the wire shape here, the paths by the
+ * service's rules ({@link resolveUserPath}), everything else by core's `normalizeOptions`, so the
+ * manager only ever sees good options.
  */
 export function parseAddParams(raw: unknown, schemes: readonly string[], rules: PathRules, what = 'params'): CheckedAdd {
   const f = object(raw, what, ADD_FIELDS);
-  const url = text(f, 'url', what, MAX_URL);
-  parseDownloadUrl(url, schemes);
-  const options: AddOptions = {};
+  const url = parseDownloadUrl(text(f, 'url', what, MAX_URL), schemes);
   const output = optionalText(f, 'output', what, MAX_PATH);
   const dir = optionalText(f, 'dir', what, MAX_PATH);
   if (output !== undefined && dir !== undefined) throw invalid(`${what}: give output or dir, not both`);
+  const options: Record<string, unknown> = {};
   if (output !== undefined) {
     if (/[\\/]$/.test(output)) throw invalid(`${what}.output must name a file, not a directory ("${output}")`);
     const path = resolveUserPath(output, `${what}.output`, rules);
     if (isInside(realPathOf(rules.dir), path)) throw invalid(`${what}.output must name a file, not the download directory`);
-    options.output = path;
+    options['output'] = path;
   }
-  if (dir !== undefined) options.dir = resolveUserPath(dir, `${what}.dir`, rules);
-  const connections = optionalInt(f, 'connections', what, 1, 256);
-  if (connections !== undefined) options.connections = connections;
-  const checksum = optionalText(f, 'checksum', what, 1024);
-  if (checksum !== undefined) {
-    // `auto`: a checksum file beside the URL (the engine looks for it); anything else is a digest.
-    if (checksum !== 'auto') parseChecksum(checksum);
-    options.checksum = checksum;
-  }
-  if (f['headers'] !== undefined) options.headers = headers(f['headers'], `${what}.headers`);
-  const priority = optionalInt(f, 'priority', what, -MAX_PRIORITY, MAX_PRIORITY);
-  if (priority !== undefined) options.priority = priority;
-  const rateLimit = optionalInt(f, 'rateLimit', what, 1, Number.MAX_SAFE_INTEGER);
-  if (rateLimit !== undefined) options.rateLimit = rateLimit;
+  if (dir !== undefined) options['dir'] = resolveUserPath(dir, `${what}.dir`, rules);
+  for (const key of ['connections', 'priority', 'rateLimit'] as const) options[key] = optionalNumber(f, key, what);
+  options['checksum'] = optionalText(f, 'checksum', what, 1024);
+  if (f['headers'] !== undefined) options['headers'] = headers(f['headers'], `${what}.headers`);
   if (f['existing'] !== undefined) {
-    const existing = f['existing'];
-    if (existing !== 'fail' && existing !== 'rename' && existing !== 'overwrite') {
-      throw invalid(`${what}.existing must be "fail", "rename" or "overwrite", not ${describe(existing)}`);
-    }
-    options.existing = existing;
+    if (typeof f['existing'] !== 'string') throw invalid(`${what}.existing must be a string, not ${describe(f['existing'])}`);
+    options['existing'] = f['existing'];
   }
-  if (f['credentials'] !== undefined) options.credentials = credentials(f['credentials'], `${what}.credentials`);
+  if (f['noCache'] !== undefined) {
+    if (typeof f['noCache'] !== 'boolean') throw invalid(`${what}.noCache must be a boolean, not ${describe(f['noCache'])}`);
+    options['noCache'] = f['noCache'];
+  }
+  if (f['credentials'] !== undefined) options['credentials'] = credentials(f['credentials'], `${what}.credentials`);
   if (f['mirrors'] !== undefined) {
     const list = f['mirrors'];
     if (!Array.isArray(list) || list.length > MAX_MIRRORS) throw invalid(`${what}.mirrors must be an array of at most ${MAX_MIRRORS} URLs`);
-    options.mirrors = list.map((m: unknown, i) => {
+    // Each is checked like the URL itself: a scheme no plugin serves (file:, data:) never gets in.
+    options['mirrors'] = list.map((m: unknown, i) => {
       if (typeof m !== 'string' || m.length > MAX_URL) throw invalid(`${what}.mirrors[${i}] must be a URL`);
       parseDownloadUrl(m, schemes);
       return m;
     });
   }
-  return { url, options };
+  return { url, options: normalizeOptions(options, (key) => `${what}.${key}`) };
 }
 
 /** Checks `multiget/addMany` params: every item, before any is added. */
@@ -329,7 +332,7 @@ export function parseRemoveParams(raw: unknown): Required<RemoveParams> {
 /** `{ id, priority }`. */
 export function parseSetPriorityParams(raw: unknown): SetPriorityParams {
   const f = object(raw, 'params', ['id', 'priority']);
-  return { id: id(f), priority: int(f, 'priority', 'params', -MAX_PRIORITY, MAX_PRIORITY) };
+  return { id: id(f), priority: number(f, 'priority', 'params') };
 }
 
 /** `{ id, index }`. */
@@ -342,7 +345,7 @@ export function parseMoveParams(raw: unknown): MoveParams {
 export function parseSetRateLimitParams(raw: unknown): SetRateLimitParams {
   const f = object(raw, 'params', ['id', 'rateLimit']);
   if (f['rateLimit'] === undefined) throw invalid('params.rateLimit is required (bytes per second, or null for none)');
-  const rateLimit = nullableInt(f, 'rateLimit', 'params', 1, Number.MAX_SAFE_INTEGER);
+  const rateLimit = nullableNumber(f, 'rateLimit', 'params');
   return { id: id(f), rateLimit: rateLimit ?? null };
 }
 
@@ -353,30 +356,22 @@ export function parseSetRateLimitParams(raw: unknown): SetRateLimitParams {
 export function parseSetSettingsParams(raw: unknown, stateDir: string): Partial<ManagerSettings> {
   const what = 'params';
   const f = object(raw, what, ['maxConcurrent', 'connections', 'maxConnectionsPerHost', 'maxConnections', 'rateLimit', 'retries', 'dir']);
-  const patch: Partial<ManagerSettings> = {};
-  const maxConcurrent = optionalInt(f, 'maxConcurrent', what, 1, 1000);
-  if (maxConcurrent !== undefined) patch.maxConcurrent = maxConcurrent;
-  const connections = optionalInt(f, 'connections', what, 1, 256);
-  if (connections !== undefined) patch.connections = connections;
-  const perHost = optionalInt(f, 'maxConnectionsPerHost', what, 1, 256);
-  if (perHost !== undefined) patch.maxConnectionsPerHost = perHost;
-  const maxConnections = optionalInt(f, 'maxConnections', what, 1, 4096);
-  if (maxConnections !== undefined) patch.maxConnections = maxConnections;
-  const retries = optionalInt(f, 'retries', what, 0, 1000);
-  if (retries !== undefined) patch.retries = retries;
-  const rateLimit = nullableInt(f, 'rateLimit', what, 1, Number.MAX_SAFE_INTEGER);
-  // `undefined` in the patch is how the manager spells "no limit".
-  if (rateLimit !== undefined) patch.rateLimit = rateLimit ?? undefined;
+  const patch: Record<string, unknown> = {};
+  for (const key of ['maxConcurrent', 'connections', 'maxConnectionsPerHost', 'maxConnections', 'retries'] as const) {
+    if (f[key] !== undefined) patch[key] = optionalNumber(f, key, what);
+  }
+  // `null` in the params, `undefined` in the patch: no global limit.
+  if (f['rateLimit'] !== undefined) patch['rateLimit'] = nullableNumber(f, 'rateLimit', what) ?? undefined;
   const dir = optionalText(f, 'dir', what, MAX_PATH);
   if (dir !== undefined) {
     if (!isAbsolute(dir)) throw invalid(`${what}.dir must be an absolute path, not "${dir}"`);
-    patch.dir = resolveUserPath(dir, `${what}.dir`, { dir: resolve(dir), stateDir });
+    patch['dir'] = resolveUserPath(dir, `${what}.dir`, { dir: resolve(dir), stateDir });
   }
-  return patch;
+  return normalizeSettings(patch, (key) => `${what}.${key}`);
 }
 
 /** Checks the params of `multiget/setConnections`. */
 export function parseSetConnectionsParams(raw: unknown): SetConnectionsParams {
   const f = object(raw, 'params', ['id', 'connections']);
-  return { id: id(f), connections: int(f, 'connections', 'params', 1, 256) };
+  return { id: id(f), connections: number(f, 'connections', 'params') };
 }

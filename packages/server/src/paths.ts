@@ -1,42 +1,9 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
-/** What the state directory's location depends on (the process's by default; tests pass their own). */
-export interface StateDirContext {
-  env: NodeJS.ProcessEnv;
-  platform: NodeJS.Platform;
-  home: string;
-}
-
-function processContext(): StateDirContext {
-  return { env: process.env, platform: process.platform, home: homedir() };
-}
-
-/**
- * Where the service keeps its queue, history, settings and lock, in order of precedence:
- *
- * 1. `option` (`--state-dir`), resolved against the working directory;
- * 2. `MULTIGET_STATE_DIR`, resolved the same way;
- * 3. the per-user default: `%LOCALAPPDATA%\multiget` on Windows, `~/Library/Application
- *    Support/multiget` on macOS, `$XDG_STATE_HOME/multiget` or `~/.local/state/multiget`
- *    elsewhere. It is *state* in the XDG sense (a queue and a history that should survive a
- *    reboot but are not user documents or configuration), hence XDG_STATE_HOME, not CONFIG or CACHE.
- */
-export function resolveStateDir(option: string | undefined, context: StateDirContext = processContext()): string {
-  if (option !== undefined && option !== '') return resolve(option);
-  const fromEnv = context.env['MULTIGET_STATE_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
-  const { env, platform, home } = context;
-  if (platform === 'win32') {
-    const local = env['LOCALAPPDATA'];
-    return join(local && isAbsolute(local) ? local : join(home, 'AppData', 'Local'), 'multiget');
-  }
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'multiget');
-  // The XDG spec says to ignore a relative XDG_STATE_HOME.
-  const xdg = env['XDG_STATE_HOME'];
-  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.local', 'state'), 'multiget');
-}
+// One rule for the per-user state directory, in core: the CLI keeps its content store there too.
+export { resolveStateDir, type StateDirContext } from '@multiget/core';
 
 /**
  * The download directory when nothing else says: `option` (`--dir`) resolved against the working

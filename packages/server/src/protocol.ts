@@ -105,6 +105,14 @@ export interface DownloadInfo {
    * added with, which are kept in memory only: it stays paused until `multiget/resume` gives them.
    */
   awaitingCredentials: boolean;
+  /**
+   * Present when the file was not downloaded but copied from the service's content store (the same
+   * URL with unchanged validators, or a file with the checksum asked for): the stored file copied.
+   */
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** A finished, failed or cancelled download in the history. */
@@ -136,6 +144,11 @@ export interface HistoryInfo {
   averageSpeed: number;
   /** ISO 8601 time it ended. */
   finishedAt: string;
+  /** Present when the file was copied from the content store: the stored file copied. */
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** Settings of the manager; they persist in the state directory. */
@@ -250,7 +263,7 @@ export interface AddParams {
   output?: string;
   /** Directory for a file named after the remote one; same path rules as `output`. */
   dir?: string;
-  /** Connections for this download (1..256). Default: {@link Settings.connections}. */
+  /** Connections for this download (1..256, core's `OPTION_LIMITS.connections`). Default: {@link Settings.connections}. */
   connections?: number;
   /**
    * `sha256=HEX` (also sha512, sha1, md5), or `auto` (verify against a checksum file found beside
@@ -272,6 +285,11 @@ export interface AddParams {
    * other bytes is left out. Credentials and headers go only to URLs of `url`'s origin.
    */
   mirrors?: string[];
+  /**
+   * `true`: always download; never copy a file the service downloaded before from its content
+   * store, and do not record this one there. Default false.
+   */
+  noCache?: boolean;
 }
 
 /** Result of `multiget/add`. The same URL to the same target while unfinished gives the existing id. */

@@ -1,3 +1,5 @@
+import { OPTION_LIMITS, describeRange } from '@multiget/core';
+
 /** One command-line flag: how node:util parseArgs reads it and how `--help` describes it. */
 export interface FlagSpec {
   /** Long name without the dashes; also the key in the parsed values. */
@@ -14,6 +16,9 @@ export interface FlagSpec {
   /** Heading it is listed under in `--help`. */
   readonly group: FlagGroup;
 }
+
+/** Default of `-j`: aria2's default of concurrent downloads (the manager's own default is lower). */
+export const DEFAULT_JOBS = 5;
 
 /** Headings of `--help`, in the order they are printed. */
 export const FLAG_GROUPS = ['Output', 'Connections', 'Limits and retries', 'Integrity', 'Request', 'Network', 'Input', 'Display', 'Logging'] as const;
@@ -35,19 +40,20 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'include', type: 'string', multiple: true, value: 'GLOB', group: 'Output', help: 'with -r: only files matching GLOB (repeatable; *, **, ?, [a-z], {a,b});\nwithout a / it matches the base name, with one the path in the folder' },
   { name: 'exclude', type: 'string', multiple: true, value: 'GLOB', group: 'Output', help: 'with -r: leave out files and folders matching GLOB (repeatable); wins over --include' },
   { name: 'depth', type: 'string', value: 'N', group: 'Output', help: 'with -r: enter at most N levels of subfolders (0: the folder\'s own files)' },
-  { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: 'connections per download, 1-256 (default 8)' },
+  { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: `connections per download, ${describeRange('connections')} (default ${OPTION_LIMITS.connections.default})` },
   { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
-  { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: 'connections to one host across all downloads, 1-256 (default 16)' },
+  { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: `connections to one host across all downloads, ${describeRange('maxConnectionsPerHost')} (default ${OPTION_LIMITS.maxConnectionsPerHost.default})` },
   { name: 'min-split-size', type: 'string', value: 'SIZE', group: 'Connections', help: 'never split a segment below SIZE (default 1M)' },
-  { name: 'max-concurrent', short: 'j', type: 'string', value: 'N', group: 'Connections', help: 'downloads at once when there are several, 1-256 (default 5)' },
+  { name: 'max-concurrent', short: 'j', type: 'string', value: 'N', group: 'Connections', help: `downloads at once when there are several, ${describeRange('maxConcurrent')} (default ${DEFAULT_JOBS})` },
   { name: 'limit-rate', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit each download to RATE bytes per second (e.g. 500K, 2M)' },
   { name: 'max-overall-download-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit all downloads together to RATE bytes per second' },
-  { name: 'retries', type: 'string', value: 'N', group: 'Limits and retries', help: 'failures in a row without progress before giving up (default 5; 0 = no retry)' },
+  { name: 'retries', type: 'string', value: 'N', group: 'Limits and retries', help: `failures in a row without progress before giving up, ${describeRange('retries')}\n(default ${OPTION_LIMITS.retries.default}; 0 = no retry)` },
   { name: 'timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'give up on a connection after SECONDS without data (default 30)' },
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'time allowed to open a connection (default 15)' },
   { name: 'lowest-speed-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'restart the connections when the download gets less than RATE bytes per second\nfor --speed-time (a server that drips); counts as a failure (default 1K; 0 = off)' },
   { name: 'speed-time', type: 'string', value: 'SECONDS', group: 'Limits and retries', help: 'window of --lowest-speed-limit, and of restarting a connection ten times slower\nthan its siblings (default 30)' },
   { name: 'checksum', type: 'string', value: 'ALGO=HEX|auto', group: 'Integrity', help: 'verify the file: sha256=HEX (also sha512, sha1, md5; one URL only), or auto:\nverify each file against a checksum file beside its URL (NAME.sha256,\nNAME.sha256sum, NAME.sha512, NAME.sha512sum, SHA256SUMS, SHA512SUMS; first found)' },
+  { name: 'no-cache', type: 'boolean', group: 'Integrity', help: 'always download: never copy a file downloaded before (same URL and unchanged\non the server, or same --checksum) from the content store, nor record this one' },
   { name: 'print-checksum', type: 'string', value: 'ALGO', choices: ['sha256', 'sha512', 'sha1', 'md5'], group: 'Integrity', help: 'print each finished file\'s digest (sha256, sha512, sha1 or md5) on stdout\nas sha256sum does ("HEX  FILE"); with --json, a "checksum" event' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: "'NAME: VALUE'", group: 'Request', help: 'send an extra request header (repeatable)' },
   { name: 'user', short: 'u', type: 'string', value: 'USER:PASSWORD', group: 'Request', help: 'credentials (HTTP Basic, FTP login); never printed' },

@@ -13,7 +13,7 @@ import {
   parseProxyUrl,
 } from '@multiget/core';
 import { COMPLETION_SHELLS, type CompletionShell } from './completions.js';
-import { FLAGS, type FlagSpec } from './flags.js';
+import { DEFAULT_JOBS, FLAGS, type FlagSpec } from './flags.js';
 import { parseHeader } from './parseHeader.js';
 import { parseCount, parseSeconds, parseSize } from './units.js';
 
@@ -95,6 +95,8 @@ export interface CliOptions {
   logLevel: LogSetting;
   /** `--log FILE`: append the log there; undefined for stderr. */
   logFile?: string;
+  /** --no-cache: never copy a file from the content store, and do not record finished files there. */
+  noCache: boolean;
 }
 
 /** What the command line asks for. */
@@ -120,8 +122,7 @@ export type CliCommand =
       options: CliOptions;
     };
 
-/** Default of `-j`: aria2's default of concurrent downloads. */
-export const DEFAULT_JOBS = 5;
+export { DEFAULT_JOBS } from './flags.js';
 
 type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -283,6 +284,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     recursive: flag(values, 'recursive'),
     include: [],
     exclude: [],
+    noCache: flag(values, 'no-cache'),
   };
   readLogging(values, options);
 
@@ -309,7 +311,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const depth = str(values, 'depth');
   if (depth !== undefined) {
     if (!options.recursive) throw usage('--depth applies to folders: add -r');
-    options.depth = parseCount(depth, '--depth', 0, MAX_TREE_DEPTH);
+    options.depth = parseCount(depth, '--depth', { min: 0, max: MAX_TREE_DEPTH });
   }
 
   const sshKey = str(values, 'ssh-key');
@@ -339,28 +341,28 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   }
 
   const connections = str(values, 'connections') ?? str(values, 'max-connection-per-server');
-  if (connections !== undefined) options.connections = parseCount(connections, '--connections', 1, 256);
+  if (connections !== undefined) options.connections = parseCount(connections, str(values, 'connections') !== undefined ? '--connections' : '--max-connection-per-server', 'connections');
   const perHost = str(values, 'max-connections-per-host');
-  if (perHost !== undefined) options.maxConnectionsPerHost = parseCount(perHost, '--max-connections-per-host', 1, 256);
+  if (perHost !== undefined) options.maxConnectionsPerHost = parseCount(perHost, '--max-connections-per-host', 'maxConnectionsPerHost');
   const minSplit = str(values, 'min-split-size');
-  if (minSplit !== undefined) options.minSplitSize = parseSize(minSplit, '--min-split-size');
+  if (minSplit !== undefined) options.minSplitSize = parseSize(minSplit, '--min-split-size', 'minSplitSize');
   const jobs = str(values, 'max-concurrent');
-  if (jobs !== undefined) options.jobs = parseCount(jobs, '--max-concurrent', 1, 256);
+  if (jobs !== undefined) options.jobs = parseCount(jobs, '--max-concurrent', 'maxConcurrent');
 
   const limit = str(values, 'limit-rate');
-  if (limit !== undefined) options.rateLimit = parseSize(limit, '--limit-rate');
+  if (limit !== undefined) options.rateLimit = parseSize(limit, '--limit-rate', 'rateLimit');
   const overall = str(values, 'max-overall-download-limit');
-  if (overall !== undefined) options.overallRateLimit = parseSize(overall, '--max-overall-download-limit');
+  if (overall !== undefined) options.overallRateLimit = parseSize(overall, '--max-overall-download-limit', 'rateLimit');
   const retries = str(values, 'retries');
-  if (retries !== undefined) options.retries = parseCount(retries, '--retries', 0, 1000);
+  if (retries !== undefined) options.retries = parseCount(retries, '--retries', 'retries');
   const timeout = str(values, 'timeout');
-  if (timeout !== undefined) options.stallTimeoutMs = parseSeconds(timeout, '--timeout');
+  if (timeout !== undefined) options.stallTimeoutMs = parseSeconds(timeout, '--timeout', 'stallTimeoutMs');
   const connectTimeout = str(values, 'connect-timeout');
-  if (connectTimeout !== undefined) options.connectTimeoutMs = parseSeconds(connectTimeout, '--connect-timeout');
+  if (connectTimeout !== undefined) options.connectTimeoutMs = parseSeconds(connectTimeout, '--connect-timeout', 'connectTimeoutMs');
   const lowest = str(values, 'lowest-speed-limit');
-  if (lowest !== undefined) options.lowestSpeed = lowest.trim() === '0' ? 0 : parseSize(lowest, '--lowest-speed-limit');
+  if (lowest !== undefined) options.lowestSpeed = parseSize(lowest, '--lowest-speed-limit', 'lowestSpeed');
   const speedTime = str(values, 'speed-time');
-  if (speedTime !== undefined) options.lowestSpeedTimeMs = parseSeconds(speedTime, '--speed-time');
+  if (speedTime !== undefined) options.lowestSpeedTimeMs = parseSeconds(speedTime, '--speed-time', 'lowestSpeedTimeMs');
 
   const printChecksum = str(values, 'print-checksum');
   if (printChecksum !== undefined) {
@@ -389,7 +391,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     options.userAgent = userAgent;
   }
   const redirects = str(values, 'max-redirs');
-  if (redirects !== undefined) options.maxRedirects = parseCount(redirects, '--max-redirs', 0, 1000);
+  if (redirects !== undefined) options.maxRedirects = parseCount(redirects, '--max-redirs', { min: 0, max: 1000 });
 
   const proxy = str(values, 'proxy');
   if (proxy !== undefined) {

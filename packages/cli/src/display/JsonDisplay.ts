@@ -74,6 +74,7 @@ export class JsonDisplay implements Reporter {
         resumed: r.resumed,
         restarts: r.restarts,
         durationMs: r.durationMs,
+        ...(r.fromCache ? { fromCache: { path: r.fromCache.path } } : {}),
       });
     } else if (outcome.status === 'failed') {
       this.#emit(task, 'failed', { error: outcome.error.toJSON(), ...(outcome.expiredLink ? { expiredLink: outcome.expiredLink } : {}) });

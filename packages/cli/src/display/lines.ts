@@ -17,13 +17,9 @@ export interface StartInfo {
 
 /** A short name for a download before its file is known: the last path segment, or the host. */
 export function taskName(task: DownloadTask): string {
-  try {
-    const u = new URL(task.label);
-    const last = u.pathname.split('/').filter((p) => p.length > 0).pop();
-    return last ? decodeURIComponentSafe(last) : u.host || task.label;
-  } catch {
-    return task.label;
-  }
+  const u = task.parsedUrl;
+  const last = u.pathname.split('/').filter((p) => p.length > 0).pop();
+  return last ? decodeURIComponentSafe(last) : u.host || task.label;
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -86,9 +82,16 @@ export function stoppedLine(palette: Palette, name: string, progress: Progress |
 
 /**
  * `done: /path/file (256.0 MiB in 8.2 s, 31.2 MiB/s, sha256 verified)`. The speed counts only the
- * bytes of this run: `resumedBytes` came from an earlier one.
+ * bytes of this run: `resumedBytes` came from an earlier one. A file copied from the content store
+ * says so instead of a speed: `done: /path/file (256.0 MiB, from cache: /path/of/the/stored/file)`.
  */
 export function doneLine(palette: Palette, result: DownloadResult, resumedBytes = 0): string {
+  if (result.fromCache) {
+    const parts = [formatSize(result.size)];
+    if (result.verified && result.digest) parts.push(`${result.digest.algorithm} verified`);
+    parts.push(`from cache: ${result.fromCache.path}`);
+    return `${palette.green('done:')} ${result.file} (${parts.join(', ')})\n`;
+  }
   const seconds = result.durationMs / 1000;
   const parts = [`${formatSize(result.size)} in ${formatDuration(result.durationMs)}`];
   if (seconds > 0) parts.push(formatSpeed(Math.max(0, result.size - resumedBytes) / seconds));

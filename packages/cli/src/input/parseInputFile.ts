@@ -82,16 +82,13 @@ export function parseInputFile(text: string, source: string): InputEntry[] {
           break;
         case 'max-connection-per-server':
         case 'split':
-          entry.connections = parseCount(value, `${key}=`, 1, 256);
+          entry.connections = parseCount(value, `${key}=`, 'connections');
           break;
         case 'max-download-limit':
-          entry.rateLimit = parseSize(value, `${key}=`);
+          entry.rateLimit = parseSize(value, `${key}=`, 'rateLimit');
           break;
         case 'priority':
-          if (!/^-?\d{1,7}$/.test(value) || Math.abs(Number(value)) > 1_000_000) {
-            fail(`priority= needs an integer from -1000000 to 1000000, got "${value}"`);
-          }
-          entry.priority = Number(value);
+          entry.priority = parseCount(value, 'priority=', 'priority');
           break;
         default:
           fail(`unknown option "${key}"`);

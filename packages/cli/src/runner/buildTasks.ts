@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { type DownloadOptions, ErrorCodes, UsageError, redactUrl } from '@multiget/core';
+import { ErrorCodes, type NormalizedOptions, UsageError, normalizeOptions, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { InputEntry } from '../input/parseInputFile.js';
 
@@ -12,17 +12,21 @@ export interface DownloadTask {
   readonly id: string;
   /** The URL as given; it may hold credentials, so never print it: print `label`. */
   readonly url: string;
+  /** `url`, parsed once: what the manager gets. */
+  readonly parsedUrl: URL;
   /** The URL without credentials. */
   readonly label: string;
-  /** Options for `Multiget.download`, without `signal` and `id` (the runner adds them). */
-  readonly options: Omit<DownloadOptions, 'signal' | 'id'>;
+  /**
+   * The download's options in the one shape they keep from here to the engine (the manager's
+   * `AddOptions`), checked by core's `normalizeOptions` (so a bad one fails the run before any
+   * download starts), priority included.
+   */
+  readonly options: NormalizedOptions;
   /**
    * A directory to create before starting: `--dir` (or `dir=`) promises to create its directory,
    * which the engine does for `dir` but not for an exact `output` path composed under it.
    */
   readonly createDir?: string;
-  /** Queue priority (`priority=` in an input file): higher starts first. */
-  readonly priority?: number;
 }
 
 /** A URL to download: from the command line (`where` undefined) or an input file. */
@@ -45,9 +49,10 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
   }
   const outputs = new Map<string, string>();
   return sources.map((source, index) => {
-    const label = redactUrl(source.url);
-    checkUrl(source.url, label, source.where);
-    for (const m of source.mirrors ?? []) checkUrl(m, redactUrl(m), source.where);
+    // Parsed once, here; the label and everything after it use the parsed URL.
+    const parsedUrl = parseUrl(source.url, source.where);
+    const label = redactUrl(parsedUrl);
+    const mirrors = (source.mirrors ?? []).map((m) => parseUrl(m, source.where).href);
     const baseDir = options.dir;
     const dir = source.dir !== undefined ? resolve(baseDir ?? '.', source.dir) : baseDir;
     let output: string | undefined;
@@ -61,40 +66,62 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
       }
       outputs.set(key, source.where ?? label);
     }
+    const headers: Record<string, string> = {};
+    // One value a name, whatever its case; a per-entry header replaces a command-line one.
+    for (const [name, value] of [...options.headers, ...source.headers]) headers[name.toLowerCase()] = value;
     const task: DownloadTask = {
       index,
       id: randomUUID(),
       url: source.url,
+      parsedUrl,
       label,
       ...(output !== undefined && dir !== undefined ? { createDir: dirname(output) } : {}),
-      ...(source.priority !== undefined ? { priority: source.priority } : {}),
-      options: {
-        ...(output !== undefined ? { output } : dir !== undefined ? { dir } : {}),
-        ...(options.overwrite ? { overwrite: true } : {}),
-        headers: [...options.headers, ...source.headers],
-        connections: source.connections ?? options.connections,
-        checksum: source.checksum ?? options.checksum,
-        credentials: options.credentials,
-        rateLimit: source.rateLimit ?? options.rateLimit,
-        retries: options.retries,
-        connectTimeoutMs: options.connectTimeoutMs,
-        stallTimeoutMs: options.stallTimeoutMs,
-        minSplitSize: options.minSplitSize,
-        ...(source.mirrors !== undefined && source.mirrors.length > 0 ? { mirrors: source.mirrors } : {}),
-        ...(source.pieces !== undefined ? { pieces: source.pieces } : {}),
-      },
+      options: normalizeOptions(
+        {
+          ...(output !== undefined ? { output } : dir !== undefined ? { dir } : {}),
+          ...(options.overwrite ? { existing: 'overwrite' } : {}),
+          headers,
+          connections: source.connections ?? options.connections,
+          checksum: source.checksum ?? options.checksum,
+          credentials: options.credentials,
+          rateLimit: source.rateLimit ?? options.rateLimit,
+          retries: options.retries,
+          connectTimeoutMs: options.connectTimeoutMs,
+          stallTimeoutMs: options.stallTimeoutMs,
+          minSplitSize: options.minSplitSize,
+          priority: source.priority,
+          ...(options.noCache ? { noCache: true } : {}),
+          ...(mirrors.length > 0 ? { mirrors } : {}),
+          ...(source.pieces !== undefined ? { pieces: source.pieces } : {}),
+        },
+        (name) => (source.where !== undefined ? `${source.where}: ${name}` : (FLAG_OF[name] ?? name)),
+      ),
     };
     return task;
   });
 }
 
-function checkUrl(raw: string, label: string, where: string | undefined): void {
+/** How an option is spelled on the command line, for messages. */
+const FLAG_OF: Record<string, string> = {
+  output: '--output',
+  dir: '--dir',
+  connections: '--connections',
+  checksum: '--checksum',
+  headers: '--header',
+  rateLimit: '--limit-rate',
+  retries: '--retries',
+  connectTimeoutMs: '--connect-timeout',
+  stallTimeoutMs: '--timeout',
+  minSplitSize: '--min-split-size',
+};
+
+function parseUrl(raw: string, where: string | undefined): URL {
   try {
-    new URL(raw);
-    return;
+    return new URL(raw);
   } catch {
     // Fall through to a message that names the problem without echoing credentials.
   }
+  const label = redactUrl(raw);
   const prefix = where !== undefined ? `${where}: ` : '';
   const hint = /^[^:/?#\s]+\.[^:/?#\s]+(?:[/?#]|$)/.test(raw) ? ` (no scheme: did you mean https://${label}?)` : '';
   throw new UsageError(ErrorCodes.INVALID_URL, `${prefix}Invalid URL "${label}"${hint}`);

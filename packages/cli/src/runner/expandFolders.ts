@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCodes, type Manager, UsageError, planFolder, redactUrl } from '@multiget/core';
+import { ErrorCodes, type Manager, UsageError, normalizeOptions, planFolder, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { Palette } from '../display/Palette.js';
 import type { TextOutput } from '../display/Reporter.js';
@@ -69,9 +69,10 @@ export async function expandFolders(
         index: out.length,
         id: randomUUID(),
         url: file.url,
+        parsedUrl: new URL(file.url),
         label: redactUrl(file.url),
-        ...(task.priority !== undefined ? { priority: task.priority } : {}),
-        options: { ...rest, output: file.output },
+        // Checked already (the folder's task): the same options, each file its own output.
+        options: normalizeOptions({ ...rest, output: file.output }),
       });
     }
   }

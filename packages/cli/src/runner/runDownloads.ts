@@ -1,10 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import {
   AbortError,
-  type AddOptions,
   type Download,
   DownloadError,
-  type DownloadOptions,
   type DownloadResult,
   type ErrorCode,
   type Manager,
@@ -85,6 +83,16 @@ export async function runDownloads(
     downloads.set(entry.id, download);
     attach(entry.id);
   });
+  // Copied from the content store: no transfer, so no Download; the result says where it came from.
+  const cached = new Map<string, DownloadResult>();
+  const finishCached = (entryId: string): void => {
+    const result = cached.get(entryId);
+    if (result) for (const task of byEntry.get(entryId) ?? []) finish({ task, status: 'done', result });
+  };
+  manager.on('cached', (entry, result) => {
+    cached.set(entry.id, result);
+    finishCached(entry.id);
+  });
   // Refused before a Download existed (e.g. the engine rejected an option): no 'started' came.
   manager.on('changed', (entry) => {
     // A download that started reports its own error, with every detail (status code, errno, URL);
@@ -100,7 +108,7 @@ export async function runDownloads(
   try {
     // Added in priority order (stable): the queue starts downloads as soon as they are added, so
     // adding a high-priority task last would let lower ones take the first slots.
-    const byPriority = [...tasks].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    const byPriority = [...tasks].sort((a, b) => (b.options.priority ?? 0) - (a.options.priority ?? 0));
     for (const task of byPriority) {
       if (options.signal?.aborted) break;
       try {
@@ -109,9 +117,10 @@ export async function runDownloads(
             throw fileSystemError(err, `create the directory ${task.createDir}`);
           });
         }
-        const entry = await manager.add(task.url, { ...addOptions(task.options), ...(task.priority !== undefined ? { priority: task.priority } : {}) });
+        const entry = await manager.add(task.parsedUrl, task.options);
         byEntry.set(entry.id, [...(byEntry.get(entry.id) ?? []), task]);
         attach(entry.id);
+        finishCached(entry.id);
         const now = manager.get(entry.id);
         if (now.state === 'failed' && now.error && !downloads.has(entry.id)) {
           finish({ task, status: 'failed', error: new DownloadError(now.error.code as ErrorCode, now.error.message) });
@@ -140,30 +149,6 @@ export async function runDownloads(
   return outcomes;
 }
 
-/** The manager's add options for a task (engine options the manager takes per download). */
-function addOptions(o: DownloadTask['options']): AddOptions {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Array.isArray(o.headers) ? o.headers : Object.entries(o.headers ?? {})) headers[k] = v;
-  const checksum = typeof o.checksum === 'object' ? `${o.checksum.algorithm}=${o.checksum.hex}` : o.checksum;
-  const pick: AddOptions = {
-    ...(o.output !== undefined ? { output: o.output } : {}),
-    ...(o.dir !== undefined && o.output === undefined ? { dir: o.dir } : {}),
-    ...(o.connections !== undefined ? { connections: o.connections } : {}),
-    ...(checksum !== undefined ? { checksum } : {}),
-    ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
-    ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
-    ...(o.retries !== undefined ? { retries: o.retries } : {}),
-    ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
-    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
-    ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
-    ...(o.mirrors !== undefined && o.mirrors.length > 0 ? { mirrors: o.mirrors.map(String) } : {}),
-    ...(o.pieces !== undefined ? { pieces: o.pieces } : {}),
-    ...(o.existing !== undefined ? { existing: o.existing } : o.overwrite ? { existing: 'overwrite' as const } : {}),
-  };
-  return pick;
-}
-
 function aborted(signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (!signal) return;
@@ -172,4 +157,3 @@ function aborted(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-export type { DownloadOptions };

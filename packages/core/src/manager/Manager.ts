@@ -1,174 +1,60 @@
-import { randomUUID } from 'node:crypto';
-
 import { resolve } from 'node:path';
 import type { Download } from '../Download.js';
-import { STATE_SUFFIX, TEMP_SUFFIX } from '../Download.js';
-import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
-import { Multiget, type MultigetOptions } from '../Multiget.js';
-import { ProtocolPlugin } from '../ProtocolPlugin.js';
-import { parseChecksum } from '../checksum.js';
-import { StateFile } from '../StateFile.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
+import { type ResourceUsage, resourceUsage } from '../trace/resourceUsage.js';
+import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
+import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
+import { expandHome } from '../homePath.js';
+import { Multiget } from '../Multiget.js';
+import { OPTION_LIMITS } from '../options/limits.js';
+import { checkNumericOptions, checkOption, defaultSettings, normalizeOptions, normalizeSettings } from '../options/normalizeOptions.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
-import { isLinkExpiry } from './linkExpiry.js';
-import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
-import { Store } from './Store.js';
-import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason } from './types.js';
+import { ContentShortcut } from './content/ContentShortcut.js';
+import { deletePartial, loadStored, toQueueDocument, writeAfter } from './persistence.js';
+import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
+import { startTransfer } from './transfer.js';
 import { removeFile } from '../removeFile.js';
-import { expandHome } from '../homePath.js';
-import { type ResourceUsage, resourceUsage } from '../trace/resourceUsage.js';
+import { JsonFileStore } from './store/JsonFileStore.js';
+import type { ManagerStore } from './store/ManagerStore.js';
+import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
+import { History } from './History.js';
+import { applySecrets, parseDownloadUrl, schemesOf, splitSecretHeaders } from './validation.js';
 
-/** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
-export interface ManagerOptions
-  extends Omit<MultigetOptions, 'connections' | 'maxConnectionsPerHost' | 'maxConnections' | 'rateLimit' | 'retries' | 'dir'> {
-  /** Where the queue and history are kept. Without it nothing is persisted (e.g. the CLI). */
-  stateDir?: string;
-  /** Initial settings; persisted ones win when a state directory has them. */
-  settings?: Partial<ManagerSettings>;
-  /** How unfinished downloads come back after a restart. Default `'queued'`. */
-  restore?: 'queued' | 'paused';
-  /** Finished downloads kept in the history. Default 1000. */
-  historyLimit?: number;
-  /** Milliseconds between coalesced `progress` events. Default 500. */
-  progressIntervalMs?: number;
-}
-
-/** Credentials and secret headers for a download, held in memory only. */
-export interface Secrets {
-  /** Credentials for the download (user and password, or a bearer token). */
-  credentials?: AddOptions['credentials'];
-  /** Only Authorization, Cookie and Proxy-Authorization are taken. */
-  headers?: Record<string, string>;
-}
-
-/** Events of a {@link Manager}. */
-export interface ManagerEvents {
-  /** A download was added or its state, file or error changed. */
-  changed: [entry: EntrySnapshot];
-  /**
-   * A download started transferring (also after a retry). In-process front-ends get the engine's
-   * Download for its detailed events (retry, restart, warning) and its result.
-   */
-  started: [entry: EntrySnapshot, download: Download];
-  /** A download was removed from the list. */
-  removed: [id: string];
-  /**
-   * Coalesced progress of every active download, at most once per `progressIntervalMs`, with this
-   * process's CPU time and memory at that moment.
-   */
-  progress: [entries: EntrySnapshot[], resources: ResourceUsage];
-  /** A download finished, failed or was cancelled, and was added to the history. */
-  history: [entry: HistoryEntry];
-  /** Something went wrong that is not a download's failure (e.g. the queue could not be written). */
-  warning: [
-    info: {
-      /** A stable code for the kind of problem (`MG_WARN_*` or an `MG_ERR_*` code). */
-      code: string;
-      /** The text for the user. */
-      message: string;
-    },
-  ];
-}
-
-const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-const ACTIVE: ReadonlySet<EntryState> = new Set(['probing', 'downloading', 'verifying']);
-const UNFINISHED: ReadonlySet<EntryState> = new Set(['queued', 'probing', 'downloading', 'verifying', 'paused']);
-
-interface Entry {
-  id: string;
-  /** Identifies the target (file, or URL and directory): one unfinished download per key. */
-  key: string;
-  url: URL;
-  options: AddOptions;
-  /** Secret headers and credentials: memory only. */
-  secrets: { headers: Record<string, string>; credentials: AddOptions['credentials']; mirrors?: string[] };
-  /** It was given secrets once; they are needed again after a restart (persisted as a flag only). */
-  needsSecrets: boolean;
-  /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
-  awaitingSecrets: boolean;
-  state: EntryState;
-  /** Why the manager paused it (see PauseReason); cleared when it leaves `paused`. */
-  reason: PauseReason | undefined;
-  /** Earlier URLs without credentials (see updateUrl): their partial data is this download's. */
-  previousUrls: string[];
-  priority: number;
-  seq: number;
-  file: string | undefined;
-  bytes: number;
-  total: number | undefined;
-  speed: number;
-  eta: number | undefined;
-  connections: number;
-  error: { code: string; message: string } | undefined;
-  addedAt: string;
-  download: Download | undefined;
-  startedAt: number;
-}
-
-interface PersistedEntry {
-  id: string;
-  url: string;
-  options: AddOptions;
-  state: EntryState;
-  priority: number;
-  seq: number;
-  file?: string;
-  bytes: number;
-  total?: number;
-  error?: { code: string; message: string };
-  addedAt: string;
-  /** It was given secrets (credentials, secret headers, userinfo), which are not written here. */
-  secret?: true;
-  reason?: PauseReason;
-  previousUrls?: string[];
-}
-
-interface QueueDocument {
-  version: 1;
-  settings: ManagerSettings;
-  entries: PersistedEntry[];
-}
+export { parseDownloadUrl } from './validation.js';
+export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
 
 /**
  * Many downloads: a queue with priorities and a limit of concurrent downloads, pause, resume,
- * cancel, remove, retry, global and per-download rate limits, a shared connection budget, and a
- * history. With a state directory, the queue survives a restart of the process (SIGKILL included):
- * unfinished downloads come back and resume from their sidecar state files.
+ * cancel, remove, retry, global and per-download rate limits, a shared connection budget, a
+ * history, and a content store (a finished file is copied, not downloaded again). With a state
+ * directory (or a `ManagerStore`), the queue survives a restart of the process (SIGKILL
+ * included): unfinished downloads come back and resume from their sidecar state files.
+ * Its parts: `Queue`, `History`, the store, `normalizeOptions` (validation), the content store.
  */
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
   readonly engine: Multiget;
-  readonly #store: Store | undefined;
-  readonly #entries = new Map<string, Entry>();
-  #history: HistoryEntry[] = [];
+  readonly #store: ManagerStore | undefined;
+  readonly #content: ContentShortcut | undefined;
+  readonly #queue = new Queue();
+  readonly #history: History;
   #settings: ManagerSettings;
-  #seq = 0;
   #writing: Promise<void> = Promise.resolve();
   #dirty = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
-  readonly #historyLimit: number;
   readonly #restore: 'queued' | 'paused';
 
-  private constructor(options: ManagerOptions, store: Store | undefined) {
+  private constructor(options: ManagerOptions, store: ManagerStore | undefined, contentDir: string | false | undefined) {
     super();
+    checkNumericOptions({ historyLimit: options.historyLimit });
     this.#store = store;
-    this.#historyLimit = options.historyLimit ?? 1000;
+    this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
     this.#restore = options.restore ?? 'queued';
-    this.#settings = {
-      maxConcurrent: 3,
-      connections: 8,
-      maxConnectionsPerHost: 16,
-      maxConnections: 64,
-      rateLimit: undefined,
-      retries: 5,
-      dir: process.cwd(),
-      ...options.settings,
-    };
-    this.#settings.dir = expandHome(this.#settings.dir, 'dir');
-    const { stateDir: _s, settings: _t, restore: _r, historyLimit: _h, progressIntervalMs: _p, ...engineOptions } = options;
+    this.#settings = { ...defaultSettings(), ...normalizeSettings(options.settings ?? {}) };
+    const { stateDir: _s, store: _st, contentDir: _c, settings: _t, restore: _r, historyLimit: _h, progressIntervalMs: _p, ...engineOptions } = options;
     this.engine = new Multiget({
       ...engineOptions,
       connections: this.#settings.connections,
@@ -177,16 +63,20 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       rateLimit: this.#settings.rateLimit,
       retries: this.#settings.retries,
     });
+    this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
     this.#ticker.unref();
   }
 
-  /** Opens a manager: locks and loads the state directory (if any) and restarts unfinished downloads. */
+  /** Opens a manager: opens the store (locking the state directory, if any), loads it and restarts unfinished downloads. */
   static async open(options: ManagerOptions = {}): Promise<Manager> {
-    const store = options.stateDir ? new Store(resolve(expandHome(options.stateDir, 'stateDir'))) : undefined;
+    const stateDir = options.stateDir ? resolve(expandHome(options.stateDir, 'stateDir')) : undefined;
+    const store = options.store ?? (stateDir !== undefined ? new JsonFileStore(stateDir) : undefined);
+    const contentDir = typeof options.contentDir === 'string' ? resolve(expandHome(options.contentDir, 'contentDir')) : (options.contentDir ?? stateDir);
     await store?.open();
-    const manager = new Manager(options, store);
+    let manager: Manager;
     try {
+      manager = new Manager(options, store, contentDir);
       await manager.#load();
     } catch (err) {
       await store?.close();
@@ -198,9 +88,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** URL schemes the installed protocol plugins serve (`['http:', 'https:', ...]`). */
   get schemes(): string[] {
-    const out = new Set<string>();
-    for (const p of this.engine.plugins) if (p instanceof ProtocolPlugin) for (const s of p.schemes) out.add(s);
-    return [...out];
+    return schemesOf(this.engine.plugins);
   }
 
   /** Current settings. */
@@ -210,16 +98,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Changes settings at run time; running downloads get new rate limits and caps at once. */
   async setSettings(patch: Partial<ManagerSettings>): Promise<ManagerSettings> {
-    const next = { ...this.#settings, ...patch };
-    checkInt('maxConcurrent', next.maxConcurrent, 1, 1000);
-    checkInt('connections', next.connections, 1, 256);
-    checkInt('maxConnectionsPerHost', next.maxConnectionsPerHost, 1, 256);
-    checkInt('maxConnections', next.maxConnections, 1, 4096);
-    checkInt('retries', next.retries, 0, 1000);
-    if (next.rateLimit !== undefined && next.rateLimit !== null) checkInt('rateLimit', next.rateLimit, 1, Number.MAX_SAFE_INTEGER);
-    if (typeof next.dir !== 'string' || next.dir === '') throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid dir');
-    next.dir = expandHome(next.dir, 'dir');
-    next.rateLimit = next.rateLimit ?? undefined;
+    const next = { ...this.#settings, ...normalizeSettings(patch) };
     this.#settings = next;
     this.engine.setRateLimit(next.rateLimit);
     this.engine.setConnectionLimits(next.maxConnectionsPerHost, next.maxConnections);
@@ -231,56 +110,28 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /**
    * Adds a download to the queue. The same URL to the same target while one is unfinished returns
    * the existing download instead of starting a second writer. Throws a UsageError for a bad URL
-   * (only http, https, ftp, ftps and sftp are accepted) or bad options.
+   * (only schemes of the installed protocol plugins are accepted) or bad options (see
+   * `normalizeOptions`; options it returned are not checked again). A `URL` is not parsed again.
    */
-  async add(url: string, options: AddOptions = {}): Promise<EntrySnapshot> {
+  async add(url: string | URL, options: AddOptions = {}): Promise<EntrySnapshot> {
     this.#checkOpen();
     const parsed = parseDownloadUrl(url, this.schemes);
-    validateAddOptions(options);
-    options = {
-      ...options,
-      ...(options.dir !== undefined ? { dir: expandHome(options.dir, 'dir') } : {}),
-      ...(options.output !== undefined ? { output: expandHome(options.output, 'output') } : {}),
-    };
-    const key = this.#targetKey(parsed, options);
-    for (const e of this.#entries.values()) {
-      if (UNFINISHED.has(e.state) && e.key === key) return snapshot(e);
-    }
-    const headers: Record<string, string> = {};
-    const secretHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.headers ?? {})) {
-      (SECRET_HEADERS.has(k.toLowerCase()) ? secretHeaders : headers)[k.toLowerCase()] = v;
-    }
-    const { credentials, headers: _h, mirrors, ...rest } = options;
+    const o = normalizeOptions(options);
+    const key = targetKey(parsed, o, this.#settings.dir);
+    const existing = this.#queue.unfinished(key);
+    if (existing) return snapshot(existing);
+    const { plain, secret } = splitSecretHeaders(o.headers);
+    const { credentials, headers: _h, mirrors, ...rest } = o;
     // Mirrors are saved without userinfo; the full URLs stay in memory with the other secrets.
     const savedMirrors = mirrors?.map((m) => withoutUserinfo(new URL(m)).href);
     const mirrorSecrets = mirrors?.some((m, i) => m !== savedMirrors![i]) === true;
-    const entry: Entry = {
-      id: randomUUID(),
-      key,
-      url: parsed,
-      options: { ...rest, ...(Object.keys(headers).length ? { headers } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) },
-      secrets: { headers: secretHeaders, credentials, ...(mirrorSecrets ? { mirrors } : {}) },
-      needsSecrets:
-        credentials !== undefined || Object.keys(secretHeaders).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets,
-      awaitingSecrets: false,
-      state: 'queued',
-      reason: undefined,
-      previousUrls: [],
-      priority: options.priority ?? 0,
-      seq: ++this.#seq,
-      file: options.output !== undefined ? resolve(options.output) : undefined,
-      bytes: 0,
-      total: undefined,
-      speed: 0,
-      eta: undefined,
-      connections: 0,
-      error: undefined,
-      addedAt: new Date().toISOString(),
-      download: undefined,
-      startedAt: 0,
-    };
-    this.#entries.set(entry.id, entry);
+    const kept = { ...rest, ...(Object.keys(plain).length ? { headers: plain } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) };
+    const entry = newEntry(parsed, key, kept, this.#queue.nextSeq());
+    entry.secrets = { headers: secret, credentials, ...(mirrorSecrets ? { mirrors: [...mirrors!] } : {}) };
+    entry.needsSecrets =
+      credentials !== undefined || Object.keys(secret).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets;
+    entry.file = o.output;
+    this.#queue.add(entry);
     await this.#persist();
     this.emit('changed', snapshot(entry));
     this.#pump();
@@ -296,9 +147,18 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return await addFolder(this, parseDownloadUrl(url, this.schemes), options);
   }
 
+  /**
+   * The engine's Download of an entry while it runs (probing, downloading, verifying), for its
+   * detailed events and `segmentMap()`; undefined otherwise or for an unknown id.
+   */
+  running(id: string): Download | undefined {
+    const e = this.#queue.get(id);
+    return e && ACTIVE.has(e.state) ? e.download : undefined;
+  }
+
   /** Every download in the list, in queue order (priority, then order of addition). */
   list(): EntrySnapshot[] {
-    return [...this.#entries.values()].sort(byQueueOrder).map(snapshot);
+    return this.#queue.ordered().map(snapshot);
   }
 
   /** One download. Throws MG_ERR_UNKNOWN_DOWNLOAD for an unknown id. */
@@ -306,22 +166,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(this.#entry(id));
   }
 
-  /**
-   * The engine's Download of an entry while it runs (probing, downloading, verifying), for its
-   * detailed events and `segmentMap()`; undefined otherwise or for an unknown id.
-   */
-  running(id: string): Download | undefined {
-    const e = this.#entries.get(id);
-    return e && ACTIVE.has(e.state) ? e.download : undefined;
-  }
-
   /** Pauses a queued or running download, keeping its partial data. */
   async pause(id: string): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (e.state === 'queued') {
       this.#set(e, 'paused');
-    } else if (ACTIVE.has(e.state) && e.download) {
-      await e.download.pause();
+    } else if (ACTIVE.has(e.state)) {
+      e.run++;
+      if (e.download) await e.download.pause();
       if (e.state !== 'completed' && e.state !== 'failed') this.#set(e, 'paused');
     }
     await this.#persist();
@@ -335,7 +187,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    */
   async resume(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
-    this.#setSecrets(e, secrets);
+    applySecrets(e, secrets);
     e.awaitingSecrets = false;
     if (e.state === 'paused') {
       this.#set(e, 'queued');
@@ -349,10 +201,11 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async cancel(id: string): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (!UNFINISHED.has(e.state)) return snapshot(e);
+    e.run++;
     if (e.download) {
       await e.download.cancel();
     } else {
-      await this.#deletePartial(e);
+      await deletePartial(e.file);
     }
     if (e.state !== 'canceled') {
       this.#set(e, 'canceled');
@@ -366,13 +219,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Removes a download from the list; with `deleteData`, also its partial data (never a finished file). */
   async remove(id: string, options: { deleteData?: boolean } = {}): Promise<void> {
     const e = this.#entry(id);
+    e.run++;
     if (e.download && UNFINISHED.has(e.state)) {
       if (options.deleteData) await e.download.cancel();
       else await e.download.pause();
     } else if (options.deleteData && e.state !== 'completed') {
-      await this.#deletePartial(e);
+      await deletePartial(e.file);
     }
-    this.#entries.delete(id);
+    this.#queue.delete(id);
     await this.#persist();
     this.emit('removed', id);
     this.#pump();
@@ -380,14 +234,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /**
    * Queues a failed or cancelled download again (it resumes from partial data when there is some).
-   * `secrets` as for {@link resume}: after a restart, credentials are given again this way.
+   * `secrets` as for `resume`: after a restart, credentials are given again this way.
    */
   async retry(id: string, secrets?: Secrets): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (e.state !== 'failed' && e.state !== 'canceled') {
       throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only failed or cancelled ones can be retried`);
     }
-    this.#setSecrets(e, secrets);
+    applySecrets(e, secrets);
     e.error = undefined;
     e.download = undefined;
     this.#set(e, 'queued');
@@ -405,7 +259,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    * MG_ERR_INVALID_URL / MG_ERR_UNSUPPORTED_PROTOCOL for a bad URL, MG_ERR_INVALID_STATE for a
    * completed or cancelled download.
    */
-  async updateUrl(id: string, url: string): Promise<EntrySnapshot> {
+  async updateUrl(id: string, url: string | URL): Promise<EntrySnapshot> {
     this.#checkOpen();
     const e = this.#entry(id);
     const parsed = parseDownloadUrl(url, this.schemes);
@@ -416,13 +270,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       }
     };
     check();
+    e.run++;
     if (e.download && ACTIVE.has(e.state)) await e.download.pause();
     check();
     const before = redactUrl(e.url);
     if (parsed.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
     e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
     e.url = parsed;
-    e.key = this.#targetKey(parsed, e.options);
+    e.key = targetKey(parsed, e.options, this.#settings.dir);
     e.needsSecrets = e.secrets.credentials !== undefined || Object.keys(e.secrets.headers).length > 0 || parsed.username !== '' || parsed.password !== '';
     e.awaitingSecrets = false;
     e.error = undefined;
@@ -437,13 +292,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Changes a download's priority (higher runs first). */
   async setPriority(id: string, priority: number): Promise<EntrySnapshot> {
-    checkInt('priority', priority, -1_000_000, 1_000_000);
+    checkOption('priority', priority);
     const e = this.#entry(id);
     e.priority = priority;
-    await this.#persist();
-    this.emit('changed', snapshot(e));
-    this.#pump();
-    return snapshot(e);
+    return this.#changed(e);
   }
 
   /**
@@ -452,43 +304,32 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    */
   async move(id: string, index: number): Promise<EntrySnapshot[]> {
     const e = this.#entry(id);
-    const order = [...this.#entries.values()].sort(byQueueOrder).filter((x) => x !== e);
-    const at = Math.max(0, Math.min(order.length, Math.trunc(index)));
-    order.splice(at, 0, e);
-    const neighbour = order[at + 1] ?? order[at - 1];
-    if (neighbour) e.priority = neighbour.priority;
-    order.forEach((x, i) => (x.seq = i + 1));
-    this.#seq = order.length;
-    await this.#persist();
-    this.emit('changed', snapshot(e));
-    this.#pump();
+    this.#queue.move(e, index);
+    await this.#changed(e);
     return this.list();
   }
 
   /** Changes one download's rate limit (bytes per second; undefined for none), also while it runs. */
   async setRateLimit(id: string, bytesPerSecond: number | undefined): Promise<EntrySnapshot> {
-    if (bytesPerSecond !== undefined) checkInt('rateLimit', bytesPerSecond, 1, Number.MAX_SAFE_INTEGER);
+    if (bytesPerSecond !== undefined) checkOption('rateLimit', bytesPerSecond);
     const e = this.#entry(id);
-    e.options.rateLimit = bytesPerSecond;
+    const { rateLimit: _old, ...rest } = e.options;
+    e.options = bytesPerSecond === undefined ? rest : { ...rest, rateLimit: bytesPerSecond };
     e.download?.setRateLimit(bytesPerSecond);
-    await this.#persist();
-    this.emit('changed', snapshot(e));
-    return snapshot(e);
+    return this.#changed(e);
   }
 
   /**
-   * Changes one download's number of connections (1..256). A transfer fixes its connections when
-   * it starts, so a running download keeps its current ones until it next starts (pause and
-   * resume, retry, or a restart of the manager); the new number is persisted at once.
+   * Changes one download's number of connections (`OPTION_LIMITS.connections`: 1..256). A transfer
+   * fixes its connections when it starts, so a running download keeps its current ones until it
+   * next starts (pause and resume, retry, or a restart of the manager); the new number is persisted at once.
    */
   async setConnections(id: string, connections: number): Promise<EntrySnapshot> {
-    checkInt('connections', connections, 1, 256);
+    checkOption('connections', connections);
     const e = this.#entry(id);
-    e.options.connections = connections;
+    e.options = { ...e.options, connections };
     e.download?.setConnections(connections);
-    await this.#persist();
-    this.emit('changed', snapshot(e));
-    return snapshot(e);
+    return this.#changed(e);
   }
 
   /**
@@ -500,52 +341,51 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async clearCompleted(): Promise<string[]> {
     this.#checkOpen();
     const cleared = new Set<EntryState>(['completed', 'canceled']);
-    const ids = [...this.#entries.values()].filter((e) => cleared.has(e.state)).map((e) => e.id);
-    for (const id of ids) this.#entries.delete(id);
+    const ids = this.#queue.all().filter((e) => cleared.has(e.state)).map((e) => e.id);
+    for (const id of ids) this.#queue.delete(id);
     const gone = new Set(ids);
-    this.#history = this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
+    this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
     await this.#persist();
     for (const id of ids) this.emit('removed', id);
     return ids;
   }
 
+  /** Pauses every queued or running download. */
   async pauseAll(): Promise<void> {
-    await Promise.all([...this.#entries.values()].filter((e) => e.state === 'queued' || ACTIVE.has(e.state)).map((e) => this.pause(e.id)));
+    await Promise.all(this.#queue.all().filter((e) => e.state === 'queued' || ACTIVE.has(e.state)).map((e) => this.pause(e.id)));
   }
 
   /** Puts every paused download back in the queue, in queue order. */
   async resumeAll(): Promise<void> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
     // ...and so do expired links: they need updateUrl().
-    for (const e of [...this.#entries.values()].sort(byQueueOrder)) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
+    for (const e of this.#queue.ordered()) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
     await this.#persist();
     this.#pump();
   }
 
   /** Finished and failed downloads, newest first. */
   history(): HistoryEntry[] {
-    return [...this.#history];
+    return this.#history.list();
   }
 
   /** Forgets every history entry (the files stay on disk). */
   async clearHistory(): Promise<void> {
-    this.#history = [];
+    this.#history.filter(() => false);
     await this.#persist();
   }
 
   /** Resolves when no download is queued or active (for batch front-ends such as the CLI). */
   async idle(): Promise<void> {
-    while ([...this.#entries.values()].some((e) => e.state === 'queued' || ACTIVE.has(e.state))) {
-      await new Promise<void>((r) => {
-        const done = (): void => {
-          this.off('changed', done);
-          this.off('removed', done);
-          r();
-        };
-        this.on('changed', done);
-        this.on('removed', done);
-      });
-    }
+    while (this.#queue.busy()) await this.#nextChange();
+  }
+
+  /** The next `changed` or `removed` event. */
+  #nextChange(): Promise<void> {
+    return new Promise<void>((r) => {
+      const done = (): void => void (this.off('changed', done).off('removed', done), r());
+      this.on('changed', done).on('removed', done);
+    });
   }
 
   /** Stops every running download (partial data kept), writes the queue, releases the lock. */
@@ -559,33 +399,23 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
-    const running = [...this.#entries.values()].filter((e) => e.download && ACTIVE.has(e.state));
+    const running = this.#queue.all().filter((e) => e.download && ACTIVE.has(e.state));
     // Their state on disk stays "downloading", so a restart picks them up again.
     await Promise.all(running.map((e) => e.download!.pause()));
     for (const e of running) if (e.state === 'paused') e.state = 'downloading';
     await this.engine.close();
+    await this.#content?.close();
     this.#dirty = true;
     await this.#flush();
     await this.#store?.close();
   }
 
-  // ---- internals ----
-
-  #setSecrets(e: Entry, secrets: Secrets | undefined): void {
-    if (!secrets) return;
-    if (secrets.credentials !== undefined) {
-      e.secrets.credentials = secrets.credentials;
-      e.needsSecrets = true;
-    }
-    if (secrets.headers !== undefined) {
-      validateAddOptions({ headers: secrets.headers });
-      for (const [k, v] of Object.entries(secrets.headers)) {
-        if (SECRET_HEADERS.has(k.toLowerCase())) {
-          e.secrets.headers[k.toLowerCase()] = v;
-          e.needsSecrets = true;
-        }
-      }
-    }
+  /** Persists a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
+  async #changed(e: Entry): Promise<EntrySnapshot> {
+    await this.#persist();
+    this.emit('changed', snapshot(e));
+    this.#pump();
+    return snapshot(e);
   }
 
   #checkOpen(): void {
@@ -593,14 +423,9 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #entry(id: string): Entry {
-    const e = this.#entries.get(id);
+    const e = this.#queue.get(id);
     if (!e) throw new UsageError(ErrorCodes.UNKNOWN_DOWNLOAD, `No download with id ${id}`);
     return e;
-  }
-
-  #targetKey(url: URL, options: AddOptions): string {
-    if (options.output !== undefined) return `file:${resolve(options.output)}`;
-    return `url:${withoutUserinfo(url).href}|${resolve(options.dir ?? this.#settings.dir)}`;
   }
 
   #set(e: Entry, state: EntryState): void {
@@ -619,113 +444,92 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Starts queued downloads while there is room. */
   #pump(): void {
     if (this.#closed) return;
-    let active = 0;
-    for (const e of this.#entries.values()) if (ACTIVE.has(e.state)) active++;
-    // Most calls find no free slot: only sort the queue when one can start.
-    if (active >= this.#settings.maxConcurrent) return;
-    const queued = [...this.#entries.values()].filter((e) => e.state === 'queued').sort(byQueueOrder);
-    for (const e of queued) {
-      if (active >= this.#settings.maxConcurrent) break;
-      this.#start(e);
-      active++;
-    }
+    for (const e of this.#queue.startable(this.#settings.maxConcurrent)) this.#start(e);
   }
 
   #start(e: Entry): void {
     e.startedAt = performance.now();
     e.error = undefined;
+    e.fromCache = undefined;
     if (e.download && e.download.state === 'paused') {
       this.#set(e, 'probing');
       e.download.resume();
       return;
     }
-    const o = e.options;
-    let dl: Download;
-    try {
-      dl = this.engine.download(e.url, {
-        ...(e.file !== undefined ? { output: e.file } : { dir: o.dir ?? this.#settings.dir }),
-        connections: o.connections ?? this.#settings.connections,
-        ...(o.checksum ? { checksum: o.checksum } : {}),
-        headers: { ...o.headers, ...e.secrets.headers },
-        ...(e.secrets.credentials ? { credentials: e.secrets.credentials } : {}),
-        ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
-        ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
-        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
-        ...(o.minSplitSize !== undefined ? { minSplitSize: o.minSplitSize } : {}),
-        ...((e.secrets.mirrors ?? o.mirrors)?.length ? { mirrors: e.secrets.mirrors ?? o.mirrors } : {}),
-        ...(o.pieces ? { pieces: o.pieces } : {}),
-        // A file this manager chose on an earlier run is its own: resume it, never rename again.
-        existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
-        retries: o.retries ?? this.#settings.retries,
-        id: e.id,
-        previousUrls: e.previousUrls,
-      });
-    } catch (err) {
-      this.#fail(e, isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err)));
+    // Probing covers the content-store lookup too: the entry holds its slot of the queue meanwhile.
+    this.#set(e, 'probing');
+    const run = ++e.run;
+    if (!e.options.noCache && this.#content) {
+      void this.#startFromCache(e, run);
+    } else {
+      this.#startTransfer(e);
+    }
+  }
+
+  async #startFromCache(e: Entry, run: number): Promise<void> {
+    const result = await this.#content!.lookup(e, this.#settings.dir);
+    if (!result) {
+      // Paused, cancelled or removed while looking, or closing: that decision stands.
+      if (e.run === run && e.state === 'probing' && !this.#closed) this.#startTransfer(e);
       return;
     }
-    e.download = dl;
-    this.#set(e, 'probing');
-    this.emit('started', snapshot(e), dl);
-    dl.on('state', (s) => {
-      if (e.download !== dl) return;
-      if (s === 'probing' || s === 'downloading' || s === 'verifying') this.#set(e, s);
-    });
-    dl.on('start', (info) => {
-      if (e.download !== dl) return;
-      e.file = info.file;
-      e.total = info.size;
-      this.#dirty = true;
-      this.#persistInBackground();
-      this.emit('changed', snapshot(e));
-    });
-    dl.on('progress', (p) => {
-      e.bytes = p.bytesDone;
-      e.total = p.total;
-      e.speed = p.speed;
-      e.eta = p.eta;
-      e.connections = p.connections;
-    });
-    dl.done.then(
-      (result) => {
-        if (e.download !== dl) return;
-        e.bytes = result.size;
-        e.total = result.size;
-        e.file = result.file;
-        this.#set(e, 'completed');
-        this.#recordHistory(e, result, undefined);
+    // A verified copy counts even after a pause or close (a later start would find it in the way);
+    // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
+    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
+    if (this.#queue.get(e.id) !== e) return;
+    e.file = result.file;
+    e.bytes = result.size;
+    e.total = result.size;
+    e.fromCache = result.fromCache;
+    this.emit('cached', snapshot(e), result);
+    this.#completed(e, result);
+  }
+
+  #completed(e: Entry, result: DownloadResult): void {
+    this.#set(e, 'completed');
+    this.#recordHistory(e, result, undefined);
+    this.#persistInBackground();
+    this.#pump();
+  }
+
+  #startTransfer(e: Entry): void {
+    startTransfer(this.engine, e, this.#settings, {
+      set: (state) => this.#set(e, state),
+      started: (dl) => this.emit('started', snapshot(e), dl),
+      targetKnown: () => {
+        this.#dirty = true;
+        this.#persistInBackground();
+        this.emit('changed', snapshot(e));
+      },
+      completed: (result) => {
+        if (e.options.noCache) this.#content?.forget(e.id);
+        else this.#content?.record(e.id, e.url, result);
+        this.#completed(e, result);
+      },
+      failed: (error) => this.#fail(e, error),
+      linkExpired: (error) => {
+        // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
+        e.error = { code: error.code, message: error.message };
+        e.download = undefined;
+        e.reason = 'linkExpired';
+        this.#set(e, 'paused');
         this.#persistInBackground();
         this.#pump();
       },
-      (err: unknown) => {
-        if (e.download !== dl) return;
-        const error = isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err));
-        if (error.code === ErrorCodes.ABORTED) {
-          // cancel() or close(): the caller sets the state.
-          if (dl.state === 'canceled' && e.state !== 'canceled' && !this.#closed) {
-            this.#set(e, 'canceled');
-            this.#recordHistory(e, undefined, error);
-          }
-          this.#persistInBackground();
-          this.#pump();
-          return;
+      aborted: (canceled, error) => {
+        // cancel() or close(): the caller sets the state; a cancel from elsewhere is recorded here.
+        if (canceled && e.state !== 'canceled' && !this.#closed) {
+          this.#set(e, 'canceled');
+          this.#recordHistory(e, undefined, error);
         }
-        if (isLinkExpiry(error, dl)) {
-          // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
-          e.error = { code: error.code, message: error.message };
-          e.reason = 'linkExpired';
-          e.download = undefined;
-          this.#set(e, 'paused');
-          this.#persistInBackground();
-          this.#pump();
-          return;
-        }
-        this.#fail(e, error);
+        this.#persistInBackground();
+        this.#pump();
       },
-    );
+    });
   }
 
   #fail(e: Entry, error: DownloadError): void {
+    this.#content?.forget(e.id);
     e.error = { code: error.code, message: error.message };
     this.#set(e, 'failed');
     this.#recordHistory(e, undefined, error);
@@ -734,36 +538,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #recordHistory(e: Entry, result: DownloadResult | undefined, error: DownloadError | undefined): void {
-    const durationMs = result?.durationMs ?? Math.round(e.startedAt ? performance.now() - e.startedAt : 0);
-    const size = result?.size ?? e.total;
-    const h: HistoryEntry = {
-      id: e.id,
-      url: redactUrl(e.url),
-      file: result?.file ?? e.file,
-      size,
-      digest: result?.digest ? { algorithm: result.digest.algorithm, hex: result.digest.hex } : undefined,
-      state: result ? 'completed' : error?.code === ErrorCodes.ABORTED ? 'canceled' : 'failed',
-      errorCode: error?.code,
-      errorMessage: error?.message,
-      durationMs,
-      averageSpeed: result && durationMs > 0 ? Math.round((result.size * 1000) / durationMs) : 0,
-      finishedAt: new Date().toISOString(),
-    };
-    this.#history.unshift(h);
-    if (this.#history.length > this.#historyLimit) this.#history.length = this.#historyLimit;
+    const h = this.#history.record(e, result, error);
     this.#dirty = true;
     this.emit('history', h);
   }
 
-  async #deletePartial(e: Entry): Promise<void> {
-    if (!e.file) return;
-    await removeFile(e.file + TEMP_SUFFIX);
-    await removeFile(e.file + STATE_SUFFIX);
-  }
-
   #emitProgress(): void {
-    const active = [...this.#entries.values()].filter((e) => ACTIVE.has(e.state));
-    if (active.length > 0) this.emit('progress', active.sort(byQueueOrder).map(snapshot), resourceUsage());
+    const active = this.#queue.ordered().filter((e) => ACTIVE.has(e.state));
+    if (active.length > 0) this.emit('progress', active.map(snapshot), resourceUsage());
   }
 
   /** Persists without waiting; a failure becomes a `warning` event, never an unhandled rejection. */
@@ -782,200 +564,21 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   async #flush(): Promise<void> {
     if (!this.#store) return;
-    const store = this.#store;
-    // One failed write must not poison the chain: the next write tries again.
-    this.#writing = this.#writing.catch(() => undefined).then(async () => {
-      if (!this.#dirty) return;
+    this.#writing = writeAfter(this.#writing, this.#store, () => {
+      if (!this.#dirty) return undefined;
       this.#dirty = false;
-      const doc: QueueDocument = {
-        version: 1,
-        settings: this.#settings,
-        entries: [...this.#entries.values()].sort(byQueueOrder).map((e) => ({
-          id: e.id,
-          // Kept whole but for userinfo: a signed URL resumes after a restart only with its signature.
-          url: withoutUserinfo(e.url).href,
-          options: e.options,
-          state: e.state,
-          priority: e.priority,
-          seq: e.seq,
-          ...(e.file !== undefined ? { file: e.file } : {}),
-          bytes: e.bytes,
-          ...(e.total !== undefined ? { total: e.total } : {}),
-          ...(e.error ? { error: e.error } : {}),
-          addedAt: e.addedAt,
-          ...(e.needsSecrets ? { secret: true as const } : {}),
-          ...(e.reason !== undefined ? { reason: e.reason } : {}),
-          ...(e.previousUrls.length > 0 ? { previousUrls: e.previousUrls } : {}),
-        })),
-      };
-      await store.write('queue.json', doc);
-      await store.write('history.json', { version: 1, entries: this.#history });
+      return { queue: toQueueDocument(this.#settings, this.#queue.ordered()), history: { version: 1, entries: this.#history.list() } };
     });
     await this.#writing;
   }
 
   async #load(): Promise<void> {
     if (!this.#store) return;
-    const doc = await this.#store.read<QueueDocument>('queue.json');
-    const hist = await this.#store.read<{ version: 1; entries: HistoryEntry[] }>('history.json');
-    if (hist && Array.isArray(hist.entries)) this.#history = hist.entries.slice(0, this.#historyLimit);
-    if (!doc || doc.version !== 1 || !Array.isArray(doc.entries)) return;
-    if (doc.settings) {
-      this.#settings = { ...this.#settings, ...doc.settings };
+    const settings = await loadStored(this.#store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
+    if (settings) {
+      this.#settings = { ...this.#settings, ...settings };
       this.engine.setRateLimit(this.#settings.rateLimit);
       this.engine.setConnectionLimits(this.#settings.maxConnectionsPerHost, this.#settings.maxConnections);
     }
-    for (const p of doc.entries) {
-      let url: URL;
-      try {
-        url = new URL(p.url);
-      } catch {
-        continue;
-      }
-      const wouldRun = ACTIVE.has(p.state) || p.state === 'queued';
-      // Its secrets stayed in the old process's memory: resuming without them would only fail
-      // (HTTP 401, a refused login). It waits, paused, for a front-end to give them with resume().
-      const awaitingSecrets = wouldRun && p.secret === true;
-      const state: EntryState = awaitingSecrets ? 'paused' : wouldRun ? this.#restore : p.state;
-      this.#entries.set(p.id, {
-        id: p.id,
-        key: this.#targetKey(url, p.options ?? {}),
-        url,
-        options: p.options ?? {},
-        secrets: { headers: {}, credentials: undefined },
-        needsSecrets: p.secret === true,
-        awaitingSecrets,
-        state,
-        reason: state === 'paused' && p.reason === 'linkExpired' ? p.reason : undefined,
-        previousUrls: Array.isArray(p.previousUrls) ? p.previousUrls.filter((u) => typeof u === 'string') : [],
-        priority: p.priority ?? 0,
-        seq: p.seq ?? ++this.#seq,
-        file: p.file,
-        bytes: p.bytes ?? 0,
-        total: p.total,
-        speed: 0,
-        eta: undefined,
-        connections: 0,
-        error: p.error,
-        addedAt: p.addedAt ?? new Date().toISOString(),
-        download: undefined,
-        startedAt: 0,
-      });
-      this.#seq = Math.max(this.#seq, p.seq ?? 0);
-    }
-    // The queue is written on state changes only; the bytes on disk are in each sidecar state file.
-    await Promise.all(
-      [...this.#entries.values()].map(async (e) => {
-        if (!e.file || !UNFINISHED.has(e.state)) return;
-        const saved = await new StateFile(e.file + STATE_SUFFIX).read().catch(() => undefined);
-        if (saved && saved !== 'corrupt') {
-          e.bytes = saved.segments.reduce((n, [start, , pos]) => n + (pos - start), 0);
-          if (saved.size !== null) e.total = saved.size;
-        }
-      }),
-    );
-  }
-}
-
-function byQueueOrder(a: { priority: number; seq: number }, b: { priority: number; seq: number }): number {
-  return b.priority - a.priority || a.seq - b.seq;
-}
-
-function snapshot(e: Entry): EntrySnapshot {
-  return {
-    id: e.id,
-    url: redactUrl(e.url),
-    file: e.file,
-    state: e.state,
-    priority: e.priority,
-    bytes: e.bytes,
-    total: e.total,
-    speed: Math.round(e.speed),
-    eta: e.eta === undefined ? undefined : Math.round(e.eta),
-    connections: e.connections,
-    reason: e.reason,
-    error: e.error,
-    addedAt: e.addedAt,
-    rateLimit: e.options.rateLimit,
-    awaitingCredentials: e.awaitingSecrets,
-  };
-}
-
-/** Schemes never downloaded, whatever plugins say: they name local or script content, not a remote file. */
-const NEVER: ReadonlySet<string> = new Set(['file:', 'data:', 'javascript:', 'blob:', 'about:', 'vscode:', 'command:']);
-
-/**
- * Parses a URL a front-end submitted, refusing malformed ones and schemes that no installed
- * protocol plugin serves (so `file:`, `data:` and `javascript:` are refused up front).
- */
-export function parseDownloadUrl(url: string, schemes: readonly string[]): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (err) {
-    throw new UsageError(ErrorCodes.INVALID_URL, `Invalid URL "${redactUrl(url)}"`, { cause: err });
-  }
-  if (NEVER.has(parsed.protocol) || !schemes.includes(parsed.protocol)) {
-    throw new UsageError(
-      ErrorCodes.UNSUPPORTED_PROTOCOL,
-      `Unsupported URL scheme "${parsed.protocol}" (supported: ${schemes.map((s) => s.slice(0, -1)).join(', ') || 'none'})`,
-    );
-  }
-  if (!parsed.hostname) throw new UsageError(ErrorCodes.INVALID_URL, `URL has no host: "${redactUrl(parsed)}"`);
-  return parsed;
-}
-
-function checkInt(name: string, v: unknown, min: number, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid ${name}: ${String(v)} (expected an integer ${min}..${max})`);
-  }
-}
-
-function validateAddOptions(o: AddOptions): void {
-  if (typeof o !== 'object' || o === null) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Options must be an object');
-  for (const key of ['output', 'dir', 'checksum'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '' || v.includes('\0'))) {
-      throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid ${key}`);
-    }
-  }
-  if (o.output !== undefined && o.dir !== undefined) {
-    throw new UsageError(ErrorCodes.INVALID_OPTION, 'Give output or dir, not both');
-  }
-  if (o.connections !== undefined) checkInt('connections', o.connections, 1, 256);
-  if (o.priority !== undefined) checkInt('priority', o.priority, -1_000_000, 1_000_000);
-  if (o.rateLimit !== undefined) checkInt('rateLimit', o.rateLimit, 1, Number.MAX_SAFE_INTEGER);
-  if (o.retries !== undefined) checkInt('retries', o.retries, 0, 1000);
-  if (o.stallTimeoutMs !== undefined) checkInt('stallTimeoutMs', o.stallTimeoutMs, 1, 86_400_000);
-  if (o.connectTimeoutMs !== undefined) checkInt('connectTimeoutMs', o.connectTimeoutMs, 1, 86_400_000);
-  if (o.minSplitSize !== undefined) checkInt('minSplitSize', o.minSplitSize, 1, Number.MAX_SAFE_INTEGER);
-  if (o.existing !== undefined && !['fail', 'rename', 'overwrite'].includes(o.existing)) {
-    throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid existing: ${String(o.existing)}`);
-  }
-  if (o.headers !== undefined) {
-    if (typeof o.headers !== 'object' || o.headers === null) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid headers');
-    for (const [k, v] of Object.entries(o.headers)) {
-      if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n\0]/.test(v)) {
-        throw new UsageError(ErrorCodes.INVALID_OPTION, `Invalid header "${k}"`);
-      }
-    }
-  }
-  if (o.checksum !== undefined && o.checksum !== 'auto') {
-    // Same parser as downloads use, so the error is the same MG_ERR_INVALID_CHECKSUM.
-    parseChecksum(o.checksum);
-  }
-  if (o.mirrors !== undefined) {
-    if (!Array.isArray(o.mirrors) || o.mirrors.length > 64) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid mirrors: a list of at most 64 URLs');
-    for (const m of o.mirrors) {
-      if (typeof m !== 'string' || URL.parse(m) === null) throw new UsageError(ErrorCodes.INVALID_URL, 'Invalid mirror URL');
-    }
-  }
-  if (o.pieces !== undefined) {
-    const p = o.pieces;
-    const ok =
-      typeof p === 'object' && p !== null && ['sha512', 'sha256', 'sha1', 'md5'].includes(p.algorithm) &&
-      Number.isSafeInteger(p.length) && p.length > 0 && Array.isArray(p.hashes) &&
-      p.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]+$/.test(h));
-    if (!ok) throw new UsageError(ErrorCodes.INVALID_OPTION, 'Invalid pieces');
   }
 }

@@ -1,5 +1,10 @@
-import type { PieceHashes } from '../mirrors/metalink.js';
-import type { ExistingFilePolicy } from '../types.js';
+import type { ResourceUsage } from '../trace/resourceUsage.js';
+import type { Download } from '../Download.js';
+import type { MultigetOptions } from '../Multiget.js';
+import type { AddOptions } from '../options/types.js';
+import type { DownloadResult } from '../types.js';
+import type { ManagerStore } from './store/ManagerStore.js';
+export type { AddOptions } from '../options/types.js';
 
 /** Where a managed download stands. */
 export type EntryState =
@@ -18,59 +23,6 @@ export type EntryState =
  * and `Manager.updateUrl` gives it a new link.
  */
 export type PauseReason = 'linkExpired';
-
-/** What a front-end may ask for when adding a download. Everything here is serialisable. */
-export interface AddOptions {
-  /** Exact path of the file. */
-  output?: string;
-  /** Directory for a file named after the remote one. Default: the manager's `dir`. */
-  dir?: string;
-  /** Connections for this download. Default: the manager's `connections` setting. */
-  connections?: number;
-  /**
-   * `sha256=HEX` (sha512, sha1, md5 too), or `auto`: verify against a checksum file found beside
-   * the URL (`NAME.sha256`, `SHA256SUMS`, ...; see `DownloadOptions.checksum`).
-   */
-  checksum?: string;
-  /**
-   * Extra request headers. Headers that carry secrets (Authorization, Cookie, Proxy-Authorization)
-   * are kept in memory only, never written to the state directory.
-   */
-  headers?: Record<string, string>;
-  /** Higher runs first. Default 0. */
-  priority?: number;
-  /** Bytes per second for this download. */
-  rateLimit?: number;
-  /** What to do when the target exists. Default: `'fail'` with `output`, `'rename'` otherwise. */
-  existing?: ExistingFilePolicy;
-  /** Failures in a row without progress before the download fails. Default: the manager's setting. */
-  retries?: number;
-  /** Milliseconds without data before a connection counts as stalled. */
-  stallTimeoutMs?: number;
-  /** Milliseconds to open a connection. */
-  connectTimeoutMs?: number;
-  /** Bytes below which a segment is never split. */
-  minSplitSize?: number;
-  /**
-   * Other URLs of the same file, read from at the same time (see MirrorPlugin); at most 64. Their
-   * userinfo is kept in memory only, like credentials.
-   */
-  mirrors?: string[];
-  /** Expected piece hashes (from a Metalink), checked as the bytes arrive. */
-  pieces?: PieceHashes;
-  /** Credentials, kept in memory only. */
-  credentials?:
-    | {
-        /** User name. */
-        username: string;
-        /** Password. */
-        password: string;
-      }
-    | {
-        /** A bearer token (HTTP `Authorization: Bearer`). */
-        bearer: string;
-      };
-}
 
 /** A snapshot of one managed download, as front-ends see it. */
 export interface EntrySnapshot {
@@ -114,6 +66,14 @@ export interface EntrySnapshot {
    * are never written to disk: it stays paused until `resume(id, secrets)` gives them again.
    */
   awaitingCredentials: boolean;
+  /**
+   * Set when the file was not downloaded but copied from the manager's content store (the same URL
+   * with unchanged validators, or a file with the checksum asked for): the stored file it came from.
+   */
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** A finished or failed download, kept in the history. */
@@ -147,6 +107,11 @@ export interface HistoryEntry {
   averageSpeed: number;
   /** When it ended, as an ISO 8601 UTC timestamp. */
   finishedAt: string;
+  /** Set when the file was copied from the content store: the stored file it came from. */
+  fromCache?: {
+    /** Absolute path of the stored file that was copied. */
+    path: string;
+  };
 }
 
 /** Settings a front-end can read and change at run time. */
@@ -165,4 +130,67 @@ export interface ManagerSettings {
   retries: number;
   /** Default directory for downloads. */
   dir: string;
+}
+
+/** Options of a `Manager`. Engine options (plugins, timeouts) pass through to its Multiget. */
+export interface ManagerOptions
+  extends Omit<MultigetOptions, 'connections' | 'maxConnectionsPerHost' | 'maxConnections' | 'rateLimit' | 'retries' | 'dir'> {
+  /** Where the queue, history and content store are kept (`JsonFileStore`). Without it and without `store` nothing is persisted. */
+  stateDir?: string;
+  /** A store of the program's own instead of the state directory's JSON files. */
+  store?: ManagerStore;
+  /**
+   * Directory of the content store's `content.json` (finished files a new download of the same URL
+   * or checksum is copied from). Default: `stateDir`; with only `store`, the store keeps it; with
+   * neither, it lives in memory. It is read and written without the state directory's lock, so
+   * several processes (CLI runs, a service) may share one. `false`: no content store at all.
+   */
+  contentDir?: string | false;
+  /** Initial settings; persisted ones win when a state directory has them. */
+  settings?: Partial<ManagerSettings>;
+  /** How unfinished downloads come back after a restart. Default `'queued'`. */
+  restore?: 'queued' | 'paused';
+  /** Finished downloads kept in the history. Default 1000. */
+  historyLimit?: number;
+  /** Milliseconds between coalesced `progress` events. Default 500. */
+  progressIntervalMs?: number;
+}
+
+/** Credentials and secret headers for a download, held in memory only. */
+export interface Secrets {
+  /** Credentials for the download (user and password, or a bearer token). */
+  credentials?: AddOptions['credentials'];
+  /** Only Authorization, Cookie and Proxy-Authorization are taken. */
+  headers?: Record<string, string>;
+}
+
+/** Events of a `Manager`. */
+export interface ManagerEvents {
+  /** A download was added or its state, file or error changed. */
+  changed: [entry: EntrySnapshot];
+  /**
+   * A download started transferring (also after a retry). In-process front-ends get the engine's
+   * Download for its detailed events (retry, restart, warning) and its result.
+   */
+  started: [entry: EntrySnapshot, download: Download];
+  /**
+   * A download was satisfied from the content store (no transfer, so no `started`): `result.fromCache`
+   * names the stored file that was copied. A `changed` event with state `completed` follows.
+   */
+  cached: [entry: EntrySnapshot, result: DownloadResult];
+  /** A download was removed from the list. */
+  removed: [id: string];
+  /** Coalesced progress of every active download, at most once per `progressIntervalMs`. */
+  progress: [entries: EntrySnapshot[], resources: ResourceUsage];
+  /** A download finished, failed or was cancelled, and was added to the history. */
+  history: [entry: HistoryEntry];
+  /** Something went wrong that is not a download's failure (e.g. the queue could not be written). */
+  warning: [
+    info: {
+      /** A stable code for the kind of problem (`MG_WARN_*` or an `MG_ERR_*` code). */
+      code: string;
+      /** The text for the user. */
+      message: string;
+    },
+  ];
 }

@@ -2,12 +2,14 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
-import { PidLock } from '../PidLock.js';
-import { syncDirectory } from '../StateFile.js';
+import { ErrorCodes, FileSystemError, fileSystemError } from '../../errors.js';
+import { PidLock } from '../../PidLock.js';
+import { syncDirectory } from '../../StateFile.js';
+import type { ManagerDocuments, ManagerStore } from './ManagerStore.js';
 
 /**
- * The manager's state directory: JSON documents written atomically (write, fsync, rename), and a
+ * The default {@link ManagerStore}: the manager's state directory, JSON documents (`queue.json`,
+ * `history.json`, `content.json`) written atomically (write, fsync, rename), and a
  * lock file so that two processes never manage the same directory.
  *
  * Why files and not SQLite: the service runs wherever VS Code runs its extensions (any OS, Electron's
@@ -15,10 +17,14 @@ import { syncDirectory } from '../StateFile.js';
  * need a build per platform. The documents are small (the queue and a capped history), so rewriting
  * them whole is cheap and atomic rename gives crash safety without a database.
  */
-export class Store {
+export class JsonFileStore implements ManagerStore {
   readonly #lock: PidLock;
 
-  constructor(readonly dir: string) {
+  /** @param dir - the state directory (created when missing, mode 0700) */
+  constructor(
+    /** The state directory. */
+    readonly dir: string,
+  ) {
     this.#lock = new PidLock(join(dir, 'manager.lock'));
   }
 
@@ -53,11 +59,11 @@ export class Store {
   }
 
   /** Reads a document, or undefined when it is missing or unreadable (the caller starts empty). */
-  async read<T>(name: string): Promise<T | undefined> {
+  async read<K extends keyof ManagerDocuments>(name: K): Promise<ManagerDocuments[K] | undefined> {
     try {
-      const fh = await open(join(this.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      const fh = await open(join(this.dir, `${name}.json`), constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
-        return JSON.parse(await fh.readFile('utf8')) as T;
+        return JSON.parse(await fh.readFile('utf8')) as ManagerDocuments[K];
       } finally {
         await fh.close();
       }
@@ -67,9 +73,9 @@ export class Store {
   }
 
   /** Replaces a document atomically. */
-  async write(name: string, value: unknown): Promise<void> {
+  async write<K extends keyof ManagerDocuments>(name: K, value: ManagerDocuments[K]): Promise<void> {
     if (!this.#lock.held) throw new FileSystemError(ErrorCodes.STATE_LOCKED, `${this.dir} is not locked by this process`);
-    const path = join(this.dir, name);
+    const path = join(this.dir, `${name}.json`);
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
     try {

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { Download } from '../Download.js';
+import type { AddOptions } from '../options/types.js';
+import { redactUrl, withoutUserinfo } from '../log/redact.js';
+import type { EntrySnapshot, EntryState, PauseReason } from './types.js';
+
+/** States of a download that is transferring (or about to, or checking its bytes). */
+export const ACTIVE: ReadonlySet<EntryState> = new Set(['probing', 'downloading', 'verifying']);
+/** States of a download that has not ended. */
+export const UNFINISHED: ReadonlySet<EntryState> = new Set(['queued', 'probing', 'downloading', 'verifying', 'paused']);
+
+/** One managed download, as the manager holds it in memory. */
+export interface Entry {
+  id: string;
+  /** Identifies the target (file, or URL and directory): one unfinished download per key. */
+  key: string;
+  url: URL;
+  options: AddOptions;
+  /** Secret headers and credentials: memory only. */
+  secrets: { headers: Record<string, string>; credentials: AddOptions['credentials']; mirrors?: string[] };
+  /** It was given secrets once; they are needed again after a restart (persisted as a flag only). */
+  needsSecrets: boolean;
+  /** Restored after a restart without the secrets it needs: held paused until a front-end gives them. */
+  awaitingSecrets: boolean;
+  state: EntryState;
+  /** Why the manager paused it (see PauseReason); cleared when it leaves `paused`. */
+  reason: PauseReason | undefined;
+  /** Earlier URLs without credentials (see updateUrl): their partial data is this download's. */
+  previousUrls: string[];
+  priority: number;
+  seq: number;
+  file: string | undefined;
+  bytes: number;
+  total: number | undefined;
+  speed: number;
+  eta: number | undefined;
+  connections: number;
+  error: { code: string; message: string } | undefined;
+  addedAt: string;
+  download: Download | undefined;
+  startedAt: number;
+  /** Bumped on every start, pause and cancel: a content-store lookup of an older start is dropped. */
+  run: number;
+  /** Set when the file was copied from the content store: the stored file it came from. */
+  fromCache: { path: string } | undefined;
+}
+
+/** A new, queued entry without secrets (the caller adds them). */
+export function newEntry(url: URL, key: string, options: AddOptions, seq: number): Entry {
+  return {
+    id: randomUUID(),
+    key,
+    url,
+    options,
+    secrets: { headers: {}, credentials: undefined },
+    needsSecrets: false,
+    awaitingSecrets: false,
+    state: 'queued',
+    reason: undefined,
+    previousUrls: [],
+    priority: options.priority ?? 0,
+    seq,
+    file: undefined,
+    bytes: 0,
+    total: undefined,
+    speed: 0,
+    eta: undefined,
+    connections: 0,
+    error: undefined,
+    addedAt: new Date().toISOString(),
+    download: undefined,
+    startedAt: 0,
+    run: 0,
+    fromCache: undefined,
+  };
+}
+
+/** Names a download's target (its file, or its URL and directory): one unfinished download per key. */
+export function targetKey(url: URL, options: AddOptions, defaultDir: string): string {
+  if (options.output !== undefined) return `file:${resolve(options.output)}`;
+  return `url:${withoutUserinfo(url).href}|${resolve(options.dir ?? defaultDir)}`;
+}
+
+/** Queue order: higher priority first, then order of addition. */
+export function byQueueOrder(a: { priority: number; seq: number }, b: { priority: number; seq: number }): number {
+  return b.priority - a.priority || a.seq - b.seq;
+}
+
+/** What front-ends see of an entry. */
+export function snapshot(e: Entry): EntrySnapshot {
+  return {
+    id: e.id,
+    url: redactUrl(e.url),
+    file: e.file,
+    state: e.state,
+    priority: e.priority,
+    bytes: e.bytes,
+    total: e.total,
+    speed: Math.round(e.speed),
+    eta: e.eta === undefined ? undefined : Math.round(e.eta),
+    connections: e.connections,
+    reason: e.reason,
+    error: e.error,
+    addedAt: e.addedAt,
+    rateLimit: e.options.rateLimit,
+    awaitingCredentials: e.awaitingSecrets,
+    ...(e.fromCache ? { fromCache: { ...e.fromCache } } : {}),
+  };
+}
+
+/** The manager's list of downloads: order, the concurrency limit, and the one-writer-per-target rule. */
+export class Queue {
+  readonly #entries = new Map<string, Entry>();
+  #seq = 0;
+
+  /** The next sequence number (order of addition). */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** Remembers a sequence number seen (restored entries), so new ones come after it. */
+  sawSeq(seq: number): void {
+    this.#seq = Math.max(this.#seq, seq);
+  }
+
+  add(e: Entry): void {
+    this.#entries.set(e.id, e);
+  }
+
+  get(id: string): Entry | undefined {
+    return this.#entries.get(id);
+  }
+
+  delete(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  /** Every entry, in no particular order. */
+  all(): Entry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** Every entry, in queue order. */
+  ordered(): Entry[] {
+    return this.all().sort(byQueueOrder);
+  }
+
+  /** The unfinished download writing `key`, if any. */
+  unfinished(key: string): Entry | undefined {
+    for (const e of this.#entries.values()) if (UNFINISHED.has(e.state) && e.key === key) return e;
+    return undefined;
+  }
+
+  /** True while something is queued or active. */
+  busy(): boolean {
+    for (const e of this.#entries.values()) if (e.state === 'queued' || ACTIVE.has(e.state)) return true;
+    return false;
+  }
+
+  /** The queued entries that may start now, in queue order, given `maxConcurrent`. */
+  startable(maxConcurrent: number): Entry[] {
+    let active = 0;
+    for (const e of this.#entries.values()) if (ACTIVE.has(e.state)) active++;
+    // Most calls find no free slot: only sort the queue when one can start.
+    if (active >= maxConcurrent) return [];
+    return this.all()
+      .filter((e) => e.state === 'queued')
+      .sort(byQueueOrder)
+      .slice(0, maxConcurrent - active);
+  }
+
+  /**
+   * Moves `e` to `index` in queue order: it takes the priority of the download it lands next to,
+   * so the order shown is the order run. Renumbers every entry.
+   */
+  move(e: Entry, index: number): void {
+    const order = this.ordered().filter((x) => x !== e);
+    const at = Math.max(0, Math.min(order.length, Math.trunc(index)));
+    order.splice(at, 0, e);
+    const neighbour = order[at + 1] ?? order[at - 1];
+    if (neighbour) e.priority = neighbour.priority;
+    order.forEach((x, i) => (x.seq = i + 1));
+    this.#seq = order.length;
+  }
+}

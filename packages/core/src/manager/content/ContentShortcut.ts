@@ -1,0 +1,100 @@
+import { hashFile } from '../../checksum.js';
+import { isDownloadError, fileSystemError } from '../../errors.js';
+import type { Multiget } from '../../Multiget.js';
+import type { DownloadResult, Validators } from '../../types.js';
+import type { Entry } from '../Queue.js';
+import type { ManagerStore } from '../store/ManagerStore.js';
+import { ContentStore, contentFile, contentInStore } from './ContentStore.js';
+import { fromCache } from './fromCache.js';
+
+const PLUGIN_NAME = 'ManagerContentStore';
+
+/**
+ * The manager's side of "no download twice": it looks a download up in the {@link ContentStore}
+ * before it transfers, and records every finished file (with the validators the engine saw and a
+ * digest) after. Problems with the store never fail a download: they are reported through `warn`.
+ */
+export class ContentShortcut {
+  readonly #store: ContentStore;
+  /** Validators of finished downloads, by download id, from the engine's `done` hook. */
+  readonly #validators = new Map<string, Validators>();
+  /** Lookups (copies) and writes under way: `close()` waits for them. */
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #stopping = new AbortController();
+
+  /**
+   * @param dir - directory of `content.json`; undefined: through `store`, or in memory without one
+   */
+  constructor(
+    private readonly engine: Multiget,
+    dir: string | undefined,
+    store: ManagerStore | undefined,
+    private readonly warn: (info: { code: string; message: string }) => void,
+  ) {
+    this.#store = new ContentStore(dir !== undefined ? contentFile(dir) : store ? contentInStore(store) : undefined);
+    engine.hooks.done.tap(PLUGIN_NAME, (job) => {
+      if (job.remote) this.#validators.set(job.id, { ...job.remote.validators, ...(job.remote.size !== undefined ? { size: job.remote.size } : {}) });
+    });
+  }
+
+  /**
+   * A copy of a stored file for `e`, or undefined when it must be downloaded (see {@link fromCache}).
+   * The copy is recorded too, so that it can serve later downloads should the original go.
+   */
+  lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
+    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials };
+    return this.#track(
+      (async () => {
+        const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);
+        if (found) await this.#store.addCopy(found.record, found.result.file).catch((err: unknown) => this.#report(err, 'write the content store'));
+        return found?.result;
+      })().catch((err: unknown) => {
+        this.#report(err, 'use the content store');
+        return undefined;
+      }),
+    );
+  }
+
+  /** The download `id` ended without a file: forget what the engine told of it. */
+  forget(id: string): void {
+    this.#validators.delete(id);
+  }
+
+  /**
+   * Adds a finished file: its verified checksum, or a sha256 computed now. In the background (the
+   * download is complete either way); `close()` waits for it.
+   */
+  record(id: string, url: URL, result: DownloadResult): void {
+    const validators = this.#validators.get(id) ?? {};
+    this.#validators.delete(id);
+    void this.#track(
+      (async () => {
+        const digest =
+          result.verified && result.digest
+            ? { algorithm: result.digest.algorithm, hex: result.digest.hex }
+            : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
+        await this.#store.add({ url, validators, size: result.size, digest, file: result.file });
+      })().catch((err: unknown) => this.#report(err, 'write the content store')),
+    );
+  }
+
+  /**
+   * Stops lookups that have not started a copy (a probe under way is aborted) and waits for copies
+   * and records under way, so that no file appears after the manager closed.
+   */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    await Promise.all(this.#pending);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+    return p;
+  }
+
+  #report(err: unknown, what: string): void {
+    const error = isDownloadError(err) ? err : fileSystemError(err, what);
+    this.warn({ code: error.code, message: error.message });
+  }
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Validators } from '../../types.js';
+import type { ContentDocument, ContentRecord, ManagerStore } from '../store/ManagerStore.js';
+import { contentKey } from './contentKey.js';
+
+/** Records kept: the oldest go first. */
+const MAX_RECORDS = 5000;
+
+/** Where the content store's document lives. */
+export interface ContentPersistence {
+  /** The document, or undefined. */
+  read(): Promise<ContentDocument | undefined>;
+  /** Replaces the document. */
+  write(doc: ContentDocument): Promise<void>;
+}
+
+/**
+ * `content.json` in a directory, read and written without the manager's lock: several CLI processes
+ * (and a service) may share it. Each write reads the file again and merges, and goes through a
+ * temporary file of its own (`content.json.RANDOM.tmp`) renamed into place, so a reader never sees
+ * half a document; two writers at once may lose one record, which only costs a download.
+ */
+export function contentFile(dir: string): ContentPersistence {
+  const path = join(dir, 'content.json');
+  // The document as last read, and the file it came from: a batch of a thousand downloads looks
+  // the store up a thousand times, and the file rarely changes in between.
+  let last: { ino: number; size: number; mtimeMs: number; doc: ContentDocument } | undefined;
+  return {
+    async read() {
+      try {
+        const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          const st = await fh.stat();
+          if (last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) return last.doc;
+          const doc = JSON.parse(await fh.readFile('utf8')) as ContentDocument;
+          last = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, doc };
+          return doc;
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        return undefined;
+      }
+    },
+    async write(doc) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      try {
+        await fh.writeFile(JSON.stringify(doc));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path).catch(async (err: unknown) => {
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+      });
+    },
+  };
+}
+
+/** The content store kept through a {@link ManagerStore} (a program's own store). */
+export function contentInStore(store: ManagerStore): ContentPersistence {
+  return { read: () => store.read('content'), write: (doc) => store.write('content', doc) };
+}
+
+/**
+ * True when `now` is provably the version `was` describes: at least one validator besides the size
+ * was recorded, and every recorded one equals the server's now (the same rule as resuming).
+ */
+export function sameVersion(was: Validators, now: Validators): boolean {
+  if (was.etag === undefined && was.lastModified === undefined && was.mtime === undefined) return false;
+  if (was.etag !== undefined && was.etag !== now.etag) return false;
+  if (was.lastModified !== undefined && was.lastModified !== now.lastModified) return false;
+  if (was.mtime !== undefined && was.mtime !== now.mtime) return false;
+  return was.size === undefined || was.size === now.size;
+}
+
+function isRecord(v: unknown): v is ContentRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  const d = r['digest'] as Record<string, unknown> | undefined;
+  return (
+    typeof r['url'] === 'string' &&
+    typeof r['file'] === 'string' &&
+    typeof r['size'] === 'number' &&
+    typeof r['validators'] === 'object' &&
+    r['validators'] !== null &&
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d['algorithm'] === 'string' &&
+    typeof d['hex'] === 'string'
+  );
+}
+
+/**
+ * What the manager knows of files it finished: URL (see {@link contentKey}), validators, size and
+ * digest, and where the file is. A new download asks it for candidates; the caller then proves a
+ * candidate (the file exists and hashes right) before it copies it.
+ */
+export class ContentStore {
+  #records: ContentRecord[] = [];
+  #loaded = false;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly persistence: ContentPersistence | undefined) {}
+
+  async #load(): Promise<void> {
+    const doc = await this.persistence?.read();
+    this.#records = doc && doc.version === 1 && Array.isArray(doc.entries) ? doc.entries.filter(isRecord) : this.#records;
+    this.#loaded = true;
+  }
+
+  /** Records of files that came from `url` (re-read from disk first: another process may have added one). */
+  async byUrl(url: URL): Promise<ContentRecord[]> {
+    await this.#load();
+    const key = contentKey(url);
+    return this.#records.filter((r) => r.url === key);
+  }
+
+  /** Records of files with this digest. */
+  async byDigest(algorithm: string, hex: string): Promise<ContentRecord[]> {
+    await this.#load();
+    return this.#records.filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
+  }
+
+  /** Adds a finished file (replacing an older record of the same file). Serialised; merges with what is on disk. */
+  async add(record: Omit<ContentRecord, 'url' | 'recordedAt'> & { url: URL }): Promise<void> {
+    const full: ContentRecord = { ...record, url: contentKey(record.url), recordedAt: new Date().toISOString() };
+    await this.#update((records) => [full, ...records.filter((r) => r.file !== full.file)]);
+  }
+
+  /** Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the original go. */
+  async addCopy(record: ContentRecord, file: string): Promise<void> {
+    const copy: ContentRecord = { ...record, file, recordedAt: new Date().toISOString() };
+    await this.#update((records) => [copy, ...records.filter((r) => r.file !== file)]);
+  }
+
+  /** Forgets a record whose file is gone or changed. */
+  async forget(file: string): Promise<void> {
+    await this.#update((records) => records.filter((r) => r.file !== file));
+  }
+
+  async #update(change: (records: ContentRecord[]) => ContentRecord[]): Promise<void> {
+    // One failed write must not poison the chain.
+    this.#writing = this.#writing.catch(() => undefined).then(async () => {
+      if (this.persistence || !this.#loaded) await this.#load();
+      this.#records = change(this.#records).slice(0, MAX_RECORDS);
+      await this.persistence?.write({ version: 1, entries: this.#records });
+    });
+    await this.#writing;
+  }
+}
