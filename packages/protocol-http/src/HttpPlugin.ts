@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import {
   AbortError,
   ErrorCodes,
@@ -13,7 +12,6 @@ import {
   type RemoteInfo,
   type Validators,
 } from '@multiget/core';
-import type { Dispatcher } from 'undici';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
 import { createDispatcher, type Transport } from './createDispatcher.js';
@@ -22,6 +20,8 @@ import { firstHeader, isEncoded, parseLength, type HeaderMap } from './headerVal
 import { HttpByteSource } from './HttpByteSource.js';
 import { displayUrl, statusError, transportError } from './httpErrors.js';
 import { carriesUserData, requestHeaders } from './requestHeaders.js';
+import type { ResponseBody } from './ResponseBody.js';
+import { sendRequest, type HttpResponse } from './sendRequest.js';
 
 const PLUGIN_NAME = 'HttpPlugin';
 
@@ -75,7 +75,7 @@ export interface HttpPluginOptions {
 /** A response and the URL it answered (the last one after redirects). */
 interface Exchange {
   url: URL;
-  response: Dispatcher.ResponseData;
+  response: HttpResponse;
 }
 
 /**
@@ -415,7 +415,7 @@ export class HttpPlugin extends ProtocolPlugin {
     job: Job,
     extra: Readonly<Record<string, string>>,
     signal: AbortSignal,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<HttpResponse> {
     if (signal.aborted) throw transportError(signal.reason, url, signal);
     if (this.closed) throw new AbortError('The HTTP plugin is closed', { url: displayUrl(url) });
     let transport: Transport;
@@ -426,10 +426,9 @@ export class HttpPlugin extends ProtocolPlugin {
     }
     const { dispatcher, proxied } = transport;
     try {
-      return await dispatcher.request({
+      return await sendRequest(dispatcher, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
-        method: 'GET',
         headers: requestHeaders(url, job, extra, proxied, this.trustRedirects),
         signal,
         headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
@@ -469,9 +468,8 @@ function withoutUserinfo(url: URL): URL {
 }
 
 /** Throws a rejected body away: small ones are read so the connection is reused, big ones destroyed. */
-function discard(body: Readable & { dump(opts?: { limit: number }): Promise<void> }): void {
-  body.on('error', () => {});
-  body.dump({ limit: DUMP_LIMIT }).catch(() => {});
+function discard(body: ResponseBody): void {
+  body.discard(DUMP_LIMIT);
 }
 
 function validatorsOf(headers: HeaderMap): Validators {

@@ -1,6 +1,7 @@
 import * as tls from 'node:tls';
 import { openTunnel, type ProxyEndpoint } from '@multiget/core';
-import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher, buildConnector } from 'undici';
+import { loadAgent, loadBuildConnector, loadProxyAgent } from './undiciParts.js';
 
 /** What the transport needs from the plugin's options. */
 export interface TransportOptions {
@@ -58,14 +59,16 @@ export function createDispatcher(options: TransportOptions): Transport {
     connect: { ...tlsOptions, timeout },
   };
   const proxy = options.proxy;
+  const Agent = loadAgent();
   if (proxy === undefined) return { dispatcher: new Agent(common), proxied: false };
   if (proxy.kind === 'http' || proxy.kind === 'https') {
+    const ProxyAgent = loadProxyAgent();
     return {
       dispatcher: new ProxyAgent({ ...common, uri: proxy.href, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
       proxied: true,
     };
   }
-  const tlsOverTunnel = buildConnector({ ...tlsOptions, timeout, allowH2: false });
+  const tlsOverTunnel = loadBuildConnector()({ ...tlsOptions, timeout, allowH2: false });
   const connect: buildConnector.connector = (opts, callback) => {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
     openTunnel(proxy, opts.hostname, port, { timeoutMs: timeout }).then(
