@@ -3,9 +3,10 @@ import type { Dispatcher } from 'undici';
 /**
  * Bytes buffered per response before undici is asked to stop reading its socket. Large enough that
  * the socket keeps being read while the engine writes a batch (256 KiB) to disk, so reads and writes
- * overlap; small enough that sixteen connections hold at most 16 MiB of body between them.
+ * overlap; small enough that the 64 connections of `-j 8 -c 8` hold at most 32 MiB of body between
+ * them (1 MiB here put 30-50 MiB on the peak RSS of the bench's `many` profile).
  */
-export const BODY_HIGH_WATER = 1024 * 1024;
+export const BODY_HIGH_WATER = 512 * 1024;
 
 /** Waiting reader: woken when a chunk, the end or an error arrives. */
 interface Waiter {
