@@ -1,4 +1,4 @@
-import * as tls from 'node:tls';
+import { createRequire } from 'node:module';
 import { openTunnel, type ProxyEndpoint } from '@multiget/core';
 import type { Dispatcher, buildConnector } from 'undici';
 import { loadAgent, loadBuildConnector, loadProxyAgent } from './undiciParts.js';
@@ -28,6 +28,8 @@ export interface Transport {
  * (bundled roots, NODE_EXTRA_CA_CERTS and, with --use-system-ca, the system store) come first.
  */
 function trustStore(extra: string | Buffer | Array<string | Buffer>): Array<string | Buffer> {
+  // Loaded here, only with extra CAs: a plain-HTTP run otherwise never loads TLS (undici loads it lazily too).
+  const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
   const defaults = typeof tls.getCACertificates === 'function' ? tls.getCACertificates('default') : [...tls.rootCertificates];
   return [...defaults, ...(Array.isArray(extra) ? extra : [extra])];
 }
