@@ -192,6 +192,27 @@ describe('AdaptivePolicy', () => {
     expect(run.reasons).toContain('slow connection');
   });
 
+  it('counts a connection number again once the loop closed the retired connection and reused it', () => {
+    const policy = new AdaptivePolicy({ start: 4, reprobeMs: 60_000 });
+    policy.initial(4);
+    const tick = (n: number, slow: number | undefined, ids = [0, 1, 2, 3]) =>
+      policy.next({
+        elapsedMs: n * 100,
+        bytesPerSecond: 24e6,
+        connections: ids.map((id) => ({ id, bytesPerSecond: id === slow ? 1e3 : 8e6, remaining: 64e6 })),
+      });
+    let retired: number[] | undefined;
+    let n = 1;
+    for (; n <= 30 && retired === undefined; n++) retired = tick(n, 2).retire;
+    expect(retired).toEqual([2]);
+    // The loop closes it (it leaves the sample), then opens a new connection under the same number,
+    // which turns out slow too: it is measured and retired like any other.
+    tick(n++, undefined, [0, 1, 3]);
+    let again: number[] | undefined;
+    for (const end = n + 30; n <= end && again === undefined; n++) again = tick(n, 2).retire;
+    expect(again).toEqual([2]);
+  });
+
   it('does not retire a slow connection whose range is nearly done, nor the only connections there are', () => {
     const policy = new AdaptivePolicy({ start: 2 });
     policy.initial(2);

@@ -240,6 +240,9 @@ export class AdaptivePolicy implements ConnectionPolicy {
   next(sample: ConnectionSample): { target: number; retire?: number[] } {
     const now = sample.elapsedMs;
     this.#lastElapsed = now;
+    // A retired id that left the sample was closed by the loop; if it comes back, it is a new
+    // connection (the loop may reuse its numbers) and counts again.
+    for (const id of this.#retired) if (!sample.connections.some((c) => c.id === id)) this.#retired.delete(id);
     const live = sample.connections.filter((c) => !this.#retired.has(c.id));
     this.#track(live, now);
     if (this.#refusalPending) {
