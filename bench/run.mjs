@@ -120,7 +120,10 @@ const PROFILES = {
 const PACED = new Set(['throttled', 'slow-one']);
 
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
-function commandFor(tool, profile, { url, axelUrl, file, dir, name, node, peers, list, size }) {
+function commandFor(tool, profile, { url, axelUrl, file, dir, name, node, peers, list, size, baselineCli }) {
+  if (tool === 'baseline') {
+    return commandFor('multiget', profile, { url, axelUrl, file, dir, name, node, peers, list, size }).map((arg) => (arg === CLI ? baselineCli : arg));
+  }
   // Profiles that cut or refuse connections: every tool is told to keep retrying.
   const resilient = PROFILES[profile].resilient === true;
   if (profile === 'sftp' || profile === 'sftp-latency') {
@@ -216,7 +219,9 @@ async function runProfile(name, options, ctx) {
   const def = PROFILES[name];
   const size = options.size ?? def.defaultSize;
   // A profile with its own peers (sftp) runs them unless --tools names others.
-  const wanted = def.tools ? def.tools.filter((t) => options.tools.includes(t) || t === 'sftp') : options.tools;
+  const listed = def.tools ? def.tools.filter((t) => options.tools.includes(t) || t === 'sftp') : options.tools;
+  // --baseline: the other checkout's multiget runs right after this one, wherever multiget runs.
+  const wanted = options.baseline !== undefined ? listed.flatMap((t) => (t === 'multiget' ? ['multiget', 'baseline'] : [t])) : listed;
   const tools = wanted.filter((t) => ctx.available[t]);
   const skipped = wanted.filter((t) => !ctx.available[t]);
   const notes = skipped.map((t) => `${t} skipped: ${ctx.available.why[t]}`);
@@ -329,7 +334,7 @@ async function runProfile(name, options, ctx) {
         registerTempDir(dir);
         const outName = `download-${size}.bin`;
         const file = join(dir, outName);
-        const argv = commandFor(tool, name, { url, axelUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size });
+        const argv = commandFor(tool, name, { url, axelUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size, baselineCli: ctx.baselineCli });
         record.commands[tool] ??= argv.join(' ');
         if (def.server === 'test') await server.resetFaults();
         syncDisks();
@@ -395,8 +400,17 @@ async function main() {
     console.error('GNU time (/usr/bin/time, Debian package "time") is required for CPU and RSS figures.');
     process.exit(1);
   }
+  let baselineCli;
+  if (options.baseline !== undefined) {
+    baselineCli = join(options.baseline, 'packages/cli/bin/multiget.js');
+    if (!existsSync(join(options.baseline, 'packages/cli/dist/cli.js'))) {
+      console.error(`--baseline ${options.baseline}: no built multiget there (packages/cli/dist/cli.js is missing).`);
+      process.exit(1);
+    }
+  }
   const available = {
     multiget: true,
+    baseline: baselineCli !== undefined,
     aria2c: Boolean(peers.aria2c),
     axel: Boolean(peers.axel),
     curl: Boolean(peers.curl),
@@ -420,7 +434,7 @@ async function main() {
 
   const results = {
     startedAt: new Date().toISOString(),
-    options: { profiles: options.profiles, runs: options.runs, size: options.size, tools: options.tools },
+    options: { profiles: options.profiles, runs: options.runs, size: options.size, tools: options.tools, baseline: options.baseline },
     host: {
       hostname: hostname(),
       cpus: cpus().length,
@@ -432,6 +446,7 @@ async function main() {
     versions: {
       node: spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim(),
       multiget: options.tools.includes('multiget') ? versionOf(node, [CLI, '--version']) : undefined,
+      baseline: baselineCli === undefined ? undefined : { path: options.baseline, version: versionOf(node, [baselineCli, '--version']) },
       aria2c: versionOf(peers.aria2c, ['--version']),
       axel: versionOf(peers.axel, ['--version']),
       curl: versionOf(peers.curl, ['--version']),
@@ -440,7 +455,7 @@ async function main() {
     git: gitInfo(),
     profiles: [],
   };
-  const ctx = { node, peers, available, tmpRoot, interrupted: false };
+  const ctx = { node, peers, available, tmpRoot, interrupted: false, baselineCli };
 
   let stopping = false;
   const onSignal = (signal) => {

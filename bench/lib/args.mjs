@@ -15,6 +15,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                    (bytes, or with a K/M/G suffix meaning KiB/MiB/GiB, e.g. 64M)
   --tools LIST     comma-separated subset of ${TOOL_NAMES.join(',')} (default: all)
   --no-install     never run apt-get, even as root (missing peers are skipped)
+  --baseline DIR   also run the multiget of another built checkout (DIR/packages/cli/bin/multiget.js)
+                   as tool "baseline", interleaved with the others: before/after in one run
   -h, --help       print this help
 `;
 
@@ -39,6 +41,7 @@ export function readOptions(argv) {
       size: { type: 'string' },
       tools: { type: 'string' },
       'no-install': { type: 'boolean' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -65,5 +68,6 @@ export function readOptions(argv) {
     size: values.size === undefined ? undefined : parseSize(values.size),
     tools,
     install: values['no-install'] !== true,
+    baseline: values.baseline,
   };
 }

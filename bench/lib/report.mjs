@@ -61,7 +61,8 @@ const FIGURES = [
  */
 export function bestPeer(summaries) {
   const mg = summaries.find((s) => s.tool === 'multiget' && s.ok > 0);
-  const peers = summaries.filter((s) => s.tool !== 'multiget' && s.ok > 0);
+  // `baseline` (--baseline) is multiget itself, built from another checkout: not a peer to beat.
+  const peers = summaries.filter((s) => s.tool !== 'multiget' && s.tool !== 'baseline' && s.ok > 0);
   if (peers.length === 0) return undefined;
   const ratio = (a, b) => (a !== undefined && b ? round(a / b) : undefined);
   const lowest = (field) => peers.filter((p) => p[field] !== undefined).sort((a, b) => a[field] - b[field])[0];

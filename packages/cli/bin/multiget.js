@@ -24,8 +24,10 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
 // collections sets off a full collection every ~25 ms (15 of them in a 256 MiB SFTP download with 8
 // transfers, against 1 with the flag; 0.2 s of CPU). Only where it was measured: an unknown flag
 // would be reported on stderr.
+// node:v8 through require: an import() of it builds its whole namespace, whose lazy getters load
+// heap_utils and node:stream (about 20 ms of start-up) for one flag.
 const tuneGc = major === 24
-  ? import('node:v8').then((v8) => v8.setFlagsFromString('--external-memory-accounted-in-global-limit'))
+  ? import('node:module').then((m) => m.createRequire(import.meta.url)('node:v8').setFlagsFromString('--external-memory-accounted-in-global-limit'))
   : Promise.resolve();
 
 tuneGc

@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
 import { ErrorCodes, NetworkError, ProtocolError, type ByteSource, type DownloadError } from '@multiget/core';
-import { displayUrl, transportError } from './httpErrors.js';
+import { abortError, displayUrl, transportError } from './httpErrors.js';
+import { BodyCanceledError, type ResponseBody } from './ResponseBody.js';
 
 /** Errors that mean "the peer went away", which with a known length is a short body. */
 const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
@@ -18,8 +18,10 @@ const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'
  *   stream). The extra bytes are never yielded.
  * - The request's signal aborts: its reason if that is a DownloadError, else MG_ERR_ABORTED.
  *
- * Breaking out of iteration or calling `cancel()` destroys the stream, which makes undici close the
- * connection rather than return it to the pool with unread bytes.
+ * The iterator is a plain object over the {@link ResponseBody} queue: a chunk already buffered is
+ * handed out at once, with no stream or generator between the socket and the engine. Breaking out
+ * of iteration or calling `cancel()` aborts the response, which makes undici close the connection
+ * rather than return it to the pool with unread bytes.
  */
 export class HttpByteSource implements ByteSource {
   /** Offset of the first byte. */
@@ -28,12 +30,11 @@ export class HttpByteSource implements ByteSource {
   readonly end: number | undefined;
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
-  private readonly stream: Readable;
+  private readonly response: ResponseBody;
   private readonly framing: 'range' | 'whole';
-  private streamError: unknown;
 
   /**
-   * @param stream - undici's response body, not yet read.
+   * @param response - The response's body, not yet read (from the plugin's dispatch handler).
    * @param start - Offset of its first byte in the remote file.
    * @param end - Inclusive offset of its last byte, or undefined when unknown.
    * @param url - The URL it came from, for error messages.
@@ -41,72 +42,101 @@ export class HttpByteSource implements ByteSource {
    * @param framing - `'range'` for the body of a 206 (its length comes from Content-Range), `'whole'`
    *   (the default) for a 200.
    */
-  constructor(stream: Readable, start: number, end: number | undefined, url: URL, signal: AbortSignal, framing: 'range' | 'whole' = 'whole') {
-    this.stream = stream;
+  constructor(response: ResponseBody, start: number, end: number | undefined, url: URL, signal: AbortSignal, framing: 'range' | 'whole' = 'whole') {
+    this.response = response;
     this.framing = framing;
     this.start = start;
     this.end = end;
-    // The engine may hold the source a while before reading it; an error in the meantime must not
-    // become an uncaught 'error' event, and must still reach the reader.
-    stream.on('error', (err: unknown) => {
-      this.streamError ??= err;
-    });
     const expected = end === undefined ? undefined : end - start + 1;
-    this.body = { [Symbol.asyncIterator]: () => this.iterate(expected, url, signal) };
+    this.body = { [Symbol.asyncIterator]: () => new BodyIterator(this, expected, url, signal) };
   }
 
-  /** Destroys the body (and so its connection) without reading the rest. Safe to call more than once. */
-  cancel(_reason?: unknown): void {
-    if (!this.stream.destroyed) this.stream.destroy();
+  /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */
+  cancel(reason?: unknown): void {
+    this.response.cancel(reason);
   }
 
-  private async *iterate(expected: number | undefined, url: URL, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-    let received = 0;
+  /** @internal The queue the iterator reads. */
+  get source(): ResponseBody {
+    return this.response;
+  }
+
+  /** @internal The error for more bytes than announced. */
+  overrun(expected: number, url: URL): DownloadError {
+    return new ProtocolError(
+      this.framing === 'range' ? ErrorCodes.BAD_CONTENT_RANGE : ErrorCodes.PROTOCOL,
+      this.framing === 'range'
+        ? `The 206 body of ${displayUrl(url)} runs past the ${expected} bytes of its Content-Range`
+        : `The body of ${displayUrl(url)} is longer than the ${expected} bytes announced`,
+      { url: displayUrl(url) },
+    );
+  }
+}
+
+/** Iterates one {@link HttpByteSource}: counts bytes, checks framing, maps errors. */
+class BodyIterator implements AsyncIterator<Uint8Array> {
+  private received = 0;
+  private finished = false;
+
+  constructor(
+    private readonly owner: HttpByteSource,
+    private readonly expected: number | undefined,
+    private readonly url: URL,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.finished) return { done: true, value: undefined };
+    const body = this.owner.source;
     try {
-      for await (const chunk of this.stream as AsyncIterable<Uint8Array>) {
-        received += chunk.byteLength;
-        if (expected !== undefined && received > expected) {
-          throw new ProtocolError(
-            this.framing === 'range' ? ErrorCodes.BAD_CONTENT_RANGE : ErrorCodes.PROTOCOL,
-            this.framing === 'range'
-              ? `The 206 body of ${displayUrl(url)} runs past the ${expected} bytes of its Content-Range`
-              : `The body of ${displayUrl(url)} is longer than the ${expected} bytes announced`,
-            { url: displayUrl(url) },
-          );
+      for (;;) {
+        const chunk = body.take();
+        if (chunk === undefined) {
+          await body.wait();
+          continue;
         }
-        yield chunk;
+        if (chunk === null) break;
+        this.received += chunk.byteLength;
+        if (this.expected !== undefined && this.received > this.expected) throw this.owner.overrun(this.expected, this.url);
+        return { done: false, value: chunk };
       }
-      if (this.streamError !== undefined) throw this.streamError;
     } catch (err) {
-      throw this.bodyError(err, received, expected, url, signal);
-    } finally {
-      // Covers early exits (break, a thrown error): an unfinished body must not hold its socket.
-      if (!this.stream.readableEnded) this.cancel();
+      this.finish();
+      throw bodyError(err, this.received, this.expected, this.url, this.signal);
     }
-    if (expected !== undefined && received < expected) {
+    this.finished = true;
+    if (this.expected !== undefined && this.received < this.expected) {
       throw new NetworkError(
         ErrorCodes.SHORT_BODY,
-        `The body of ${displayUrl(url)} ended after ${received} of ${expected} bytes`,
-        { url: displayUrl(url) },
+        `The body of ${displayUrl(this.url)} ended after ${this.received} of ${this.expected} bytes`,
+        { url: displayUrl(this.url) },
       );
     }
+    return { done: true, value: undefined };
   }
 
-  private bodyError(
-    err: unknown,
-    received: number,
-    expected: number | undefined,
-    url: URL,
-    signal: AbortSignal,
-  ): DownloadError {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (!signal.aborted && expected !== undefined && received < expected && typeof code === 'string' && CUT_OFF.has(code)) {
-      return new NetworkError(
-        ErrorCodes.SHORT_BODY,
-        `The connection for ${displayUrl(url)} closed after ${received} of ${expected} bytes`,
-        { cause: err, url: displayUrl(url), ...(/^E[A-Z]+$/.test(code) ? { errno: code } : {}) },
-      );
-    }
-    return transportError(err, url, signal);
+  /** Breaking out of iteration: an unfinished body must not hold its socket. */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.finish();
+    return { done: true, value: undefined };
   }
+
+  private finish(): void {
+    this.finished = true;
+    if (!this.owner.source.ended) this.owner.cancel();
+  }
+}
+
+function bodyError(err: unknown, received: number, expected: number | undefined, url: URL, signal: AbortSignal): DownloadError {
+  // Canceled here (a break, cancel(), the signal): the reason given, if it is a DownloadError, else MG_ERR_ABORTED.
+  if (err instanceof BodyCanceledError) return abortError(signal.aborted ? signal.reason : err.cause, url);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!signal.aborted && expected !== undefined && received < expected && typeof code === 'string' && CUT_OFF.has(code)) {
+    return new NetworkError(
+      ErrorCodes.SHORT_BODY,
+      `The connection for ${displayUrl(url)} closed after ${received} of ${expected} bytes`,
+      { cause: err, url: displayUrl(url), ...(/^E[A-Z]+$/.test(code) ? { errno: code } : {}) },
+    );
+  }
+  return transportError(err, url, signal);
 }

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import {
   AbortError,
   ErrorCodes,
@@ -16,7 +15,6 @@ import {
   type RemoteInfo,
   type Validators,
 } from '@multiget/core';
-import type { Dispatcher } from 'undici';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
 import { createDispatcher, type Transport } from './createDispatcher.js';
@@ -26,6 +24,8 @@ import { HttpByteSource } from './HttpByteSource.js';
 import { duplicatesOf } from './linkHeader.js';
 import { displayUrl, statusError, transportError } from './httpErrors.js';
 import { carriesUserData, requestHeaders } from './requestHeaders.js';
+import type { ResponseBody } from './ResponseBody.js';
+import { sendRequest, type HttpResponse } from './sendRequest.js';
 
 const PLUGIN_NAME = 'HttpPlugin';
 
@@ -79,7 +79,7 @@ export interface HttpPluginOptions {
 /** A response and the URL it answered (the last one after redirects). */
 interface Exchange {
   url: URL;
-  response: Dispatcher.ResponseData;
+  response: HttpResponse;
 }
 
 /**
@@ -431,7 +431,7 @@ export class HttpPlugin extends ProtocolPlugin {
     job: Job,
     extra: Readonly<Record<string, string>>,
     signal: AbortSignal,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<HttpResponse> {
     if (signal.aborted) throw transportError(signal.reason, url, signal);
     if (this.closed) throw new AbortError('The HTTP plugin is closed', { url: displayUrl(url) });
     let transport: Transport;
@@ -444,10 +444,9 @@ export class HttpPlugin extends ProtocolPlugin {
     const headers = requestHeaders(url, job, extra, proxied, this.trustRedirects);
     job.log.trace('request', () => ({ method: 'GET', url: redactUrl(url), host: url.host, proxied, headers: redactHeaders(headers) }));
     try {
-      const response = await dispatcher.request({
+      const response = await sendRequest(dispatcher, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
-        method: 'GET',
         headers,
         signal,
         headersTimeout: this.headersTimeoutMs ?? job.options.stallTimeoutMs,
@@ -491,9 +490,8 @@ export class HttpPlugin extends ProtocolPlugin {
 }
 
 /** Throws a rejected body away: small ones are read so the connection is reused, big ones destroyed. */
-function discard(body: Readable & { dump(opts?: { limit: number }): Promise<void> }): void {
-  body.on('error', () => {});
-  body.dump({ limit: DUMP_LIMIT }).catch(() => {});
+function discard(body: ResponseBody): void {
+  body.discard(DUMP_LIMIT);
 }
 
 function validatorsOf(headers: HeaderMap): Validators {

@@ -1,6 +1,7 @@
-import * as tls from 'node:tls';
+import { createRequire } from 'node:module';
 import { openTunnel, type ProxyEndpoint } from '@multiget/core';
-import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher, buildConnector } from 'undici';
+import { loadAgent, loadBuildConnector, loadProxyAgent } from './undiciParts.js';
 
 /** What the transport needs from the plugin's options. */
 export interface TransportOptions {
@@ -27,6 +28,8 @@ export interface Transport {
  * (bundled roots, NODE_EXTRA_CA_CERTS and, with --use-system-ca, the system store) come first.
  */
 function trustStore(extra: string | Buffer | Array<string | Buffer>): Array<string | Buffer> {
+  // Loaded here, only with extra CAs: a plain-HTTP run otherwise never loads TLS (undici loads it lazily too).
+  const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
   const defaults = typeof tls.getCACertificates === 'function' ? tls.getCACertificates('default') : [...tls.rootCertificates];
   return [...defaults, ...(Array.isArray(extra) ? extra : [extra])];
 }
@@ -58,14 +61,16 @@ export function createDispatcher(options: TransportOptions): Transport {
     connect: { ...tlsOptions, timeout },
   };
   const proxy = options.proxy;
+  const Agent = loadAgent();
   if (proxy === undefined) return { dispatcher: new Agent(common), proxied: false };
   if (proxy.kind === 'http' || proxy.kind === 'https') {
+    const ProxyAgent = loadProxyAgent();
     return {
       dispatcher: new ProxyAgent({ ...common, uri: proxy.href, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
       proxied: true,
     };
   }
-  const tlsOverTunnel = buildConnector({ ...tlsOptions, timeout, allowH2: false });
+  const tlsOverTunnel = loadBuildConnector()({ ...tlsOptions, timeout, allowH2: false });
   const connect: buildConnector.connector = (opts, callback) => {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
     openTunnel(proxy, opts.hostname, port, { timeoutMs: timeout }).then(

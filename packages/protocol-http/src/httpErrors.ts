@@ -1,6 +1,13 @@
-import { STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
 import { AbortError, ErrorCodes, redactUrl, NetworkError, ProtocolError, UsageError, isDownloadError, networkErrorFromSystem, type DownloadError, errorCodeOf, tlsCauseOf } from '@multiget/core';
 import { firstHeader, parseRetryAfter, type HeaderMap } from './headerValues.js';
+
+/**
+ * Reason phrases by status. Taken through `require`: an ESM import of `node:http` builds its whole
+ * namespace, whose lazy getters load Node's bundled copy of undici (about 50 ms of start-up for
+ * every command), although this package uses its own undici.
+ */
+const STATUS_CODES = (createRequire(import.meta.url)('node:http') as typeof import('node:http')).STATUS_CODES;
 
 /**
  * The URL as it may appear in messages and error fields: core's `redactUrl` (no userinfo, no

@@ -1,4 +1,4 @@
-import { parseArgs as parseNodeArgs } from 'node:util';
+import { nodeUtil } from '../nodeUtil.js';
 import {
   type Credentials,
   type DigestAlgorithm,
@@ -181,7 +181,7 @@ function checkFlagValues(argv: readonly string[]): void {
 function readArgv(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
   checkFlagValues(argv);
   try {
-    const { values, positionals } = parseNodeArgs({
+    const { values, positionals } = nodeUtil.parseArgs({
       args: [...argv],
       options: nodeOptions(),
       allowPositionals: true,

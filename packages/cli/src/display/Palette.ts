@@ -1,5 +1,7 @@
-import { styleText } from 'node:util';
+import { nodeUtil } from '../nodeUtil.js';
 import type { TextOutput } from './Reporter.js';
+
+const { styleText } = nodeUtil;
 
 type Style = Parameters<typeof styleText>[0];
 

@@ -7,7 +7,12 @@
  * so every redraw would leave a line behind.
  */
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Built on first use: constructing it loads ICU's break rules (about 30 ms), which a run that never
+ * measures non-ASCII text (`-q`, plain ASCII names) should not pay at start-up.
+ */
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = (text: string): Intl.Segments => (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text);
 
 /** Characters that take no column by themselves: marks, format characters (ZWJ, VS16), controls. */
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]+$/u;
@@ -66,7 +71,7 @@ function clusterWidth(cluster: string): number {
 export function stringWidth(text: string): number {
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
   let width = 0;
-  for (const { segment } of segmenter.segment(text)) width += clusterWidth(segment);
+  for (const { segment } of graphemes(text)) width += clusterWidth(segment);
   return width;
 }
 
@@ -80,7 +85,7 @@ export function truncateToWidth(text: string, columns: number): string {
   const room = columns - 1;
   let out = '';
   let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
+  for (const { segment } of graphemes(text)) {
     const w = clusterWidth(segment);
     if (used + w > room) break;
     out += segment;

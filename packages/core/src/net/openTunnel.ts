@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import net, { type Socket } from 'node:net';
-import tls, { type ConnectionOptions } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { ConnectionOptions } from 'node:tls';
 import { ErrorCodes, NetworkError, errorCodeOf, isDownloadError, tlsCauseOf, type DownloadError } from '../errors.js';
 import { httpConnect } from './httpConnect.js';
 import { normalizeHost } from './noProxy.js';
@@ -17,12 +18,18 @@ export interface TunnelOptions {
   proxyTls?: ConnectionOptions;
 }
 
+/**
+ * `node:tls`, loaded when an `https://` proxy is first used: importing it with the module would load
+ * TLS into every process that loads core (about 25 ms of start-up), most of which never need it.
+ */
+const loadTls = (): typeof import('node:tls') => createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+
 /** Errors after the handover reach the caller's own listeners; this one only keeps an error in the gap from crashing the process. */
 function ignore(): void {}
 
 function connectToProxy(proxy: ProxyEndpoint, options: TunnelOptions): Socket {
   if (proxy.kind === 'https') {
-    return tls.connect({
+    return loadTls().connect({
       ...options.proxyTls,
       host: proxy.host,
       port: proxy.port,
