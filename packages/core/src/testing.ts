@@ -8,8 +8,8 @@
 // First: refuses an unsupported Node.js before anything else loads.
 import './nodeVersion.js';
 import { isDownloadError, type DownloadError } from './errors.js';
-import type { ProtocolDriver } from './hooks.js';
-import { Job, type JobOptions } from './Job.js';
+import type { ProtocolDriver } from './engine/hooks.js';
+import { Job, type JobOptions } from './engine/Job.js';
 import type { ByteSource, RangeRequest } from './types.js';
 
 let nextId = 0;

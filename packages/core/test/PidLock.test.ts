@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PidLock, isAlive } from '../src/PidLock.js';
+import { PidLock, isAlive } from '../src/storage/PidLock.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -106,7 +106,7 @@ describe('PidLock under contention', () => {
   // another process had created but not yet filled used to look "unreadable", hence stale, and was
   // taken over: two holders. Each holder keeps the lock while the others try.
   it.runIf(process.platform !== 'win32')('gives a lock to exactly one of several processes that take it at the same moment', async () => {
-    const lockModule = new URL('../dist/PidLock.js', import.meta.url).href;
+    const lockModule = new URL('../dist/storage/PidLock.js', import.meta.url).href;
     const script = `
       import { PidLock } from ${JSON.stringify(lockModule)};
       const lock = new PidLock(process.argv[1]);

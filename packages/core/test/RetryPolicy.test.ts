@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError, ErrorCodes } from '../src/errors.js';
-import { Job, type JobOptions } from '../src/Job.js';
-import { Multiget } from '../src/Multiget.js';
+import { Job, type JobOptions } from '../src/engine/Job.js';
+import { Multiget } from '../src/engine/Multiget.js';
 import { RetryPolicy } from '../src/plugins/RetryPolicy.js';
 import type { FailureContext } from '../src/types.js';
 

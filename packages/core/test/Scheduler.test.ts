@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Scheduler, equalSegments } from '../src/Scheduler.js';
+import { Scheduler, equalSegments } from '../src/transfer/Scheduler.js';
 import type { Segment } from '../src/types.js';
 
 describe('equalSegments', () => {

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 
 import { resolve } from 'node:path';
-import type { Download } from '../Download.js';
-import { STATE_SUFFIX, TEMP_SUFFIX } from '../Download.js';
+import type { Download } from '../engine/Download.js';
+import { STATE_SUFFIX, TEMP_SUFFIX } from '../engine/Download.js';
 import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
-import { Multiget, type MultigetOptions } from '../Multiget.js';
-import { ProtocolPlugin } from '../ProtocolPlugin.js';
-import { parseChecksum } from '../checksum.js';
-import { StateFile, redactUrl } from '../StateFile.js';
-import { TypedEmitter } from '../TypedEmitter.js';
+import { Multiget, type MultigetOptions } from '../engine/Multiget.js';
+import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
+import { parseChecksum } from '../util/checksum.js';
+import { StateFile, redactUrl } from '../storage/StateFile.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
-import { removeFile } from '../removeFile.js';
-import { expandHome } from '../homePath.js';
+import { removeFile } from '../storage/removeFile.js';
+import { expandHome } from '../util/homePath.js';
 
 /** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
 export interface ManagerOptions

@@ -1,6 +1,6 @@
-import { hashFile, strongestDigest } from '../checksum.js';
+import { hashFile, strongestDigest } from '../util/checksum.js';
 import { ChecksumError } from '../errors.js';
-import type { HookHost, Plugin } from '../hooks.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
 import { type ByteRange, changedBlocks, formatRanges } from '../storage/blockDigests.js';
 
 const PLUGIN_NAME = 'ChecksumVerifier';

@@ -1,10 +1,10 @@
 import { type FileHandle, link, lstat, rename, unlink } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
-import type { HookHost, Plugin } from '../hooks.js';
-import type { Job } from '../Job.js';
-import type { ByteSink } from '../sink.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
+import type { Job } from '../engine/Job.js';
+import type { ByteSink } from '../storage/sink.js';
 import { checkRenameTarget, createFresh, openOwn } from '../storage/safeCreate.js';
-import { StateFile } from '../StateFile.js';
+import { StateFile } from '../storage/StateFile.js';
 
 const PLUGIN_NAME = 'FileWriter';
 

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../errors.js';
-import type { HookHost, Plugin } from '../hooks.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
 
 const PLUGIN_NAME = 'RetryPolicy';
 

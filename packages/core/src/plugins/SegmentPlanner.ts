@@ -1,5 +1,5 @@
-import type { HookHost, Plugin } from '../hooks.js';
-import { equalSegments } from '../Scheduler.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
+import { equalSegments } from '../transfer/Scheduler.js';
 
 const PLUGIN_NAME = 'SegmentPlanner';
 

@@ -1,7 +1,7 @@
 import type { ProtocolDriver } from './hooks.js';
-import type { ByteSink } from './sink.js';
-import type { BlockDigests } from './storage/blockDigests.js';
-import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
+import type { ByteSink } from '../storage/sink.js';
+import type { BlockDigests } from '../storage/blockDigests.js';
+import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from '../types.js';
 
 /** A download's options after defaults are applied. */
 export interface JobOptions {

@@ -1,4 +1,4 @@
-import type { Segment } from './types.js';
+import type { Segment } from '../types.js';
 
 /**
  * Hands segments to connections. A connection takes an unowned segment with bytes left; when there

@@ -1,7 +1,7 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
-import type { DownloadError } from './errors.js';
+import type { DownloadError } from '../errors.js';
 import type { Job } from './Job.js';
-import type { ByteSink } from './sink.js';
+import type { ByteSink } from '../storage/sink.js';
 import type {
   ByteSource,
   DownloadResult,
@@ -11,7 +11,7 @@ import type {
   RemoteInfo,
   RetryDecision,
   Segment,
-} from './types.js';
+} from '../types.js';
 
 /** A protocol's side of a download: how to learn about a remote file and how to read a range of it. */
 export interface ProtocolDriver {

@@ -1,17 +1,17 @@
-import { expandHome } from './homePath.js';
-import { DownloadError, ErrorCodes, UsageError } from './errors.js';
-import { parseChecksum } from './checksum.js';
+import { expandHome } from '../util/homePath.js';
+import { DownloadError, ErrorCodes, UsageError } from '../errors.js';
+import { parseChecksum } from '../util/checksum.js';
 import { Download, type EngineContext } from './Download.js';
 import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hooks.js';
-import { HostSlots } from './HostSlots.js';
+import { HostSlots } from '../transfer/HostSlots.js';
 import type { JobOptions } from './Job.js';
-import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
-import { FileWriter } from './plugins/FileWriter.js';
-import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
-import { SegmentPlanner } from './plugins/SegmentPlanner.js';
-import { ProtocolPlugin } from './ProtocolPlugin.js';
-import { TokenBucket } from './TokenBucket.js';
-import type { Credentials, Digest, ExistingFilePolicy } from './types.js';
+import { ChecksumVerifier } from '../plugins/ChecksumVerifier.js';
+import { FileWriter } from '../plugins/FileWriter.js';
+import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js';
+import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
+import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
+import { TokenBucket } from '../transfer/TokenBucket.js';
+import type { Credentials, Digest, ExistingFilePolicy } from '../types.js';
 
 /** Engine-wide options; every one has a default. */
 export interface MultigetOptions {

@@ -13,24 +13,24 @@ import {
   UsageError,
   fileSystemError,
   isDownloadError,
-} from './errors.js';
+} from '../errors.js';
 import type { EngineHooks } from './hooks.js';
-import type { HostSlots } from './HostSlots.js';
+import type { HostSlots } from '../transfer/HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
-import { type LockHolder, PidLock } from './PidLock.js';
-import { fileNameFromUrl, sanitizeFileName } from './fileName.js';
-import { LowestSpeedRule, type SlowVerdict } from './LowestSpeedRule.js';
-import { Scheduler } from './Scheduler.js';
-import { SpeedMeter } from './SpeedMeter.js';
-import { type SavedState, StateFile, redactUrl } from './StateFile.js';
-import { TokenBucket } from './TokenBucket.js';
-import { TypedEmitter } from './TypedEmitter.js';
-import { removeFile } from './removeFile.js';
-import { refuseUnsafe } from './storage/safeCreate.js';
-import { isSidecarName, sidecarPaths } from './storage/sidecars.js';
-import { resumeProblem } from './storage/validateState.js';
-import { type Reservation, formatBytes, reserveSpace } from './storage/space.js';
-import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from './storage/blockDigests.js';
+import { type LockHolder, PidLock } from '../storage/PidLock.js';
+import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
+import { LowestSpeedRule, type SlowVerdict } from '../transfer/LowestSpeedRule.js';
+import { Scheduler } from '../transfer/Scheduler.js';
+import { SpeedMeter } from '../transfer/SpeedMeter.js';
+import { type SavedState, StateFile, redactUrl } from '../storage/StateFile.js';
+import { TokenBucket } from '../transfer/TokenBucket.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { removeFile } from '../storage/removeFile.js';
+import { refuseUnsafe } from '../storage/safeCreate.js';
+import { isSidecarName, sidecarPaths } from '../storage/sidecars.js';
+import { resumeProblem } from '../storage/validateState.js';
+import { type Reservation, formatBytes, reserveSpace } from '../storage/space.js';
+import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from '../storage/blockDigests.js';
 import type {
   ByteSource,
   DownloadEvents,
@@ -39,9 +39,9 @@ import type {
   FailureContext,
   Progress,
   Segment,
-} from './types.js';
+} from '../types.js';
 
-export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
+export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from '../storage/sidecars.js';
 
 /** Downloads with more than this left write their state file before the first byte. */
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
@@ -990,4 +990,4 @@ async function checkDirectory(dir: string, create: boolean): Promise<void> {
   }
 }
 
-export { formatBytes } from './storage/space.js';
+export { formatBytes } from '../storage/space.js';

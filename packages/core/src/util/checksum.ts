@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { ErrorCodes, UsageError } from './errors.js';
-import type { Digest, DigestAlgorithm } from './types.js';
+import { ErrorCodes, UsageError } from '../errors.js';
+import type { Digest, DigestAlgorithm } from '../types.js';
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha512: 128, sha256: 64, sha1: 40, md5: 32 };
 /** Strongest first: when several digests are known, the strongest is checked. */
