@@ -311,3 +311,13 @@ export function fileSystemError(err: unknown, what: string): DownloadError {
       return new FileSystemError(ErrorCodes.IO, `Cannot ${what}: ${message}`, details);
   }
 }
+
+/** Converts anything thrown into a DownloadError (an abort reason included). */
+export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadError {
+  if (isDownloadError(err)) return err;
+  if (signal?.aborted && isDownloadError(signal.reason)) return signal.reason;
+  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')) {
+    return new AbortError(undefined, { cause: err });
+  }
+  return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
+}

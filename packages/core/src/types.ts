@@ -218,10 +218,82 @@ export interface DownloadEvents {
       message: string;
     },
   ];
+  /** A connection asks for a range (a fresh request, or a retry of one). */
+  rangeStart: [info: RangeStartInfo];
+  /** A connection's request ended; `bytes` is what it wrote. Every `rangeStart` gets one. */
+  rangeEnd: [info: RangeEndInfo];
+  /** A connection's range was cut at `at`: [at, end) is free for another connection. */
+  split: [info: SplitInfo];
+  /** The state file now claims `bytesDone` bytes (all of them durable on disk). */
+  checkpoint: [info: { bytesDone: number }];
+  /** The transfer decided a number of connections (at its start, on a policy change, after a refusal). */
+  connections: [info: ConnectionsInfo];
   /** The file is complete, verified when a digest was known, and in place. */
   done: [result: DownloadResult];
   /** The download failed; partial data is kept unless it was canceled. */
   failed: [error: DownloadError];
+}
+
+/** A connection's request for a range (the `rangeStart` event). */
+export interface RangeStartInfo {
+  /** The connection's id within this run of the download (0, 1, ...). */
+  connection: number;
+  /** First byte offset asked for. */
+  start: number;
+  /** Exclusive end offset; undefined means to the end of the file. */
+  end?: number;
+  /** Failures of this connection in a row before this request (0 for a first try). */
+  attempt: number;
+  /** The host (and port) the request goes to. */
+  host: string;
+}
+
+/** How a connection's request ended (the `rangeEnd` event). */
+export interface RangeEndInfo {
+  /** The connection's id, as in its `rangeStart`. */
+  connection: number;
+  /** First byte offset the request asked for. */
+  start: number;
+  /** Bytes this request wrote. */
+  bytes: number;
+  /**
+   * `done`: the range is complete; `split`: it ended early because the rest of its range was given
+   * to another connection; `failed`: an error (in `error`); `aborted`: the transfer stopped (pause,
+   * cancel, another connection's fatal error) or the connection was retired.
+   */
+  outcome: 'done' | 'split' | 'failed' | 'aborted';
+  /** The failure, when `outcome` is `failed`. */
+  error?: DownloadError;
+}
+
+/** A connection's range was cut in two (the `split` event). */
+export interface SplitInfo {
+  /** The connection whose range was cut; it keeps [its position, at). */
+  connection: number;
+  /** Where the range was cut. */
+  at: number;
+  /** The end (exclusive) of the new free range [at, end). */
+  end: number;
+}
+
+/** A connection-count decision (the `connections` event). */
+export interface ConnectionsInfo {
+  /** Connections open now. */
+  active: number;
+  /** Connections the policy wants. */
+  target: number;
+  /** The most the options and the plan allow. */
+  ceiling: number;
+  /** Why: `initial`, `policy` (the policy changed its target) or `refused` (the server refused one). */
+  reason: string;
+}
+
+/** Where the bytes of a download are (`Download.segmentMap()`). */
+export interface SegmentMap {
+  /** The size, when known. */
+  size?: number;
+  /** Every segment: [start, end) with bytes [start, pos) written; `end` is Infinity while the size is unknown. */
+  segments: Array<{ start: number; end: number; pos: number; connection?: number }>;
 }
 
 /** What to do when the target file already exists. */

@@ -8,19 +8,19 @@ import {
   DownloadError,
   ErrorCodes,
   FileSystemError,
-  NetworkError,
   RemoteChangedError,
   UsageError,
   fileSystemError,
   isDownloadError,
+  toDownloadError,
 } from '../errors.js';
 import type { EngineHooks } from './hooks.js';
 import type { HostSlots } from '../transfer/HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
 import { type LockHolder, PidLock } from '../storage/PidLock.js';
 import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
-import { LowestSpeedRule, type SlowVerdict } from '../transfer/LowestSpeedRule.js';
-import { Scheduler } from '../transfer/Scheduler.js';
+import type { ConnectionPolicyFactory } from '../transfer/policy.js';
+import { RangesUnusable, Transfer, type TransferEvents } from '../transfer/Transfer.js';
 import { SpeedMeter } from '../transfer/SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from '../storage/StateFile.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
@@ -29,25 +29,17 @@ import { removeFile } from '../storage/removeFile.js';
 import { refuseUnsafe } from '../storage/safeCreate.js';
 import { isSidecarName, sidecarPaths } from '../storage/sidecars.js';
 import { resumeProblem } from '../storage/validateState.js';
-import { type Reservation, formatBytes, reserveSpace } from '../storage/space.js';
+import { type Reservation, reserveSpace } from '../storage/space.js';
 import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from '../storage/blockDigests.js';
 import type {
-  ByteSource,
   DownloadEvents,
   DownloadResult,
   DownloadState,
-  FailureContext,
   Progress,
-  Segment,
+  SegmentMap,
 } from '../types.js';
 
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from '../storage/sidecars.js';
-
-/** Downloads with more than this left write their state file before the first byte. */
-const EARLY_STATE_BYTES = 8 * 1024 * 1024;
-
-/** Bytes gathered from a connection before one positioned write. */
-const FLUSH_BYTES = 256 * 1024;
 
 /** What a Download needs from its engine. */
 export interface EngineContext {
@@ -60,15 +52,10 @@ export interface EngineContext {
   readonly checkpointIntervalMs: number;
   readonly progressIntervalMs: number;
   readonly maxRestarts: number;
+  /** Makes the connection policy of one transfer. */
+  readonly connectionPolicy: ConnectionPolicyFactory;
   /** `host:port` of every server that answered a probe of this engine (for the retry policy). */
   readonly answeredHosts: Set<string>;
-}
-
-/** Thrown inside a run to start the transfer over in one stream (ranges proved unreliable). */
-class FallBackToSingleStream extends Error {
-  constructor(readonly error: DownloadError) {
-    super(error.message);
-  }
 }
 
 /** Why a run stopped on purpose. */
@@ -102,7 +89,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   #targetLock: PidLock | undefined;
   #space: Reservation | undefined;
   #startedAt = 0;
-  #active = 0;
+  /** The transfer in progress, if any (for the segment map). */
+  #transferRun: Transfer | undefined;
   /** Connections for the next run, when changed since the download was created. */
   #connections: number | undefined;
   #lastProgress: Progress = { bytesDone: 0, total: undefined, speed: 0, eta: undefined, connections: 0 };
@@ -147,6 +135,19 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** The latest progress snapshot. */
   get progress(): Progress {
     return this.#lastProgress;
+  }
+
+  /**
+   * Where the bytes are: every segment with its written prefix and, while a transfer runs, the
+   * connection that owns it. Before the segments are known: no segments.
+   */
+  segmentMap(): SegmentMap {
+    if (this.#transferRun) return this.#transferRun.segmentMap();
+    const size = this.#job?.remote?.size;
+    return {
+      ...(size === undefined ? {} : { size }),
+      segments: (this.#job?.segments ?? []).map((s) => ({ start: s.start, end: s.end, pos: s.pos })),
+    };
   }
 
   /** Changes this download's rate limit (bytes per second; undefined for none) while it runs. */
@@ -341,7 +342,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         await this.#transfer(job, signal, stateFile);
       } catch (err) {
         remote.initialSource?.cancel();
-        if (err instanceof FallBackToSingleStream) {
+        if (err instanceof RangesUnusable) {
           if (forceSingle) throw err.error;
           forceSingle = true;
           await this.#discard(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`);
@@ -617,291 +618,48 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
   }
 
-  /** Runs the connections until every segment is written; checkpoints and reports progress meanwhile. */
+  /** Runs the transfer module until every segment is written, with the state file as its checkpoint. */
   async #transfer(job: Job, outer: AbortSignal, stateFile: StateFile): Promise<void> {
     const remote = job.remote!;
     if (job.resumed) await this.#verifyTempLength(job);
-    const scheduler = new Scheduler(job.segments, job.options.minSplitSize);
-    const transfer = new AbortController();
-    const onOuterAbort = (): void => transfer.abort(outer.reason);
-    outer.addEventListener('abort', onOuterAbort, { once: true });
-    let fatal: unknown;
-    let initial: ByteSource | undefined = remote.initialSource;
-    remote.initialSource = undefined;
-    if (initial && !job.segments.some((s) => s.pos === initial!.start && s.pos < s.end)) {
-      // Resumed past the probe's bytes: its stream would only fetch what is already on disk.
-      initial.cancel();
-      initial = undefined;
-    }
-    const watch = new Map<number, { last: number; ctl: AbortController }>();
-    const stallMs = job.options.stallTimeoutMs;
-    const { lowestSpeed, lowestSpeedTimeMs } = job.options;
-    const slowRule = new LowestSpeedRule(lowestSpeed, lowestSpeedTimeMs);
-    // Failures of the download rule: bytes trickled in, yet they are no progress worth a fresh start.
-    const belowLowest = new WeakSet<object>();
-    // Restarts of one slow connection while its siblings run: the download progresses, so they never
-    // count towards its retries (at most one per connection and window).
-    const belowSiblings = new WeakSet<object>();
-    const single = !remote.ranges || remote.size === undefined;
-    // No more connections than there is work for: a file too small to split needs one.
-    const splittable = Number.isFinite(scheduler.remaining) ? Math.floor(scheduler.remaining / job.options.minSplitSize) : 1;
-    const unfinished = job.segments.filter((s) => s.pos < s.end).length;
-    const want = single
-      ? 1
-      : Math.max(1, Math.min(job.options.connections, job.options.maxConnectionsPerHost, Math.max(unfinished, splittable)));
-    const host = remote.url.host;
-
-    let checkpointing: Promise<void> | undefined;
-    let lastSaved = -1;
     const checkpoint = async (): Promise<void> => {
-      if (checkpointing) return checkpointing;
-      const done = job.bytesDone;
-      if (done === lastSaved) return;
       // Snapshot first, sync second: the state only ever claims bytes already durable.
       const snapshot = StateFile.encodeSegments(job.segments);
       const blocks = job.blocks?.toSaved();
-      checkpointing = (async () => {
-        await job.sink!.sync();
-        await stateFile.write({
-          format: 'multiget-state',
-          version: 2,
-          target: basename(job.target!),
-          url: redactUrl(job.url),
-          finalUrl: redactUrl(remote.url),
-          size: remote.size ?? null,
-          ranges: remote.ranges,
-          validators: remote.validators,
-          segments: snapshot,
-          ...(blocks ? { blocks } : {}),
-          updatedAt: new Date().toISOString(),
-        });
-        lastSaved = done;
-      })().finally(() => (checkpointing = undefined));
-      return checkpointing;
-    };
-
-    this.#meter.reset();
-    this.#meter.sample(job.bytesDone);
-    const ticker = setInterval(() => {
-      this.#meter.sample(job.bytesDone);
-      this.#emitProgress(job, false);
-    }, this.engine.progressIntervalMs);
-    const saver = setInterval(() => {
-      checkpoint().catch((err: unknown) => {
-        if (fatal === undefined) fatal = err;
-        transfer.abort(err);
+      await job.sink!.sync();
+      await stateFile.write({
+        format: 'multiget-state',
+        version: 2,
+        target: basename(job.target!),
+        url: redactUrl(job.url),
+        finalUrl: redactUrl(remote.url),
+        size: remote.size ?? null,
+        ranges: remote.ranges,
+        validators: remote.validators,
+        segments: snapshot,
+        ...(blocks ? { blocks } : {}),
+        updatedAt: new Date().toISOString(),
       });
-    }, this.engine.checkpointIntervalMs);
-    const stallTimer = setInterval(
-      () => {
-        const now = performance.now();
-        for (const w of watch.values()) {
-          if (now - w.last > stallMs && !w.ctl.signal.aborted) {
-            w.ctl.abort(
-              new NetworkError(ErrorCodes.STALLED, `No data for ${Math.round(stallMs / 1000)} s from ${redactUrl(remote.url)}`),
-            );
-          }
-        }
-        for (const verdict of slowRule.check(now)) {
-          const w = watch.get(verdict.worker);
-          if (!w || w.ctl.signal.aborted) continue;
-          const error = slowError(verdict, lowestSpeed, lowestSpeedTimeMs, redactUrl(remote.url));
-          (verdict.kind === 'download' ? belowLowest : belowSiblings).add(error);
-          w.ctl.abort(error);
-        }
-      },
-      Math.max(50, Math.min(1000, stallMs / 4, lowestSpeedTimeMs / 4)),
-    );
-
-    const fetchSegment = async (worker: number, seg: Segment): Promise<void> => {
-      const ctl = new AbortController();
-      const onAbort = (): void => ctl.abort(transfer.signal.reason);
-      transfer.signal.addEventListener('abort', onAbort, { once: true });
-      const w = { last: performance.now(), ctl };
-      watch.set(worker, w);
-      slowRule.start(worker, w.last, () => seg.end - seg.pos);
-      let source: ByteSource | undefined;
-      try {
-        if (initial && seg.pos === 0 && initial.start === 0) {
-          source = initial;
-          initial = undefined;
-        } else {
-          source = await this.engine.hooks.fetchRange.promise(
-            {
-              start: seg.pos,
-              end: Number.isFinite(seg.end) ? seg.end - 1 : undefined,
-              validators: remote.validators,
-              size: remote.size,
-              signal: ctl.signal,
-            },
-            job,
-          );
-          if (!source) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin answered fetchRange');
-        }
-        // An adopted source is not tied to this connection's signal: cancel it on abort (stall, pause).
-        const adopted = source;
-        ctl.signal.addEventListener('abort', () => adopted.cancel(ctl.signal.reason), { once: true });
-        if (source.start !== seg.pos) {
-          throw new DownloadError(ErrorCodes.PROTOCOL, `The driver returned bytes from ${source.start}, not ${seg.pos}`);
-        }
-        this.#active++;
-        let pending: Uint8Array[] = [];
-        let pendingBytes = 0;
-        const flush = async (): Promise<void> => {
-          if (pendingBytes === 0) return;
-          let room = seg.end - seg.pos;
-          let chunks = pending;
-          if (pendingBytes > room) {
-            // The segment was split while these bytes were buffered: keep only what is still ours.
-            chunks = [];
-            for (const c of pending) {
-              if (room <= 0) break;
-              const piece = c.byteLength > room ? c.subarray(0, room) : c;
-              chunks.push(piece);
-              room -= piece.byteLength;
-            }
-          }
-          const n = chunks.reduce((a, c) => a + c.byteLength, 0);
-          pending = [];
-          pendingBytes = 0;
-          if (n === 0) return;
-          await job.sink!.write(chunks, seg.pos);
-          // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
-          job.blocks?.update(chunks, seg.pos);
-          seg.pos += n;
-        };
-        try {
-          for await (const chunk of source.body) {
-            const room = seg.end - seg.pos - pendingBytes;
-            if (room <= 0) break;
-            const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-            pending.push(piece);
-            pendingBytes += piece.byteLength;
-            slowRule.received(worker, piece.byteLength);
-            // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
-            slowRule.hold(worker, performance.now());
-            if (!this.#bucket.unlimited) await this.#bucket.consume(piece.byteLength, ctl.signal);
-            w.last = performance.now();
-            if (pendingBytes >= FLUSH_BYTES) await flush();
-            slowRule.release(worker, performance.now());
-            if (piece.byteLength < chunk.byteLength || seg.pos + pendingBytes >= seg.end) break;
-          }
-          await flush();
-        } catch (err) {
-          // Bytes that arrived before the failure are good: keep them.
-          await flush().catch(() => undefined);
-          throw ctl.signal.aborted && isDownloadError(ctl.signal.reason) ? ctl.signal.reason : err;
-        } finally {
-          this.#active--;
-        }
-        if (seg.pos < seg.end) {
-          if (!Number.isFinite(seg.end) && !ctl.signal.aborted) {
-            // Unknown length: the stream ended cleanly (the driver checks framing), so this is the size.
-            seg.end = seg.pos;
-            remote.size = seg.pos;
-          } else if (ctl.signal.aborted) {
-            throw ctl.signal.reason;
-          } else {
-            throw new DownloadError(
-              ErrorCodes.SHORT_BODY,
-              `The connection ended at byte ${seg.pos}, before byte ${seg.end} of ${redactUrl(remote.url)}`,
-            );
-          }
-        }
-      } finally {
-        source?.cancel();
-        watch.delete(worker);
-        slowRule.stop(worker);
-        transfer.signal.removeEventListener('abort', onAbort);
-      }
     };
-
-    const runWorker = async (worker: number): Promise<void> => {
-      await this.engine.hostSlots.acquire(host, transfer.signal);
-      try {
-        let attempt = 0;
-        while (!transfer.signal.aborted) {
-          const seg = scheduler.claim(worker);
-          if (!seg) return;
-          const before = seg.pos;
-          try {
-            await fetchSegment(worker, seg);
-            attempt = 0;
-          } catch (err) {
-            const error = toDownloadError(err, transfer.signal);
-            if (transfer.signal.aborted) return;
-            if (error.code === ErrorCodes.RANGE_IGNORED || error.code === ErrorCodes.BAD_CONTENT_RANGE) {
-              throw new FallBackToSingleStream(error);
-            }
-            if (!error.retryable) throw error;
-            if (single && !remote.ranges && seg.pos > 0) {
-              // Without ranges the only way on is from the start.
-              seg.pos = seg.start;
-              job.blocks?.reset();
-            }
-            const progressed = (seg.pos > before || belowSiblings.has(error)) && !belowLowest.has(error);
-            attempt = progressed ? 1 : attempt + 1;
-            const context: FailureContext = {
-              phase: 'range',
-              segment: seg,
-              attempt,
-              activeConnections: this.#active,
-              progressed,
-            };
-            scheduler.release(seg);
-            const decision = await this.engine.hooks.rangeFailed.promise(error, context, job);
-            if (!decision || decision.action === 'fail') throw error;
-            if (decision.action === 'retire') return;
-            this.emit('retry', { error, attempt, delayMs: decision.delayMs });
-            await sleep(decision.delayMs, undefined, { signal: transfer.signal }).catch(() => undefined);
-            continue;
-          }
-          scheduler.release(seg);
-        }
-      } finally {
-        this.engine.hostSlots.release(host);
-      }
-    };
-
+    const transfer = new Transfer({
+      job,
+      hooks: this.engine.hooks,
+      hostSlots: this.engine.hostSlots,
+      bucket: this.#bucket,
+      meter: this.#meter,
+      policy: this.engine.connectionPolicy(),
+      checkpointIntervalMs: this.engine.checkpointIntervalMs,
+      progressIntervalMs: this.engine.progressIntervalMs,
+      checkpoint,
+      emit: <K extends keyof TransferEvents>(event: K, ...args: TransferEvents[K]) =>
+        this.emit(event, ...(args as unknown as DownloadEvents[K])),
+      tick: () => this.#emitProgress(job, false),
+    });
+    this.#transferRun = transfer;
     try {
-      // Short downloads never write a state file: a crash leaves a .mgpart without one, which the
-      // next run recognises as its own and starts over. Longer ones (and streams of unknown length,
-      // for which no space was reserved) write one at once, so that a disk that fills up before the
-      // first checkpoint still finds a state file to update in place (see StateFile.write).
-      if (scheduler.remaining > EARLY_STATE_BYTES) await checkpoint();
-      const workers: Promise<void>[] = [];
-      for (let i = 0; i < want; i++) {
-        workers.push(
-          runWorker(i).catch((err: unknown) => {
-            if (fatal === undefined) fatal = err;
-            transfer.abort(err);
-          }),
-        );
-      }
-      await Promise.all(workers);
-      if (fatal === undefined && !transfer.signal.aborted && !scheduler.complete) {
-        // Every connection retired or ran out of work with bytes left: retire cannot strand a segment.
-        await Promise.all([runWorker(want)]);
-      }
+      await transfer.run(outer);
     } finally {
-      clearInterval(ticker);
-      clearInterval(saver);
-      clearInterval(stallTimer);
-      outer.removeEventListener('abort', onOuterAbort);
-      initial?.cancel();
-      if (checkpointing) await checkpointing.catch(() => undefined);
-      if (fatal !== undefined || outer.aborted || !scheduler.complete) {
-        // Stopped early: the state file now reflects every byte on disk, for the next run. (On
-        // success it would be deleted at commit a moment later, so it is not written.)
-        lastSaved = -1;
-        await job.blocks?.settle();
-        await checkpoint().catch(() => undefined);
-      }
-    }
-    if (fatal !== undefined) throw fatal;
-    if (outer.aborted) throw toDownloadError(outer.reason);
-    if (!scheduler.complete) {
-      throw new DownloadError(ErrorCodes.INTERNAL, 'The transfer ended with bytes missing');
+      this.#transferRun = undefined;
     }
   }
 
@@ -921,7 +679,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const speed = this.#meter.bytesPerSecond;
     const eta =
       total !== undefined && speed > 0 ? Math.max(0, (total - bytesDone) / speed) : total === bytesDone ? 0 : undefined;
-    const progress: Progress = { bytesDone, total, speed, eta, connections: final ? 0 : this.#active };
+    const progress: Progress = { bytesDone, total, speed, eta, connections: final ? 0 : (this.#transferRun?.active ?? 0) };
     this.#lastProgress = progress;
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
@@ -931,29 +689,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
 /** Which server a URL reaches: scheme, host and port. */
 function hostKey(url: URL): string {
   return `${url.protocol}//${url.host}`;
-}
-
-/** Converts anything thrown into a DownloadError (an abort reason included). */
-export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadError {
-  if (isDownloadError(err)) return err;
-  if (signal?.aborted && isDownloadError(signal.reason)) return signal.reason;
-  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')) {
-    return new AbortError(undefined, { cause: err });
-  }
-  return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-/** The MG_ERR_STALLED that restarts a connection the lowest-speed rule picked. */
-function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: string): DownloadError {
-  const seconds = Math.round(windowMs / 1000);
-  const speed = `${formatBytes(Math.round(verdict.bytesPerSecond))}/s`;
-  const reference = `${formatBytes(Math.round(verdict.referenceBytesPerSecond))}/s`;
-  return new NetworkError(
-    ErrorCodes.STALLED,
-    verdict.kind === 'download'
-      ? `Slower than ${formatBytes(limit)}/s for ${seconds} s from ${url} (${reference})`
-      : `A connection to ${url} ran at ${speed} for ${seconds} s, far below its siblings (${reference}); restarting it`,
-  );
 }
 
 function numbered(base: string, n: number): string {

@@ -11,6 +11,7 @@ import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js'
 import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
 import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
+import { type ConnectionPolicyFactory, allAtOnce } from '../transfer/policy.js';
 import type { Credentials, Digest, ExistingFilePolicy } from '../types.js';
 
 /** Engine-wide options; every one has a default. */
@@ -64,6 +65,11 @@ export interface MultigetOptions {
   progressIntervalMs?: number;
   /** Times a download may start over because the remote file changed. Default 3. */
   maxRestarts?: number;
+  /**
+   * Makes the connection policy of each transfer (how many connections to open, when to open or
+   * retire one). Default {@link allAtOnce}: every allowed connection at once.
+   */
+  connectionPolicy?: ConnectionPolicyFactory;
   /** User-Agent sent by protocols that have one. */
   userAgent?: string;
   /** Default directory for downloads named after the remote file. Default: the working directory. */
@@ -152,6 +158,7 @@ export class Multiget implements HookHost {
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       progressIntervalMs: options.progressIntervalMs ?? 250,
       maxRestarts: options.maxRestarts ?? 3,
+      connectionPolicy: options.connectionPolicy ?? allAtOnce,
     };
     const defaults: Plugin[] = [
       new SegmentPlanner(),
