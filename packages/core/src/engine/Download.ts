@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, lstat, mkdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortError,
   DownloadError,
   ErrorCodes,
-  FileSystemError,
-  RemoteChangedError,
   UsageError,
   fileSystemError,
   isDownloadError,
@@ -17,19 +13,14 @@ import {
 import type { EngineHooks } from './hooks.js';
 import type { HostSlots } from '../transfer/HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
-import { type LockHolder, PidLock } from '../storage/PidLock.js';
-import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
 import type { ConnectionPolicyFactory } from '../transfer/policy.js';
 import { RangesUnusable, Transfer, type TransferEvents } from '../transfer/Transfer.js';
 import { SpeedMeter } from '../transfer/SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from '../storage/StateFile.js';
+import type { ByteReader, Storage } from '../storage/Storage.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { removeFile } from '../storage/removeFile.js';
-import { refuseUnsafe } from '../storage/safeCreate.js';
-import { isSidecarName, sidecarPaths } from '../storage/sidecars.js';
 import { resumeProblem } from '../storage/validateState.js';
-import { type Reservation, reserveSpace } from '../storage/space.js';
 import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from '../storage/blockDigests.js';
 import type {
   DownloadEvents,
@@ -38,8 +29,6 @@ import type {
   Progress,
   SegmentMap,
 } from '../types.js';
-
-export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from '../storage/sidecars.js';
 
 /** What a Download needs from its engine. */
 export interface EngineContext {
@@ -86,8 +75,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
   readonly #bucket: TokenBucket;
   readonly #meter = new SpeedMeter();
   #restarts = 0;
-  #targetLock: PidLock | undefined;
-  #space: Reservation | undefined;
   #startedAt = 0;
   /** The transfer in progress, if any (for the segment map). */
   #transferRun: Transfer | undefined;
@@ -214,9 +201,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   async #finishCancel(): Promise<void> {
-    const job = this.#job;
-    if (job?.tempPath) await removeFile(job.tempPath);
-    if (job?.statePath) await new StateFile(job.statePath).remove();
+    await this.#job?.storage?.remove();
     this.#settleFailure(new AbortError('The download was cancelled and its partial data deleted'), 'canceled');
   }
 
@@ -248,9 +233,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const job = new Job(this.id, this.sourceUrl, options, signal, (info) => this.emit('warning', info));
     this.#job = job;
     this.#startedAt = performance.now();
-    let stateFile: StateFile | undefined;
     try {
-      const result = await this.#attempt(job, signal, (f) => (stateFile = f));
+      const result = await this.#attempt(job, signal);
       await this.#releaseTarget(job);
       this.#setState('completed');
       this.engine.hooks.done.call(job, result);
@@ -261,8 +245,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       await job.sink?.close().catch(() => undefined);
       if (error.code === ErrorCodes.CHECKSUM_MISMATCH && this.#stopReason === undefined) {
         // The bytes are wrong somewhere: resuming them would fail again.
-        if (job.tempPath) await removeFile(job.tempPath);
-        await stateFile?.remove();
+        await job.storage?.remove();
       }
       // Listeners of 'paused', 'failed' and done may start another run on this target at once.
       await this.#releaseTarget(job);
@@ -288,15 +271,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   /** Lets other downloads (of this or another process) write this target again. */
   async #releaseTarget(job: Job): Promise<void> {
-    this.#space?.release();
-    this.#space = undefined;
-    await this.#targetLock?.release().catch(() => undefined);
-    this.#targetLock = undefined;
-    if (job.target) this.engine.releaseTarget(job.target, this.id);
+    await job.storage?.release();
   }
 
   /** Probe, choose the target, transfer, verify, commit; starts over when the remote changes. */
-  async #attempt(job: Job, signal: AbortSignal, exposeState: (f: StateFile) => void): Promise<DownloadResult> {
+  async #attempt(job: Job, signal: AbortSignal): Promise<DownloadResult> {
     const hooks = this.engine.hooks;
     const driver = await hooks.resolve.promise(job.url, job);
     if (!driver) {
@@ -307,6 +286,9 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
     job.driver = driver;
     let forceSingle = false;
+    let storage: Storage | undefined;
+    // The state of an earlier run, until this run drops it (the remote changed, ranges failed).
+    let saved: SavedState | undefined;
     for (;;) {
       this.#setState('probing');
       const remote = await this.#withRetries(job, 'probe', () =>
@@ -320,17 +302,15 @@ export class Download extends TypedEmitter<DownloadEvents> {
         delete remote.initialSource;
       }
       job.remote = remote;
-      let saved: SavedState | undefined;
       try {
-        saved = await this.#chooseTarget(job);
-        const stateFile = new StateFile(job.statePath!);
-        exposeState(stateFile);
+        if (!storage) {
+          storage = await this.#openStorage(job);
+          saved = storage.saved;
+        }
         this.#prepareSegments(job, saved);
         await this.#checkBlocks(job, saved);
-        await this.#reserveSpace(job);
-        const sink = await hooks.openSink.promise(job);
-        if (!sink) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a sink for the data');
-        job.sink = sink;
+        const size = remote.size;
+        job.sink = await storage.open(job.resumed, size, () => (size ?? 0) - job.bytesDone);
         this.emit('start', {
           file: job.target!,
           size: remote.size,
@@ -339,29 +319,32 @@ export class Download extends TypedEmitter<DownloadEvents> {
           url: redactUrl(remote.url),
         });
         this.#setState('downloading');
-        await this.#transfer(job, signal, stateFile);
+        await this.#transfer(job, signal, storage);
       } catch (err) {
         remote.initialSource?.cancel();
         if (err instanceof RangesUnusable) {
           if (forceSingle) throw err.error;
           forceSingle = true;
           await this.#discard(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`);
+          saved = undefined;
           continue;
         }
         if (isDownloadError(err) && err.code === ErrorCodes.REMOTE_CHANGED && !signal.aborted) {
           if (this.#restarts >= this.engine.maxRestarts) throw err;
           this.#restarts++;
           await this.#discard(job, err.message);
+          saved = undefined;
           continue;
         }
         throw err;
       }
       this.#setState('verifying');
-      await hooks.assemble.promise(job);
+      const size = job.remote?.size ?? job.bytesDone;
+      await storage!.flush(size);
+      await hooks.flush.promise(job);
       const problem = await hooks.verify.promise(job);
       if (problem) throw problem;
-      await hooks.commit.promise(job);
-      const size = job.remote?.size ?? job.bytesDone;
+      await storage!.commit();
       this.#emitProgress(job, true);
       return {
         file: job.target!,
@@ -380,7 +363,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   async #discard(job: Job, reason: string): Promise<void> {
     await job.sink?.close().catch(() => undefined);
     job.sink = undefined;
-    if (job.statePath) await new StateFile(job.statePath).remove();
+    await job.storage?.forget();
     job.segments = [];
     job.blocks = undefined;
     job.resumed = false;
@@ -411,119 +394,17 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
   }
 
-  /**
-   * Picks the target path and loads the state of an earlier run for it. The caller's explicit path
-   * is used as is; a name from the server is sanitised and, when taken, numbered (`name.1.ext`).
-   */
-  async #chooseTarget(job: Job): Promise<SavedState | undefined> {
-    const { output, existing } = job.options;
-    const explicit = output !== undefined;
-    const dir = explicit ? dirname(resolve(output)) : resolve(job.options.dir);
-    const base = explicit
-      ? basename(resolve(output))
-      : sanitizeFileName(job.remote?.fileName ?? fileNameFromUrl(job.remote!.url) ?? fileNameFromUrl(job.url));
-    if (explicit && isSidecarName(base)) {
-      // Such a file would be taken for the bookkeeping of another download (and could be adopted by it).
-      throw new UsageError(ErrorCodes.INVALID_OPTION, `${base} is named like a Multiget sidecar file (.mgpart, .mgstate, .mglock); choose another output name`);
-    }
-    await checkDirectory(dir, !explicit && job.options.dir !== undefined);
-    const policy = existing;
-    const me = redactUrl(job.url);
-    for (let i = 0; i < 10_000; i++) {
-      const target = join(dir, i === 0 ? base : numbered(base, i));
-      if (!this.engine.claimTarget(target, this.id)) {
-        // Never two writers on one file: another download of this engine is writing it.
-        if (policy === 'rename' && !explicit) continue;
-        throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
-      }
-      // ...nor one in another process: a lock file beside the target names its holder.
-      const sidecars = sidecarPaths(target);
-      const lock = new PidLock(sidecars.lock);
-      let holder: LockHolder | undefined;
-      try {
-        holder = await lock.acquire(me);
-      } catch (err) {
-        this.engine.releaseTarget(target, this.id);
-        throw fileSystemError(err, `lock ${target}`);
-      }
-      if (holder) {
-        this.engine.releaseTarget(target, this.id);
-        if (policy === 'rename' && !explicit && holder.detail !== me) continue;
-        throw new FileSystemError(
-          ErrorCodes.FILE_EXISTS,
-          `${target} is being downloaded by another process (pid ${holder.pid}); not starting a second writer`,
-        );
-      }
-      const skip = async (): Promise<void> => {
-        await lock.release();
-        this.engine.releaseTarget(target, this.id);
-      };
-      const targetExists = await exists(target);
-      const stateFile = new StateFile(sidecars.state);
-      let saved: SavedState | 'corrupt' | undefined;
-      try {
-        saved = await stateFile.read();
-      } catch (err) {
-        await skip();
-        throw fileSystemError(err, `read ${stateFile.path}`);
-      }
-      if (saved !== undefined && saved !== 'corrupt' && saved.target !== basename(target)) {
-        // Written for another name (copied or planted here): not this target's bookkeeping.
-        saved = 'corrupt';
-      }
-      const oursState = saved !== undefined && saved !== 'corrupt' && saved.url === me;
-      if (targetExists && !(oursState && policy === 'overwrite')) {
-        await skip();
-        if (policy === 'rename' && !explicit) continue;
-        if (policy !== 'overwrite') {
-          throw new FileSystemError(
-            ErrorCodes.FILE_EXISTS,
-            `${target} already exists; not overwriting it (use --overwrite to replace it)`,
-          );
-        }
-        // Overwrite: take the claims again (released above only to keep one exit path).
-        this.engine.claimTarget(target, this.id);
-        if (await lock.acquire(me)) throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${target} is being downloaded by another process`);
-      }
-      if (saved !== undefined && saved !== 'corrupt' && !oursState) {
-        if (policy === 'rename' && !explicit) {
-          await skip();
-          continue;
-        }
-        if (policy !== 'overwrite') {
-          await skip();
-          throw new FileSystemError(
-            ErrorCodes.FILE_EXISTS,
-            `${sidecars.temp} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
-          );
-        }
-        saved = undefined;
-      }
-      if (saved === 'corrupt') {
-        // Never repaired, never partly trusted: a state either validates fully or is discarded.
-        this.emit('restart', {
-          reason: `${stateFile.path} is not a complete, consistent state of this download; starting over`,
-        });
-        saved = undefined;
-      }
-      this.#targetLock = lock;
-      job.target = target;
-      job.tempPath = sidecars.temp;
-      job.statePath = stateFile.path;
-      try {
-        // Checked now, so that a planted symlink fails the download at once with MG_ERR_UNSAFE_PATH
-        // rather than at the first checkpoint; each create checks again (createFresh).
-        await refuseUnsafe(sidecars.temp, 'the partial download');
-        await refuseUnsafe(sidecars.state, 'the state file');
-        await refuseUnsafe(sidecars.stateTmp, 'the new state file');
-      } catch (err) {
-        await skip();
-        this.#targetLock = undefined;
-        throw err;
-      }
-      return saved;
-    }
-    throw new FileSystemError(ErrorCodes.FILE_EXISTS, `No free file name for ${base} in ${dir}`);
+  /** Asks the `openStorage` hook for the download's storage; it chooses the target. */
+  async #openStorage(job: Job): Promise<Storage> {
+    const storage = await this.engine.hooks.openStorage.promise(job, {
+      claim: (target) => this.engine.claimTarget(target, this.id),
+      unclaim: (target) => this.engine.releaseTarget(target, this.id),
+    });
+    if (!storage) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a storage for the download');
+    job.storage = storage;
+    job.target = storage.target;
+    if (storage.dropped) this.emit('restart', { reason: storage.dropped });
+    return storage;
   }
 
   /** Sets `job.segments`: from the saved state when it still matches the remote, else from `plan`. */
@@ -553,34 +434,24 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   /**
-   * Reserves the bytes still to write (size known): fails at once with MG_ERR_NO_SPACE when they do
-   * not fit beside what the other downloads of this process still need on that file system.
-   */
-  async #reserveSpace(job: Job): Promise<void> {
-    this.#space?.release();
-    this.#space = undefined;
-    const size = job.remote?.size;
-    if (size === undefined || !job.target) return;
-    this.#space = await reserveSpace(dirname(job.target), () => size - job.bytesDone);
-  }
-
-  /**
    * Sets up the block digests. A resumed run first reads and hashes every block (and half-done
    * block) the state has a digest for: only bytes that match are kept; blocks that fail, and claimed
    * bytes without a digest, are fetched again. Nothing checkable left: start over.
    */
   async #checkBlocks(job: Job, saved: SavedState | undefined): Promise<void> {
     const size = job.remote!.size ?? Infinity;
-    const path = job.tempPath!;
+    const storage = job.storage!;
+    const path = storage.target;
+    const openReader = (): Promise<ByteReader> => storage.openReader();
     const blockSize = Number.isFinite(size) ? chooseBlockSize(size) : chooseBlockSize(0);
     if (!job.resumed || !saved) {
-      job.blocks = new BlockDigests(size, blockSize, path);
+      job.blocks = new BlockDigests(size, blockSize, openReader);
       return;
     }
     const claimed = job.bytesDone;
     let check: BlockCheck;
     try {
-      check = await checkBlocks(path, size, saved.blocks, claimed, job.signal);
+      check = await checkBlocks(openReader, size, saved.blocks, claimed, job.signal);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `check the blocks of ${path}`);
       check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
@@ -602,16 +473,16 @@ export class Download extends TypedEmitter<DownloadEvents> {
       }
       job.resumed = false;
       job.segments = this.engine.hooks.plan.call([], job);
-      job.blocks = new BlockDigests(size, blockSize, path);
+      job.blocks = new BlockDigests(size, blockSize, openReader);
       return;
     }
     if (Number.isFinite(size)) {
       job.segments = segmentsFromTrusted(size, trusted);
-      job.blocks = new BlockDigests(size, saved.blocks.size, path, { digests: check.digests, seeds: check.seeds });
+      job.blocks = new BlockDigests(size, saved.blocks.size, openReader, { digests: check.digests, seeds: check.seeds });
     } else {
       const end = trusted[0]![1];
       job.segments = [{ id: 0, start: 0, end: Infinity, pos: end }];
-      job.blocks = new BlockDigests(size, saved.blocks.size, path, {
+      job.blocks = new BlockDigests(size, saved.blocks.size, openReader, {
         digests: check.digests.map((d, i) => ((i + 1) * saved.blocks!.size <= end ? d : null)),
         seeds: check.seeds.filter((r) => r.next <= end),
       });
@@ -619,15 +490,19 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   /** Runs the transfer module until every segment is written, with the state file as its checkpoint. */
-  async #transfer(job: Job, outer: AbortSignal, stateFile: StateFile): Promise<void> {
+  async #transfer(job: Job, outer: AbortSignal, storage: Storage): Promise<void> {
     const remote = job.remote!;
-    if (job.resumed) await this.#verifyTempLength(job);
-    const checkpoint = async (): Promise<void> => {
-      // Snapshot first, sync second: the state only ever claims bytes already durable.
+    if (job.resumed) {
+      // A resumed temp file must hold at least the bytes the state claims.
+      let claimed = 0;
+      for (const s of job.segments) claimed = Math.max(claimed, s.pos);
+      await storage.checkLength(claimed);
+    }
+    const checkpoint = (): Promise<void> => {
+      // Snapshot first, sync second (in the storage): the state only ever claims bytes already durable.
       const snapshot = StateFile.encodeSegments(job.segments);
       const blocks = job.blocks?.toSaved();
-      await job.sink!.sync();
-      await stateFile.write({
+      return storage.checkpoint({
         format: 'multiget-state',
         version: 2,
         target: basename(job.target!),
@@ -663,16 +538,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
   }
 
-  /** A resumed temp file must hold at least the bytes the state claims. */
-  async #verifyTempLength(job: Job): Promise<void> {
-    let claimed = 0;
-    for (const s of job.segments) claimed = Math.max(claimed, s.pos);
-    const st = await stat(job.tempPath!).catch(() => undefined);
-    if (!st || st.size < claimed) {
-      throw new RemoteChangedError('The partial file is missing or shorter than its state says');
-    }
-  }
-
   #emitProgress(job: Job, final: boolean): void {
     const bytesDone = job.bytesDone;
     const total = job.remote?.size;
@@ -689,40 +554,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
 /** Which server a URL reaches: scheme, host and port. */
 function hostKey(url: URL): string {
   return `${url.protocol}//${url.host}`;
-}
-
-function numbered(base: string, n: number): string {
-  const ext = extname(base);
-  const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
-  return `${stem}.${n}${ext === base ? '' : ext}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function checkDirectory(dir: string, create: boolean): Promise<void> {
-  try {
-    if (create) await mkdir(dir, { recursive: true });
-    const st = await stat(dir);
-    if (!st.isDirectory()) {
-      throw new FileSystemError(ErrorCodes.NOT_WRITABLE, `${dir} is not a directory`);
-    }
-    await access(dir, constants.W_OK | constants.X_OK);
-  } catch (err) {
-    if (isDownloadError(err)) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FileSystemError(
-      ErrorCodes.NOT_WRITABLE,
-      code === 'ENOENT' ? `The directory ${dir} does not exist` : `The directory ${dir} is not writable`,
-      { cause: err, ...(code ? { errno: code } : {}) },
-    );
-  }
 }
 
 export { formatBytes } from '../storage/space.js';

@@ -1,5 +1,6 @@
 import type { ProtocolDriver } from './hooks.js';
 import type { ByteSink } from '../storage/sink.js';
+import type { Storage } from '../storage/Storage.js';
 import type { BlockDigests } from '../storage/blockDigests.js';
 import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from '../types.js';
 
@@ -48,15 +49,13 @@ export class Job {
   driver: ProtocolDriver | undefined;
   /** What `probe` learned; on resume, checked against the saved state. */
   remote: RemoteInfo | undefined;
-  /** Absolute path of the final file. */
+  /** Where the finished file will be (an absolute path with the built-in storage), once chosen. */
   target: string | undefined;
-  /** Absolute path of the temporary file the bytes are written to. */
-  tempPath: string | undefined;
-  /** Absolute path of the sidecar state file. */
-  statePath: string | undefined;
+  /** The download's storage, from the `openStorage` hook. */
+  storage: Storage | undefined;
   /** The segments of the file (done, in flight and pending). */
   segments: Segment[] = [];
-  /** Where bytes are written; opened by the `openSink` hook. */
+  /** Where bytes are written; opened by the storage. */
   sink: ByteSink | undefined;
   /** The digest that `verify` checked, once it did. */
   verifiedDigest: Digest | undefined;

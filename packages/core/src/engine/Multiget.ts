@@ -6,7 +6,7 @@ import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hoo
 import { HostSlots } from '../transfer/HostSlots.js';
 import type { JobOptions } from './Job.js';
 import { ChecksumVerifier } from '../plugins/ChecksumVerifier.js';
-import { FileWriter } from '../plugins/FileWriter.js';
+import { PartialFile } from '../storage/PartialFile.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js';
 import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
 import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
@@ -19,7 +19,7 @@ export interface MultigetOptions {
   /** Plugins applied after the defaults: protocol plugins (e.g. `new HttpPlugin()`) and others. */
   plugins?: Plugin[];
   /**
-   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumVerifier). `false` applies
+   * The built-in plugins (SegmentPlanner, RetryPolicy, PartialFile, ChecksumVerifier). `false` applies
    * none; a function receives them and returns the list to apply (to drop or replace one).
    */
   defaultPlugins?: boolean | ((defaults: Plugin[]) => Plugin[]);
@@ -163,7 +163,7 @@ export class Multiget implements HookHost {
     const defaults: Plugin[] = [
       new SegmentPlanner(),
       new RetryPolicy(options.retry),
-      new FileWriter(),
+      new PartialFile(),
       new ChecksumVerifier(),
     ];
     const chosen =

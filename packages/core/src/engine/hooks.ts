@@ -1,7 +1,7 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { DownloadError } from '../errors.js';
 import type { Job } from './Job.js';
-import type { ByteSink } from '../storage/sink.js';
+import type { Storage, StorageContext } from '../storage/Storage.js';
 import type {
   ByteSource,
   DownloadResult,
@@ -25,8 +25,8 @@ export interface ProtocolDriver {
 
 /**
  * The download lifecycle. Every hook's arguments are typed; taps use the plugin's PLUGIN_NAME.
- * Order of a download: resolve → probe → plan → openSink → fetchRange* (rangeFailed on errors) →
- * assemble → verify → commit → done | failed. `progress` fires throughout.
+ * Order of a download: resolve → probe → openStorage → plan → fetchRange* (rangeFailed on errors) →
+ * flush → verify → (the storage commits) → done | failed. `progress` fires throughout.
  */
 export interface EngineHooks {
   /** Picks the driver for a URL. The first tap that returns one wins. */
@@ -35,18 +35,20 @@ export interface EngineHooks {
   readonly probe: AsyncSeriesWaterfallHook<[RemoteInfo, Job]>;
   /** Cuts a fresh download into its initial segments (not called on resume). */
   readonly plan: SyncWaterfallHook<[Segment[], Job]>;
-  /** Opens where the bytes go (the built-in file writer: a temporary file beside the target). */
-  readonly openSink: AsyncSeriesBailHook<[Job], ByteSink | undefined>;
+  /**
+   * Gives the download its storage: the target, where the bytes go, the state of earlier runs,
+   * checkpoints, the move into place (the built-in `PartialFile`: a temporary file, a state file
+   * and a lock beside the target). The first tap that returns one wins.
+   */
+  readonly openStorage: AsyncSeriesBailHook<[Job, StorageContext], Storage | undefined>;
   /** Opens a stream for a range. The driver's tap answers; earlier taps may serve it from elsewhere. */
   readonly fetchRange: AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>;
   /** Decides what happens after a failed probe or range: retry after a delay, retire the connection, fail. */
   readonly rangeFailed: AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>;
-  /** All bytes are written: flush and make them durable. */
-  readonly assemble: AsyncSeriesHook<[Job]>;
+  /** All bytes are written and the storage made them durable (final length set); `verify` comes next. */
+  readonly flush: AsyncSeriesHook<[Job]>;
   /** Checks the bytes; a tap that returns an error fails the download. */
   readonly verify: AsyncSeriesBailHook<[Job], DownloadError | undefined>;
-  /** Moves the verified file into place and removes the download's bookkeeping. */
-  readonly commit: AsyncSeriesHook<[Job]>;
   /** Observation only. */
   readonly progress: SyncHook<[Job, Progress]>;
   /** Observation only: the file is complete and in place. */
@@ -61,16 +63,15 @@ export function createHooks(): EngineHooks {
     resolve: new AsyncSeriesBailHook<[URL, Job], ProtocolDriver | undefined>(['url', 'job']),
     probe: new AsyncSeriesWaterfallHook<[RemoteInfo, Job]>(['info', 'job']),
     plan: new SyncWaterfallHook<[Segment[], Job]>(['segments', 'job']),
-    openSink: new AsyncSeriesBailHook<[Job], ByteSink | undefined>(['job']),
+    openStorage: new AsyncSeriesBailHook<[Job, StorageContext], Storage | undefined>(['job', 'context']),
     fetchRange: new AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>(['request', 'job']),
     rangeFailed: new AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>([
       'error',
       'context',
       'job',
     ]),
-    assemble: new AsyncSeriesHook<[Job]>(['job']),
+    flush: new AsyncSeriesHook<[Job]>(['job']),
     verify: new AsyncSeriesBailHook<[Job], DownloadError | undefined>(['job']),
-    commit: new AsyncSeriesHook<[Job]>(['job']),
     progress: new SyncHook<[Job, Progress]>(['job', 'progress']),
     done: new SyncHook<[Job, DownloadResult]>(['job', 'result']),
     failed: new SyncHook<[Job, DownloadError]>(['job', 'error']),

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 
 import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
-import { STATE_SUFFIX, TEMP_SUFFIX } from '../engine/Download.js';
 import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
 import { Multiget, type MultigetOptions } from '../engine/Multiget.js';
 import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
 import { parseChecksum } from '../util/checksum.js';
-import { StateFile, redactUrl } from '../storage/StateFile.js';
+import { redactUrl } from '../storage/StateFile.js';
+import { PartialFile } from '../storage/PartialFile.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { Store } from './Store.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerSettings } from './types.js';
-import { removeFile } from '../storage/removeFile.js';
 import { expandHome } from '../util/homePath.js';
 
 /** Options of a {@link Manager}. Engine options (plugins, timeouts) pass through to its Multiget. */
@@ -659,8 +658,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   async #deletePartial(e: Entry): Promise<void> {
     if (!e.file) return;
-    await removeFile(e.file + TEMP_SUFFIX);
-    await removeFile(e.file + STATE_SUFFIX);
+    await PartialFile.removePartial(e.file);
   }
 
   #emitProgress(): void {
@@ -764,8 +762,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     await Promise.all(
       [...this.#entries.values()].map(async (e) => {
         if (!e.file || !UNFINISHED.has(e.state)) return;
-        const saved = await new StateFile(e.file + STATE_SUFFIX).read().catch(() => undefined);
-        if (saved && saved !== 'corrupt') {
+        const saved = await PartialFile.readSaved(e.file);
+        if (saved) {
           e.bytes = saved.segments.reduce((n, [start, , pos]) => n + (pos - start), 0);
           if (saved.size !== null) e.total = saved.size;
         }
