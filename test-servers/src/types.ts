@@ -100,6 +100,11 @@ export interface FileOptions {
    * `wrong` sends digests of different bytes.
    */
   digest?: { reprDigest?: boolean; digest?: boolean; contentMd5?: boolean; wrong?: boolean };
+  /**
+   * A signed link: every request needs the `?expires=MS&sig=HEX` that `signUrl` makes, before its
+   * deadline; other requests (unsigned, forged, expired) get 403.
+   */
+  signed?: boolean;
   /** 401 with `WWW-Authenticate` (Basic or Bearer) unless the request carries these credentials. */
   auth?: { username: string; password: string } | { bearer: string };
   /** Faults switched on from the start; replace them later with `setFaults`. */
@@ -151,6 +156,11 @@ export interface HttpTestServer {
    * may replace the explicit validators too.
    */
   replaceFile(path: string, content: FileContent, options?: Pick<FileOptions, 'etag' | 'lastModified'>): void;
+  /**
+   * A signed URL of `path` (a file added with `signed: true`), accepted until `expiresAt`
+   * (milliseconds since the epoch) and answered with 403 after it.
+   */
+  signUrl(path: string, expiresAt: number): string;
   /** Replace the faults of a file at run time; resets its fault counters. */
   setFaults(path: string, faults: HttpFaults): void;
   /** The content `path` serves now (after any `replaceAfterRequests`). */

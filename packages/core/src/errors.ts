@@ -55,6 +55,12 @@ export const ErrorCodes = {
   PROTOCOL: 'MG_ERR_PROTOCOL',
   /** The remote file changed (validators differ) and could not be downloaded consistently. */
   REMOTE_CHANGED: 'MG_ERR_REMOTE_CHANGED',
+  /**
+   * The server refused the link mid-download (HTTP 401, 403 or 410: a signed URL or a token that
+   * expired) and no plugin gave a fresh one (`refreshUrl`). Not retryable with the same link: the
+   * partial data and its state are kept, and the same download with a fresh link resumes.
+   */
+  LINK_EXPIRED: 'MG_ERR_LINK_EXPIRED',
   /** The downloaded bytes do not match the expected digest. */
   CHECKSUM_MISMATCH: 'MG_ERR_CHECKSUM_MISMATCH',
   /** The target file exists and overwriting was not asked for. */

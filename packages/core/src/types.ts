@@ -89,6 +89,17 @@ export interface Segment {
   pos: number;
 }
 
+/** Why the engine asks the `refreshUrl` hook for a fresh URL. */
+export interface UrlRefreshContext {
+  /**
+   * `start`: a run is about to make its first request (a plugin may sign the URL now);
+   * `expired`: the server refused the link mid-download (401/403/410, in `error`).
+   */
+  reason: 'start' | 'expired';
+  /** The refusal, when `reason` is `expired`. */
+  error?: DownloadError;
+}
+
 /** Where a failure happened, for the retry policy. */
 export interface FailureContext {
   /** `probe`: learning about the file failed; `range`: fetching a segment failed. */

@@ -5,6 +5,7 @@ import {
   AbortError,
   DownloadError,
   ErrorCodes,
+  RemoteChangedError,
   UsageError,
   fileSystemError,
   isDownloadError,
@@ -14,7 +15,8 @@ import type { EngineHooks } from './hooks.js';
 import type { HostSlots } from '../transfer/HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
 import type { ConnectionPolicyFactory } from '../transfer/policy.js';
-import { RangesUnusable, Transfer, type TransferEvents } from '../transfer/Transfer.js';
+import { LinkRefused, RangesUnusable, Transfer, type TransferEvents, isLinkRefusal } from '../transfer/Transfer.js';
+import { versionProblem } from '../util/validators.js';
 import { SpeedMeter } from '../transfer/SpeedMeter.js';
 import { type SavedState, StateFile, redactUrl } from '../storage/StateFile.js';
 import type { ByteReader, Storage } from '../storage/Storage.js';
@@ -26,9 +28,13 @@ import type {
   DownloadEvents,
   DownloadResult,
   DownloadState,
+  RemoteInfo,
   Progress,
   SegmentMap,
 } from '../types.js';
+
+/** Refreshes of a refused link in a row that bring no byte before the download fails with MG_ERR_LINK_EXPIRED. */
+const MAX_REFRESHES = 3;
 
 /** What a Download needs from its engine. */
 export interface EngineContext {
@@ -76,6 +82,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
   readonly #meter = new SpeedMeter();
   #restarts = 0;
   #startedAt = 0;
+  /** True once a run of this download started transferring (a refused link then counts as expired). */
+  #transferred = false;
+  /** Refreshes of the URL in a row without a byte in between, and the bytes done at the last one. */
+  #refreshes = 0;
+  #refreshedAt = -1;
   /** The transfer in progress, if any (for the segment map). */
   #transferRun: Transfer | undefined;
   /** Connections for the next run, when changed since the download was created. */
@@ -289,11 +300,25 @@ export class Download extends TypedEmitter<DownloadEvents> {
     let storage: Storage | undefined;
     // The state of an earlier run, until this run drops it (the remote changed, ranges failed).
     let saved: SavedState | undefined;
+    // After a refreshed link: the file whose bytes this run continues (in memory, not from a state file).
+    let continuing: RemoteInfo | undefined;
+    const signed = await hooks.refreshUrl.promise(job.url, { reason: 'start' }, job);
+    if (signed) job.url = signed;
     for (;;) {
       this.#setState('probing');
-      const remote = await this.#withRetries(job, 'probe', () =>
-        hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
-      );
+      let remote: RemoteInfo;
+      try {
+        remote = await this.#withRetries(job, 'probe', () =>
+          hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
+        );
+      } catch (err) {
+        // A link that worked before and is refused now expired (a fresh one from a refresh may be refused too).
+        if (isDownloadError(err) && isLinkRefusal(err) && (continuing || this.#transferred)) {
+          await this.#refreshUrl(job, err);
+          continue;
+        }
+        throw err;
+      }
       if (forceSingle) {
         remote.ranges = false;
         // The probe's body came from a range request too (HTTP asks for bytes=0-): a server that
@@ -302,13 +327,28 @@ export class Download extends TypedEmitter<DownloadEvents> {
         delete remote.initialSource;
       }
       job.remote = remote;
+      if (continuing) {
+        const problem = versionProblem(continuing, remote);
+        if (problem) {
+          // Never two versions in one file: the bytes written so far are of the old one.
+          remote.initialSource?.cancel();
+          await job.storage?.forget();
+          throw new RemoteChangedError(`The refreshed link serves another file: ${problem}; the bytes of the old one are not used`);
+        }
+      }
       try {
         if (!storage) {
           storage = await this.#openStorage(job);
           saved = storage.saved;
         }
-        this.#prepareSegments(job, saved);
-        await this.#checkBlocks(job, saved);
+        if (continuing) {
+          // The segments and block digests in memory are this run's own, checked as they arrived.
+          job.resumed = true;
+          continuing = undefined;
+        } else {
+          this.#prepareSegments(job, saved);
+          await this.#checkBlocks(job, saved);
+        }
         const size = remote.size;
         job.sink = await storage.open(job.resumed, size, () => (size ?? 0) - job.bytesDone);
         this.emit('start', {
@@ -322,6 +362,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
         await this.#transfer(job, signal, storage);
       } catch (err) {
         remote.initialSource?.cancel();
+        if (err instanceof LinkRefused) {
+          await this.#refreshUrl(job, err.error);
+          continuing = remote;
+          continue;
+        }
         if (err instanceof RangesUnusable) {
           if (forceSingle) throw err.error;
           forceSingle = true;
@@ -357,6 +402,29 @@ export class Download extends TypedEmitter<DownloadEvents> {
         durationMs: Math.round(performance.now() - this.#startedAt),
       };
     }
+  }
+
+  /**
+   * Asks the `refreshUrl` hook for a fresh URL after the server refused the link; without one (or
+   * after {@link MAX_REFRESHES} refreshes in a row that brought no byte), fails with
+   * MG_ERR_LINK_EXPIRED, which keeps the partial data and its state for a resume with a fresh link.
+   */
+  async #refreshUrl(job: Job, refusal: DownloadError): Promise<void> {
+    const done = job.bytesDone;
+    this.#refreshes = done > this.#refreshedAt ? 1 : this.#refreshes + 1;
+    this.#refreshedAt = done;
+    const fresh =
+      this.#refreshes <= MAX_REFRESHES ? await this.engine.hooks.refreshUrl.promise(job.url, { reason: 'expired', error: refusal }, job) : undefined;
+    if (!fresh) {
+      throw new DownloadError(
+        ErrorCodes.LINK_EXPIRED,
+        `The server refused the link (HTTP ${refusal.statusCode}) after ${done} bytes and no plugin could refresh it; ` +
+          'the partial data is kept: the same download with a fresh link resumes it',
+        { cause: refusal, ...(refusal.statusCode === undefined ? {} : { statusCode: refusal.statusCode }), url: this.url },
+      );
+    }
+    job.url = fresh;
+    this.emit('warning', { code: 'MG_WARN_URL_REFRESHED', message: `the link was refused (HTTP ${refusal.statusCode}); continuing with a fresh one` });
   }
 
   /** Drops partial data (remote changed, or ranges unusable) and tells the listeners why. */
@@ -531,6 +599,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       tick: () => this.#emitProgress(job, false),
     });
     this.#transferRun = transfer;
+    this.#transferred = true;
     try {
       await transfer.run(outer);
     } finally {

@@ -68,8 +68,11 @@ export class Job {
   constructor(
     /** Unique id of the download. */
     readonly id: string,
-    /** The URL as given (with credentials, if the caller put them there). */
-    readonly url: URL,
+    /**
+     * The URL as given (with credentials, if the caller put them there), or the fresh one a
+     * `refreshUrl` tap gave since.
+     */
+    public url: URL,
     /** The download's options, defaults applied. */
     readonly options: JobOptions,
     /** Aborted when the download stops for any reason (pause, cancel, caller's signal). */

@@ -11,6 +11,7 @@ import type {
   RemoteInfo,
   RetryDecision,
   Segment,
+  UrlRefreshContext,
 } from '../types.js';
 
 /** A protocol's side of a download: how to learn about a remote file and how to read a range of it. */
@@ -25,12 +26,21 @@ export interface ProtocolDriver {
 
 /**
  * The download lifecycle. Every hook's arguments are typed; taps use the plugin's PLUGIN_NAME.
- * Order of a download: resolve → probe → openStorage → plan → fetchRange* (rangeFailed on errors) →
+ * Order of a download: resolve → refreshUrl → probe → openStorage → plan → fetchRange* (rangeFailed on errors) →
  * flush → verify → (the storage commits) → done | failed. `progress` fires throughout.
  */
 export interface EngineHooks {
   /** Picks the driver for a URL. The first tap that returns one wins. */
   readonly resolve: AsyncSeriesBailHook<[URL, Job], ProtocolDriver | undefined>;
+  /**
+   * Re-resolves the download's URL: before a run's first request, and when the server refuses the
+   * link mid-download (401/403/410). A tap returns a fresh URL (a re-signed link, a new CDN token)
+   * or undefined; the first URL wins. After an expiry the file behind the fresh URL is probed and
+   * its size and validators must be those of the bytes already written, else the download fails
+   * with MG_ERR_REMOTE_CHANGED. When no tap answers an expiry, it fails with MG_ERR_LINK_EXPIRED
+   * and keeps its partial data.
+   */
+  readonly refreshUrl: AsyncSeriesBailHook<[URL, UrlRefreshContext, Job], URL | undefined>;
   /** Fills in what is known of the remote file. The driver's tap runs first (stage -100). */
   readonly probe: AsyncSeriesWaterfallHook<[RemoteInfo, Job]>;
   /** Cuts a fresh download into its initial segments (not called on resume). */
@@ -61,6 +71,7 @@ export interface EngineHooks {
 export function createHooks(): EngineHooks {
   return Object.freeze({
     resolve: new AsyncSeriesBailHook<[URL, Job], ProtocolDriver | undefined>(['url', 'job']),
+    refreshUrl: new AsyncSeriesBailHook<[URL, UrlRefreshContext, Job], URL | undefined>(['url', 'context', 'job']),
     probe: new AsyncSeriesWaterfallHook<[RemoteInfo, Job]>(['info', 'job']),
     plan: new SyncWaterfallHook<[Segment[], Job]>(['segments', 'job']),
     openStorage: new AsyncSeriesBailHook<[Job, StorageContext], Storage | undefined>(['job', 'context']),

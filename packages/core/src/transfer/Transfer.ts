@@ -26,6 +26,18 @@ export class RangesUnusable extends Error {
   }
 }
 
+/** Thrown by a transfer when the server refused the link mid-download (401, 403, 410): the URL needs refreshing. */
+export class LinkRefused extends Error {
+  constructor(readonly error: DownloadError) {
+    super(error.message);
+  }
+}
+
+/** True for a refusal of the link itself (an expired signature or token), as opposed to a failure of the transfer. */
+export function isLinkRefusal(error: DownloadError): boolean {
+  return error.statusCode === 401 || error.statusCode === 403 || error.statusCode === 410;
+}
+
 /** Why a connection was closed on purpose by the loop: never a failure of the download. */
 class Retired extends Error {}
 
@@ -325,6 +337,7 @@ export class Transfer {
           }
           const error = toDownloadError(err, signal);
           if (signal.aborted) return;
+          if (isLinkRefusal(error)) throw new LinkRefused(error);
           if (error.code === ErrorCodes.RANGE_IGNORED || error.code === ErrorCodes.BAD_CONTENT_RANGE) {
             throw new RangesUnusable(error);
           }
