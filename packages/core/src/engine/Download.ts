@@ -1,40 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AbortError,
-  DownloadError,
-  ErrorCodes,
-  RemoteChangedError,
-  UsageError,
-  fileSystemError,
-  isDownloadError,
-  toDownloadError,
-} from '../errors.js';
-import type { EngineHooks } from './hooks.js';
+import { AbortError, DownloadError, ErrorCodes, RemoteChangedError, UsageError, isDownloadError, toDownloadError } from '../errors.js';
+import { type SavedState, redactUrl } from '../storage/StateFile.js';
+import type { Storage } from '../storage/Storage.js';
 import type { HostSlots } from '../transfer/HostSlots.js';
-import { Job, type JobOptions } from './Job.js';
 import type { ConnectionPolicyFactory } from '../transfer/policy.js';
-import { LinkRefused, RangesUnusable, Transfer, type TransferEvents, isLinkRefusal } from '../transfer/Transfer.js';
-import { versionProblem } from '../util/validators.js';
 import { SpeedMeter } from '../transfer/SpeedMeter.js';
-import { type SavedState, StateFile, redactUrl } from '../storage/StateFile.js';
-import type { ByteReader, Storage } from '../storage/Storage.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
+import { LinkRefused, RangesUnusable, Transfer, type TransferEvents, isLinkRefusal } from '../transfer/Transfer.js';
+import type { DownloadEvents, DownloadResult, DownloadState, Progress, RemoteInfo, SegmentMap } from '../types.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { resumeProblem } from '../storage/validateState.js';
-import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from '../storage/blockDigests.js';
-import type {
-  DownloadEvents,
-  DownloadResult,
-  DownloadState,
-  RemoteInfo,
-  Progress,
-  SegmentMap,
-} from '../types.js';
-
-/** Refreshes of a refused link in a row that bring no byte before the download fails with MG_ERR_LINK_EXPIRED. */
-const MAX_REFRESHES = 3;
+import { versionProblem } from '../util/validators.js';
+import type { EngineHooks } from './hooks.js';
+import { Job, type JobOptions } from './Job.js';
+import { probeWithRetries } from './probe.js';
+import { UrlRefresher } from './refresh.js';
+import { prepareRun, stateOf } from './resume.js';
 
 /** What a Download needs from its engine. */
 export interface EngineContext {
@@ -84,9 +64,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   #startedAt = 0;
   /** True once a run of this download started transferring (a refused link then counts as expired). */
   #transferred = false;
-  /** Refreshes of the URL in a row without a byte in between, and the bytes done at the last one. */
-  #refreshes = 0;
-  #refreshedAt = -1;
+  readonly #refresher: UrlRefresher;
   /** The transfer in progress, if any (for the segment map). */
   #transferRun: Transfer | undefined;
   /** Connections for the next run, when changed since the download was created. */
@@ -104,6 +82,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.id = id ?? randomUUID();
     this.url = redactUrl(sourceUrl);
     this.#bucket = new TokenBucket(options.rateLimit, engine.globalBucket);
+    this.#refresher = new UrlRefresher(engine.hooks, (info) => this.emit('warning', info));
     this.done = new Promise<DownloadResult>((res, rej) => {
       this.#resolveDone = res;
       this.#rejectDone = rej;
@@ -308,13 +287,11 @@ export class Download extends TypedEmitter<DownloadEvents> {
       this.#setState('probing');
       let remote: RemoteInfo;
       try {
-        remote = await this.#withRetries(job, 'probe', () =>
-          hooks.probe.promise({ url: job.url, size: undefined, ranges: false, validators: {}, digests: [] }, job),
-        );
+        remote = await probeWithRetries(job, hooks, this.engine.answeredHosts, (info) => this.emit('retry', info));
       } catch (err) {
         // A link that worked before and is refused now expired (a fresh one from a refresh may be refused too).
         if (isDownloadError(err) && isLinkRefusal(err) && (continuing || this.#transferred)) {
-          await this.#refreshUrl(job, err);
+          await this.#refresher.refresh(job, err, this.url);
           continue;
         }
         throw err;
@@ -346,8 +323,10 @@ export class Download extends TypedEmitter<DownloadEvents> {
           job.resumed = true;
           continuing = undefined;
         } else {
-          this.#prepareSegments(job, saved);
-          await this.#checkBlocks(job, saved);
+          await prepareRun(job, saved, {
+            plan: (j) => hooks.plan.call([], j),
+            emit: (event, ...args) => this.emit(event, ...args),
+          });
         }
         const size = remote.size;
         job.sink = await storage.open(job.resumed, size, () => (size ?? 0) - job.bytesDone);
@@ -363,7 +342,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       } catch (err) {
         remote.initialSource?.cancel();
         if (err instanceof LinkRefused) {
-          await this.#refreshUrl(job, err.error);
+          await this.#refresher.refresh(job, err.error, this.url);
           continuing = remote;
           continue;
         }
@@ -404,29 +383,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
     }
   }
 
-  /**
-   * Asks the `refreshUrl` hook for a fresh URL after the server refused the link; without one (or
-   * after {@link MAX_REFRESHES} refreshes in a row that brought no byte), fails with
-   * MG_ERR_LINK_EXPIRED, which keeps the partial data and its state for a resume with a fresh link.
-   */
-  async #refreshUrl(job: Job, refusal: DownloadError): Promise<void> {
-    const done = job.bytesDone;
-    this.#refreshes = done > this.#refreshedAt ? 1 : this.#refreshes + 1;
-    this.#refreshedAt = done;
-    const fresh =
-      this.#refreshes <= MAX_REFRESHES ? await this.engine.hooks.refreshUrl.promise(job.url, { reason: 'expired', error: refusal }, job) : undefined;
-    if (!fresh) {
-      throw new DownloadError(
-        ErrorCodes.LINK_EXPIRED,
-        `The server refused the link (HTTP ${refusal.statusCode}) after ${done} bytes and no plugin could refresh it; ` +
-          'the partial data is kept: the same download with a fresh link resumes it',
-        { cause: refusal, ...(refusal.statusCode === undefined ? {} : { statusCode: refusal.statusCode }), url: this.url },
-      );
-    }
-    job.url = fresh;
-    this.emit('warning', { code: 'MG_WARN_URL_REFRESHED', message: `the link was refused (HTTP ${refusal.statusCode}); continuing with a fresh one` });
-  }
-
   /** Drops partial data (remote changed, or ranges unusable) and tells the listeners why. */
   async #discard(job: Job, reason: string): Promise<void> {
     await job.sink?.close().catch(() => undefined);
@@ -436,30 +392,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
     job.blocks = undefined;
     job.resumed = false;
     this.emit('restart', { reason });
-  }
-
-  async #withRetries<T>(job: Job, phase: 'probe', fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const host = hostKey(job.url);
-      try {
-        const answer = await fn();
-        this.engine.answeredHosts.add(host);
-        return answer;
-      } catch (err) {
-        const error = toDownloadError(err, job.signal);
-        if (job.signal.aborted) throw error;
-        const decision = await this.engine.hooks.rangeFailed.promise(
-          error,
-          { phase, attempt, activeConnections: 0, hostAnsweredBefore: this.engine.answeredHosts.has(host) },
-          job,
-        );
-        if (!decision || decision.action !== 'retry') throw error;
-        this.emit('retry', { error, attempt, delayMs: decision.delayMs });
-        await sleep(decision.delayMs, undefined, { signal: job.signal }).catch(() => {
-          throw toDownloadError(job.signal.reason);
-        });
-      }
-    }
   }
 
   /** Asks the `openStorage` hook for the download's storage; it chooses the target. */
@@ -475,115 +407,16 @@ export class Download extends TypedEmitter<DownloadEvents> {
     return storage;
   }
 
-  /** Sets `job.segments`: from the saved state when it still matches the remote, else from `plan`. */
-  #prepareSegments(job: Job, saved: SavedState | undefined): void {
-    const remote = job.remote!;
-    job.resumed = false;
-    if (saved) {
-      const problem = resumeProblem(saved, basename(job.target!), remote);
-      if (problem) {
-        this.emit('restart', { reason: `${problem}; starting over` });
-      } else if (!saved.ranges || !remote.ranges) {
-        this.emit('warning', {
-          code: 'MG_WARN_NO_RESUME',
-          message: 'the server does not support byte ranges, so the partial download cannot be resumed; starting over',
-        });
-      } else {
-        job.segments = saved.segments.map(([start, end, pos], id) => ({
-          id,
-          start,
-          end: end ?? Infinity,
-          pos,
-        }));
-        job.resumed = true;
-      }
-    }
-    if (!job.resumed) job.segments = this.engine.hooks.plan.call([], job);
-  }
-
-  /**
-   * Sets up the block digests. A resumed run first reads and hashes every block (and half-done
-   * block) the state has a digest for: only bytes that match are kept; blocks that fail, and claimed
-   * bytes without a digest, are fetched again. Nothing checkable left: start over.
-   */
-  async #checkBlocks(job: Job, saved: SavedState | undefined): Promise<void> {
-    const size = job.remote!.size ?? Infinity;
-    const storage = job.storage!;
-    const path = storage.target;
-    const openReader = (): Promise<ByteReader> => storage.openReader();
-    const blockSize = Number.isFinite(size) ? chooseBlockSize(size) : chooseBlockSize(0);
-    if (!job.resumed || !saved) {
-      job.blocks = new BlockDigests(size, blockSize, openReader);
-      return;
-    }
-    const claimed = job.bytesDone;
-    let check: BlockCheck;
-    try {
-      check = await checkBlocks(openReader, size, saved.blocks, claimed, job.signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `check the blocks of ${path}`);
-      check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
-    }
-    if (check.failed.length > 0) {
-      this.emit('warning', {
-        code: 'MG_WARN_BLOCKS_REFETCHED',
-        message: `bytes ${formatRanges(check.failed)} of ${path} no longer match the digests recorded when they arrived; fetching them again`,
-      });
-    }
-    let trusted = check.trusted;
-    // A stream of unknown length continues from one point: only the checked prefix counts.
-    if (!Number.isFinite(size)) trusted = trusted[0]?.[0] === 0 ? [trusted[0]] : [];
-    if (trusted.length === 0 || !saved.blocks) {
-      if (claimed > 0) {
-        this.emit('restart', {
-          reason: `none of the ${claimed} bytes the state claims could be checked against a block digest; starting over`,
-        });
-      }
-      job.resumed = false;
-      job.segments = this.engine.hooks.plan.call([], job);
-      job.blocks = new BlockDigests(size, blockSize, openReader);
-      return;
-    }
-    if (Number.isFinite(size)) {
-      job.segments = segmentsFromTrusted(size, trusted);
-      job.blocks = new BlockDigests(size, saved.blocks.size, openReader, { digests: check.digests, seeds: check.seeds });
-    } else {
-      const end = trusted[0]![1];
-      job.segments = [{ id: 0, start: 0, end: Infinity, pos: end }];
-      job.blocks = new BlockDigests(size, saved.blocks.size, openReader, {
-        digests: check.digests.map((d, i) => ((i + 1) * saved.blocks!.size <= end ? d : null)),
-        seeds: check.seeds.filter((r) => r.next <= end),
-      });
-    }
-  }
-
   /** Runs the transfer module until every segment is written, with the state file as its checkpoint. */
   async #transfer(job: Job, outer: AbortSignal, storage: Storage): Promise<void> {
-    const remote = job.remote!;
     if (job.resumed) {
       // A resumed temp file must hold at least the bytes the state claims.
       let claimed = 0;
       for (const s of job.segments) claimed = Math.max(claimed, s.pos);
       await storage.checkLength(claimed);
     }
-    const checkpoint = (): Promise<void> => {
-      // Snapshot first, sync second (in the storage): the state only ever claims bytes already durable.
-      const snapshot = StateFile.encodeSegments(job.segments);
-      const blocks = job.blocks?.toSaved();
-      return storage.checkpoint({
-        format: 'multiget-state',
-        version: 2,
-        target: basename(job.target!),
-        url: redactUrl(job.url),
-        finalUrl: redactUrl(remote.url),
-        size: remote.size ?? null,
-        ranges: remote.ranges,
-        validators: remote.validators,
-        segments: snapshot,
-        ...(blocks ? { blocks } : {}),
-        updatedAt: new Date().toISOString(),
-      });
-    };
+    // Snapshot first, sync second (in the storage): the state only ever claims bytes already durable.
+    const checkpoint = (): Promise<void> => storage.checkpoint(stateOf(job));
     const transfer = new Transfer({
       job,
       hooks: this.engine.hooks,
@@ -618,11 +451,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
-}
-
-/** Which server a URL reaches: scheme, host and port. */
-function hostKey(url: URL): string {
-  return `${url.protocol}//${url.host}`;
 }
 
 export { formatBytes } from '../storage/space.js';

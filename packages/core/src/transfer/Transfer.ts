@@ -3,10 +3,9 @@ import { DownloadError, ErrorCodes, NetworkError, isDownloadError, toDownloadErr
 import type { EngineHooks } from '../engine/hooks.js';
 import type { Job } from '../engine/Job.js';
 import { redactUrl } from '../storage/StateFile.js';
-import { formatBytes } from '../storage/space.js';
 import type { ByteSource, DownloadEvents, FailureContext, RemoteInfo, Segment, SegmentMap } from '../types.js';
 import type { HostSlots } from './HostSlots.js';
-import { LowestSpeedRule, type SlowVerdict } from './LowestSpeedRule.js';
+import { LowestSpeedRule, slowError } from './LowestSpeedRule.js';
 import { type ConnectionPolicy, connectionCeiling } from './policy.js';
 import { Scheduler } from './Scheduler.js';
 import { SegmentWriter } from './SegmentWriter.js';
@@ -487,17 +486,4 @@ export class Transfer {
       this.#active--;
     }
   }
-}
-
-/** The MG_ERR_STALLED that restarts a connection the lowest-speed rule picked. */
-function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: string): DownloadError {
-  const seconds = Math.round(windowMs / 1000);
-  const speed = `${formatBytes(Math.round(verdict.bytesPerSecond))}/s`;
-  const reference = `${formatBytes(Math.round(verdict.referenceBytesPerSecond))}/s`;
-  return new NetworkError(
-    ErrorCodes.STALLED,
-    verdict.kind === 'download'
-      ? `Slower than ${formatBytes(limit)}/s for ${seconds} s from ${url} (${reference})`
-      : `A connection to ${url} ran at ${speed} for ${seconds} s, far below its siblings (${reference}); restarting it`,
-  );
 }
