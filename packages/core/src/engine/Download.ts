@@ -213,7 +213,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   #settleFailure(error: DownloadError, state: 'failed' | 'canceled'): void {
     this.#setState(state);
-    if (this.#job) this.engine.hooks.failed.call(this.#job, error);
     this.emit('failed', error);
     this.#rejectDone(error);
   }
@@ -227,7 +226,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
       const result = await this.#attempt(job, signal);
       await this.#releaseTarget(job);
       this.#setState('completed');
-      this.engine.hooks.done.call(job, result);
       this.emit('done', result);
       this.#resolveDone(result);
     } catch (err) {
@@ -448,7 +446,6 @@ export class Download extends TypedEmitter<DownloadEvents> {
       total !== undefined && speed > 0 ? Math.max(0, (total - bytesDone) / speed) : total === bytesDone ? 0 : undefined;
     const progress: Progress = { bytesDone, total, speed, eta, connections: final ? 0 : (this.#transferRun?.active ?? 0) };
     this.#lastProgress = progress;
-    this.engine.hooks.progress.call(job, progress);
     this.emit('progress', progress);
   }
 }

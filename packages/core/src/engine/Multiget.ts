@@ -9,7 +9,6 @@ import { ChecksumVerifier } from '../plugins/ChecksumVerifier.js';
 import { PartialFile } from '../storage/PartialFile.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js';
 import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
-import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
 import { type ConnectionPolicyFactory, allAtOnce } from '../transfer/policy.js';
 import type { Credentials, Digest, ExistingFilePolicy } from '../types.js';
@@ -213,6 +212,8 @@ export class Multiget implements HookHost {
     const jobOptions = this.#resolveOptions(options);
     const dl = new Download(this.#context, parsed, jobOptions, options.signal, options.id);
     this.#downloads.add(dl);
+    // Before the download starts (a microtask later), so observers miss none of its events.
+    this.hooks.download.call(dl);
     const forget = (): void => void this.#downloads.delete(dl);
     dl.done.then(forget, forget);
     return dl;
@@ -221,7 +222,7 @@ export class Multiget implements HookHost {
   /** Aborts running downloads (keeping their partial data) and releases every plugin's connections. */
   async close(): Promise<void> {
     await Promise.all([...this.#downloads].map((d) => d.pause()));
-    await Promise.all(this.#plugins.map((p) => (p instanceof ProtocolPlugin ? p.close() : undefined)));
+    await Promise.all(this.#plugins.map((p) => p.close?.()));
   }
 
   #resolveOptions(o: DownloadOptions): JobOptions {

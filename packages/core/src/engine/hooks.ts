@@ -1,12 +1,11 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { DownloadError } from '../errors.js';
+import type { Download } from './Download.js';
 import type { Job } from './Job.js';
 import type { Storage, StorageContext } from '../storage/Storage.js';
 import type {
   ByteSource,
-  DownloadResult,
   FailureContext,
-  Progress,
   RangeRequest,
   RemoteInfo,
   RetryDecision,
@@ -27,7 +26,8 @@ export interface ProtocolDriver {
 /**
  * The download lifecycle. Every hook's arguments are typed; taps use the plugin's PLUGIN_NAME.
  * Order of a download: resolve → refreshUrl → probe → openStorage → plan → fetchRange* (rangeFailed on errors) →
- * flush → verify → (the storage commits) → done | failed. `progress` fires throughout.
+ * flush → verify → (the storage commits). A download's progress and outcome are its events
+ * (see `download`).
  */
 export interface EngineHooks {
   /** Picks the driver for a URL. The first tap that returns one wins. */
@@ -53,18 +53,21 @@ export interface EngineHooks {
   readonly openStorage: AsyncSeriesBailHook<[Job, StorageContext], Storage | undefined>;
   /** Opens a stream for a range. The driver's tap answers; earlier taps may serve it from elsewhere. */
   readonly fetchRange: AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>;
-  /** Decides what happens after a failed probe or range: retry after a delay, retire the connection, fail. */
-  readonly rangeFailed: AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>;
+  /**
+   * Decides what happens after a failed probe (`context.phase` `probe`) or range (`range`): retry
+   * after a delay, retire the connection, fail. The built-in `RetryPolicy` taps it.
+   */
+  readonly failure: AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>;
   /** All bytes are written and the storage made them durable (final length set); `verify` comes next. */
   readonly flush: AsyncSeriesHook<[Job]>;
   /** Checks the bytes; a tap that returns an error fails the download. */
   readonly verify: AsyncSeriesBailHook<[Job], DownloadError | undefined>;
-  /** Observation only. */
-  readonly progress: SyncHook<[Job, Progress]>;
-  /** Observation only: the file is complete and in place. */
-  readonly done: SyncHook<[Job, DownloadResult]>;
-  /** Observation only: the download failed (partial data is kept unless it was canceled). */
-  readonly failed: SyncHook<[Job, DownloadError]>;
+  /**
+   * A download was created (before it starts). Observation is through the download's own events
+   * (`progress`, `done`, `failed`, `rangeStart`, ...): a plugin that watches every download (a
+   * history, a logger, a trace) subscribes to them here. One channel per fact: no hook repeats an event.
+   */
+  readonly download: SyncHook<[Download]>;
 }
 
 /** Creates the frozen hooks object of one engine. */
@@ -76,16 +79,14 @@ export function createHooks(): EngineHooks {
     plan: new SyncWaterfallHook<[Segment[], Job]>(['segments', 'job']),
     openStorage: new AsyncSeriesBailHook<[Job, StorageContext], Storage | undefined>(['job', 'context']),
     fetchRange: new AsyncSeriesBailHook<[RangeRequest, Job], ByteSource | undefined>(['request', 'job']),
-    rangeFailed: new AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>([
+    failure: new AsyncSeriesBailHook<[DownloadError, FailureContext, Job], RetryDecision | undefined>([
       'error',
       'context',
       'job',
     ]),
     flush: new AsyncSeriesHook<[Job]>(['job']),
     verify: new AsyncSeriesBailHook<[Job], DownloadError | undefined>(['job']),
-    progress: new SyncHook<[Job, Progress]>(['job', 'progress']),
-    done: new SyncHook<[Job, DownloadResult]>(['job', 'result']),
-    failed: new SyncHook<[Job, DownloadError]>(['job', 'error']),
+    download: new SyncHook<[Download]>(['download']),
   });
 }
 
@@ -95,10 +96,18 @@ export interface HookHost {
   readonly hooks: EngineHooks;
 }
 
-/** A plugin: `apply` taps the hooks it cares about, using a module-level PLUGIN_NAME. */
+/**
+ * A plugin: `apply` taps the hooks it cares about, using a module-level PLUGIN_NAME. Recognised by
+ * its shape, never by its class, so a plugin built against another copy of `@multiget/core` (or
+ * written as an object literal) works the same.
+ */
 export interface Plugin {
-  /** Identifies the plugin; `Multiget.unuse(name)` removes a default plugin by this name. */
+  /** Identifies the plugin (in taps, and to drop a default plugin by name). */
   readonly name: string;
   /** Taps the hooks the plugin needs; called once per engine the plugin is given to. */
   apply(engine: HookHost): void;
+  /** The URL schemes a protocol plugin serves, with the colon as `URL.protocol` has it (`['http:']`). */
+  readonly schemes?: readonly string[];
+  /** Releases what the plugin holds (pooled connections); called by `Multiget.close()`. */
+  close?(): Promise<void>;
 }

@@ -5,13 +5,13 @@ import type { EngineHooks } from './hooks.js';
 import type { Job } from './Job.js';
 
 /**
- * Probes `job.url` through the `probe` hook, retrying as the retry policy (`rangeFailed`, phase
+ * Probes `job.url` through the `probe` hook, retrying as the retry policy (`failure`, phase
  * `probe`) decides. `answeredHosts` records every host that answered, so that the policy can tell
  * a host that never answered (a wrong port) from one restarting.
  */
 export async function probeWithRetries(
   job: Job,
-  hooks: Pick<EngineHooks, 'probe' | 'rangeFailed'>,
+  hooks: Pick<EngineHooks, 'probe' | 'failure'>,
   answeredHosts: Set<string>,
   emitRetry: (...args: DownloadEvents['retry']) => void,
 ): Promise<RemoteInfo> {
@@ -24,7 +24,7 @@ export async function probeWithRetries(
     } catch (err) {
       const error = toDownloadError(err, job.signal);
       if (job.signal.aborted) throw error;
-      const decision = await hooks.rangeFailed.promise(
+      const decision = await hooks.failure.promise(
         error,
         { phase: 'probe', attempt, activeConnections: 0, hostAnsweredBefore: answeredHosts.has(host) },
         job,

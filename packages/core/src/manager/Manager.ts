@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
 import { Multiget, type MultigetOptions } from '../engine/Multiget.js';
-import { ProtocolPlugin } from '../plugins/ProtocolPlugin.js';
 import { parseChecksum } from '../util/checksum.js';
 import { redactUrl } from '../storage/StateFile.js';
 import { PartialFile } from '../storage/PartialFile.js';
@@ -184,7 +183,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** URL schemes the installed protocol plugins serve (`['http:', 'https:', ...]`). */
   get schemes(): string[] {
     const out = new Set<string>();
-    for (const p of this.engine.plugins) if (p instanceof ProtocolPlugin) for (const s of p.schemes) out.add(s);
+    for (const p of this.engine.plugins) for (const s of p.schemes ?? []) out.add(s);
     return [...out];
   }
 

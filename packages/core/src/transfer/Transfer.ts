@@ -43,7 +43,7 @@ class Retired extends Error {}
 /** What a transfer needs: the job (remote, segments, sink), the engine's shared parts, and callbacks. */
 export interface TransferOptions {
   readonly job: Job;
-  readonly hooks: Pick<EngineHooks, 'fetchRange' | 'rangeFailed'>;
+  readonly hooks: Pick<EngineHooks, 'fetchRange' | 'failure'>;
   readonly hostSlots: HostSlots;
   readonly bucket: TokenBucket;
   readonly meter: SpeedMeter;
@@ -351,7 +351,7 @@ export class Transfer {
           const context: FailureContext = { phase: 'range', segment: seg, attempt, activeConnections: this.#active, progressed };
           scheduler.release(seg);
           conn.seg = undefined;
-          const decision = await this.#o.hooks.rangeFailed.promise(error, context, job);
+          const decision = await this.#o.hooks.failure.promise(error, context, job);
           if (!decision || decision.action === 'fail') throw error;
           if (decision.action === 'retire') {
             // The server wants fewer connections: this one closes, and the policy hears of it.
