@@ -236,7 +236,12 @@ export interface DownloadEvents {
   /** A connection's range was cut at `at`: [at, end) is free for another connection. */
   split: [info: SplitInfo];
   /** The state file now claims `bytesDone` bytes (all of them durable on disk). */
-  checkpoint: [info: { bytesDone: number }];
+  checkpoint: [
+    info: {
+      /** Bytes the state file claims. */
+      bytesDone: number;
+    },
+  ];
   /** The transfer decided a number of connections (at its start, on a policy change, after a refusal). */
   connections: [info: ConnectionsInfo];
   /** The file is complete, verified when a digest was known, and in place. */
@@ -304,7 +309,16 @@ export interface SegmentMap {
   /** The size, when known. */
   size?: number;
   /** Every segment: [start, end) with bytes [start, pos) written; `end` is Infinity while the size is unknown. */
-  segments: Array<{ start: number; end: number; pos: number; connection?: number }>;
+  segments: Array<{
+    /** First byte of the segment. */
+    start: number;
+    /** Exclusive end. */
+    end: number;
+    /** Next byte to write: [start, pos) is written. */
+    pos: number;
+    /** The connection that owns the segment now, if any. */
+    connection?: number;
+  }>;
 }
 
 /** What to do when the target file already exists. */

@@ -4,7 +4,15 @@ import type { SavedState } from './validateState.js';
 /** Reads the partial data back (resume checks, digests). A Node `FileHandle` is one. */
 export interface ByteReader {
   /** Reads up to `length` bytes at `position` into `buffer` at `offset`; `bytesRead` 0 at the end. */
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{
+    /** Bytes read; 0 at the end of the data. */
+    bytesRead: number;
+  }>;
   /** Releases the reader. */
   close(): Promise<void>;
 }

@@ -12,7 +12,14 @@ export interface ConnectionSample {
   /** Speed of the whole download, smoothed, in bytes per second. */
   bytesPerSecond: number;
   /** Each open connection: its id, its speed since the previous tick, and the bytes its range still has (Infinity when unknown). */
-  connections: ReadonlyArray<{ id: number; bytesPerSecond: number; remaining: number }>;
+  connections: ReadonlyArray<{
+    /** The connection's id (as in the `rangeStart` events). */
+    id: number;
+    /** Bytes per second since the previous tick. */
+    bytesPerSecond: number;
+    /** Bytes its range still has (Infinity when unknown, 0 between ranges). */
+    remaining: number;
+  }>;
 }
 
 /** Decides the number of connections of one transfer. One instance per transfer (a run of a download). */
@@ -23,7 +30,12 @@ export interface ConnectionPolicy {
    * Called on each sample tick. `target` is the number of connections wanted now (clamped to
    * 1..ceiling by the loop); `retire` names connections to close first when there are too many.
    */
-  next(sample: ConnectionSample): { target: number; retire?: number[] };
+  next(sample: ConnectionSample): {
+    /** Connections wanted now. */
+    target: number;
+    /** Connections to close first when there are more than `target`. */
+    retire?: number[];
+  };
   /**
    * The server refused a connection (429/503 while others run: the retry policy retired it);
    * `active` is the number of connections still open. A policy should not ask for more at once.
