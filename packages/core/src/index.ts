@@ -26,6 +26,7 @@ export { SpeedMeter } from './transfer/SpeedMeter.js';
 export { HostSlots } from './transfer/HostSlots.js';
 export { parseChecksum, normalizeAlgorithm, strongestDigest, hashFile, DIGEST_STRENGTH } from './util/checksum.js';
 export { sanitizeFileName, fileNameFromUrl } from './util/fileName.js';
+export { versionProblem, validatorMismatch, type FileVersion, type SeenVersion } from './util/validators.js';
 export { SegmentPlanner } from './plugins/SegmentPlanner.js';
 export { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
 export { PartialFile, PartialFileStorage } from './storage/PartialFile.js';
