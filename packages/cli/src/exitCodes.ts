@@ -56,6 +56,7 @@ const BY_ERROR_CODE: ReadonlyMap<string, ExitCode> = new Map<ErrorCode, ExitCode
   [ErrorCodes.AUTH, ExitCode.REMOTE],
   [ErrorCodes.PROXY_AUTH, ExitCode.REMOTE],
   [ErrorCodes.FORBIDDEN, ExitCode.REMOTE],
+  [ErrorCodes.LINK_EXPIRED, ExitCode.REMOTE],
   [ErrorCodes.SERVER_BUSY, ExitCode.REMOTE],
   [ErrorCodes.SERVER, ExitCode.REMOTE],
   [ErrorCodes.RANGE_IGNORED, ExitCode.REMOTE],

@@ -62,6 +62,12 @@ export const ErrorCodes = {
   MIRROR_FAILED: 'MG_ERR_MIRROR_FAILED',
   /** The remote file changed (validators differ) and could not be downloaded consistently. */
   REMOTE_CHANGED: 'MG_ERR_REMOTE_CHANGED',
+  /**
+   * The server refused the link mid-download (HTTP 401, 403 or 410: a signed URL or a token that
+   * expired) and no plugin gave a fresh one (`refreshUrl`). Not retryable with the same link: the
+   * partial data and its state are kept, and the same download with a fresh link resumes.
+   */
+  LINK_EXPIRED: 'MG_ERR_LINK_EXPIRED',
   /** The downloaded bytes do not match the expected digest. */
   CHECKSUM_MISMATCH: 'MG_ERR_CHECKSUM_MISMATCH',
   /** The target file exists and overwriting was not asked for. */
@@ -318,4 +324,14 @@ export function fileSystemError(err: unknown, what: string): DownloadError {
     default:
       return new FileSystemError(ErrorCodes.IO, `Cannot ${what}: ${message}`, details);
   }
+}
+
+/** Converts anything thrown into a DownloadError (an abort reason included). */
+export function toDownloadError(err: unknown, signal?: AbortSignal): DownloadError {
+  if (isDownloadError(err)) return err;
+  if (signal?.aborted && isDownloadError(signal.reason)) return signal.reason;
+  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')) {
+    return new AbortError(undefined, { cause: err });
+  }
+  return new DownloadError(ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
 }

@@ -110,6 +110,17 @@ export interface Segment {
   pos: number;
 }
 
+/** Why the engine asks the `refreshUrl` hook for a fresh URL. */
+export interface UrlRefreshContext {
+  /**
+   * `start`: a run is about to make its first request (a plugin may sign the URL now);
+   * `expired`: the server refused the link mid-download (401/403/410, in `error`).
+   */
+  reason: 'start' | 'expired';
+  /** The refusal, when `reason` is `expired`. */
+  error?: DownloadError;
+}
+
 /** Where a failure happened, for the retry policy. */
 export interface FailureContext {
   /** `probe`: learning about the file failed; `range`: fetching a segment failed. */
@@ -249,78 +260,96 @@ export interface DownloadEvents {
       message: string;
     },
   ];
-  /**
-   * A connection asks for a range (one request: an HTTP GET, an FTP RETR, an SFTP read loop). Every
-   * `rangeStart` is followed by one `rangeEnd` of the same connection.
-   */
-  rangeStart: [
-    info: {
-      /** The connection's number within this download (0-based, reused after a retry). */
-      connection: number;
-      /** First byte offset asked for. */
-      start: number;
-      /** Exclusive end offset; undefined means "to the end of the file" (size unknown). */
-      end?: number;
-      /** Which try of this connection this request is (1 for the first, counting failures in a row). */
-      attempt: number;
-      /** The server's `host:port`, without credentials. */
-      host: string;
-    },
-  ];
-  /** A range request ended. */
-  rangeEnd: [
-    info: {
-      /** The connection that made the request. */
-      connection: number;
-      /** First byte offset the request asked for (as in its `rangeStart`). */
-      start: number;
-      /** Bytes this request wrote to the file. */
-      bytes: number;
-      /**
-       * `done`: its range is complete; `split`: it ended because its range was given to another
-       * connection; `failed`: an error (see `error`; a retry may follow); `aborted`: the download
-       * stopped (pause, cancel) or another connection's failure ended the transfer.
-       */
-      outcome: 'done' | 'split' | 'failed' | 'aborted';
-      /** Why it failed, for `failed` (and `aborted` when a reason is known). */
-      error?: DownloadError;
-    },
-  ];
-  /** A connection's range was cut at `at`: the bytes [at, end) are free for another connection. */
-  split: [
-    info: {
-      /** The connection whose range was cut. */
-      connection: number;
-      /** The new end of its range (exclusive), and the start of the free one. */
-      at: number;
-      /** Exclusive end of the free range. */
-      end: number;
-    },
-  ];
-  /** The state file now claims these bytes (they are on disk and synced). */
+  /** A connection asks for a range (a fresh request, or a retry of one). */
+  rangeStart: [info: RangeStartInfo];
+  /** A connection's request ended; `bytes` is what it wrote. Every `rangeStart` gets one. */
+  rangeEnd: [info: RangeEndInfo];
+  /** A connection's range was cut at `at`: [at, end) is free for another connection. */
+  split: [info: SplitInfo];
+  /** The state file now claims `bytesDone` bytes (all of them durable on disk). */
   checkpoint: [
     info: {
       /** Bytes the state file claims. */
       bytesDone: number;
     },
   ];
-  /** A decision on the number of connections. */
-  connections: [
-    info: {
-      /** Connections running after the decision. */
-      active: number;
-      /** Connections wanted. */
-      target: number;
-      /** The most allowed (the `connections` option, capped per host). */
-      ceiling: number;
-      /** Why, in a word or two (`initial`, `retired`, ...). */
-      reason: string;
-    },
-  ];
+  /** The transfer decided a number of connections (at its start, on a policy change, after a refusal). */
+  connections: [info: ConnectionsInfo];
   /** The file is complete, verified when a digest was known, and in place. */
   done: [result: DownloadResult];
   /** The download failed; partial data is kept unless it was canceled. */
   failed: [error: DownloadError];
+}
+
+/** A connection's request for a range (the `rangeStart` event). */
+export interface RangeStartInfo {
+  /** The connection's id within this run of the download (0, 1, ...). */
+  connection: number;
+  /** First byte offset asked for. */
+  start: number;
+  /** Exclusive end offset; undefined means to the end of the file. */
+  end?: number;
+  /** Failures of this connection in a row before this request (0 for a first try). */
+  attempt: number;
+  /** The host (and port) the request goes to. */
+  host: string;
+}
+
+/** How a connection's request ended (the `rangeEnd` event). */
+export interface RangeEndInfo {
+  /** The connection's id, as in its `rangeStart`. */
+  connection: number;
+  /** First byte offset the request asked for. */
+  start: number;
+  /** Bytes this request wrote. */
+  bytes: number;
+  /**
+   * `done`: the range is complete; `split`: it ended early because the rest of its range was given
+   * to another connection; `failed`: an error (in `error`); `aborted`: the transfer stopped (pause,
+   * cancel, another connection's fatal error) or the connection was retired.
+   */
+  outcome: 'done' | 'split' | 'failed' | 'aborted';
+  /** The failure, when `outcome` is `failed`. */
+  error?: DownloadError;
+}
+
+/** A connection's range was cut in two (the `split` event). */
+export interface SplitInfo {
+  /** The connection whose range was cut; it keeps [its position, at). */
+  connection: number;
+  /** Where the range was cut. */
+  at: number;
+  /** The end (exclusive) of the new free range [at, end). */
+  end: number;
+}
+
+/** A connection-count decision (the `connections` event). */
+export interface ConnectionsInfo {
+  /** Connections open now. */
+  active: number;
+  /** Connections the policy wants. */
+  target: number;
+  /** The most the options and the plan allow. */
+  ceiling: number;
+  /** Why: `initial`, `policy` (the policy changed its target) or `refused` (the server refused one). */
+  reason: string;
+}
+
+/** Where the bytes of a download are (`Download.segmentMap()`). */
+export interface SegmentMap {
+  /** The size, when known. */
+  size?: number;
+  /** Every segment: [start, end) with bytes [start, pos) written; `end` is Infinity while the size is unknown. */
+  segments: Array<{
+    /** First byte of the segment. */
+    start: number;
+    /** Exclusive end. */
+    end: number;
+    /** Next byte to write: [start, pos) is written. */
+    pos: number;
+    /** The connection that owns the segment now, if any. */
+    connection?: number;
+  }>;
 }
 
 /** What to do when the target file already exists. */

@@ -13,14 +13,17 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A memory plugin that also taps `done` (a hook beyond probe and fetchRange), and counts closes. */
+/** A memory plugin that also taps `verify` (a hook beyond probe and fetchRange), and counts closes. */
 class ObservedMemoryPlugin extends MemoryPlugin {
   readonly finished: string[] = [];
   closes = 0;
 
   override apply(engine: HookHost): void {
     super.apply(engine);
-    engine.hooks.done.tap(this.name, (job) => void this.finished.push(job.url.pathname));
+    engine.hooks.verify.tapPromise(this.name, async (job) => {
+      this.finished.push(job.url.pathname);
+      return undefined;
+    });
   }
 
   override async close(): Promise<void> {

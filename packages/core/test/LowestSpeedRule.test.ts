@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LowestSpeedRule } from '../src/LowestSpeedRule.js';
+import { LowestSpeedRule } from '../src/transfer/LowestSpeedRule.js';
 
 const WINDOW = 10_000;
 

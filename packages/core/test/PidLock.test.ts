@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PidLock, isAlive } from '../src/PidLock.js';
+import { PidLock, isAlive } from '../src/storage/PidLock.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -104,16 +104,19 @@ describe('PidLock and a lock being written', () => {
 describe('PidLock under contention', () => {
   // Several processes race for one lock, released by one line on stdin at once. A lock file that
   // another process had created but not yet filled used to look "unreadable", hence stale, and was
-  // taken over: two holders. Each holder keeps the lock while the others try.
+  // taken over: two holders. The holder keeps the lock until every racer has answered.
   it.runIf(process.platform !== 'win32')('gives a lock to exactly one of several processes that take it at the same moment', async () => {
-    const lockModule = new URL('../dist/PidLock.js', import.meta.url).href;
+    const lockModule = new URL('../src/storage/PidLock.js', import.meta.url).href;
     const script = `
       import { PidLock } from ${JSON.stringify(lockModule)};
       const lock = new PidLock(process.argv[1]);
       process.stdin.once('data', async () => {
         const holder = await lock.acquire();
         process.stdout.write(holder === undefined ? 'held\\n' : 'refused\\n');
-        setTimeout(async () => { await lock.release(); process.exit(0); }, holder === undefined ? 400 : 0);
+        if (holder !== undefined) process.exit(0);
+        // The holder keeps the lock until every racer has answered (the test's second line), so a
+        // racer slowed down by a loaded machine still meets a held lock, never a released one.
+        process.stdin.once('data', async () => { await lock.release(); process.exit(0); });
       });`;
     for (let round = 0; round < 12; round++) {
       const path = join(dir, `round-${round}.mglock`);
@@ -126,7 +129,10 @@ describe('PidLock under contention', () => {
         (child) =>
           new Promise<string>((resolve) => {
             let out = '';
-            child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+            child.stdout!.on('data', (d: Buffer) => {
+              out += d.toString();
+              if (out.includes('\n')) resolve(out.trim());
+            });
             child.once('exit', () => resolve(out.trim()));
           }),
       );
@@ -134,6 +140,7 @@ describe('PidLock under contention', () => {
       await sleep(300);
       for (const child of racers) child.stdin!.write('go\n');
       const results = await Promise.all(answers);
+      for (const child of racers) if (child.exitCode === null) child.stdin!.write('end\n');
       expect(results.filter((r) => r === 'held'), `round ${round}: ${results.join(', ')}`).toHaveLength(1);
     }
   }, 60_000);

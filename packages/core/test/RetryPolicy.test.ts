@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError, ErrorCodes } from '../src/errors.js';
-import { Job, type JobOptions } from '../src/Job.js';
-import { Multiget } from '../src/Multiget.js';
+import { Job, type JobOptions } from '../src/engine/Job.js';
+import { Multiget } from '../src/engine/Multiget.js';
 import { RetryPolicy } from '../src/plugins/RetryPolicy.js';
 import type { FailureContext } from '../src/types.js';
 
@@ -11,7 +11,7 @@ const job = new Job('j', new URL('http://h/f'), options, new AbortController().s
 async function decide(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], ctx: Partial<FailureContext>, retryAfterMs?: number) {
   const mg = new Multiget({ defaultPlugins: () => [new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 })] });
   const err = new DownloadError(code, 'x', retryAfterMs === undefined ? {} : { retryAfterMs });
-  return mg.hooks.rangeFailed.promise(err, { phase: 'range', attempt: 1, activeConnections: 0, ...ctx }, job);
+  return mg.hooks.failure.promise(err, { phase: 'range', attempt: 1, activeConnections: 0, ...ctx }, job);
 }
 
 describe('RetryPolicy', () => {
@@ -40,7 +40,7 @@ describe('RetryPolicy', () => {
   it('fails at once when nothing ever answered at that host, and keeps retrying a host that did', async () => {
     const mg = new Multiget({ defaultPlugins: () => [new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 })] });
     const decideErrno = (errno: string, ctx: Partial<FailureContext>) =>
-      mg.hooks.rangeFailed.promise(new DownloadError(ErrorCodes.CONNECT, 'x', { errno }), { phase: 'probe', attempt: 1, activeConnections: 0, ...ctx }, job);
+      mg.hooks.failure.promise(new DownloadError(ErrorCodes.CONNECT, 'x', { errno }), { phase: 'probe', attempt: 1, activeConnections: 0, ...ctx }, job);
     expect(await decideErrno('ECONNREFUSED', { hostAnsweredBefore: false })).toEqual({ action: 'fail' });
     expect(await decideErrno('ENOTFOUND', { hostAnsweredBefore: false })).toEqual({ action: 'fail' });
     // Transient: a network that is down now may be up in a second.

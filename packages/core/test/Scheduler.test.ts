@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Scheduler, equalSegments } from '../src/Scheduler.js';
+import { Scheduler, equalSegments } from '../src/transfer/Scheduler.js';
 import type { Segment } from '../src/types.js';
 
 describe('equalSegments', () => {
@@ -19,6 +19,30 @@ describe('equalSegments', () => {
 });
 
 describe('Scheduler', () => {
+  it('never splits below bytes being written: a write in flight stays its segment\'s (regression: the cut fell inside it and the bytes were fetched twice)', () => {
+    const segs: Segment[] = [{ id: 0, start: 0, end: 1000, pos: 0 }];
+    const s = new Scheduler(segs, 10);
+    s.claim(1);
+    // 700 bytes are on their way to the disk at pos 0: only [700, 1000) is left to share.
+    s.inFlight(segs[0]!, 700);
+    const part = s.claim(2)!;
+    expect(part).toMatchObject({ start: 850, end: 1000 });
+    expect(segs[0]!.end).toBe(850);
+    // Once written, the next split counts from the new pos again.
+    segs[0]!.pos = 700;
+    s.inFlight(segs[0]!, 0);
+    expect(s.claim(3)).toMatchObject({ start: 775, end: 850 });
+  });
+
+  it('does not split a segment whose rest is in flight', () => {
+    const segs: Segment[] = [{ id: 0, start: 0, end: 100, pos: 0 }];
+    const s = new Scheduler(segs, 10);
+    s.claim(1);
+    s.inFlight(segs[0]!, 90);
+    expect(s.claimable).toBe(false);
+    expect(s.claim(2)).toBeUndefined();
+  });
+
   it('hands out unowned segments before splitting', () => {
     const s = new Scheduler(equalSegments(1000, 2), 10);
     expect(s.claim(1)?.start).toBe(0);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SavedState, StateFile, redactUrl } from '../src/StateFile.js';
+import { type SavedState, StateFile, redactUrl } from '../src/storage/StateFile.js';
 
 let dir: string;
 beforeEach(async () => {

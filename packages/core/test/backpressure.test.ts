@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type ByteSink, FileWriter, Multiget, type Plugin } from '../src/index.js';
+import { type ByteSink, Multiget, PartialFile, type Plugin, type Storage } from '../src/index.js';
 import { MemoryPlugin, pseudoRandom } from './helpers/MemoryPlugin.js';
 
 let dir: string;
@@ -26,23 +26,38 @@ it('reads at most a bounded amount ahead of a slow disk', async () => {
   const slowDisk: Plugin = {
     name: 'SlowDisk',
     apply(engine) {
-      engine.hooks.openSink.tapPromise('SlowDisk', async (): Promise<ByteSink> => ({
-        async write(chunks) {
-          await sleep(2);
-          for (const c of chunks) written += c.byteLength;
-          maxAhead = Math.max(maxAhead, mem.bytesServed - written);
+      // A storage of its own: only a sink matters here.
+      engine.hooks.openStorage.tapPromise('SlowDisk', async (): Promise<Storage> => ({
+        target: 'fast.bin',
+        saved: undefined,
+        async open(): Promise<ByteSink> {
+          return {
+            async write(chunks) {
+              await sleep(2);
+              for (const c of chunks) written += c.byteLength;
+              maxAhead = Math.max(maxAhead, mem.bytesServed - written);
+            },
+            async sync() {},
+            async truncate() {},
+            async close() {},
+          };
         },
-        async sync() {},
-        async truncate() {},
-        async close() {},
+        async checkLength() {},
+        openReader: () => Promise.reject(new Error('not kept')),
+        async checkpoint() {},
+        async forget() {},
+        async flush() {},
+        async commit() {},
+        async remove() {},
+        async release() {},
       }));
     },
   };
   const connections = 4;
-  // The slow disk replaces the built-in file writer (nothing reaches the real disk).
+  // The slow disk replaces the built-in storage (nothing reaches the real disk).
   const mg = new Multiget({
     plugins: [mem, slowDisk],
-    defaultPlugins: (d) => d.filter((p) => !(p instanceof FileWriter)),
+    defaultPlugins: (d) => d.filter((p) => !(p instanceof PartialFile)),
     minSplitSize: 1024 * 1024,
     checkpointIntervalMs: 60_000,
   });

@@ -1,5 +1,6 @@
 // The block digests recorded while bytes arrive, whatever order the connections write them in, are
 // the digests of the blocks of the finished file; a state's runs let a resumed run continue them.
+import { fileReader } from '../src/storage/FileSink.js';
 import { open, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ describe('BlockDigests', () => {
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
         fc.array(fc.nat(), { minLength: 11, maxLength: 11 }),
         async (cuts, order) => {
-          const blocks = new BlockDigests(data.length, BS, path);
+          const blocks = new BlockDigests(data.length, BS, fileReader(path));
           await writeInOrder(path, data, cuts, order, blocks);
           for (let i = 0; i < blocks.count; i++) {
             expect(blocks.digest(i)).toBe(blockDigest(data.subarray(i * BS, Math.min(data.length, (i + 1) * BS))));
@@ -64,7 +65,7 @@ describe('BlockDigests', () => {
     const data = pseudoRandom(3 * BS, 4);
     const path = join(dir, 'runs.mgpart');
     await writeFile(path, Buffer.alloc(data.length));
-    const first = new BlockDigests(data.length, BS, path);
+    const first = new BlockDigests(data.length, BS, fileReader(path));
     const fh = await open(path, 'r+');
     // Block 0 complete; block 1 half; block 2 from a split point in its middle.
     for (const [a, b] of [[0, BS + BS / 2], [2 * BS + 1000, 2 * BS + 5000]] as const) {
@@ -79,7 +80,7 @@ describe('BlockDigests', () => {
       [2 * BS + 1000, 4000, expect.any(String)],
     ]);
     const claimed = BS + BS / 2 + 4000;
-    const check = await checkBlocks(path, data.length, saved, claimed);
+    const check = await checkBlocks(fileReader(path), data.length, saved, claimed);
     expect(check.failed).toEqual([]);
     expect(check.droppedBytes).toBe(0);
     expect(check.trusted).toEqual([
@@ -101,13 +102,13 @@ describe('BlockDigests', () => {
   it('a changed byte fails its block or run on resume, and only that', async () => {
     const data = pseudoRandom(4 * BS, 5);
     const path = join(dir, 'bad.mgpart');
-    const blocks = new BlockDigests(data.length, BS, path);
+    const blocks = new BlockDigests(data.length, BS, fileReader(path));
     await writeInOrder(path, data, [], [], blocks);
     const saved = blocks.toSaved();
     const fh = await open(path, 'r+');
     await fh.write(Buffer.from([data[2 * BS + 77]! ^ 1]), 0, 1, 2 * BS + 77);
     await fh.close();
-    const check = await checkBlocks(path, data.length, saved, data.length);
+    const check = await checkBlocks(fileReader(path), data.length, saved, data.length);
     expect(check.failed).toEqual([[2 * BS, 3 * BS]]);
     expect(check.trusted).toEqual([
       [0, 2 * BS],

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashFile, parseChecksum, strongestDigest } from '../src/checksum.js';
+import { hashFile, parseChecksum, strongestDigest } from '../src/util/checksum.js';
 
 describe('parseChecksum', () => {
   it('accepts hex for each algorithm, case-insensitively', () => {

@@ -3,7 +3,7 @@
 // the name of a Multiget sidecar file.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isWindowsDeviceName, sanitizeFileName } from '../src/fileName.js';
+import { isWindowsDeviceName, sanitizeFileName } from '../src/util/fileName.js';
 import { isSidecarName } from '../src/storage/sidecars.js';
 
 /** Pieces that hostile names are made of, so that random strings hit the interesting cases often. */

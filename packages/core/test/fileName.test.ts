@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileNameFromUrl, sanitizeFileName } from '../src/fileName.js';
+import { fileNameFromUrl, sanitizeFileName } from '../src/util/fileName.js';
 
 describe('sanitizeFileName', () => {
   it.each([

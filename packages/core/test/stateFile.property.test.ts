@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StateFile } from '../src/StateFile.js';
+import { StateFile } from '../src/storage/StateFile.js';
 import { type SavedState, parseSavedState } from '../src/storage/validateState.js';
 
 type Seg = [number, number | null, number];

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { ErrorCodes, NetworkError, type ProxyEndpoint, type Validators } from '@multiget/core';
+import { ErrorCodes, NetworkError, type ProxyEndpoint, type Validators, validatorMismatch } from '@multiget/core';
 import { Client, type FTPResponse } from 'basic-ftp';
 import { ftpFailure, isFtpError, type FtpFailureContext, type FtpStep } from './ftpErrors.js';
 import { connectThroughProxy, passiveThroughProxy } from './ftpProxy.js';
@@ -203,20 +203,14 @@ export class FtpSession {
   async changedSince(path: string, validators: Validators, expectedSize: number | undefined): Promise<string | undefined> {
     const wantSize = expectedSize ?? validators.size;
     try {
-      if (wantSize !== undefined) {
-        const size = await this.size(path);
-        if (size !== undefined && size !== wantSize) return `its size is now ${size} bytes, was ${wantSize}`;
-      }
-      if (validators.mtime !== undefined) {
-        const mtime = await this.mdtm(path);
-        if (mtime !== undefined && mtime !== validators.mtime) {
-          return `its modification time is now ${new Date(mtime).toISOString()}, was ${new Date(validators.mtime).toISOString()}`;
-        }
-      }
+      const size = wantSize === undefined ? undefined : await this.size(path);
+      const bySize = validatorMismatch({ size: wantSize }, { size });
+      if (bySize !== undefined) return bySize;
+      const mtime = validators.mtime === undefined ? undefined : await this.mdtm(path);
+      return validatorMismatch({ mtime: validators.mtime }, { mtime });
     } catch (err) {
       if (isFtpError(err) && err.code === 550) return 'it is no longer available';
       throw err;
     }
-    return undefined;
   }
 }

@@ -14,6 +14,7 @@ import {
   type RangeRequest,
   type RemoteInfo,
   type Validators,
+  validatorMismatch,
 } from '@multiget/core';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
@@ -503,30 +504,17 @@ function validatorsOf(headers: HeaderMap): Validators {
   return validators;
 }
 
-/**
- * Why a response is not the version `validators` describe, or undefined when nothing says so.
- * ETags are compared exactly (a weak and a strong tag never match); Last-Modified only when neither
- * side has an ETag; sizes when both are known.
- */
+/** Why a response is not the version `validators` describe, or undefined when nothing says so (core's one comparison). */
 function changedReason(
   headers: HeaderMap,
   validators: Validators,
   size: number | undefined,
   expectedSize: number | undefined,
 ): string | undefined {
-  const etag = firstHeader(headers, 'etag');
-  if (etag !== undefined && validators.etag !== undefined) {
-    if (etag !== validators.etag) return `ETag ${etag}, was ${validators.etag}`;
-  } else if (etag === undefined && validators.etag === undefined) {
-    const lastModified = firstHeader(headers, 'last-modified');
-    if (lastModified !== undefined && validators.lastModified !== undefined && lastModified !== validators.lastModified) {
-      return `Last-Modified ${lastModified}, was ${validators.lastModified}`;
-    }
-  }
-  if (size !== undefined && expectedSize !== undefined && size !== expectedSize) {
-    return `size ${size}, was ${expectedSize}`;
-  }
-  return undefined;
+  return validatorMismatch(
+    { etag: validators.etag, lastModified: validators.lastModified, size: expectedSize },
+    { etag: firstHeader(headers, 'etag'), lastModified: firstHeader(headers, 'last-modified'), size },
+  );
 }
 
 /** The server's suggested name, else the last non-empty path segment of the final URL. */

@@ -327,10 +327,10 @@ describe('block digests of the partial file (item 4)', () => {
           name: 'DiskRot',
           // A real plugin on the real hook: flips a byte of the finished file before it is verified.
           apply(host) {
-            host.hooks.assemble.tapPromise('DiskRot', async (job) => {
-              const data = await readFile(job.tempPath!);
+            host.hooks.flush.tapPromise('DiskRot', async () => {
+              const data = await readFile(join(dir, 'e.bin.mgpart'));
               data[2 * MiB + 7]! ^= 0x01;
-              await writeFile(job.tempPath!, data);
+              await writeFile(join(dir, 'e.bin.mgpart'), data);
             });
           },
         },

@@ -16,6 +16,7 @@ import {
   type RangeRequest,
   type RemoteEntry,
   type RemoteInfo,
+  validatorMismatch,
 } from '@multiget/core';
 import type { Algorithms, ConnectConfig } from 'ssh2';
 import { authHandler, expandHome, loadIdentities, usableAgent, type Identities } from './auth.js';
@@ -486,11 +487,8 @@ export class SftpPlugin extends ProtocolPlugin {
 
 /** Why an fstat says the open file is not the version the request is for, or undefined. */
 function changedReason(st: SftpAttributes, req: RangeRequest): string | undefined {
-  const size = req.size ?? req.validators.size;
-  if (size !== undefined && st.size !== size) return `its size is ${st.size}, was ${size}`;
-  const mtime = req.validators.mtime;
-  if (mtime !== undefined && typeof st.mtime === 'number' && st.mtime * 1000 !== mtime) {
-    return `modified ${new Date(st.mtime * 1000).toISOString()}, was ${new Date(mtime).toISOString()}`;
-  }
-  return undefined;
+  return validatorMismatch(
+    { size: req.size ?? req.validators.size, mtime: req.validators.mtime },
+    { size: st.size, mtime: typeof st.mtime === 'number' ? st.mtime * 1000 : undefined },
+  );
 }

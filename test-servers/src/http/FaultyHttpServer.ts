@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http, { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -79,6 +80,8 @@ export class FaultyHttpServer implements HttpTestServer {
   private readonly sockets = new SocketTracker();
   private readonly counters = new TransferCounters();
   private closing: Promise<void> | undefined;
+  /** Signs the links of `signed` files (see signUrl); random per server, so a link of one server is forged for another. */
+  private readonly signingKey = randomBytes(32);
 
   private constructor(
     private readonly server: http.Server,
@@ -131,6 +134,28 @@ export class FaultyHttpServer implements HttpTestServer {
     return this.origin + (path.startsWith('/') ? path : `/${path}`);
   }
 
+  /** {@inheritDoc HttpTestServer.signUrl} */
+  signUrl(path: string, expiresAt?: number): string {
+    // Without a deadline: a token of the file's `signedLinks` fault (a byte budget).
+    if (expiresAt === undefined) return `${this.url(path)}?sig=${this.file(path).signLink()}`;
+    const p = path.startsWith('/') ? path : `/${path}`;
+    const expires = String(Math.floor(expiresAt));
+    return `${this.url(p)}?expires=${expires}&sig=${this.signature(p, expires)}`;
+  }
+
+  private signature(path: string, expires: string): string {
+    return createHmac('sha256', this.signingKey).update(`${path}\n${expires}`).digest('hex');
+  }
+
+  /** True when a request target carries a signature of its path that has not expired. */
+  private signedAndValid(target: string): boolean {
+    const url = new URL(target, 'http://x');
+    const expires = url.searchParams.get('expires') ?? '';
+    const sig = url.searchParams.get('sig') ?? '';
+    const want = this.signature(url.pathname, expires);
+    return /^\d+$/.test(expires) && Number(expires) > Date.now() && sig.length === want.length && timingSafeEqual(Buffer.from(sig), Buffer.from(want));
+  }
+
   /** {@inheritDoc HttpTestServer.addFile} */
   addFile(path: string, content: FileContent, options: FileOptions = {}): void {
     if (this.files.has(path) || this.redirects.has(path)) throw new Error(`${path} is already served`);
@@ -145,11 +170,6 @@ export class FaultyHttpServer implements HttpTestServer {
   /** {@inheritDoc HttpTestServer.setFaults} */
   setFaults(path: string, faults: HttpFaults): void {
     this.file(path).setFaults(faults);
-  }
-
-  /** {@inheritDoc HttpTestServer.signUrl} */
-  signUrl(path: string): string {
-    return `${this.url(path)}?sig=${this.file(path).signLink()}`;
   }
 
   /** {@inheritDoc HttpTestServer.fileContent} */
@@ -299,6 +319,12 @@ export class FaultyHttpServer implements HttpTestServer {
       }
     };
 
+    if (file.options.signed === true && !this.signedAndValid(req.url ?? '/')) {
+      // A signed link past its deadline (or forged): what object stores and CDNs answer.
+      record.faults.push('signed');
+      this.sendStatus(exchange, 403);
+      return;
+    }
     if (!file.authorized(req.headers.authorization)) {
       await wait();
       this.sendStatus(exchange, 401, { 'www-authenticate': file.challenge() });

@@ -80,6 +80,11 @@ export interface FileOptions {
    * `wrong` sends digests of different bytes.
    */
   digest?: { reprDigest?: boolean; digest?: boolean; contentMd5?: boolean; wrong?: boolean };
+  /**
+   * A signed link: every request needs the `?expires=MS&sig=HEX` that `signUrl` makes, before its
+   * deadline; other requests (unsigned, forged, expired) get 403.
+   */
+  signed?: boolean;
   /** 401 with `WWW-Authenticate` (Basic or Bearer) unless the request carries these credentials. */
   auth?: { username: string; password: string } | { bearer: string };
   /** Faults switched on from the start; replace them later with `setFaults`. */
@@ -131,13 +136,15 @@ export interface HttpTestServer {
    * may replace the explicit validators too.
    */
   replaceFile(path: string, content: FileContent, options?: Pick<FileOptions, 'etag' | 'lastModified'>): void;
+  /**
+   * A signed URL of `path`. With `expiresAt` (a file added with `signed: true`): accepted until
+   * then (milliseconds since the epoch), answered with 403 after it. Without: a fresh link
+   * (`origin + path + '?sig=TOKEN'`) with a new token of the file's `signedLinks` fault, what a
+   * client gets when it asks for a new presigned URL of the same file.
+   */
+  signUrl(path: string, expiresAt?: number): string;
   /** Replace the faults of a file at run time; resets its fault counters. */
   setFaults(path: string, faults: HttpFaults): void;
-  /**
-   * A fresh link to `path` (`origin + path + '?sig=TOKEN'`) with a new token of its `signedLinks`
-   * fault: what a client gets when it asks for a new presigned URL of the same file.
-   */
-  signUrl(path: string): string;
   /** The content `path` serves now (after any `replaceAfterRequests`). */
   fileContent(path: string): FileContent;
   /** Answer `path` with `status` (default 302) and `Location: location` (sent verbatim; may be relative). */

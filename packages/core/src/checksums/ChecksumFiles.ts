@@ -1,8 +1,8 @@
 import { AbortError, DownloadError, ErrorCodes, isDownloadError } from '../errors.js';
-import { fileNameFromUrl } from '../fileName.js';
-import type { HookHost, Plugin, ProtocolDriver } from '../hooks.js';
-import { Job } from '../Job.js';
-import { redactUrl } from '../StateFile.js';
+import { fileNameFromUrl } from '../util/fileName.js';
+import type { HookHost, Plugin, ProtocolDriver } from '../engine/hooks.js';
+import { Job } from '../engine/Job.js';
+import { redactUrl } from '../storage/StateFile.js';
 import type { Digest, DigestAlgorithm, RemoteInfo } from '../types.js';
 import { findChecksum } from './parseChecksumFile.js';
 

@@ -1,4 +1,4 @@
-import { normalizeAlgorithm } from '../checksum.js';
+import { normalizeAlgorithm } from '../util/checksum.js';
 import type { DigestAlgorithm } from '../types.js';
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha512: 128, sha256: 64, sha1: 40, md5: 32 };

@@ -1,5 +1,5 @@
 import { DownloadError, ErrorCodes, ProtocolError, UsageError, isDownloadError } from '../errors.js';
-import { sanitizeFileName } from '../fileName.js';
+import { sanitizeFileName } from '../util/fileName.js';
 import { GlobPattern } from './glob.js';
 import type { RemoteEntry } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { DownloadError } from '../errors.js';
 import { ErrorCodes } from '../errors.js';
-import { redactUrl } from '../StateFile.js';
+import { redactUrl } from '../storage/StateFile.js';
 import type { DownloadResult } from '../types.js';
 import type { Entry } from './Queue.js';
 import type { HistoryEntry } from './types.js';

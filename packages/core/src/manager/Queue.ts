@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { Download } from '../Download.js';
+import type { Download } from '../engine/Download.js';
 import type { AddOptions } from '../options/types.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import type { EntrySnapshot, EntryState, PauseReason } from './types.js';

@@ -1,10 +1,10 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, FileSystemError, UsageError, fileSystemError } from '../errors.js';
-import { sanitizeFileName } from '../fileName.js';
-import { expandHome } from '../homePath.js';
+import { sanitizeFileName } from '../util/fileName.js';
+import { expandHome } from '../util/homePath.js';
 import { type SkippedEntry, type TreeFilter, walkRemoteTree } from '../listing/walkTree.js';
-import type { Multiget } from '../Multiget.js';
+import type { Multiget } from '../engine/Multiget.js';
 import type { AddOptions, EntrySnapshot } from './types.js';
 
 /** Options of a whole-folder download: those of each file's download, and what to take. */

@@ -1,5 +1,5 @@
-import { removeFile } from '../removeFile.js';
-import { StateFile } from '../StateFile.js';
+import { PartialFile } from '../storage/PartialFile.js';
+import { StateFile } from '../storage/StateFile.js';
 import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
 import type { History } from './History.js';
@@ -135,10 +135,8 @@ export function writeAfter(
     });
 }
 
-/** Deletes the partial data of a download of `file` (never the file itself). */
+/** Deletes the partial data of a download of `file` (never the file itself), through the storage. */
 export async function deletePartial(file: string | undefined): Promise<void> {
   if (!file) return;
-  const sidecars = sidecarPaths(file);
-  await removeFile(sidecars.temp);
-  await removeFile(sidecars.state);
+  await PartialFile.removePartial(file);
 }

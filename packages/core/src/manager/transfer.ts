@@ -1,6 +1,6 @@
-import type { Download } from '../Download.js';
+import type { Download } from '../engine/Download.js';
 import { DownloadError, ErrorCodes, isDownloadError } from '../errors.js';
-import type { Multiget } from '../Multiget.js';
+import type { Multiget } from '../engine/Multiget.js';
 import type { DownloadResult } from '../types.js';
 import { isLinkExpiry } from './linkExpiry.js';
 import type { Entry } from './Queue.js';

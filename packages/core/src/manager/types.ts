@@ -1,6 +1,6 @@
 import type { ResourceUsage } from '../trace/resourceUsage.js';
-import type { Download } from '../Download.js';
-import type { MultigetOptions } from '../Multiget.js';
+import type { Download } from '../engine/Download.js';
+import type { MultigetOptions } from '../engine/Multiget.js';
 import type { AddOptions } from '../options/types.js';
 import type { DownloadResult } from '../types.js';
 import type { ManagerStore } from './store/ManagerStore.js';

@@ -1,7 +1,6 @@
 import { ErrorCodes, UsageError } from '../errors.js';
-import type { Plugin } from '../hooks.js';
+import type { Plugin } from '../engine/hooks.js';
 import { normalizeHeaders } from '../options/normalizeOptions.js';
-import { ProtocolPlugin } from '../ProtocolPlugin.js';
 import { redactUrl } from '../log/redact.js';
 import type { Entry } from './Queue.js';
 import type { Secrets } from './types.js';
@@ -64,6 +63,7 @@ export function applySecrets(e: Entry, secrets: Secrets | undefined): void {
 /** URL schemes the protocol plugins among `plugins` serve (`['http:', 'https:', ...]`). */
 export function schemesOf(plugins: readonly Plugin[]): string[] {
   const out = new Set<string>();
-  for (const p of plugins) if (p instanceof ProtocolPlugin) for (const s of p.schemes) out.add(s);
+  // Duck-typed: a plugin from another copy of core counts too.
+  for (const p of plugins) for (const s of p.schemes ?? []) out.add(s);
   return [...out];
 }

@@ -1,6 +1,6 @@
 import { DownloadError, ErrorCodes, isRetryableCode } from '../errors.js';
-import type { HookHost, Plugin, ProtocolDriver } from '../hooks.js';
-import { Job, type JobOptions } from '../Job.js';
+import type { HookHost, Plugin, ProtocolDriver } from '../engine/hooks.js';
+import { Job, type JobOptions } from '../engine/Job.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 import { alignToPieces, checkPieces, MAX_HELD_PIECE } from './pieces.js';

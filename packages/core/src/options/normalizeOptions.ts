@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { parseChecksum } from '../checksum.js';
+import { parseChecksum } from '../util/checksum.js';
 import { ErrorCodes, UsageError } from '../errors.js';
-import { expandHome } from '../homePath.js';
+import { expandHome } from '../util/homePath.js';
 import type { ManagerSettings } from '../manager/types.js';
 import { type NumericOptionName, OPTION_LIMITS } from './limits.js';
 import type { AddOptions } from './types.js';

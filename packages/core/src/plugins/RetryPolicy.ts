@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../errors.js';
-import type { HookHost, Plugin } from '../hooks.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
 
 const PLUGIN_NAME = 'RetryPolicy';
 
@@ -40,7 +40,7 @@ export class RetryPolicy implements Plugin {
   }
 
   apply(engine: HookHost): void {
-    engine.hooks.rangeFailed.tapPromise(PLUGIN_NAME, async (error, context, job) => {
+    engine.hooks.failure.tapPromise(PLUGIN_NAME, async (error, context, job) => {
       if (!error.retryable) return { action: 'fail' };
       // Nothing has ever answered there: no server listens on that port (ECONNREFUSED) or the name
       // does not exist (ENOTFOUND). Backing off would only make the user wait for the same answer

@@ -1,5 +1,6 @@
-import type { HookHost, Plugin } from '../hooks.js';
-import { equalSegments } from '../Scheduler.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
+import { equalSegments } from '../transfer/Scheduler.js';
+import { connectionCeiling } from '../transfer/policy.js';
 
 const PLUGIN_NAME = 'SegmentPlanner';
 
@@ -18,9 +19,7 @@ export class SegmentPlanner implements Plugin {
       if (size === undefined) return [{ id: 0, start: 0, end: Infinity, pos: 0 }];
       if (size === 0) return [];
       if (!job.remote?.ranges) return [{ id: 0, start: 0, end: size, pos: 0 }];
-      const connections = Math.min(job.options.connections, job.options.maxConnectionsPerHost);
-      const bySize = Math.max(1, Math.floor(size / job.options.minSplitSize));
-      return equalSegments(size, Math.min(connections, bySize));
+      return equalSegments(size, connectionCeiling(job.options, size, 0, false));
     });
   }
 }

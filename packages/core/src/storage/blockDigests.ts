@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import type { ByteReader } from './Storage.js';
 import type { SavedBlocks } from './validateState.js';
 
 // CRC-32 (zlib's, hardware-assisted): about 0.18 s of CPU per GiB, against 0.54 s for SHA-256, the
@@ -74,8 +73,8 @@ export class BlockDigests {
     /** The file size, or Infinity while it is unknown (a stream of unknown length). */
     readonly size: number,
     readonly blockSize: number,
-    /** The file the bytes are written to, for blocks read back; undefined when it cannot be read. */
-    private readonly path: string | undefined,
+    /** Opens a reader of the data the bytes are written to, for blocks read back; undefined when it cannot be read. */
+    private readonly openReader: (() => Promise<ByteReader>) | undefined,
     resumed?: { digests: ReadonlyArray<string | null>; seeds: readonly RunSeed[] },
   ) {
     const n = Number.isFinite(size) ? Math.ceil(size / blockSize) : 0;
@@ -170,10 +169,10 @@ export class BlockDigests {
   }
 
   #reread(i: number): void {
-    if (this.path === undefined) return;
+    if (this.openReader === undefined) return;
     const from = i * this.blockSize;
     const len = this.#end(i) - from;
-    const p = readRange(this.path, from, len)
+    const p = readRange(this.openReader, from, len)
       .then((buf) => {
         if (buf) this.#digests[i] = blockDigest(buf);
       })
@@ -219,9 +218,9 @@ export class BlockDigests {
   }
 }
 
-/** Reads [from, from + len) of a file (never through a symlink); undefined when it is shorter. */
-async function readRange(path: string, from: number, len: number): Promise<Buffer | undefined> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+/** Reads [from, from + len) of the data; undefined when it is shorter. */
+async function readRange(openReader: () => Promise<ByteReader>, from: number, len: number): Promise<Buffer | undefined> {
+  const fh = await openReader();
   try {
     const buf = Buffer.allocUnsafe(len);
     let got = 0;
@@ -255,7 +254,7 @@ export interface BlockCheck {
  * digests, or bytes whose digest was not yet saved) cannot be checked and are fetched again.
  */
 export async function checkBlocks(
-  path: string,
+  openReader: () => Promise<ByteReader>,
   size: number,
   saved: SavedBlocks | undefined,
   claimedBytes: number,
@@ -266,7 +265,7 @@ export async function checkBlocks(
   const ranges: ByteRange[] = [];
   const failed: ByteRange[] = [];
   const seeds: RunSeed[] = [];
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await openReader();
   try {
     const buf = Buffer.allocUnsafe(Math.min(saved.size, 4 * 1024 * 1024));
     const hashRange = async (from: number, to: number): Promise<number | undefined> => {
@@ -341,9 +340,9 @@ export function segmentsFromTrusted(size: number, trusted: ReadonlyArray<ByteRan
  * Re-reads a finished file and returns the blocks whose bytes differ from the digest recorded when
  * they were received (blocks without a digest are not judged). Used to explain a checksum mismatch.
  */
-export async function changedBlocks(path: string, blocks: BlockDigests, signal?: AbortSignal): Promise<ByteRange[]> {
+export async function changedBlocks(openReader: () => Promise<ByteReader>, blocks: BlockDigests, signal?: AbortSignal): Promise<ByteRange[]> {
   const bad: ByteRange[] = [];
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await openReader();
   try {
     const buf = Buffer.allocUnsafe(blocks.blockSize);
     for (let i = 0; i < blocks.count; i++) {

@@ -1,4 +1,5 @@
 import type { RemoteInfo, Validators } from '../types.js';
+import { versionProblem } from '../util/validators.js';
 
 /**
  * What the sidecar state file records. Never credentials: URLs are stored without userinfo.
@@ -208,21 +209,5 @@ function readRuns(
  */
 export function resumeProblem(saved: SavedState, targetName: string, remote: RemoteInfo): string | undefined {
   if (saved.target !== targetName) return `the state was written for ${saved.target}, not ${targetName}`;
-  const now = remote.validators;
-  const was = saved.validators;
-  if ((saved.size ?? undefined) !== remote.size) {
-    return `the remote file changed since the partial download (size ${saved.size ?? 'unknown'} → ${remote.size ?? 'unknown'})`;
-  }
-  if (was.etag === undefined && was.lastModified === undefined && was.mtime === undefined) {
-    return 'the server gave no validator (ETag, Last-Modified or modification time) that proves the partial file is of the same file';
-  }
-  if (was.etag !== undefined && was.etag !== now.etag) {
-    return `the remote file changed since the partial download (ETag ${was.etag} → ${now.etag ?? 'none'})`;
-  }
-  if (was.lastModified !== undefined && was.lastModified !== now.lastModified) {
-    return `the remote file changed since the partial download (Last-Modified ${was.lastModified} → ${now.lastModified ?? 'none'})`;
-  }
-  if (was.mtime !== undefined && was.mtime !== now.mtime) return 'the remote file changed since the partial download (modification time changed)';
-  if (was.size !== undefined && was.size !== now.size) return 'the remote file changed since the partial download (size)';
-  return undefined;
+  return versionProblem(saved, remote)?.replace('the remote file changed', 'the remote file changed since the partial download');
 }

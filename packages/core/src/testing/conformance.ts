@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import assert from 'node:assert/strict';
-import { hashFile } from '../checksum.js';
+import { hashFile } from '../util/checksum.js';
 import { ErrorCodes, isDownloadError } from '../errors.js';
-import type { Plugin } from '../hooks.js';
-import { Multiget, type DownloadOptions, type MultigetOptions } from '../Multiget.js';
+import type { Plugin } from '../engine/hooks.js';
+import { Multiget, type DownloadOptions, type MultigetOptions } from '../engine/Multiget.js';
 import type { DownloadResult } from '../types.js';
 import { createJob, probeWith, rangeRequest } from './driver.js';
 

@@ -1,8 +1,8 @@
 // Driver-level helpers: build a Job as the engine would, probe the way it does, ask for ranges with
 // the probe's validators, read sources.
 import { isDownloadError, type DownloadError } from '../errors.js';
-import type { ProtocolDriver } from '../hooks.js';
-import { Job, type JobOptions } from '../Job.js';
+import type { ProtocolDriver } from '../engine/hooks.js';
+import { Job, type JobOptions } from '../engine/Job.js';
 import type { ByteSource, RangeRequest } from '../types.js';
 
 let nextId = 0;

@@ -1,7 +1,7 @@
-import type { Download } from '../Download.js';
+import type { Download } from '../engine/Download.js';
 import type { DownloadError } from '../errors.js';
 import { ErrorCodes } from '../errors.js';
-import { redactUrl } from '../StateFile.js';
+import { redactUrl } from '../storage/StateFile.js';
 import { createFresh } from '../storage/safeCreate.js';
 import { fileSystemError } from '../errors.js';
 import type { TraceEvent, TraceFile } from './traceFormat.js';

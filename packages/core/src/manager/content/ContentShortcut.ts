@@ -1,6 +1,6 @@
-import { hashFile } from '../../checksum.js';
+import { hashFile } from '../../util/checksum.js';
 import { isDownloadError, fileSystemError } from '../../errors.js';
-import type { Multiget } from '../../Multiget.js';
+import type { Multiget } from '../../engine/Multiget.js';
 import type { DownloadResult, Validators } from '../../types.js';
 import type { Entry } from '../Queue.js';
 import type { ManagerStore } from '../store/ManagerStore.js';
@@ -32,8 +32,10 @@ export class ContentShortcut {
     private readonly warn: (info: { code: string; message: string }) => void,
   ) {
     this.#store = new ContentStore(dir !== undefined ? contentFile(dir) : store ? contentInStore(store) : undefined);
-    engine.hooks.done.tap(PLUGIN_NAME, (job) => {
-      if (job.remote) this.#validators.set(job.id, { ...job.remote.validators, ...(job.remote.size !== undefined ? { size: job.remote.size } : {}) });
+    // Last of the probe taps: what the download is fetching (a restart probes again and replaces it).
+    engine.hooks.probe.tapPromise({ name: PLUGIN_NAME, stage: 1000 }, async (info, job) => {
+      this.#validators.set(job.id, { ...info.validators, ...(info.size !== undefined ? { size: info.size } : {}) });
+      return info;
     });
   }
 

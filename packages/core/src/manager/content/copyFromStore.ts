@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, open, rename, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { hashFile, normalizeAlgorithm } from '../../checksum.js';
-import { PidLock } from '../../PidLock.js';
-import { removeFile } from '../../removeFile.js';
+import { hashFile, normalizeAlgorithm } from '../../util/checksum.js';
+import { PidLock } from '../../storage/PidLock.js';
+import { removeFile } from '../../storage/removeFile.js';
 import { checkRenameTarget } from '../../storage/safeCreate.js';
 import { isSidecarName, sidecarPaths } from '../../storage/sidecars.js';
 import type { ExistingFilePolicy } from '../../types.js';

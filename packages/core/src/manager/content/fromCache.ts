@@ -1,8 +1,8 @@
-import { parseChecksum } from '../../checksum.js';
-import { fileNameFromUrl, sanitizeFileName } from '../../fileName.js';
-import type { Multiget } from '../../Multiget.js';
+import { parseChecksum } from '../../util/checksum.js';
+import { fileNameFromUrl, sanitizeFileName } from '../../util/fileName.js';
+import type { Multiget } from '../../engine/Multiget.js';
 import type { AddOptions } from '../../options/types.js';
-import { redactUrl } from '../../StateFile.js';
+import { redactUrl } from '../../storage/StateFile.js';
 import type { Credentials, DownloadResult } from '../../types.js';
 import type { ContentRecord } from '../store/ManagerStore.js';
 import { type ContentStore, sameVersion } from './ContentStore.js';

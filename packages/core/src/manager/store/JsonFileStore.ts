@@ -3,8 +3,8 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../../errors.js';
-import { PidLock } from '../../PidLock.js';
-import { syncDirectory } from '../../StateFile.js';
+import { PidLock } from '../../storage/PidLock.js';
+import { syncDirectory } from '../../storage/StateFile.js';
 import type { ManagerDocuments, ManagerStore } from './ManagerStore.js';
 
 /**

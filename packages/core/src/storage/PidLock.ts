@@ -2,7 +2,7 @@ import { constants, readFileSync } from 'node:fs';
 import { link, lstat, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { removeFile } from './removeFile.js';
-import { createExclusive, createFresh, refuseUnsafe } from './storage/safeCreate.js';
+import { createExclusive, createFresh, refuseUnsafe } from './safeCreate.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCodes, UsageError } from './errors.js';
+import { ErrorCodes, UsageError } from '../errors.js';
 
 /**
  * Expands a leading `~` or `~/` in a path option to the user's home directory, as a shell would have

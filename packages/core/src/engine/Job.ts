@@ -1,9 +1,10 @@
 import type { ProtocolDriver } from './hooks.js';
-import { Log } from './log/Log.js';
-import type { ByteSink } from './sink.js';
-import type { PieceHashes } from './mirrors/metalink.js';
-import type { BlockDigests } from './storage/blockDigests.js';
-import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from './types.js';
+import { Log } from '../log/Log.js';
+import type { PieceHashes } from '../mirrors/metalink.js';
+import type { ByteSink } from '../storage/sink.js';
+import type { Storage } from '../storage/Storage.js';
+import type { BlockDigests } from '../storage/blockDigests.js';
+import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo, Segment } from '../types.js';
 
 /** A download's options after defaults are applied. */
 export interface JobOptions {
@@ -60,15 +61,13 @@ export class Job {
   driver: ProtocolDriver | undefined;
   /** What `probe` learned; on resume, checked against the saved state. */
   remote: RemoteInfo | undefined;
-  /** Absolute path of the final file. */
+  /** Where the finished file will be (an absolute path with the built-in storage), once chosen. */
   target: string | undefined;
-  /** Absolute path of the temporary file the bytes are written to. */
-  tempPath: string | undefined;
-  /** Absolute path of the sidecar state file. */
-  statePath: string | undefined;
+  /** The download's storage, from the `openStorage` hook. */
+  storage: Storage | undefined;
   /** The segments of the file (done, in flight and pending). */
   segments: Segment[] = [];
-  /** Where bytes are written; opened by the `openSink` hook. */
+  /** Where bytes are written; opened by the storage. */
   sink: ByteSink | undefined;
   /** The digest that `verify` checked, once it did. */
   verifiedDigest: Digest | undefined;
@@ -81,8 +80,11 @@ export class Job {
   constructor(
     /** Unique id of the download. */
     readonly id: string,
-    /** The URL as given (with credentials, if the caller put them there). */
-    readonly url: URL,
+    /**
+     * The URL as given (with credentials, if the caller put them there), or the fresh one a
+     * `refreshUrl` tap gave since.
+     */
+    public url: URL,
     /** The download's options, defaults applied. */
     readonly options: JobOptions,
     /** Aborted when the download stops for any reason (pause, cancel, caller's signal). */

@@ -1,6 +1,6 @@
-import type { HookHost, Plugin, ProtocolDriver } from './hooks.js';
-import type { Job } from './Job.js';
-import type { ByteSource, RangeRequest, RemoteInfo } from './types.js';
+import type { HookHost, Plugin, ProtocolDriver } from '../engine/hooks.js';
+import type { Job } from '../engine/Job.js';
+import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 
 /**
  * Base class for protocol plugins. A subclass names its URL schemes and implements `probe` and

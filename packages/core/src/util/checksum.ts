@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { ErrorCodes, UsageError } from './errors.js';
-import type { ChecksumOrigin, Digest, DigestAlgorithm } from './types.js';
+import { ErrorCodes, UsageError } from '../errors.js';
+import type { ChecksumOrigin, Digest, DigestAlgorithm } from '../types.js';
+import type { ByteReader } from '../storage/Storage.js';
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha512: 128, sha256: 64, sha1: 40, md5: 32 };
 /** Strongest first: when several digests are known, the strongest is checked. */
@@ -61,8 +62,13 @@ export function strongestDigest(digests: readonly Digest[]): Digest | undefined 
 
 /** Hashes a file's bytes [0, length) without following a symlink. Returns lower-case hex. */
 export async function hashFile(path: string, algorithm: DigestAlgorithm, signal?: AbortSignal): Promise<string> {
+  return hashData(() => open(path, constants.O_RDONLY | constants.O_NOFOLLOW), algorithm, signal);
+}
+
+/** Hashes the bytes a reader yields from 0 to its end (a storage's data). Returns lower-case hex. */
+export async function hashData(openReader: () => Promise<ByteReader>, algorithm: DigestAlgorithm, signal?: AbortSignal): Promise<string> {
   const hash = createHash(algorithm);
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await openReader();
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     let pos = 0;

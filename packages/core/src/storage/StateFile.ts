@@ -1,16 +1,16 @@
 import { constants } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import type { Segment } from './types.js';
+import type { Segment } from '../types.js';
 import { removeFile } from './removeFile.js';
-import { ErrorCodes, FileSystemError } from './errors.js';
-import { checkRenameTarget, createFresh } from './storage/safeCreate.js';
-import { STATE_TMP_SUFFIX, STATE_SUFFIX } from './storage/sidecars.js';
-import { MAX_STATE_BYTES, type SavedState, parseSavedState } from './storage/validateState.js';
+import { ErrorCodes, FileSystemError } from '../errors.js';
+import { checkRenameTarget, createFresh } from './safeCreate.js';
+import { STATE_TMP_SUFFIX, STATE_SUFFIX } from './sidecars.js';
+import { MAX_STATE_BYTES, type SavedState, parseSavedState } from './validateState.js';
 
-export type { SavedBlocks, SavedState } from './storage/validateState.js';
+export type { SavedBlocks, SavedState } from './validateState.js';
 
 // The state file records the URL redacted (no userinfo, no signature): it is not a secret store.
-export { redactUrl } from './log/redact.js';
+export { redactUrl } from '../log/redact.js';
 
 /** Reads, validates and atomically replaces a download's sidecar state file. */
 export class StateFile {

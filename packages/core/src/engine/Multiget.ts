@@ -1,36 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { expandHome } from './homePath.js';
-import { DownloadError, ErrorCodes, UsageError } from './errors.js';
-import { parseChecksum } from './checksum.js';
+import { expandHome } from '../util/homePath.js';
+import { DownloadError, ErrorCodes, UsageError } from '../errors.js';
+import { parseChecksum } from '../util/checksum.js';
 import { Download, type EngineContext } from './Download.js';
 import { createHooks, type EngineHooks, type HookHost, type Plugin } from './hooks.js';
-import { HostSlots } from './HostSlots.js';
+import { HostSlots } from '../transfer/HostSlots.js';
 import { Job, type JobOptions } from './Job.js';
-import type { RemoteEntry } from './listing/types.js';
-import { ChecksumFiles } from './checksums/ChecksumFiles.js';
-import { OPTION_LIMITS as LIMITS } from './options/limits.js';
-import { checkNumericOptions, checkOption } from './options/normalizeOptions.js';
-import { ChecksumVerifier } from './plugins/ChecksumVerifier.js';
-import { MirrorPlugin } from './mirrors/MirrorPlugin.js';
-import type { PieceHashes } from './mirrors/metalink.js';
-import { FileWriter } from './plugins/FileWriter.js';
-import { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';
-import { SegmentPlanner } from './plugins/SegmentPlanner.js';
-import { ProtocolPlugin } from './ProtocolPlugin.js';
-import { TokenBucket } from './TokenBucket.js';
-import { Log } from './log/Log.js';
-import type { LogSetting, Logger } from './log/Logger.js';
-import { nodeDebugLogger } from './log/format.js';
-import { redactUrl } from './log/redact.js';
-import { logDownload } from './log/logDownload.js';
-import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo } from './types.js';
+import type { RemoteEntry } from '../listing/types.js';
+import { ChecksumFiles } from '../checksums/ChecksumFiles.js';
+import { OPTION_LIMITS as LIMITS } from '../options/limits.js';
+import { checkNumericOptions, checkOption } from '../options/normalizeOptions.js';
+import { ChecksumVerifier } from '../plugins/ChecksumVerifier.js';
+import { MirrorPlugin } from '../mirrors/MirrorPlugin.js';
+import type { PieceHashes } from '../mirrors/metalink.js';
+import { PartialFile } from '../storage/PartialFile.js';
+import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js';
+import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
+import { TokenBucket } from '../transfer/TokenBucket.js';
+import { type ConnectionPolicyFactory, allAtOnce } from '../transfer/policy.js';
+import { Log } from '../log/Log.js';
+import type { LogSetting, Logger } from '../log/Logger.js';
+import { nodeDebugLogger } from '../log/format.js';
+import { redactUrl } from '../log/redact.js';
+import { logDownload } from '../log/logDownload.js';
+import type { Credentials, Digest, ExistingFilePolicy, RemoteInfo } from '../types.js';
 
 /** Engine-wide options; every one has a default. */
 export interface MultigetOptions {
   /** Plugins applied after the defaults: protocol plugins (e.g. `new HttpPlugin()`) and others. */
   plugins?: Plugin[];
   /**
-   * The built-in plugins (SegmentPlanner, RetryPolicy, FileWriter, ChecksumFiles, ChecksumVerifier, MirrorPlugin). `false` applies
+   * The built-in plugins (SegmentPlanner, RetryPolicy, PartialFile, ChecksumFiles, ChecksumVerifier, MirrorPlugin). `false` applies
    * none; a function receives them and returns the list to apply (to drop or replace one).
    */
   defaultPlugins?: boolean | ((defaults: Plugin[]) => Plugin[]);
@@ -76,6 +76,11 @@ export interface MultigetOptions {
   progressIntervalMs?: number;
   /** Times a download may start over because the remote file changed. Default 3. */
   maxRestarts?: number;
+  /**
+   * Makes the connection policy of each transfer (how many connections to open, when to open or
+   * retire one). Default {@link allAtOnce}: every allowed connection at once.
+   */
+  connectionPolicy?: ConnectionPolicyFactory;
   /** User-Agent sent by protocols that have one. */
   userAgent?: string;
   /** Default directory for downloads named after the remote file. Default: the working directory. */
@@ -201,11 +206,12 @@ export class Multiget implements HookHost {
       checkpointIntervalMs: options.checkpointIntervalMs ?? LIMITS.checkpointIntervalMs.default,
       progressIntervalMs: options.progressIntervalMs ?? LIMITS.progressIntervalMs.default,
       maxRestarts: options.maxRestarts ?? LIMITS.maxRestarts.default,
+      connectionPolicy: options.connectionPolicy ?? allAtOnce,
     };
     const defaults: Plugin[] = [
       new SegmentPlanner(),
       new RetryPolicy(options.retry),
-      new FileWriter(),
+      new PartialFile(),
       new ChecksumFiles(),
       new ChecksumVerifier(),
       new MirrorPlugin(),
@@ -260,6 +266,8 @@ export class Multiget implements HookHost {
     const dl = new Download(this.#context, parsed, jobOptions, options.signal, id);
     logDownload(dl, log);
     this.#downloads.add(dl);
+    // Before the download starts (a microtask later), so observers miss none of its events.
+    this.hooks.download.call(dl);
     const forget = (): void => void this.#downloads.delete(dl);
     dl.done.then(forget, forget);
     return dl;
@@ -311,7 +319,7 @@ export class Multiget implements HookHost {
   /** Aborts running downloads (keeping their partial data) and releases every plugin's connections. */
   async close(): Promise<void> {
     await Promise.all([...this.#downloads].map((d) => d.pause()));
-    await Promise.all(this.#plugins.map((p) => (p instanceof ProtocolPlugin ? p.close() : undefined)));
+    await Promise.all(this.#plugins.map((p) => p.close?.()));
   }
 
   #resolveOptions(o: DownloadOptions): JobOptions {

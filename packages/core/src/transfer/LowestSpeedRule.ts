@@ -1,3 +1,6 @@
+import { type DownloadError, ErrorCodes, NetworkError } from '../errors.js';
+import { formatBytes } from '../storage/space.js';
+
 /** One sample of a connection: when, bytes received so far, milliseconds held by us so far. */
 interface Sample {
   t: number;
@@ -160,4 +163,17 @@ function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The MG_ERR_STALLED that restarts a connection the lowest-speed rule picked. */
+export function slowError(verdict: SlowVerdict, limit: number, windowMs: number, url: string): DownloadError {
+  const seconds = Math.round(windowMs / 1000);
+  const speed = `${formatBytes(Math.round(verdict.bytesPerSecond))}/s`;
+  const reference = `${formatBytes(Math.round(verdict.referenceBytesPerSecond))}/s`;
+  return new NetworkError(
+    ErrorCodes.STALLED,
+    verdict.kind === 'download'
+      ? `Slower than ${formatBytes(limit)}/s for ${seconds} s from ${url} (${reference})`
+      : `A connection to ${url} ran at ${speed} for ${seconds} s, far below its siblings (${reference}); restarting it`,
+  );
 }

@@ -1,4 +1,4 @@
-import type { Segment } from './types.js';
+import type { Segment } from '../types.js';
 
 /**
  * Hands segments to connections. A connection takes an unowned segment with bytes left; when there
@@ -8,13 +8,15 @@ import type { Segment } from './types.js';
 export class Scheduler {
   private readonly owners = new Map<number, number>();
   private nextId: number;
+  /** Bytes being written at each segment's `pos` right now (not yet counted in `pos`). */
+  private readonly writing = new Map<number, number>();
+  /** Told when a connection's segment is cut: the connection, the cut and the old end (the new free range). */
+  onSplit: ((owner: number, at: number, end: number) => void) | undefined;
 
   constructor(
     /** Every segment of the download; the scheduler splits and hands them out in place. */
     readonly segments: Segment[],
     private readonly minSplitSize: number,
-    /** Called when a connection's segment is cut: `victim` now ends where `part` starts. */
-    private readonly onSplit?: (victim: Segment, part: Segment, owner: number) => void,
   ) {
     this.nextId = segments.reduce((max, s) => Math.max(max, s.id + 1), 0);
   }
@@ -56,19 +58,36 @@ export class Scheduler {
     }
     const victim = this.largestSplittable();
     if (!victim) return undefined;
-    const left = victim.end - victim.pos;
-    const mid = victim.pos + Math.ceil(left / 2);
+    const from = victim.pos + (this.writing.get(victim.id) ?? 0);
+    const left = victim.end - from;
+    const mid = from + Math.ceil(left / 2);
     const part: Segment = { id: this.nextId++, start: mid, end: victim.end, pos: mid };
     victim.end = mid;
+    this.onSplit?.(this.owners.get(victim.id)!, mid, part.end);
     this.segments.push(part);
-    this.onSplit?.(victim, part, this.owners.get(victim.id)!);
     this.owners.set(part.id, worker);
     return part;
+  }
+
+  /** True when {@link claim} would hand out something: a free segment with bytes left, or one worth splitting. */
+  get claimable(): boolean {
+    for (const s of this.segments) if (s.pos < s.end && !this.owners.has(s.id)) return true;
+    return this.largestSplittable() !== undefined;
   }
 
   /** Gives a segment back: it is finished, or its connection stopped. */
   release(segment: Segment): void {
     this.owners.delete(segment.id);
+    this.writing.delete(segment.id);
+  }
+
+  /**
+   * Says that `bytes` are being written at `segment.pos` (0: the write is over and `pos` moved). A
+   * split never cuts below them: bytes already on their way to the disk stay the segment's.
+   */
+  inFlight(segment: Segment, bytes: number): void {
+    if (bytes > 0) this.writing.set(segment.id, bytes);
+    else this.writing.delete(segment.id);
   }
 
   private largestSplittable(): Segment | undefined {
@@ -76,7 +95,7 @@ export class Scheduler {
     let bestLeft = 0;
     for (const s of this.segments) {
       if (!this.owners.has(s.id) || !Number.isFinite(s.end)) continue;
-      const left = s.end - s.pos;
+      const left = s.end - s.pos - (this.writing.get(s.id) ?? 0);
       if (left >= 2 * this.minSplitSize && left > bestLeft) {
         best = s;
         bestLeft = left;

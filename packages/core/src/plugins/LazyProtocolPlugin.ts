@@ -1,7 +1,7 @@
-import type { HookHost } from './hooks.js';
-import type { Job } from './Job.js';
+import type { HookHost } from '../engine/hooks.js';
+import type { Job } from '../engine/Job.js';
 import { ProtocolPlugin } from './ProtocolPlugin.js';
-import type { ByteSource, RangeRequest, RemoteInfo } from './types.js';
+import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 
 /**
  * A protocol plugin that is imported and built on first use. It serves its schemes from the start

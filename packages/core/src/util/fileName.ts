@@ -1,4 +1,4 @@
-import { defuseSidecarName } from './storage/sidecars.js';
+import { defuseSidecarName } from '../storage/sidecars.js';
 
 /**
  * Reduces a name suggested by a server or a URL to a safe base name: a single path component with no

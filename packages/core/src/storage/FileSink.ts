@@ -1,0 +1,104 @@
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+import type { ByteSink } from './sink.js';
+import type { ByteReader } from './Storage.js';
+
+/**
+ * Gives `from` the name `to` without ever replacing a file there: link(2) fails when the name is
+ * taken. File systems without hard links get a checked rename.
+ */
+export async function linkNoClobber(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${to} appeared while downloading; it was left untouched`, {
+        errno: code,
+      });
+    }
+    // File systems without hard links: fall back to a checked rename.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
+      const exists = await lstat(to).then(
+        () => true,
+        () => false,
+      );
+      if (exists) throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${to} appeared while downloading; it was left untouched`);
+      await rename(from, to);
+      return;
+    }
+    throw err;
+  }
+  await unlink(from);
+}
+
+/** Bytes at their offsets in one open file. */
+export class FileSink implements ByteSink {
+  private closed = false;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly path: string,
+  ) {}
+
+  async write(chunks: readonly Uint8Array[], position: number): Promise<void> {
+    let pending = chunks;
+    let pos = position;
+    try {
+      while (pending.length > 0) {
+        const total = pending.reduce((n, c) => n + c.byteLength, 0);
+        const { bytesWritten } = await this.fh.writev(pending as Uint8Array[], pos);
+        if (bytesWritten === total) return;
+        if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        pending = dropPrefix(pending, bytesWritten);
+        pos += bytesWritten;
+      }
+    } catch (err) {
+      throw fileSystemError(err, `write ${this.path}`);
+    }
+  }
+
+  async sync(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.fh.datasync();
+    } catch (err) {
+      throw fileSystemError(err, `sync ${this.path}`);
+    }
+  }
+
+  async truncate(length: number): Promise<void> {
+    try {
+      await this.fh.truncate(length);
+    } catch (err) {
+      throw fileSystemError(err, `truncate ${this.path}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
+}
+
+function dropPrefix(chunks: readonly Uint8Array[], bytes: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = bytes;
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return out;
+}
+
+/** Opens a reader of a file, never through a symlink (what {@link ByteReader} users of files need). */
+export function fileReader(path: string): () => Promise<ByteReader> {
+  return () => open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+}

@@ -1,0 +1,310 @@
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, rename, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { ErrorCodes, FileSystemError, RemoteChangedError, UsageError, fileSystemError, isDownloadError } from '../errors.js';
+import type { HookHost, Plugin } from '../engine/hooks.js';
+import type { Job } from '../engine/Job.js';
+import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
+import { FileSink, fileReader, linkNoClobber } from './FileSink.js';
+import { type LockHolder, PidLock } from './PidLock.js';
+import { removeFile } from './removeFile.js';
+import { checkRenameTarget, createFresh, openOwn, refuseUnsafe } from './safeCreate.js';
+import { isSidecarName, sidecarPaths } from './sidecars.js';
+import type { ByteSink } from './sink.js';
+import { type Reservation, reserveSpace } from './space.js';
+import { StateFile, redactUrl } from './StateFile.js';
+import type { ByteReader, Storage, StorageContext } from './Storage.js';
+import { type SavedState, resumeProblem } from './validateState.js';
+
+const PLUGIN_NAME = 'PartialFile';
+
+/**
+ * The built-in storage: the file on disk. Taps `openStorage` and gives each download a
+ * {@link PartialFileStorage}: the target chosen in a directory (never overwriting, never through a
+ * link), a lock beside it naming the process that writes it (`NAME.mglock`), the bytes at their
+ * offsets in one temporary file (`NAME.mgpart`, no merge step), the state of the transfer in
+ * `NAME.mgstate` (replaced atomically, only ever claiming durable bytes), and in the end an atomic
+ * move into place. It is the only code that knows these names.
+ *
+ * Safety: a fresh temporary file is made by `createFresh` (a symlink there is refused, a planted
+ * hard link to a user's file is unlinked, never truncated or written through), and a resumed one
+ * must be a regular file with a single link (`openOwn`). The target is only ever replaced by rename
+ * onto a name that holds nothing or a regular file, and without `overwrite` it is created with
+ * link(2), which fails rather than clobber a file that appeared meanwhile.
+ */
+export class PartialFile implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(engine: HookHost): void {
+    engine.hooks.openStorage.tapPromise(PLUGIN_NAME, async (job, context) => PartialFileStorage.open(job, context));
+  }
+
+  /** Deletes the partial data and the state a download of `target` left beside it (not its lock, not the target). */
+  static async removePartial(target: string): Promise<void> {
+    const paths = sidecarPaths(target);
+    await removeFile(paths.temp);
+    await new StateFile(paths.state).remove();
+  }
+
+  /** The state a download of `target` left beside it, when there is a valid one. */
+  static async readSaved(target: string): Promise<SavedState | undefined> {
+    const saved = await new StateFile(sidecarPaths(target).state).read().catch(() => undefined);
+    return saved === 'corrupt' ? undefined : saved;
+  }
+}
+
+/** One download's partial file, state file and lock. Made by {@link PartialFile}. */
+export class PartialFileStorage implements Storage {
+  readonly #paths: ReturnType<typeof sidecarPaths>;
+  readonly #state: StateFile;
+  #sink: FileSink | undefined;
+  #space: Reservation | undefined;
+  #released = false;
+
+  private constructor(
+    readonly target: string,
+    readonly saved: SavedState | undefined,
+    readonly dropped: string | undefined,
+    private readonly lock: PidLock,
+    private readonly context: StorageContext,
+    private readonly overwrite: boolean,
+  ) {
+    this.#paths = sidecarPaths(target);
+    this.#state = new StateFile(this.#paths.state);
+  }
+
+  /**
+   * Picks the target path and loads the state of an earlier run for it. The caller's explicit path
+   * is used as is; a name from the server is sanitised and, when taken, numbered (`name.1.ext`).
+   */
+  static async open(job: Job, context: StorageContext): Promise<PartialFileStorage> {
+    const { output, existing: policy } = job.options;
+    const explicit = output !== undefined;
+    const dir = explicit ? dirname(resolve(output)) : resolve(job.options.dir);
+    const base = explicit
+      ? basename(resolve(output))
+      : sanitizeFileName(job.remote?.fileName ?? fileNameFromUrl(job.remote!.url) ?? fileNameFromUrl(job.url));
+    if (explicit && isSidecarName(base)) {
+      // Such a file would be taken for the bookkeeping of another download (and could be adopted by it).
+      throw new UsageError(ErrorCodes.INVALID_OPTION, `${base} is named like a Multiget sidecar file (.mgpart, .mgstate, .mglock); choose another output name`);
+    }
+    await checkDirectory(dir, !explicit && job.options.dir !== undefined);
+    const me = redactUrl(job.url);
+    const renaming = policy === 'rename' && !explicit;
+    for (let i = 0; i < 10_000; i++) {
+      const target = join(dir, i === 0 ? base : numbered(base, i));
+      if (!context.claim(target)) {
+        // Never two writers on one file: another download of this engine is writing it.
+        if (renaming) continue;
+        throw new FileSystemError(ErrorCodes.FILE_EXISTS, `Another download is already writing ${target}`);
+      }
+      // ...nor one in another process: a lock file beside the target names its holder.
+      const sidecars = sidecarPaths(target);
+      const lock = new PidLock(sidecars.lock);
+      let holder: LockHolder | undefined;
+      try {
+        holder = await lock.acquire(me);
+      } catch (err) {
+        context.unclaim(target);
+        throw fileSystemError(err, `lock ${target}`);
+      }
+      if (holder) {
+        context.unclaim(target);
+        if (renaming && holder.detail !== me) continue;
+        throw new FileSystemError(
+          ErrorCodes.FILE_EXISTS,
+          `${target} is being downloaded by another process (pid ${holder.pid}); not starting a second writer`,
+        );
+      }
+      const skip = async (): Promise<void> => {
+        await lock.release();
+        context.unclaim(target);
+      };
+      const targetExists = await exists(target);
+      const stateFile = new StateFile(sidecars.state);
+      let saved: SavedState | 'corrupt' | undefined;
+      try {
+        saved = await stateFile.read();
+      } catch (err) {
+        await skip();
+        throw fileSystemError(err, `read ${stateFile.path}`);
+      }
+      if (saved !== undefined && saved !== 'corrupt' && saved.target !== basename(target)) {
+        // Written for another name (copied or planted here): not this target's bookkeeping.
+        saved = 'corrupt';
+      }
+      const oursState = saved !== undefined && saved !== 'corrupt' && sameDownload(saved, job, basename(target));
+      if (targetExists && !(oursState && policy === 'overwrite')) {
+        await skip();
+        if (renaming) continue;
+        if (policy !== 'overwrite') {
+          throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${target} already exists; not overwriting it (use --overwrite to replace it)`);
+        }
+        // Overwrite: take the claims again (released above only to keep one exit path).
+        context.claim(target);
+        if (await lock.acquire(me)) throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${target} is being downloaded by another process`);
+      }
+      if (saved !== undefined && saved !== 'corrupt' && !oursState) {
+        if (renaming) {
+          await skip();
+          continue;
+        }
+        if (policy !== 'overwrite') {
+          await skip();
+          throw new FileSystemError(
+            ErrorCodes.FILE_EXISTS,
+            `${sidecars.temp} holds a partial download of ${saved.url}; not overwriting it (use --overwrite)`,
+          );
+        }
+        saved = undefined;
+      }
+      let dropped: string | undefined;
+      if (saved === 'corrupt') {
+        // Never repaired, never partly trusted: a state either validates fully or is discarded.
+        dropped = `${stateFile.path} is not a complete, consistent state of this download; starting over`;
+        saved = undefined;
+      }
+      try {
+        // Checked now, so that a planted symlink fails the download at once with MG_ERR_UNSAFE_PATH
+        // rather than at the first checkpoint; each create checks again (createFresh).
+        await refuseUnsafe(sidecars.temp, 'the partial download');
+        await refuseUnsafe(sidecars.state, 'the state file');
+        await refuseUnsafe(sidecars.stateTmp, 'the new state file');
+      } catch (err) {
+        await skip();
+        throw err;
+      }
+      return new PartialFileStorage(target, saved, dropped, lock, context, policy === 'overwrite');
+    }
+    throw new FileSystemError(ErrorCodes.FILE_EXISTS, `No free file name for ${base} in ${dir}`);
+  }
+
+  async open(resume: boolean, size: number | undefined, bytesLeft: () => number): Promise<ByteSink> {
+    await this.#sink?.close();
+    this.#sink = undefined;
+    this.#space?.release();
+    // Fails at once with MG_ERR_NO_SPACE when the bytes still to come do not fit beside what the
+    // other downloads of this process still need on that file system.
+    this.#space = size === undefined ? undefined : await reserveSpace(dirname(this.target), bytesLeft);
+    const path = this.#paths.temp;
+    let fh;
+    try {
+      if (resume) {
+        fh = await openOwn(path, 'the partial download');
+      } else {
+        fh = await createFresh(path, 'the partial download', true);
+        // A sparse file of the final size: writes land at their offsets, the length is right from the start.
+        if (size !== undefined) await fh.truncate(size);
+      }
+    } catch (err) {
+      throw fileSystemError(err, `write ${path}`);
+    }
+    this.#sink = new FileSink(fh, path);
+    return this.#sink;
+  }
+
+  async checkLength(bytes: number): Promise<void> {
+    const st = await stat(this.#paths.temp).catch(() => undefined);
+    if (!st || st.size < bytes) throw new RemoteChangedError('The partial file is missing or shorter than its state says');
+  }
+
+  openReader(): Promise<ByteReader> {
+    return fileReader(this.#paths.temp)();
+  }
+
+  async checkpoint(state: SavedState): Promise<void> {
+    await this.#sink?.sync();
+    await this.#state.write(state);
+  }
+
+  async forget(): Promise<void> {
+    await this.#state.remove();
+  }
+
+  async flush(size: number): Promise<void> {
+    if (!this.#sink) return;
+    await this.#sink.truncate(size);
+    await this.#sink.sync();
+  }
+
+  async commit(): Promise<void> {
+    await this.#sink?.close();
+    const { temp } = this.#paths;
+    try {
+      if (this.overwrite) {
+        await checkRenameTarget(this.target, 'the target');
+        await rename(temp, this.target);
+      } else {
+        await linkNoClobber(temp, this.target);
+      }
+    } catch (err) {
+      throw fileSystemError(err, `move the finished file to ${this.target}`);
+    }
+    await this.#state.remove();
+    // The data was fdatasync'ed in `flush`, so the name never points at unwritten bytes. The
+    // directory is not fsync'ed: a power cut that loses the rename leaves the .mgpart, and the
+    // next run downloads again; nothing incomplete ever carries the final name.
+  }
+
+  async remove(): Promise<void> {
+    await this.#sink?.close().catch(() => undefined);
+    await removeFile(this.#paths.temp);
+    await this.#state.remove();
+  }
+
+  async release(): Promise<void> {
+    await this.#sink?.close().catch(() => undefined);
+    this.#space?.release();
+    this.#space = undefined;
+    if (this.#released) return;
+    this.#released = true;
+    await this.lock.release().catch(() => undefined);
+    this.context.unclaim(this.target);
+  }
+}
+
+/**
+ * True when a saved state is of this download. The same URL: ours (its validators are checked
+ * against the server afterwards, and a changed file starts over). Another URL (a re-signed link,
+ * a new CDN token, a mirror) for the target the caller named: ours only when the size and the
+ * validators the state recorded are those of the file the new URL serves, so the bytes of another
+ * file are never adopted, nor silently discarded.
+ */
+function sameDownload(saved: SavedState, job: Job, targetName: string): boolean {
+  if (saved.url === redactUrl(job.url)) return true;
+  return job.options.output !== undefined && job.remote !== undefined && resumeProblem(saved, targetName, job.remote) === undefined;
+}
+
+function numbered(base: string, n: number): string {
+  const ext = extname(base);
+  const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
+  return `${stem}.${n}${ext === base ? '' : ext}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function checkDirectory(dir: string, create: boolean): Promise<void> {
+  try {
+    if (create) await mkdir(dir, { recursive: true });
+    const st = await stat(dir);
+    if (!st.isDirectory()) {
+      throw new FileSystemError(ErrorCodes.NOT_WRITABLE, `${dir} is not a directory`);
+    }
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    if (isDownloadError(err)) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FileSystemError(
+      ErrorCodes.NOT_WRITABLE,
+      code === 'ENOENT' ? `The directory ${dir} does not exist` : `The directory ${dir} is not writable`,
+      { cause: err, ...(code ? { errno: code } : {}) },
+    );
+  }
+}

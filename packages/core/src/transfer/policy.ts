@@ -1,0 +1,92 @@
+/**
+ * How many connections a transfer runs. The transfer loop asks a {@link ConnectionPolicy} how many
+ * to open first, then on every sample tick how many it wants now (opening or retiring connections
+ * to match), and tells it when the server refused a new one. The built-in {@link allAtOnce} opens
+ * every allowed connection at once; an adaptive policy can follow the measured throughput instead.
+ */
+
+/** What the transfer measured at one sample tick. */
+export interface ConnectionSample {
+  /** Milliseconds since the transfer started. */
+  elapsedMs: number;
+  /** Speed of the whole download, smoothed, in bytes per second. */
+  bytesPerSecond: number;
+  /** Each open connection: its id, its speed since the previous tick, and the bytes its range still has (Infinity when unknown). */
+  connections: ReadonlyArray<{
+    /** The connection's id (as in the `rangeStart` events). */
+    id: number;
+    /** Bytes per second since the previous tick. */
+    bytesPerSecond: number;
+    /** Bytes its range still has (Infinity when unknown, 0 between ranges). */
+    remaining: number;
+  }>;
+}
+
+/** Decides the number of connections of one transfer. One instance per transfer (a run of a download). */
+export interface ConnectionPolicy {
+  /** Connections to open first, 1..`ceiling` (the most the options and the plan allow). */
+  initial(ceiling: number): number;
+  /**
+   * Called on each sample tick. `target` is the number of connections wanted now (clamped to
+   * 1..ceiling by the loop); `retire` names connections to close first when there are too many.
+   */
+  next(sample: ConnectionSample): {
+    /** Connections wanted now. */
+    target: number;
+    /** Connections to close first when there are more than `target`. */
+    retire?: number[];
+  };
+  /**
+   * The server refused a connection (429/503 while others run: the retry policy retired it);
+   * `active` is the number of connections still open. A policy should not ask for more at once.
+   */
+  refused(active: number): void;
+}
+
+/** Makes the policy of one transfer. */
+export type ConnectionPolicyFactory = () => ConnectionPolicy;
+
+/**
+ * The default policy: every allowed connection at once, and never more after the server refused
+ * one (the connections it still serves are what it wants).
+ */
+export function allAtOnce(): ConnectionPolicy {
+  let target = 1;
+  return {
+    initial(ceiling) {
+      target = ceiling;
+      return ceiling;
+    },
+    next() {
+      return { target };
+    },
+    refused(active) {
+      target = Math.max(1, Math.min(target, active));
+    },
+  };
+}
+
+/** What bounds the connections of a download. */
+export interface CeilingInput {
+  /** Connections the user wants for this download. */
+  connections: number;
+  /** Connections to one host. */
+  maxConnectionsPerHost: number;
+  /** Segments are never split below this many bytes. */
+  minSplitSize: number;
+}
+
+/**
+ * The most connections a download can use: what the user allows, and no more than there is work
+ * for (a file too small to split needs one; a resumed file has its unfinished segments). The one
+ * place this is derived: the planner cuts the file with it and the transfer loop opens at most it.
+ *
+ * @param remaining - Bytes left (Infinity when the size is unknown).
+ * @param unfinished - Segments with bytes left (0 for a fresh plan).
+ * @param single - The transfer runs in one stream (no ranges, or the size is unknown).
+ */
+export function connectionCeiling(options: CeilingInput, remaining: number, unfinished: number, single: boolean): number {
+  if (single) return 1;
+  const splittable = Number.isFinite(remaining) ? Math.floor(remaining / options.minSplitSize) : 1;
+  return Math.max(1, Math.min(options.connections, options.maxConnectionsPerHost, Math.max(unfinished, splittable)));
+}
