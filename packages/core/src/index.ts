@@ -18,7 +18,16 @@ export { Multiget, type MultigetOptions, type DownloadOptions } from './engine/M
 export { Download, formatBytes } from './engine/Download.js';
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
 export { Scheduler, equalSegments } from './transfer/Scheduler.js';
-export { allAtOnce, connectionCeiling, type ConnectionPolicy, type ConnectionPolicyFactory, type ConnectionSample, type CeilingInput } from './transfer/policy.js';
+export {
+  allAtOnce,
+  connectionCeiling,
+  type ConnectionPolicy,
+  type ConnectionPolicyContext,
+  type ConnectionPolicyFactory,
+  type ConnectionSample,
+  type CeilingInput,
+} from './transfer/policy.js';
+export { AdaptivePolicy, HostCapMemory, adaptiveConnections, type AdaptivePolicyOptions } from './transfer/AdaptivePolicy.js';
 export { StateFile, type SavedState } from './storage/StateFile.js';
 export { REDACTED, redactUrl, redactText, redactHeaders, redactFields, withoutUserinfo, isSecretName, isSecretParam } from './log/redact.js';
 export { LOG_LEVELS, LEVEL_RANK, fieldsFirst, isLogSetting, type LogLevel, type LogSetting, type LogFields, type Logger, type FieldsFirstLogger } from './log/Logger.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptivePolicy, HostCapMemory, type ConnectionSample } from '../src/transfer/AdaptivePolicy.js';
+import { AdaptivePolicy, HostCapMemory } from '../src/transfer/AdaptivePolicy.js';
+import type { ConnectionSample } from '../src/transfer/policy.js';
 
 /**
  * A tiny model of a transfer loop driving the policy: it opens connections up to the target, closes

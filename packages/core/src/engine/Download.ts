@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checksumOrigin } from '../util/checksum.js';
 import { AbortError, DownloadError, ErrorCodes, RemoteChangedError, UsageError, isDownloadError, toDownloadError } from '../errors.js';
 import { type SavedState, redactUrl } from '../storage/StateFile.js';
 import type { Storage } from '../storage/Storage.js';
@@ -123,7 +124,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
     const size = this.#job?.remote?.size;
     return {
       ...(size === undefined ? {} : { size }),
-      segments: (this.#job?.segments ?? []).map((s) => ({ start: s.start, end: s.end, pos: s.pos })),
+      // In file order: the scheduler keeps segments in the order they were cut.
+      segments: (this.#job?.segments ?? []).map((s) => ({ start: s.start, end: s.end, pos: s.pos })).sort((a, b) => a.start - b.start),
     };
   }
 
@@ -372,7 +374,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
         file: job.target!,
         size,
         url: redactUrl(job.remote!.url),
-        ...(job.verifiedDigest ? { digest: job.verifiedDigest } : {}),
+        ...(job.verifiedDigest ? { digest: job.verifiedDigest, checksum: checksumOrigin(job.verifiedDigest) } : {}),
         verified: job.verifiedDigest !== undefined,
         resumed: job.resumed,
         restarts: this.#restarts,
@@ -421,7 +423,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
       hostSlots: this.engine.hostSlots,
       bucket: this.#bucket,
       meter: this.#meter,
-      policy: this.engine.connectionPolicy(),
+      policy: this.engine.connectionPolicy({ host: (job.remote?.url ?? job.url).host }),
       checkpointIntervalMs: this.engine.checkpointIntervalMs,
       progressIntervalMs: this.engine.progressIntervalMs,
       checkpoint,

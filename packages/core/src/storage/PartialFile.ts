@@ -271,7 +271,8 @@ export class PartialFileStorage implements Storage {
  * file are never adopted, nor silently discarded.
  */
 function sameDownload(saved: SavedState, job: Job, targetName: string): boolean {
-  if (saved.url === redactUrl(job.url)) return true;
+  // Its own URL, or one it had before (Manager.updateUrl: the link was replaced).
+  if (saved.url === redactUrl(job.url) || job.options.previousUrls.includes(saved.url)) return true;
   return job.options.output !== undefined && job.remote !== undefined && resumeProblem(saved, targetName, job.remote) === undefined;
 }
 

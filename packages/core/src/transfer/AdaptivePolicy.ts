@@ -9,28 +9,7 @@
  * events. See the package README ("Adaptive connections") for how it decides.
  */
 
-// The interface as BRIEF.md specifies it. core-house defines the same shapes in
-// transfer/policy.ts; declared here too until the branches meet (the lead unifies them at merge).
-
-/** One tick's view of a download's transfer, as the loop measures it. */
-export interface ConnectionSample {
-  /** Milliseconds since the transfer started (monotonic). */
-  elapsedMs: number;
-  /** The download's total throughput over the last tick, bytes per second. */
-  bytesPerSecond: number;
-  /** Connections open now, each with its throughput over the last tick and the bytes left in its range. */
-  connections: ReadonlyArray<{ id: number; bytesPerSecond: number; remaining: number }>;
-}
-
-/** Decides how many connections a download runs; called by the transfer loop. */
-export interface ConnectionPolicy {
-  /** Connections to open first, 1..ceiling. */
-  initial(ceiling: number): number;
-  /** Called every sample tick: the number of connections wanted now, and connections to close now. */
-  next(sample: ConnectionSample): { target: number; retire?: number[] };
-  /** A new connection was refused (429, 503, ECONNREFUSED) while `active` others were running. */
-  refused(active: number): void;
-}
+import type { ConnectionPolicy, ConnectionPolicyFactory, ConnectionSample } from './policy.js';
 
 /** What is remembered about one host: the most connections it accepted before refusing more. */
 interface RememberedCap {
@@ -452,4 +431,16 @@ export class AdaptivePolicy implements ConnectionPolicy {
     for (const id of slowest) this.#retired.add(id);
     return slowest;
   }
+}
+
+/**
+ * The adaptive policy as a factory for `MultigetOptions.connectionPolicy`: one cap memory per
+ * factory (so per engine that uses it), shared by its downloads.
+ *
+ * @example
+ * new Multiget({ plugins, connectionPolicy: adaptiveConnections() });
+ */
+export function adaptiveConnections(options: Omit<AdaptivePolicyOptions, 'host' | 'memory'> = {}): ConnectionPolicyFactory {
+  const memory = new HostCapMemory();
+  return (context) => new AdaptivePolicy({ ...options, memory, ...(context?.host !== undefined ? { host: context.host } : {}) });
 }

@@ -140,7 +140,7 @@ export class Transfer {
       segments: this.#scheduler.segments.map((s) => {
         const connection = this.#scheduler.ownerOf(s);
         return { start: s.start, end: s.end, pos: s.pos, ...(connection === undefined ? {} : { connection }) };
-      }),
+      }).sort((a, b) => a.start - b.start),
     };
   }
 
@@ -255,19 +255,24 @@ export class Transfer {
     const raised = target > this.#target;
     if (target !== this.#target) {
       this.#target = target;
-      this.#connectionsEvent('policy');
+      this.#connectionsEvent(this.#o.policy.reason ?? 'policy');
     }
     let excess = connections.length - target;
+    // A connection the policy names goes even at the target (a straggler): its range returns to
+    // the pool and a fresh connection, opened below, takes it.
+    let replaced = 0;
     for (const id of decision.retire ?? []) {
-      if (excess <= 0) break;
-      if (this.#retire(id)) excess--;
+      if (!this.#retire(id)) continue;
+      if (excess > 0) excess--;
+      else replaced++;
     }
     for (let i = connections.length - 1; i >= 0 && excess > 0; i--) {
       if (this.#retire(connections[i]!.id)) excess--;
     }
-    // Only a raised target opens connections: one that ran out of work, or that the retry policy
-    // retired, is not replaced behind the policy's back.
-    if (raised) {
+    if (replaced > 0) this.#connectionsEvent(this.#o.policy.reason ?? 'retired');
+    // Only a raised target (or a straggler's replacement) opens connections: one that ran out of
+    // work, or that the retry policy retired, is not replaced behind the policy's back.
+    if (raised || replaced > 0) {
       for (let n = this.#openCount(); n < target && this.#scheduler.claimable; n++) this.#open();
     }
   }

@@ -41,10 +41,18 @@ export interface ConnectionPolicy {
    * `active` is the number of connections still open. A policy should not ask for more at once.
    */
   refused(active: number): void;
+  /** Why the target last changed, for the `connections` event (`initial`, `rising`, `refused`, ...). */
+  readonly reason?: string;
+}
+
+/** What a policy is made for: the host (with port) the transfer talks to. */
+export interface ConnectionPolicyContext {
+  /** `host:port` of the download's URL, for policies that remember a server's cap. */
+  host: string;
 }
 
 /** Makes the policy of one transfer. */
-export type ConnectionPolicyFactory = () => ConnectionPolicy;
+export type ConnectionPolicyFactory = (context?: ConnectionPolicyContext) => ConnectionPolicy;
 
 /**
  * The default policy: every allowed connection at once, and never more after the server refused

@@ -1,0 +1,46 @@
+// The adaptive connection policy in a real transfer: connections are a ceiling, reached while they
+// add throughput (a per-connection cap) and not opened when they do not; each decision an event.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Multiget, adaptiveConnections } from '@multiget/core';
+import { generateContent, sha256, startHttpServer, type HttpTestServer } from '@multiget/test-servers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HttpPlugin } from '../src/index.js';
+
+const MiB = 1024 * 1024;
+let server: HttpTestServer;
+let dir: string;
+let mg: Multiget;
+
+beforeEach(async () => {
+  server = await startHttpServer();
+  dir = await mkdtemp(join(tmpdir(), 'mg-adaptive-'));
+  mg = new Multiget({
+    plugins: [new HttpPlugin({ useEnvProxy: false })],
+    connectionPolicy: adaptiveConnections(),
+    minSplitSize: 256 * 1024,
+    retry: { baseDelayMs: 10, maxDelayMs: 100 },
+  });
+});
+afterEach(async () => {
+  await mg.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('adaptive connections', () => {
+  it('climbs past its first connections while each one adds throughput (a per-connection cap)', async () => {
+    const content = generateContent({ size: 24 * MiB, seed: 5 });
+    server.addFile('/capped.bin', content, { faults: { throttleBytesPerSec: 1 * MiB } });
+    const dl = mg.download(server.url('/capped.bin'), { dir, connections: 12 });
+    const decisions: Array<{ target: number; reason: string }> = [];
+    dl.on('connections', (c) => decisions.push({ target: c.target, reason: c.reason }));
+    const result = await dl.done;
+    expect(sha256(await readFile(result.file))).toBe(sha256(content));
+    // It started with a few and raised the target while the throughput rose.
+    expect(decisions[0]!.target).toBeLessThan(12);
+    expect(Math.max(...decisions.map((d) => d.target))).toBeGreaterThan(decisions[0]!.target);
+    expect(server.maxConcurrentRequests('/capped.bin')).toBeGreaterThan(decisions[0]!.target);
+  });
+});
