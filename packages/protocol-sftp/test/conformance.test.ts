@@ -31,4 +31,4 @@ describeProtocolConformance('SFTP', async () => {
       await home.dispose();
     },
   };
-}, { runner: { describe, it, afterAll } });
+}, { runner: { describe, it, afterAll }, connections: 8 });

@@ -97,6 +97,8 @@ export interface ConformanceOptions {
   runner: ConformanceRunner;
   /** Engine options merged over the kit's (short retry delays, frequent progress). */
   engine?: MultigetOptions;
+  /** Connections of each scenario's download (the ranges scenario needs more than one). Default 4. */
+  connections?: number;
   /**
    * Most bytes the driver may read ahead of a reader that does not read (slow reader scenario).
    * Default 16 MiB; the served file is four times as large.
@@ -164,6 +166,8 @@ export function describeProtocolConformance(
   options: ConformanceOptions,
 ): void {
   const { runner } = options;
+  const connections = options.connections ?? 4;
+  if (!(connections >= 2)) throw new RangeError(`the battery needs at least 2 connections, got ${connections}`);
   const afterAll = runner.afterAll ?? runner.after;
   if (afterAll === undefined) throw new TypeError('the runner needs afterAll (vitest) or after (node:test)');
   let context: Promise<ConformanceContext> | undefined;
@@ -186,7 +190,7 @@ export function describeProtocolConformance(
         mg,
         dir,
         async download(url, extra = {}) {
-          const dl = mg.download(url, { dir, connections: 4, ...extra });
+          const dl = mg.download(url, { dir, connections, ...extra });
           const codes: string[] = [];
           const restarts: string[] = [];
           let resumedBytes = 0;
@@ -198,7 +202,7 @@ export function describeProtocolConformance(
         },
         async abortAfter(url, atLeast) {
           const controller = new AbortController();
-          const dl = mg.download(url, { dir, connections: 4, signal: controller.signal });
+          const dl = mg.download(url, { dir, connections, signal: controller.signal });
           dl.on('progress', (p) => {
             if (p.bytesDone >= atLeast) controller.abort();
           });
@@ -244,7 +248,7 @@ export function describeProtocolConformance(
       const file = await ctx.serve(4 * MiB + 3);
       // Paced, so that the transfers overlap on the server rather than each ending at once.
       file.setFaults({ throttleBytesPerSec: 16 * MiB });
-      const { result } = await scene.download(file.url, { connections: 4 });
+      const { result } = await scene.download(file.url);
       assert.equal(result.size, 4 * MiB + 3);
       assert.equal(await scene.sha256(result.file), file.sha256());
       assert.ok(file.maxConcurrentTransfers() > 1, `transfers at once: ${file.maxConcurrentTransfers()}`);
@@ -343,7 +347,7 @@ export function describeProtocolConformance(
     scenario(CONFORMANCE_SCENARIOS[9], async (ctx, scene) => {
       const file = await ctx.serve(MiB);
       file.setFaults({ wrongLength: 10 });
-      const dl = scene.mg.download(file.url, { dir: scene.dir, connections: 4, retries: 2 });
+      const dl = scene.mg.download(file.url, { dir: scene.dir, connections, retries: 2 });
       // The last bytes never come: fewer than announced is a short body, retried, then the failure.
       await assert.rejects(dl.done, (err) => isDownloadError(err) && err.code === ErrorCodes.SHORT_BODY);
       // Whatever is left is partial data, never a file by the final name.
