@@ -335,23 +335,6 @@ export interface ConnectionsInfo {
   reason: string;
 }
 
-/** Where the bytes of a download are (`Download.segmentMap()`). */
-export interface SegmentMap {
-  /** The size, when known. */
-  size?: number;
-  /** Every segment: [start, end) with bytes [start, pos) written; `end` is Infinity while the size is unknown. */
-  segments: Array<{
-    /** First byte of the segment. */
-    start: number;
-    /** Exclusive end. */
-    end: number;
-    /** Next byte to write: [start, pos) is written. */
-    pos: number;
-    /** The connection that owns the segment now, if any. */
-    connection?: number;
-  }>;
-}
-
 /** What to do when the target file already exists. */
 export type ExistingFilePolicy = 'fail' | 'rename' | 'overwrite';
 
@@ -380,7 +363,7 @@ export interface SegmentMapEntry {
   connection?: number;
 }
 
-/** A snapshot of a download's segments, for drawing a map of what is done, in flight and left. */
+/** Where the bytes of a download are (`Download.segmentMap()`): a snapshot for drawing what is done, in flight and left. */
 export interface SegmentMap {
   /** Size of the file in bytes, when known. */
   size?: number;

@@ -18,7 +18,7 @@ const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'
  *   stream). The extra bytes are never yielded.
  * - The request's signal aborts: its reason if that is a DownloadError, else MG_ERR_ABORTED.
  *
- * The iterator is a plain object over the {@link ResponseBody} queue: a chunk already buffered is
+ * The iterator is a plain object over the `ResponseBody` queue: a chunk already buffered is
  * handed out at once, with no stream or generator between the socket and the engine. Breaking out
  * of iteration or calling `cancel()` aborts the response, which makes undici close the connection
  * rather than return it to the pool with unread bytes.

@@ -18,7 +18,9 @@ export class Palette {
   readonly red: (text: string) => string;
   readonly yellow: (text: string) => string;
   readonly cyan: (text: string) => string;
+  /** Magenta text (a connection's colour in the segment map). */
   readonly magenta: (text: string) => string;
+  /** Blue text (a connection's colour in the segment map). */
   readonly blue: (text: string) => string;
   readonly dim: (text: string) => string;
   readonly bold: (text: string) => string;

@@ -20,7 +20,10 @@ export type TaskOutcome =
       readonly status: 'failed';
       readonly error: DownloadError;
       /** Set when the server stopped accepting the link mid-download: the partial file, kept for a new link. */
-      readonly expiredLink?: { readonly file: string };
+      readonly expiredLink?: {
+        /** The partial file a fresh link continues (`multiget NEWURL -o FILE`). */
+        readonly file: string;
+      };
     }
   | { readonly task: DownloadTask; readonly status: 'skipped' };
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
-import { type ResourceUsage, resourceUsage } from '../trace/resourceUsage.js';
+import { resourceUsage } from '../trace/resourceUsage.js';
 import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
 import { expandHome } from '../util/homePath.js';

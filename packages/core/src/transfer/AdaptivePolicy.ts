@@ -216,7 +216,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
     return this.#target;
   }
 
-  next(sample: ConnectionSample): { target: number; retire?: number[] } {
+  next(sample: ConnectionSample): ReturnType<ConnectionPolicy['next']> {
     const now = sample.elapsedMs;
     this.#lastElapsed = now;
     // A retired id that left the sample was closed by the loop; if it comes back, it is a new
