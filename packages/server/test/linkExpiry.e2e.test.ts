@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
+import { redactUrl } from '@multiget/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AddResult, DownloadInfo, DownloadResult } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
@@ -65,7 +66,7 @@ describe('multiget/updateUrl', () => {
     http.setFaults('/signed.iso', { signedLinks: { afterBytes: 64 * MiB } });
     const fresh = http.signUrl('/signed.iso');
     const { download } = await b.request<DownloadResult>('multiget/updateUrl', { id, url: fresh });
-    expect(download).toMatchObject({ url: fresh, reason: null, error: null });
+    expect(download).toMatchObject({ url: redactUrl(fresh), reason: null, error: null });
     await until(() => ['completed', 'failed'].includes(b.latest().get(id)?.state ?? ''), 'the download to end');
     const done: DownloadInfo = b.latest().get(id)!;
     expect(done.state).toBe('completed');

@@ -73,7 +73,7 @@ describe('the service in process', () => {
     client.listen();
     try {
       const requests = messages().filter((m) => m.messageDirection === 'clientToServer');
-      expect(requests.length).toBe(23);
+      expect(requests.length).toBe(26);
       for (const { method } of requests) {
         // Whatever the answer (most of these params are wrong on purpose), it is not MethodNotFound.
         const outcome = await client.sendRequest(method, { id: 'none' }).then(
