@@ -282,7 +282,8 @@ export class Multiget implements HookHost {
    */
   async list(url: string | URL, options: Omit<DownloadOptions, 'output' | 'dir'> = {}): Promise<RemoteEntry[]> {
     const parsed = parseUrl(url);
-    const job = new Job(options.id ?? randomUUID(), parsed, this.#resolveOptions(options), options.signal ?? new AbortController().signal);
+    const id = options.id ?? randomUUID();
+    const job = new Job(id, parsed, { ...this.#resolveOptions(options), log: this.log.child({ download: id }) }, options.signal ?? new AbortController().signal);
     const driver = await this.hooks.resolve.promise(parsed, job);
     if (!driver?.list) {
       throw new UsageError(
@@ -302,7 +303,9 @@ export class Multiget implements HookHost {
   async probe(url: string | URL, options: DownloadOptions = {}): Promise<RemoteInfo> {
     const parsed = parseUrl(url);
     const controller = new AbortController();
-    const job = new Job(options.id ?? randomUUID(), parsed, this.#resolveOptions(options), controller.signal);
+    const id = options.id ?? randomUUID();
+    // Logged like a download's probe: a lookup's connections and trust decisions are seen too.
+    const job = new Job(id, parsed, { ...this.#resolveOptions(options), log: this.log.child({ download: id }) }, controller.signal);
     try {
       const driver = await this.hooks.resolve.promise(parsed, job);
       if (!driver) throw new UsageError(ErrorCodes.UNSUPPORTED_PROTOCOL, `No protocol plugin handles "${parsed.protocol}" URLs`);
