@@ -37,6 +37,8 @@ const CONNECTION_CAP = 4;
 /** The slow-one profile: the SLOW_NTH request of a run is paced to SLOW_RATE, the others to THROTTLE. */
 const SLOW_NTH = 3;
 const SLOW_RATE = 200_000;
+/** The mirrors profile: each of two servers takes this many responses at once (503 beyond). */
+const MIRROR_CAP = 4;
 /** One-way delay of the sftp-latency profile's relay, in milliseconds. */
 const SFTP_DELAY_MS = 10;
 
@@ -114,15 +116,38 @@ const PROFILES = {
     server: 'test',
     faults: { throttleBytesPerSec: THROTTLE, latencyMs: 20, slowRequest: { nth: SLOW_NTH, bytesPerSec: SLOW_RATE } },
   },
+  mirrors: {
+    description: `one file from two servers, each ${MIRROR_CAP} connections at most (503 beyond) of ${THROTTLE / 1e6} MB/s with 20 ms latency; one server alone allows ${(MIRROR_CAP * THROTTLE) / 1e6} MB/s, both together twice that (curl reads from one)`,
+    defaultSize: 256 * MiB,
+    server: 'test',
+    mirrors: 2,
+    faults: { throttleBytesPerSec: THROTTLE, latencyMs: 20, maxConnections: MIRROR_CAP },
+    resilient: true,
+    tools: ['multiget', 'aria2c', 'axel', 'curl'],
+  },
 };
 
 /** Profiles whose ideal time is size / (16 x THROTTLE): every connection paced, none wasted. */
 const PACED = new Set(['throttled', 'slow-one']);
 
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
-function commandFor(tool, profile, { url, axelUrl, file, dir, name, node, peers, list, size, baselineCli }) {
+function commandFor(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size, baselineCli }) {
   if (tool === 'baseline') {
-    return commandFor('multiget', profile, { url, axelUrl, file, dir, name, node, peers, list, size }).map((arg) => (arg === CLI ? baselineCli : arg));
+    return commandFor('multiget', profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size }).map((arg) => (arg === CLI ? baselineCli : arg));
+  }
+  if (profile === 'mirrors') {
+    // Every tool that can read one file from several URLs gets both; curl reads from the first.
+    switch (tool) {
+      case 'multiget':
+        return [node, ...NODE_FLAGS, CLI, '--same-file', url, mirrorUrl, '-d', dir, '-o', name, '-c', '16', '-q', '--no-cache', '--retries', '50'];
+      case 'aria2c':
+        return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none', '--allow-overwrite=true',
+          '--auto-file-renaming=false', '--max-tries=0', '-d', dir, '-o', name, url, mirrorUrl];
+      case 'axel':
+        return ['/usr/bin/env', `HOME=${dirname(dir)}`, peers.axel, '-n', '16', '-q', '-o', file, url, mirrorUrl];
+      default:
+        break;
+    }
   }
   // Profiles that cut or refuse connections: every tool is told to keep retrying.
   const resilient = PROFILES[profile].resilient === true;
@@ -213,6 +238,17 @@ function gitInfo() {
   return { commit, dirty };
 }
 
+/** The statistics of two test servers as one: numbers added, objects merged field by field. */
+function sumStats(a, b) {
+  if (a === undefined || b === undefined) return a ?? b;
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (typeof v === 'number' && typeof out[k] === 'number') out[k] += v;
+    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = sumStats(out[k], v);
+  }
+  return out;
+}
+
 const fmt = (x, d = 2) => (x === undefined ? '?' : x.toFixed(d));
 
 async function runProfile(name, options, ctx) {
@@ -268,6 +304,8 @@ async function runProfile(name, options, ctx) {
     const started = Date.now();
     let list;
     let axelUrl;
+    let mirrorUrl;
+    let mirror;
     if (def.files) {
       const www = join(profileDir, 'www');
       mkdirSync(www);
@@ -323,6 +361,24 @@ async function runProfile(name, options, ctx) {
       expected = { size, sha256: sha256({ size, seed: 1 }) };
       server = await startTestServer({ node: ctx.node, path: `/file-${size}.bin`, size, seed: 1, faults: def.faults });
       url = server.url;
+      if (def.mirrors) {
+        mirror = await startTestServer({ node: ctx.node, path: `/file-${size}.bin`, size, seed: 1, faults: def.faults });
+        mirrorUrl = mirror.url;
+        const first = server;
+        // One server for the loop below: faults reset and statistics summed over both.
+        server = {
+          url,
+          stop: async () => {
+            await first.stop();
+            await mirror.stop();
+          },
+          resetFaults: async () => {
+            await first.resetFaults();
+            await mirror.resetFaults();
+          },
+          stats: async () => sumStats(await first.stats(), await mirror.stats()),
+        };
+      }
     }
     console.log(`   ${fmt(size / MiB, 0)} MiB at ${url} (ready in ${fmt((Date.now() - started) / 1000, 1)} s), ${expected.sha256 ? `sha256 ${expected.sha256.slice(0, 16)}...` : `${expected.files.length} files`}`);
     if (record.idealSeconds) console.log(`   ideal: ${fmt(record.idealSeconds)} s`);
@@ -334,7 +390,7 @@ async function runProfile(name, options, ctx) {
         registerTempDir(dir);
         const outName = `download-${size}.bin`;
         const file = join(dir, outName);
-        const argv = commandFor(tool, name, { url, axelUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size, baselineCli: ctx.baselineCli });
+        const argv = commandFor(tool, name, { url, axelUrl, mirrorUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size, baselineCli: ctx.baselineCli });
         record.commands[tool] ??= argv.join(' ');
         if (def.server === 'test') await server.resetFaults();
         syncDisks();

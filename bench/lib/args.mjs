@@ -1,7 +1,7 @@
 // Command-line options of the benchmark. Plain node:util parseArgs; no dependency.
 import { parseArgs } from 'node:util';
 
-export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'no-ranges', 'cuts-4m', 'cap-503', 'slow-one', 'many', 'ftp', 'sftp', 'sftp-latency'];
+export const PROFILE_NAMES = ['unthrottled', 'throttled', 'drops', 'no-ranges', 'cuts-4m', 'cap-503', 'slow-one', 'mirrors', 'many', 'ftp', 'sftp', 'sftp-latency'];
 
 /** The tools --tools may name (a profile may run fewer, see bench/README.md). */
 export const TOOL_NAMES = ['multiget', 'aria2c', 'axel', 'curl'];

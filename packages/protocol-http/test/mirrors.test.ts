@@ -176,6 +176,18 @@ describe('mirrors over HTTP', () => {
     expect(servers[1]!.requests(path).length).toBeGreaterThan(0);
   });
 
+  it('keeps both sources when each caps its connections with 503: busy is not broken', async () => {
+    const path = `/capped-${++n}.bin`;
+    const content = generateContent({ size: 8 * MiB, seed: 19 });
+    for (const s of servers.slice(0, 2)) s.addFile(path, content, { faults: { throttleBytesPerSec: 2 * MiB, maxConnections: 2 } });
+    const { data, warnings } = await fetchWithMirrors(path, [servers[1]!.url(path)], { connections: 8, retries: 20 });
+    expect(sha256(data)).toBe(sha256(content));
+    // Neither source was left out for answering 503, and both served ranges of the file.
+    expect(warnings.filter((w) => w.startsWith('MG_WARN_MIRROR_DROPPED'))).toEqual([]);
+    expect(bodyBytes(servers[0]!, path)).toBeGreaterThan(MiB);
+    expect(bodyBytes(servers[1]!, path)).toBeGreaterThan(MiB);
+  });
+
   it('falls back to the download URL alone when every mirror is unreachable', async () => {
     const path = `/lonely-${++n}.bin`;
     const content = generateContent({ size: 2 * MiB, seed: 18 });

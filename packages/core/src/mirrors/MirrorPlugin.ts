@@ -11,6 +11,8 @@ const PLUGIN_NAME = 'MirrorPlugin';
 const SAMPLE_BYTES = 16 * 1024;
 /** Failures in a row without a byte after which a source is left out for the rest of the run. */
 const MAX_FAILURES = 3;
+/** Milliseconds a source that answered "busy" keeps its cap of connections before one more is tried. */
+const BUSY_CAP_MS = 5000;
 /** Weight of the newest measurement in a source's smoothed speed. */
 const SMOOTHING = 0.5;
 
@@ -38,6 +40,10 @@ interface Source {
   bytes: number;
   /** Why it was dropped. */
   dropReason?: string;
+  /** Connections it took before it answered "busy" (429/503), until `capUntil`: no more go there. */
+  cap?: number;
+  /** When the busy cap is tried again (performance.now()). */
+  capUntil: number;
 }
 
 /** The sources of one download. */
@@ -152,7 +158,13 @@ export class MirrorPlugin implements Plugin {
     for (;;) {
       const source = choose(set, tried);
       if (!source) {
-        throw lastError ?? new DownloadError(ErrorCodes.MIRROR_FAILED, `No source of ${redactUrl(job.url)} is usable`);
+        if (lastError !== undefined) throw lastError;
+        // Every live source is at its busy cap: this connection is one too many (the retry policy
+        // retires it while others run).
+        if (set.sources.some((s) => s.state !== 'dropped' && s.cap !== undefined)) {
+          throw new DownloadError(ErrorCodes.SERVER_BUSY, `Every source of ${redactUrl(job.url)} is busy at its connections`);
+        }
+        throw new DownloadError(ErrorCodes.MIRROR_FAILED, `No source of ${redactUrl(job.url)} is usable`);
       }
       tried.add(source);
       // Counted from the choice on, so that requests opening at the same moment spread out.
@@ -220,6 +232,7 @@ function newSource(index: number, job: Job, driver: ProtocolDriver, remote: Remo
     speed: undefined,
     failures: 0,
     coolUntil: 0,
+    capUntil: 0,
     bytes: 0,
   };
 }
@@ -274,6 +287,8 @@ function choose(set: SourceSet, tried: ReadonlySet<Source>): Source | undefined 
   let cooling: Source | undefined;
   for (const s of set.sources) {
     if (s.state === 'dropped' || tried.has(s)) continue;
+    // A server that said it is busy at this many connections gets no more until its cap expires.
+    if (s.cap !== undefined && s.capUntil > now && s.active >= s.cap) continue;
     if (s.coolUntil > now) {
       if (!cooling || s.coolUntil < cooling.coolUntil) cooling = s;
       continue;
@@ -292,6 +307,14 @@ function choose(set: SourceSet, tried: ReadonlySet<Source>): Source | undefined 
 function failed(set: SourceSet, source: Source, err: unknown, job: Job): unknown {
   const code = err instanceof DownloadError ? err.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
+  if (code === ErrorCodes.SERVER_BUSY) {
+    // Busy is not broken: the source keeps the connections it has and gets no more for a while.
+    // The error goes to the engine as it is, so that the retry policy retires this connection
+    // when no other source takes the range (the servers want fewer connections).
+    source.cap = Math.max(1, source.active);
+    source.capUntil = performance.now() + BUSY_CAP_MS;
+    return err;
+  }
   source.failures++;
   source.coolUntil = performance.now() + Math.min(30_000, 1000 * 2 ** (source.failures - 1));
   const others = set.sources.some((s) => s !== source && s.state !== 'dropped');
