@@ -1,15 +1,19 @@
-// A URL resolver: `signed+http://host/path` (or `signed+https:`) names a file behind a server that
-// wants presigned URLs, `http://host/path?exp=<unix seconds>&sig=<HMAC-SHA256 of "path:exp">`.
-// The plugin signs once per download, hands the signed URL to whichever driver serves http(s), and
-// signs again when the server answers 403 (the signature expired), keeping the bytes it has.
+// A URL resolver through the engine's `refreshUrl` hook: URLs of the hosts it signs for get an
+// HMAC presigned query, `?exp=<unix seconds>&sig=<HMAC-SHA256 of "path:exp">`, before the first
+// request, and a fresh one whenever the server refuses the link mid-download (401/403/410: the
+// signature expired). The engine checks that the fresh link serves the same file (size and
+// validators) and goes on with the bytes it has; the driver that serves http(s) does the rest.
 import { createHmac } from 'node:crypto';
-import { Job, isDownloadError } from '@multiget/core';
-import type { ByteSource, HookHost, Plugin, ProtocolDriver, RemoteInfo } from '@multiget/core';
+import type { HookHost, Plugin } from '@multiget/core';
 
 const PLUGIN_NAME = 'SignedUrlPlugin';
-/** What the signer needs: the shared secret, and how long a signature lives. */
+
+/** What the signer needs: the shared secret, whose URLs to sign, and how long a signature lives. */
 export interface SignedUrlOptions {
+  /** The key the server checks signatures with. */
   secret: string;
+  /** `host:port` of the servers that want signed URLs; other URLs are left alone. */
+  hosts: readonly string[];
   /** Lifetime of a signature in seconds. Default 300. */
   ttlSeconds?: number;
   /** The signer's clock, in milliseconds since the epoch. Default `Date.now`. */
@@ -21,7 +25,7 @@ export function signature(secret: string, path: string, exp: number): string {
   return createHmac('sha256', secret).update(`${path}:${exp}`).digest('hex');
 }
 
-/** Resolves `signed+http:` and `signed+https:` URLs to freshly signed ones, and re-signs on 403. */
+/** Signs the URLs of its hosts before the first request, and again when the server refuses them. */
 export class SignedUrlPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
   readonly #options: SignedUrlOptions;
@@ -29,9 +33,10 @@ export class SignedUrlPlugin implements Plugin {
   constructor(options: SignedUrlOptions) {
     this.#options = options;
   }
-  /** `signed+http://h/p` → `http://h/p?exp=...&sig=...`, valid for the configured lifetime from now. */
+
+  /** `url` with a signature valid for the configured lifetime from now (an older one replaced). */
   sign(url: URL): URL {
-    const signed = new URL(url.href.replace(/^signed\+/, ''));
+    const signed = new URL(url.href);
     const exp = Math.floor((this.#options.clock ?? Date.now)() / 1000) + (this.#options.ttlSeconds ?? 300);
     signed.searchParams.set('exp', String(exp));
     signed.searchParams.set('sig', signature(this.#options.secret, signed.pathname, exp));
@@ -39,41 +44,7 @@ export class SignedUrlPlugin implements Plugin {
   }
 
   apply(engine: HookHost): void {
-    // The engine asks the hooks, not the driver, for probes and ranges: answer for our drivers.
-    const ours = new WeakSet<ProtocolDriver>();
-    const mine = (job: Job): ProtocolDriver | undefined => (job.driver !== undefined && ours.has(job.driver) ? job.driver : undefined);
-    engine.hooks.probe.tapPromise({ name: PLUGIN_NAME, stage: -100 }, async (info, job) => (await mine(job)?.probe(job)) ?? info);
-    engine.hooks.fetchRange.tapPromise(PLUGIN_NAME, async (req, job) => mine(job)?.fetchRange(req, job));
-    engine.hooks.resolve.tapPromise(PLUGIN_NAME, async (url, job) => {
-      if (url.protocol !== 'signed+http:' && url.protocol !== 'signed+https:') return undefined;
-      let current = this.sign(url);
-      const inner = await engine.hooks.resolve.promise(current, job);
-      if (inner === undefined) return undefined;
-      // The other driver sees a Job for the signed URL; warnings still reach the download.
-      const innerJob = (outer: Job): Job => {
-        const copy = new Job(outer.id, current, outer.options, outer.signal, (w) => outer.warn(w.code, w.message));
-        copy.driver = inner;
-        if (outer.remote !== undefined) copy.remote = { ...outer.remote, url: current };
-        return copy;
-      };
-      // One fresh signature when the server says the one we hold is no longer good.
-      const resigned = async <T>(outer: Job, call: (job: Job) => Promise<T>): Promise<T> => {
-        try {
-          return await call(innerJob(outer));
-        } catch (err) {
-          if (!isDownloadError(err) || err.statusCode !== 403) throw err;
-          current = this.sign(url);
-          return await call(innerJob(outer));
-        }
-      };
-      const driver: ProtocolDriver = {
-        name: `signed ${inner.name}`,
-        // The download keeps the unsigned URL (state file, results); only requests carry a signature.
-        probe: async (job): Promise<RemoteInfo> => ({ ...(await resigned(job, (j) => inner.probe(j))), url: job.url }),
-        fetchRange: (req, job): Promise<ByteSource> => resigned(job, (j) => inner.fetchRange(req, j)),
-      };
-      ours.add(driver);
-      return driver;
-    });
+    // `reason` is 'start' before the first request and 'expired' after a refusal: sign either way.
+    engine.hooks.refreshUrl.tapPromise(PLUGIN_NAME, async (url) => (this.#options.hosts.includes(url.host) ? this.sign(url) : undefined));
   }
 }

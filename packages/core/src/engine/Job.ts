@@ -91,7 +91,15 @@ export class Job {
     readonly signal: AbortSignal,
     /** Receives {@link warn}'s reports (the download's `warning` event). */
     private readonly onWarning?: (info: { code: string; message: string }) => void,
-  ) {}
+  ) {
+    this.givenUrl = url;
+  }
+
+  /**
+   * The URL the download was given, before any `refreshUrl` tap: what its partial data is saved
+   * under, so that a resume with the same URL finds it whatever signature the last run held.
+   */
+  readonly givenUrl: URL;
 
   /**
    * Tells the user something that does not stop the download (the download's `warning` event),

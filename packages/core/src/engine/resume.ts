@@ -109,7 +109,7 @@ export function stateOf(job: Job): SavedState {
     format: 'multiget-state',
     version: 2,
     target: basename(job.target!),
-    url: redactUrl(job.url),
+    url: redactUrl(job.givenUrl),
     finalUrl: redactUrl(remote.url),
     size: remote.size ?? null,
     ranges: remote.ranges,

@@ -89,7 +89,7 @@ export class PartialFileStorage implements Storage {
       throw new UsageError(ErrorCodes.INVALID_OPTION, `${base} is named like a Multiget sidecar file (.mgpart, .mgstate, .mglock); choose another output name`);
     }
     await checkDirectory(dir, !explicit && job.options.dir !== undefined);
-    const me = redactUrl(job.url);
+    const me = redactUrl(job.givenUrl);
     const renaming = policy === 'rename' && !explicit;
     for (let i = 0; i < 10_000; i++) {
       const target = join(dir, i === 0 ? base : numbered(base, i));
@@ -272,7 +272,7 @@ export class PartialFileStorage implements Storage {
  */
 function sameDownload(saved: SavedState, job: Job, targetName: string): boolean {
   // Its own URL, or one it had before (Manager.updateUrl: the link was replaced).
-  if (saved.url === redactUrl(job.url) || job.options.previousUrls.includes(saved.url)) return true;
+  if (saved.url === redactUrl(job.givenUrl) || job.options.previousUrls.includes(saved.url)) return true;
   return job.options.output !== undefined && job.remote !== undefined && resumeProblem(saved, targetName, job.remote) === undefined;
 }
 
