@@ -81,3 +81,41 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+// Regression: undici loaded by a runtime `require` of a computed path stayed out of the bundle; in
+// the installed extension (no node_modules beside it) every HTTP request then failed as a lost
+// connection. The bundle is copied where no node_modules can be found, and downloads a real file.
+it('the bundled service downloads over HTTP from a folder without node_modules', async () => {
+  const { startHttpServer, sha256 } = await import('@multiget/test-servers');
+  const { copyFile, readFile } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  const server = await startHttpServer();
+  const content = { size: 3 * 1024 * 1024, seed: 77 };
+  server.addFile('/bundle.bin', content);
+  const dir = await mkdtemp(join(tmpdir(), 'mg-bundle-alone-'));
+  const alone = join(dir, 'server.mjs');
+  await copyFile(BUNDLE, alone);
+  const child = spawn(process.execPath, [alone, '--stdio', '--state-dir', join(dir, 'state'), '--dir', dir], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+  const rpc = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  rpc.listen();
+  try {
+    await rpc.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+    const { id } = await rpc.sendRequest<{ id: string }>('multiget/add', { url: server.url('/bundle.bin'), output: 'bundle.bin' });
+    let state = '';
+    let error: unknown;
+    for (let i = 0; i < 300 && state !== 'completed' && state !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const { downloads } = await rpc.sendRequest<{ downloads: Array<{ id: string; state: string; error: unknown }> }>('multiget/list');
+      const d = downloads.find((x) => x.id === id);
+      state = d?.state ?? '';
+      error = d?.error;
+    }
+    expect({ state, error }).toEqual({ state: 'completed', error: null });
+    expect(createHash('sha256').update(await readFile(join(dir, 'bundle.bin'))).digest('hex')).toBe(sha256(content));
+  } finally {
+    rpc.dispose();
+    child.kill('SIGKILL');
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
