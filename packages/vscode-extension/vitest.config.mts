@@ -6,7 +6,7 @@ export default defineConfig({
     // Only what runs in vitest's own processes is measured: the code-server end-to-end suite runs the
     // extension inside VS Code's extension host, out of reach of vitest's V8 coverage, so the host-side
     // modules count as uncovered here. src/test is the suite that runs in that host, not product code.
-    coverage: coverageConfig({ lines: 29, branches: 36, functions: 30, statements: 31 }, ['src/test/**']),
+    coverage: coverageConfig({ lines: 30, branches: 36, functions: 30, statements: 31 }, ['src/test/**']),
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
