@@ -4,7 +4,7 @@
 // each profile measures and how to read the output.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +133,12 @@ const PACED = new Set(['throttled', 'slow-one']);
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
 function commandFor(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size, baselineCli }) {
   if (tool === 'baseline') {
-    return commandFor('multiget', profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size }).map((arg) => (arg === CLI ? baselineCli : arg));
+    // A checkout older than the content store has no --no-cache (and nothing to skip): leave it out there.
+    const hasCache = existsSync(join(dirname(baselineCli), '..', 'dist', 'args', 'flags.js')) &&
+      readFileSync(join(dirname(baselineCli), '..', 'dist', 'args', 'flags.js'), 'utf8').includes("'no-cache'");
+    return commandFor('multiget', profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size })
+      .filter((arg) => hasCache || arg !== '--no-cache')
+      .map((arg) => (arg === CLI ? baselineCli : arg));
   }
   if (profile === 'mirrors') {
     // Every tool that can read one file from several URLs gets both; curl reads from the first.
