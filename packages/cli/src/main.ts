@@ -6,6 +6,7 @@ import {
   type DigestAlgorithm,
   ErrorCodes,
   LazyProtocolPlugin,
+  allAtOnce,
   MAX_METALINK_BYTES,
   Manager,
   OPTION_LIMITS,
@@ -261,6 +262,7 @@ async function createManager(
   await Promise.all(plugins.filter((p) => p.schemes.some((s) => schemes.has(s))).map((p) => p.load()));
   return Manager.open({
     plugins,
+    ...(options.fixedConnections ? { connectionPolicy: allAtOnce } : {}),
     ...(log !== undefined ? { logger: log, logLevel: options.logLevel } : {}),
     // The content store is shared with the service and other runs: the per-user state directory.
     contentDir: options.noCache ? false : resolveStateDir(undefined, { env: io.env, platform: process.platform, home: homedir() }),

@@ -12,6 +12,8 @@ interface Link {
   rates(open: number[], tick: number): number[];
   /** True when the server refuses the connection that would make `active + 1`. */
   refuses?(active: number): boolean;
+  /** CPU of the client in cores with `open` connections; without it the samples carry none. */
+  cpu?(open: number): number;
 }
 
 interface Run {
@@ -52,6 +54,7 @@ function drive(policy: AdaptivePolicy, link: Link, ceiling: number, ticks: numbe
       elapsedMs: tick * tickMs,
       bytesPerSecond: rates.reduce((a, b) => a + b, 0),
       connections: open.map((id, i) => ({ id, bytesPerSecond: rates[i]!, remaining: 64 * 1024 * 1024 })),
+      ...(link.cpu ? { cpu: link.cpu(open.length) } : {}),
     };
     const decision = policy.next(sample);
     target = decision.target;
@@ -89,10 +92,32 @@ const perConnection: Link = {
   },
 };
 
+/** The client's own CPU on loopback: its two cores are the limit (about one core busy). */
+const busyLoopback: Link = { ...loopback, cpu: () => 1.1 };
+/** A per-connection cap seen by an idle client (a fifth of a core at full speed). */
+const idlePerConnection: Link = { ...perConnection, cpu: () => 0.2 };
+
 describe('AdaptivePolicy', () => {
-  it('settles at one or two connections when throughput is flat as connections grow (loopback)', () => {
-    const run = drive(new AdaptivePolicy(), loopback, 16, 100);
-    expect(run.final).toBeLessThanOrEqual(2);
+  it('never adds a connection while the client is busy, and halves them while fewer carry as much (loopback)', () => {
+    const run = drive(new AdaptivePolicy(), busyLoopback, 16, 100, 50);
+    expect(run.final).toBe(1);
+    expect(Math.max(...run.targets)).toBe(4); // the start, never more
+    expect(run.targets).toContain(2);
+    expect(run.reasons).toContain('client busy');
+    expect(run.reasons).not.toContain('reprobe');
+  });
+
+  it('a busy client keeps the larger level when halving it lost throughput', () => {
+    // Two connections carry half of what four do (a per-connection cap), yet the client is busy.
+    const capped: Link = { ...perConnection, cpu: () => 0.9 };
+    const run = drive(new AdaptivePolicy({ reprobeMs: 60_000 }), capped, 16, 60, 50);
+    expect(run.final).toBe(4);
+    expect(run.reasons).toContain('trim undone');
+  });
+
+  it('without CPU figures, settles where added connections bought nothing (flat)', () => {
+    const run = drive(new AdaptivePolicy({ reprobeMs: 60_000 }), loopback, 16, 100);
+    expect(run.final).toBeLessThanOrEqual(4);
     // It tried more, found nothing, and never went to the ceiling.
     expect(Math.max(...run.targets)).toBeLessThan(16);
     expect(run.reasons).toContain('flat');
@@ -101,12 +126,12 @@ describe('AdaptivePolicy', () => {
   it('goes back down after a re-probe that bought nothing', () => {
     const run = drive(new AdaptivePolicy({ reprobeMs: 1000 }), loopback, 16, 200);
     expect(run.reasons).toContain('reprobe');
-    // Over the later half of the run the policy spends most ticks at its settled level.
+    const settled = run.targets[19]!;
     // Each re-probe tries one more connection, finds nothing and goes back: never further than one up.
-    expect(Math.max(...run.targets.slice(20))).toBeLessThanOrEqual(3);
+    expect(Math.max(...run.targets.slice(20))).toBeLessThanOrEqual(settled + 1);
     const late = run.reasons.slice(run.reasons.indexOf('reprobe'));
     late.forEach((reason, i) => expect(reason).toBe(i % 2 === 0 ? 'reprobe' : 'flat'));
-    expect(run.targets.at(-20)).toBeLessThanOrEqual(3);
+    expect(run.targets.at(-20)).toBeLessThanOrEqual(settled + 1);
   });
 
   it('reaches the ceiling within a second when each connection is capped (throughput doubles)', () => {
@@ -115,6 +140,23 @@ describe('AdaptivePolicy', () => {
     expect(reached).toBeGreaterThanOrEqual(0);
     expect(reached).toBeLessThan(10); // ticks of 100 ms
     expect(run.final).toBe(16);
+  });
+
+  it('an idle client whose first connections deliver goes to the ceiling at the first tick, and stays', () => {
+    const run = drive(new AdaptivePolicy(), idlePerConnection, 16, 40, 50);
+    // Tick 1: the new connections' latency (no bytes yet: the model's first tick); tick 2: bytes flow.
+    expect(run.targets.indexOf(16)).toBeLessThanOrEqual(1);
+    expect(run.final).toBe(16);
+    expect(run.reasons).toContain('probing');
+  });
+
+  it('an idle client on a shared limit goes back from the ceiling to where it started', () => {
+    // Four connections' worth in all (32 MB/s): sixteen add nothing over the four it started with.
+    const shared: Link = { rates: (open, tick) => open.map(() => (Math.min(8e6 * open.length, 32e6) / open.length) * wobble(tick)), cpu: () => 0.2 };
+    const run = drive(new AdaptivePolicy({ reprobeMs: 60_000 }), shared, 16, 60, 50);
+    expect(Math.max(...run.targets)).toBe(16);
+    expect(run.final).toBe(4);
+    expect(run.reasons).toContain('flat');
   });
 
   it('stops where a per-connection-capped link saturates', () => {

@@ -115,7 +115,7 @@ export class HttpPlugin extends ProtocolPlugin {
   private readonly trustRedirects: boolean;
   private readonly headersTimeoutMs: number | undefined;
   /** One dispatcher per route and connect timeout: undici fixes both per dispatcher, not per request. */
-  private readonly transports = new Map<string, Transport>();
+  private readonly transports = new Map<string, Promise<Transport>>();
   private closed = false;
 
   /**
@@ -345,7 +345,7 @@ export class HttpPlugin extends ProtocolPlugin {
     this.closed = true;
     const transports = [...this.transports.values()];
     this.transports.clear();
-    await Promise.all(transports.map(({ dispatcher }) => dispatcher.destroy()));
+    await Promise.all(transports.map((t) => t.then(({ dispatcher }) => dispatcher.destroy(), () => undefined)));
   }
 
   /** The whole body with no Range header, checked against what the probe saw. */
@@ -437,7 +437,7 @@ export class HttpPlugin extends ProtocolPlugin {
     if (this.closed) throw new AbortError('The HTTP plugin is closed', { url: displayUrl(url) });
     let transport: Transport;
     try {
-      transport = this.transportFor(job, url);
+      transport = await this.transportFor(job, url);
     } catch (err) {
       throw transportError(err, url, signal);
     }
@@ -462,7 +462,7 @@ export class HttpPlugin extends ProtocolPlugin {
   }
 
   /** The dispatcher for `url`'s route (direct, or its proxy) and the job's connect timeout. */
-  private transportFor(job: Job, url: URL): Transport {
+  private transportFor(job: Job, url: URL): Promise<Transport> {
     const wanted = job.options.connectTimeoutMs;
     const connectTimeoutMs = Number.isFinite(wanted) && wanted >= 0 ? wanted : DEFAULT_CONNECT_TIMEOUT_MS;
     const proxy = this.proxies.proxyFor(url);
@@ -478,6 +478,7 @@ export class HttpPlugin extends ProtocolPlugin {
         tls: this.insecure ? 'certificates not checked (insecure)' : this.ca !== undefined ? 'extra CA certificates trusted' : 'system CA certificates',
       }));
       if (this.insecure) job.log.warn('TLS certificate checks are off (insecure)', () => ({ host: url.host }));
+      // The promise is kept (not its value), so that concurrent first requests share one pool.
       transport = createDispatcher({
         proxy,
         ca: this.ca,
@@ -485,6 +486,10 @@ export class HttpPlugin extends ProtocolPlugin {
         connectTimeoutMs,
       });
       this.transports.set(key, transport);
+      // A route that could not be built is tried afresh by the next request.
+      transport.catch(() => {
+        if (this.transports.get(key) === transport) this.transports.delete(key);
+      });
     }
     return transport;
   }

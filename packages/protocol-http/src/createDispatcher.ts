@@ -47,7 +47,7 @@ function trustStore(extra: string | Buffer | Array<string | Buffer>): Array<stri
  *   SOCKS5 client, then TLS for https:// origins. (undici's own Socks5ProxyAgent is experimental,
  *   warns on stderr, and always lets the proxy resolve names.)
  */
-export function createDispatcher(options: TransportOptions): Transport {
+export async function createDispatcher(options: TransportOptions): Promise<Transport> {
   const tlsOptions = {
     rejectUnauthorized: !options.insecure,
     ...(options.ca === undefined ? {} : { ca: trustStore(options.ca) }),
@@ -64,7 +64,7 @@ export function createDispatcher(options: TransportOptions): Transport {
   const Agent = loadAgent();
   if (proxy === undefined) return { dispatcher: new Agent(common), proxied: false };
   if (proxy.kind === 'http' || proxy.kind === 'https') {
-    const ProxyAgent = loadProxyAgent();
+    const ProxyAgent = await loadProxyAgent();
     return {
       dispatcher: new ProxyAgent({ ...common, uri: proxy.href, requestTls: { ...tlsOptions, timeout }, proxyTls: { ...tlsOptions, timeout } }),
       proxied: true,

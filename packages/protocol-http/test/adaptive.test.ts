@@ -43,4 +43,23 @@ describe('adaptive connections', () => {
     expect(Math.max(...decisions.map((d) => d.target))).toBeGreaterThan(decisions[0]!.target);
     expect(server.maxConcurrentRequests('/capped.bin')).toBeGreaterThan(decisions[0]!.target);
   });
+
+  it("is the engine's default: a few connections first, then the ceiling while each adds throughput", async () => {
+    const content = generateContent({ size: 16 * MiB, seed: 6 });
+    server.addFile('/default.bin', content, { faults: { throttleBytesPerSec: 1 * MiB } });
+    const plain = new Multiget({ plugins: [new HttpPlugin({ useEnvProxy: false })], minSplitSize: 256 * 1024 });
+    try {
+      const dl = plain.download(server.url('/default.bin'), { dir, connections: 12 });
+      const decisions: Array<{ target: number; reason: string }> = [];
+      dl.on('connections', (c) => decisions.push({ target: c.target, reason: c.reason }));
+      const result = await dl.done;
+      expect(sha256(await readFile(result.file))).toBe(sha256(content));
+      expect(decisions[0]).toMatchObject({ target: 4, reason: 'initial' });
+      // An idle client (1 MiB/s per connection) whose connections deliver opens the ceiling at once.
+      expect(decisions[1]).toMatchObject({ target: 12, reason: 'probing' });
+      expect(server.maxConcurrentRequests('/default.bin')).toBe(12);
+    } finally {
+      await plain.close();
+    }
+  });
 });

@@ -126,10 +126,15 @@ describe('one slow connection among fast ones', () => {
     const dl = mg.download(f.url, { dir, connections: 4, minSplitSize: 256 * KiB });
     const retries: string[] = [];
     dl.on('retry', (r) => retries.push(r.error.message));
+    const retired: string[] = [];
+    dl.on('connections', (c) => {
+      if (c.reason === 'slow connection') retired.push(c.reason);
+    });
     const result = await dl.done;
     expect(createHash('sha256').update(await readFile(result.file)).digest('hex')).toBe(sha256(f.content));
-    // The slow connection is restarted (a busy machine may make another look slow for a window too).
-    expect(retries.length).toBeGreaterThanOrEqual(1);
+    // The slow connection is restarted by the speed rule (a retry) or retired by the connection
+    // policy, whichever sees it first (a busy machine may make another look slow for a window too).
+    expect(retries.length + retired.length).toBeGreaterThanOrEqual(1);
     for (const message of retries) expect(message).toMatch(/far below its siblings/);
     const slow = server.requests(f.path).filter((r) => r.faults.includes('slowRequest'));
     expect(slow).toHaveLength(1);

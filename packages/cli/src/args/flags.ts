@@ -42,6 +42,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'depth', type: 'string', value: 'N', group: 'Output', help: 'with -r: enter at most N levels of subfolders (0: the folder\'s own files)' },
   { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: `connections per download, ${describeRange('connections')} (default ${OPTION_LIMITS.connections.default})` },
   { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
+  { name: 'fixed-connections', type: 'boolean', group: 'Connections', help: 'open all --connections at once and keep them; without it they are a ceiling:\na download starts with a few and opens more while they add speed' },
   { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: `connections to one host across all downloads, ${describeRange('maxConnectionsPerHost')} (default ${OPTION_LIMITS.maxConnectionsPerHost.default})` },
   { name: 'min-split-size', type: 'string', value: 'SIZE', group: 'Connections', help: 'never split a segment below SIZE (default 1M)' },
   { name: 'max-concurrent', short: 'j', type: 'string', value: 'N', group: 'Connections', help: `downloads at once when there are several, ${describeRange('maxConcurrent')} (default ${DEFAULT_JOBS})` },

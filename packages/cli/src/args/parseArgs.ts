@@ -97,6 +97,8 @@ export interface CliOptions {
   logFile?: string;
   /** --no-cache: never copy a file from the content store, and do not record finished files there. */
   noCache: boolean;
+  /** --fixed-connections: every allowed connection at once, rather than as many as add speed. */
+  fixedConnections: boolean;
 }
 
 /** What the command line asks for. */
@@ -285,6 +287,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     include: [],
     exclude: [],
     noCache: flag(values, 'no-cache'),
+    fixedConnections: flag(values, 'fixed-connections'),
   };
   readLogging(values, options);
 

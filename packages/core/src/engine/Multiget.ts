@@ -17,7 +17,8 @@ import { PartialFile } from '../storage/PartialFile.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../plugins/RetryPolicy.js';
 import { SegmentPlanner } from '../plugins/SegmentPlanner.js';
 import { TokenBucket } from '../transfer/TokenBucket.js';
-import { type ConnectionPolicyFactory, allAtOnce } from '../transfer/policy.js';
+import type { ConnectionPolicyFactory } from '../transfer/policy.js';
+import { adaptiveConnections } from '../transfer/AdaptivePolicy.js';
 import { Log } from '../log/Log.js';
 import type { LogSetting, Logger } from '../log/Logger.js';
 import { nodeDebugLogger } from '../log/format.js';
@@ -78,7 +79,9 @@ export interface MultigetOptions {
   maxRestarts?: number;
   /**
    * Makes the connection policy of each transfer (how many connections to open, when to open or
-   * retire one). Default {@link allAtOnce}: every allowed connection at once.
+   * retire one). Default {@link adaptiveConnections}: `connections` is a ceiling; the transfer starts
+   * with a few and opens more while they add throughput (see the package README, "Adaptive
+   * connections"). {@link allAtOnce} opens every allowed connection at once.
    */
   connectionPolicy?: ConnectionPolicyFactory;
   /** User-Agent sent by protocols that have one. */
@@ -206,7 +209,7 @@ export class Multiget implements HookHost {
       checkpointIntervalMs: options.checkpointIntervalMs ?? LIMITS.checkpointIntervalMs.default,
       progressIntervalMs: options.progressIntervalMs ?? LIMITS.progressIntervalMs.default,
       maxRestarts: options.maxRestarts ?? LIMITS.maxRestarts.default,
-      connectionPolicy: options.connectionPolicy ?? allAtOnce,
+      connectionPolicy: options.connectionPolicy ?? adaptiveConnections(),
     };
     const defaults: Plugin[] = [
       new SegmentPlanner(),

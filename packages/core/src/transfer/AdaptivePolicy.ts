@@ -75,16 +75,22 @@ export interface AdaptivePolicyOptions {
   host?: string;
   /** The engine's cap memory, shared by its downloads. */
   memory?: HostCapMemory;
-  /** Connections opened first (before the ceiling and any remembered cap). Default 2. */
+  /** Connections opened first (before the ceiling and any remembered cap). Default 4. */
   start?: number;
+  /**
+   * CPU of this process, in cores (the samples' `cpu`), at or above which the client itself is the
+   * limit: the policy then stops adding connections and tries fewer, keeping fewer while they carry
+   * as much. Default 0.75.
+   */
+  busyCpu?: number;
   /**
    * Smallest rise in total throughput, as a fraction, that justifies the connections just added.
    * Default 0.1: 10 % more throughput for the added connections, else they go.
    */
   minGain?: number;
-  /** Milliseconds a level is measured once all its connections deliver. Default 300. */
+  /** Milliseconds a level is measured once all its connections deliver. Default 200. */
   windowMs?: number;
-  /** Milliseconds after a change before samples count (new connections' requests, TCP slow start). Default 100. */
+  /** Milliseconds after a change before samples count (new connections' requests, TCP slow start). Default 50. */
   settleMs?: number;
   /**
    * Milliseconds to wait for the connections of a new level to deliver before judging it anyway
@@ -118,18 +124,26 @@ interface Level {
 }
 
 /**
- * Hill-climbing over the connection count, with multiplicative steps while the link scales.
+ * Hill-climbing over the connection count, with multiplicative steps while the link scales, guided
+ * by the client's own CPU (the samples' `cpu`).
  *
  * 1. Start at `min(start, ceiling, remembered cap)` connections.
  * 2. Measure the level: wait until its connections deliver, skip `settleMs`, average the total
- *    throughput over `windowMs`.
+ *    throughput over `windowMs`. The first level is judged at once when the client is idle
+ *    (CPU below `busyCpu`) and bytes flow: waiting would only cost time on a per-connection cap.
+ *    - An idle client's first level jumps to the ceiling (judged by step 3 like any rise).
+ *    - A busy client (CPU at or above `busyCpu`: loopback, a slow machine) never adds connections:
+ *      it tries half as many, keeps the half while it carries at least `1 - minGain` of the
+ *      throughput, and halves again, down to one. Fewer connections then cost less CPU per byte.
+ *    - Without CPU figures, the first level doubles.
  * 3. Compare with the previous level. With `n` connections after `m`, the ideal rise is `n/m - 1`.
  *    - Rise at least half the ideal: the link is limited per connection; jump to the ceiling at once
  *      when the rise was close to ideal (≥ 75 %), else double.
  *    - Rise at least `minGain` but less than half the ideal: add a quarter more (at least one).
  *    - Less than `minGain`: the added connections bought nothing; go back to the previous level
  *      (retiring the slowest of the extra ones) and settle there.
- * 4. Settled below the cap: every `reprobeMs` try one more connection and judge it the same way.
+ * 4. Settled below the cap (and the client not busy): every `reprobeMs` try one more connection and
+ *    judge it the same way.
  * 5. Any time: a connection below `slowFraction` of its siblings' median, measured over a window,
  *    with at least `minRetireBytes` left, is retired (the target stays, so the loop opens a fresh one
  *    that takes over its range).
@@ -140,6 +154,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
   readonly #host: string | undefined;
   readonly #memory: HostCapMemory | undefined;
   readonly #start: number;
+  readonly #busyCpu: number;
   readonly #minGain: number;
   readonly #windowMs: number;
   readonly #settleMs: number;
@@ -165,6 +180,11 @@ export class AdaptivePolicy implements ConnectionPolicy {
   #deliveringSince: number | undefined;
   #sum = 0;
   #samples = 0;
+  /** Sum and count of the CPU figures of the samples measured (samples without one are not counted). */
+  #cpuSum = 0;
+  #cpuSamples = 0;
+  /** Whether the client was the limit at the last judged level (undefined: not told). */
+  #busy: boolean | undefined;
   #windowStart: number | undefined;
   #lastElapsed = 0;
   #holdUntil = -Infinity;
@@ -181,10 +201,11 @@ export class AdaptivePolicy implements ConnectionPolicy {
   constructor(options: AdaptivePolicyOptions = {}) {
     this.#host = options.host;
     this.#memory = options.memory;
-    this.#start = Math.max(1, Math.floor(options.start ?? 2));
+    this.#start = Math.max(1, Math.floor(options.start ?? 4));
+    this.#busyCpu = options.busyCpu ?? 0.75;
     this.#minGain = options.minGain ?? 0.1;
-    this.#windowMs = options.windowMs ?? 300;
-    this.#settleMs = options.settleMs ?? 100;
+    this.#windowMs = options.windowMs ?? 200;
+    this.#settleMs = options.settleMs ?? 50;
     this.#levelTimeoutMs = options.levelTimeoutMs ?? 1500;
     this.#reprobeMs = options.reprobeMs ?? 5000;
     this.#refusalHoldMs = options.refusalHoldMs ?? 2000;
@@ -239,7 +260,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
     }
 
     if (this.#phase === 'settled') {
-      if (now >= this.#nextReprobe && now >= this.#holdUntil && this.#target < this.cap && this.#best !== undefined) {
+      if (now >= this.#nextReprobe && now >= this.#holdUntil && this.#target < this.cap && this.#best !== undefined && this.#busy !== true) {
         this.#previous = this.#best;
         this.#reason = 'reprobe';
         this.#moveTo(this.#target + 1, now);
@@ -249,21 +270,32 @@ export class AdaptivePolicy implements ConnectionPolicy {
 
     // Measuring: wait until the level's connections all deliver (or the loop could not open them).
     const delivering = live.filter((c) => c.bytesPerSecond > 0).length;
+    // The first level is judged at once when the client is idle and bytes flow: the link works, and
+    // the jump that follows is judged properly (every tick before it would be time spent at a
+    // fraction of a per-connection-capped link's speed).
+    const quick = this.#previous === undefined && this.#trimFrom === undefined && delivering > 0 && sample.cpu !== undefined && sample.cpu < this.#busyCpu;
+    if (this.#deliveringSince === undefined && quick) this.#deliveringSince = now;
     if (this.#deliveringSince === undefined) {
       const full = live.length >= this.#target && delivering >= this.#target;
       if (full || (now - this.#levelSince >= this.#levelTimeoutMs && delivering > 0)) this.#deliveringSince = now;
       else return this.#decide(this.#target);
     }
-    if (now - this.#deliveringSince < this.#settleMs) return this.#decide(this.#target);
+    if (!quick && now - this.#deliveringSince < this.#settleMs) return this.#decide(this.#target);
     this.#windowStart ??= now;
-    this.#sum += sample.bytesPerSecond;
+    // The total is the connections' own bytes over the tick (the smoothed speed lags a change).
+    this.#sum += sample.connections.reduce((n, c) => n + c.bytesPerSecond, 0);
     this.#samples++;
+    if (sample.cpu !== undefined) {
+      this.#cpuSum += sample.cpu;
+      this.#cpuSamples++;
+    }
     const level: Level = { connections: Math.max(1, Math.min(live.length, this.#target)), bytesPerSecond: this.#sum / this.#samples };
     // A near-ideal rise is clear after two samples; waiting out the window would only cost time on
     // a link that scales per connection. Anything less needs the whole window to tell from noise.
-    const early = this.#samples >= 2 && this.#nearIdeal(level);
+    const early = quick || (this.#samples >= 2 && this.#nearIdeal(level));
     if (!early && (now - this.#windowStart < this.#windowMs || this.#samples < 2)) return this.#decide(this.#target);
 
+    this.#busy = this.#cpuSamples > 0 ? this.#cpuSum / this.#cpuSamples >= this.#busyCpu : undefined;
     this.#judge(level, now);
     // Going down (flat, trimming): close the slowest extra connections now rather than as ranges end.
     return this.#decide(this.#target, this.#extraToRetire(live));
@@ -293,14 +325,28 @@ export class AdaptivePolicy implements ConnectionPolicy {
     const before = this.#previous;
     if (this.#best === undefined || level.bytesPerSecond > this.#best.bytesPerSecond) this.#best = level;
     if (before === undefined) {
-      // First level: nothing to compare with; try more if allowed.
+      // First level: nothing to compare with.
       this.#previous = level;
-      if (level.connections < this.cap && now >= this.#holdUntil) {
+      if (this.#busy === true) {
+        // The client is the limit (loopback, a slow machine): fewer connections carry the same for less.
+        if (level.connections > 1) this.#trimTo(level, now);
+        else this.#settle(now, 'client busy');
+      } else if (level.connections < this.cap && now >= this.#holdUntil) {
         this.#reason = 'probing';
-        this.#moveTo(level.connections * 2, now);
+        // An idle client whose connections deliver: try them all at once (a per-connection cap is
+        // then reached in one step; a shared limit shows as a flat rise and goes back).
+        this.#moveTo(this.#busy === false ? this.cap : level.connections * 2, now);
       } else {
         this.#settle(now, 'at cap');
       }
+      return;
+    }
+    if (this.#busy === true && level.connections > before.connections) {
+      // The client became the limit as connections were added: keep what carried the most for the least.
+      const keep = level.bytesPerSecond >= before.bytesPerSecond * (1 + this.#minGain) ? level : before;
+      this.#best = keep;
+      this.#target = Math.min(keep.connections, this.cap);
+      this.#settle(now, 'client busy');
       return;
     }
     const gain = before.bytesPerSecond > 0 ? level.bytesPerSecond / before.bytesPerSecond - 1 : Infinity;
@@ -337,14 +383,28 @@ export class AdaptivePolicy implements ConnectionPolicy {
     this.#moveTo(next, now);
   }
 
-  /** Judges a trimmed level: kept when it carries nearly what the larger one did, else back up. */
+  /**
+   * Judges a trimmed level: kept when it carries nearly what the larger one did, else back up. A
+   * busy client that kept the smaller level tries half as many again, down to one connection.
+   */
   #judgeTrim(level: Level, larger: Level, now: number): void {
     this.#trimFrom = undefined;
     const keep = level.bytesPerSecond >= larger.bytesPerSecond * (1 - this.#minGain) ? level : larger;
     this.#best = keep;
     this.#previous = keep;
+    if (keep === level && this.#busy === true && level.connections > 1) {
+      this.#trimTo(level, now);
+      return;
+    }
     this.#target = Math.min(keep.connections, this.cap);
     this.#settle(now, keep === level ? 'trimmed' : 'trim undone');
+  }
+
+  /** Tries half the connections of `from` (the client is busy): judged by {@link #judgeTrim}. */
+  #trimTo(from: Level, now: number): void {
+    this.#trimFrom = from;
+    this.#reason = 'client busy';
+    this.#moveTo(Math.ceil(from.connections / 2), now);
   }
 
   /** True when `level` rose over the previous level by at least 75 % of the ideal (linear) rise. */
@@ -373,6 +433,8 @@ export class AdaptivePolicy implements ConnectionPolicy {
     this.#windowStart = undefined;
     this.#sum = 0;
     this.#samples = 0;
+    this.#cpuSum = 0;
+    this.#cpuSamples = 0;
   }
 
   #decide(target: number, retire?: number[]): { target: number; retire?: number[] } {

@@ -14,6 +14,12 @@ import type { TokenBucket } from './TokenBucket.js';
 
 /** Downloads with more than this left write their state file before the first byte. */
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
+/**
+ * Milliseconds between the connection policy's samples: short, so that a link that scales per
+ * connection reaches its connections within a round trip or two, yet long enough for a sample to
+ * hold several reads of every connection.
+ */
+const POLICY_TICK_MS = 50;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
@@ -156,12 +162,21 @@ export class Transfer {
     meter.reset();
     meter.sample(job.bytesDone);
     const ticker = setInterval(() => {
-      const now = performance.now();
       meter.sample(job.bytesDone);
       this.#o.tick(this.#active);
-      this.#follow(now - started, now - lastTick);
-      lastTick = now;
     }, this.#o.progressIntervalMs);
+    let cpuBefore = process.cpuUsage();
+    const policyTicker = this.#single
+      ? undefined
+      : setInterval(() => {
+          const now = performance.now();
+          const cpuNow = process.cpuUsage();
+          const sinceMs = now - lastTick;
+          const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
+          cpuBefore = cpuNow;
+          this.#follow(now - started, sinceMs, cpu);
+          lastTick = now;
+        }, POLICY_TICK_MS);
     const saver = setInterval(() => {
       this.#checkpoint().catch((err: unknown) => this.#fail(err));
     }, this.#o.checkpointIntervalMs);
@@ -185,6 +200,7 @@ export class Transfer {
       }
     } finally {
       clearInterval(ticker);
+      clearInterval(policyTicker);
       clearInterval(saver);
       clearInterval(stallTimer);
       outer.removeEventListener('abort', onOuterAbort);
@@ -241,8 +257,8 @@ export class Transfer {
   }
 
   /** One sample tick: asks the policy for its target and opens or retires connections to match. */
-  #follow(elapsedMs: number, sinceTickMs: number): void {
-    if (this.#controller.signal.aborted || this.#single) return;
+  #follow(elapsedMs: number, sinceTickMs: number, cpu: number | undefined): void {
+    if (this.#controller.signal.aborted) return;
     const connections = [...this.#conns.values()]
       .filter((c) => !c.retiring)
       .map((c) => {
@@ -250,7 +266,12 @@ export class Transfer {
         c.tickBytes = 0;
         return { id: c.id, bytesPerSecond, remaining: c.seg ? c.seg.end - c.seg.pos : 0 };
       });
-    const decision = this.#o.policy.next({ elapsedMs, bytesPerSecond: this.#o.meter.bytesPerSecond, connections });
+    const decision = this.#o.policy.next({
+      elapsedMs,
+      bytesPerSecond: this.#o.meter.bytesPerSecond,
+      connections,
+      ...(cpu === undefined ? {} : { cpu }),
+    });
     const target = this.#clamp(decision.target);
     const raised = target > this.#target;
     if (target !== this.#target) {

@@ -11,6 +11,12 @@ export interface ConnectionSample {
   elapsedMs: number;
   /** Speed of the whole download, smoothed, in bytes per second. */
   bytesPerSecond: number;
+  /**
+   * CPU this process used since the previous tick, in cores (1 = one core busy all the time; all
+   * threads counted), or undefined where it cannot be told. Near one core the client itself is the
+   * limit: more connections only add per-connection work.
+   */
+  cpu?: number;
   /** Each open connection: its id, its speed since the previous tick, and the bytes its range still has (Infinity when unknown). */
   connections: ReadonlyArray<{
     /** The connection's id (as in the `rangeStart` events). */
