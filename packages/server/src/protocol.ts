@@ -44,8 +44,13 @@ export type MessageDirection = (typeof MessageDirection)[keyof typeof MessageDir
 
 // ---- data ----
 
-/** Where a download stands. `probing`, `downloading` and `verifying` count as active. */
-export type DownloadState =
+/**
+ * Where a download in the service's list stands: {@link DownloadInfo.state}. `probing`,
+ * `downloading` and `verifying` count as active. The same values as core's manager `EntryState`
+ * (a compile-time check in the service keeps them equal); not core's `DownloadState`, the lifecycle
+ * of one engine run, which says `pending` where the list says `queued`.
+ */
+export type DownloadInfoState =
   | 'queued'
   | 'probing'
   | 'downloading'
@@ -58,7 +63,8 @@ export type DownloadState =
 /**
  * Why a download is paused when the service paused it: `linkExpired` — its server started refusing
  * the link (HTTP 401/403/410, or the engine's MG_ERR_LINK_EXPIRED) mid-download; the bytes are kept
- * and `multiget/updateUrl` gives it a new link.
+ * and `multiget/updateUrl` gives it a new link. The same type as core's `PauseReason`, under the
+ * same name on purpose (a compile-time check in the service keeps the two equal).
  */
 export type PauseReason = 'linkExpired';
 
@@ -79,7 +85,7 @@ export interface DownloadInfo {
   /** Absolute path of the target file, once known (after probing when only a directory was given). */
   file: string | null;
   /** Where the download stands. */
-  state: DownloadState;
+  state: DownloadInfoState;
   /** Higher runs first; equal priorities run in order of addition. */
   priority: number;
   /** Bytes on disk so far. */
@@ -354,8 +360,12 @@ export interface SetRateLimitParams extends IdParams {
 /** Params of `multiget/setSettings`: only the fields to change. */
 export type SetSettingsParams = Partial<Settings>;
 
-/** One download. */
-export interface DownloadResult {
+/**
+ * Result of the requests about one download (`multiget/get`, `pause`, `resume`, `cancel`, `retry`,
+ * `setPriority`, `setRateLimit`, `setConnections`, `updateUrl`): the download as it stands after
+ * the request. Not core's `DownloadResult`, the outcome of a finished engine run.
+ */
+export interface DownloadInfoResult {
   /** The download as it stands after the request. */
   download: DownloadInfo;
 }
@@ -455,7 +465,7 @@ export namespace GetRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(GetRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Pauses a queued or running download, keeping partial data. No effect in other states. */
@@ -465,7 +475,7 @@ export namespace PauseRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(PauseRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Puts a paused download back in the queue. No effect in other states. */
@@ -475,7 +485,7 @@ export namespace ResumeRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(ResumeRequest.type, ...)`. */
-  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
@@ -485,7 +495,7 @@ export namespace CancelRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(CancelRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Removes a download from the list (stopping it first). */
@@ -505,7 +515,7 @@ export namespace RetryRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(RetryRequest.type, ...)`. */
-  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Pauses every queued and running download. */
@@ -535,7 +545,7 @@ export namespace SetPriorityRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetPriorityRequest.type, ...)`. */
-  export const type = new RequestType<SetPriorityParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetPriorityParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Moves a download in the queue order (it takes the priority of its new neighbour); answers the new list. */
@@ -555,7 +565,7 @@ export namespace SetRateLimitRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetRateLimitRequest.type, ...)`. */
-  export const type = new RequestType<SetRateLimitParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetRateLimitParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Finished, failed and cancelled downloads, newest first. */
@@ -674,7 +684,7 @@ export namespace SetConnectionsRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetConnectionsRequest.type, ...)`. */
-  export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetConnectionsParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Params of `multiget/updateUrl`. */
@@ -697,7 +707,7 @@ export namespace UpdateUrlRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(UpdateUrlRequest.type, ...)`. */
-  export const type = new RequestType<UpdateUrlParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<UpdateUrlParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Result of `multiget/clearCompleted`. */

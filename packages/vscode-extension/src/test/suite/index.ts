@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GetSettingsRequest, type DownloadInfo, type DownloadState } from '@multiget/server/protocol';
+import { GetSettingsRequest, type DownloadInfo, type DownloadInfoState } from '@multiget/server/protocol';
 import type { MultigetTestApi } from '../../api';
 import { assert, assertEqual, runTests, waitFor, type SuiteReport, type TestCase } from './harness';
 import { randomFile, startFileServer, type FileServer } from './fileServer';
@@ -31,7 +31,7 @@ function find(api: MultigetTestApi, id: string): DownloadInfo | undefined {
   return api.downloads().find((d) => d.id === id);
 }
 
-async function waitState(api: MultigetTestApi, id: string, states: DownloadState[], timeoutMs: number): Promise<DownloadInfo> {
+async function waitState(api: MultigetTestApi, id: string, states: DownloadInfoState[], timeoutMs: number): Promise<DownloadInfo> {
   return await waitFor(
     () => {
       const d = find(api, id);
