@@ -846,3 +846,102 @@ export namespace ExportTraceRequest {
   /** The typed message: `connection.sendRequest(ExportTraceRequest.type, { id })`. */
   export const type = new RequestType<IdParams, ExportTraceResult, MultigetErrorData>(method);
 }
+
+// ---- whole folders ----
+
+/**
+ * Params of `multiget/addFolder`: a remote folder tree (FTP, FTPS, SFTP: schemes whose plugin can
+ * list a folder) downloaded through the queue, one download per file.
+ */
+export interface AddFolderParams {
+  /** The folder (`ftp:`, `ftps:`, `sftp:`); a missing trailing `/` is added. Credentials in the URL are kept in memory only. */
+  url: string;
+  /**
+   * The local folder to mirror the tree into, exactly (created when missing). Absolute, or relative
+   * to the download directory ({@link Settings.dir}), same path rules as {@link AddParams.output}.
+   * Not together with `dir`.
+   */
+  output?: string;
+  /**
+   * Directory in which a folder named after the remote one is created (the last segment of its URL,
+   * sanitised; the host for a server's root). Default: the download directory. Same path rules as `output`.
+   */
+  dir?: string;
+  /**
+   * Globs of files to take (`*`, `**`, `?`, `[...]`, `{a,b}`; without `/` they match the base name,
+   * with one the path inside the folder), at most 100. None: every file.
+   */
+  include?: string[];
+  /** Globs of files and folders to leave out (a folder left out is not entered); exclusion wins. At most 100. */
+  exclude?: string[];
+  /** Levels of subfolders to enter below the folder (0..64): 0 takes only its own files. Default: all (up to 64). */
+  depth?: number;
+  /** Connections for each file's download (1..256). Default: {@link Settings.connections}. */
+  connections?: number;
+  /**
+   * `auto`: verify each file against a checksum file found beside it (`NAME.sha256`, `SHA256SUMS`,
+   * ...). A fixed `ALGO=HEX` names one file and is refused (`MG_ERR_INVALID_OPTION`).
+   */
+  checksum?: string;
+  /** Priority of each file's download (-1000000..1000000). Default 0. */
+  priority?: number;
+  /** Bytes per second for each file's download (≥ 1). */
+  rateLimit?: number;
+  /** When a file of the tree exists locally with another size: `fail` (the default), `rename` or `overwrite`. */
+  existing?: 'fail' | 'rename' | 'overwrite';
+  /** Credentials for the listing and every file (FTP login, SSH user), held in memory only. */
+  credentials?: DownloadCredentials;
+  /** `true`: always download, never copy from the content store (see {@link AddParams.noCache}). */
+  noCache?: boolean;
+}
+
+/** A file of the folder that was not queued because it is already complete. */
+export interface FolderFileInfo {
+  /** Its path on the server below the folder, as listed (`/`-separated). */
+  remotePath: string;
+  /** Absolute path of the local file. */
+  file: string;
+  /** Size in bytes, as listed, or `null` when the listing did not tell. */
+  size: number | null;
+}
+
+/** An entry of the folder that is not downloaded, and why. */
+export interface SkippedEntryInfo {
+  /** Its path on the server below the folder, as listed. */
+  remotePath: string;
+  /** Why, for the user (a symbolic link, a device, an unsafe name, a subfolder that could not be listed). */
+  reason: string;
+}
+
+/** Result of `multiget/addFolder`: what it queued, what was already there, what it left out. */
+export interface AddFolderResult {
+  /** Absolute path of the local folder. */
+  folder: string;
+  /**
+   * One download per file to fetch (new or partial), in listing order (folder by folder, names
+   * sorted); each is also announced by `multiget/changed`. A file whose download is already in the
+   * list, unfinished, answers that download.
+   */
+  downloads: DownloadInfo[];
+  /** Files not queued because a regular file of the listed size already stands at their place. */
+  complete: FolderFileInfo[];
+  /** Entries left out: links (never followed), devices, unsafe or clashing names, subfolders that failed to list. */
+  skipped: SkippedEntryInfo[];
+}
+
+/**
+ * Downloads a remote folder tree through the queue: lists it (the listing happens before the
+ * answer, so a folder that cannot be listed fails the request with its error code), creates the
+ * local folders, and adds one download per file, so limits, priorities, pause and resume apply
+ * per file. Asking again skips complete files and resumes partial ones. Refused with
+ * `MG_ERR_UNSUPPORTED_PROTOCOL` for a scheme whose plugin cannot list (`http:`, `https:`), and
+ * with `MG_ERR_UNSAFE_PATH` when a file would land in the state directory (nothing is queued then).
+ */
+export namespace AddFolderRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/addFolder' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(AddFolderRequest.type, { url, dir })`. */
+  export const type = new RequestType<AddFolderParams, AddFolderResult, MultigetErrorData>(method);
+}
