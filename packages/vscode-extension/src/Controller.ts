@@ -44,7 +44,7 @@ import { channelMethod, serviceLogLevel } from './model/logLevel';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
 import { ACTION_LABELS, actionsFor, displayName, isClearable, isLinkExpired, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
-import { describeRequestError } from './service/requests';
+import { describeRequestError, errorCodeOf } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
 import { trustHostKey } from './trustHostKey';
@@ -476,10 +476,28 @@ export class Controller implements vscode.Disposable, PanelHost {
         request,
       );
     } catch (err) {
-      const reason = describeRequestError(err);
-      this.output.error(`multiget/addFolder refused ${redactUrl(request.url)}: ${reason}`);
-      void vscode.window.showErrorMessage(`Multiget could not download the folder: ${reason}`, 'Retry').then(async (choice) => {
-        if (choice === 'Retry') await this.#addFolder(request);
+      const shown = redactUrl(request.url);
+      this.output.error(`multiget/addFolder refused ${shown}: ${describeRequestError(err)}`);
+      // A listing fails as a download does (login, host key, network): the same words and remedies.
+      const code = errorCodeOf(err);
+      const error = code === undefined ? null : { code, message: err instanceof Error ? err.message : String(err) };
+      const failure = error === null ? undefined : describeFailure(error, shown);
+      const credentials = 'Set Credentials…';
+      const trust = 'Trust This Host Key…';
+      const remedies = failure?.remedies ?? ['retry'];
+      const buttons =
+        remedies.includes('setCredentials') ? [credentials, 'Retry']
+        : remedies.includes('trustHostKey') ? [trust]
+        : remedies.includes('retry') ? ['Retry']
+        : [];
+      const reason = failure?.line ?? describeRequestError(err);
+      void vscode.window.showErrorMessage(`Multiget could not download the folder: ${reason}`, ...buttons).then(async (choice) => {
+        const host = credentialHost(request.url);
+        const again =
+          choice === 'Retry' ||
+          (choice === credentials && host !== undefined && (await this.setCredentials(host))) ||
+          (choice === trust && (await trustHostKey({ url: request.url, error })));
+        if (again) await this.#addFolder(request);
       });
       return undefined;
     }
