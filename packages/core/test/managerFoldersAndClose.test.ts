@@ -65,6 +65,14 @@ describe('Manager folders and checksum files', () => {
     expect(again.complete.map((f) => f.remotePath)).toEqual(['a.bin', 'sub/b.bin']);
   });
 
+  it('addFolder refuses a checksum ALGO=HEX (one digest names one file) before listing or creating anything', async () => {
+    mem.put('/pub/set/a.bin', pseudoRandom(KiB, 3));
+    const m = await manager();
+    await expect(m.addFolder('mem://h/pub/set/', { checksum: `sha256=${'0'.repeat(64)}` })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    expect(existsSync(join(dir, 'set'))).toBe(false);
+    expect(m.list()).toEqual([]);
+  });
+
   it('a second close waits for the first: running downloads are paused and saved before either returns', async () => {
     mem.put('/slow.bin', pseudoRandom(4096 * KiB, 3), { chunkDelayMs: 20 });
     const m = await manager();

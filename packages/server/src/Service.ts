@@ -1,4 +1,4 @@
-import { type EntrySnapshot, type HistoryEntry, type Manager, type ManagerEvents, type ResourceUsage, resourceUsage } from '@multiget/core';
+import { type EntrySnapshot, type HistoryEntry, type Manager, type ManagerEvents, type ResourceUsage, planFolder, redactText, resourceUsage } from '@multiget/core';
 import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
@@ -53,6 +53,8 @@ import { LogHub, type LogSubscription, parseSetLogLevelParams } from './logForwa
 import { LogNotification, SetLogLevelRequest } from './protocol.js';
 import { ExportTraceRequest, type ResourceInfo, StatusRequest } from './protocol.js';
 import { TraceKeeper, segmentMapsOf } from './traceKeeper.js';
+import { parseAddFolderParams, resolveUserPath } from './params.js';
+import { AddFolderRequest } from './protocol.js';
 
 /** Options of a {@link Service}. */
 export interface ServiceOptions {
@@ -256,6 +258,31 @@ export class Service {
     });
     this.#registerPanelRequests();
     this.#registerLogRequests();
+    this.#registerFolderRequests();
+  }
+
+  /**
+   * `multiget/addFolder`: core's folder plan (listing, local folders, complete files), then one
+   * `add` per file, as `Manager.addFolder` does, with the service's path rule checked for every
+   * file first: the tree names the files, and one named like the state directory's path below the
+   * chosen folder must not land there. Nothing is queued when one would.
+   */
+  #registerFolderRequests(): void {
+    const m = this.#manager;
+    this.#handle(AddFolderRequest.type, async (raw) => {
+      const rules: PathRules = { dir: m.settings.dir, stateDir: this.#options.info.stateDir };
+      const { url, folder, each } = parseAddFolderParams(raw, m.schemes, rules);
+      const plan = await planFolder(m.engine, url, { ...each, ...folder }, m.settings.dir);
+      const outputs = plan.files.map((f) => resolveUserPath(f.output, `The folder's file "${f.remotePath}"`, rules));
+      const downloads = [];
+      for (const [i, f] of plan.files.entries()) downloads.push(toDownloadInfo(await m.add(f.url, { ...each, output: outputs[i]! })));
+      return {
+        folder: plan.folder,
+        downloads,
+        complete: plan.complete.map((f) => ({ remotePath: f.remotePath, file: f.output, size: f.size ?? null })),
+        skipped: plan.skipped.map((s) => ({ remotePath: s.remotePath, reason: redactText(s.reason) })),
+      };
+    });
   }
 
   /** `multiget/setLogLevel`: this client's share of the service's log, as `multiget/log` notifications. */

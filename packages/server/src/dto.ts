@@ -1,10 +1,10 @@
 import type { EntrySnapshot, EntryState, HistoryEntry, ManagerSettings, PauseReason as CorePauseReason } from '@multiget/core';
-import type { DownloadInfo, DownloadState, HistoryInfo, PauseReason, Settings } from './protocol.js';
+import type { DownloadInfo, DownloadInfoState, HistoryInfo, PauseReason, Settings } from './protocol.js';
 
 // The protocol declares its own copies of the core's types (the extension must not bundle core).
 // These two lines fail to compile when the state names drift apart in either direction.
-const _statesMatch: EntryState extends DownloadState ? true : false = true;
-const _statesMatchBack: DownloadState extends EntryState ? true : false = true;
+const _statesMatch: EntryState extends DownloadInfoState ? true : false = true;
+const _statesMatchBack: DownloadInfoState extends EntryState ? true : false = true;
 void _statesMatch;
 void _statesMatchBack;
 const _reasonsMatch: CorePauseReason extends PauseReason ? true : false = true;

@@ -2,6 +2,7 @@ import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   ErrorCodes,
+  type FolderOptions,
   type ManagerSettings,
   type NormalizedOptions,
   UsageError,
@@ -239,6 +240,24 @@ function credentials(raw: unknown, what: string): DownloadCredentials {
   return { username, password: f['password'] };
 }
 
+/**
+ * The wire shape of the options `multiget/add` and `multiget/addFolder` share (each file of a
+ * folder is a download of its own), copied into `options` for `normalizeOptions`.
+ */
+function fileOptions(f: Fields, what: string, options: Record<string, unknown>): void {
+  for (const key of ['connections', 'priority', 'rateLimit'] as const) options[key] = optionalNumber(f, key, what);
+  options['checksum'] = optionalText(f, 'checksum', what, 1024);
+  if (f['existing'] !== undefined) {
+    if (typeof f['existing'] !== 'string') throw invalid(`${what}.existing must be a string, not ${describe(f['existing'])}`);
+    options['existing'] = f['existing'];
+  }
+  if (f['noCache'] !== undefined) {
+    if (typeof f['noCache'] !== 'boolean') throw invalid(`${what}.noCache must be a boolean, not ${describe(f['noCache'])}`);
+    options['noCache'] = f['noCache'];
+  }
+  if (f['credentials'] !== undefined) options['credentials'] = credentials(f['credentials'], `${what}.credentials`);
+}
+
 const ADD_FIELDS = ['url', 'output', 'dir', 'connections', 'checksum', 'headers', 'priority', 'rateLimit', 'existing', 'credentials', 'noCache', 'mirrors'] as const;
 
 /** Most mirrors one download may name. */
@@ -269,18 +288,8 @@ export function parseAddParams(raw: unknown, schemes: readonly string[], rules: 
     options['output'] = path;
   }
   if (dir !== undefined) options['dir'] = resolveUserPath(dir, `${what}.dir`, rules);
-  for (const key of ['connections', 'priority', 'rateLimit'] as const) options[key] = optionalNumber(f, key, what);
-  options['checksum'] = optionalText(f, 'checksum', what, 1024);
+  fileOptions(f, what, options);
   if (f['headers'] !== undefined) options['headers'] = headers(f['headers'], `${what}.headers`);
-  if (f['existing'] !== undefined) {
-    if (typeof f['existing'] !== 'string') throw invalid(`${what}.existing must be a string, not ${describe(f['existing'])}`);
-    options['existing'] = f['existing'];
-  }
-  if (f['noCache'] !== undefined) {
-    if (typeof f['noCache'] !== 'boolean') throw invalid(`${what}.noCache must be a boolean, not ${describe(f['noCache'])}`);
-    options['noCache'] = f['noCache'];
-  }
-  if (f['credentials'] !== undefined) options['credentials'] = credentials(f['credentials'], `${what}.credentials`);
   if (f['mirrors'] !== undefined) {
     const list = f['mirrors'];
     if (!Array.isArray(list) || list.length > MAX_MIRRORS) throw invalid(`${what}.mirrors must be an array of at most ${MAX_MIRRORS} URLs`);
@@ -374,4 +383,72 @@ export function parseSetSettingsParams(raw: unknown, stateDir: string): Partial<
 export function parseSetConnectionsParams(raw: unknown): SetConnectionsParams {
   const f = object(raw, 'params', ['id', 'connections']);
   return { id: id(f), connections: number(f, 'connections', 'params') };
+}
+
+const FOLDER_FIELDS = [
+  'url',
+  'output',
+  'dir',
+  'include',
+  'exclude',
+  'depth',
+  'connections',
+  'checksum',
+  'priority',
+  'rateLimit',
+  'existing',
+  'credentials',
+  'noCache',
+] as const;
+
+/** Most globs one `include` or `exclude` list may hold, and the longest glob. */
+const MAX_GLOBS = 100;
+const MAX_GLOB = 1024;
+
+/** A checked `multiget/addFolder`: the folder's URL, parsed once, and its options. */
+export interface CheckedAddFolder {
+  url: URL;
+  /** Where the local folder goes (`output` or `dir`, absolute real paths) and what to take from the tree. */
+  folder: Pick<FolderOptions, 'output' | 'dir' | 'include' | 'exclude' | 'depth'>;
+  /** The options of each file's download, normalised by core (no `output`: each file gets its own). */
+  each: NormalizedOptions;
+}
+
+/** A list of globs as sent (their syntax is core's business); `undefined` when absent. */
+function globs(fields: Fields, key: string, what: string): string[] | undefined {
+  const v = fields[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > MAX_GLOBS) throw invalid(`${what}.${key} must be an array of at most ${MAX_GLOBS} glob patterns`);
+  return v.map((g: unknown, i) => {
+    if (typeof g !== 'string' || g === '' || g.length > MAX_GLOB || g.includes('\0')) {
+      throw invalid(`${what}.${key}[${i}] must be a non-empty glob pattern of at most ${MAX_GLOB} characters without NUL`);
+    }
+    return g;
+  });
+}
+
+/**
+ * Checks `multiget/addFolder` params: the wire shape here, `output`/`dir` by the service's path
+ * rules ({@link resolveUserPath}), each file's options by core's `normalizeOptions`; the tree
+ * options (depth range, glob syntax, a checksum that names one file) by core's folder download.
+ */
+export function parseAddFolderParams(raw: unknown, schemes: readonly string[], rules: PathRules): CheckedAddFolder {
+  const what = 'params';
+  const f = object(raw, what, FOLDER_FIELDS);
+  const url = parseDownloadUrl(text(f, 'url', what, MAX_URL), schemes);
+  const output = optionalText(f, 'output', what, MAX_PATH);
+  const dir = optionalText(f, 'dir', what, MAX_PATH);
+  if (output !== undefined && dir !== undefined) throw invalid(`${what}: give output or dir, not both`);
+  const folder: CheckedAddFolder['folder'] = {};
+  if (output !== undefined) folder.output = resolveUserPath(output, `${what}.output`, rules);
+  if (dir !== undefined) folder.dir = resolveUserPath(dir, `${what}.dir`, rules);
+  const include = globs(f, 'include', what);
+  if (include !== undefined) folder.include = include;
+  const exclude = globs(f, 'exclude', what);
+  if (exclude !== undefined) folder.exclude = exclude;
+  const depth = optionalNumber(f, 'depth', what);
+  if (depth !== undefined) folder.depth = depth;
+  const options: Record<string, unknown> = {};
+  fileOptions(f, what, options);
+  return { url, folder, each: normalizeOptions(options, (key) => `${what}.${key}`) };
 }

@@ -44,8 +44,13 @@ export type MessageDirection = (typeof MessageDirection)[keyof typeof MessageDir
 
 // ---- data ----
 
-/** Where a download stands. `probing`, `downloading` and `verifying` count as active. */
-export type DownloadState =
+/**
+ * Where a download in the service's list stands: {@link DownloadInfo.state}. `probing`,
+ * `downloading` and `verifying` count as active. The same values as core's manager `EntryState`
+ * (a compile-time check in the service keeps them equal); not core's `DownloadState`, the lifecycle
+ * of one engine run, which says `pending` where the list says `queued`.
+ */
+export type DownloadInfoState =
   | 'queued'
   | 'probing'
   | 'downloading'
@@ -58,7 +63,8 @@ export type DownloadState =
 /**
  * Why a download is paused when the service paused it: `linkExpired` — its server started refusing
  * the link (HTTP 401/403/410, or the engine's MG_ERR_LINK_EXPIRED) mid-download; the bytes are kept
- * and `multiget/updateUrl` gives it a new link.
+ * and `multiget/updateUrl` gives it a new link. The same type as core's `PauseReason`, under the
+ * same name on purpose (a compile-time check in the service keeps the two equal).
  */
 export type PauseReason = 'linkExpired';
 
@@ -79,7 +85,7 @@ export interface DownloadInfo {
   /** Absolute path of the target file, once known (after probing when only a directory was given). */
   file: string | null;
   /** Where the download stands. */
-  state: DownloadState;
+  state: DownloadInfoState;
   /** Higher runs first; equal priorities run in order of addition. */
   priority: number;
   /** Bytes on disk so far. */
@@ -354,8 +360,12 @@ export interface SetRateLimitParams extends IdParams {
 /** Params of `multiget/setSettings`: only the fields to change. */
 export type SetSettingsParams = Partial<Settings>;
 
-/** One download. */
-export interface DownloadResult {
+/**
+ * Result of the requests about one download (`multiget/get`, `pause`, `resume`, `cancel`, `retry`,
+ * `setPriority`, `setRateLimit`, `setConnections`, `updateUrl`): the download as it stands after
+ * the request. Not core's `DownloadResult`, the outcome of a finished engine run.
+ */
+export interface DownloadInfoResult {
   /** The download as it stands after the request. */
   download: DownloadInfo;
 }
@@ -455,7 +465,7 @@ export namespace GetRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(GetRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Pauses a queued or running download, keeping partial data. No effect in other states. */
@@ -465,7 +475,7 @@ export namespace PauseRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(PauseRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Puts a paused download back in the queue. No effect in other states. */
@@ -475,7 +485,7 @@ export namespace ResumeRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(ResumeRequest.type, ...)`. */
-  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
@@ -485,7 +495,7 @@ export namespace CancelRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(CancelRequest.type, ...)`. */
-  export const type = new RequestType<IdParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<IdParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Removes a download from the list (stopping it first). */
@@ -505,7 +515,7 @@ export namespace RetryRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(RetryRequest.type, ...)`. */
-  export const type = new RequestType<ResumeParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<ResumeParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Pauses every queued and running download. */
@@ -535,7 +545,7 @@ export namespace SetPriorityRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetPriorityRequest.type, ...)`. */
-  export const type = new RequestType<SetPriorityParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetPriorityParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Moves a download in the queue order (it takes the priority of its new neighbour); answers the new list. */
@@ -555,7 +565,7 @@ export namespace SetRateLimitRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetRateLimitRequest.type, ...)`. */
-  export const type = new RequestType<SetRateLimitParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetRateLimitParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Finished, failed and cancelled downloads, newest first. */
@@ -674,7 +684,7 @@ export namespace SetConnectionsRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(SetConnectionsRequest.type, ...)`. */
-  export const type = new RequestType<SetConnectionsParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<SetConnectionsParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Params of `multiget/updateUrl`. */
@@ -697,7 +707,7 @@ export namespace UpdateUrlRequest {
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(UpdateUrlRequest.type, ...)`. */
-  export const type = new RequestType<UpdateUrlParams, DownloadResult, MultigetErrorData>(method);
+  export const type = new RequestType<UpdateUrlParams, DownloadInfoResult, MultigetErrorData>(method);
 }
 
 /** Result of `multiget/clearCompleted`. */
@@ -835,4 +845,103 @@ export namespace ExportTraceRequest {
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(ExportTraceRequest.type, { id })`. */
   export const type = new RequestType<IdParams, ExportTraceResult, MultigetErrorData>(method);
+}
+
+// ---- whole folders ----
+
+/**
+ * Params of `multiget/addFolder`: a remote folder tree (FTP, FTPS, SFTP: schemes whose plugin can
+ * list a folder) downloaded through the queue, one download per file.
+ */
+export interface AddFolderParams {
+  /** The folder (`ftp:`, `ftps:`, `sftp:`); a missing trailing `/` is added. Credentials in the URL are kept in memory only. */
+  url: string;
+  /**
+   * The local folder to mirror the tree into, exactly (created when missing). Absolute, or relative
+   * to the download directory ({@link Settings.dir}), same path rules as {@link AddParams.output}.
+   * Not together with `dir`.
+   */
+  output?: string;
+  /**
+   * Directory in which a folder named after the remote one is created (the last segment of its URL,
+   * sanitised; the host for a server's root). Default: the download directory. Same path rules as `output`.
+   */
+  dir?: string;
+  /**
+   * Globs of files to take (`*`, `**`, `?`, `[...]`, `{a,b}`; without `/` they match the base name,
+   * with one the path inside the folder), at most 100. None: every file.
+   */
+  include?: string[];
+  /** Globs of files and folders to leave out (a folder left out is not entered); exclusion wins. At most 100. */
+  exclude?: string[];
+  /** Levels of subfolders to enter below the folder (0..64): 0 takes only its own files. Default: all (up to 64). */
+  depth?: number;
+  /** Connections for each file's download (1..256). Default: {@link Settings.connections}. */
+  connections?: number;
+  /**
+   * `auto`: verify each file against a checksum file found beside it (`NAME.sha256`, `SHA256SUMS`,
+   * ...). A fixed `ALGO=HEX` names one file and is refused (`MG_ERR_INVALID_OPTION`).
+   */
+  checksum?: string;
+  /** Priority of each file's download (-1000000..1000000). Default 0. */
+  priority?: number;
+  /** Bytes per second for each file's download (≥ 1). */
+  rateLimit?: number;
+  /** When a file of the tree exists locally with another size: `fail` (the default), `rename` or `overwrite`. */
+  existing?: 'fail' | 'rename' | 'overwrite';
+  /** Credentials for the listing and every file (FTP login, SSH user), held in memory only. */
+  credentials?: DownloadCredentials;
+  /** `true`: always download, never copy from the content store (see {@link AddParams.noCache}). */
+  noCache?: boolean;
+}
+
+/** A file of the folder that was not queued because it is already complete. */
+export interface FolderFileInfo {
+  /** Its path on the server below the folder, as listed (`/`-separated). */
+  remotePath: string;
+  /** Absolute path of the local file. */
+  file: string;
+  /** Size in bytes, as listed, or `null` when the listing did not tell. */
+  size: number | null;
+}
+
+/** An entry of the folder that is not downloaded, and why. */
+export interface SkippedEntryInfo {
+  /** Its path on the server below the folder, as listed. */
+  remotePath: string;
+  /** Why, for the user (a symbolic link, a device, an unsafe name, a subfolder that could not be listed). */
+  reason: string;
+}
+
+/** Result of `multiget/addFolder`: what it queued, what was already there, what it left out. */
+export interface AddFolderResult {
+  /** Absolute path of the local folder. */
+  folder: string;
+  /**
+   * One download per file to fetch (new or partial), in listing order (folder by folder, names
+   * sorted); each is also announced by `multiget/changed`. A file whose download is already in the
+   * list, unfinished, answers that download.
+   */
+  downloads: DownloadInfo[];
+  /** Files not queued because a regular file of the listed size already stands at their place. */
+  complete: FolderFileInfo[];
+  /** Entries left out: links (never followed), devices, unsafe or clashing names, subfolders that failed to list. */
+  skipped: SkippedEntryInfo[];
+}
+
+/**
+ * Downloads a remote folder tree through the queue: lists it (the listing happens before the
+ * answer, so a folder that cannot be listed fails the request with its error code), creates the
+ * local folders, and adds one download per file, so limits, priorities, pause and resume apply
+ * per file. Asking again skips complete files and resumes partial ones. Refused with
+ * `MG_ERR_UNSUPPORTED_PROTOCOL` for a scheme whose plugin cannot list (`http:`, `https:`), and
+ * with `MG_ERR_UNSAFE_PATH` when a file would land in the state directory (nothing is queued then).
+ */
+export namespace AddFolderRequest {
+  /** The JSON-RPC method name. */
+  export const method = 'multiget/addFolder' as const;
+  /** Clients send it; the service answers. */
+  export const messageDirection = MessageDirection.clientToServer;
+  /** The typed message: `connection.sendRequest(AddFolderRequest.type, { url, dir })`. */
+  export const type = new RequestType<AddFolderParams, AddFolderResult, MultigetErrorData>(method);
 }

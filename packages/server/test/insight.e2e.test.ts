@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type TraceFile, checkTrace } from '@multiget/core';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddResult, DownloadResult, ExportTraceResult, ProgressParams, StatusResult } from '../src/protocol.js';
+import type { AddResult, DownloadInfoResult, ExportTraceResult, ProgressParams, StatusResult } from '../src/protocol.js';
 import { ServiceProcess, cleanupTempDirs, killAll, sha256File, tempDir } from './helpers.js';
 
 // What the Downloads panel shows beside the numbers: segment maps, the service's resource use,
@@ -48,7 +48,7 @@ describe('segment maps and resource use', () => {
     expect(status.segmentMaps[id]).toMatch(CELLS);
     expect(Object.keys(status.resources).sort()).toEqual(['cpuSystemMs', 'cpuUserMs', 'externalBytes', 'heapTotalBytes', 'heapUsedBytes', 'rssBytes']);
 
-    await svc.waitFor(async () => (await svc.request<DownloadResult>('multiget/get', { id })).download.state === 'completed', 'the download to complete');
+    await svc.waitFor(async () => (await svc.request<DownloadInfoResult>('multiget/get', { id })).download.state === 'completed', 'the download to complete');
     expect(await sha256File(join(dir, 'm.bin'))).toBe(sha256(content));
     const after = await svc.request<StatusResult>('multiget/status');
     expect(after.downloads).toEqual([]);
@@ -64,7 +64,7 @@ describe('multiget/exportTrace', () => {
     server.addFile('/t.bin', content, { faults: { dropAfterBytes: 200 * 1024, dropTimes: 1 } });
     const { svc } = await service();
     const { id } = await svc.request<AddResult>('multiget/add', { url: server.url('/t.bin'), connections: 4 });
-    await svc.waitFor(async () => (await svc.request<DownloadResult>('multiget/get', { id })).download.state === 'completed', 'the download to complete');
+    await svc.waitFor(async () => (await svc.request<DownloadInfoResult>('multiget/get', { id })).download.state === 'completed', 'the download to complete');
     const result = await svc.request<ExportTraceResult>('multiget/exportTrace', { id });
     expect(result.fileName).toBe('t.bin.trace.json');
     const trace = JSON.parse(result.trace) as TraceFile;
@@ -85,7 +85,7 @@ describe('multiget/exportTrace', () => {
     server.addFile('/p.bin', { size: MiB });
     await svc.request<AddResult>('multiget/add', { url: server.url('/slow.bin') });
     const { id } = await svc.request<AddResult>('multiget/add', { url: server.url('/p.bin') });
-    expect((await svc.request<DownloadResult>('multiget/get', { id })).download.state).toBe('queued');
+    expect((await svc.request<DownloadInfoResult>('multiget/get', { id })).download.state).toBe('queued');
     await expect(svc.requestError('multiget/exportTrace', { id })).resolves.toMatchObject({ data: { code: 'MG_ERR_INVALID_STATE' } });
   });
 });

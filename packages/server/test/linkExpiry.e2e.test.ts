@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { redactUrl } from '@multiget/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddResult, DownloadInfo, DownloadResult } from '../src/protocol.js';
+import type { AddResult, DownloadInfo, DownloadInfoResult } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
 import { SocketClient, alive, killSharedServices, starter, until } from './socketClient.js';
 
@@ -52,7 +52,7 @@ describe('multiget/updateUrl', () => {
     expect(await a.request('multiget/stopService')).toBeNull();
     await until(() => a.closed && !alive(a.endpoint.pid), 'the service to stop');
     const b = await client(stateDir, dir);
-    const { download: restored } = await b.request<DownloadResult>('multiget/get', { id });
+    const { download: restored } = await b.request<DownloadInfoResult>('multiget/get', { id });
     expect(restored).toMatchObject({ state: 'paused', reason: 'linkExpired' });
     expect(restored.bytes).toBeGreaterThan(0);
 
@@ -65,7 +65,7 @@ describe('multiget/updateUrl', () => {
 
     http.setFaults('/signed.iso', { signedLinks: { afterBytes: 64 * MiB } });
     const fresh = http.signUrl('/signed.iso');
-    const { download } = await b.request<DownloadResult>('multiget/updateUrl', { id, url: fresh });
+    const { download } = await b.request<DownloadInfoResult>('multiget/updateUrl', { id, url: fresh });
     expect(download).toMatchObject({ url: redactUrl(fresh), reason: null, error: null });
     await until(() => ['completed', 'failed'].includes(b.latest().get(id)?.state ?? ''), 'the download to end');
     const done: DownloadInfo = b.latest().get(id)!;

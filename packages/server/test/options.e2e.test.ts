@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OPTION_LIMITS, type NumericOptionName } from '@multiget/core';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddResult, DownloadInfo, DownloadResult, HistoryResult } from '../src/protocol.js';
+import type { AddResult, DownloadInfo, DownloadInfoResult, HistoryResult } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
 import { SocketClient, killSharedServices, starter, until } from './socketClient.js';
 
@@ -90,8 +90,8 @@ describe('the service keeps a content store', () => {
     const FILE = { size: 512 * 1024 + 3, seed: 9 };
     http.addFile('/same.bin', FILE);
     const done = async (id: string): Promise<DownloadInfo> => {
-      await until(async () => (await c.request<DownloadResult>('multiget/get', { id })).download.state === 'completed', `${id} to complete`);
-      return (await c.request<DownloadResult>('multiget/get', { id })).download;
+      await until(async () => (await c.request<DownloadInfoResult>('multiget/get', { id })).download.state === 'completed', `${id} to complete`);
+      return (await c.request<DownloadInfoResult>('multiget/get', { id })).download;
     };
     const first = await done((await c.request<AddResult>('multiget/add', { url: http.url('/same.bin'), output: 'one.bin' })).id);
     expect(first.fromCache).toBeUndefined();

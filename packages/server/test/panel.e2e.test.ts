@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddResult, ClearCompletedResult, DownloadResult, HistoryResult, ListResult, ProgressParams, RemovedParams } from '../src/protocol.js';
+import type { AddResult, ClearCompletedResult, DownloadInfoResult, HistoryResult, ListResult, ProgressParams, RemovedParams } from '../src/protocol.js';
 import { ServiceProcess, cleanupTempDirs, killAll, sha256File, tempDir } from './helpers.js';
 
 // The requests the extension's Downloads panel needs: clearing finished rows, and changing a
@@ -78,14 +78,14 @@ describe('multiget/setConnections', () => {
       Math.max(0, ...svc.received<ProgressParams>('multiget/progress').flatMap((n) => n.params.downloads.filter((d) => d.id === id).map((d) => d.connections)));
     await svc.waitFor(() => peak() > 0, 'the download to transfer');
 
-    const changed = await svc.request<DownloadResult>('multiget/setConnections', { id, connections: 4 });
+    const changed = await svc.request<DownloadInfoResult>('multiget/setConnections', { id, connections: 4 });
     expect(changed.download.id).toBe(id);
     expect(peak()).toBe(1);
     await svc.request('multiget/pause', { id });
     await svc.request('multiget/resume', { id });
     await svc.waitFor(() => peak() === 4, 'four connections after the resume');
     await settled(svc, [id]);
-    expect((await svc.request<DownloadResult>('multiget/get', { id })).download.state).toBe('completed');
+    expect((await svc.request<DownloadInfoResult>('multiget/get', { id })).download.state).toBe('completed');
     expect(await sha256File(join(dir, 'c.bin'))).toBe(sha256(content));
   });
 

@@ -9,6 +9,7 @@ import { checkOption, isDownloadError } from '@multiget/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  parseAddFolderParams,
   parseAddManyParams,
   parseAddParams,
   parseIdParams,
@@ -145,6 +146,58 @@ describe('JSON-RPC params (property)', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('multiget/addFolder: a DownloadError or a folder place that keeps the path rules, globs as lists of text, and options for each file without a target', () => {
+    const globList = fc.oneof(fc.array(fc.oneof(fc.constantFrom('*.iso', '**/x', '', 'a\0b'), fc.string({ maxLength: 8 })), { maxLength: 4 }), loose);
+    const folderItem = fc
+      .tuple(addItem, fc.record({ include: globList, exclude: globList, depth: fc.oneof(fc.integer({ min: -2, max: 70 }), loose) }, { requiredKeys: [] }))
+      .map(([item, tree]) => {
+        const { headers: _h, ...rest } = item;
+        return { ...rest, ...tree };
+      });
+    let accepted = 0;
+    // Mostly well-formed params, so that the rules are also checked on params that pass.
+    const wellFormed = fc
+      .record(
+        {
+          url: fc.constantFrom('ftp://h.example/pub/', 'sftp://u@h.example/data', 'ftps://u:p@h.example/'),
+          output: pathText,
+          include: fc.array(fc.constantFrom('*.iso', '**/x', '{a,b}.bin'), { maxLength: 3 }),
+          exclude: fc.array(fc.constantFrom('*.txt', 'tmp'), { maxLength: 3 }),
+          depth: fc.integer({ min: 0, max: 64 }),
+          connections: fc.integer({ min: 1, max: 256 }),
+          checksum: fc.constant('auto'),
+        },
+        { requiredKeys: ['url'] },
+      )
+      .map((r) => (typeof r.output === 'string' ? { ...r, output: realPath(r.output) } : r));
+    fc.assert(
+      fc.property(fc.oneof(wellFormed, folderItem, loose), (raw) => {
+        const result = checked(() => parseAddFolderParams(raw, SCHEMES, rules));
+        if (result === undefined) return;
+        accepted++;
+        expect(() => new URL(result.url)).not.toThrow();
+        const { output, dir, include, exclude } = result.folder;
+        for (const path of [output, dir]) {
+          if (path === undefined) continue;
+          expect(isAbsolute(path)).toBe(true);
+          expect(inside(path, rules.stateDir)).toBe(false);
+        }
+        const given = raw as Record<string, unknown>;
+        if (typeof given['output'] === 'string' && !isAbsolute(given['output'])) expect(inside(output!, rules.dir)).toBe(true);
+        for (const list of [include, exclude]) {
+          if (list === undefined) continue;
+          expect(list.every((g) => typeof g === 'string' && g !== '' && !g.includes('\0'))).toBe(true);
+        }
+        expect(result.each.output).toBeUndefined();
+        expect(result.each.dir).toBeUndefined();
+        if (result.each.connections !== undefined) expect(result.each.connections >= 1 && result.each.connections <= 256).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    // The rules above were checked on params that passed, not only on refusals.
+    expect(accepted).toBeGreaterThan(0);
   });
 
   it('the other requests: a DownloadError or params of the documented shape', () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddManyResult, AddResult, ChangedParams, DownloadResult, ListResult, SettingsResult } from '../src/protocol.js';
+import type { AddManyResult, AddResult, ChangedParams, DownloadInfoResult, ListResult, SettingsResult } from '../src/protocol.js';
 import { ACTIVE_STATES, ServiceProcess, cleanupTempDirs, killAll, sha256File, tempDir } from './helpers.js';
 
 const KiB = 1024;
@@ -93,7 +93,7 @@ describe('queue, priority and concurrency through the service', () => {
     // and raise e above d.
     const moved = await svc.request<ListResult>('multiget/move', { id: c, index: 1 });
     expect(moved.downloads.map((x) => x.id)).toEqual([d, c, a, b, e]);
-    const raised = await svc.request<DownloadResult>('multiget/setPriority', { id: e, priority: 10 });
+    const raised = await svc.request<DownloadInfoResult>('multiget/setPriority', { id: e, priority: 10 });
     expect(raised.download.priority).toBe(10);
     expect((await svc.request<ListResult>('multiget/list')).downloads.map((x) => x.id)).toEqual([e, d, c, a, b]);
     svc.notifications.length = 0;
@@ -114,7 +114,7 @@ describe('queue, priority and concurrency through the service', () => {
     const seconds = (performance.now() - started) / 1000;
     // The bucket may start with a burst of a tenth of a second; nothing else can make it faster.
     expect(seconds).toBeGreaterThanOrEqual((size - rate / 10 - 64 * KiB) / rate);
-    const { download: done } = await svc.request<DownloadResult>('multiget/get', { id });
+    const { download: done } = await svc.request<DownloadInfoResult>('multiget/get', { id });
     expect(await sha256File(done.file!)).toBe(sha256({ size, seed: 21 }));
   });
 
@@ -134,9 +134,9 @@ describe('queue, priority and concurrency through the service', () => {
     expect(cleared.settings.rateLimit).toBeNull();
     // setRateLimit on a download answers and notifies the new limit.
     const { downloads } = await svc.request<ListResult>('multiget/list');
-    const limited = await svc.request<DownloadResult>('multiget/setRateLimit', { id: downloads[0]!.id, rateLimit: 1000 });
+    const limited = await svc.request<DownloadInfoResult>('multiget/setRateLimit', { id: downloads[0]!.id, rateLimit: 1000 });
     expect(limited.download.rateLimit).toBe(1000);
-    const unlimited = await svc.request<DownloadResult>('multiget/setRateLimit', { id: downloads[0]!.id, rateLimit: null });
+    const unlimited = await svc.request<DownloadInfoResult>('multiget/setRateLimit', { id: downloads[0]!.id, rateLimit: null });
     expect(unlimited.download.rateLimit).toBeNull();
   });
 
@@ -145,14 +145,14 @@ describe('queue, priority and concurrency through the service', () => {
     server.addFile('/quick.bin', { size: 64 * KiB, seed: 41 });
     const slow = (await svc.request<AddResult>('multiget/add', { url: server.url('/slow.bin'), connections: 1 })).id;
     await svc.waitFor(() => (svc.latest().get(slow)?.bytes ?? 0) > 0, 'the slow download to start');
-    const canceled = await svc.request<DownloadResult>('multiget/cancel', { id: slow });
+    const canceled = await svc.request<DownloadInfoResult>('multiget/cancel', { id: slow });
     expect(canceled.download.state).toBe('canceled');
     // Retry applies to cancelled (and failed) downloads only.
     const quick = (await svc.request<AddResult>('multiget/add', { url: server.url('/quick.bin') })).id;
-    await svc.waitFor(async () => (await svc.request<DownloadResult>('multiget/get', { id: quick })).download.state === 'completed', 'quick');
+    await svc.waitFor(async () => (await svc.request<DownloadInfoResult>('multiget/get', { id: quick })).download.state === 'completed', 'quick');
     const refused = await svc.requestError('multiget/retry', { id: quick });
     expect(refused.data?.code).toBe('MG_ERR_INVALID_STATE');
-    const retried = await svc.request<DownloadResult>('multiget/retry', { id: slow });
+    const retried = await svc.request<DownloadInfoResult>('multiget/retry', { id: slow });
     expect(retried.download.state === 'queued' || ACTIVE_STATES.has(retried.download.state)).toBe(true);
     await svc.request('multiget/remove', { id: slow, deleteData: true });
     await svc.waitFor(() => svc.received<{ id: string }>('multiget/removed').some((r) => r.params.id === slow), 'the removed notification');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { STATE_SUFFIX } from '@multiget/core';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddResult, DownloadInfo, DownloadResult, ListResult, ProgressParams } from '../src/protocol.js';
+import type { AddResult, DownloadInfo, DownloadInfoResult, ListResult, ProgressParams } from '../src/protocol.js';
 import { ServiceProcess, cleanupTempDirs, killAll, sha256File, tempDir } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -60,19 +60,19 @@ describe('a client process driving the service process', () => {
     for (const p of progress) for (const d of p.params.downloads) expect(['probing', 'downloading', 'verifying']).toContain(d.state);
 
     // Pause one: it stops and keeps its bytes; resume: it goes on from there.
-    const paused = await first.request<DownloadResult>('multiget/pause', { id: ids[0] });
+    const paused = await first.request<DownloadInfoResult>('multiget/pause', { id: ids[0] });
     expect(paused.download.state).toBe('paused');
     await first.waitFor(
       () => first.received<{ download: DownloadInfo }>('multiget/changed').some((c) => c.params.download.id === ids[0] && c.params.download.state === 'paused'),
       'a changed notification for the pause',
     );
-    const pausedBytes = (await first.request<DownloadResult>('multiget/get', { id: ids[0] })).download.bytes;
+    const pausedBytes = (await first.request<DownloadInfoResult>('multiget/get', { id: ids[0] })).download.bytes;
     expect(pausedBytes).toBeGreaterThan(0);
     expect(pausedBytes).toBeLessThan(files[0]!.size);
-    const resumed = await first.request<DownloadResult>('multiget/resume', { id: ids[0] });
+    const resumed = await first.request<DownloadInfoResult>('multiget/resume', { id: ids[0] });
     expect(['queued', 'probing', 'downloading']).toContain(resumed.download.state);
     await first.waitFor(
-      async () => (await first.request<DownloadResult>('multiget/get', { id: ids[0] })).download.bytes > pausedBytes,
+      async () => (await first.request<DownloadInfoResult>('multiget/get', { id: ids[0] })).download.bytes > pausedBytes,
       'the resumed download to go on',
     );
 
@@ -134,7 +134,7 @@ describe('a client process driving the service process', () => {
       () => svc.received<{ download: DownloadInfo }>('multiget/changed').some((c) => c.params.download.id === id && c.params.download.state === 'completed'),
       'the completed notification',
     );
-    const { download } = await svc.request<DownloadResult>('multiget/get', { id });
+    const { download } = await svc.request<DownloadInfoResult>('multiget/get', { id });
     expect(download.file).toBe(join(dir, 'ipc.bin'));
     expect(await sha256File(download.file!)).toBe(sha256({ size: 2 * MiB, seed: 7 }));
     expect(svc.received('multiget/historyAdded')).toHaveLength(1);

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StartedService, openService, readEndpoint } from '../src/connect.js';
-import type { AddResult, DownloadInfo, DownloadResult, ListResult, ServiceInfo } from '../src/protocol.js';
+import type { AddResult, DownloadInfo, DownloadInfoResult, ListResult, ServiceInfo } from '../src/protocol.js';
 import { cleanupTempDirs, sha256File, tempDir } from './helpers.js';
 import { SocketClient, alive, endpointPid, killSharedServices, starter, until } from './socketClient.js';
 
@@ -58,10 +58,10 @@ describe('one service, several clients', () => {
     // A dies without a word (a closed browser tab's extension host, a crash).
     a.destroy();
     await until(() => a.closed, 'A to be gone');
-    const running = (await b.request<DownloadResult>('multiget/get', { id })).download;
+    const running = (await b.request<DownloadInfoResult>('multiget/get', { id })).download;
     expect(['probing', 'downloading']).toContain(running.state);
 
-    const paused = (await b.request<DownloadResult>('multiget/pause', { id })).download;
+    const paused = (await b.request<DownloadInfoResult>('multiget/pause', { id })).download;
     expect(paused.state).toBe('paused');
     expect((await b.request<ServiceInfo>('multiget/info')).pid).toBe(infoA.pid);
   });

@@ -43,7 +43,7 @@ describe('protocol.ts', () => {
 
   it('names every message multiget/*, once, with its direction', () => {
     const namespaces = messages();
-    expect(namespaces.length).toBe(31);
+    expect(namespaces.length).toBe(32);
     const methods = namespaces.map((n) => n.method);
     expect(new Set(methods).size).toBe(methods.length);
     for (const n of namespaces) {
@@ -73,7 +73,7 @@ describe('the service in process', () => {
     client.listen();
     try {
       const requests = messages().filter((m) => m.messageDirection === 'clientToServer');
-      expect(requests.length).toBe(26);
+      expect(requests.length).toBe(27);
       for (const { method } of requests) {
         // Whatever the answer (most of these params are wrong on purpose), it is not MethodNotFound.
         const outcome = await client.sendRequest(method, { id: 'none' }).then(

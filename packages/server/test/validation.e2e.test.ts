@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type HttpTestServer, startHttpServer } from '@multiget/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParameterStructures, RequestType } from 'vscode-jsonrpc/node';
-import type { AddResult, DownloadResult, IdParams, ListResult, ServiceInfo } from '../src/protocol.js';
+import type { AddResult, DownloadInfoResult, IdParams, ListResult, ServiceInfo } from '../src/protocol.js';
 import { ServiceProcess, cleanupTempDirs, killAll, tempDir, waitExit } from './helpers.js';
 
 // One service for the whole file: the point is that it survives every one of these requests.
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await svc.initialize();
   // A paused download gives the id-taking requests something real to refuse.
   const { id } = await svc.request<AddResult>('multiget/add', { url: server.url('/ok.bin'), output: 'ok.bin' });
-  pausedId = (await svc.request<DownloadResult>('multiget/pause', { id })).download.id;
+  pausedId = (await svc.request<DownloadInfoResult>('multiget/pause', { id })).download.id;
 });
 afterAll(async () => {
   await killAll();
@@ -191,7 +191,7 @@ describe('validation', () => {
     const sub = await svc.request<AddResult>('multiget/add', { url: server.url('/third.bin'), dir: 'sub/dir', checksum: 'auto' });
     expect(sub.download.url).toBe(server.url('/third.bin'));
     // Positional form: one params object inside an array (`"params": [{ "id": ... }]`).
-    const byPosition = new RequestType<IdParams, DownloadResult, unknown>('multiget/get', ParameterStructures.byPosition);
+    const byPosition = new RequestType<IdParams, DownloadInfoResult, unknown>('multiget/get', ParameterStructures.byPosition);
     const positional = await svc.connection.sendRequest(byPosition, { id: pausedId });
     expect(positional.download.id).toBe(pausedId);
     // Requests without params take none, null or {}.

@@ -21,14 +21,19 @@ import {
   SetSettingsRequest,
   StatusRequest,
   UpdateUrlRequest,
+  type AddFolderResult,
   type DownloadCredentials,
   type DownloadInfo,
   type ServiceInfo,
 } from '@multiget/server/protocol';
+import { redactUrl } from '@multiget/server/redact';
 import { addDownloads } from './addDownloads';
+import { addFolder, type FolderRequest } from './addFolder';
 import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
 import { promptForDownload, urlOnClipboard, type DownloadRequest } from './downloadUrl';
+import { promptForFolder } from './downloadFolder';
+import { folderSummary, validateFolderUrl } from './model/folder';
 import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
@@ -39,7 +44,7 @@ import { channelMethod, serviceLogLevel } from './model/logLevel';
 import { readSettings, resolveDownloadFolder, toServiceSettings, type ExtensionSettings } from './model/settings';
 import { addSummary, credentialHost, findUrl, normalizeHost, urlAt, validateDownloadUrl, validateHost } from './model/url';
 import { ACTION_LABELS, actionsFor, displayName, isClearable, isLinkExpired, summaryText, toRows, totals, type DownloadAction } from './model/viewModel';
-import { describeRequestError } from './service/requests';
+import { describeRequestError, errorCodeOf } from './service/requests';
 import { ServiceConnection, type ServiceStatus } from './service/ServiceConnection';
 import { openFile, revealFile, revealLabel } from './ui/files';
 import { trustHostKey } from './trustHostKey';
@@ -62,6 +67,7 @@ async function fileExists(file: string): Promise<boolean> {
 export const COMMANDS = {
   downloadUrl: 'multiget.downloadUrl',
   downloadUrlAtCursor: 'multiget.downloadUrlAtCursor',
+  downloadRemoteFolder: 'multiget.downloadRemoteFolder',
   showDownloads: 'multiget.showDownloads',
   pauseAll: 'multiget.pauseAll',
   resumeAll: 'multiget.resumeAll',
@@ -127,6 +133,20 @@ function isDownloadUrlArgs(value: unknown): value is DownloadUrlArgs {
     (v['checksum'] === undefined || typeof v['checksum'] === 'string') &&
     (v['fileName'] === undefined || typeof v['fileName'] === 'string')
   );
+}
+
+/** Options `multiget.downloadRemoteFolder` accepts from another extension or a test. */
+export interface DownloadFolderArgs {
+  /** The remote folder (ftp, ftps, sftp). */
+  url: string;
+  /** Absolute folder to save it in (as a subfolder of its name); default: the configured one. */
+  dir?: string;
+}
+
+function isFolderArgs(value: unknown): value is DownloadFolderArgs {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['url'] === 'string' && (v['dir'] === undefined || typeof v['dir'] === 'string');
 }
 
 /**
@@ -198,6 +218,7 @@ export class Controller implements vscode.Disposable, PanelHost {
     this.#disposables.push({ dispose: () => clearInterval(insightTimer) });
     register(COMMANDS.downloadUrl, (arg) => this.downloadUrl(arg));
     register(COMMANDS.downloadUrlAtCursor, () => this.downloadUrlAtCursor());
+    register(COMMANDS.downloadRemoteFolder, (arg) => this.downloadRemoteFolder(arg));
     register(COMMANDS.showDownloads, () => this.showPanel(false));
     register(COMMANDS.pauseAll, () => this.#run(() => this.connection.request(PauseAllRequest.type)));
     register(COMMANDS.resumeAll, () => this.#run(() => this.connection.request(ResumeAllRequest.type)));
@@ -416,6 +437,75 @@ export class Controller implements vscode.Disposable, PanelHost {
     }
     if (ids.length > 0 && vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
     return ids[0];
+  }
+
+  /**
+   * "Download Folder…": a remote folder (ftp, ftps, sftp) and its subfolders, one download per file,
+   * through `multiget/addFolder`. With a string or `{ url, dir? }` argument it downloads without
+   * asking (other extensions, tests); otherwise it asks as "Download URL" does. Tells the user how
+   * many files it queued; resolves the service's answer (`undefined` when cancelled or refused).
+   */
+  async downloadRemoteFolder(arg: unknown): Promise<AddFolderResult | undefined> {
+    const schemes = this.#schemes();
+    let request: FolderRequest | undefined;
+    if (typeof arg === 'string' || isFolderArgs(arg)) {
+      request = typeof arg === 'string' ? { url: arg.trim() } : { url: arg.url.trim(), ...(arg.dir !== undefined ? { dir: arg.dir } : {}) };
+      const problem = validateFolderUrl(request.url, schemes);
+      if (problem !== undefined) {
+        void vscode.window.showErrorMessage(`Multiget: ${problem}`);
+        return undefined;
+      }
+    } else {
+      request = await promptForFolder({ folder: this.downloadFolder(), schemes, askForFolder: this.settings().askForFolder });
+      if (request === undefined) return undefined;
+    }
+    return await this.#addFolder(request);
+  }
+
+  async #addFolder(request: FolderRequest): Promise<AddFolderResult | undefined> {
+    let result: AddFolderResult;
+    try {
+      result = await addFolder(
+        {
+          connection: this.connection,
+          credentials: this.credentials,
+          store: this.store,
+          defaultFolder: () => this.downloadFolder(),
+          checksumMode: () => this.settings().checksum,
+        },
+        request,
+      );
+    } catch (err) {
+      const shown = redactUrl(request.url);
+      this.output.error(`multiget/addFolder refused ${shown}: ${describeRequestError(err)}`);
+      // A listing fails as a download does (login, host key, network): the same words and remedies.
+      const code = errorCodeOf(err);
+      const error = code === undefined ? null : { code, message: err instanceof Error ? err.message : String(err) };
+      const failure = error === null ? undefined : describeFailure(error, shown);
+      const credentials = 'Set Credentials…';
+      const trust = 'Trust This Host Key…';
+      const remedies = failure?.remedies ?? ['retry'];
+      const buttons =
+        remedies.includes('setCredentials') ? [credentials, 'Retry']
+        : remedies.includes('trustHostKey') ? [trust]
+        : remedies.includes('retry') ? ['Retry']
+        : [];
+      const reason = failure?.line ?? describeRequestError(err);
+      void vscode.window.showErrorMessage(`Multiget could not download the folder: ${reason}`, ...buttons).then(async (choice) => {
+        const host = credentialHost(request.url);
+        const again =
+          choice === 'Retry' ||
+          (choice === credentials && host !== undefined && (await this.setCredentials(host))) ||
+          (choice === trust && (await trustHostKey({ url: request.url, error })));
+        if (again) await this.#addFolder(request);
+      });
+      return undefined;
+    }
+    for (const s of result.skipped) this.output.warn(`multiget/addFolder skipped ${s.remotePath} of ${redactUrl(request.url)}: ${s.reason}`);
+    const { message, warn } = folderSummary(result);
+    void (warn ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`Multiget: ${message}`);
+    if (result.downloads.length > 0 && vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
+    return result;
   }
 
   /** The editor's context menu: the URL in the selection, or under the cursor. */

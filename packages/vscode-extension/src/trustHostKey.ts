@@ -14,12 +14,12 @@ export function serviceKnownHostsFile(): string {
 }
 
 /**
- * "Trust This Host Key…" for an SFTP download that failed with MG_ERR_HOST_KEY_UNKNOWN: fetches
+ * "Trust This Host Key…" for an SFTP download (or folder listing) that failed with MG_ERR_HOST_KEY_UNKNOWN: fetches
  * the server's keys, keeps only the one whose fingerprint is exactly the one the download saw,
  * shows that fingerprint, and appends it to known_hosts only after the user confirms. Resolves
  * whether the key was added (the caller then retries).
  */
-export async function trustHostKey(download: DownloadInfo): Promise<boolean> {
+export async function trustHostKey(download: Pick<DownloadInfo, 'url' | 'error'>): Promise<boolean> {
   const fingerprint = download.error === null ? undefined : hostKeyFingerprint(download.error.message);
   let url: URL;
   try {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sha256, startSftpServer, type GeneratedContent, type SftpTestServer } from '@multiget/test-servers';
-import type { AddResult, DownloadInfo, DownloadResult } from '@multiget/server/protocol';
+import type { AddResult, DownloadInfo, DownloadInfoResult } from '@multiget/server/protocol';
 import { appendKnownHost, scanHostKey } from '../src/hostKeyScan';
 import { hostKeyFingerprint } from '../src/model/errorText';
 
@@ -33,7 +33,7 @@ afterEach(async () => {
 
 async function waitFor(rpc: MessageConnection, id: string, states: string[]): Promise<DownloadInfo> {
   for (let i = 0; i < 300; i++) {
-    const { download } = await rpc.sendRequest<DownloadResult>('multiget/get', { id });
+    const { download } = await rpc.sendRequest<DownloadInfoResult>('multiget/get', { id });
     if (states.includes(download.state)) return download;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -65,7 +65,7 @@ it('trusts exactly the key the failed download saw, in the known_hosts the servi
     expect(await readFile(knownHosts, 'utf8')).toBe(`${sftp.knownHostsLine().trim()}\n`);
     expect((await stat(knownHosts)).mode & 0o777).toBe(0o600);
 
-    await rpc.sendRequest<DownloadResult>('multiget/retry', { id });
+    await rpc.sendRequest<DownloadInfoResult>('multiget/retry', { id });
     const done = await waitFor(rpc, id, ['completed', 'failed']);
     expect(done.error).toBeNull();
     expect(sha256(await readFile(done.file!))).toBe(sha256(CONTENT));

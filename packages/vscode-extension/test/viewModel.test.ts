@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
+import type { DownloadInfo, DownloadInfoState } from '@multiget/server/protocol';
 import { DownloadStore } from '../src/model/DownloadStore';
 import { copyableUrl } from '../src/model/copyableUrl';
 import { actionsFor, displayName, filterRows, isClearable, rowMatches, statusBarView, summaryText, toRow, toRows, totals } from '../src/model/viewModel';
@@ -81,7 +81,7 @@ describe('toRow', () => {
 
 describe('actionsFor', () => {
   it('offers what the service accepts in each state', () => {
-    const expected: Record<DownloadState, string[]> = {
+    const expected: Record<DownloadInfoState, string[]> = {
       queued: ['pause', 'cancel', 'limits', 'copyUrl', 'remove'],
       probing: ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
       downloading: ['pause', 'cancel', 'limits', 'copyUrl', 'exportTrace', 'remove'],
@@ -92,7 +92,7 @@ describe('actionsFor', () => {
       canceled: ['retry', 'copyUrl', 'exportTrace', 'remove'],
     };
     for (const [state, actions] of Object.entries(expected)) {
-      expect(actionsFor({ state: state as DownloadState, error: null, url: 'https://example.com/f.iso' })).toEqual(actions);
+      expect(actionsFor({ state: state as DownloadInfoState, error: null, url: 'https://example.com/f.iso' })).toEqual(actions);
     }
   });
 

@@ -185,4 +185,9 @@ function checkFolderOptions(o: FolderOptions): void {
   if (o.output !== undefined && o.dir !== undefined) {
     throw new UsageError(ErrorCodes.INVALID_OPTION, 'Give output or dir, not both');
   }
+  // One digest names one file: given to every file of a folder, all but one would fail after
+  // downloading. `auto` looks up each file's own digest beside it.
+  if (o.checksum !== undefined && o.checksum !== 'auto') {
+    throw new UsageError(ErrorCodes.INVALID_OPTION, 'A checksum ALGO=HEX names one file; a folder takes checksum auto');
+  }
 }

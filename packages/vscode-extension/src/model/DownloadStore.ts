@@ -1,17 +1,17 @@
-import type { DownloadInfo, DownloadState, HistoryInfo } from '@multiget/server/protocol';
+import type { DownloadInfo, DownloadInfoState, HistoryInfo } from '@multiget/server/protocol';
 
 /** States in which a download transfers or checks bytes; the status bar counts these. */
-export const ACTIVE_STATES: ReadonlySet<DownloadState> = new Set<DownloadState>(['probing', 'downloading', 'verifying']);
+export const ACTIVE_STATES: ReadonlySet<DownloadInfoState> = new Set<DownloadInfoState>(['probing', 'downloading', 'verifying']);
 
 /** True for `probing`, `downloading` and `verifying`. */
-export function isActive(state: DownloadState): boolean {
+export function isActive(state: DownloadInfoState): boolean {
   return ACTIVE_STATES.has(state);
 }
 
 /** A download whose state changed, as seen by the store (`previous` is `undefined` for a new one). */
 export interface StateTransition {
   download: DownloadInfo;
-  previous: DownloadState | undefined;
+  previous: DownloadInfoState | undefined;
 }
 
 /** What {@link DownloadStore} tells its listeners after each update. */

@@ -1,4 +1,4 @@
-import type { DownloadInfo, DownloadState } from '@multiget/server/protocol';
+import type { DownloadInfo, DownloadInfoState } from '@multiget/server/protocol';
 import { isActive } from './DownloadStore';
 import { describeFailure } from './errorText';
 import { formatEta, formatRowBytes, formatSpeed, percentDone } from './format';
@@ -26,7 +26,7 @@ export const DOWNLOAD_ACTIONS = [
 export type DownloadAction = (typeof DOWNLOAD_ACTIONS)[number];
 
 /** Human words for each state, as the panel and the status bar show them. */
-export const STATE_LABELS: Readonly<Record<DownloadState, string>> = {
+export const STATE_LABELS: Readonly<Record<DownloadInfoState, string>> = {
   queued: 'Queued',
   probing: 'Connecting',
   downloading: 'Downloading',
@@ -108,7 +108,7 @@ export function actionsFor(d: Pick<DownloadInfo, 'state' | 'error' | 'url'> & { 
  * resume (a completed file stays on disk; a cancelled download's data is gone). Failed downloads
  * stay, because they keep partial data that Retry continues.
  */
-export const CLEARABLE_STATES: ReadonlySet<DownloadState> = new Set<DownloadState>(['completed', 'canceled']);
+export const CLEARABLE_STATES: ReadonlySet<DownloadInfoState> = new Set<DownloadInfoState>(['completed', 'canceled']);
 
 /** True when "Clear completed" would remove `d`. */
 export function isClearable(d: Pick<DownloadInfo, 'state'>): boolean {
@@ -123,7 +123,7 @@ export interface DownloadRow {
   url: string;
   /** Absolute target path, once known. */
   file: string | null;
-  state: DownloadState;
+  state: DownloadInfoState;
   /** Paused because the server stopped accepting its link: shown as a warning, not an error. */
   linkExpired: boolean;
   stateLabel: string;

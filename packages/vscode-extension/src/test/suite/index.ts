@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GetSettingsRequest, type DownloadInfo, type DownloadState } from '@multiget/server/protocol';
+import { GetSettingsRequest, type DownloadInfo, type DownloadInfoState } from '@multiget/server/protocol';
 import type { MultigetTestApi } from '../../api';
 import { assert, assertEqual, runTests, waitFor, type SuiteReport, type TestCase } from './harness';
 import { randomFile, startFileServer, type FileServer } from './fileServer';
@@ -31,7 +32,7 @@ function find(api: MultigetTestApi, id: string): DownloadInfo | undefined {
   return api.downloads().find((d) => d.id === id);
 }
 
-async function waitState(api: MultigetTestApi, id: string, states: DownloadState[], timeoutMs: number): Promise<DownloadInfo> {
+async function waitState(api: MultigetTestApi, id: string, states: DownloadInfoState[], timeoutMs: number): Promise<DownloadInfo> {
   return await waitFor(
     () => {
       const d = find(api, id);
@@ -71,7 +72,7 @@ function tests(ctx: { api: MultigetTestApi; server: FileServer; dir: string }): 
       name: 'every command is registered',
       fn: async () => {
         const all = new Set(await vscode.commands.getCommands(true));
-        for (const c of ['downloadUrl', 'downloadUrlAtCursor', 'showDownloads', 'pauseAll', 'resumeAll', 'pause', 'resume', 'cancel', 'retry', 'remove', 'open', 'reveal', 'setCredentials']) {
+        for (const c of ['downloadUrl', 'downloadUrlAtCursor', 'downloadRemoteFolder', 'showDownloads', 'pauseAll', 'resumeAll', 'pause', 'resume', 'cancel', 'retry', 'remove', 'open', 'reveal', 'setCredentials']) {
           assert(all.has(`multiget.${c}`), `multiget.${c} is not registered`);
         }
       },
@@ -86,6 +87,25 @@ function tests(ctx: { api: MultigetTestApi; server: FileServer; dir: string }): 
         assert(done.file !== null, 'a completed download names its file');
         assertEqual(path.dirname(done.file), ctx.dir, 'folder');
         assertEqual(sha256(await fs.readFile(done.file)), file.sha256, 'sha256 of the downloaded file');
+      },
+    },
+    {
+      name: 'Download Folder refuses a web folder itself, and a folder the service cannot list adds nothing',
+      fn: async () => {
+        const before = ctx.api.downloads().length;
+        const web = await vscode.commands.executeCommand<unknown>('multiget.downloadRemoteFolder', { url: ctx.server.url('/pub/'), dir: ctx.dir });
+        assertEqual(web, undefined, 'the answer for an http folder');
+        // A port nothing listens on: the service's listing fails and the command reports it.
+        const closed = await new Promise<number>((resolve) => {
+          const probe = net.createServer().listen(0, '127.0.0.1', () => {
+            const { port } = probe.address() as net.AddressInfo;
+            probe.close(() => resolve(port));
+          });
+        });
+        const ftp = await vscode.commands.executeCommand<unknown>('multiget.downloadRemoteFolder', { url: `ftp://127.0.0.1:${closed}/pub/`, dir: ctx.dir });
+        assertEqual(ftp, undefined, 'the answer for a folder that cannot be listed');
+        assertEqual(ctx.api.downloads().length, before, 'downloads in the list');
+        assertEqual((await fs.readdir(ctx.dir)).includes('pub'), false, 'a local folder for the failed listing');
       },
     },
     {
