@@ -129,6 +129,8 @@ export class PartialFileStorage implements Storage {
         await skip();
         throw fileSystemError(err, `read ${stateFile.path}`);
       }
+      // Read without following a link: nothing at all stands at the state file's name.
+      const noState = saved === undefined;
       if (saved !== undefined && saved !== 'corrupt' && saved.target !== basename(target)) {
         // Written for another name (copied or planted here): not this target's bookkeeping.
         saved = 'corrupt';
@@ -168,7 +170,7 @@ export class PartialFileStorage implements Storage {
         // Checked now, so that a planted symlink fails the download at once with MG_ERR_UNSAFE_PATH
         // rather than at the first checkpoint; each create checks again (createFresh).
         await refuseUnsafe(sidecars.temp, 'the partial download');
-        await refuseUnsafe(sidecars.state, 'the state file');
+        if (!noState) await refuseUnsafe(sidecars.state, 'the state file');
         await refuseUnsafe(sidecars.stateTmp, 'the new state file');
       } catch (err) {
         await skip();

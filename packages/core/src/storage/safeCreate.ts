@@ -18,19 +18,23 @@ import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
 export async function createFresh(path: string, what: string, readable = false, mode = 0o644): Promise<FileHandle> {
   const flags =
     (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  // Twice at most: a second EEXIST means another process creates the same name at the same moment,
-  // which the lock should have prevented; refuse rather than race it.
+  // The usual case, a free name, costs one call: the exclusive open. Only when something stands
+  // there is it inspected and removed, then the open tried again. Twice at most: a second EEXIST means
+  // another process creates the same name at the same moment, which the lock should have prevented;
+  // refuse rather than race it.
   for (let attempt = 0; ; attempt++) {
-    await refuseUnsafe(path, what);
-    try {
-      await unlink(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `replace ${path} (${what})`);
+    if (attempt > 0) {
+      await refuseUnsafe(path, what);
+      try {
+        await unlink(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `replace ${path} (${what})`);
+      }
     }
     try {
       return await open(path, flags, mode);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt === 0) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 2) continue;
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} (${what}) keeps reappearing; refusing to write to it`, {
           cause: err,

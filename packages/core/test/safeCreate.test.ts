@@ -1,0 +1,56 @@
+// createFresh: the one way Multiget creates a file. A free name costs one exclusive open; whatever
+// stands at the name is inspected without following it, and only a regular file is replaced.
+import { link, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFresh } from '../src/storage/safeCreate.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-safecreate-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(path: string, text: string): Promise<void> {
+  const fh = await createFresh(path, 'a test file');
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}
+
+describe('createFresh', () => {
+  it('creates a file at a free name', async () => {
+    await write(join(dir, 'a'), 'new');
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('new');
+  });
+
+  it('replaces a regular file by a new inode: a hard-linked file keeps its bytes', async () => {
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious');
+    await link(victim, join(dir, 'a'));
+    await write(join(dir, 'a'), 'new');
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('new');
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await lstat(victim)).nlink).toBe(1);
+  });
+
+  it('refuses a symbolic link (live or dangling) and a directory, touching nothing', async () => {
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious');
+    await symlink(victim, join(dir, 'live'));
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
+    await mkdir(join(dir, 'folder'));
+    for (const name of ['live', 'dangling', 'folder']) {
+      await expect(write(join(dir, name), 'new')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
+    }
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await lstat(join(dir, 'live'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(dir, 'dangling'))).isSymbolicLink()).toBe(true);
+    await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
