@@ -45,6 +45,21 @@ describe('engine', () => {
     expect(new Set(mem.fetches.map((f) => f.start)).size).toBeGreaterThanOrEqual(4);
   });
 
+  it('removes a new state file a crash left unrenamed, and every sidecar of a download that checkpointed', async () => {
+    // A crash between creating NAME.mgstate.tmp and renaming it leaves only the temporary (no .mgstate).
+    const small = pseudoRandom(64 * 1024, 3);
+    mem.put('/left.bin', small);
+    await writeFile(join(dir, 'left.bin.mgstate.tmp'), '{"half": ');
+    await fetchFile('mem://host/left.bin');
+    expect(await readdir(dir)).toEqual(['left.bin']);
+    // Long enough to write its state file before the first byte (and to checkpoint): nothing is left either.
+    const big = pseudoRandom(9 * MiB, 4);
+    mem.put('/big.bin', big);
+    const { data } = await fetchFile('mem://host/big.bin', { connections: 2 });
+    expect(sha256(data)).toBe(sha256(big));
+    expect((await readdir(dir)).sort()).toEqual(['big.bin', 'left.bin']);
+  });
+
   it('lets an idle connection take half of a slow connection\'s segment', async () => {
     const data = pseudoRandom(4 * MiB, 7);
     // The segment starting at 0 crawls; the others finish and must split it.

@@ -60,6 +60,10 @@ export class PartialFileStorage implements Storage {
   #sink: FileSink | undefined;
   #space: Reservation | undefined;
   #released = false;
+  /** A state file (or its temporary) may stand beside the target: false until one is seen or written. */
+  #stateFiles: boolean;
+  /** The length the data file was created with in this run (undefined: resumed, or size unknown). */
+  #createdSize: number | undefined;
 
   private constructor(
     readonly target: string,
@@ -68,9 +72,11 @@ export class PartialFileStorage implements Storage {
     private readonly lock: PidLock,
     private readonly context: StorageContext,
     private readonly overwrite: boolean,
+    stateFiles: boolean,
   ) {
     this.#paths = sidecarPaths(target);
     this.#state = new StateFile(this.#paths.state);
+    this.#stateFiles = stateFiles;
   }
 
   /**
@@ -161,6 +167,7 @@ export class PartialFileStorage implements Storage {
         saved = undefined;
       }
       let dropped: string | undefined;
+      let stateFiles: boolean;
       if (saved === 'corrupt') {
         // Never repaired, never partly trusted: a state either validates fully or is discarded.
         dropped = `${stateFile.path} is not a complete, consistent state of this download; starting over`;
@@ -171,12 +178,14 @@ export class PartialFileStorage implements Storage {
         // rather than at the first checkpoint; each create checks again (createFresh).
         await refuseUnsafe(sidecars.temp, 'the partial download');
         if (!noState) await refuseUnsafe(sidecars.state, 'the state file');
-        await refuseUnsafe(sidecars.stateTmp, 'the new state file');
+        // A state file (or a new one a crash left unrenamed) to remove at the end: else the
+        // removal is skipped until this run writes one (the lock keeps every other writer away).
+        stateFiles = (await refuseUnsafe(sidecars.stateTmp, 'the new state file')) || !noState;
       } catch (err) {
         await skip();
         throw err;
       }
-      return new PartialFileStorage(target, saved, dropped, lock, context, policy === 'overwrite');
+      return new PartialFileStorage(target, saved, dropped, lock, context, policy === 'overwrite', stateFiles);
     }
     throw new FileSystemError(ErrorCodes.FILE_EXISTS, `No free file name for ${base} in ${dir}`);
   }
@@ -184,6 +193,7 @@ export class PartialFileStorage implements Storage {
   async open(resume: boolean, size: number | undefined, bytesLeft: () => number): Promise<ByteSink> {
     await this.#sink?.close();
     this.#sink = undefined;
+    this.#createdSize = undefined;
     this.#space?.release();
     // Fails at once with MG_ERR_NO_SPACE when the bytes still to come do not fit beside what the
     // other downloads of this process still need on that file system.
@@ -197,6 +207,7 @@ export class PartialFileStorage implements Storage {
         fh = await createFresh(path, 'the partial download', true);
         // A sparse file of the final size: writes land at their offsets, the length is right from the start.
         if (size !== undefined) await fh.truncate(size);
+        this.#createdSize = size;
       }
     } catch (err) {
       throw fileSystemError(err, `write ${path}`);
@@ -216,17 +227,25 @@ export class PartialFileStorage implements Storage {
 
   async checkpoint(state: SavedState): Promise<void> {
     await this.#sink?.sync();
+    this.#stateFiles = true;
     await this.#state.write(state);
   }
 
   async forget(): Promise<void> {
-    await this.#state.remove();
+    await this.#removeState();
   }
 
   async flush(size: number): Promise<void> {
     if (!this.#sink) return;
-    await this.#sink.truncate(size);
+    // A file created at this length in this run has it still (writes stay below it).
+    if (this.#createdSize !== size) await this.#sink.truncate(size);
     await this.#sink.sync();
+  }
+
+  async #removeState(): Promise<void> {
+    if (!this.#stateFiles) return;
+    await this.#state.remove();
+    this.#stateFiles = false;
   }
 
   async commit(): Promise<void> {
@@ -242,7 +261,7 @@ export class PartialFileStorage implements Storage {
     } catch (err) {
       throw fileSystemError(err, `move the finished file to ${this.target}`);
     }
-    await this.#state.remove();
+    await this.#removeState();
     // The data was fdatasync'ed in `flush`, so the name never points at unwritten bytes. The
     // directory is not fsync'ed: a power cut that loses the rename leaves the .mgpart, and the
     // next run downloads again; nothing incomplete ever carries the final name.
@@ -251,7 +270,7 @@ export class PartialFileStorage implements Storage {
   async remove(): Promise<void> {
     await this.#sink?.close().catch(() => undefined);
     await removeFile(this.#paths.temp);
-    await this.#state.remove();
+    await this.#removeState();
   }
 
   async release(): Promise<void> {
@@ -295,8 +314,12 @@ async function exists(path: string): Promise<boolean> {
 
 async function checkDirectory(dir: string, create: boolean): Promise<void> {
   try {
-    if (create) await mkdir(dir, { recursive: true });
-    const st = await stat(dir);
+    // Usually there: one stat, and mkdir only when it is missing.
+    const st = await stat(dir).catch(async (err: unknown) => {
+      if (!create || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      return await stat(dir);
+    });
     if (!st.isDirectory()) {
       throw new FileSystemError(ErrorCodes.NOT_WRITABLE, `${dir} is not a directory`);
     }

@@ -63,15 +63,15 @@ export async function createExclusive(path: string, what: string, mode = 0o644):
 
 /**
  * Throws MG_ERR_UNSAFE_PATH when something other than a regular file stands at `path` (a symlink, a
- * directory, a FIFO, a device). Nothing there, or a regular file, passes. Used before every rename
- * onto a name, and before a name is reused.
+ * directory, a FIFO, a device). Nothing there, or a regular file, passes: resolves whether a regular
+ * file stands there. Used before every rename onto a name, and before a name is reused.
  */
-export async function refuseUnsafe(path: string, what: string): Promise<void> {
+export async function refuseUnsafe(path: string, what: string): Promise<boolean> {
   let st;
   try {
     st = await lstat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw fileSystemError(err, `inspect ${path} (${what})`);
   }
   if (!st.isFile()) {
@@ -80,6 +80,7 @@ export async function refuseUnsafe(path: string, what: string): Promise<void> {
       `${path} (${what}) is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; refusing to write through it`,
     );
   }
+  return true;
 }
 
 /**
