@@ -64,6 +64,24 @@ describe('manager: mirrors', () => {
     expect(mem.hosts).toContain('main');
   });
 
+  it('still holds a mirror userinfo back after updateUrl: a restart waits for it rather than running without it', async () => {
+    // updateUrl worked out "has secrets" from the URL, credentials and headers only, so a download
+    // given a new link of the same origin lost the flag its mirror userinfo had set: after a
+    // restart it ran against the mirror without the userinfo instead of waiting for it.
+    const stateDir = join(dir, 'state');
+    const open = (): Promise<Manager> => Manager.open({ stateDir, plugins: [mem], settings: { dir: join(dir, 'out') } });
+    m = await open();
+    mem.put('/file.bin', pseudoRandom(4 * MiB, 6), { chunkDelayMs: 5 });
+    mem.put('/file2.bin', pseudoRandom(4 * MiB, 6), { chunkDelayMs: 5 });
+    const added = await m.add('mem://main/file.bin', { noCache: true, mirrors: ['mem://user:s3cret@mirror/file.bin'] });
+    await m.pause(added.id);
+    await m.updateUrl(added.id, 'mem://main/file2.bin');
+    expect(await readFile(join(stateDir, 'queue.json'), 'utf8')).toContain('"secret":true');
+    await m.close();
+    m = await open();
+    expect(m.get(added.id)).toMatchObject({ state: 'paused', awaitingCredentials: true });
+  });
+
   it('refuses a malformed mirror list', async () => {
     m = await Manager.open({ plugins: [mem], settings: { dir } });
     await expect(m.add('mem://main/f', { mirrors: ['not a url'] })).rejects.toMatchObject({ code: 'MG_ERR_INVALID_URL' });

@@ -19,7 +19,7 @@ import { JsonFileStore } from './store/JsonFileStore.js';
 import type { ManagerStore } from './store/ManagerStore.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
 import { History } from './History.js';
-import { applySecrets, parseDownloadUrl, schemesOf, splitSecretHeaders } from './validation.js';
+import { applySecrets, holdsSecrets, parseDownloadUrl, schemesOf, splitSecretHeaders } from './validation.js';
 
 export { parseDownloadUrl } from './validation.js';
 export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
@@ -128,8 +128,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const kept = { ...rest, ...(Object.keys(plain).length ? { headers: plain } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) };
     const entry = newEntry(parsed, key, kept, this.#queue.nextSeq());
     entry.secrets = { headers: secret, credentials, ...(mirrorSecrets ? { mirrors: [...mirrors!] } : {}) };
-    entry.needsSecrets =
-      credentials !== undefined || Object.keys(secret).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets;
+    entry.needsSecrets = holdsSecrets(parsed, entry.secrets);
     entry.file = o.output;
     this.#queue.add(entry);
     await this.#persist();
@@ -278,7 +277,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
     e.url = parsed;
     e.key = targetKey(parsed, e.options, this.#settings.dir);
-    e.needsSecrets = e.secrets.credentials !== undefined || Object.keys(e.secrets.headers).length > 0 || parsed.username !== '' || parsed.password !== '';
+    e.needsSecrets = holdsSecrets(parsed, e.secrets);
     e.awaitingSecrets = false;
     e.error = undefined;
     e.reason = undefined;

@@ -45,6 +45,21 @@ export function splitSecretHeaders(headers: Record<string, string> | undefined):
   return { plain, secret };
 }
 
+/**
+ * Whether a download of `url` holding `secrets` has something a restart loses (secrets live in
+ * memory only): userinfo in its URL, credentials, secret headers, or mirror URLs with userinfo.
+ * One rule for every place that sets `Entry.needsSecrets`, so none of them forgets a kind.
+ */
+export function holdsSecrets(url: URL, secrets: Entry['secrets']): boolean {
+  return (
+    url.username !== '' ||
+    url.password !== '' ||
+    secrets.credentials !== undefined ||
+    Object.keys(secrets.headers).length > 0 ||
+    (secrets.mirrors?.length ?? 0) > 0
+  );
+}
+
 /** Gives `e` new secrets (memory only); only secret headers are taken from `secrets.headers`. */
 export function applySecrets(e: Entry, secrets: Secrets | undefined): void {
   if (!secrets) return;
