@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
-import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import { resourceUsage } from '../trace/resourceUsage.js';
 import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
-import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
+import { DownloadError, ErrorCodes, UsageError } from '../errors.js';
 import { expandHome } from '../util/homePath.js';
 import { Multiget } from '../engine/Multiget.js';
 import { OPTION_LIMITS } from '../options/limits.js';
@@ -11,7 +10,8 @@ import { checkNumericOptions, checkOption, defaultSettings, normalizeOptions, no
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { DownloadResult } from '../types.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
-import { deletePartial, loadStored, toQueueDocument, writeAfter } from './persistence.js';
+import { deletePartial, loadStored, toQueueDocument } from './persistence.js';
+import { type StoreDocuments, StoreWriter } from './StoreWriter.js';
 import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
 import { startTransfer } from './transfer.js';
 import { removeFile } from '../storage/removeFile.js';
@@ -19,7 +19,9 @@ import { JsonFileStore } from './store/JsonFileStore.js';
 import type { ManagerStore } from './store/ManagerStore.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
 import { History } from './History.js';
-import { applySecrets, holdsSecrets, parseDownloadUrl, schemesOf, splitSecretHeaders } from './validation.js';
+import { parseDownloadUrl, schemesOf } from './validation.js';
+import { applySecrets, holdsSecrets, splitSecrets } from './secrets.js';
+import { checkRelinkable, relink } from './relink.js';
 
 export { parseDownloadUrl } from './validation.js';
 export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
@@ -35,13 +37,11 @@ export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
   readonly engine: Multiget;
-  readonly #store: ManagerStore | undefined;
   readonly #content: ContentShortcut | undefined;
   readonly #queue = new Queue();
   readonly #history: History;
   #settings: ManagerSettings;
-  #writing: Promise<void> = Promise.resolve();
-  #dirty = false;
+  readonly #writer: StoreWriter;
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
@@ -50,7 +50,6 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   private constructor(options: ManagerOptions, store: ManagerStore | undefined, contentDir: string | false | undefined) {
     super();
     checkNumericOptions({ historyLimit: options.historyLimit });
-    this.#store = store;
     this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
     this.#restore = options.restore ?? 'queued';
     this.#settings = { ...defaultSettings(), ...normalizeSettings(options.settings ?? {}) };
@@ -63,6 +62,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       rateLimit: this.#settings.rateLimit,
       retries: this.#settings.retries,
     });
+    this.#writer = new StoreWriter(store, () => this.#documents(), (w) => this.emit('warning', w));
     this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
     this.#ticker.unref();
@@ -77,7 +77,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     let manager: Manager;
     try {
       manager = new Manager(options, store, contentDir);
-      await manager.#load();
+      if (store) await manager.#load(store);
     } catch (err) {
       await store?.close();
       throw err;
@@ -102,7 +102,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#settings = next;
     this.engine.setRateLimit(next.rateLimit);
     this.engine.setConnectionLimits(next.maxConnectionsPerHost, next.maxConnections);
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
     return this.settings;
   }
@@ -120,18 +120,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const key = targetKey(parsed, o, this.#settings.dir);
     const existing = this.#queue.unfinished(key);
     if (existing) return snapshot(existing);
-    const { plain, secret } = splitSecretHeaders(o.headers);
-    const { credentials, headers: _h, mirrors, ...rest } = o;
-    // Mirrors are saved without userinfo; the full URLs stay in memory with the other secrets.
-    const savedMirrors = mirrors?.map((m) => withoutUserinfo(new URL(m)).href);
-    const mirrorSecrets = mirrors?.some((m, i) => m !== savedMirrors![i]) === true;
-    const kept = { ...rest, ...(Object.keys(plain).length ? { headers: plain } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) };
+    const { kept, secrets } = splitSecrets(o);
     const entry = newEntry(parsed, key, kept, this.#queue.nextSeq());
-    entry.secrets = { headers: secret, credentials, ...(mirrorSecrets ? { mirrors: [...mirrors!] } : {}) };
-    entry.needsSecrets = holdsSecrets(parsed, entry.secrets);
+    entry.secrets = secrets;
+    entry.needsSecrets = holdsSecrets(parsed, secrets);
     entry.file = o.output;
     this.#queue.add(entry);
-    await this.#persist();
+    await this.#writer.save();
     this.emit('changed', snapshot(entry));
     this.#pump();
     return snapshot(entry);
@@ -175,7 +170,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       if (e.download) await e.download.pause();
       if (e.state !== 'completed' && e.state !== 'failed') this.#set(e, 'paused');
     }
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
     return snapshot(e);
   }
@@ -190,7 +185,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.awaitingSecrets = false;
     if (e.state === 'paused') {
       this.#set(e, 'queued');
-      await this.#persist();
+      await this.#writer.save();
       this.#pump();
     }
     return snapshot(e);
@@ -210,7 +205,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       this.#set(e, 'canceled');
       this.#recordHistory(e, undefined, new DownloadError(ErrorCodes.ABORTED, 'Cancelled'));
     }
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
     return snapshot(e);
   }
@@ -226,7 +221,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       await deletePartial(e.file);
     }
     this.#queue.delete(id);
-    await this.#persist();
+    await this.#writer.save();
     this.emit('removed', id);
     this.#pump();
   }
@@ -244,7 +239,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.error = undefined;
     e.download = undefined;
     this.#set(e, 'queued');
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
     return snapshot(e);
   }
@@ -262,29 +257,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#checkOpen();
     const e = this.#entry(id);
     const parsed = parseDownloadUrl(url, this.schemes);
-    // Checked again after pausing: the download may have finished meanwhile.
-    const check = (): void => {
-      if (e.state === 'completed' || e.state === 'canceled') {
-        throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only unfinished or failed ones take a new URL`);
-      }
-    };
-    check();
+    checkRelinkable(e);
     e.run++;
     if (e.download && ACTIVE.has(e.state)) await e.download.pause();
-    check();
-    const before = redactUrl(e.url);
-    if (parsed.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
-    e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
-    e.url = parsed;
-    e.key = targetKey(parsed, e.options, this.#settings.dir);
-    e.needsSecrets = holdsSecrets(parsed, e.secrets);
-    e.awaitingSecrets = false;
-    e.error = undefined;
-    e.reason = undefined;
-    e.download = undefined;
+    // Checked again after pausing: the download may have finished meanwhile.
+    checkRelinkable(e);
+    relink(e, parsed, targetKey(parsed, e.options, this.#settings.dir));
     if (e.state === 'queued') this.emit('changed', snapshot(e));
     else this.#set(e, 'queued');
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
     return snapshot(e);
   }
@@ -344,7 +325,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     for (const id of ids) this.#queue.delete(id);
     const gone = new Set(ids);
     this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
-    await this.#persist();
+    await this.#writer.save();
     for (const id of ids) this.emit('removed', id);
     return ids;
   }
@@ -359,7 +340,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
     // ...and so do expired links: they need updateUrl().
     for (const e of this.#queue.ordered()) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
   }
 
@@ -371,7 +352,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Forgets every history entry (the files stay on disk). */
   async clearHistory(): Promise<void> {
     this.#history.filter(() => false);
-    await this.#persist();
+    await this.#writer.save();
   }
 
   /** Resolves when no download is queued or active (for batch front-ends such as the CLI). */
@@ -404,14 +385,12 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     for (const e of running) if (e.state === 'paused') e.state = 'downloading';
     await this.engine.close();
     await this.#content?.close();
-    this.#dirty = true;
-    await this.#flush();
-    await this.#store?.close();
+    await this.#writer.close();
   }
 
   /** Persists a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
   async #changed(e: Entry): Promise<EntrySnapshot> {
-    await this.#persist();
+    await this.#writer.save();
     this.emit('changed', snapshot(e));
     this.#pump();
     return snapshot(e);
@@ -436,7 +415,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       e.eta = undefined;
       e.connections = 0;
     }
-    this.#dirty = true;
+    this.#writer.changed();
     this.emit('changed', snapshot(e));
   }
 
@@ -487,7 +466,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #completed(e: Entry, result: DownloadResult): void {
     this.#set(e, 'completed');
     this.#recordHistory(e, result, undefined);
-    this.#persistInBackground();
+    this.#writer.saveInBackground();
     this.#pump();
   }
 
@@ -496,8 +475,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       set: (state) => this.#set(e, state),
       started: (dl) => this.emit('started', snapshot(e), dl),
       targetKnown: () => {
-        this.#dirty = true;
-        this.#persistInBackground();
+        this.#writer.saveInBackground();
         this.emit('changed', snapshot(e));
       },
       completed: (result) => {
@@ -512,7 +490,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
         e.download = undefined;
         e.reason = 'linkExpired';
         this.#set(e, 'paused');
-        this.#persistInBackground();
+        this.#writer.saveInBackground();
         this.#pump();
       },
       aborted: (canceled, error) => {
@@ -521,7 +499,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
           this.#set(e, 'canceled');
           this.#recordHistory(e, undefined, error);
         }
-        this.#persistInBackground();
+        this.#writer.saveInBackground();
         this.#pump();
       },
     });
@@ -532,13 +510,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.error = { code: error.code, message: error.message };
     this.#set(e, 'failed');
     this.#recordHistory(e, undefined, error);
-    this.#persistInBackground();
+    this.#writer.saveInBackground();
     this.#pump();
   }
 
   #recordHistory(e: Entry, result: DownloadResult | undefined, error: DownloadError | undefined): void {
     const h = this.#history.record(e, result, error);
-    this.#dirty = true;
+    this.#writer.changed();
     this.emit('history', h);
   }
 
@@ -547,33 +525,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (active.length > 0) this.emit('progress', active.map(snapshot), resourceUsage());
   }
 
-  /** Persists without waiting; a failure becomes a `warning` event, never an unhandled rejection. */
-  #persistInBackground(): void {
-    this.#persist().catch((err: unknown) => {
-      const error = isDownloadError(err) ? err : fileSystemError(err, 'write the queue');
-      this.emit('warning', { code: error.code, message: error.message });
-    });
+  /** What the store keeps: the queue with the settings, and the history. */
+  #documents(): ReturnType<StoreDocuments> {
+    return { queue: toQueueDocument(this.#settings, this.#queue.ordered()), history: { version: 1, entries: this.#history.list() } };
   }
 
-  /** Writes the queue and history now (serialised; concurrent calls share one write). */
-  async #persist(): Promise<void> {
-    this.#dirty = true;
-    await this.#flush();
-  }
-
-  async #flush(): Promise<void> {
-    if (!this.#store) return;
-    this.#writing = writeAfter(this.#writing, this.#store, () => {
-      if (!this.#dirty) return undefined;
-      this.#dirty = false;
-      return { queue: toQueueDocument(this.#settings, this.#queue.ordered()), history: { version: 1, entries: this.#history.list() } };
-    });
-    await this.#writing;
-  }
-
-  async #load(): Promise<void> {
-    if (!this.#store) return;
-    const settings = await loadStored(this.#store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
+  async #load(store: ManagerStore): Promise<void> {
+    const settings = await loadStored(store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
     if (settings) {
       this.#settings = { ...this.#settings, ...settings };
       this.engine.setRateLimit(this.#settings.rateLimit);

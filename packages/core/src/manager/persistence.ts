@@ -4,7 +4,7 @@ import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
 import type { History } from './History.js';
 import { ACTIVE, type Entry, type Queue, UNFINISHED } from './Queue.js';
-import type { HistoryDocument, ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
+import type { ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
 import type { AddOptions, EntryState, ManagerSettings } from './types.js';
 
 /** The queue as the store keeps it: no secret, only a flag saying there were some. */
@@ -112,27 +112,6 @@ export async function loadStored(
   }
   await readProgressFromSidecars(queue.all());
   return doc.settings;
-}
-
-/**
- * Chains a write of the queue and history after `previous` (writes never overlap). `documents` is
- * asked when the write's turn comes, so that the newest state is written, or nothing when it
- * answers undefined (an earlier write already took the change). One failed write does not poison
- * the chain: the next one tries again.
- */
-export function writeAfter(
-  previous: Promise<void>,
-  store: ManagerStore,
-  documents: () => { queue: QueueDocument; history: HistoryDocument } | undefined,
-): Promise<void> {
-  return previous
-    .catch(() => undefined)
-    .then(async () => {
-      const docs = documents();
-      if (!docs) return;
-      await store.write('queue', docs.queue);
-      await store.write('history', docs.history);
-    });
 }
 
 /** Deletes the partial data of a download of `file` (never the file itself), through the storage. */
