@@ -1,27 +1,25 @@
-import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
-import { resourceUsage } from '../trace/resourceUsage.js';
-import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
+import type { Multiget } from '../engine/Multiget.js';
 import { DownloadError, ErrorCodes, UsageError } from '../errors.js';
-import { expandHome } from '../util/homePath.js';
-import { Multiget } from '../engine/Multiget.js';
 import { OPTION_LIMITS } from '../options/limits.js';
-import { checkNumericOptions, checkOption, defaultSettings, normalizeOptions, normalizeSettings } from '../options/normalizeOptions.js';
-import { TypedEmitter } from '../util/TypedEmitter.js';
+import { checkNumericOptions, checkOption, normalizeOptions, normalizeSettings } from '../options/normalizeOptions.js';
+import { resourceUsage } from '../trace/resourceUsage.js';
 import type { DownloadResult } from '../types.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
-import { deletePartial, loadStored, toQueueDocument } from './persistence.js';
-import { type StoreDocuments, StoreWriter } from './StoreWriter.js';
-import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
-import { startTransfer } from './transfer.js';
-import { removeFile } from '../storage/removeFile.js';
-import { JsonFileStore } from './store/JsonFileStore.js';
-import type { ManagerStore } from './store/ManagerStore.js';
-import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
+import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
-import { parseDownloadUrl, schemesOf } from './validation.js';
-import { applySecrets, holdsSecrets, splitSecrets } from './secrets.js';
+import { deletePartial, loadStored, toQueueDocument } from './persistence.js';
+import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
 import { checkRelinkable, relink } from './relink.js';
+import { applySecrets, holdsSecrets, splitSecrets } from './secrets.js';
+import { applySettings, createEngine, initialSettings } from './settings.js';
+import { stateLocations } from './stateDir.js';
+import type { ManagerStore } from './store/ManagerStore.js';
+import { type StoreDocuments, StoreWriter } from './StoreWriter.js';
+import { startTransfer } from './transfer.js';
+import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
+import { parseDownloadUrl, schemesOf } from './validation.js';
 
 export { parseDownloadUrl } from './validation.js';
 export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
@@ -52,16 +50,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     checkNumericOptions({ historyLimit: options.historyLimit });
     this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
     this.#restore = options.restore ?? 'queued';
-    this.#settings = { ...defaultSettings(), ...normalizeSettings(options.settings ?? {}) };
-    const { stateDir: _s, store: _st, contentDir: _c, settings: _t, restore: _r, historyLimit: _h, progressIntervalMs: _p, ...engineOptions } = options;
-    this.engine = new Multiget({
-      ...engineOptions,
-      connections: this.#settings.connections,
-      maxConnectionsPerHost: this.#settings.maxConnectionsPerHost,
-      maxConnections: this.#settings.maxConnections,
-      rateLimit: this.#settings.rateLimit,
-      retries: this.#settings.retries,
-    });
+    this.#settings = initialSettings(options);
+    this.engine = createEngine(options, this.#settings);
     this.#writer = new StoreWriter(store, () => this.#documents(), (w) => this.emit('warning', w));
     this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
@@ -70,9 +60,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Opens a manager: opens the store (locking the state directory, if any), loads it and restarts unfinished downloads. */
   static async open(options: ManagerOptions = {}): Promise<Manager> {
-    const stateDir = options.stateDir ? resolve(expandHome(options.stateDir, 'stateDir')) : undefined;
-    const store = options.store ?? (stateDir !== undefined ? new JsonFileStore(stateDir) : undefined);
-    const contentDir = typeof options.contentDir === 'string' ? resolve(expandHome(options.contentDir, 'contentDir')) : (options.contentDir ?? stateDir);
+    const { store, contentDir } = stateLocations(options);
     await store?.open();
     let manager: Manager;
     try {
@@ -100,8 +88,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async setSettings(patch: Partial<ManagerSettings>): Promise<ManagerSettings> {
     const next = { ...this.#settings, ...normalizeSettings(patch) };
     this.#settings = next;
-    this.engine.setRateLimit(next.rateLimit);
-    this.engine.setConnectionLimits(next.maxConnectionsPerHost, next.maxConnections);
+    applySettings(this.engine, next);
     await this.#writer.save();
     this.#pump();
     return this.settings;
@@ -445,22 +432,16 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   async #startFromCache(e: Entry, run: number): Promise<void> {
-    const result = await this.#content!.lookup(e, this.#settings.dir);
-    if (!result) {
-      // Paused, cancelled or removed while looking, or closing: that decision stands.
-      if (e.run === run && e.state === 'probing' && !this.#closed) this.#startTransfer(e);
-      return;
+    const next = await this.#content!.start(e, run, this.#settings.dir, {
+      listed: () => this.#queue.get(e.id) === e,
+      closed: () => this.#closed,
+    });
+    if (next === 'download') {
+      this.#startTransfer(e);
+    } else if (next) {
+      this.emit('cached', snapshot(e), next);
+      this.#completed(e, next);
     }
-    // A verified copy counts even after a pause or close (a later start would find it in the way);
-    // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
-    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
-    if (this.#queue.get(e.id) !== e) return;
-    e.file = result.file;
-    e.bytes = result.size;
-    e.total = result.size;
-    e.fromCache = result.fromCache;
-    this.emit('cached', snapshot(e), result);
-    this.#completed(e, result);
   }
 
   #completed(e: Entry, result: DownloadResult): void {
@@ -532,10 +513,6 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   async #load(store: ManagerStore): Promise<void> {
     const settings = await loadStored(store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
-    if (settings) {
-      this.#settings = { ...this.#settings, ...settings };
-      this.engine.setRateLimit(this.#settings.rateLimit);
-      this.engine.setConnectionLimits(this.#settings.maxConnectionsPerHost, this.#settings.maxConnections);
-    }
+    if (settings) applySettings(this.engine, (this.#settings = { ...this.#settings, ...settings }));
   }
 }
