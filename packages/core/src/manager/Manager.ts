@@ -9,14 +9,15 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
 import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
-import { deletePartial, loadStored, toQueueDocument } from './persistence.js';
+import { loadStored, toQueueDocument } from './persistence.js';
 import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
 import { checkRelinkable, relink } from './relink.js';
-import { applySecrets, holdsSecrets, splitSecrets } from './secrets.js';
+import { applySecrets } from './secrets.js';
 import { applySettings, createEngine, initialSettings } from './settings.js';
 import { stateLocations } from './stateDir.js';
 import type { ManagerStore } from './store/ManagerStore.js';
 import { type StoreDocuments, StoreWriter } from './StoreWriter.js';
+import { stopRun } from './stopRun.js';
 import { startTransfer } from './transfer.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
 import { parseDownloadUrl, schemesOf } from './validation.js';
@@ -107,11 +108,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const key = targetKey(parsed, o, this.#settings.dir);
     const existing = this.#queue.unfinished(key);
     if (existing) return snapshot(existing);
-    const { kept, secrets } = splitSecrets(o);
-    const entry = newEntry(parsed, key, kept, this.#queue.nextSeq());
-    entry.secrets = secrets;
-    entry.needsSecrets = holdsSecrets(parsed, secrets);
-    entry.file = o.output;
+    const entry = newEntry(parsed, key, o, this.#queue.nextSeq());
     this.#queue.add(entry);
     await this.#writer.save();
     this.emit('changed', snapshot(entry));
@@ -153,13 +150,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (e.state === 'queued') {
       this.#set(e, 'paused');
     } else if (ACTIVE.has(e.state)) {
-      e.run++;
-      if (e.download) await e.download.pause();
+      await stopRun(e, false);
       if (e.state !== 'completed' && e.state !== 'failed') this.#set(e, 'paused');
     }
-    await this.#writer.save();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /**
@@ -182,31 +176,18 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async cancel(id: string): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (!UNFINISHED.has(e.state)) return snapshot(e);
-    e.run++;
-    if (e.download) {
-      await e.download.cancel();
-    } else {
-      await deletePartial(e.file);
-    }
+    await stopRun(e, true);
     if (e.state !== 'canceled') {
       this.#set(e, 'canceled');
       this.#recordHistory(e, undefined, new DownloadError(ErrorCodes.ABORTED, 'Cancelled'));
     }
-    await this.#writer.save();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /** Removes a download from the list; with `deleteData`, also its partial data (never a finished file). */
   async remove(id: string, options: { deleteData?: boolean } = {}): Promise<void> {
     const e = this.#entry(id);
-    e.run++;
-    if (e.download && UNFINISHED.has(e.state)) {
-      if (options.deleteData) await e.download.cancel();
-      else await e.download.pause();
-    } else if (options.deleteData && e.state !== 'completed') {
-      await deletePartial(e.file);
-    }
+    await stopRun(e, options.deleteData === true);
     this.#queue.delete(id);
     await this.#writer.save();
     this.emit('removed', id);
@@ -226,9 +207,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.error = undefined;
     e.download = undefined;
     this.#set(e, 'queued');
-    await this.#writer.save();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /**
@@ -245,16 +224,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const e = this.#entry(id);
     const parsed = parseDownloadUrl(url, this.schemes);
     checkRelinkable(e);
-    e.run++;
-    if (e.download && ACTIVE.has(e.state)) await e.download.pause();
+    await stopRun(e, false);
     // Checked again after pausing: the download may have finished meanwhile.
     checkRelinkable(e);
     relink(e, parsed, targetKey(parsed, e.options, this.#settings.dir));
     if (e.state === 'queued') this.emit('changed', snapshot(e));
     else this.#set(e, 'queued');
-    await this.#writer.save();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /** Changes a download's priority (higher runs first). */
@@ -375,6 +351,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     await this.#writer.close();
   }
 
+  /** Writes a change of `e`'s state now, lets the queue act on it, and answers `e` as it stands. */
+  async #commit(e: Entry): Promise<EntrySnapshot> {
+    await this.#writer.save();
+    this.#pump();
+    return snapshot(e);
+  }
+
   /** Persists a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
   async #changed(e: Entry): Promise<EntrySnapshot> {
     await this.#writer.save();
@@ -440,15 +423,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       this.#startTransfer(e);
     } else if (next) {
       this.emit('cached', snapshot(e), next);
-      this.#completed(e, next);
+      this.#end(e, 'completed', next);
     }
-  }
-
-  #completed(e: Entry, result: DownloadResult): void {
-    this.#set(e, 'completed');
-    this.#recordHistory(e, result, undefined);
-    this.#writer.saveInBackground();
-    this.#pump();
   }
 
   #startTransfer(e: Entry): void {
@@ -462,35 +438,34 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       completed: (result) => {
         if (e.options.noCache) this.#content?.forget(e.id);
         else this.#content?.record(e.id, e.url, result);
-        this.#completed(e, result);
+        this.#end(e, 'completed', result);
       },
-      failed: (error) => this.#fail(e, error),
-      linkExpired: (error) => {
-        // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
-        e.error = { code: error.code, message: error.message };
-        e.download = undefined;
-        e.reason = 'linkExpired';
-        this.#set(e, 'paused');
-        this.#writer.saveInBackground();
-        this.#pump();
+      failed: (error) => {
+        this.#content?.forget(e.id);
+        this.#end(e, 'failed', undefined, error);
       },
+      // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
+      linkExpired: () => this.#end(e, 'paused'),
       aborted: (canceled, error) => {
         // cancel() or close(): the caller sets the state; a cancel from elsewhere is recorded here.
-        if (canceled && e.state !== 'canceled' && !this.#closed) {
-          this.#set(e, 'canceled');
-          this.#recordHistory(e, undefined, error);
-        }
-        this.#writer.saveInBackground();
-        this.#pump();
+        if (canceled && e.state !== 'canceled' && !this.#closed) this.#end(e, 'canceled', undefined, error);
+        else this.#settle();
       },
     });
   }
 
-  #fail(e: Entry, error: DownloadError): void {
-    this.#content?.forget(e.id);
-    e.error = { code: error.code, message: error.message };
-    this.#set(e, 'failed');
-    this.#recordHistory(e, undefined, error);
+  /**
+   * `e` ended by itself (completed, failed, cancelled from elsewhere) or was set aside (paused: its
+   * link expired): recorded in the history when it ended, saved, and its slot given to the next.
+   */
+  #end(e: Entry, state: 'completed' | 'failed' | 'canceled' | 'paused', result?: DownloadResult, error?: DownloadError): void {
+    this.#set(e, state);
+    if (state !== 'paused') this.#recordHistory(e, result, error);
+    this.#settle();
+  }
+
+  /** Saves in the background and starts the queued downloads that now have room. */
+  #settle(): void {
     this.#writer.saveInBackground();
     this.#pump();
   }

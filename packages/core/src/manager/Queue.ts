@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import type { AddOptions } from '../options/types.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
+import { holdsSecrets, splitSecrets } from './secrets.js';
 import type { EntrySnapshot, EntryState, PauseReason } from './types.js';
 
 /** States of a download that is transferring (or about to, or checking its bytes). */
@@ -46,22 +47,26 @@ export interface Entry {
   fromCache: { path: string } | undefined;
 }
 
-/** A new, queued entry without secrets (the caller adds them). */
+/**
+ * A new, queued entry for `url` with normalised `options`: the secrets among them (see
+ * `splitSecrets`) are held apart from the options the store keeps.
+ */
 export function newEntry(url: URL, key: string, options: AddOptions, seq: number): Entry {
+  const { kept, secrets } = splitSecrets(options);
   return {
     id: randomUUID(),
     key,
     url,
-    options,
-    secrets: { headers: {}, credentials: undefined },
-    needsSecrets: false,
+    options: kept,
+    secrets,
+    needsSecrets: holdsSecrets(url, secrets),
     awaitingSecrets: false,
     state: 'queued',
     reason: undefined,
     previousUrls: [],
     priority: options.priority ?? 0,
     seq,
-    file: undefined,
+    file: options.output,
     bytes: 0,
     total: undefined,
     speed: 0,

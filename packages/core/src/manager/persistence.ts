@@ -1,4 +1,3 @@
-import { PartialFile } from '../storage/PartialFile.js';
 import { StateFile } from '../storage/StateFile.js';
 import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
@@ -112,10 +111,4 @@ export async function loadStored(
   }
   await readProgressFromSidecars(queue.all());
   return doc.settings;
-}
-
-/** Deletes the partial data of a download of `file` (never the file itself), through the storage. */
-export async function deletePartial(file: string | undefined): Promise<void> {
-  if (!file) return;
-  await PartialFile.removePartial(file);
 }

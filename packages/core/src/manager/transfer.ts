@@ -16,9 +16,12 @@ export interface TransferEvents {
   targetKnown(): void;
   /** The file is complete and in place. */
   completed(result: DownloadResult): void;
-  /** It could not start, or failed. */
+  /** It could not start, or failed (`e.error` says why). */
   failed(error: DownloadError): void;
-  /** Its link expired mid-download (see isLinkExpiry): not a failure, its bytes are kept. */
+  /**
+   * Its link expired mid-download (see isLinkExpiry): not a failure, its bytes are kept; `e` is
+   * marked (error, pause reason `linkExpired`, no Download) for a pause until a new link comes.
+   */
   linkExpired(error: DownloadError): void;
   /** It was aborted (pause, cancel, close); `canceled` when by a cancel. */
   aborted(canceled: boolean, error: DownloadError): void;
@@ -48,7 +51,9 @@ export function startTransfer(engine: Multiget, e: Entry, settings: ManagerSetti
       previousUrls: e.previousUrls,
     });
   } catch (err) {
-    on.failed(isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err)));
+    const error = isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err));
+    e.error = { code: error.code, message: error.message };
+    on.failed(error);
     return;
   }
   e.download = dl;
@@ -81,9 +86,12 @@ export function startTransfer(engine: Multiget, e: Entry, settings: ManagerSetti
     (err: unknown) => {
       if (e.download !== dl) return;
       const error = isDownloadError(err) ? err : new DownloadError(ErrorCodes.INTERNAL, String(err));
-      if (error.code === ErrorCodes.ABORTED) on.aborted(dl.state === 'canceled', error);
-      else if (isLinkExpiry(error, dl)) on.linkExpired(error);
-      else on.failed(error);
+      if (error.code === ErrorCodes.ABORTED) return on.aborted(dl.state === 'canceled', error);
+      e.error = { code: error.code, message: error.message };
+      if (!isLinkExpiry(error, dl)) return on.failed(error);
+      e.download = undefined;
+      e.reason = 'linkExpired';
+      on.linkExpired(error);
     },
   );
 }
