@@ -9,15 +9,15 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
 import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
-import { loadStored, toQueueDocument } from './persistence.js';
-import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
+import { documentsOf, loadStored } from './persistence.js';
+import { ACTIVE, type Entry, Queue, UNFINISHED, enter, newEntry, snapshot, targetKey } from './Queue.js';
 import { checkRelinkable, relink } from './relink.js';
 import { applySecrets } from './secrets.js';
 import { applySettings, createEngine, initialSettings } from './settings.js';
 import { stateLocations } from './stateDir.js';
 import type { ManagerStore } from './store/ManagerStore.js';
-import { type StoreDocuments, StoreWriter } from './StoreWriter.js';
-import { stopRun } from './stopRun.js';
+import { StoreWriter } from './StoreWriter.js';
+import { pauseForRestart, stopRun } from './stopRun.js';
 import { startTransfer } from './transfer.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
 import { parseDownloadUrl, schemesOf } from './validation.js';
@@ -44,16 +44,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
-  readonly #restore: 'queued' | 'paused';
 
   private constructor(options: ManagerOptions, store: ManagerStore | undefined, contentDir: string | false | undefined) {
     super();
     checkNumericOptions({ historyLimit: options.historyLimit });
     this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
-    this.#restore = options.restore ?? 'queued';
     this.#settings = initialSettings(options);
     this.engine = createEngine(options, this.#settings);
-    this.#writer = new StoreWriter(store, () => this.#documents(), (w) => this.emit('warning', w));
+    this.#writer = new StoreWriter(store, () => documentsOf(this.#settings, this.#queue, this.#history), (w) => this.emit('warning', w));
     this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
     this.#ticker.unref();
@@ -66,7 +64,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     let manager: Manager;
     try {
       manager = new Manager(options, store, contentDir);
-      if (store) await manager.#load(store);
+      if (store) await manager.#load(store, options.restore ?? 'queued');
     } catch (err) {
       await store?.close();
       throw err;
@@ -284,13 +282,11 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async clearCompleted(): Promise<string[]> {
     this.#checkOpen();
     const cleared = new Set<EntryState>(['completed', 'canceled']);
-    const ids = this.#queue.all().filter((e) => cleared.has(e.state)).map((e) => e.id);
-    for (const id of ids) this.#queue.delete(id);
-    const gone = new Set(ids);
-    this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
+    const ids = new Set(this.#queue.deleteWhere((e) => cleared.has(e.state)));
+    this.#history.filter((h) => !cleared.has(h.state) && !ids.has(h.id));
     await this.#writer.save();
     for (const id of ids) this.emit('removed', id);
-    return ids;
+    return [...ids];
   }
 
   /** Pauses every queued or running download. */
@@ -342,10 +338,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
-    const running = this.#queue.all().filter((e) => e.download && ACTIVE.has(e.state));
-    // Their state on disk stays "downloading", so a restart picks them up again.
-    await Promise.all(running.map((e) => e.download!.pause()));
-    for (const e of running) if (e.state === 'paused') e.state = 'downloading';
+    await pauseForRestart(this.#queue.all());
     await this.engine.close();
     await this.#content?.close();
     await this.#writer.close();
@@ -377,14 +370,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #set(e: Entry, state: EntryState): void {
-    if (e.state === state) return;
-    e.state = state;
-    if (state !== 'paused') e.reason = undefined;
-    if (!ACTIVE.has(state)) {
-      e.speed = 0;
-      e.eta = undefined;
-      e.connections = 0;
-    }
+    if (!enter(e, state)) return;
     this.#writer.changed();
     this.emit('changed', snapshot(e));
   }
@@ -481,13 +467,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (active.length > 0) this.emit('progress', active.map(snapshot), resourceUsage());
   }
 
-  /** What the store keeps: the queue with the settings, and the history. */
-  #documents(): ReturnType<StoreDocuments> {
-    return { queue: toQueueDocument(this.#settings, this.#queue.ordered()), history: { version: 1, entries: this.#history.list() } };
-  }
-
-  async #load(store: ManagerStore): Promise<void> {
-    const settings = await loadStored(store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
+  async #load(store: ManagerStore, restore: 'queued' | 'paused'): Promise<void> {
+    const settings = await loadStored(store, this.#queue, this.#history, restore, (url, o) => targetKey(url, o, this.#settings.dir));
     if (settings) applySettings(this.engine, (this.#settings = { ...this.#settings, ...settings }));
   }
 }

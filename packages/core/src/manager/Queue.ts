@@ -81,6 +81,22 @@ export function newEntry(url: URL, key: string, options: AddOptions, seq: number
   };
 }
 
+/**
+ * Moves `e` to `state`, clearing what only other states have: a pause reason outside `paused`;
+ * speed, ETA and connections outside the active states. False when `e` was in `state` already.
+ */
+export function enter(e: Entry, state: EntryState): boolean {
+  if (e.state === state) return false;
+  e.state = state;
+  if (state !== 'paused') e.reason = undefined;
+  if (!ACTIVE.has(state)) {
+    e.speed = 0;
+    e.eta = undefined;
+    e.connections = 0;
+  }
+  return true;
+}
+
 /** Names a download's target (its file, or its URL and directory): one unfinished download per key. */
 export function targetKey(url: URL, options: AddOptions, defaultDir: string): string {
   if (options.output !== undefined) return `file:${resolve(options.output)}`;
@@ -139,6 +155,13 @@ export class Queue {
 
   delete(id: string): void {
     this.#entries.delete(id);
+  }
+
+  /** Deletes every entry `test` accepts; answers their ids. */
+  deleteWhere(test: (e: Entry) => boolean): string[] {
+    const ids = this.all().filter(test).map((e) => e.id);
+    for (const id of ids) this.#entries.delete(id);
+    return ids;
   }
 
   /** Every entry, in no particular order. */

@@ -3,7 +3,7 @@ import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
 import type { History } from './History.js';
 import { ACTIVE, type Entry, type Queue, UNFINISHED } from './Queue.js';
-import type { ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
+import type { HistoryDocument, ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
 import type { AddOptions, EntryState, ManagerSettings } from './types.js';
 
 /** The queue as the store keeps it: no secret, only a flag saying there were some. */
@@ -29,6 +29,11 @@ export function toQueueDocument(settings: ManagerSettings, entries: readonly Ent
       ...(e.previousUrls.length > 0 ? { previousUrls: e.previousUrls } : {}),
     })),
   };
+}
+
+/** The documents a manager's store keeps: its queue (with the settings) and its history. */
+export function documentsOf(settings: ManagerSettings, queue: Queue, history: History): { queue: QueueDocument; history: HistoryDocument } {
+  return { queue: toQueueDocument(settings, queue.ordered()), history: { version: 1, entries: history.list() } };
 }
 
 /**

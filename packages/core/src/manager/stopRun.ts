@@ -1,5 +1,5 @@
 import { PartialFile } from '../storage/PartialFile.js';
-import { type Entry, UNFINISHED } from './Queue.js';
+import { ACTIVE, type Entry, UNFINISHED } from './Queue.js';
 
 /**
  * Stops what runs for `e`, for a pause, cancel, removal or new URL (the caller sets its state
@@ -15,4 +15,14 @@ export async function stopRun(e: Entry, deleteData: boolean): Promise<void> {
   } else if (deleteData && e.state !== 'completed' && e.file) {
     await PartialFile.removePartial(e.file);
   }
+}
+
+/**
+ * Pauses the running downloads among `entries` for a close of the manager. Their state stays
+ * `downloading` (and is saved so), so that the next manager on the same store resumes them.
+ */
+export async function pauseForRestart(entries: readonly Entry[]): Promise<void> {
+  const running = entries.filter((e) => e.download && ACTIVE.has(e.state));
+  await Promise.all(running.map((e) => e.download!.pause()));
+  for (const e of running) if (e.state === 'paused') e.state = 'downloading';
 }
