@@ -18,7 +18,7 @@ import { stateLocations } from './stateDir.js';
 import type { ManagerStore } from './store/ManagerStore.js';
 import { StoreWriter } from './StoreWriter.js';
 import { pauseForRestart, stopRun } from './stopRun.js';
-import { startTransfer } from './transfer.js';
+import { type StartContext, startEntry } from './startEntry.js';
 import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
 import { parseDownloadUrl, schemesOf } from './validation.js';
 
@@ -36,7 +36,7 @@ export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
   readonly engine: Multiget;
-  readonly #content: ContentShortcut | undefined;
+  readonly #runContext: StartContext;
   readonly #queue = new Queue();
   readonly #history: History;
   #settings: ManagerSettings;
@@ -52,7 +52,13 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#settings = initialSettings(options);
     this.engine = createEngine(options, this.#settings);
     this.#writer = new StoreWriter(store, () => documentsOf(this.#settings, this.#queue, this.#history), (w) => this.emit('warning', w));
-    this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
+    this.#runContext = {
+      engine: this.engine,
+      content: contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w)),
+      settings: () => this.#settings,
+      listed: (e) => this.#queue.get(e.id) === e,
+      closed: () => this.#closed,
+    };
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
     this.#ticker.unref();
   }
@@ -340,7 +346,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     clearInterval(this.#ticker);
     await pauseForRestart(this.#queue.all());
     await this.engine.close();
-    await this.#content?.close();
+    await this.#runContext.content?.close();
     await this.#writer.close();
   }
 
@@ -382,54 +388,19 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #start(e: Entry): void {
-    e.startedAt = performance.now();
-    e.error = undefined;
-    e.fromCache = undefined;
-    if (e.download && e.download.state === 'paused') {
-      this.#set(e, 'probing');
-      e.download.resume();
-      return;
-    }
-    // Probing covers the content-store lookup too: the entry holds its slot of the queue meanwhile.
-    this.#set(e, 'probing');
-    const run = ++e.run;
-    if (!e.options.noCache && this.#content) {
-      void this.#startFromCache(e, run);
-    } else {
-      this.#startTransfer(e);
-    }
-  }
-
-  async #startFromCache(e: Entry, run: number): Promise<void> {
-    const next = await this.#content!.start(e, run, this.#settings.dir, {
-      listed: () => this.#queue.get(e.id) === e,
-      closed: () => this.#closed,
-    });
-    if (next === 'download') {
-      this.#startTransfer(e);
-    } else if (next) {
-      this.emit('cached', snapshot(e), next);
-      this.#end(e, 'completed', next);
-    }
-  }
-
-  #startTransfer(e: Entry): void {
-    startTransfer(this.engine, e, this.#settings, {
+    startEntry(e, this.#runContext, {
       set: (state) => this.#set(e, state),
       started: (dl) => this.emit('started', snapshot(e), dl),
       targetKnown: () => {
         this.#writer.saveInBackground();
         this.emit('changed', snapshot(e));
       },
-      completed: (result) => {
-        if (e.options.noCache) this.#content?.forget(e.id);
-        else this.#content?.record(e.id, e.url, result);
+      cached: (result) => {
+        this.emit('cached', snapshot(e), result);
         this.#end(e, 'completed', result);
       },
-      failed: (error) => {
-        this.#content?.forget(e.id);
-        this.#end(e, 'failed', undefined, error);
-      },
+      completed: (result) => this.#end(e, 'completed', result),
+      failed: (error) => this.#end(e, 'failed', undefined, error),
       // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
       linkExpired: () => this.#end(e, 'paused'),
       aborted: (canceled, error) => {
