@@ -31,7 +31,11 @@ export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
  * history, and a content store (a finished file is copied, not downloaded again). With a state
  * directory (or a `ManagerStore`), the queue survives a restart of the process (SIGKILL
  * included): unfinished downloads come back and resume from their sidecar state files.
- * Its parts: `Queue`, `History`, the store, `normalizeOptions` (validation), the content store.
+ *
+ * This class is the public API and the state machine of an entry (`#set`, `#end`, the queue's
+ * `#pump`); its parts live beside it in `manager/`: `Queue` and `History`, `startEntry` (how an
+ * entry starts and its Download is followed), `StoreWriter` and `persistence` (the store),
+ * `secrets`, `relink` (a new URL), `stopRun`, `settings`, `validation` and the content store.
  */
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
@@ -114,10 +118,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (existing) return snapshot(existing);
     const entry = newEntry(parsed, key, o, this.#queue.nextSeq());
     this.#queue.add(entry);
-    await this.#writer.save();
-    this.emit('changed', snapshot(entry));
-    this.#pump();
-    return snapshot(entry);
+    return this.#changed(entry);
   }
 
   /**
@@ -168,12 +169,9 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const e = this.#entry(id);
     applySecrets(e, secrets);
     e.awaitingSecrets = false;
-    if (e.state === 'paused') {
-      this.#set(e, 'queued');
-      await this.#writer.save();
-      this.#pump();
-    }
-    return snapshot(e);
+    if (e.state !== 'paused') return snapshot(e);
+    this.#set(e, 'queued');
+    return this.#commit(e);
   }
 
   /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
@@ -357,7 +355,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     return snapshot(e);
   }
 
-  /** Persists a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
+  /** Persists a new entry or a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
   async #changed(e: Entry): Promise<EntrySnapshot> {
     await this.#writer.save();
     this.emit('changed', snapshot(e));
