@@ -1,5 +1,6 @@
 import { ErrorCodes, UsageError } from '../errors.js';
 import { redactUrl } from '../log/redact.js';
+import { sameOrigin } from '../util/sameOrigin.js';
 import type { Entry } from './Queue.js';
 import { holdsSecrets } from './secrets.js';
 
@@ -25,7 +26,7 @@ export function checkRelinkable(e: Entry): void {
  */
 export function relink(e: Entry, url: URL, key: string): void {
   const before = redactUrl(e.url);
-  if (url.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
+  if (!sameOrigin(url, e.url)) e.secrets = { headers: {}, credentials: undefined };
   e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-PREVIOUS_URLS);
   e.url = url;
   e.key = key;
