@@ -217,7 +217,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    * unfinished or failed download) and queues it. Its partial data resumes when the new URL serves
    * the same file (size and validators match) and starts over when not, never mixing the two.
    * Credentials in the URL are held in memory only, as for {@link add}; credentials and secret
-   * headers held for the old URL are kept only when the new one has the same origin. Throws
+   * headers held for the old URL are kept only when the new one has the same origin (scheme, host,
+   * port); mirror URLs keep their userinfo. Throws
    * MG_ERR_INVALID_URL / MG_ERR_UNSUPPORTED_PROTOCOL for a bad URL, MG_ERR_INVALID_STATE for a
    * completed or cancelled download.
    */
