@@ -13,8 +13,11 @@ const MiB = 1024 * KiB;
 /** A mem:// plugin that records which host each range request went to. */
 class HostRecordingPlugin extends MemoryPlugin {
   readonly hosts: string[] = [];
+  /** The user name of each range request to the host `mirror`. */
+  readonly mirrorUsers: string[] = [];
   override async fetchRange(req: RangeRequest, job: Job) {
     this.hosts.push(job.url.host);
+    if (job.url.host === 'mirror') this.mirrorUsers.push(job.url.username);
     return super.fetchRange(req, job);
   }
 }
@@ -62,6 +65,41 @@ describe('manager: mirrors', () => {
     expect(sha256(await readFile(done.file!))).toBe(sha256(data));
     expect(mem.hosts).toContain('mirror');
     expect(mem.hosts).toContain('main');
+  });
+
+  it('still holds a mirror userinfo back after updateUrl: a restart waits for it rather than running without it', async () => {
+    // updateUrl worked out "has secrets" from the URL, credentials and headers only, so a download
+    // given a new link of the same origin lost the flag its mirror userinfo had set: after a
+    // restart it ran against the mirror without the userinfo instead of waiting for it.
+    const stateDir = join(dir, 'state');
+    const open = (): Promise<Manager> => Manager.open({ stateDir, plugins: [mem], settings: { dir: join(dir, 'out') } });
+    m = await open();
+    mem.put('/file.bin', pseudoRandom(4 * MiB, 6), { chunkDelayMs: 5 });
+    mem.put('/file2.bin', pseudoRandom(4 * MiB, 6), { chunkDelayMs: 5 });
+    const added = await m.add('mem://main/file.bin', { noCache: true, mirrors: ['mem://user:s3cret@mirror/file.bin'] });
+    await m.pause(added.id);
+    await m.updateUrl(added.id, 'mem://main/file2.bin');
+    expect(await readFile(join(stateDir, 'queue.json'), 'utf8')).toContain('"secret":true');
+    await m.close();
+    m = await open();
+    expect(m.get(added.id)).toMatchObject({ state: 'paused', awaitingCredentials: true });
+  });
+
+  it("keeps a mirror's userinfo when updateUrl moves the download to another origin: it only ever goes to that mirror", async () => {
+    // updateUrl dropped every secret on a change of origin, mirror userinfo included, so the
+    // mirror (whose URL did not change) was then asked without it.
+    m = await Manager.open({ plugins: [mem], minSplitSize: 128 * KiB, settings: { dir: join(dir, 'out') } });
+    const data = pseudoRandom(4 * MiB, 7);
+    mem.put('/file.bin', data, { chunkDelayMs: 1 });
+    const added = await m.add('mem://main/file.bin', { noCache: true, connections: 4, mirrors: ['mem://user:s3cret@mirror/file.bin'] });
+    await m.pause(added.id);
+    mem.mirrorUsers.length = 0;
+    await m.updateUrl(added.id, 'mem://moved/file.bin');
+    const done = await finished(m, added.id);
+    expect(done.state).toBe('completed');
+    expect(sha256(await readFile(done.file!))).toBe(sha256(data));
+    expect(mem.mirrorUsers.length).toBeGreaterThan(0);
+    expect(new Set(mem.mirrorUsers)).toEqual(new Set(['user']));
   });
 
   it('refuses a malformed mirror list', async () => {

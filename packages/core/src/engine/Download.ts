@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checksumOrigin } from '../util/checksum.js';
-import { AbortError, DownloadError, ErrorCodes, RemoteChangedError, UsageError, isDownloadError, toDownloadError } from '../errors.js';
+import { AbortError, type DownloadError, ErrorCodes, isDownloadError, toDownloadError } from '../errors.js';
 import { type SavedState, redactUrl } from '../storage/StateFile.js';
 import type { Storage } from '../storage/Storage.js';
 import type { HostSlots } from '../transfer/HostSlots.js';
@@ -10,12 +9,13 @@ import { TokenBucket } from '../transfer/TokenBucket.js';
 import { LinkRefused, RangesUnusable, Transfer, type TransferEvents, isLinkRefusal } from '../transfer/Transfer.js';
 import type { DownloadEvents, DownloadResult, DownloadState, Progress, RemoteInfo, SegmentMap } from '../types.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { versionProblem } from '../util/validators.js';
 import type { EngineHooks } from './hooks.js';
 import { Job, type JobOptions } from './Job.js';
-import { probeWithRetries } from './probe.js';
-import { UrlRefresher } from './refresh.js';
-import { prepareRun, stateOf } from './resume.js';
+import { asSingleStream, probeWithRetries, resolveDriver } from './probe.js';
+import { UrlRefresher, checkSameFile } from './refresh.js';
+import { progressOf, resultOf } from './report.js';
+import { checkResumedLength, prepareRun, stateOf } from './resume.js';
+import { discardPartial, openStorage } from './storageStep.js';
 
 /** What a Download needs from its engine. */
 export interface EngineContext {
@@ -267,14 +267,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** Probe, choose the target, transfer, verify, commit; starts over when the remote changes. */
   async #attempt(job: Job, signal: AbortSignal): Promise<DownloadResult> {
     const hooks = this.engine.hooks;
-    const driver = await hooks.resolve.promise(job.url, job);
-    if (!driver) {
-      throw new UsageError(
-        ErrorCodes.UNSUPPORTED_PROTOCOL,
-        `No protocol plugin handles "${job.url.protocol}" URLs (${this.url})`,
-      );
-    }
-    job.driver = driver;
+    const emitRestart = (...args: DownloadEvents['restart']): void => this.emit('restart', ...args);
+    job.driver = await resolveDriver(hooks, job, this.url);
     let forceSingle = false;
     let storage: Storage | undefined;
     // The state of an earlier run, until this run drops it (the remote changed, ranges failed).
@@ -296,26 +290,12 @@ export class Download extends TypedEmitter<DownloadEvents> {
         }
         throw err;
       }
-      if (forceSingle) {
-        remote.ranges = false;
-        // The probe's body came from a range request too (HTTP asks for bytes=0-): a server that
-        // broke ranges may break that one the same way, so the single stream is a fresh request.
-        remote.initialSource?.cancel();
-        delete remote.initialSource;
-      }
+      if (forceSingle) asSingleStream(remote);
       job.remote = remote;
-      if (continuing) {
-        const problem = versionProblem(continuing, remote);
-        if (problem) {
-          // Never two versions in one file: the bytes written so far are of the old one.
-          remote.initialSource?.cancel();
-          await job.storage?.forget();
-          throw new RemoteChangedError(`The refreshed link serves another file: ${problem}; the bytes of the old one are not used`);
-        }
-      }
+      if (continuing) await checkSameFile(continuing, remote, job);
       try {
         if (!storage) {
-          storage = await this.#openStorage(job);
+          storage = await openStorage(this.engine, job, this.id, emitRestart);
           saved = storage.saved;
         }
         if (continuing) {
@@ -349,14 +329,14 @@ export class Download extends TypedEmitter<DownloadEvents> {
         if (err instanceof RangesUnusable) {
           if (forceSingle) throw err.error;
           forceSingle = true;
-          await this.#discard(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`);
+          await discardPartial(job, `the server stopped honouring byte ranges (${err.error.message}); downloading in one stream`, emitRestart);
           saved = undefined;
           continue;
         }
         if (isDownloadError(err) && err.code === ErrorCodes.REMOTE_CHANGED && !signal.aborted) {
           if (this.#restarts >= this.engine.maxRestarts) throw err;
           this.#restarts++;
-          await this.#discard(job, err.message);
+          await discardPartial(job, err.message, emitRestart);
           saved = undefined;
           continue;
         }
@@ -370,51 +350,13 @@ export class Download extends TypedEmitter<DownloadEvents> {
       if (problem) throw problem;
       await storage!.commit();
       this.#emitProgress(job, true);
-      return {
-        file: job.target!,
-        size,
-        url: redactUrl(job.remote!.url),
-        ...(job.verifiedDigest ? { digest: job.verifiedDigest, checksum: checksumOrigin(job.verifiedDigest) } : {}),
-        verified: job.verifiedDigest !== undefined,
-        resumed: job.resumed,
-        restarts: this.#restarts,
-        durationMs: Math.round(performance.now() - this.#startedAt),
-      };
+      return resultOf(job, size, this.#restarts, this.#startedAt);
     }
-  }
-
-  /** Drops partial data (remote changed, or ranges unusable) and tells the listeners why. */
-  async #discard(job: Job, reason: string): Promise<void> {
-    await job.sink?.close().catch(() => undefined);
-    job.sink = undefined;
-    await job.storage?.forget();
-    job.segments = [];
-    job.blocks = undefined;
-    job.resumed = false;
-    this.emit('restart', { reason });
-  }
-
-  /** Asks the `openStorage` hook for the download's storage; it chooses the target. */
-  async #openStorage(job: Job): Promise<Storage> {
-    const storage = await this.engine.hooks.openStorage.promise(job, {
-      claim: (target) => this.engine.claimTarget(target, this.id),
-      unclaim: (target) => this.engine.releaseTarget(target, this.id),
-    });
-    if (!storage) throw new DownloadError(ErrorCodes.INTERNAL, 'No plugin opened a storage for the download');
-    job.storage = storage;
-    job.target = storage.target;
-    if (storage.dropped) this.emit('restart', { reason: storage.dropped });
-    return storage;
   }
 
   /** Runs the transfer module until every segment is written, with the state file as its checkpoint. */
   async #transfer(job: Job, outer: AbortSignal, storage: Storage): Promise<void> {
-    if (job.resumed) {
-      // A resumed temp file must hold at least the bytes the state claims.
-      let claimed = 0;
-      for (const s of job.segments) claimed = Math.max(claimed, s.pos);
-      await storage.checkLength(claimed);
-    }
+    await checkResumedLength(job, storage);
     // Snapshot first, sync second (in the storage): the state only ever claims bytes already durable.
     const checkpoint = (): Promise<void> => storage.checkpoint(stateOf(job));
     const transfer = new Transfer({
@@ -441,14 +383,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
   }
 
   #emitProgress(job: Job, final: boolean): void {
-    const bytesDone = job.bytesDone;
-    const total = job.remote?.size;
-    const speed = this.#meter.bytesPerSecond;
-    const eta =
-      total !== undefined && speed > 0 ? Math.max(0, (total - bytesDone) / speed) : total === bytesDone ? 0 : undefined;
-    const progress: Progress = { bytesDone, total, speed, eta, connections: final ? 0 : (this.#transferRun?.active ?? 0) };
-    this.#lastProgress = progress;
-    this.emit('progress', progress);
+    this.#lastProgress = progressOf(job, this.#meter.bytesPerSecond, final ? 0 : (this.#transferRun?.active ?? 0));
+    this.emit('progress', this.#lastProgress);
   }
 }
 

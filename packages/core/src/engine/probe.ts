@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { toDownloadError } from '../errors.js';
+import { ErrorCodes, UsageError, toDownloadError } from '../errors.js';
 import type { DownloadEvents, RemoteInfo } from '../types.js';
-import type { EngineHooks } from './hooks.js';
+import type { EngineHooks, ProtocolDriver } from './hooks.js';
 import type { Job } from './Job.js';
 
 /**
@@ -36,4 +36,25 @@ export async function probeWithRetries(
       });
     }
   }
+}
+
+/**
+ * The driver that serves `job.url`, through the `resolve` hook. Throws MG_ERR_UNSUPPORTED_PROTOCOL
+ * when no protocol plugin handles its scheme (`shownUrl`: the URL without credentials, for the error).
+ */
+export async function resolveDriver(hooks: Pick<EngineHooks, 'resolve'>, job: Job, shownUrl: string): Promise<ProtocolDriver> {
+  const driver = await hooks.resolve.promise(job.url, job);
+  if (!driver) throw new UsageError(ErrorCodes.UNSUPPORTED_PROTOCOL, `No protocol plugin handles "${job.url.protocol}" URLs (${shownUrl})`);
+  return driver;
+}
+
+/**
+ * Makes a probe's answer say "one stream" after byte ranges proved unusable. The probe's body came
+ * from a range request too (HTTP asks for bytes=0-): a server that broke ranges may break that one
+ * the same way, so it is dropped and the single stream is a fresh request.
+ */
+export function asSingleStream(remote: RemoteInfo): void {
+  remote.ranges = false;
+  remote.initialSource?.cancel();
+  delete remote.initialSource;
 }

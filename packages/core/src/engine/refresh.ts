@@ -1,5 +1,6 @@
-import { DownloadError, ErrorCodes } from '../errors.js';
-import type { DownloadEvents } from '../types.js';
+import { DownloadError, ErrorCodes, RemoteChangedError } from '../errors.js';
+import type { DownloadEvents, RemoteInfo } from '../types.js';
+import { versionProblem } from '../util/validators.js';
 import type { EngineHooks } from './hooks.js';
 import type { Job } from './Job.js';
 
@@ -45,4 +46,18 @@ export class UrlRefresher {
     job.url = fresh;
     this.emitWarning({ code: 'MG_WARN_URL_REFRESHED', message: `the link was refused (${status}); continuing with a fresh one` });
   }
+}
+
+/**
+ * After a refreshed link, before the run continues the bytes it has: throws MG_ERR_REMOTE_CHANGED
+ * when `now` (the probe of the fresh link) serves another version than `was` (the file those bytes
+ * are of). Never two versions in one file: the partial data is dropped first (its state forgotten,
+ * the probe's body cancelled).
+ */
+export async function checkSameFile(was: RemoteInfo, now: RemoteInfo, job: Job): Promise<void> {
+  const problem = versionProblem(was, now);
+  if (!problem) return;
+  now.initialSource?.cancel();
+  await job.storage?.forget();
+  throw new RemoteChangedError(`The refreshed link serves another file: ${problem}; the bytes of the old one are not used`);
 }

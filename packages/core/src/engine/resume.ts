@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { fileSystemError } from '../errors.js';
 import { type BlockCheck, BlockDigests, checkBlocks, chooseBlockSize, formatRanges, segmentsFromTrusted } from '../storage/blockDigests.js';
 import { StateFile, redactUrl } from '../storage/StateFile.js';
-import type { ByteReader } from '../storage/Storage.js';
+import type { ByteReader, Storage } from '../storage/Storage.js';
 import { type SavedState, resumeProblem } from '../storage/validateState.js';
 import type { DownloadEvents } from '../types.js';
 import type { Job } from './Job.js';
@@ -96,6 +96,14 @@ async function checkSavedBlocks(job: Job, saved: SavedState | undefined, context
       seeds: check.seeds.filter((r) => r.next <= end),
     });
   }
+}
+
+/** A resumed temporary file must hold at least the bytes its state claims: checked before the transfer writes on. */
+export async function checkResumedLength(job: Job, storage: Storage): Promise<void> {
+  if (!job.resumed) return;
+  let claimed = 0;
+  for (const s of job.segments) claimed = Math.max(claimed, s.pos);
+  await storage.checkLength(claimed);
 }
 
 /**

@@ -1,25 +1,26 @@
-import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
-import { redactUrl, withoutUserinfo } from '../log/redact.js';
-import { resourceUsage } from '../trace/resourceUsage.js';
-import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
-import { DownloadError, ErrorCodes, UsageError, fileSystemError, isDownloadError } from '../errors.js';
-import { expandHome } from '../util/homePath.js';
-import { Multiget } from '../engine/Multiget.js';
+import type { Multiget } from '../engine/Multiget.js';
+import { DownloadError, ErrorCodes, UsageError } from '../errors.js';
 import { OPTION_LIMITS } from '../options/limits.js';
-import { checkNumericOptions, checkOption, defaultSettings, normalizeOptions, normalizeSettings } from '../options/normalizeOptions.js';
-import { TypedEmitter } from '../util/TypedEmitter.js';
+import { checkNumericOptions, checkOption, normalizeOptions, normalizeSettings } from '../options/normalizeOptions.js';
+import { resourceUsage } from '../trace/resourceUsage.js';
 import type { DownloadResult } from '../types.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
-import { deletePartial, loadStored, toQueueDocument, writeAfter } from './persistence.js';
-import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
-import { startTransfer } from './transfer.js';
-import { removeFile } from '../storage/removeFile.js';
-import { JsonFileStore } from './store/JsonFileStore.js';
-import type { ManagerStore } from './store/ManagerStore.js';
-import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
+import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
-import { applySecrets, parseDownloadUrl, schemesOf, splitSecretHeaders } from './validation.js';
+import { documentsOf, loadStored } from './persistence.js';
+import { ACTIVE, type Entry, Queue, UNFINISHED, enter, newEntry, snapshot, targetKey } from './Queue.js';
+import { checkRelinkable, relink } from './relink.js';
+import { applySecrets } from './secrets.js';
+import { applySettings, createEngine, initialSettings } from './settings.js';
+import { stateLocations } from './stateDir.js';
+import type { ManagerStore } from './store/ManagerStore.js';
+import { StoreWriter } from './StoreWriter.js';
+import { pauseForRestart, stopRun } from './stopRun.js';
+import { type StartContext, startEntry } from './startEntry.js';
+import type { AddOptions, EntrySnapshot, EntryState, HistoryEntry, ManagerEvents, ManagerOptions, ManagerSettings, Secrets } from './types.js';
+import { parseDownloadUrl, schemesOf } from './validation.js';
 
 export { parseDownloadUrl } from './validation.js';
 export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
@@ -30,54 +31,50 @@ export type { ManagerEvents, ManagerOptions, Secrets } from './types.js';
  * history, and a content store (a finished file is copied, not downloaded again). With a state
  * directory (or a `ManagerStore`), the queue survives a restart of the process (SIGKILL
  * included): unfinished downloads come back and resume from their sidecar state files.
- * Its parts: `Queue`, `History`, the store, `normalizeOptions` (validation), the content store.
+ *
+ * This class is the public API and the state machine of an entry (`#set`, `#end`, the queue's
+ * `#pump`); its parts live beside it in `manager/`: `Queue` and `History`, `startEntry` (how an
+ * entry starts and its Download is followed), `StoreWriter` and `persistence` (the store),
+ * `secrets`, `relink` (a new URL), `stopRun`, `settings`, `validation` and the content store.
  */
 export class Manager extends TypedEmitter<ManagerEvents> {
   /** The engine the downloads run on; its hooks are open to plugins. */
   readonly engine: Multiget;
-  readonly #store: ManagerStore | undefined;
-  readonly #content: ContentShortcut | undefined;
+  readonly #runContext: StartContext;
   readonly #queue = new Queue();
   readonly #history: History;
   #settings: ManagerSettings;
-  #writing: Promise<void> = Promise.resolve();
-  #dirty = false;
+  readonly #writer: StoreWriter;
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #ticker: NodeJS.Timeout;
-  readonly #restore: 'queued' | 'paused';
 
   private constructor(options: ManagerOptions, store: ManagerStore | undefined, contentDir: string | false | undefined) {
     super();
     checkNumericOptions({ historyLimit: options.historyLimit });
-    this.#store = store;
     this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
-    this.#restore = options.restore ?? 'queued';
-    this.#settings = { ...defaultSettings(), ...normalizeSettings(options.settings ?? {}) };
-    const { stateDir: _s, store: _st, contentDir: _c, settings: _t, restore: _r, historyLimit: _h, progressIntervalMs: _p, ...engineOptions } = options;
-    this.engine = new Multiget({
-      ...engineOptions,
-      connections: this.#settings.connections,
-      maxConnectionsPerHost: this.#settings.maxConnectionsPerHost,
-      maxConnections: this.#settings.maxConnections,
-      rateLimit: this.#settings.rateLimit,
-      retries: this.#settings.retries,
-    });
-    this.#content = contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w));
+    this.#settings = initialSettings(options);
+    this.engine = createEngine(options, this.#settings);
+    this.#writer = new StoreWriter(store, () => documentsOf(this.#settings, this.#queue, this.#history), (w) => this.emit('warning', w));
+    this.#runContext = {
+      engine: this.engine,
+      content: contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w)),
+      settings: () => this.#settings,
+      listed: (e) => this.#queue.get(e.id) === e,
+      closed: () => this.#closed,
+    };
     this.#ticker = setInterval(() => this.#emitProgress(), options.progressIntervalMs ?? 500);
     this.#ticker.unref();
   }
 
   /** Opens a manager: opens the store (locking the state directory, if any), loads it and restarts unfinished downloads. */
   static async open(options: ManagerOptions = {}): Promise<Manager> {
-    const stateDir = options.stateDir ? resolve(expandHome(options.stateDir, 'stateDir')) : undefined;
-    const store = options.store ?? (stateDir !== undefined ? new JsonFileStore(stateDir) : undefined);
-    const contentDir = typeof options.contentDir === 'string' ? resolve(expandHome(options.contentDir, 'contentDir')) : (options.contentDir ?? stateDir);
+    const { store, contentDir } = stateLocations(options);
     await store?.open();
     let manager: Manager;
     try {
       manager = new Manager(options, store, contentDir);
-      await manager.#load();
+      if (store) await manager.#load(store, options.restore ?? 'queued');
     } catch (err) {
       await store?.close();
       throw err;
@@ -100,9 +97,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async setSettings(patch: Partial<ManagerSettings>): Promise<ManagerSettings> {
     const next = { ...this.#settings, ...normalizeSettings(patch) };
     this.#settings = next;
-    this.engine.setRateLimit(next.rateLimit);
-    this.engine.setConnectionLimits(next.maxConnectionsPerHost, next.maxConnections);
-    await this.#persist();
+    applySettings(this.engine, next);
+    await this.#writer.save();
     this.#pump();
     return this.settings;
   }
@@ -120,22 +116,9 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const key = targetKey(parsed, o, this.#settings.dir);
     const existing = this.#queue.unfinished(key);
     if (existing) return snapshot(existing);
-    const { plain, secret } = splitSecretHeaders(o.headers);
-    const { credentials, headers: _h, mirrors, ...rest } = o;
-    // Mirrors are saved without userinfo; the full URLs stay in memory with the other secrets.
-    const savedMirrors = mirrors?.map((m) => withoutUserinfo(new URL(m)).href);
-    const mirrorSecrets = mirrors?.some((m, i) => m !== savedMirrors![i]) === true;
-    const kept = { ...rest, ...(Object.keys(plain).length ? { headers: plain } : {}), ...(savedMirrors?.length ? { mirrors: savedMirrors } : {}) };
-    const entry = newEntry(parsed, key, kept, this.#queue.nextSeq());
-    entry.secrets = { headers: secret, credentials, ...(mirrorSecrets ? { mirrors: [...mirrors!] } : {}) };
-    entry.needsSecrets =
-      credentials !== undefined || Object.keys(secret).length > 0 || parsed.username !== '' || parsed.password !== '' || mirrorSecrets;
-    entry.file = o.output;
+    const entry = newEntry(parsed, key, o, this.#queue.nextSeq());
     this.#queue.add(entry);
-    await this.#persist();
-    this.emit('changed', snapshot(entry));
-    this.#pump();
-    return snapshot(entry);
+    return this.#changed(entry);
   }
 
   /**
@@ -172,13 +155,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (e.state === 'queued') {
       this.#set(e, 'paused');
     } else if (ACTIVE.has(e.state)) {
-      e.run++;
-      if (e.download) await e.download.pause();
+      await stopRun(e, false);
       if (e.state !== 'completed' && e.state !== 'failed') this.#set(e, 'paused');
     }
-    await this.#persist();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /**
@@ -189,45 +169,29 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const e = this.#entry(id);
     applySecrets(e, secrets);
     e.awaitingSecrets = false;
-    if (e.state === 'paused') {
-      this.#set(e, 'queued');
-      await this.#persist();
-      this.#pump();
-    }
-    return snapshot(e);
+    if (e.state !== 'paused') return snapshot(e);
+    this.#set(e, 'queued');
+    return this.#commit(e);
   }
 
   /** Stops a download and deletes its partial data; it stays in the list as `canceled`. */
   async cancel(id: string): Promise<EntrySnapshot> {
     const e = this.#entry(id);
     if (!UNFINISHED.has(e.state)) return snapshot(e);
-    e.run++;
-    if (e.download) {
-      await e.download.cancel();
-    } else {
-      await deletePartial(e.file);
-    }
+    await stopRun(e, true);
     if (e.state !== 'canceled') {
       this.#set(e, 'canceled');
       this.#recordHistory(e, undefined, new DownloadError(ErrorCodes.ABORTED, 'Cancelled'));
     }
-    await this.#persist();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /** Removes a download from the list; with `deleteData`, also its partial data (never a finished file). */
   async remove(id: string, options: { deleteData?: boolean } = {}): Promise<void> {
     const e = this.#entry(id);
-    e.run++;
-    if (e.download && UNFINISHED.has(e.state)) {
-      if (options.deleteData) await e.download.cancel();
-      else await e.download.pause();
-    } else if (options.deleteData && e.state !== 'completed') {
-      await deletePartial(e.file);
-    }
+    await stopRun(e, options.deleteData === true);
     this.#queue.delete(id);
-    await this.#persist();
+    await this.#writer.save();
     this.emit('removed', id);
     this.#pump();
   }
@@ -245,9 +209,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     e.error = undefined;
     e.download = undefined;
     this.#set(e, 'queued');
-    await this.#persist();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /**
@@ -255,7 +217,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    * unfinished or failed download) and queues it. Its partial data resumes when the new URL serves
    * the same file (size and validators match) and starts over when not, never mixing the two.
    * Credentials in the URL are held in memory only, as for {@link add}; credentials and secret
-   * headers held for the old URL are kept only when the new one has the same origin. Throws
+   * headers held for the old URL are kept only when the new one has the same origin (scheme, host,
+   * port); mirror URLs keep their userinfo. Throws
    * MG_ERR_INVALID_URL / MG_ERR_UNSUPPORTED_PROTOCOL for a bad URL, MG_ERR_INVALID_STATE for a
    * completed or cancelled download.
    */
@@ -263,31 +226,14 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#checkOpen();
     const e = this.#entry(id);
     const parsed = parseDownloadUrl(url, this.schemes);
+    checkRelinkable(e);
+    await stopRun(e, false);
     // Checked again after pausing: the download may have finished meanwhile.
-    const check = (): void => {
-      if (e.state === 'completed' || e.state === 'canceled') {
-        throw new UsageError(ErrorCodes.INVALID_STATE, `Download ${id} is ${e.state}; only unfinished or failed ones take a new URL`);
-      }
-    };
-    check();
-    e.run++;
-    if (e.download && ACTIVE.has(e.state)) await e.download.pause();
-    check();
-    const before = redactUrl(e.url);
-    if (parsed.origin !== e.url.origin) e.secrets = { headers: {}, credentials: undefined };
-    e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-8);
-    e.url = parsed;
-    e.key = targetKey(parsed, e.options, this.#settings.dir);
-    e.needsSecrets = e.secrets.credentials !== undefined || Object.keys(e.secrets.headers).length > 0 || parsed.username !== '' || parsed.password !== '';
-    e.awaitingSecrets = false;
-    e.error = undefined;
-    e.reason = undefined;
-    e.download = undefined;
+    checkRelinkable(e);
+    relink(e, parsed, targetKey(parsed, e.options, this.#settings.dir));
     if (e.state === 'queued') this.emit('changed', snapshot(e));
     else this.#set(e, 'queued');
-    await this.#persist();
-    this.#pump();
-    return snapshot(e);
+    return this.#commit(e);
   }
 
   /** Changes a download's priority (higher runs first). */
@@ -341,13 +287,11 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async clearCompleted(): Promise<string[]> {
     this.#checkOpen();
     const cleared = new Set<EntryState>(['completed', 'canceled']);
-    const ids = this.#queue.all().filter((e) => cleared.has(e.state)).map((e) => e.id);
-    for (const id of ids) this.#queue.delete(id);
-    const gone = new Set(ids);
-    this.#history.filter((h) => !cleared.has(h.state) && !gone.has(h.id));
-    await this.#persist();
+    const ids = new Set(this.#queue.deleteWhere((e) => cleared.has(e.state)));
+    this.#history.filter((h) => !cleared.has(h.state) && !ids.has(h.id));
+    await this.#writer.save();
     for (const id of ids) this.emit('removed', id);
-    return ids;
+    return [...ids];
   }
 
   /** Pauses every queued or running download. */
@@ -360,7 +304,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     // Downloads held for their secrets stay held: without them they would only fail; resume() takes them.
     // ...and so do expired links: they need updateUrl().
     for (const e of this.#queue.ordered()) if (e.state === 'paused' && !e.awaitingSecrets && e.reason === undefined) this.#set(e, 'queued');
-    await this.#persist();
+    await this.#writer.save();
     this.#pump();
   }
 
@@ -372,7 +316,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Forgets every history entry (the files stay on disk). */
   async clearHistory(): Promise<void> {
     this.#history.filter(() => false);
-    await this.#persist();
+    await this.#writer.save();
   }
 
   /** Resolves when no download is queued or active (for batch front-ends such as the CLI). */
@@ -399,20 +343,22 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
-    const running = this.#queue.all().filter((e) => e.download && ACTIVE.has(e.state));
-    // Their state on disk stays "downloading", so a restart picks them up again.
-    await Promise.all(running.map((e) => e.download!.pause()));
-    for (const e of running) if (e.state === 'paused') e.state = 'downloading';
+    await pauseForRestart(this.#queue.all());
     await this.engine.close();
-    await this.#content?.close();
-    this.#dirty = true;
-    await this.#flush();
-    await this.#store?.close();
+    await this.#runContext.content?.close();
+    await this.#writer.close();
   }
 
-  /** Persists a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
+  /** Writes a change of `e`'s state now, lets the queue act on it, and answers `e` as it stands. */
+  async #commit(e: Entry): Promise<EntrySnapshot> {
+    await this.#writer.save();
+    this.#pump();
+    return snapshot(e);
+  }
+
+  /** Persists a new entry or a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
   async #changed(e: Entry): Promise<EntrySnapshot> {
-    await this.#persist();
+    await this.#writer.save();
     this.emit('changed', snapshot(e));
     this.#pump();
     return snapshot(e);
@@ -429,15 +375,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #set(e: Entry, state: EntryState): void {
-    if (e.state === state) return;
-    e.state = state;
-    if (state !== 'paused') e.reason = undefined;
-    if (!ACTIVE.has(state)) {
-      e.speed = 0;
-      e.eta = undefined;
-      e.connections = 0;
-    }
-    this.#dirty = true;
+    if (!enter(e, state)) return;
+    this.#writer.changed();
     this.emit('changed', snapshot(e));
   }
 
@@ -448,98 +387,48 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #start(e: Entry): void {
-    e.startedAt = performance.now();
-    e.error = undefined;
-    e.fromCache = undefined;
-    if (e.download && e.download.state === 'paused') {
-      this.#set(e, 'probing');
-      e.download.resume();
-      return;
-    }
-    // Probing covers the content-store lookup too: the entry holds its slot of the queue meanwhile.
-    this.#set(e, 'probing');
-    const run = ++e.run;
-    if (!e.options.noCache && this.#content) {
-      void this.#startFromCache(e, run);
-    } else {
-      this.#startTransfer(e);
-    }
-  }
-
-  async #startFromCache(e: Entry, run: number): Promise<void> {
-    const result = await this.#content!.lookup(e, this.#settings.dir);
-    if (!result) {
-      // Paused, cancelled or removed while looking, or closing: that decision stands.
-      if (e.run === run && e.state === 'probing' && !this.#closed) this.#startTransfer(e);
-      return;
-    }
-    // A verified copy counts even after a pause or close (a later start would find it in the way);
-    // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
-    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
-    if (this.#queue.get(e.id) !== e) return;
-    e.file = result.file;
-    e.bytes = result.size;
-    e.total = result.size;
-    e.fromCache = result.fromCache;
-    this.emit('cached', snapshot(e), result);
-    this.#completed(e, result);
-  }
-
-  #completed(e: Entry, result: DownloadResult): void {
-    this.#set(e, 'completed');
-    this.#recordHistory(e, result, undefined);
-    this.#persistInBackground();
-    this.#pump();
-  }
-
-  #startTransfer(e: Entry): void {
-    startTransfer(this.engine, e, this.#settings, {
+    startEntry(e, this.#runContext, {
       set: (state) => this.#set(e, state),
       started: (dl) => this.emit('started', snapshot(e), dl),
       targetKnown: () => {
-        this.#dirty = true;
-        this.#persistInBackground();
+        this.#writer.saveInBackground();
         this.emit('changed', snapshot(e));
       },
-      completed: (result) => {
-        if (e.options.noCache) this.#content?.forget(e.id);
-        else this.#content?.record(e.id, e.url, result);
-        this.#completed(e, result);
+      cached: (result) => {
+        this.emit('cached', snapshot(e), result);
+        this.#end(e, 'completed', result);
       },
-      failed: (error) => this.#fail(e, error),
-      linkExpired: (error) => {
-        // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
-        e.error = { code: error.code, message: error.message };
-        e.download = undefined;
-        e.reason = 'linkExpired';
-        this.#set(e, 'paused');
-        this.#persistInBackground();
-        this.#pump();
-      },
+      completed: (result) => this.#end(e, 'completed', result),
+      failed: (error) => this.#end(e, 'failed', undefined, error),
+      // Not a failure: the bytes are kept and a new link (updateUrl) continues them.
+      linkExpired: () => this.#end(e, 'paused'),
       aborted: (canceled, error) => {
         // cancel() or close(): the caller sets the state; a cancel from elsewhere is recorded here.
-        if (canceled && e.state !== 'canceled' && !this.#closed) {
-          this.#set(e, 'canceled');
-          this.#recordHistory(e, undefined, error);
-        }
-        this.#persistInBackground();
-        this.#pump();
+        if (canceled && e.state !== 'canceled' && !this.#closed) this.#end(e, 'canceled', undefined, error);
+        else this.#settle();
       },
     });
   }
 
-  #fail(e: Entry, error: DownloadError): void {
-    this.#content?.forget(e.id);
-    e.error = { code: error.code, message: error.message };
-    this.#set(e, 'failed');
-    this.#recordHistory(e, undefined, error);
-    this.#persistInBackground();
+  /**
+   * `e` ended by itself (completed, failed, cancelled from elsewhere) or was set aside (paused: its
+   * link expired): recorded in the history when it ended, saved, and its slot given to the next.
+   */
+  #end(e: Entry, state: 'completed' | 'failed' | 'canceled' | 'paused', result?: DownloadResult, error?: DownloadError): void {
+    this.#set(e, state);
+    if (state !== 'paused') this.#recordHistory(e, result, error);
+    this.#settle();
+  }
+
+  /** Saves in the background and starts the queued downloads that now have room. */
+  #settle(): void {
+    this.#writer.saveInBackground();
     this.#pump();
   }
 
   #recordHistory(e: Entry, result: DownloadResult | undefined, error: DownloadError | undefined): void {
     const h = this.#history.record(e, result, error);
-    this.#dirty = true;
+    this.#writer.changed();
     this.emit('history', h);
   }
 
@@ -548,37 +437,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     if (active.length > 0) this.emit('progress', active.map(snapshot), resourceUsage());
   }
 
-  /** Persists without waiting; a failure becomes a `warning` event, never an unhandled rejection. */
-  #persistInBackground(): void {
-    this.#persist().catch((err: unknown) => {
-      const error = isDownloadError(err) ? err : fileSystemError(err, 'write the queue');
-      this.emit('warning', { code: error.code, message: error.message });
-    });
-  }
-
-  /** Writes the queue and history now (serialised; concurrent calls share one write). */
-  async #persist(): Promise<void> {
-    this.#dirty = true;
-    await this.#flush();
-  }
-
-  async #flush(): Promise<void> {
-    if (!this.#store) return;
-    this.#writing = writeAfter(this.#writing, this.#store, () => {
-      if (!this.#dirty) return undefined;
-      this.#dirty = false;
-      return { queue: toQueueDocument(this.#settings, this.#queue.ordered()), history: { version: 1, entries: this.#history.list() } };
-    });
-    await this.#writing;
-  }
-
-  async #load(): Promise<void> {
-    if (!this.#store) return;
-    const settings = await loadStored(this.#store, this.#queue, this.#history, this.#restore, (url, o) => targetKey(url, o, this.#settings.dir));
-    if (settings) {
-      this.#settings = { ...this.#settings, ...settings };
-      this.engine.setRateLimit(this.#settings.rateLimit);
-      this.engine.setConnectionLimits(this.#settings.maxConnectionsPerHost, this.#settings.maxConnections);
-    }
+  async #load(store: ManagerStore, restore: 'queued' | 'paused'): Promise<void> {
+    const settings = await loadStored(store, this.#queue, this.#history, restore, (url, o) => targetKey(url, o, this.#settings.dir));
+    if (settings) applySettings(this.engine, (this.#settings = { ...this.#settings, ...settings }));
   }
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import type { AddOptions } from '../options/types.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
+import { holdsSecrets, splitSecrets } from './secrets.js';
 import type { EntrySnapshot, EntryState, PauseReason } from './types.js';
 
 /** States of a download that is transferring (or about to, or checking its bytes). */
@@ -46,22 +47,26 @@ export interface Entry {
   fromCache: { path: string } | undefined;
 }
 
-/** A new, queued entry without secrets (the caller adds them). */
+/**
+ * A new, queued entry for `url` with normalised `options`: the secrets among them (see
+ * `splitSecrets`) are held apart from the options the store keeps.
+ */
 export function newEntry(url: URL, key: string, options: AddOptions, seq: number): Entry {
+  const { kept, secrets } = splitSecrets(options);
   return {
     id: randomUUID(),
     key,
     url,
-    options,
-    secrets: { headers: {}, credentials: undefined },
-    needsSecrets: false,
+    options: kept,
+    secrets,
+    needsSecrets: holdsSecrets(url, secrets),
     awaitingSecrets: false,
     state: 'queued',
     reason: undefined,
     previousUrls: [],
     priority: options.priority ?? 0,
     seq,
-    file: undefined,
+    file: options.output,
     bytes: 0,
     total: undefined,
     speed: 0,
@@ -74,6 +79,22 @@ export function newEntry(url: URL, key: string, options: AddOptions, seq: number
     run: 0,
     fromCache: undefined,
   };
+}
+
+/**
+ * Moves `e` to `state`, clearing what only other states have: a pause reason outside `paused`;
+ * speed, ETA and connections outside the active states. False when `e` was in `state` already.
+ */
+export function enter(e: Entry, state: EntryState): boolean {
+  if (e.state === state) return false;
+  e.state = state;
+  if (state !== 'paused') e.reason = undefined;
+  if (!ACTIVE.has(state)) {
+    e.speed = 0;
+    e.eta = undefined;
+    e.connections = 0;
+  }
+  return true;
 }
 
 /** Names a download's target (its file, or its URL and directory): one unfinished download per key. */
@@ -134,6 +155,13 @@ export class Queue {
 
   delete(id: string): void {
     this.#entries.delete(id);
+  }
+
+  /** Deletes every entry `test` accepts; answers their ids. */
+  deleteWhere(test: (e: Entry) => boolean): string[] {
+    const ids = this.all().filter(test).map((e) => e.id);
+    for (const id of ids) this.#entries.delete(id);
+    return ids;
   }
 
   /** Every entry, in no particular order. */

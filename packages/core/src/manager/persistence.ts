@@ -1,4 +1,3 @@
-import { PartialFile } from '../storage/PartialFile.js';
 import { StateFile } from '../storage/StateFile.js';
 import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
@@ -30,6 +29,11 @@ export function toQueueDocument(settings: ManagerSettings, entries: readonly Ent
       ...(e.previousUrls.length > 0 ? { previousUrls: e.previousUrls } : {}),
     })),
   };
+}
+
+/** The documents a manager's store keeps: its queue (with the settings) and its history. */
+export function documentsOf(settings: ManagerSettings, queue: Queue, history: History): { queue: QueueDocument; history: HistoryDocument } {
+  return { queue: toQueueDocument(settings, queue.ordered()), history: { version: 1, entries: history.list() } };
 }
 
 /**
@@ -112,31 +116,4 @@ export async function loadStored(
   }
   await readProgressFromSidecars(queue.all());
   return doc.settings;
-}
-
-/**
- * Chains a write of the queue and history after `previous` (writes never overlap). `documents` is
- * asked when the write's turn comes, so that the newest state is written, or nothing when it
- * answers undefined (an earlier write already took the change). One failed write does not poison
- * the chain: the next one tries again.
- */
-export function writeAfter(
-  previous: Promise<void>,
-  store: ManagerStore,
-  documents: () => { queue: QueueDocument; history: HistoryDocument } | undefined,
-): Promise<void> {
-  return previous
-    .catch(() => undefined)
-    .then(async () => {
-      const docs = documents();
-      if (!docs) return;
-      await store.write('queue', docs.queue);
-      await store.write('history', docs.history);
-    });
-}
-
-/** Deletes the partial data of a download of `file` (never the file itself), through the storage. */
-export async function deletePartial(file: string | undefined): Promise<void> {
-  if (!file) return;
-  await PartialFile.removePartial(file);
 }

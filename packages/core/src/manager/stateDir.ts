@@ -1,5 +1,9 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { expandHome } from '../util/homePath.js';
+import { JsonFileStore } from './store/JsonFileStore.js';
+import type { ManagerStore } from './store/ManagerStore.js';
+import type { ManagerOptions } from './types.js';
 
 /** What the state directory's location depends on (the process's by default; tests pass their own). */
 export interface StateDirContext {
@@ -41,3 +45,18 @@ export function resolveStateDir(option: string | undefined, context: StateDirCon
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.local', 'state'), 'multiget');
 }
 
+
+/**
+ * Where a manager keeps its state: its store (`options.store`, else the JSON files of `stateDir`,
+ * else none) and its content store's directory (`contentDir`, else `stateDir`; `false` for none;
+ * undefined: in the store, or in memory). Paths are expanded (`~`) and made absolute.
+ */
+export function stateLocations(options: Pick<ManagerOptions, 'stateDir' | 'store' | 'contentDir'>): {
+  store: ManagerStore | undefined;
+  contentDir: string | false | undefined;
+} {
+  const stateDir = options.stateDir ? resolve(expandHome(options.stateDir, 'stateDir')) : undefined;
+  const store = options.store ?? (stateDir !== undefined ? new JsonFileStore(stateDir) : undefined);
+  const contentDir = typeof options.contentDir === 'string' ? resolve(expandHome(options.contentDir, 'contentDir')) : (options.contentDir ?? stateDir);
+  return { store, contentDir };
+}

@@ -1,15 +1,12 @@
 import { ErrorCodes, UsageError } from '../errors.js';
 import type { Plugin } from '../engine/hooks.js';
-import { normalizeHeaders } from '../options/normalizeOptions.js';
 import { redactUrl } from '../log/redact.js';
-import type { Entry } from './Queue.js';
-import type { Secrets } from './types.js';
+
+// The URLs the manager accepts: parsed once at its edge, against the schemes its plugins serve.
+// (The options are checked in `src/options/`; the secrets among them are split off in `secrets.ts`.)
 
 /** Schemes never downloaded, whatever plugins say: they name local or script content, not a remote file. */
 const NEVER: ReadonlySet<string> = new Set(['file:', 'data:', 'javascript:', 'blob:', 'about:', 'vscode:', 'command:']);
-
-/** Headers whose values are secrets: kept in memory only, never written to the state directory. */
-export const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /**
  * Parses a URL a front-end submitted, refusing malformed ones and schemes that no installed
@@ -35,29 +32,6 @@ export function parseDownloadUrl(url: string | URL, schemes: readonly string[]):
   }
   if (!parsed.hostname) throw new UsageError(ErrorCodes.INVALID_URL, `URL has no host: "${redactUrl(parsed)}"`);
   return parsed;
-}
-
-/** Splits headers into those that may be persisted and the secret ones (memory only). Names lower-case. */
-export function splitSecretHeaders(headers: Record<string, string> | undefined): { plain: Record<string, string>; secret: Record<string, string> } {
-  const plain: Record<string, string> = {};
-  const secret: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) (SECRET_HEADERS.has(k.toLowerCase()) ? secret : plain)[k.toLowerCase()] = v;
-  return { plain, secret };
-}
-
-/** Gives `e` new secrets (memory only); only secret headers are taken from `secrets.headers`. */
-export function applySecrets(e: Entry, secrets: Secrets | undefined): void {
-  if (!secrets) return;
-  if (secrets.credentials !== undefined) {
-    e.secrets.credentials = secrets.credentials;
-    e.needsSecrets = true;
-  }
-  if (secrets.headers === undefined) return;
-  for (const [k, v] of Object.entries(normalizeHeaders(secrets.headers))) {
-    if (!SECRET_HEADERS.has(k)) continue;
-    e.secrets.headers[k] = v;
-    e.needsSecrets = true;
-  }
 }
 
 /** URL schemes the protocol plugins among `plugins` serve (`['http:', 'https:', ...]`). */

@@ -4,6 +4,7 @@ import { Job, type JobOptions } from '../engine/Job.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 import { alignToPieces, checkPieces, MAX_HELD_PIECE } from './pieces.js';
+import { sameOrigin } from '../util/sameOrigin.js';
 
 const PLUGIN_NAME = 'MirrorPlugin';
 
@@ -246,7 +247,7 @@ function drop(source: Source, reason: string, job: Job): void {
 
 /** The options a mirror's requests carry: the caller's secrets only for the download URL's origin. */
 function optionsFor(url: URL, job: Job): JobOptions {
-  if (url.origin === job.url.origin && url.protocol === job.url.protocol) return { ...job.options, mirrors: [] };
+  if (sameOrigin(url, job.url)) return { ...job.options, mirrors: [] };
   return { ...job.options, credentials: undefined, headers: {}, mirrors: [], checksum: undefined };
 }
 

@@ -6,6 +6,7 @@ import type { Entry } from '../Queue.js';
 import type { ManagerStore } from '../store/ManagerStore.js';
 import { ContentStore, contentFile, contentInStore } from './ContentStore.js';
 import { fromCache } from './fromCache.js';
+import { removeFile } from '../../storage/removeFile.js';
 
 const PLUGIN_NAME = 'ManagerContentStore';
 
@@ -55,6 +56,26 @@ export class ContentShortcut {
         return undefined;
       }),
     );
+  }
+
+  /**
+   * The content-store step of a start of `e` (the one numbered `run`, see `Entry.run`), while `e`
+   * shows `probing`: looks it up and answers what comes next. A result: a copy is in place and `e`
+   * holds its file and size; complete it. `'download'`: no copy serves; download it. Undefined: a
+   * pause, cancel, removal (`listed` false) or close overtook the lookup, and that decision stands.
+   */
+  async start(e: Entry, run: number, dir: string, now: { listed(): boolean; closed(): boolean }): Promise<DownloadResult | 'download' | undefined> {
+    const result = await this.lookup(e, dir);
+    if (!result) return e.run === run && e.state === 'probing' && !now.closed() ? 'download' : undefined;
+    // A verified copy counts even after a pause or close (a later start would find it in the way);
+    // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
+    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
+    if (!now.listed()) return undefined;
+    e.file = result.file;
+    e.bytes = result.size;
+    e.total = result.size;
+    e.fromCache = result.fromCache;
+    return result;
   }
 
   /** The download `id` ended without a file: forget what the engine told of it. */
