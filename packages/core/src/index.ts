@@ -27,7 +27,8 @@ export {
   type ConnectionSample,
   type CeilingInput,
 } from './transfer/policy.js';
-export { AdaptivePolicy, HostCapMemory, adaptiveConnections, type AdaptivePolicyOptions } from './transfer/AdaptivePolicy.js';
+export { AdaptivePolicy, adaptiveConnections, type AdaptivePolicyOptions } from './transfer/AdaptivePolicy.js';
+export { HostCapMemory } from './transfer/HostCapMemory.js';
 export { StateFile, type SavedState } from './storage/StateFile.js';
 export { REDACTED, redactUrl, redactText, redactHeaders, redactFields, withoutUserinfo, isSecretName, isSecretParam } from './log/redact.js';
 export { LOG_LEVELS, LEVEL_RANK, fieldsFirst, isLogSetting, type LogLevel, type LogSetting, type LogFields, type Logger, type FieldsFirstLogger } from './log/Logger.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptivePolicy, HostCapMemory } from '../src/transfer/AdaptivePolicy.js';
+import { AdaptivePolicy } from '../src/transfer/AdaptivePolicy.js';
+import { HostCapMemory } from '../src/transfer/HostCapMemory.js';
 import type { ConnectionSample } from '../src/transfer/policy.js';
 
 /**

@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, Multiget, NetworkError, SegmentPlanner, type DownloadOptions, type Plugin } from '../src/index.js';
+import { ErrorCodes, Multiget, NetworkError, SegmentPlanner, allAtOnce, type DownloadOptions, type Plugin } from '../src/index.js';
 import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 let dir: string;
@@ -372,6 +372,35 @@ describe('engine', () => {
     const mg = engine({ defaultPlugins: (d) => [...d.filter((p) => !(p instanceof SegmentPlanner)), onePiece] });
     await fetchFile('mem://host/one.bin', { connections: 1 }, mg);
     expect(mem.fetches).toEqual([{ start: 0, end: 4 * MiB - 1 }]);
+  });
+
+  it('takes the connections from the plan: a planner that cuts eight pieces for three connections gets three', async () => {
+    mem.put('/eight.bin', pseudoRandom(4 * MiB, 8), { chunkDelayMs: 2 });
+    const eightForThree: Plugin = {
+      name: 'EightForThree',
+      apply(e) {
+        e.hooks.plan.tap('EightForThree', (segs, job) => {
+          job.connections = 3;
+          const piece = (job.size ?? 0) / 8;
+          return Array.from({ length: 8 }, (_, id) => ({ id, start: id * piece, end: (id + 1) * piece, pos: id * piece }));
+        });
+      },
+    };
+    const mg = engine({ connectionPolicy: allAtOnce, defaultPlugins: (d) => [...d.filter((p) => !(p instanceof SegmentPlanner)), eightForThree] });
+    const dl = mg.download('mem://host/eight.bin', { dir, connections: 8 });
+    const ceilings = new Set<number>();
+    const open = new Set<number>();
+    let most = 0;
+    dl.on('connections', (c) => ceilings.add(c.ceiling));
+    dl.on('rangeStart', (r) => {
+      open.add(r.connection);
+      most = Math.max(most, open.size);
+    });
+    dl.on('rangeEnd', (r) => open.delete(r.connection));
+    await dl.done;
+    expect([...ceilings]).toEqual([3]);
+    expect(most).toBe(3);
+    expect(new Set(mem.fetches.map((f) => f.start)).size).toBeGreaterThanOrEqual(8);
   });
 });
 

@@ -67,6 +67,13 @@ export class Job {
   storage: Storage | undefined;
   /** The segments of the file (done, in flight and pending). */
   segments: Segment[] = [];
+  /**
+   * The most connections this run opens, decided with its segments by the plan step: a `plan` tap
+   * may set it with the segments it returns (the built-in planner sets the count it cut the file
+   * into); otherwise, and for a resumed run, the plan step derives it from the options and the
+   * bytes left. The transfer loop and its connection policy take it as their ceiling.
+   */
+  connections: number | undefined;
   /** Where bytes are written; opened by the storage. */
   sink: ByteSink | undefined;
   /** The digest that `verify` checked, once it did. */

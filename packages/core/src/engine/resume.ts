@@ -5,6 +5,7 @@ import { StateFile, redactUrl } from '../storage/StateFile.js';
 import type { ByteReader, Storage } from '../storage/Storage.js';
 import { type SavedState, resumeProblem } from '../storage/validateState.js';
 import type { DownloadEvents } from '../types.js';
+import { connectionCeiling } from '../transfer/policy.js';
 import type { Job } from './Job.js';
 
 /** Where the resume step reports what it dropped, and how it plans a fresh start. */
@@ -30,6 +31,7 @@ export async function prepareRun(job: Job, saved: SavedState | undefined, contex
 function prepareSegments(job: Job, saved: SavedState | undefined, context: ResumeContext): void {
   const remote = job.remote!;
   job.resumed = false;
+  job.connections = undefined;
   if (saved) {
     const problem = resumeProblem(saved, basename(job.target!), remote);
     if (problem) {
@@ -45,6 +47,16 @@ function prepareSegments(job: Job, saved: SavedState | undefined, context: Resum
     }
   }
   if (!job.resumed) job.segments = context.plan(job);
+  // The connections come with the plan: what a planner set, else what the options allow for the
+  // bytes and segments left (a resumed run, or a planner that left it to the engine).
+  const single = !remote.ranges || remote.size === undefined;
+  let left = 0;
+  let unfinished = 0;
+  for (const s of job.segments) {
+    if (s.pos < s.end) unfinished++;
+    left += s.end - s.pos;
+  }
+  job.connections = single ? 1 : Math.max(1, Math.floor(job.connections ?? connectionCeiling(job.options, left, unfinished, false)));
 }
 
 async function checkSavedBlocks(job: Job, saved: SavedState | undefined, context: ResumeContext): Promise<void> {

@@ -19,7 +19,9 @@ export class SegmentPlanner implements Plugin {
       if (size === undefined) return [{ id: 0, start: 0, end: Infinity, pos: 0 }];
       if (size === 0) return [];
       if (!job.remote?.ranges) return [{ id: 0, start: 0, end: size, pos: 0 }];
-      return equalSegments(size, connectionCeiling(job.options, size, 0, false));
+      // One segment per connection: the count is the run's connection ceiling.
+      job.connections = connectionCeiling(job.options, size, 0, false);
+      return equalSegments(size, job.connections);
     });
   }
 }

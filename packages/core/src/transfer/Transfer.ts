@@ -6,7 +6,8 @@ import { redactUrl } from '../storage/StateFile.js';
 import type { ByteSource, DownloadEvents, FailureContext, RemoteInfo, Segment, SegmentMap } from '../types.js';
 import type { HostSlots } from './HostSlots.js';
 import { LowestSpeedRule, slowError } from './LowestSpeedRule.js';
-import { type ConnectionPolicy, connectionCeiling } from './policy.js';
+import { LinkRefused, RangesUnusable, isLinkRefusal } from './outcomes.js';
+import type { ConnectionPolicy } from './policy.js';
 import { Scheduler } from './Scheduler.js';
 import { SegmentWriter } from './SegmentWriter.js';
 import type { SpeedMeter } from './SpeedMeter.js';
@@ -23,25 +24,6 @@ const POLICY_TICK_MS = 50;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
-
-/** Thrown by a transfer when ranges proved unreliable: the download starts over in one stream. */
-export class RangesUnusable extends Error {
-  constructor(readonly error: DownloadError) {
-    super(error.message);
-  }
-}
-
-/** Thrown by a transfer when the server refused the link mid-download (401, 403, 410): the URL needs refreshing. */
-export class LinkRefused extends Error {
-  constructor(readonly error: DownloadError) {
-    super(error.message);
-  }
-}
-
-/** True for a refusal of the link itself (an expired signature or token), as opposed to a failure of the transfer. */
-export function isLinkRefusal(error: DownloadError): boolean {
-  return error.statusCode === 401 || error.statusCode === 403 || error.statusCode === 410;
-}
 
 /** Why a connection was closed on purpose by the loop: never a failure of the download. */
 class Retired extends Error {}
@@ -121,8 +103,8 @@ export class Transfer {
     this.#scheduler = new Scheduler(job.segments, job.options.minSplitSize);
     this.#scheduler.onSplit = (connection, at, end) => options.emit('split', { connection, at, end });
     this.#single = !this.#remote.ranges || this.#remote.size === undefined;
-    const unfinished = job.segments.filter((s) => s.pos < s.end).length;
-    this.#ceiling = connectionCeiling(job.options, this.#scheduler.remaining, unfinished, this.#single);
+    // The plan step decided the connections with the segments; one stream is one connection.
+    this.#ceiling = this.#single ? 1 : Math.max(1, job.connections ?? 1);
     this.#slowRule = new LowestSpeedRule(job.options.lowestSpeed, job.options.lowestSpeedTimeMs);
     this.#initial = this.#remote.initialSource;
     this.#remote.initialSource = undefined;
