@@ -345,7 +345,9 @@ export class HttpPlugin extends ProtocolPlugin {
     this.closed = true;
     const transports = [...this.transports.values()];
     this.transports.clear();
-    await Promise.all(transports.map((t) => t.then(({ dispatcher }) => dispatcher.destroy(), () => undefined)));
+    // A route that failed to build has nothing to close.
+    const built = await Promise.allSettled(transports);
+    await Promise.all(built.flatMap((t) => (t.status === 'fulfilled' ? [t.value.dispatcher.destroy()] : [])));
   }
 
   /** The whole body with no Range header, checked against what the probe saw. */
@@ -462,7 +464,7 @@ export class HttpPlugin extends ProtocolPlugin {
   }
 
   /** The dispatcher for `url`'s route (direct, or its proxy) and the job's connect timeout. */
-  private transportFor(job: Job, url: URL): Promise<Transport> {
+  private async transportFor(job: Job, url: URL): Promise<Transport> {
     const wanted = job.options.connectTimeoutMs;
     const connectTimeoutMs = Number.isFinite(wanted) && wanted >= 0 ? wanted : DEFAULT_CONNECT_TIMEOUT_MS;
     const proxy = this.proxies.proxyFor(url);
@@ -486,12 +488,14 @@ export class HttpPlugin extends ProtocolPlugin {
         connectTimeoutMs,
       });
       this.transports.set(key, transport);
-      // A route that could not be built is tried afresh by the next request.
-      transport.catch(() => {
-        if (this.transports.get(key) === transport) this.transports.delete(key);
-      });
     }
-    return transport;
+    try {
+      return await transport;
+    } catch (err) {
+      // A route that could not be built is tried afresh by the next request.
+      if (this.transports.get(key) === transport) this.transports.delete(key);
+      throw err;
+    }
   }
 }
 
