@@ -34,6 +34,7 @@ import { CredentialStore } from './credentials';
 import { promptForDownload, urlOnClipboard, type DownloadRequest } from './downloadUrl';
 import { promptForFolder } from './downloadFolder';
 import { folderSummary, validateFolderUrl } from './model/folder';
+import { FolderBatches, folderOutcomeMessage, type FolderOutcome } from './model/folderBatches';
 import { cancelQuestion, removeQuestion } from './model/confirm';
 import { describeFailure } from './model/errorText';
 import { validateFileName } from './model/fileName';
@@ -164,6 +165,8 @@ export class Controller implements vscode.Disposable, PanelHost {
   readonly #resumer: CredentialResumer;
   /** Segment maps and the service's resource use, for the panel. */
   readonly #insight = new InsightStore();
+  /** The downloads of each "Download Folder…", so that a folder says it is done once, not per file. */
+  readonly #folders = new FolderBatches();
   #warnedRate = '';
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -504,6 +507,12 @@ export class Controller implements vscode.Disposable, PanelHost {
     for (const s of result.skipped) this.output.warn(`multiget/addFolder skipped ${s.remotePath} of ${redactUrl(request.url)}: ${s.reason}`);
     const { message, warn } = folderSummary(result);
     void (warn ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`Multiget: ${message}`);
+    this.#folders.add(result.folder, result.downloads.map((d) => d.id));
+    // A file so small that it finished before this answer was read counts at once.
+    for (const d of result.downloads) {
+      const now = this.store.get(d.id)?.state;
+      if (now === 'completed' || now === 'failed' || now === 'canceled') this.#folderFileEnded(d.id, now);
+    }
     if (result.downloads.length > 0 && vscode.workspace.getConfiguration('multiget').get<boolean>('showPanelOnStart') !== false) this.showPanel(true);
     return result;
   }
@@ -829,6 +838,12 @@ export class Controller implements vscode.Disposable, PanelHost {
     // Only transitions seen live: a list that merely contains finished downloads stays quiet.
     if (previous === undefined || previous === download.state) return;
     const name = displayName(download);
+    if (download.state === 'completed' || download.state === 'failed' || download.state === 'canceled') {
+      // A file of a folder: the folder says it is done once, when its last file is (failures still speak).
+      const ofFolder = this.#folders.has(download.id);
+      this.#folderFileEnded(download.id, download.state);
+      if (ofFolder && download.state !== 'failed') return;
+    }
     if (download.state === 'completed') {
       // `multiget.notifyOnComplete: false` silences completions only; a failure still speaks up.
       if (vscode.workspace.getConfiguration('multiget').get<boolean>('notifyOnComplete') === false) return;
@@ -864,6 +879,22 @@ export class Controller implements vscode.Disposable, PanelHost {
         if (choice === trust && (await trustHostKey(download))) await this.act('retry', download.id);
       });
     }
+  }
+
+  /** A file of a folder ended: when it was the folder's last, says how the folder went, once. */
+  #folderFileEnded(id: string, how: 'completed' | 'failed' | 'canceled'): void {
+    const outcome = this.#folders.ended(id, how);
+    if (outcome === undefined || outcome === 'pending') return;
+    this.#folderDone(outcome);
+  }
+
+  #folderDone(outcome: FolderOutcome): void {
+    const clean = outcome.failed === 0 && outcome.canceled === 0;
+    if (clean && vscode.workspace.getConfiguration('multiget').get<boolean>('notifyOnComplete') === false) return;
+    const message = folderOutcomeMessage(outcome, path.basename(outcome.folder));
+    void (clean ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(message, 'Show Downloads').then((choice) => {
+      if (choice === 'Show Downloads') this.showPanel(false);
+    });
   }
 
   /**
