@@ -10,17 +10,17 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
   CHROMIUM_PATH,
   SUITE_PATH,
   ensureCodeServer,
+  keepFailure,
   launchChromium,
   openWorkbench,
   packageVsix,
@@ -73,17 +73,8 @@ describe('the extension in code-server', () => {
     await rm(results, { force: true });
   }, 60_000);
 
-  /** Keeps a screenshot and the quick input's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await page.locator('.quick-input-widget').evaluate((e) => e.outerHTML).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-quick-input.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  /** Keeps a screenshot and the quick input box's markup of the moment a step failed. */
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'quick-input', body);
 
   it('downloads a URL from the palette, shows progress in the panel, pauses and resumes from it, and saves the right bytes', () => onFailure('e2e', async () => {
     const url = http!.url('/big.bin');

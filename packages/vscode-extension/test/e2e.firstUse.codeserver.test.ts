@@ -10,15 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
   CHROMIUM_PATH,
   ensureCodeServer,
+  keepFailure,
   launchChromium,
   packageVsix,
   panelFrame,
@@ -118,17 +117,8 @@ describe('the front door in code-server', () => {
     await mirror?.close();
   }, 60_000);
 
-  /** Keeps a screenshot and the quick input's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await page.locator('.quick-input-widget').evaluate((e) => e.outerHTML).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-quick-input.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  /** Keeps a screenshot and the quick input box's markup of the moment a step failed. */
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'quick-input', body);
 
   const quickInput = (): ReturnType<Page['locator']> => page.locator('.quick-input-widget');
 

@@ -6,25 +6,18 @@
  * per file); asking again queues nothing and says so.
  * Dark theme; screenshots go to test-artifacts/e2e-folder-*.png.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FtpTestServer, type GeneratedContent, sha256, startFtpServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
-  CHROMIUM_PATH,
-  ensureCodeServer,
-  launchChromium,
-  openWorkbench,
-  packageVsix,
-  panelFrame,
+  keepFailure,
+  openSession,
   runFromPalette,
-  saveLog,
   screenshot,
-  startCodeServer,
   type CodeServer,
+  type Session,
 } from './support/codeServer.mts';
 
 const KiB = 1024;
@@ -34,40 +27,25 @@ const B: GeneratedContent = { size: 300 * KiB + 5, seed: 82 };
 describe('Download Folder… in code-server', () => {
   let ftp: FtpTestServer | undefined;
   let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let session: Session | undefined;
   let page: Page;
   let frame: FrameLocator;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
-    const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
     ftp = await startFtpServer();
     ftp.addFile('/pub/set/a.bin', A);
     ftp.addFile('/pub/set/sub/b.bin', B);
-    server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
-    frame = panelFrame(page);
+    session = await openSession({ 'workbench.colorTheme': 'Default Dark Modern' });
+    ({ server, page, frame } = session);
   }, 25 * 60_000);
 
   afterAll(async () => {
-    if (server !== undefined) await saveLog(server, 'e2e-folder-code-server');
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
+    await session?.close('e2e-folder-code-server');
     await ftp?.close();
   }, 60_000);
 
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await frame.locator('body').evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-panel.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
   /** Runs the command and submits `url` in its box. */
   async function downloadFolder(url: string): Promise<void> {

@@ -7,26 +7,19 @@
  * whose spans of the resumed run add up to what was left. The
  * screenshots (the map in dark, high-contrast and light themes) go to test-artifacts/.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTrace, type TraceFile } from '@multiget/core';
 import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
-  CHROMIUM_PATH,
-  ensureCodeServer,
-  launchChromium,
-  openWorkbench,
-  packageVsix,
-  panelFrame,
+  keepFailure,
+  openSession,
   runFromPalette,
-  saveLog,
   screenshot,
-  startCodeServer,
   type CodeServer,
+  type Session,
 } from './support/codeServer.mts';
 
 // Runs inside the webview's frame, where the DOM is (the test program is compiled without the DOM library).
@@ -45,39 +38,24 @@ async function fileSha256(file: string): Promise<string> {
 describe('segment map, resource footer and Export Trace in code-server', () => {
   let http: HttpTestServer | undefined;
   let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let session: Session | undefined;
   let page: Page;
   let frame: FrameLocator;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
-    const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
     http = await startHttpServer();
     http.addFile('/slow.bin', SLOW, { faults: { throttleBytesPerSec: 64 * 1024 } });
-    server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
-    frame = panelFrame(page);
+    session = await openSession({ 'workbench.colorTheme': 'Default Dark Modern' });
+    ({ server, page, frame } = session);
   }, 25 * 60_000);
 
   afterAll(async () => {
-    if (server !== undefined) await saveLog(server, 'e2e-insight-code-server');
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
+    await session?.close('e2e-insight-code-server');
     await http?.close();
   }, 60_000);
 
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await frame.locator('body').evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-panel.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
   async function downloadFromPalette(url: string): Promise<void> {
     await runFromPalette(page, 'Multiget: Download URL');

@@ -6,25 +6,18 @@
  * bytes it kept to the exact file. Screenshots go to test-artifacts/e2e-link-*.png.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
-  CHROMIUM_PATH,
-  ensureCodeServer,
-  launchChromium,
-  openWorkbench,
-  packageVsix,
-  panelFrame,
+  keepFailure,
+  openSession,
   runFromPalette,
-  saveLog,
   screenshot,
-  startCodeServer,
   type CodeServer,
+  type Session,
 } from './support/codeServer.mts';
 
 const MiB = 1024 * 1024;
@@ -33,41 +26,26 @@ const SIGNED: GeneratedContent = { size: 6 * MiB, seed: 71 };
 describe('a link that expires mid-download, in code-server', () => {
   let http: HttpTestServer | undefined;
   let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let session: Session | undefined;
   let page: Page;
   let frame: FrameLocator;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
-    const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
     http = await startHttpServer();
     // Each signed link carries 3 MiB; paced (about 0.75 MiB/s over 8 connections), so the panel
     // shows the download running for a few seconds before the link expires.
     http.addFile('/signed.iso', SIGNED, { faults: { signedLinks: { afterBytes: 3 * MiB }, throttleBytesPerSec: 96 * 1024 } });
-    server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
-    frame = panelFrame(page);
+    session = await openSession({ 'workbench.colorTheme': 'Default Light Modern' });
+    ({ server, page, frame } = session);
   }, 25 * 60_000);
 
   afterAll(async () => {
-    if (server !== undefined) await saveLog(server, 'e2e-link-code-server');
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
+    await session?.close('e2e-link-code-server');
     await http?.close();
   }, 60_000);
 
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await frame.locator('body').evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-panel.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
   it('shows "Link expired", takes a new link through "Update link…", and completes with the right bytes', () => onFailure('e2e-link', async () => {
     const first = http!.signUrl('/signed.iso');

@@ -8,24 +8,18 @@
  * dark theme go to test-artifacts/.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } from '@multiget/test-servers';
 import {
-  ARTIFACTS_DIR,
-  CHROMIUM_PATH,
-  ensureCodeServer,
-  launchChromium,
-  openWorkbench,
-  packageVsix,
-  panelFrame,
+  keepFailure,
+  openSession,
   runFromPalette,
-  saveLog,
   screenshot,
-  startCodeServer,
   type CodeServer,
+  type Session,
 } from './support/codeServer.mts';
 
 const A: GeneratedContent = { size: 256 * 1024, seed: 21 };
@@ -52,43 +46,28 @@ async function fileSha256(file: string): Promise<string> {
 describe('the Downloads panel in code-server', () => {
   let http: HttpTestServer | undefined;
   let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let session: Session | undefined;
   let page: Page;
   let frame: FrameLocator;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
-    const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
     http = await startHttpServer();
     http.addFile('/alpha.bin', A);
     http.addFile('/beta.bin', B);
     http.addFile('/dropped.bin', DROPPED, { faults: { throttleBytesPerSec: 1024 * 1024 } });
     // Slow enough to change its limits while it runs: 8 connections of 64 KiB/s each.
     http.addFile('/slow.bin', { size: 16 * 1024 * 1024, seed: 24 }, { faults: { throttleBytesPerSec: 64 * 1024 } });
-    server = await startCodeServer({ entry, vsix, settings: { 'workbench.colorTheme': 'Default Light Modern' } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
-    frame = panelFrame(page);
+    session = await openSession({ 'workbench.colorTheme': 'Default Light Modern' });
+    ({ server, page, frame } = session);
   }, 25 * 60_000);
 
   afterAll(async () => {
-    if (server !== undefined) await saveLog(server, 'e2e-panel-code-server');
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
+    await session?.close('e2e-panel-code-server');
     await http?.close();
   }, 60_000);
 
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
-  async function onFailure<T>(name: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (err) {
-      await screenshot(page, `${name}-failure`).catch(() => undefined);
-      const html = await frame.locator('body').evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
-      await writeFile(path.join(ARTIFACTS_DIR, `${name}-panel.html`), html).catch(() => undefined);
-      throw err;
-    }
-  }
+  const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
   async function downloadFromPalette(url: string): Promise<void> {
     await runFromPalette(page, 'Multiget: Download URL');

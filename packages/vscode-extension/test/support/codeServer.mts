@@ -422,6 +422,58 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** code-server with the packaged extension, and Chromium showing its workbench. */
+export interface Session {
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  /** The Downloads panel's document. */
+  frame: FrameLocator;
+  /** Keeps code-server's output as test-artifacts/LOGNAME.log, then closes Chromium and stops code-server. */
+  close(logName: string): Promise<void>;
+}
+
+/**
+ * Starts code-server with the packaged extension and `settings` (a theme, ...) and opens its
+ * workbench in Chromium: the set-up of every end-to-end file.
+ */
+export async function openSession(settings: Record<string, unknown>): Promise<Session> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
+  const [entry, vsix] = await Promise.all([ensureCodeServer(), packageVsix()]);
+  const server = await startCodeServer({ entry, vsix, settings });
+  let browser: Browser | undefined;
+  const close = async (logName: string): Promise<void> => {
+    await saveLog(server, logName).catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+  };
+  try {
+    browser = await launchChromium();
+    const page = await openWorkbench(browser, server);
+    return { server, browser, page, frame: panelFrame(page), close };
+  } catch (err) {
+    await close('session-failure-code-server');
+    throw err;
+  }
+}
+
+/**
+ * Runs one step of an end-to-end test; when it fails, keeps a screenshot (`NAME-failure.png`) and
+ * the markup of what the step was looking at under test-artifacts/: the Downloads panel's document
+ * (`NAME-panel.html`) or the quick input box (`NAME-quick-input.html`), then fails as the step did.
+ */
+export async function keepFailure<T>(page: Page, name: string, markup: 'panel' | 'quick-input', body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    await screenshot(page, `${name}-failure`).catch(() => undefined);
+    const root = markup === 'panel' ? panelFrame(page).locator('body') : page.locator('.quick-input-widget');
+    const html = await root.evaluate((e) => e.outerHTML, undefined, { timeout: 5000 }).catch(() => '');
+    await fs.writeFile(path.join(ARTIFACTS_DIR, `${name}-${markup}.html`), html).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Keeps code-server's output as an artefact (for a failed run). */
 export async function saveLog(server: CodeServer, name: string): Promise<void> {
   await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
