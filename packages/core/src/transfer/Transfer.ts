@@ -21,6 +21,8 @@ const EARLY_STATE_BYTES = 8 * 1024 * 1024;
  * hold several reads of every connection.
  */
 const POLICY_TICK_MS = 50;
+/** Milliseconds before the first of them. */
+const FIRST_POLICY_TICK_MS = 20;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
@@ -148,17 +150,23 @@ export class Transfer {
       this.#o.tick(this.#active);
     }, this.#o.progressIntervalMs);
     let cpuBefore = process.cpuUsage();
-    const policyTicker = this.#single
+    const sample = (): void => {
+      const now = performance.now();
+      const cpuNow = process.cpuUsage();
+      const sinceMs = now - lastTick;
+      const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
+      cpuBefore = cpuNow;
+      this.#follow(now - started, sinceMs, cpu);
+      lastTick = now;
+    };
+    // The first sample comes early: the probe's response is already flowing, and on a link limited
+    // per connection every millisecond before the policy's first decision runs at a fraction of it.
+    let policyTicker: NodeJS.Timeout | undefined = this.#single
       ? undefined
-      : setInterval(() => {
-          const now = performance.now();
-          const cpuNow = process.cpuUsage();
-          const sinceMs = now - lastTick;
-          const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
-          cpuBefore = cpuNow;
-          this.#follow(now - started, sinceMs, cpu);
-          lastTick = now;
-        }, POLICY_TICK_MS);
+      : setTimeout(() => {
+          sample();
+          policyTicker = setInterval(sample, POLICY_TICK_MS);
+        }, FIRST_POLICY_TICK_MS);
     const saver = setInterval(() => {
       this.#checkpoint().catch((err: unknown) => this.#fail(err));
     }, this.#o.checkpointIntervalMs);
