@@ -402,6 +402,30 @@ describe('engine', () => {
     expect(most).toBe(3);
     expect(new Set(mem.fetches.map((f) => f.start)).size).toBeGreaterThanOrEqual(8);
   });
+
+  it('derives the connections when a planner sets a count that is not one (0, NaN, 2.5, Infinity, 1000)', async () => {
+    for (const [i, bad] of [0, Number.NaN, 2.5, Number.POSITIVE_INFINITY, 1000].entries()) {
+      const name = `/bad${i}.bin`;
+      mem.put(name, pseudoRandom(2 * MiB, 20 + i));
+      const badCount: Plugin = {
+        name: 'BadCount',
+        apply(e) {
+          e.hooks.plan.tap('BadCount', (segs, job) => {
+            job.connections = bad;
+            return segs;
+          });
+        },
+      };
+      const mg = engine({ connectionPolicy: allAtOnce, plugins: [mem, badCount] });
+      const dl = mg.download(`mem://host${name}`, { dir, connections: 4 });
+      const ceilings = new Set<number>();
+      dl.on('connections', (c) => ceilings.add(c.ceiling));
+      const result = await dl.done;
+      expect(result.size).toBe(2 * MiB);
+      // What the options allow for 2 MiB in 256 KiB pieces: the 4 connections asked for.
+      expect([...ceilings]).toEqual([4]);
+    }
+  });
 });
 
 describe('engine: one writer per file', () => {

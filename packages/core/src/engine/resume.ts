@@ -5,6 +5,7 @@ import { StateFile, redactUrl } from '../storage/StateFile.js';
 import type { ByteReader, Storage } from '../storage/Storage.js';
 import { type SavedState, resumeProblem } from '../storage/validateState.js';
 import type { DownloadEvents } from '../types.js';
+import { OPTION_LIMITS } from '../options/limits.js';
 import { connectionCeiling } from '../transfer/policy.js';
 import type { Job } from './Job.js';
 
@@ -56,7 +57,14 @@ function prepareSegments(job: Job, saved: SavedState | undefined, context: Resum
     if (s.pos < s.end) unfinished++;
     left += s.end - s.pos;
   }
-  job.connections = single ? 1 : Math.max(1, Math.floor(job.connections ?? connectionCeiling(job.options, left, unfinished, false)));
+  const planned = job.connections;
+  const derived = connectionCeiling(job.options, left, unfinished, false);
+  // A planner's count is taken when it is one (a whole number within the option's limits), else derived.
+  job.connections = single
+    ? 1
+    : planned !== undefined && Number.isInteger(planned) && planned >= 1 && planned <= OPTION_LIMITS.connections.max
+      ? planned
+      : derived;
 }
 
 async function checkSavedBlocks(job: Job, saved: SavedState | undefined, context: ResumeContext): Promise<void> {
