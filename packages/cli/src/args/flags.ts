@@ -40,7 +40,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'include', type: 'string', multiple: true, value: 'GLOB', group: 'Output', help: 'with -r: only files matching GLOB (repeatable; *, **, ?, [a-z], {a,b});\nwithout a / it matches the base name, with one the path in the folder' },
   { name: 'exclude', type: 'string', multiple: true, value: 'GLOB', group: 'Output', help: 'with -r: leave out files and folders matching GLOB (repeatable); wins over --include' },
   { name: 'depth', type: 'string', value: 'N', group: 'Output', help: 'with -r: enter at most N levels of subfolders (0: the folder\'s own files)' },
-  { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: `connections per download, ${describeRange('connections')} (default ${OPTION_LIMITS.connections.default})` },
+  { name: 'connections', short: 'c', type: 'string', value: 'N', group: 'Connections', help: `most connections per download, ${describeRange('connections')} (default ${OPTION_LIMITS.connections.default})` },
   { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
   { name: 'fixed-connections', type: 'boolean', group: 'Connections', help: 'open all --connections at once and keep them; without it they are a ceiling:\na download starts with a few and opens more while they add speed' },
   { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: `connections to one host across all downloads, ${describeRange('maxConnectionsPerHost')} (default ${OPTION_LIMITS.maxConnectionsPerHost.default})` },
