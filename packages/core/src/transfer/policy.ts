@@ -1,8 +1,9 @@
 /**
  * How many connections a transfer runs. The transfer loop asks a {@link ConnectionPolicy} how many
  * to open first, then on every sample tick how many it wants now (opening or retiring connections
- * to match), and tells it when the server refused a new one. The built-in {@link allAtOnce} opens
- * every allowed connection at once; an adaptive policy can follow the measured throughput instead.
+ * to match), and tells it when the server refused a new one. The engine's default is the adaptive
+ * policy (`AdaptivePolicy.ts`: a few connections first, more while they add throughput); the
+ * built-in {@link allAtOnce} opens every allowed connection at once.
  */
 
 /** What the transfer measured at one sample tick. */
@@ -61,8 +62,9 @@ export interface ConnectionPolicyContext {
 export type ConnectionPolicyFactory = (context?: ConnectionPolicyContext) => ConnectionPolicy;
 
 /**
- * The default policy: every allowed connection at once, and never more after the server refused
- * one (the connections it still serves are what it wants).
+ * Every allowed connection at once, and never more after the server refused one (the connections
+ * it still serves are what it wants). `multiget --fixed-connections`; the engine's default is the
+ * adaptive policy.
  */
 export function allAtOnce(): ConnectionPolicy {
   let target = 1;
