@@ -7,7 +7,7 @@ import type { ByteSource, DownloadEvents, FailureContext, RemoteInfo, Segment, S
 import type { HostSlots } from './HostSlots.js';
 import { LowestSpeedRule, slowError } from './LowestSpeedRule.js';
 import { LinkRefused, RangesUnusable, isLinkRefusal } from './outcomes.js';
-import type { ConnectionPolicy } from './policy.js';
+import { type ConnectionPolicy, startPolicySamples } from './policy.js';
 import { Scheduler } from './Scheduler.js';
 import { SegmentWriter } from './SegmentWriter.js';
 import type { SpeedMeter } from './SpeedMeter.js';
@@ -15,14 +15,6 @@ import type { TokenBucket } from './TokenBucket.js';
 
 /** Downloads with more than this left write their state file before the first byte. */
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
-/**
- * Milliseconds between the connection policy's samples: short, so that a link that scales per
- * connection reaches its connections within a round trip or two, yet long enough for a sample to
- * hold several reads of every connection.
- */
-const POLICY_TICK_MS = 50;
-/** Milliseconds before the first of them. */
-const FIRST_POLICY_TICK_MS = 20;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
@@ -140,8 +132,6 @@ export class Transfer {
     const transfer = this.#controller;
     const onOuterAbort = (): void => transfer.abort(outer.reason);
     outer.addEventListener('abort', onOuterAbort, { once: true });
-    const started = performance.now();
-    let lastTick = started;
     const meter = this.#o.meter;
     meter.reset();
     meter.sample(job.bytesDone);
@@ -149,24 +139,7 @@ export class Transfer {
       meter.sample(job.bytesDone);
       this.#o.tick(this.#active);
     }, this.#o.progressIntervalMs);
-    let cpuBefore = process.cpuUsage();
-    const sample = (): void => {
-      const now = performance.now();
-      const cpuNow = process.cpuUsage();
-      const sinceMs = now - lastTick;
-      const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
-      cpuBefore = cpuNow;
-      this.#follow(now - started, sinceMs, cpu);
-      lastTick = now;
-    };
-    // The first sample comes early: the probe's response is already flowing, and on a link limited
-    // per connection every millisecond before the policy's first decision runs at a fraction of it.
-    let policyTicker: NodeJS.Timeout | undefined = this.#single
-      ? undefined
-      : setTimeout(() => {
-          sample();
-          policyTicker = setInterval(sample, POLICY_TICK_MS);
-        }, FIRST_POLICY_TICK_MS);
+    const stopSamples = this.#single ? undefined : startPolicySamples((elapsedMs, sinceMs, cpu) => this.#follow(elapsedMs, sinceMs, cpu));
     const saver = setInterval(() => {
       this.#checkpoint().catch((err: unknown) => this.#fail(err));
     }, this.#o.checkpointIntervalMs);
@@ -190,7 +163,7 @@ export class Transfer {
       }
     } finally {
       clearInterval(ticker);
-      clearInterval(policyTicker);
+      stopSamples?.();
       clearInterval(saver);
       clearInterval(stallTimer);
       outer.removeEventListener('abort', onOuterAbort);

@@ -106,3 +106,40 @@ export function connectionCeiling(options: CeilingInput, remaining: number, unfi
   const splittable = Number.isFinite(remaining) ? Math.floor(remaining / options.minSplitSize) : 1;
   return Math.max(1, Math.min(options.connections, options.maxConnectionsPerHost, Math.max(unfinished, splittable)));
 }
+
+/**
+ * Milliseconds between the connection policy's samples: short, so that a link that scales per
+ * connection reaches its connections within a round trip or two, yet long enough for a sample to
+ * hold several reads of every connection.
+ */
+const POLICY_TICK_MS = 50;
+/**
+ * Milliseconds before the first of them: the probe's response already flows, and on a link limited
+ * per connection every millisecond before the policy's first decision runs at a fraction of it.
+ */
+const FIRST_POLICY_TICK_MS = 20;
+
+/**
+ * The clock of a transfer's connection policy: calls `sample` 20 ms in, then every 50 ms, with the
+ * milliseconds since the start and since the previous call and the CPU this process used meanwhile
+ * (in cores, all threads counted). Returns the function that stops it.
+ */
+export function startPolicySamples(sample: (elapsedMs: number, sinceMs: number, cpu: number | undefined) => void): () => void {
+  const started = performance.now();
+  let last = started;
+  let cpuBefore = process.cpuUsage();
+  const tick = (): void => {
+    const now = performance.now();
+    const cpuNow = process.cpuUsage();
+    const sinceMs = now - last;
+    const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
+    cpuBefore = cpuNow;
+    last = now;
+    sample(now - started, sinceMs, cpu);
+  };
+  let timer: NodeJS.Timeout = setTimeout(() => {
+    tick();
+    timer = setInterval(tick, POLICY_TICK_MS);
+  }, FIRST_POLICY_TICK_MS);
+  return () => clearInterval(timer);
+}
