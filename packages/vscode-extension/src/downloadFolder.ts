@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { FolderRequest } from './addFolder';
 import { urlInSelection } from './downloadUrl';
 import { validateFolderUrl } from './model/folder';
+import { runInputBox } from './ui/inputBox';
 
 /** What the "Download Folder…" box needs to know. */
 export interface FolderPromptOptions {
@@ -42,31 +43,15 @@ export async function promptForFolder(o: FolderPromptOptions): Promise<FolderReq
   };
   validate(initial);
 
-  const url = await new Promise<string | undefined>((resolve) => {
-    const disposables: vscode.Disposable[] = [];
-    const finish = (value: string | undefined): void => {
-      for (const d of disposables) d.dispose();
-      input.dispose();
-      resolve(value);
-    };
-    disposables.push(
-      input.onDidChangeValue(validate),
-      input.onDidTriggerButton((button) => {
-        if (button === chooseFolder) askFolder = !askFolder;
-        describe();
-      }),
-      input.onDidAccept(() => {
-        const problem = validateFolderUrl(input.value, o.schemes);
-        if (problem !== undefined) {
-          input.validationMessage = problem;
-          return;
-        }
-        finish(input.value.trim());
-      }),
-      input.onDidHide(() => finish(undefined)),
-    );
-    input.show();
+  const accepted = await runInputBox(input, {
+    onChange: validate,
+    onButton(button) {
+      if (button === chooseFolder) askFolder = !askFolder;
+      describe();
+    },
+    refuse: (value) => validateFolderUrl(value, o.schemes),
   });
+  const url = accepted?.trim();
   if (url === undefined) return undefined;
   const request: FolderRequest = { url };
   if (askFolder) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { runInputBox } from './ui/inputBox';
 import { normalizeChecksum, validateChecksum } from './model/checksum';
 import { suggestedFileName, validateFileName } from './model/fileName';
 import { checkUrlBatch, describeUrlBatch, findUrl, splitUrls } from './model/url';
@@ -109,43 +110,30 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
   };
   validate(initial);
 
-  const text = await new Promise<string | undefined>((resolve) => {
-    const disposables: vscode.Disposable[] = [];
-    const finish = (value: string | undefined): void => {
-      for (const d of disposables) d.dispose();
-      input.dispose();
-      resolve(value);
-    };
-    disposables.push(
-      input.onDidChangeValue(validate),
-      input.onDidTriggerButton((button) => {
-        if (button === chooseFolder) askFolder = !askFolder;
-        if (button === saveAs) askName = !askName;
-        if (button === addChecksum) askChecksum = !askChecksum;
-        if (button === mirrors) sameFile = !sameFile;
-        describe();
-      }),
-      input.onDidAccept(() => {
-        const problem = describeUrlBatch(input.value, o.schemes);
-        if (problem?.blocking === true) {
-          input.validationMessage = problem.message;
-          return;
-        }
-        finish(input.value);
-      }),
-      input.onDidHide(() => finish(undefined)),
-    );
-    input.show();
-    // The clipboard is read after the box is up: in a browser the read can wait on a permission
-    // prompt, and the box must not wait with it. Its URL is used only if nothing was typed yet.
-    if (initial === '') {
+  const text = await runInputBox(input, {
+    onChange: validate,
+    onButton(button) {
+      if (button === chooseFolder) askFolder = !askFolder;
+      if (button === saveAs) askName = !askName;
+      if (button === addChecksum) askChecksum = !askChecksum;
+      if (button === mirrors) sameFile = !sameFile;
+      describe();
+    },
+    refuse(value) {
+      const problem = describeUrlBatch(value, o.schemes);
+      return problem?.blocking === true ? problem.message : undefined;
+    },
+    shown() {
+      // The clipboard is read after the box is up: in a browser the read can wait on a permission
+      // prompt, and the box must not wait with it. Its URL is used only if nothing was typed yet.
+      if (initial !== '') return;
       void urlOnClipboard(o.schemes).then((fromClipboard) => {
         if (fromClipboard !== undefined && input.value === '') {
           input.value = fromClipboard;
           validate(fromClipboard);
         }
       });
-    }
+    },
   });
   if (text === undefined) return undefined;
   const batch = checkUrlBatch(text, o.schemes);

@@ -14,7 +14,7 @@ import { type FtpTestServer, type GeneratedContent, sha256, startFtpServer } fro
 import {
   keepFailure,
   openSession,
-  runFromPalette,
+  submitFromPalette,
   screenshot,
   type CodeServer,
   type Session,
@@ -47,16 +47,7 @@ describe('Download Folder… in code-server', () => {
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
   const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
-  /** Runs the command and submits `url` in its box. */
-  async function downloadFolder(url: string): Promise<void> {
-    await runFromPalette(page, 'Multiget: Download Folder');
-    const quickInput = page.locator('.quick-input-widget');
-    await quickInput.locator('.quick-input-title', { hasText: 'Multiget: Download Folder' }).waitFor({ state: 'visible' });
-    await quickInput.locator('input').first().fill(url);
-    await expect.poll(async () => (await quickInput.locator('.quick-input-message').textContent()) ?? '').toContain('Saves it as a folder in');
-    await quickInput.locator('input').first().press('Enter');
-    await quickInput.waitFor({ state: 'hidden' });
-  }
+  const downloadFolder = (url: string): Promise<void> => submitFromPalette(page, 'Multiget: Download Folder', url, 'Saves it as a folder in');
 
   it('queues every file of an ftp:// folder into a folder named after it, each a row, and nothing the second time', () => onFailure('e2e-folder', async () => {
     const url = ftp!.url('/pub/set/');

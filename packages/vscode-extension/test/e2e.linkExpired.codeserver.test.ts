@@ -14,7 +14,7 @@ import { sha256, startHttpServer, type GeneratedContent, type HttpTestServer } f
 import {
   keepFailure,
   openSession,
-  runFromPalette,
+  submitFromPalette,
   screenshot,
   type CodeServer,
   type Session,
@@ -49,13 +49,8 @@ describe('a link that expires mid-download, in code-server', () => {
 
   it('shows "Link expired", takes a new link through "Update link…", and completes with the right bytes', () => onFailure('e2e-link', async () => {
     const first = http!.signUrl('/signed.iso');
-    await runFromPalette(page, 'Multiget: Download URL');
+    await submitFromPalette(page, 'Multiget: Download URL', first, 'Saves into');
     const quickInput = page.locator('.quick-input-widget');
-    await quickInput.locator('.quick-input-title', { hasText: 'Multiget: Download URL' }).waitFor({ state: 'visible' });
-    await quickInput.locator('input').first().fill(first);
-    await expect.poll(async () => (await quickInput.locator('.quick-input-message').textContent()) ?? '').toContain('Saves into');
-    await quickInput.locator('input').first().press('Enter');
-    await quickInput.waitFor({ state: 'hidden' });
 
     const row = frame.locator('li.download', { hasText: 'signed.iso' });
     await row.locator('.state', { hasText: 'Downloading' }).waitFor({ state: 'visible', timeout: 90_000 });

@@ -17,6 +17,7 @@ import {
   keepFailure,
   openSession,
   runFromPalette,
+  submitFromPalette,
   screenshot,
   type CodeServer,
   type Session,
@@ -69,16 +70,7 @@ describe('the Downloads panel in code-server', () => {
   /** Keeps a screenshot and the panel's markup of the moment a step failed. */
   const onFailure = <T,>(name: string, body: () => Promise<T>): Promise<T> => keepFailure(page, name, 'panel', body);
 
-  async function downloadFromPalette(url: string): Promise<void> {
-    await runFromPalette(page, 'Multiget: Download URL');
-    const quickInput = page.locator('.quick-input-widget');
-    await quickInput.locator('.quick-input-title', { hasText: 'Multiget: Download URL' }).waitFor({ state: 'visible' });
-    const box = quickInput.locator('input').first();
-    await box.fill(url);
-    await expect.poll(async () => (await quickInput.locator('.quick-input-message').textContent()) ?? '').toContain('Saves into');
-    await box.press('Enter');
-    await quickInput.waitFor({ state: 'hidden' });
-  }
+  const downloadFromPalette = (url: string): Promise<void> => submitFromPalette(page, 'Multiget: Download URL', url, 'Saves into');
 
   /** The names of the rows the panel shows now (hidden ones left out), top to bottom. */
   async function visibleNames(): Promise<string[]> {

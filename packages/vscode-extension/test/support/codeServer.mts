@@ -409,6 +409,22 @@ export async function runFromPalette(page: Page, title: string): Promise<void> {
   await row.click();
 }
 
+/**
+ * Runs a Multiget command whose box takes one line ("Multiget: Download URL", "Multiget: Download
+ * Folder"), types `text`, waits for the box's prompt to say `expected` (it validated the text), and
+ * presses Enter; resolves once the box is gone.
+ */
+export async function submitFromPalette(page: Page, command: string, text: string, expected: string): Promise<void> {
+  await runFromPalette(page, command);
+  const quickInput = page.locator('.quick-input-widget');
+  await quickInput.locator('.quick-input-title', { hasText: command }).waitFor({ state: 'visible' });
+  const box = quickInput.locator('input').first();
+  await box.fill(text);
+  await quickInput.locator('.quick-input-message', { hasText: expected }).waitFor({ state: 'visible' });
+  await box.press('Enter');
+  await quickInput.waitFor({ state: 'hidden' });
+}
+
 /** The Downloads panel's document: the webview's outer iframe, then its active frame. */
 export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
