@@ -27,7 +27,7 @@ import {
   type ServiceInfo,
 } from '@multiget/server/protocol';
 import { redactUrl } from '@multiget/server/redact';
-import { addDownloads } from './addDownloads';
+import { addDownloads, type AddDeps } from './addDownloads';
 import { addFolder, type FolderRequest } from './addFolder';
 import { CredentialResumer } from './credentialResume';
 import { CredentialStore } from './credentials';
@@ -412,17 +412,19 @@ export class Controller implements vscode.Disposable, PanelHost {
    * Adds what the box produced; one summary line for a paste of several. When nothing could be
    * added because of the service (not the URLs), the error offers Retry with the same request.
    */
+  /** What adding downloads needs from this window: the service, the credentials, the list and the settings. */
+  #addDeps(): AddDeps {
+    return {
+      connection: this.connection,
+      credentials: this.credentials,
+      store: this.store,
+      defaultFolder: () => this.downloadFolder(),
+      checksumMode: () => this.settings().checksum,
+    };
+  }
+
   async #add(request: DownloadRequest): Promise<string | undefined> {
-    const { ids, refused } = await addDownloads(
-      {
-        connection: this.connection,
-        credentials: this.credentials,
-        store: this.store,
-        defaultFolder: () => this.downloadFolder(),
-        checksumMode: () => this.settings().checksum,
-      },
-      request,
-    );
+    const { ids, refused } = await addDownloads(this.#addDeps(), request);
     for (const r of refused) this.output.error(`multiget/add refused ${r.url}: ${r.reason}`);
     const several = request.urls.length + request.skipped.length > 1;
     if (ids.length === 0 && refused.length > 0) {
@@ -468,16 +470,7 @@ export class Controller implements vscode.Disposable, PanelHost {
   async #addFolder(request: FolderRequest): Promise<AddFolderResult | undefined> {
     let result: AddFolderResult;
     try {
-      result = await addFolder(
-        {
-          connection: this.connection,
-          credentials: this.credentials,
-          store: this.store,
-          defaultFolder: () => this.downloadFolder(),
-          checksumMode: () => this.settings().checksum,
-        },
-        request,
-      );
+      result = await addFolder(this.#addDeps(), request);
     } catch (err) {
       const shown = redactUrl(request.url);
       this.output.error(`multiget/addFolder refused ${shown}: ${describeRequestError(err)}`);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { FolderRequest } from './addFolder';
 import { urlInSelection } from './downloadUrl';
 import { validateFolderUrl } from './model/folder';
-import { runInputBox } from './ui/inputBox';
+import { askForSaveFolder, runInputBox } from './ui/inputBox';
 
 /** What the "Download Folder…" box needs to know. */
 export interface FolderPromptOptions {
@@ -55,17 +55,9 @@ export async function promptForFolder(o: FolderPromptOptions): Promise<FolderReq
   if (url === undefined) return undefined;
   const request: FolderRequest = { url };
   if (askFolder) {
-    const picked = await vscode.window.showOpenDialog({
-      canSelectFiles: false,
-      canSelectFolders: true,
-      canSelectMany: false,
-      defaultUri: vscode.Uri.file(o.folder),
-      openLabel: 'Download here',
-      title: 'Multiget: folder to save the remote folder in',
-    });
-    const folder = picked?.[0];
-    if (folder === undefined) return undefined;
-    request.dir = folder.fsPath;
+    const dir = await askForSaveFolder(o.folder, 'Multiget: folder to save the remote folder in');
+    if (dir === undefined) return undefined;
+    request.dir = dir;
   }
   return request;
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runInputBox } from './ui/inputBox';
+import { askForSaveFolder, runInputBox } from './ui/inputBox';
 import { normalizeChecksum, validateChecksum } from './model/checksum';
 import { suggestedFileName, validateFileName } from './model/fileName';
 import { checkUrlBatch, describeUrlBatch, findUrl, splitUrls } from './model/url';
@@ -142,17 +142,9 @@ export async function promptForDownload(o: DownloadUrlPromptOptions): Promise<Do
   const request: DownloadRequest = { urls: batch.urls, skipped: batch.rejected.map((r) => ({ url: r.text, reason: r.problem })) };
   if (asOne) request.sameFile = true;
   if (askFolder) {
-    const picked = await vscode.window.showOpenDialog({
-      canSelectFiles: false,
-      canSelectFolders: true,
-      canSelectMany: false,
-      defaultUri: vscode.Uri.file(o.folder),
-      openLabel: 'Download here',
-      title: 'Multiget: folder for the download',
-    });
-    const folder = picked?.[0];
-    if (folder === undefined) return undefined;
-    request.dir = folder.fsPath;
+    const dir = await askForSaveFolder(o.folder, 'Multiget: folder for the download');
+    if (dir === undefined) return undefined;
+    request.dir = dir;
   }
   if (askName && single) {
     const folder = request.dir ?? o.folder;

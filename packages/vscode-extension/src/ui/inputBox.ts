@@ -41,3 +41,16 @@ export function runInputBox(input: vscode.InputBox, flow: InputBoxFlow): Promise
     flow.shown?.();
   });
 }
+
+/** Asks for the folder to save into, starting at `folder`; resolves its path, or undefined when cancelled. */
+export async function askForSaveFolder(folder: string, title: string): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    defaultUri: vscode.Uri.file(folder),
+    openLabel: 'Download here',
+    title,
+  });
+  return picked?.[0]?.fsPath;
+}
