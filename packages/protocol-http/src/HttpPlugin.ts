@@ -15,6 +15,7 @@ import {
   type RemoteInfo,
   type Validators,
   validatorMismatch,
+  sameOrigin,
 } from '@multiget/core';
 import { parseContentDisposition } from './contentDisposition.js';
 import { parseContentRange } from './contentRange.js';
@@ -411,11 +412,11 @@ export class HttpPlugin extends ProtocolPlugin {
         from: where,
         to: redactUrl(next),
         // Which of the caller's headers and credentials go on (see requestHeaders).
-        userData: this.trustRedirects || next.origin === job.url.origin ? 'sent' : 'withheld',
+        userData: this.trustRedirects || sameOrigin(next, job.url) ? 'sent' : 'withheld',
       }));
       if (url.protocol === 'https:' && next.protocol === 'http:') {
         // Back to the origin the caller named in plain HTTP is no news: they sent it all there in clear.
-        if (next.origin !== job.url.origin && carriesUserData(job)) {
+        if (!sameOrigin(next, job.url) && carriesUserData(job)) {
           throw new ProtocolError(
             ErrorCodes.BAD_REDIRECT,
             `${where} redirects to plain HTTP (${redactUrl(next)}); not following it with credentials or request headers`,

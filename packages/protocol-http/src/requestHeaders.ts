@@ -1,4 +1,4 @@
-import type { Job } from '@multiget/core';
+import { type Job, sameOrigin } from '@multiget/core';
 
 /** Headers the driver owns: a caller's value would break offsets (encoding) or ranges. */
 const OWNED = new Set(['range', 'if-range', 'accept-encoding']);
@@ -62,7 +62,7 @@ export function requestHeaders(
   proxied: boolean,
   trusted = false,
 ): Record<string, string> {
-  const userData = trusted || url.origin === job.url.origin;
+  const userData = trusted || sameOrigin(url, job.url);
   const headers: Record<string, string> = {};
   if (job.options.userAgent !== '') headers['user-agent'] = job.options.userAgent;
   for (const [rawName, value] of Object.entries(job.options.headers)) {
