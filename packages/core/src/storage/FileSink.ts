@@ -34,9 +34,29 @@ export async function linkNoClobber(from: string, to: string): Promise<void> {
   await unlink(from);
 }
 
-/** Bytes at their offsets in one open file. */
+/**
+ * Bytes written since the last flush to disk after which a background fdatasync starts (one at a
+ * time). The final sync then waits only for what arrived after the last one, instead of flushing
+ * the whole file's dirty pages while nothing else happens (about 0.5 s per GiB on this machine's
+ * disk, after the transfer).
+ */
+const WRITEBACK_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Bytes at their offsets in one open file.
+ *
+ * Writes are flushed to disk in the background as they accumulate (see {@link WRITEBACK_BYTES}), so
+ * that the disk works while the network does. A failure of such a flush is kept and thrown by the
+ * next `sync()`: Linux reports a failed writeback to an open file once, so it must not be lost.
+ */
 export class FileSink implements ByteSink {
   private closed = false;
+  /** Bytes written since the last background flush started. */
+  #unflushed = 0;
+  /** The background flush under way. */
+  #flushing: Promise<void> | undefined;
+  /** The first failure of a background flush, thrown by `sync()`. */
+  #flushError: unknown;
 
   constructor(
     private readonly fh: FileHandle,
@@ -50,6 +70,7 @@ export class FileSink implements ByteSink {
       while (pending.length > 0) {
         const total = pending.reduce((n, c) => n + c.byteLength, 0);
         const { bytesWritten } = await this.fh.writev(pending as Uint8Array[], pos);
+        this.#wrote(bytesWritten);
         if (bytesWritten === total) return;
         if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
         pending = dropPrefix(pending, bytesWritten);
@@ -60,9 +81,26 @@ export class FileSink implements ByteSink {
     }
   }
 
+  #wrote(bytes: number): void {
+    this.#unflushed += bytes;
+    if (this.#unflushed < WRITEBACK_BYTES || this.#flushing !== undefined || this.closed) return;
+    this.#unflushed = 0;
+    this.#flushing = this.fh.datasync().then(
+      () => {
+        this.#flushing = undefined;
+      },
+      (err: unknown) => {
+        this.#flushError ??= err;
+        this.#flushing = undefined;
+      },
+    );
+  }
+
   async sync(): Promise<void> {
     if (this.closed) return;
     try {
+      await this.#flushing;
+      if (this.#flushError !== undefined) throw this.#flushError;
       await this.fh.datasync();
     } catch (err) {
       throw fileSystemError(err, `sync ${this.path}`);
@@ -80,6 +118,7 @@ export class FileSink implements ByteSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.#flushing;
     await this.fh.close();
   }
 }

@@ -1,0 +1,97 @@
+// FileSink flushes written bytes to disk in the background as they accumulate, so that the final
+// sync waits only for the tail; a failed background flush is never lost: the next sync throws it.
+import { open, mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileSink } from '../src/storage/FileSink.js';
+import { ErrorCodes, isDownloadError } from '../src/index.js';
+import { pseudoRandom } from './helpers/MemoryPlugin.js';
+
+const MiB = 1024 * 1024;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-sink-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A real file handle whose datasync calls are counted, and failed on demand. Failing one is the
+ * only thing faked: a disk that fails a writeback cannot be had in a test.
+ */
+function watched(fh: FileHandle, failFirst = false): { fh: FileHandle; syncs: () => number } {
+  let syncs = 0;
+  const proxy = new Proxy(fh, {
+    get(target, prop, receiver) {
+      if (prop === 'datasync') {
+        return async () => {
+          syncs++;
+          if (failFirst && syncs === 1) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+          return target.datasync();
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { fh: proxy, syncs: () => syncs };
+}
+
+async function writeAll(sink: FileSink, data: Buffer, chunk: number): Promise<void> {
+  for (let at = 0; at < data.length; at += chunk) await sink.write([data.subarray(at, Math.min(at + chunk, data.length))], at);
+}
+
+describe('FileSink', () => {
+  it('flushes to disk while writing, not only at the end, and the file holds every byte', async () => {
+    const path = join(dir, 'big.bin');
+    const data = pseudoRandom(96 * MiB, 7);
+    const w = watched(await open(path, 'w+'));
+    const sink = new FileSink(w.fh, path);
+    await writeAll(sink, data, MiB);
+    const during = w.syncs();
+    await sink.sync();
+    await sink.close();
+    // 96 MiB with a flush started every 32 MiB (one at a time): at least one before the final sync.
+    expect(during).toBeGreaterThanOrEqual(1);
+    expect(w.syncs()).toBe(during + 1);
+    expect((await readFile(path)).equals(data)).toBe(true);
+  });
+
+  it('starts no background flush for a small file: its one sync is the final one', async () => {
+    const path = join(dir, 'small.bin');
+    const w = watched(await open(path, 'w+'));
+    const sink = new FileSink(w.fh, path);
+    await writeAll(sink, pseudoRandom(4 * MiB, 8), 256 * 1024);
+    expect(w.syncs()).toBe(0);
+    await sink.sync();
+    await sink.close();
+    expect(w.syncs()).toBe(1);
+  });
+
+  it('a background flush that failed makes the next sync fail with MG_ERR_IO, even when the disk recovered', async () => {
+    const path = join(dir, 'failing.bin');
+    const w = watched(await open(path, 'w+'), true);
+    const sink = new FileSink(w.fh, path);
+    await writeAll(sink, pseudoRandom(40 * MiB, 9), MiB);
+    expect(w.syncs()).toBeGreaterThanOrEqual(1);
+    const err: unknown = await sink.sync().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isDownloadError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe(ErrorCodes.IO);
+    await sink.close();
+  });
+
+  it('close waits for a background flush under way (no operation on a closed handle)', async () => {
+    const path = join(dir, 'close.bin');
+    const w = watched(await open(path, 'w+'));
+    const sink = new FileSink(w.fh, path);
+    await writeAll(sink, pseudoRandom(33 * MiB, 10), MiB);
+    expect(w.syncs()).toBe(1);
+    await expect(sink.close()).resolves.toBeUndefined();
+  });
+});
