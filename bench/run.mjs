@@ -4,7 +4,7 @@
 // each profile measures and how to read the output.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,20 +131,24 @@ const PROFILES = {
 const PACED = new Set(['throttled', 'slow-one']);
 
 /** The command line of each tool; `file` is absolute, in a fresh folder of its own. */
-function commandFor(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size, baselineCli }) {
+function commandFor(tool, profile, opts) {
+  const argv = toolCommand(tool, profile, opts);
+  if (tool !== 'multiget' && tool !== 'baseline') return argv;
+  // multiget runs as users run it, content store on (it records every finished file), with a state
+  // folder of its own per run: nothing is copied from an earlier run, every round transfers.
+  return ['/usr/bin/env', `MULTIGET_STATE_DIR=${opts.stateDir}`, ...argv];
+}
+
+function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size, baselineCli }) {
   if (tool === 'baseline') {
-    // A checkout older than the content store has no --no-cache (and nothing to skip): leave it out there.
-    const hasCache = existsSync(join(dirname(baselineCli), '..', 'dist', 'args', 'flags.js')) &&
-      readFileSync(join(dirname(baselineCli), '..', 'dist', 'args', 'flags.js'), 'utf8').includes("'no-cache'");
-    return commandFor('multiget', profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size })
-      .filter((arg) => hasCache || arg !== '--no-cache')
+    return toolCommand('multiget', profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size })
       .map((arg) => (arg === CLI ? baselineCli : arg));
   }
   if (profile === 'mirrors') {
     // Every tool that can read one file from several URLs gets both; curl reads from the first.
     switch (tool) {
       case 'multiget':
-        return [node, ...NODE_FLAGS, CLI, '--same-file', url, mirrorUrl, '-d', dir, '-o', name, '-c', '16', '-q', '--no-cache', '--retries', '50'];
+        return [node, ...NODE_FLAGS, CLI, '--same-file', url, mirrorUrl, '-d', dir, '-o', name, '-c', '16', '-q', '--retries', '50'];
       case 'aria2c':
         return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none', '--allow-overwrite=true',
           '--auto-file-renaming=false', '--max-tries=0', '-d', dir, '-o', name, url, mirrorUrl];
@@ -161,21 +165,20 @@ function commandFor(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, n
     if (tool === 'multiget') {
       // 8 transfers over the SFTP plugin's default pool of 2 connections x 2 channels (see its README).
       return [node, ...NODE_FLAGS, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
-        '-d', dir, '-o', name, '-c', '8', '-q', '--no-cache'];
+        '-d', dir, '-o', name, '-c', '8', '-q'];
     }
     return ['/bin/sh', '-c', 'printf "get %s %s\\n" "$1" "$2" | sftp -q -b - -i "$3" -P "$4" -o UserKnownHostsFile="$5" -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes "$6@127.0.0.1"',
       'sftp-get', remote, file, sshd.userKeyPath, String(sshd.port), sshd.knownHostsPath, sshd.username];
   }
   if (profile === 'many') {
     // The same limits for both: 8 downloads at once, up to 8 connections each.
-    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q', '--no-cache'];
+    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
     return [peers.aria2c, '--no-conf=true', '-q', '-i', list, '-j', '8', '-x8', '-s8', '-k1M', '--file-allocation=none',
       '--allow-overwrite=true', '--auto-file-renaming=false', '-d', dir];
   }
   switch (tool) {
     case 'multiget':
-      // --no-cache: every round must transfer (and the peers keep no content store either).
-      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', '--no-cache', ...(resilient ? ['--retries', '50'] : [])];
+      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(resilient ? ['--retries', '50'] : [])];
     case 'aria2c':
       return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none',
         '--allow-overwrite=true', '--auto-file-renaming=false', ...(resilient ? ['--max-tries=0'] : []), '-d', dir, '-o', name, url];
@@ -395,12 +398,14 @@ async function runProfile(name, options, ctx) {
         registerTempDir(dir);
         const outName = `download-${size}.bin`;
         const file = join(dir, outName);
-        const argv = commandFor(tool, name, { url, axelUrl, mirrorUrl, file, dir, name: outName, node: ctx.node, peers: ctx.peers, list, size, baselineCli: ctx.baselineCli });
+        const stateDir = registerTempDir(`${dir}-state`);
+        const argv = commandFor(tool, name, { url, axelUrl, mirrorUrl, file, dir, stateDir, name: outName, node: ctx.node, peers: ctx.peers, list, size, baselineCli: ctx.baselineCli });
         record.commands[tool] ??= argv.join(' ');
         if (def.server === 'test') await server.resetFaults();
         syncDisks();
         const result = await timedRun({ time: ctx.peers.time, argv, outFile: def.files ? dir : file, expected, timeoutMs, workDir: ctx.tmpRoot, label: `${name}-${run}-${tool}` });
         removeTempDir(dir);
+        removeTempDir(stateDir);
         const stats = def.server === 'test' ? await server.stats() : undefined;
         record.runs.push({ run, tool, ...result, server: stats });
         const served = stats ? `  (server, this run: ${serverLine(stats)}; ${stats.connections} connections since start)` : '';
