@@ -22,7 +22,7 @@ afterAll(async () => {
  * A real file handle whose datasync calls are counted, and failed on demand. Failing one is the
  * only thing faked: a disk that fails a writeback cannot be had in a test.
  */
-function watched(fh: FileHandle, failFirst = false): { fh: FileHandle; syncs: () => number } {
+function watched(fh: FileHandle, failFirst = false, gate?: Promise<void>): { fh: FileHandle; syncs: () => number } {
   let syncs = 0;
   const proxy = new Proxy(fh, {
     get(target, prop, receiver) {
@@ -30,6 +30,8 @@ function watched(fh: FileHandle, failFirst = false): { fh: FileHandle; syncs: ()
         return async () => {
           syncs++;
           if (failFirst && syncs === 1) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+          // A slow disk: the flush ends when the test says so.
+          if (gate) await gate;
           return target.datasync();
         };
       }
@@ -84,6 +86,27 @@ describe('FileSink', () => {
     expect(isDownloadError(err)).toBe(true);
     expect((err as { code: string }).code).toBe(ErrorCodes.IO);
     await sink.close();
+  });
+
+  it('flushes one file at a time in the background: a second file waits while the first one\'s flush is under way', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const a = watched(await open(join(dir, 'a.bin'), 'w+'), false, gate);
+    const b = watched(await open(join(dir, 'b.bin'), 'w+'));
+    const sinkA = new FileSink(a.fh, join(dir, 'a.bin'));
+    const sinkB = new FileSink(b.fh, join(dir, 'b.bin'));
+    await writeAll(sinkA, pseudoRandom(33 * MiB, 11), MiB);
+    expect(a.syncs()).toBe(1);
+    // A's flush hangs on a slow disk: B passes its threshold twice over and starts none.
+    await writeAll(sinkB, pseudoRandom(70 * MiB, 12), MiB);
+    expect(b.syncs()).toBe(0);
+    release();
+    await sinkA.sync();
+    // Once A's flush is over, B's next write past its threshold starts one.
+    await sinkB.write([pseudoRandom(MiB, 13)], 70 * MiB);
+    expect(b.syncs()).toBe(1);
+    await sinkB.sync();
+    await Promise.all([sinkA.close(), sinkB.close()]);
   });
 
   it('close waits for a background flush under way (no operation on a closed handle)', async () => {

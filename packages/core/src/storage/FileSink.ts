@@ -43,6 +43,15 @@ export async function linkNoClobber(from: string, to: string): Promise<void> {
 const WRITEBACK_BYTES = 32 * 1024 * 1024;
 
 /**
+ * Background flushes under way in this process. At most one at a time: an fdatasync holds a thread
+ * of libuv's pool (4 threads by default) until the disk is done, and the writes, the other files'
+ * flushes and DNS lookups share that pool. With eight downloads on a slow disk, one flush each would
+ * leave nothing for the writes.
+ */
+let backgroundFlushes = 0;
+const MAX_BACKGROUND_FLUSHES = 1;
+
+/**
  * Bytes at their offsets in one open file.
  *
  * Writes are flushed to disk in the background as they accumulate (see {@link WRITEBACK_BYTES}), so
@@ -84,12 +93,17 @@ export class FileSink implements ByteSink {
   #wrote(bytes: number): void {
     this.#unflushed += bytes;
     if (this.#unflushed < WRITEBACK_BYTES || this.#flushing !== undefined || this.closed) return;
+    // Another file's flush is under way: try again at the next write.
+    if (backgroundFlushes >= MAX_BACKGROUND_FLUSHES) return;
     this.#unflushed = 0;
+    backgroundFlushes++;
     this.#flushing = this.fh.datasync().then(
       () => {
+        backgroundFlushes--;
         this.#flushing = undefined;
       },
       (err: unknown) => {
+        backgroundFlushes--;
         this.#flushError ??= err;
         this.#flushing = undefined;
       },
