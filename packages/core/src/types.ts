@@ -96,6 +96,15 @@ export interface ByteSource {
   body: AsyncIterable<Uint8Array>;
   /** Releases the underlying connection without reading the rest. Safe to call more than once. */
   cancel(reason?: unknown): void;
+  /**
+   * True when each chunk's ArrayBuffer holds that chunk's bytes only and nothing below the source
+   * keeps a reference to it once it is yielded: socket reads, as Node delivers them. The engine then
+   * frees a chunk's memory as soon as its bytes are written (and only a chunk that spans its whole
+   * ArrayBuffer), instead of leaving dead buffers for the garbage collector, which lets tens of MiB
+   * pile up between collections. Leave it unset when chunks are views into a buffer that is reused
+   * or shared with anything else.
+   */
+  freshBuffers?: boolean;
 }
 
 /** A contiguous run of the file owned by at most one connection at a time. */

@@ -61,6 +61,8 @@ export class FtpByteSource implements ByteSource {
   readonly end: number | undefined;
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** The chunks are the data connection's socket reads, one ArrayBuffer per read, kept by no one. */
+  readonly freshBuffers = true;
   private state: State = 'open';
   private received = 0;
   private readonly onAbort: () => void;

@@ -30,6 +30,8 @@ export class HttpByteSource implements ByteSource {
   readonly end: number | undefined;
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** The chunks are undici's views of Node's socket reads, one ArrayBuffer per read, kept by no one. */
+  readonly freshBuffers = true;
   private readonly response: ResponseBody;
   private readonly framing: 'range' | 'whole';
 

@@ -191,7 +191,9 @@ export class MirrorPlugin implements Plugin {
         const body = span
           ? checkPieces(opened.body, opened.start, req.start, last, size, job.options.pieces!, source.label)
           : opened.body;
-        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r) }, req, job);
+        // Pieces are held until checked and yielded as views: fresh buffers only straight through.
+        const fresh = !span && opened.freshBuffers === true;
+        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r), ...(fresh ? { freshBuffers: true } : {}) }, req, job);
       } catch (err) {
         source.active--;
         if (req.signal.aborted) throw err;
@@ -437,5 +439,6 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequ
       release();
       opened.cancel(reason);
     },
+    ...(opened.freshBuffers === true ? { freshBuffers: true } : {}),
   };
 }

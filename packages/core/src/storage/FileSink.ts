@@ -59,6 +59,8 @@ const MAX_BACKGROUND_FLUSHES = 1;
  * next `sync()`: Linux reports a failed writeback to an open file once, so it must not be lost.
  */
 export class FileSink implements ByteSink {
+  /** The bytes go to the file (the page cache): no chunk is kept after its write. */
+  readonly copiesChunks = true;
   private closed = false;
   /** Bytes written since the last background flush started. */
   #unflushed = 0;

@@ -8,4 +8,10 @@ export interface ByteSink {
   truncate(length: number): Promise<void>;
   /** Releases the sink; safe to call twice. */
   close(): Promise<void>;
+  /**
+   * True when the sink keeps no reference to a chunk once `write` resolved (the bytes were copied
+   * out, to a file). With a source of fresh buffers (`ByteSource.freshBuffers`), the engine
+   * then frees each chunk's memory right after its write.
+   */
+  readonly copiesChunks?: boolean;
 }

@@ -446,7 +446,8 @@ export class Transfer {
 
   /** Reads a source into the segment through a writer, under the rate limit. */
   async #pump(conn: Connection, seg: Segment, source: ByteSource, signal: AbortSignal): Promise<void> {
-    const writer = new SegmentWriter(this.#job.sink!, this.#job.blocks, seg, this.#scheduler);
+    const sink = this.#job.sink!;
+    const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, source.freshBuffers === true && sink.copiesChunks === true);
     const slowRule = this.#slowRule;
     const bucket = this.#o.bucket;
     this.#active++;

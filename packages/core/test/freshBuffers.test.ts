@@ -1,0 +1,132 @@
+// A source that says its chunks are fresh buffers (socket reads) has each chunk's memory freed right
+// after its bytes are written to a file, instead of waiting for the garbage collector; never a chunk
+// that shares its buffer with other bytes, never when the source or the storage did not say so.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allAtOnce, MemoryStorage, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
+import { releaseBuffer, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { FileSink } from '../src/storage/FileSink.js';
+import { open } from 'node:fs/promises';
+import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
+
+const MiB = 1024 * 1024;
+const CHUNK = 64 * 1024;
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-fresh-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * `fresh://` URLs served from memory in 64 KiB chunks, each a copy in an ArrayBuffer of its own (as
+ * socket reads are), optionally declared fresh. It keeps every chunk it yielded, to look at later.
+ */
+class CopyingPlugin extends ProtocolPlugin {
+  readonly name = 'CopyingPlugin';
+  readonly schemes = ['fresh:'];
+  readonly yielded: Uint8Array[] = [];
+
+  constructor(
+    private readonly data: Buffer,
+    private readonly fresh: boolean,
+  ) {
+    super();
+  }
+
+  async probe(job: Job): Promise<RemoteInfo> {
+    const size = this.data.length;
+    return { url: new URL(job.url.href), size, ranges: true, validators: { etag: '"1"', size }, digests: [] };
+  }
+
+  async fetchRange(req: RangeRequest): Promise<ByteSource> {
+    const end = req.end ?? this.data.length - 1;
+    const data = this.data;
+    const yielded = this.yielded;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let at = req.start; at <= end; at += CHUNK) {
+        await yieldToLoop();
+        const chunk = new Uint8Array(data.subarray(at, Math.min(end + 1, at + CHUNK)));
+        yielded.push(chunk);
+        yield chunk;
+      }
+    }
+    return { start: req.start, end, body: body(), cancel: () => undefined, ...(this.fresh ? { freshBuffers: true } : {}) };
+  }
+}
+
+describe('fresh buffers', () => {
+  it('a fresh source writing to a file: every chunk is freed once written, and the file is right', async () => {
+    const data = pseudoRandom(3 * MiB + 12_345, 21);
+    const plugin = new CopyingPlugin(data, true);
+    const mg = new Multiget({ plugins: [plugin] });
+    await mg.download('fresh://h/a.bin', { dir, connections: 1 }).done;
+    await mg.close();
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
+    expect(plugin.yielded.length).toBeGreaterThan(40);
+    expect(plugin.yielded.filter((c) => c.byteLength !== 0)).toEqual([]);
+  });
+
+  it('several connections with splits: the file is right, whatever was freed', async () => {
+    const data = pseudoRandom(6 * MiB + 999, 22);
+    const plugin = new CopyingPlugin(data, true);
+    const mg = new Multiget({ plugins: [plugin], minSplitSize: 128 * 1024, connectionPolicy: allAtOnce });
+    await mg.download('fresh://h/b.bin', { dir, connections: 6 }).done;
+    await mg.close();
+    expect(sha256(await readFile(join(dir, 'b.bin')))).toBe(sha256(data));
+    expect(plugin.yielded.some((c) => c.byteLength === 0)).toBe(true);
+  });
+
+  it('a source that does not say so keeps its chunks', async () => {
+    const data = pseudoRandom(MiB, 23);
+    const plugin = new CopyingPlugin(data, false);
+    const mg = new Multiget({ plugins: [plugin] });
+    await mg.download('fresh://h/c.bin', { dir, connections: 1 }).done;
+    await mg.close();
+    expect(plugin.yielded.every((c) => c.byteLength > 0)).toBe(true);
+  });
+
+  it('a storage that keeps the chunks (in memory) gets them intact from a fresh source', async () => {
+    const data = pseudoRandom(2 * MiB + 7, 24);
+    const plugin = new CopyingPlugin(data, true);
+    const store = new MemoryStorage();
+    const mg = new Multiget({ plugins: [plugin, store] });
+    await mg.download('fresh://h/d.bin', { dir, connections: 1 }).done;
+    await mg.close();
+    expect(plugin.yielded.every((c) => c.byteLength > 0)).toBe(true);
+    expect(sha256(Buffer.from(store.files.get('d.bin')!))).toBe(sha256(data));
+  });
+});
+
+describe('SegmentWriter and releaseBuffer', () => {
+  it('frees only chunks that span their whole ArrayBuffer: a view of part of one keeps it', async () => {
+    const shared = new Uint8Array(4096).fill(7);
+    const head = shared.subarray(0, 1000);
+    const tail = shared.subarray(1000);
+    const whole = new Uint8Array(2048).fill(9);
+    releaseBuffer(head);
+    releaseBuffer(whole);
+    expect(head.byteLength).toBe(1000);
+    expect(tail[0]).toBe(7);
+    expect(whole.byteLength).toBe(0);
+  });
+
+  it('a writer with release frees what it wrote; the bytes on disk are the bytes received', async () => {
+    const path = join(dir, 'w.bin');
+    const sink = new FileSink(await open(path, 'w+'), path);
+    const seg = { id: 0, start: 0, end: 3 * CHUNK, pos: 0 };
+    const writer = new SegmentWriter(sink, undefined, seg, undefined, true);
+    const chunks = [0, 1, 2].map((i) => new Uint8Array(CHUNK).fill(i + 1));
+    const expected = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+    for (const c of chunks) writer.push(c);
+    await writer.flush();
+    await sink.close();
+    expect(chunks.map((c) => c.byteLength)).toEqual([0, 0, 0]);
+    expect((await readFile(path)).equals(expected)).toBe(true);
+    expect(seg.pos).toBe(3 * CHUNK);
+  });
+});
