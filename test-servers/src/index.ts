@@ -8,6 +8,7 @@ export { startHttpServer } from './http/startHttpServer.js';
 export { startProxyServer } from './http/startProxyServer.js';
 export { startLatencyRelay, type LatencyRelay, type LatencyRelayOptions } from './startLatencyRelay.js';
 export { generateContent } from './generatedContent.js';
+export { testCertificate, type TestCertificate } from './certificate.js';
 export { sha256 } from './sha256.js';
 export type { FileContent, GeneratedContent } from './content.js';
 export type { TransferFaults } from './faults.js';

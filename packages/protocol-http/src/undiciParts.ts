@@ -1,4 +1,6 @@
 import type { Agent, ProxyAgent, buildConnector } from 'undici';
+// First: it must run before undici's Client is loaded (see the module).
+import './deferHttp2.js';
 import AgentModule from 'undici/lib/dispatcher/agent.js';
 import connectModule from 'undici/lib/core/connect.js';
 
