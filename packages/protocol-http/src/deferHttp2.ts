@@ -3,8 +3,9 @@ import Module, { createRequire } from 'node:module';
 /*
  * undici's Client loads its HTTP/2 half (`client-h2.js`, which loads `node:http2`) when it is first
  * required, though it calls it only for a connection that negotiated h2 through ALPN, which this
- * package never offers (no `allowH2`). `node:http2` alone is 13 MiB of resident memory and about
- * 10 ms of start-up for every command and every service. This module, imported before undici's
+ * package never offers (no `allowH2`). Loading `node:http2` costs every command and every service
+ * start-up time and memory: a one-file download of the CLI peaks at 73.9 MiB of RSS without it,
+ * 77.4 MiB with it. This module, imported before undici's
  * Agent, puts a stand-in for `client-h2.js` in the require cache: a function that loads the real
  * module on first use (a call, or any property read), so that undici behaves exactly as before
  * whatever it does with it, and `node:http2` loads only if a connection ever needs it.
