@@ -7,6 +7,7 @@ import type { ManagerStore } from '../store/ManagerStore.js';
 import { ContentStore, contentFile, contentInStore } from './ContentStore.js';
 import { fromCache } from './fromCache.js';
 import { removeFile } from '../../storage/removeFile.js';
+import { type RecordDigest, digestOfBlocks } from './recordDigest.js';
 
 const PLUGIN_NAME = 'ManagerContentStore';
 
@@ -19,6 +20,8 @@ export class ContentShortcut {
   readonly #store: ContentStore;
   /** Validators of finished downloads, by download id, from the engine's `done` hook. */
   readonly #validators = new Map<string, Validators>();
+  /** Digests built from the block CRCs of downloads whose bytes are all written, by download id. */
+  readonly #blockDigests = new Map<string, { size: number; digest: RecordDigest }>();
   /** Lookups (copies) and writes under way: `close()` waits for them. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #stopping = new AbortController();
@@ -37,6 +40,18 @@ export class ContentShortcut {
     engine.hooks.probe.tapPromise({ name: PLUGIN_NAME, stage: 1000 }, async (info, job) => {
       this.#validators.set(job.id, { ...info.validators, ...(info.size !== undefined ? { size: info.size } : {}) });
       return info;
+    });
+    // Every byte is written and durable: the block CRCs the engine kept while they arrived describe
+    // the file, so recording it needs no second read. (A verify that fails afterwards ends in `forget`.)
+    engine.hooks.flush.tapPromise(PLUGIN_NAME, async (job) => {
+      this.#blockDigests.delete(job.id);
+      const blocks = job.blocks;
+      if (!blocks) return;
+      // Blocks written by several connections are read back in the background: wait for their CRCs.
+      await blocks.settle();
+      const size = job.remote?.size ?? job.bytesDone;
+      const digest = digestOfBlocks(blocks, size);
+      if (digest) this.#blockDigests.set(job.id, { size, digest });
     });
   }
 
@@ -81,21 +96,28 @@ export class ContentShortcut {
   /** The download `id` ended without a file: forget what the engine told of it. */
   forget(id: string): void {
     this.#validators.delete(id);
+    this.#blockDigests.delete(id);
   }
 
   /**
-   * Adds a finished file: its verified checksum, or a sha256 computed now. In the background (the
-   * download is complete either way); `close()` waits for it.
+   * Adds a finished file: its verified checksum; else the `crc32-blocks` digest built from the
+   * block CRCs of its download (no read of the file); else (the blocks did not cover it: a stream
+   * of unknown length) a sha256 computed now. In the background (the download is complete either
+   * way); `close()` waits for it.
    */
   record(id: string, url: URL, result: DownloadResult): void {
     const validators = this.#validators.get(id) ?? {};
+    const blocks = this.#blockDigests.get(id);
     this.#validators.delete(id);
+    this.#blockDigests.delete(id);
     void this.#track(
       (async () => {
-        const digest =
+        const digest: RecordDigest =
           result.verified && result.digest
             ? { algorithm: result.digest.algorithm, hex: result.digest.hex }
-            : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
+            : blocks && blocks.size === result.size
+              ? blocks.digest
+              : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
         await this.#store.add({ url, validators, size: result.size, digest, file: result.file });
       })().catch((err: unknown) => this.#report(err, 'write the content store')),
     );

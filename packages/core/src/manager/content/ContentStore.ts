@@ -93,7 +93,8 @@ function isRecord(v: unknown): v is ContentRecord {
     typeof d === 'object' &&
     d !== null &&
     typeof d['algorithm'] === 'string' &&
-    typeof d['hex'] === 'string'
+    typeof d['hex'] === 'string' &&
+    (d['blockSize'] === undefined || (typeof d['blockSize'] === 'number' && Number.isSafeInteger(d['blockSize']) && d['blockSize'] > 0))
   );
 }
 
@@ -122,7 +123,11 @@ export class ContentStore {
     return this.#records.filter((r) => r.url === key);
   }
 
-  /** Records of files with this digest. */
+  /**
+   * Records of files with this digest. A `crc32-blocks` record (a download that was not verified)
+   * never matches a checksum: only files verified against a digest, or hashed with it by an
+   * earlier version, are found this way.
+   */
   async byDigest(algorithm: string, hex: string): Promise<ContentRecord[]> {
     await this.#load();
     return this.#records.filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
