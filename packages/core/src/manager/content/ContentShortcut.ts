@@ -64,7 +64,10 @@ export class ContentShortcut {
     return this.#track(
       (async () => {
         const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);
-        if (found) await this.#store.addCopy(found.record, found.result.file).catch((err: unknown) => this.#report(err, 'write the content store'));
+        // A copy proven against the caller's checksum is recorded with it: later lookups by that
+        // checksum, from any URL, find it without a request.
+        const verified = found?.result.verified && found.result.digest ? { algorithm: found.result.digest.algorithm, hex: found.result.digest.hex } : undefined;
+        if (found) await this.#store.addCopy(found.record, found.result.file, verified).catch((err: unknown) => this.#report(err, 'write the content store'));
         return found?.result;
       })().catch((err: unknown) => {
         this.#report(err, 'use the content store');

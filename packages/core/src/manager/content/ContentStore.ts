@@ -139,9 +139,13 @@ export class ContentStore {
     await this.#update((records) => [full, ...records.filter((r) => r.file !== full.file)]);
   }
 
-  /** Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the original go. */
-  async addCopy(record: ContentRecord, file: string): Promise<void> {
-    const copy: ContentRecord = { ...record, file, recordedAt: new Date().toISOString() };
+  /**
+   * Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the
+   * original go. `digest`: the checksum the copy was verified against, recorded instead of the
+   * record's own, so that a later download with that checksum finds it without a request.
+   */
+  async addCopy(record: ContentRecord, file: string, digest?: ContentRecord['digest']): Promise<void> {
+    const copy: ContentRecord = { ...record, ...(digest ? { digest } : {}), file, recordedAt: new Date().toISOString() };
     await this.#update((records) => [copy, ...records.filter((r) => r.file !== file)]);
   }
 
