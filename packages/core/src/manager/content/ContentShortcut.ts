@@ -14,7 +14,7 @@ const PLUGIN_NAME = 'ManagerContentStore';
 /**
  * The manager's side of "no download twice": it looks a download up in the {@link ContentStore}
  * before it transfers, and records every finished file (with the validators the engine saw and a
- * digest) after. Problems with the store never fail a download: they are reported through `warn`.
+ * digest: the verified one, else the block CRCs the engine kept while the bytes arrived) after. Problems with the store never fail a download: they are reported through `warn`.
  */
 export class ContentShortcut {
   readonly #store: ContentStore;

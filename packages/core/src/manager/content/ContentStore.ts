@@ -101,7 +101,7 @@ function isRecord(v: unknown): v is ContentRecord {
 /**
  * What the manager knows of files it finished: URL (see {@link contentKey}), validators, size and
  * digest, and where the file is. A new download asks it for candidates; the caller then proves a
- * candidate (the file exists and hashes right) before it copies it.
+ * candidate (the file exists and its copy matches the digest) before it uses it.
  */
 export class ContentStore {
   #records: ContentRecord[] = [];
