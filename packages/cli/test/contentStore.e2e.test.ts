@@ -10,6 +10,7 @@ afterAll(() => cleanup.dispose());
 // Larger than what loopback sockets buffer: a body that was not read shows as bytes never sent.
 const V1 = { size: 24 * 1024 * 1024 + 17, seed: 71 };
 const V2 = { size: 24 * 1024 * 1024 + 17, seed: 72 };
+const G = { size: 4 * 1024 * 1024 + 5, seed: 73 };
 
 let server: HttpTestServer;
 let dir: string;
@@ -26,6 +27,11 @@ beforeAll(async () => {
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = await cleanup.run(['--no-color', ...args], { cwd: dir, env });
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Requests for the file since the last `resetLog` that were probes (the HTTP driver's probe asks for `bytes=0-`). */
+function probes(path: string): number {
+  return server.requests(path).filter((r) => r.headers['range'] === 'bytes=0-').length;
 }
 
 /** Bytes of the file's body the server sent since the last `resetLog`, over every request. */
@@ -84,19 +90,50 @@ describe('no download twice (the content store), through the executable', () => 
     expect(bodyBytesSent()).toBeGreaterThanOrEqual(V2.size);
   });
 
-  it('--no-cache downloads although a good copy is stored; --checksum finds a copy by its digest without asking the server', async () => {
+  it('does not probe a URL whose stored files are all gone: a download again makes the requests of a plain download', async () => {
+    server.addFile('/g.bin', G);
+    const first = await run(['-o', 'g1.bin', server.url('/g.bin')]);
+    expect(first.code, first.stderr).toBe(0);
+    await rm(join(dir, 'g1.bin'));
+    server.resetLog();
+    const again = await run(['-o', 'g2.bin', server.url('/g.bin')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('from cache');
+    // The record's file is gone: it is forgotten without probing the URL, so the only probe (the
+    // GET from byte 0 a download starts with) is the download's own, as with --no-cache.
+    expect(probes('/g.bin')).toBe(1);
+    server.resetLog();
+    expect((await run(['--no-cache', '-o', 'g3.bin', server.url('/g.bin')])).code).toBe(0);
+    expect(probes('/g.bin')).toBe(1);
+  });
+
+  it('--no-cache downloads although a good copy is stored; --checksum of the same URL is served after the probe, never a wrong one, and then from any URL without a request', async () => {
     server.resetLog();
     const fresh = await run(['--no-cache', '-o', 'g.bin', server.url('/f.bin')]);
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(fresh.stderr).not.toContain('from cache');
     expect(bodyBytesSent()).toBeGreaterThanOrEqual(V2.size);
 
+    // f.bin was downloaded without --checksum: the same URL with its checksum is served after the
+    // probe, as the copy hashes to it; a wrong checksum is never served.
     server.resetLog();
-    const mirror = await run(['--checksum', `sha256=${sha256(V2)}`, '-o', 'h.bin', server.url('/elsewhere/f.bin')]);
-    expect(mirror.code, mirror.stderr).toBe(0);
-    expect(mirror.stderr).toContain(`from cache: ${join(dir, 'f.bin')}`);
-    expect(server.requests().length).toBe(0);
+    const same = await run(['--checksum', `sha256=${sha256(V2)}`, '-o', 'h.bin', server.url('/f.bin')]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toContain(`from cache: ${join(dir, 'f.bin')}`);
+    expect(server.requests().length).toBe(1);
     expect(await fileSha256(join(dir, 'h.bin'))).toBe(sha256(V2));
+    const wrong = await run(['--checksum', `sha256=${sha256(V1)}`, '-o', 'wrong.bin', server.url('/f.bin')]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).not.toContain('from cache');
+    expect(wrong.stderr).toContain('MG_ERR_CHECKSUM_MISMATCH');
+
+    // h.bin was proven against that checksum and is recorded with it: from another URL, no request.
+    server.resetLog();
+    const mirror = await run(['--checksum', `sha256=${sha256(V2)}`, '-o', 'i.bin', server.url('/elsewhere/f.bin')]);
+    expect(mirror.code, mirror.stderr).toBe(0);
+    expect(mirror.stderr).toContain(`from cache: ${join(dir, 'h.bin')}`);
+    expect(server.requests().length).toBe(0);
+    expect(await fileSha256(join(dir, 'i.bin'))).toBe(sha256(V2));
   });
 
   it('never overwrites an existing -o file with a copy', async () => {

@@ -7,18 +7,21 @@ import type { ManagerStore } from '../store/ManagerStore.js';
 import { ContentStore, contentFile, contentInStore } from './ContentStore.js';
 import { fromCache } from './fromCache.js';
 import { removeFile } from '../../storage/removeFile.js';
+import { type RecordDigest, digestOfBlocks } from './recordDigest.js';
 
 const PLUGIN_NAME = 'ManagerContentStore';
 
 /**
  * The manager's side of "no download twice": it looks a download up in the {@link ContentStore}
  * before it transfers, and records every finished file (with the validators the engine saw and a
- * digest) after. Problems with the store never fail a download: they are reported through `warn`.
+ * digest: the verified one, else the block CRCs the engine kept while the bytes arrived) after. Problems with the store never fail a download: they are reported through `warn`.
  */
 export class ContentShortcut {
   readonly #store: ContentStore;
   /** Validators of finished downloads, by download id, from the engine's `done` hook. */
   readonly #validators = new Map<string, Validators>();
+  /** Digests built from the block CRCs of downloads whose bytes are all written, by download id. */
+  readonly #blockDigests = new Map<string, { size: number; digest: RecordDigest }>();
   /** Lookups (copies) and writes under way: `close()` waits for them. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #stopping = new AbortController();
@@ -38,6 +41,18 @@ export class ContentShortcut {
       this.#validators.set(job.id, { ...info.validators, ...(info.size !== undefined ? { size: info.size } : {}) });
       return info;
     });
+    // Every byte is written and durable: the block CRCs the engine kept while they arrived describe
+    // the file, so recording it needs no second read. (A verify that fails afterwards ends in `forget`.)
+    engine.hooks.flush.tapPromise(PLUGIN_NAME, async (job) => {
+      this.#blockDigests.delete(job.id);
+      const blocks = job.blocks;
+      if (!blocks) return;
+      // Blocks written by several connections are read back in the background: wait for their CRCs.
+      await blocks.settle();
+      const size = job.remote?.size ?? job.bytesDone;
+      const digest = digestOfBlocks(blocks, size);
+      if (digest) this.#blockDigests.set(job.id, { size, digest });
+    });
   }
 
   /**
@@ -49,7 +64,10 @@ export class ContentShortcut {
     return this.#track(
       (async () => {
         const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);
-        if (found) await this.#store.addCopy(found.record, found.result.file).catch((err: unknown) => this.#report(err, 'write the content store'));
+        // A copy proven against the caller's checksum is recorded with it: later lookups by that
+        // checksum, from any URL, find it without a request.
+        const verified = found?.result.verified && found.result.digest ? { algorithm: found.result.digest.algorithm, hex: found.result.digest.hex } : undefined;
+        if (found) await this.#store.addCopy(found.record, found.result.file, verified).catch((err: unknown) => this.#report(err, 'write the content store'));
         return found?.result;
       })().catch((err: unknown) => {
         this.#report(err, 'use the content store');
@@ -81,21 +99,28 @@ export class ContentShortcut {
   /** The download `id` ended without a file: forget what the engine told of it. */
   forget(id: string): void {
     this.#validators.delete(id);
+    this.#blockDigests.delete(id);
   }
 
   /**
-   * Adds a finished file: its verified checksum, or a sha256 computed now. In the background (the
-   * download is complete either way); `close()` waits for it.
+   * Adds a finished file: its verified checksum; else the `crc32-blocks` digest built from the
+   * block CRCs of its download (no read of the file); else (the blocks did not cover it: a stream
+   * of unknown length) a sha256 computed now. In the background (the download is complete either
+   * way); `close()` waits for it.
    */
   record(id: string, url: URL, result: DownloadResult): void {
     const validators = this.#validators.get(id) ?? {};
+    const blocks = this.#blockDigests.get(id);
     this.#validators.delete(id);
+    this.#blockDigests.delete(id);
     void this.#track(
       (async () => {
-        const digest =
+        const digest: RecordDigest =
           result.verified && result.digest
             ? { algorithm: result.digest.algorithm, hex: result.digest.hex }
-            : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
+            : blocks && blocks.size === result.size
+              ? blocks.digest
+              : { algorithm: 'sha256', hex: await hashFile(result.file, 'sha256') };
         await this.#store.add({ url, validators, size: result.size, digest, file: result.file });
       })().catch((err: unknown) => this.#report(err, 'write the content store')),
     );

@@ -93,14 +93,15 @@ function isRecord(v: unknown): v is ContentRecord {
     typeof d === 'object' &&
     d !== null &&
     typeof d['algorithm'] === 'string' &&
-    typeof d['hex'] === 'string'
+    typeof d['hex'] === 'string' &&
+    (d['blockSize'] === undefined || (typeof d['blockSize'] === 'number' && Number.isSafeInteger(d['blockSize']) && d['blockSize'] > 0))
   );
 }
 
 /**
  * What the manager knows of files it finished: URL (see {@link contentKey}), validators, size and
  * digest, and where the file is. A new download asks it for candidates; the caller then proves a
- * candidate (the file exists and hashes right) before it copies it.
+ * candidate (the file exists and its copy matches the digest) before it uses it.
  */
 export class ContentStore {
   #records: ContentRecord[] = [];
@@ -122,7 +123,11 @@ export class ContentStore {
     return this.#records.filter((r) => r.url === key);
   }
 
-  /** Records of files with this digest. */
+  /**
+   * Records of files with this digest. A `crc32-blocks` record (a download that was not verified)
+   * never matches a checksum: only files verified against a digest, or hashed with it by an
+   * earlier version, are found this way.
+   */
   async byDigest(algorithm: string, hex: string): Promise<ContentRecord[]> {
     await this.#load();
     return this.#records.filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
@@ -134,9 +139,13 @@ export class ContentStore {
     await this.#update((records) => [full, ...records.filter((r) => r.file !== full.file)]);
   }
 
-  /** Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the original go. */
-  async addCopy(record: ContentRecord, file: string): Promise<void> {
-    const copy: ContentRecord = { ...record, file, recordedAt: new Date().toISOString() };
+  /**
+   * Records `file`, a verified copy of `record`'s file: it can serve later downloads too, should the
+   * original go. `digest`: the checksum the copy was verified against, recorded instead of the
+   * record's own, so that a later download with that checksum finds it without a request.
+   */
+  async addCopy(record: ContentRecord, file: string, digest?: ContentRecord['digest']): Promise<void> {
+    const copy: ContentRecord = { ...record, ...(digest ? { digest } : {}), file, recordedAt: new Date().toISOString() };
     await this.#update((records) => [copy, ...records.filter((r) => r.file !== file)]);
   }
 

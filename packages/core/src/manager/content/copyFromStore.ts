@@ -1,13 +1,13 @@
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, open, rename, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { hashFile, normalizeAlgorithm } from '../../util/checksum.js';
 import { PidLock } from '../../storage/PidLock.js';
 import { removeFile } from '../../storage/removeFile.js';
 import { checkRenameTarget } from '../../storage/safeCreate.js';
 import { isSidecarName, sidecarPaths } from '../../storage/sidecars.js';
-import type { ExistingFilePolicy } from '../../types.js';
+import type { Digest, ExistingFilePolicy } from '../../types.js';
 import type { ContentRecord } from '../store/ManagerStore.js';
+import { proveFile, provable } from './recordDigest.js';
 
 /** Where a copy from the content store should land: as the engine would choose the target. */
 export interface CopyTarget {
@@ -21,15 +21,19 @@ export interface CopyTarget {
   existing: ExistingFilePolicy;
   /** Written into the target's lock while copying (the download's URL without credentials). */
   lockDetail: string;
+  /** The checksum the caller asked for, if any: a copy must hash to it too. */
+  checksum: Digest | undefined;
 }
 
 /**
- * How a copy went: `copied` to `file`; `stale` when the stored file is gone or no longer hashes
- * right (the record should be forgotten); `declined` when the target cannot be had without a
- * decision the engine makes better (it exists and may not be replaced, a partial download or
- * another process holds it): the download then runs as usual and reports what it finds.
+ * How a copy went: `copied` to `file`; `stale` when the stored file is gone or no longer has the
+ * recorded digest (the record should be forgotten); `unwanted` when it is the recorded file but
+ * not the caller's checksum (the record stays; the file is not served); `declined` when the
+ * target cannot be had without a decision the engine makes better (it exists and may not be
+ * replaced, a partial download or another process holds it): the download then runs as usual and
+ * reports what it finds.
  */
-export type CopyOutcome = { kind: 'copied'; file: string } | { kind: 'stale' } | { kind: 'declined' };
+export type CopyOutcome = { kind: 'copied'; file: string } | { kind: 'stale' } | { kind: 'unwanted' } | { kind: 'declined' };
 
 function numbered(base: string, n: number): string {
   const ext = extname(base);
@@ -48,20 +52,20 @@ async function present(path: string): Promise<boolean> {
 
 /**
  * Copies a stored file to a download's target (a reflink where the file system offers one, so the
- * copy costs no space and no time), and proves the copy: same size, same digest as recorded. The
+ * copy costs no space and no time), and proves the copy: same size, same digest as recorded (a
+ * hash, or the CRC-32 of each block), and the caller's checksum when one is given. The
  * copy goes to the target's temporary name, created exclusively (never through a link, never over
  * a file), under the target's lock, and is linked into place: an existing target is never replaced
  * unless the policy is `overwrite`.
  */
 export async function copyFromStore(record: ContentRecord, target: CopyTarget): Promise<CopyOutcome> {
-  const algorithm = normalizeAlgorithm(record.digest.algorithm);
   let source;
   try {
     source = await lstat(record.file);
   } catch {
     return { kind: 'stale' };
   }
-  if (!algorithm || !source.isFile() || source.size !== record.size) return { kind: 'stale' };
+  if (!provable(record.digest) || !source.isFile() || source.size !== record.size) return { kind: 'stale' };
   try {
     if (!(await stat(target.output !== undefined ? join(target.output, '..') : target.dir)).isDirectory()) return { kind: 'declined' };
   } catch {
@@ -98,7 +102,11 @@ export async function copyFromStore(record: ContentRecord, target: CopyTarget): 
       }
       try {
         const copied = await lstat(sidecars.temp);
-        if (copied.size !== record.size || (await hashFile(sidecars.temp, algorithm)) !== record.digest.hex) return { kind: 'stale' };
+        if (copied.size !== record.size) return { kind: 'stale' };
+        // The copy, not the source, is proven: what lands at the target is what was checked.
+        const proof = await proveFile(sidecars.temp, record.digest, target.checksum);
+        if (!proof.record) return { kind: 'stale' };
+        if (!proof.checksum) return { kind: 'unwanted' };
         const fh = await open(sidecars.temp, constants.O_RDONLY | constants.O_NOFOLLOW);
         await fh.sync().finally(() => fh.close());
         if (exists) {

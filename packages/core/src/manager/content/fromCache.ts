@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import { parseChecksum } from '../../util/checksum.js';
 import { fileNameFromUrl, sanitizeFileName } from '../../util/fileName.js';
 import type { Multiget } from '../../engine/Multiget.js';
@@ -19,12 +20,19 @@ export interface CacheRequest {
 }
 
 /**
- * Tries to satisfy a download from the content store. With a checksum, any stored file with that
- * digest serves (no request at all); otherwise stored files of the same URL serve when a probe
- * shows the server still has that version (same validators and size). A candidate is used only if
- * it still exists and its copy hashes to the recorded digest; a candidate that does not is
- * forgotten. Resolves with the result and the record copied, or undefined when the download must run as usual (no candidate, a probe failed:
- * the download then reports the failure with its retries).
+ * Tries to satisfy a download from the content store.
+ *
+ * With a checksum (`ALGO=HEX`), a stored file recorded with that digest serves without any
+ * request (a file verified against it, or hashed with it by an earlier version). Otherwise, and
+ * without a checksum, stored files of the same URL serve when a probe shows the server still has
+ * that version (same validators and size); with a checksum such a copy must also hash to it, so a
+ * wrong checksum is never served. The probe is made only when a record of the URL still has its
+ * file, of its size (an `lstat` each): records whose file is gone are forgotten first. A candidate
+ * is used only if its copy proves the recorded digest; a candidate that does not is forgotten.
+ * `checksum: 'auto'` (a checksum file beside the URL) is left to the download, which fetches it.
+ *
+ * Resolves with the result and the record copied, or undefined when the download must run as
+ * usual (no candidate, a probe failed: the download then reports the failure with its retries).
  */
 export async function fromCache(
   engine: Multiget,
@@ -34,61 +42,83 @@ export async function fromCache(
 ): Promise<{ result: DownloadResult; record: ContentRecord } | undefined> {
   const started = performance.now();
   const o = req.options;
-  let candidates;
-  let name: string;
-  let url = req.url;
-  if (o.checksum !== undefined) {
-    const digest = parseChecksum(o.checksum);
-    candidates = await content.byDigest(digest.algorithm, digest.hex);
-    name = sanitizeFileName(fileNameFromUrl(req.url));
-  } else {
-    candidates = await content.byUrl(req.url);
-    if (candidates.length === 0) return undefined;
-    let remote;
-    try {
-      remote = await engine.probe(req.url, {
-        headers: req.headers,
-        ...(req.credentials ? { credentials: req.credentials } : {}),
-        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
-        ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
-        signal,
+  if (o.checksum === 'auto') return undefined;
+  const checksum = o.checksum !== undefined ? parseChecksum(o.checksum) : undefined;
+  const tried = new Set<string>();
+
+  /** Copies the first candidate that proves; `false`: stop looking (the target is the engine's to decide). */
+  const serve = async (candidates: readonly ContentRecord[], name: string, url: URL): Promise<{ result: DownloadResult; record: ContentRecord } | false | undefined> => {
+    for (const record of candidates) {
+      if (signal.aborted) return false;
+      tried.add(record.file);
+      const outcome = await copyFromStore(record, {
+        output: o.output,
+        dir: o.dir ?? req.dir,
+        name,
+        existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
+        lockDetail: redactUrl(req.url),
+        checksum,
       });
-    } catch {
-      return undefined;
+      if (outcome.kind === 'stale') {
+        await content.forget(record.file);
+        continue;
+      }
+      if (outcome.kind === 'unwanted') continue;
+      if (outcome.kind === 'declined') return false;
+      // The copy was proven against the recorded digest (and the caller's checksum); the result
+      // names a digest only when the caller gave it, as a download does.
+      const result: DownloadResult = {
+        file: outcome.file,
+        size: record.size,
+        url: redactUrl(url),
+        ...(checksum ? { digest: checksum } : {}),
+        verified: checksum !== undefined,
+        resumed: false,
+        restarts: 0,
+        durationMs: Math.round(performance.now() - started),
+        fromCache: { path: record.file },
+      };
+      return { result, record };
     }
-    candidates = candidates.filter((r) => sameVersion(r.validators, remote.validators) && (remote.size === undefined || remote.size === r.size));
-    name = sanitizeFileName(remote.fileName ?? fileNameFromUrl(remote.url) ?? fileNameFromUrl(req.url));
-    url = remote.url;
+    return undefined;
+  };
+
+  if (checksum) {
+    const found = await serve(await content.byDigest(checksum.algorithm, checksum.hex), sanitizeFileName(fileNameFromUrl(req.url)), req.url);
+    if (found !== undefined) return found || undefined;
   }
-  for (const record of candidates) {
-    if (signal.aborted) return undefined;
-    const outcome = await copyFromStore(record, {
-      output: o.output,
-      dir: o.dir ?? req.dir,
-      name,
-      existing: o.existing ?? (o.output !== undefined ? 'fail' : 'rename'),
-      lockDetail: redactUrl(req.url),
+  const candidates = await stillThere(
+    content,
+    (await content.byUrl(req.url)).filter((r) => !tried.has(r.file)),
+  );
+  if (candidates.length === 0 || signal.aborted) return undefined;
+  let remote;
+  try {
+    remote = await engine.probe(req.url, {
+      headers: req.headers,
+      ...(req.credentials ? { credentials: req.credentials } : {}),
+      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+      ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+      signal,
     });
-    if (outcome.kind === 'stale') {
-      await content.forget(record.file);
-      continue;
-    }
-    if (outcome.kind === 'declined') return undefined;
-    // The copy was proven against the recorded digest either way; the result names a digest only
-    // when the caller gave it, as a download does.
-    const digest = o.checksum !== undefined ? parseChecksum(o.checksum) : undefined;
-    const result: DownloadResult = {
-      file: outcome.file,
-      size: record.size,
-      url: redactUrl(url),
-      ...(digest ? { digest } : {}),
-      verified: digest !== undefined,
-      resumed: false,
-      restarts: 0,
-      durationMs: Math.round(performance.now() - started),
-      fromCache: { path: record.file },
-    };
-    return { result, record };
+  } catch {
+    return undefined;
   }
-  return undefined;
+  const current = candidates.filter((r) => sameVersion(r.validators, remote.validators) && (remote.size === undefined || remote.size === r.size));
+  const name = sanitizeFileName(remote.fileName ?? fileNameFromUrl(remote.url) ?? fileNameFromUrl(req.url));
+  return (await serve(current, name, remote.url)) || undefined;
+}
+
+/**
+ * The records whose file is still a regular file of the recorded size (an `lstat` each, no read);
+ * the others are forgotten, so a deleted download costs no probe of its URL.
+ */
+async function stillThere(content: ContentStore, records: readonly ContentRecord[]): Promise<ContentRecord[]> {
+  const kept: ContentRecord[] = [];
+  for (const record of records) {
+    const st = await lstat(record.file).catch(() => undefined);
+    if (st?.isFile() && st.size === record.size) kept.push(record);
+    else await content.forget(record.file);
+  }
+  return kept;
 }

@@ -68,12 +68,19 @@ export interface ContentRecord {
   validators: Validators;
   /** Size in bytes. */
   size: number;
-  /** The verified checksum, or a sha256 computed when the file completed. */
+  /**
+   * The verified checksum; else `crc32-blocks`, built from the CRC-32 of each block the engine kept
+   * while the file downloaded (no second read of the file); else, when those did not cover the file
+   * (a stream of unknown length), a sha256 computed when it completed. Stores written before
+   * `crc32-blocks` hold sha256 digests of unverified files: they keep working.
+   */
   digest: {
-    /** The hash function (`sha256`, ...). */
+    /** The hash function (`sha256`, ...), or `crc32-blocks`. */
     algorithm: string;
-    /** Lower-case hex. */
+    /** Lower-case hex; for `crc32-blocks`, the SHA-256 of the blocks' CRC-32s (8 hex digits each, in order, concatenated). */
     hex: string;
+    /** `crc32-blocks` only: the block size in bytes (block i covers [i × blockSize, (i + 1) × blockSize)). */
+    blockSize?: number;
   };
   /** Absolute path of the file. */
   file: string;
