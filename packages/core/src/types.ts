@@ -97,14 +97,13 @@ export interface ByteSource {
   /** Releases the underlying connection without reading the rest. Safe to call more than once. */
   cancel(reason?: unknown): void;
   /**
-   * True when each chunk's ArrayBuffer holds that chunk's bytes only and nothing below the source
-   * keeps a reference to it once it is yielded: socket reads, as Node delivers them. The engine then
-   * frees a chunk's memory as soon as its bytes are written (and only a chunk that spans its whole
-   * ArrayBuffer), instead of leaving dead buffers for the garbage collector, which lets tens of MiB
-   * pile up between collections. Leave it unset when chunks are views into a buffer that is reused
-   * or shared with anything else.
+   * Told of chunks whose bytes the engine has written and that it holds no more, when the storage
+   * copies them (a file; see `ByteSink.copiesChunks`). A source whose chunks are socket reads of its
+   * own can free their memory now with `releaseBuffer`, instead of leaving dead buffers to the
+   * garbage collector, which lets tens of MiB pile up between collections. Only the source knows
+   * whether anything below it (a parser that paused mid-read) still refers to a chunk's buffer.
    */
-  freshBuffers?: boolean;
+  written?(chunks: readonly Uint8Array[]): void;
 }
 
 /** A contiguous run of the file owned by at most one connection at a time. */

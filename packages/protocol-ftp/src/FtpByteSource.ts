@@ -4,6 +4,7 @@ import {
   NetworkError,
   RemoteChangedError,
   isDownloadError,
+  releaseBuffer,
   type ByteSource,
   type DownloadError,
   type Validators,
@@ -61,8 +62,6 @@ export class FtpByteSource implements ByteSource {
   readonly end: number | undefined;
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
-  /** The chunks are the data connection's socket reads, one ArrayBuffer per read, kept by no one. */
-  readonly freshBuffers = true;
   private state: State = 'open';
   private received = 0;
   private readonly onAbort: () => void;
@@ -74,6 +73,15 @@ export class FtpByteSource implements ByteSource {
     this.onAbort = () => this.cancel(init.signal.reason);
     if (init.signal.aborted) queueMicrotask(this.onAbort);
     else init.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /**
+   * The engine wrote these chunks: free their memory now. They are the data connection's socket
+   * reads, one ArrayBuffer each, which nothing else keeps once delivered (a paused socket keeps
+   * only what it has not delivered yet).
+   */
+  written(chunks: readonly Uint8Array[]): void {
+    for (const c of chunks) releaseBuffer(c);
   }
 
   /** Drops the transfer without reading the rest. Safe to call more than once, and after the end. */

@@ -30,8 +30,6 @@ export class HttpByteSource implements ByteSource {
   readonly end: number | undefined;
   /** The bytes; iterate once. */
   readonly body: AsyncIterable<Uint8Array>;
-  /** The chunks are undici's views of Node's socket reads, one ArrayBuffer per read, kept by no one. */
-  readonly freshBuffers = true;
   private readonly response: ResponseBody;
   private readonly framing: 'range' | 'whole';
 
@@ -51,6 +49,14 @@ export class HttpByteSource implements ByteSource {
     this.end = end;
     const expected = end === undefined ? undefined : end - start + 1;
     this.body = { [Symbol.asyncIterator]: () => new BodyIterator(this, expected, url, signal) };
+  }
+
+  /**
+   * The engine wrote these chunks: free their memory now (see `ResponseBody.release`). They are
+   * undici's views of Node's socket reads, one ArrayBuffer per read.
+   */
+  written(chunks: readonly Uint8Array[]): void {
+    this.response.release(chunks);
   }
 
   /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */

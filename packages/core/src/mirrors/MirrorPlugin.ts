@@ -191,9 +191,10 @@ export class MirrorPlugin implements Plugin {
         const body = span
           ? checkPieces(opened.body, opened.start, req.start, last, size, job.options.pieces!, source.label)
           : opened.body;
-        // Pieces are held until checked and yielded as views: fresh buffers only straight through.
-        const fresh = !span && opened.freshBuffers === true;
-        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r), ...(fresh ? { freshBuffers: true } : {}) }, req, job);
+        // Checked pieces are held and yielded as views of the source's chunks: the source hears of
+        // written chunks only when they pass straight through.
+        const written = !span && opened.written ? opened.written.bind(opened) : undefined;
+        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r), ...(written ? { written } : {}) }, req, job);
       } catch (err) {
         source.active--;
         if (req.signal.aborted) throw err;
@@ -439,6 +440,6 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequ
       release();
       opened.cancel(reason);
     },
-    ...(opened.freshBuffers === true ? { freshBuffers: true } : {}),
+    ...(opened.written ? { written: opened.written.bind(opened) } : {}),
   };
 }

@@ -10,8 +10,8 @@ export interface ByteSink {
   close(): Promise<void>;
   /**
    * True when the sink keeps no reference to a chunk once `write` resolved (the bytes were copied
-   * out, to a file). With a source of fresh buffers (`ByteSource.freshBuffers`), the engine
-   * then frees each chunk's memory right after its write.
+   * out, to a file). The engine then tells the source which chunks it wrote (`ByteSource.written`),
+   * so that it can free their memory.
    */
   readonly copiesChunks?: boolean;
 }

@@ -22,8 +22,8 @@ export class SegmentWriter {
     private readonly seg: Segment,
     /** Told of each write in flight, so that a split never cuts below it. */
     private readonly scheduler?: Pick<Scheduler, 'inFlight'>,
-    /** Free each chunk's memory once written (its source's buffers are fresh, the sink copies). */
-    private readonly release = false,
+    /** Told of the chunks of each write once it resolved and the digests took them (see `ByteSource.written`). */
+    private readonly written?: (chunks: readonly Uint8Array[]) => void,
   ) {}
 
   /** Bytes the segment can still take, buffered bytes counted. */
@@ -72,18 +72,7 @@ export class SegmentWriter {
     // Hashed from the buffers in hand, before pos moves: a checkpoint never sees one without the other.
     this.blocks?.update(chunks, seg.pos);
     seg.pos += n;
-    if (this.release) for (const c of chunks) releaseBuffer(c);
+    this.written?.(chunks);
   }
 }
 
-/**
- * Frees the memory of a chunk nothing needs any more, now rather than at the garbage collector's
- * next pass: detaching its ArrayBuffer drops the backing store. Only a chunk that spans its whole
- * ArrayBuffer: a view of part of one (a chunk cut at a segment's end, a body that began after the
- * headers of the same read) may share it with bytes still in use.
- */
-export function releaseBuffer(chunk: Uint8Array): void {
-  const buffer = chunk.buffer;
-  if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || !(buffer instanceof ArrayBuffer)) return;
-  (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
-}

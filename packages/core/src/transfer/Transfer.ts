@@ -447,7 +447,8 @@ export class Transfer {
   /** Reads a source into the segment through a writer, under the rate limit. */
   async #pump(conn: Connection, seg: Segment, source: ByteSource, signal: AbortSignal): Promise<void> {
     const sink = this.#job.sink!;
-    const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, source.freshBuffers === true && sink.copiesChunks === true);
+    const written = sink.copiesChunks === true && source.written ? source.written.bind(source) : undefined;
+    const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, written);
     const slowRule = this.#slowRule;
     const bucket = this.#o.bucket;
     this.#active++;

@@ -1,13 +1,14 @@
-// A source that says its chunks are fresh buffers (socket reads) has each chunk's memory freed right
-// after its bytes are written to a file, instead of waiting for the garbage collector; never a chunk
-// that shares its buffer with other bytes, never when the source or the storage did not say so.
+// A source is told which chunks the engine wrote (ByteSource.written), when the storage copies them (a
+// file), so that it can free their memory at once instead of waiting for the garbage collector;
+// releaseBuffer frees only a chunk that is its whole buffer, never an empty one.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allAtOnce, MemoryStorage, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
-import { releaseBuffer, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { releaseBuffer } from '../src/index.js';
 import { FileSink } from '../src/storage/FileSink.js';
 import { open } from 'node:fs/promises';
 import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
@@ -24,7 +25,8 @@ afterEach(async () => {
 
 /**
  * `fresh://` URLs served from memory in 64 KiB chunks, each a copy in an ArrayBuffer of its own (as
- * socket reads are), optionally declared fresh. It keeps every chunk it yielded, to look at later.
+ * socket reads are). With `release`, it frees the chunks the engine says it wrote. It keeps every
+ * chunk it yielded, to look at later.
  */
 class CopyingPlugin extends ProtocolPlugin {
   readonly name = 'CopyingPlugin';
@@ -33,7 +35,7 @@ class CopyingPlugin extends ProtocolPlugin {
 
   constructor(
     private readonly data: Buffer,
-    private readonly fresh: boolean,
+    private readonly release: boolean,
   ) {
     super();
   }
@@ -55,12 +57,15 @@ class CopyingPlugin extends ProtocolPlugin {
         yield chunk;
       }
     }
-    return { start: req.start, end, body: body(), cancel: () => undefined, ...(this.fresh ? { freshBuffers: true } : {}) };
+    const written = (chunks: readonly Uint8Array[]): void => {
+      for (const c of chunks) releaseBuffer(c);
+    };
+    return { start: req.start, end, body: body(), cancel: () => undefined, ...(this.release ? { written } : {}) };
   }
 }
 
-describe('fresh buffers', () => {
-  it('a fresh source writing to a file: every chunk is freed once written, and the file is right', async () => {
+describe('ByteSource.written', () => {
+  it('a source that frees what it is told was written, to a file: every chunk is freed, and the file is right', async () => {
     const data = pseudoRandom(3 * MiB + 12_345, 21);
     const plugin = new CopyingPlugin(data, true);
     const mg = new Multiget({ plugins: [plugin] });
@@ -81,7 +86,7 @@ describe('fresh buffers', () => {
     expect(plugin.yielded.some((c) => c.byteLength === 0)).toBe(true);
   });
 
-  it('a source that does not say so keeps its chunks', async () => {
+  it('a source without written keeps its chunks', async () => {
     const data = pseudoRandom(MiB, 23);
     const plugin = new CopyingPlugin(data, false);
     const mg = new Multiget({ plugins: [plugin] });
@@ -90,7 +95,7 @@ describe('fresh buffers', () => {
     expect(plugin.yielded.every((c) => c.byteLength > 0)).toBe(true);
   });
 
-  it('a storage that keeps the chunks (in memory) gets them intact from a fresh source', async () => {
+  it('a storage that keeps the chunks (in memory) never tells the source: they stay intact', async () => {
     const data = pseudoRandom(2 * MiB + 7, 24);
     const plugin = new CopyingPlugin(data, true);
     const store = new MemoryStorage();
@@ -103,6 +108,12 @@ describe('fresh buffers', () => {
 });
 
 describe('SegmentWriter and releaseBuffer', () => {
+  it('never frees an empty chunk (a library\'s shared empty buffer)', () => {
+    const empty = new Uint8Array(0);
+    expect(releaseBuffer(empty)).toBe(false);
+    expect((empty.buffer as ArrayBuffer & { detached?: boolean }).detached).toBe(false);
+  });
+
   it('frees only chunks that span their whole ArrayBuffer: a view of part of one keeps it', async () => {
     const shared = new Uint8Array(4096).fill(7);
     const head = shared.subarray(0, 1000);
@@ -115,16 +126,22 @@ describe('SegmentWriter and releaseBuffer', () => {
     expect(whole.byteLength).toBe(0);
   });
 
-  it('a writer with release frees what it wrote; the bytes on disk are the bytes received', async () => {
+  it('a writer tells of each write once it resolved; the bytes on disk are the bytes received', async () => {
     const path = join(dir, 'w.bin');
     const sink = new FileSink(await open(path, 'w+'), path);
     const seg = { id: 0, start: 0, end: 3 * CHUNK, pos: 0 };
-    const writer = new SegmentWriter(sink, undefined, seg, undefined, true);
+    const told: Uint8Array[][] = [];
+    const writer = new SegmentWriter(sink, undefined, seg, undefined, (c) => {
+      told.push([...c]);
+      for (const x of c) releaseBuffer(x);
+    });
     const chunks = [0, 1, 2].map((i) => new Uint8Array(CHUNK).fill(i + 1));
     const expected = Buffer.concat(chunks.map((c) => Buffer.from(c)));
     for (const c of chunks) writer.push(c);
     await writer.flush();
     await sink.close();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toHaveLength(3);
     expect(chunks.map((c) => c.byteLength)).toEqual([0, 0, 0]);
     expect((await readFile(path)).equals(expected)).toBe(true);
     expect(seg.pos).toBe(3 * CHUNK);
