@@ -75,4 +75,3 @@ export class SegmentWriter {
     this.written?.(chunks);
   }
 }
-
