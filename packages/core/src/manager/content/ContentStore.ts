@@ -49,9 +49,11 @@ export function contentFile(dir: string): ContentPersistence {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      let written;
       try {
         await fh.writeFile(JSON.stringify(doc));
         await fh.sync();
+        written = await fh.stat();
       } finally {
         await fh.close();
       }
@@ -59,6 +61,9 @@ export function contentFile(dir: string): ContentPersistence {
         await unlink(tmp).catch(() => undefined);
         throw err;
       });
+      // The next read finds this very file (the rename keeps its inode, size and time) unless
+      // another process replaced it since: no need to parse back what was just written.
+      last = { ino: written.ino, size: written.size, mtimeMs: written.mtimeMs, doc };
     },
   };
 }
@@ -106,7 +111,12 @@ function isRecord(v: unknown): v is ContentRecord {
 export class ContentStore {
   #records: ContentRecord[] = [];
   #loaded = false;
+  /** The write under way (or the last one). */
   #writing: Promise<void> = Promise.resolve();
+  /** The write that will take the changes queued while another one is under way. */
+  #next: Promise<void> | undefined;
+  /** Changes not written yet, in order. */
+  #queued: Array<(records: ContentRecord[]) => ContentRecord[]> = [];
 
   constructor(private readonly persistence: ContentPersistence | undefined) {}
 
@@ -154,13 +164,28 @@ export class ContentStore {
     await this.#update((records) => records.filter((r) => r.file !== file));
   }
 
-  async #update(change: (records: ContentRecord[]) => ContentRecord[]): Promise<void> {
-    // One failed write must not poison the chain.
-    this.#writing = this.#writing.catch(() => undefined).then(async () => {
-      if (this.persistence || !this.#loaded) await this.#load();
-      this.#records = change(this.#records).slice(0, MAX_RECORDS);
-      await this.persistence?.write({ version: 1, entries: this.#records });
-    });
-    await this.#writing;
+  /**
+   * Applies `change` and writes the document. One write at a time; the changes that arrive while
+   * one is under way are written together by the next: a queue of a thousand small downloads
+   * finishing at once costs a few writes of the document, not a thousand (each a read, a parse, a
+   * write and an fsync of a document that grows with every record).
+   */
+  #update(change: (records: ContentRecord[]) => ContentRecord[]): Promise<void> {
+    this.#queued.push(change);
+    if (this.#next === undefined) {
+      // One failed write must not poison the chain.
+      const next = this.#writing.catch(() => undefined).then(async () => {
+        this.#next = undefined;
+        const batch = this.#queued.splice(0);
+        if (this.persistence || !this.#loaded) await this.#load();
+        let records = this.#records;
+        for (const c of batch) records = c(records);
+        this.#records = records.slice(0, MAX_RECORDS);
+        await this.persistence?.write({ version: 1, entries: this.#records });
+      });
+      this.#next = next;
+      this.#writing = next;
+    }
+    return this.#next;
   }
 }

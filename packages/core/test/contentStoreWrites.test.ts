@@ -1,0 +1,93 @@
+// The content store writes its document once for all the records that arrive while a write is under
+// way: a queue of many small downloads finishing together costs a few writes, not one per file
+// (each a read, a parse, a write and an fsync of a document that grows with every record).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContentStore, contentFile, type ContentPersistence } from '../src/manager/content/ContentStore.js';
+import type { ContentDocument } from '../src/manager/store/ManagerStore.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-content-writes-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const record = (i: number) => ({
+  url: new URL(`https://example.test/f${i}.bin`),
+  validators: { etag: `"e${i}"`, size: 100 + i },
+  size: 100 + i,
+  digest: { algorithm: 'sha256', hex: i.toString(16).padStart(64, '0') },
+  file: join(dir, `f${i}.bin`),
+});
+
+/** content.json in `dir`, counting the writes that reach it. */
+function counted(): { persistence: ContentPersistence; writes: () => number } {
+  const file = contentFile(dir);
+  let writes = 0;
+  return {
+    persistence: {
+      read: () => file.read(),
+      write: async (doc: ContentDocument) => {
+        writes++;
+        await file.write(doc);
+      },
+    },
+    writes: () => writes,
+  };
+}
+
+describe('ContentStore writes', () => {
+  it('200 records added at once: every one is in content.json, written a few times, not 200', async () => {
+    const { persistence, writes } = counted();
+    const store = new ContentStore(persistence);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.add(record(i))));
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file).sort()).toEqual(Array.from({ length: 200 }, (_, i) => join(dir, `f${i}.bin`)).sort());
+    // All made in one tick: one write carries them all.
+    expect(writes()).toBe(1);
+    // Added while that write is under way: the next one carries them.
+    const during = store.add(record(200));
+    const after = [store.add(record(201)), store.add(record(202))];
+    await Promise.all([during, ...after]);
+    expect(writes()).toBe(2);
+    // A later record of a file replaces the earlier one; the newest come first.
+    await store.add({ ...record(7), size: 999 });
+    const again = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(again.entries).toHaveLength(203);
+    expect(again.entries[0]).toMatchObject({ file: join(dir, 'f7.bin'), size: 999 });
+  });
+
+  it('changes made while a write is under way are applied in order: an add then a forget of the same file leaves none', async () => {
+    const { persistence } = counted();
+    const store = new ContentStore(persistence);
+    const first = store.add(record(1));
+    const second = store.add(record(2));
+    const gone = store.forget(join(dir, 'f2.bin'));
+    await Promise.all([first, second, gone]);
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file)).toEqual([join(dir, 'f1.bin')]);
+  });
+
+  it('a write that fails fails the changes it carried, and the next ones are written', async () => {
+    let fail = true;
+    const file = contentFile(dir);
+    const store = new ContentStore({
+      read: () => file.read(),
+      write: async (doc) => {
+        if (fail) {
+          fail = false;
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        await file.write(doc);
+      },
+    });
+    await expect(store.add(record(1))).rejects.toThrow(/ENOSPC/);
+    await store.add(record(2));
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file)).toContain(join(dir, 'f2.bin'));
+  });
+});
