@@ -36,7 +36,8 @@ function install(): { path: string; loaded: () => boolean } | undefined {
     }
     return real as object;
   };
-  const standIn = new Proxy(() => undefined, {
+  // The target only makes the stand-in a function (`typeof`); every use goes through the traps.
+  const standIn = new Proxy(load, {
     apply: (_target, self, args) => Reflect.apply(load() as (...a: unknown[]) => unknown, self, args),
     get: (_target, prop) => Reflect.get(load(), prop),
     has: (_target, prop) => Reflect.has(load(), prop),
