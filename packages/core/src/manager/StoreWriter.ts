@@ -1,6 +1,7 @@
 import { fileSystemError, isDownloadError } from '../errors.js';
 import type { HistoryDocument, ManagerStore, QueueDocument } from './store/ManagerStore.js';
 import type { ManagerEvents } from './types.js';
+import { CoalescedWrites } from '../util/CoalescedWrites.js';
 
 /** The documents a write puts in the store, taken when the write's turn comes. */
 export type StoreDocuments = () => { queue: QueueDocument; history: HistoryDocument };
@@ -13,8 +14,14 @@ export type StoreDocuments = () => { queue: QueueDocument; history: HistoryDocum
  * Without a store, nothing is written.
  */
 export class StoreWriter {
-  #writing: Promise<void> = Promise.resolve();
   #dirty = false;
+  readonly #writes = new CoalescedWrites(async () => {
+    if (!this.#dirty || !this.store) return;
+    this.#dirty = false;
+    const docs = this.documents();
+    await this.store.write('queue', docs.queue);
+    await this.store.write('history', docs.history);
+  });
 
   constructor(
     private readonly store: ManagerStore | undefined,
@@ -31,17 +38,7 @@ export class StoreWriter {
   async save(): Promise<void> {
     this.#dirty = true;
     if (!this.store) return;
-    const store = this.store;
-    this.#writing = this.#writing
-      .catch(() => undefined)
-      .then(async () => {
-        if (!this.#dirty) return;
-        this.#dirty = false;
-        const docs = this.documents();
-        await store.write('queue', docs.queue);
-        await store.write('history', docs.history);
-      });
-    await this.#writing;
+    await this.#writes.request();
   }
 
   /** `save()` without waiting; a failure becomes a `warning`, never an unhandled rejection. */

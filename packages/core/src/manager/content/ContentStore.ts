@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Validators } from '../../types.js';
 import type { ContentDocument, ContentRecord, ManagerStore } from '../store/ManagerStore.js';
 import { contentKey } from './contentKey.js';
+import { CoalescedWrites } from '../../util/CoalescedWrites.js';
 
 /** Records kept: the oldest go first. */
 const MAX_RECORDS = 5000;
@@ -111,12 +112,17 @@ function isRecord(v: unknown): v is ContentRecord {
 export class ContentStore {
   #records: ContentRecord[] = [];
   #loaded = false;
-  /** The write under way (or the last one). */
-  #writing: Promise<void> = Promise.resolve();
-  /** The write that will take the changes queued while another one is under way. */
-  #next: Promise<void> | undefined;
   /** Changes not written yet, in order. */
   #queued: Array<(records: ContentRecord[]) => ContentRecord[]> = [];
+  /** One write at a time; the changes queued meanwhile go into the next, together. */
+  readonly #writes = new CoalescedWrites(async () => {
+    const batch = this.#queued.splice(0);
+    if (this.persistence || !this.#loaded) await this.#load();
+    let records = this.#records;
+    for (const change of batch) records = change(records);
+    this.#records = records.slice(0, MAX_RECORDS);
+    await this.persistence?.write({ version: 1, entries: this.#records });
+  });
 
   constructor(private readonly persistence: ContentPersistence | undefined) {}
 
@@ -165,27 +171,13 @@ export class ContentStore {
   }
 
   /**
-   * Applies `change` and writes the document. One write at a time; the changes that arrive while
-   * one is under way are written together by the next: a queue of a thousand small downloads
-   * finishing at once costs a few writes of the document, not a thousand (each a read, a parse, a
-   * write and an fsync of a document that grows with every record).
+   * Applies `change` and writes the document. The changes that arrive while a write is under way
+   * are written together by the next one: a queue of a thousand small downloads finishing at once
+   * costs a few writes of the document, not a thousand (each a read, a parse, a write and an fsync
+   * of a document that grows with every record).
    */
   #update(change: (records: ContentRecord[]) => ContentRecord[]): Promise<void> {
     this.#queued.push(change);
-    if (this.#next === undefined) {
-      // One failed write must not poison the chain.
-      const next = this.#writing.catch(() => undefined).then(async () => {
-        this.#next = undefined;
-        const batch = this.#queued.splice(0);
-        if (this.persistence || !this.#loaded) await this.#load();
-        let records = this.#records;
-        for (const c of batch) records = c(records);
-        this.#records = records.slice(0, MAX_RECORDS);
-        await this.persistence?.write({ version: 1, entries: this.#records });
-      });
-      this.#next = next;
-      this.#writing = next;
-    }
-    return this.#next;
+    return this.#writes.request();
   }
 }
