@@ -1,4 +1,4 @@
-import { ErrorCodes, NetworkError, ProtocolError, type ByteSource, type DownloadError } from '@multiget/core';
+import { ErrorCodes, NetworkError, ProtocolError, releaseBuffer, type ByteSource, type DownloadError } from '@multiget/core';
 import { abortError, displayUrl, transportError } from './httpErrors.js';
 import { BodyCanceledError, type ResponseBody } from './ResponseBody.js';
 
@@ -52,11 +52,14 @@ export class HttpByteSource implements ByteSource {
   }
 
   /**
-   * The engine wrote these chunks: free their memory now (see `ResponseBody.release`). They are
-   * undici's views of Node's socket reads, one ArrayBuffer per read.
+   * The engine wrote these chunks: free their memory now. They are undici's views of Node's socket
+   * reads, one ArrayBuffer per read, and undici keeps no reference to one after delivering it (a
+   * pause puts back into the socket only the bytes after it). `releaseBuffer` never frees an empty
+   * chunk: when undici resumes a paused body on an empty socket, it delivers an empty view of a
+   * buffer it shares across connections.
    */
   written(chunks: readonly Uint8Array[]): void {
-    this.response.release(chunks);
+    for (const c of chunks) releaseBuffer(c);
   }
 
   /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */

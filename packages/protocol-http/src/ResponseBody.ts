@@ -1,5 +1,4 @@
 import type { Dispatcher } from 'undici';
-import { releaseBuffer } from '@multiget/core';
 
 /**
  * Bytes buffered per response before undici is asked to stop reading its socket. Large enough that
@@ -74,18 +73,6 @@ export class ResponseBody {
     this.#buffered += chunk.byteLength;
     if (this.#buffered >= this.#highWater) this.#controller?.pause();
     this.#wake();
-  }
-
-  /**
-   * Frees the memory of chunks the reader is done with ({@link releaseBuffer}: only a chunk that is
-   * its whole socket read, never an empty one). A body chunk from undici is a view of Node's socket
-   * read; undici keeps no reference to it after the callback (a pause puts back into the socket
-   * only the bytes after it). Empty chunks are another matter: when undici resumes a paused body
-   * and the socket has nothing yet, it parses an empty buffer it shares across connections, and
-   * delivers an empty view of it.
-   */
-  release(chunks: readonly Uint8Array[]): void {
-    for (const c of chunks) releaseBuffer(c);
   }
 
   /** Handler side: the body is complete. */

@@ -11,6 +11,7 @@ import { Multiget } from '@multiget/core';
 import { sha256, startHttpServer, type HttpTestServer } from '@multiget/test-servers';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { HttpPlugin } from '../src/index.js';
+import { HttpByteSource } from '../src/HttpByteSource.js';
 import { ResponseBody } from '../src/ResponseBody.js';
 import { sendRequest } from '../src/sendRequest.js';
 import { Agent } from 'undici';
@@ -58,13 +59,15 @@ describe('chunks freed once written', () => {
   }
 });
 
-describe('ResponseBody.release', () => {
+describe('HttpByteSource.written', () => {
   it('a body paused after every chunk and resumed on an empty socket, its chunks freed as it goes, ends whole', async () => {
     const agent = new Agent();
     try {
       const url = new URL(server.url('/trickle.bin'));
       // A high-water mark of one byte: undici is paused after every chunk, resumed once it is taken.
-      const { body, statusCode } = await sendRequest(agent, { origin: url.origin, path: url.pathname, headers: {}, headersTimeout: 30_000, signal: AbortSignal.timeout(20_000), highWater: 1 });
+      const signal = AbortSignal.timeout(20_000);
+      const { body, statusCode } = await sendRequest(agent, { origin: url.origin, path: url.pathname, headers: {}, headersTimeout: 30_000, signal, highWater: 1 });
+      const source = new HttpByteSource(body, 0, 256 * 1024 - 1, url, signal);
       // (The bound only turns a hang into a failure: a freed shared buffer stalled the body for good.)
       expect(statusCode).toBe(200);
       const copies: Buffer[] = [];
@@ -78,7 +81,7 @@ describe('ResponseBody.release', () => {
         }
         if (chunk.byteLength === 0) empty++;
         copies.push(Buffer.from(chunk));
-        body.release([chunk]);
+        source.written([chunk]);
       }
       expect(sha256(Buffer.concat(copies))).toBe(sha256({ size: 256 * 1024, seed: 33 }));
       // The case that broke: undici resumed on an empty socket and handed out an empty view.
@@ -89,12 +92,13 @@ describe('ResponseBody.release', () => {
   });
 
   it('frees the chunks it is given, but never a view of part of a buffer nor an empty one', () => {
-    const body = new ResponseBody(1 << 20, () => undefined);
+    const url = new URL('http://127.0.0.1/x');
+    const source = new HttpByteSource(new ResponseBody(1 << 20, () => undefined), 0, 999, url, new AbortController().signal);
     const whole = new Uint8Array(1000);
     const read = new Uint8Array(4096);
     const bodyPart = read.subarray(300);
     const shared = new Uint8Array(0);
-    body.release([whole, bodyPart, shared]);
+    source.written([whole, bodyPart, shared]);
     expect(whole.byteLength).toBe(0);
     expect(bodyPart.byteLength).toBe(4096 - 300);
     expect(shared.buffer.byteLength).toBe(0);

@@ -440,6 +440,7 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequ
       release();
       opened.cancel(reason);
     },
-    ...(opened.written ? { written: opened.written.bind(opened) } : {}),
+    // Bound to its source by the caller.
+    ...(opened.written ? { written: opened.written } : {}),
   };
 }
