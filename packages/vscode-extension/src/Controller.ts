@@ -408,10 +408,6 @@ export class Controller implements vscode.Disposable, PanelHost {
     return await this.#add(request);
   }
 
-  /**
-   * Adds what the box produced; one summary line for a paste of several. When nothing could be
-   * added because of the service (not the URLs), the error offers Retry with the same request.
-   */
   /** What adding downloads needs from this window: the service, the credentials, the list and the settings. */
   #addDeps(): AddDeps {
     return {
@@ -423,6 +419,10 @@ export class Controller implements vscode.Disposable, PanelHost {
     };
   }
 
+  /**
+   * Adds what the box produced; one summary line for a paste of several. When nothing could be
+   * added because of the service (not the URLs), the error offers Retry with the same request.
+   */
   async #add(request: DownloadRequest): Promise<string | undefined> {
     const { ids, refused } = await addDownloads(this.#addDeps(), request);
     for (const r of refused) this.output.error(`multiget/add refused ${r.url}: ${r.reason}`);
