@@ -73,6 +73,24 @@ describe('Manager folders and checksum files', () => {
     expect(m.list()).toEqual([]);
   });
 
+  it('addFolder checks every file with the caller\'s rule before queuing any: its output is used, and one refusal queues nothing', async () => {
+    mem.put('/pub/set/a.bin', pseudoRandom(KiB, 4));
+    mem.put('/pub/set/b.bin', pseudoRandom(KiB, 5));
+    const m = await manager();
+    const seen: string[] = [];
+    await expect(
+      m.addFolder('mem://h/pub/set/', {}, (f) => {
+        seen.push(f.remotePath);
+        if (f.remotePath === 'b.bin') throw new Error('not there');
+        return f.output;
+      }),
+    ).rejects.toThrow('not there');
+    expect(seen).toEqual(['a.bin', 'b.bin']);
+    expect(m.list()).toEqual([]);
+    const added = await m.addFolder('mem://h/pub/set/', {}, (f) => `${f.output}.renamed`);
+    expect(added.entries.map((e) => e.file)).toEqual([join(dir, 'set', 'a.bin.renamed'), join(dir, 'set', 'b.bin.renamed')]);
+  });
+
   it('a second close waits for the first: running downloads are paused and saved before either returns', async () => {
     mem.put('/slow.bin', pseudoRandom(4096 * KiB, 3), { chunkDelayMs: 20 });
     const m = await manager();

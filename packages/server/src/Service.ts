@@ -1,4 +1,4 @@
-import { type EntrySnapshot, type HistoryEntry, type Manager, type ManagerEvents, type ResourceUsage, planFolder, redactText, resourceUsage } from '@multiget/core';
+import { type EntrySnapshot, type HistoryEntry, type Manager, type ManagerEvents, type ResourceUsage, redactText, resourceUsage } from '@multiget/core';
 import { type Connection, ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { toDownloadInfo, toHistoryInfo, toSettings } from './dto.js';
@@ -262,25 +262,21 @@ export class Service {
   }
 
   /**
-   * `multiget/addFolder`: core's folder plan (listing, local folders, complete files), then one
-   * `add` per file, as `Manager.addFolder` does, with the service's path rule checked for every
-   * file first: the tree names the files, and one named like the state directory's path below the
-   * chosen folder must not land there. Nothing is queued when one would.
+   * `multiget/addFolder`: the manager's `addFolder`, with the service's path rule as its check of
+   * every file, made before any is queued: the tree names the files, and one named like the state
+   * directory's path below the chosen folder must not land there. Nothing is queued when one would.
    */
   #registerFolderRequests(): void {
     const m = this.#manager;
     this.#handle(AddFolderRequest.type, async (raw) => {
       const rules: PathRules = { dir: m.settings.dir, stateDir: this.#options.info.stateDir };
       const { url, folder, each } = parseAddFolderParams(raw, m.schemes, rules);
-      const plan = await planFolder(m.engine, url, { ...each, ...folder }, m.settings.dir);
-      const outputs = plan.files.map((f) => resolveUserPath(f.output, `The folder's file "${f.remotePath}"`, rules));
-      const downloads = [];
-      for (const [i, f] of plan.files.entries()) downloads.push(toDownloadInfo(await m.add(f.url, { ...each, output: outputs[i]! })));
+      const added = await m.addFolder(url.href, { ...each, ...folder }, (f) => resolveUserPath(f.output, `The folder's file "${f.remotePath}"`, rules));
       return {
-        folder: plan.folder,
-        downloads,
-        complete: plan.complete.map((f) => ({ remotePath: f.remotePath, file: f.output, size: f.size ?? null })),
-        skipped: plan.skipped.map((s) => ({ remotePath: s.remotePath, reason: redactText(s.reason) })),
+        folder: added.folder,
+        downloads: added.entries.map(toDownloadInfo),
+        complete: added.complete.map((f) => ({ remotePath: f.remotePath, file: f.output, size: f.size ?? null })),
+        skipped: added.skipped.map((s) => ({ remotePath: s.remotePath, reason: redactText(s.reason) })),
       };
     });
   }

@@ -7,7 +7,7 @@ import { resourceUsage } from '../trace/resourceUsage.js';
 import type { DownloadResult } from '../types.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { ContentShortcut } from './content/ContentShortcut.js';
-import { type FolderAdded, type FolderOptions, addFolder } from './folders.js';
+import { type FolderAdded, type FolderFile, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
 import { documentsOf, loadStored } from './persistence.js';
 import { ACTIVE, type Entry, Queue, UNFINISHED, enter, newEntry, snapshot, targetKey } from './Queue.js';
@@ -123,11 +123,12 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /**
    * Downloads a remote folder tree (ftp, ftps, sftp) through the queue: one download per file.
-   * See {@link addFolder} (in `folders.ts`) for what is taken, skipped and resumed.
+   * See {@link addFolder} (in `folders.ts`) for what is taken, skipped and resumed, and for
+   * `checkFile`, a rule of the caller's for every file's output, checked before any is queued.
    */
-  async addFolder(url: string, options: FolderOptions = {}): Promise<FolderAdded> {
+  async addFolder(url: string, options: FolderOptions = {}, checkFile?: (file: FolderFile) => string): Promise<FolderAdded> {
     this.#checkOpen();
-    return await addFolder(this, parseDownloadUrl(url, this.schemes), options);
+    return await addFolder(this, parseDownloadUrl(url, this.schemes), options, checkFile);
   }
 
   /**

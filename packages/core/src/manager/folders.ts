@@ -124,12 +124,21 @@ export async function planFolder(engine: Multiget, url: URL, options: FolderOpti
  * file to fetch (`output` its place in the local folder), so the queue's limits, priorities, pause,
  * resume and persistence apply to each file. Running it again skips complete files and resumes
  * partial ones.
+ *
+ * `checkFile` (a program's own rule for where files may go, e.g. the service's) is called for
+ * every file to fetch before any is queued, and answers its output; one that throws queues nothing.
  */
-export async function addFolder(manager: ManagerLike, url: URL, options: FolderOptions = {}): Promise<FolderAdded> {
+export async function addFolder(
+  manager: ManagerLike,
+  url: URL,
+  options: FolderOptions = {},
+  checkFile?: (file: FolderFile) => string,
+): Promise<FolderAdded> {
   const plan = await planFolder(manager.engine, url, options, manager.settings.dir);
   const { include: _i, exclude: _e, depth: _d, output: _o, dir: _dir, ...each } = options;
+  const outputs = plan.files.map((f) => (checkFile ? checkFile(f) : f.output));
   const entries: EntrySnapshot[] = [];
-  for (const file of plan.files) entries.push(await manager.add(file.url, { ...each, output: file.output }));
+  for (const [i, file] of plan.files.entries()) entries.push(await manager.add(file.url, { ...each, output: outputs[i]! }));
   return { ...plan, entries };
 }
 
