@@ -106,7 +106,7 @@ describe('PidLock under contention', () => {
   // another process had created but not yet filled used to look "unreadable", hence stale, and was
   // taken over: two holders. The holder keeps the lock until every racer has answered.
   it.runIf(process.platform !== 'win32')('gives a lock to exactly one of several processes that take it at the same moment', async () => {
-    const lockModule = new URL('../dist/storage/PidLock.js', import.meta.url).href;
+    const lockModule = new URL('../dist/index.js', import.meta.url).href;
     const script = `
       import { PidLock } from ${JSON.stringify(lockModule)};
       const lock = new PidLock(process.argv[1]);
