@@ -56,6 +56,25 @@ describe('sanitizeFileName (properties)', () => {
     );
   });
 
+  // Regression (a CI run's seed -794841560): a name cut to the limit that then got its sidecar mark
+  // was cut again by a second pass. Every reserved suffix and device name, at every length around
+  // the limit, is kept by a second pass.
+  it('is idempotent at the length limit, for every name that gets a mark', () => {
+    const marked = ['.mgstate', '.mgpart', '.mglock', '.mgstate.tmp', '.mglock.stale-12', '.mglock.new-12'];
+    for (let length = 190; length <= 210; length++) {
+      for (const suffix of marked) {
+        for (const input of ['a'.repeat(length) + suffix, 'é'.repeat(length / 2) + suffix, `CON.${'a'.repeat(length)}${suffix}`]) {
+          const once = sanitizeFileName(input);
+          isSafeComponent(once);
+          expect(sanitizeFileName(once), input).toBe(once);
+        }
+      }
+    }
+    const cut = sanitizeFileName(`${'a'.repeat(260)}.mgstate`);
+    expect(cut).toMatch(/^a+\.mgstate_$/);
+    expect(Buffer.byteLength(cut)).toBe(200);
+  });
+
   it('never changes an ordinary name', () => {
     const ordinary = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}(\.[a-z0-9]{1,5})?$/).filter(
       (n) => !isWindowsDeviceName(n) && !isSidecarName(n),

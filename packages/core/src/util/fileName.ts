@@ -23,11 +23,23 @@ export function sanitizeFileName(name: string | undefined, fallback = 'download'
       .replace(/[<>:"|?*]/g, '_')
       .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ''), // bidi overrides disguise extensions
   );
-  // Room for the characters a device or sidecar name gets; cutting may expose a dot or a space.
-  base = stripEnds(truncateUtf8(base, 198));
-  if (isWindowsDeviceName(base)) base = `_${base}`;
-  base = defuseSidecarName(base);
-  return base.length > 0 ? base : fallback;
+  // A device or sidecar name gets a character more; when that passes the limit, cut one byte more and
+  // look again (cutting may expose a dot or a space, or end a device or sidecar name). The result is
+  // a fixed point: it is within the limit and needs no mark, so sanitising it again keeps it.
+  let out = base;
+  for (let limit = MAX_NAME_BYTES; limit > 0; limit--) {
+    out = markReserved(stripEnds(truncateUtf8(base, limit)));
+    if (Buffer.byteLength(out) <= MAX_NAME_BYTES) break;
+  }
+  return out.length > 0 ? out : fallback;
+}
+
+/** The longest name sanitizeFileName returns, in bytes of UTF-8 (most file systems allow 255). */
+const MAX_NAME_BYTES = 200;
+
+/** `_CON.txt` for a device name, `f.bin.mgstate_` for a sidecar name; any other name as it is. */
+function markReserved(name: string): string {
+  return defuseSidecarName(isWindowsDeviceName(name) ? `_${name}` : name);
 }
 
 /**
