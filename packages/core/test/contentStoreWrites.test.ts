@@ -1,6 +1,7 @@
 // The content store writes its document once for all the records that arrive while a write is under
-// way: a queue of many small downloads finishing together costs a few writes, not one per file
-// (each a read, a parse, a write and an fsync of a document that grows with every record).
+// way or while it waits for more: a queue of many small downloads finishing together costs a few
+// writes, not one per file (each a read, a parse, a write and an fsync of a document that grows with
+// every record).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,52 @@ describe('ContentStore writes', () => {
     await Promise.all([first, second, gone]);
     const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
     expect(doc.entries.map((r) => r.file)).toEqual([join(dir, 'f1.bin')]);
+  });
+
+  it('waits for more records before it writes, and close() writes what it gathered', async () => {
+    const { persistence, writes } = counted();
+    // An hour: nothing in this test may be written by the timer.
+    const store = new ContentStore(persistence, 3_600_000);
+    const added: Array<Promise<void>> = [];
+    for (let i = 0; i < 5; i++) {
+      added.push(store.add(record(i)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(writes()).toBe(0);
+    await store.close();
+    await Promise.all(added);
+    expect(writes()).toBe(1);
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file)).toEqual([4, 3, 2, 1, 0].map((i) => join(dir, `f${i}.bin`)));
+    // After close, a record is written at once.
+    await store.add(record(5));
+    expect(writes()).toBe(2);
+  });
+
+  it('a change a download waits for is written at once, with the records gathered so far', async () => {
+    const { persistence, writes } = counted();
+    const store = new ContentStore(persistence, 3_600_000);
+    const gathered = store.add(record(1));
+    await store.forget(join(dir, 'f9.bin'));
+    await gathered;
+    expect(writes()).toBe(1);
+    await store.addCopy({ ...record(2), url: 'https://example.test/f2.bin', recordedAt: new Date(0).toISOString() }, join(dir, 'copy.bin'));
+    expect(writes()).toBe(2);
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file)).toEqual([join(dir, 'copy.bin'), join(dir, 'f1.bin')]);
+  });
+
+  it('sees what another store (another process) wrote to the same file', async () => {
+    const one = new ContentStore(contentFile(dir), 0);
+    const two = new ContentStore(contentFile(dir), 0);
+    await one.add(record(1));
+    expect((await two.byUrl(new URL('https://example.test/f1.bin'))).map((r) => r.file)).toEqual([join(dir, 'f1.bin')]);
+    await two.add(record(2));
+    // `one` last wrote the file itself: it must notice that the file changed since.
+    expect((await one.byUrl(new URL('https://example.test/f2.bin'))).map((r) => r.file)).toEqual([join(dir, 'f2.bin')]);
+    await one.add(record(3));
+    const doc = JSON.parse(await readFile(join(dir, 'content.json'), 'utf8')) as ContentDocument;
+    expect(doc.entries.map((r) => r.file)).toEqual([3, 2, 1].map((i) => join(dir, `f${i}.bin`)));
   });
 
   it('a write that fails fails the changes it carried, and the next ones are written', async () => {

@@ -132,7 +132,10 @@ export class ContentShortcut {
    */
   async close(): Promise<void> {
     this.#stopping.abort();
+    // Records arriving from now on are written without waiting for more.
+    const written = this.#store.close();
     await Promise.all(this.#pending);
+    await written;
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
