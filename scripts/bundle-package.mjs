@@ -24,7 +24,7 @@
 //   per-module files) are removed, so nothing stale can be imported or published. The build writes no
 //   source maps: the sources they would point to are not published.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const pkgDir = process.cwd();
@@ -101,6 +101,3 @@ const walk = (dir) => {
 };
 walk(join(pkgDir, 'dist'));
 for (const path of stale) rmSync(path);
-if (process.env.MULTIGET_BUNDLE_VERBOSE === '1') {
-  console.log(`${pkg.name}: ${[...written].map((p) => relative(pkgDir, p)).join(', ')}; removed ${stale.length} stale file(s)`);
-}
