@@ -10,7 +10,7 @@ import { ContentShortcut } from './content/ContentShortcut.js';
 import { type FolderAdded, type FolderFile, type FolderOptions, addFolder } from './folders.js';
 import { History } from './History.js';
 import { documentsOf, loadStored } from './persistence.js';
-import { ACTIVE, type Entry, Queue, UNFINISHED, enter, newEntry, snapshot, targetKey } from './Queue.js';
+import { ACTIVE, type Entry, Queue, UNFINISHED, newEntry, snapshot, targetKey } from './Queue.js';
 import { checkRelinkable, relink } from './relink.js';
 import { applySecrets } from './secrets.js';
 import { applySettings, createEngine, initialSettings } from './settings.js';
@@ -232,6 +232,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     // Checked again after pausing: the download may have finished meanwhile.
     checkRelinkable(e);
     relink(e, parsed, targetKey(parsed, e.options, this.#settings.dir));
+    this.#queue.rekey(e);
     if (e.state === 'queued') this.emit('changed', snapshot(e));
     else this.#set(e, 'queued');
     return this.#commit(e);
@@ -242,6 +243,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     checkOption('priority', priority);
     const e = this.#entry(id);
     e.priority = priority;
+    this.#queue.reorder();
     return this.#changed(e);
   }
 
@@ -344,7 +346,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
-    await pauseForRestart(this.#queue.all());
+    await pauseForRestart(this.#queue.all(), (e) => this.#queue.enter(e, 'downloading'));
     await this.engine.close();
     await this.#runContext.content?.close();
     await this.#writer.close();
@@ -376,7 +378,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #set(e: Entry, state: EntryState): void {
-    if (!enter(e, state)) return;
+    if (!this.#queue.enter(e, state)) return;
     this.#writer.changed();
     this.emit('changed', snapshot(e));
   }
@@ -434,7 +436,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   }
 
   #emitProgress(): void {
-    const active = this.#queue.ordered().filter((e) => ACTIVE.has(e.state));
+    const active = this.#queue.active();
     if (active.length > 0) this.emit('progress', active.map(snapshot), resourceUsage());
   }
 

@@ -20,9 +20,10 @@ export async function stopRun(e: Entry, deleteData: boolean): Promise<void> {
 /**
  * Pauses the running downloads among `entries` for a close of the manager. Their state stays
  * `downloading` (and is saved so), so that the next manager on the same store resumes them.
+ * `backToDownloading` sets it (the queue's `enter`, which keeps its indexes).
  */
-export async function pauseForRestart(entries: readonly Entry[]): Promise<void> {
+export async function pauseForRestart(entries: readonly Entry[], backToDownloading: (e: Entry) => void): Promise<void> {
   const running = entries.filter((e) => e.download && ACTIVE.has(e.state));
   await Promise.all(running.map((e) => e.download!.pause()));
-  for (const e of running) if (e.state === 'paused') e.state = 'downloading';
+  for (const e of running) if (e.state === 'paused') backToDownloading(e);
 }
