@@ -44,15 +44,13 @@ function apply(queue: Queue, live: Entry[], o: Op): void {
       queue.enter(e, STATES[o.state]!);
       break;
     case 'priority':
-      e.priority = o.priority;
-      queue.reorder();
+      queue.setPriority(e, o.priority);
       break;
     case 'move':
       queue.move(e, o.index);
       break;
     case 'rekey':
-      e.key = KEYS[o.key]!;
-      queue.rekey(e);
+      queue.rekey(e, KEYS[o.key]!);
       break;
     case 'delete':
       queue.delete(e.id);

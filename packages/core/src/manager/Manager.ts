@@ -231,8 +231,8 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     await stopRun(e, false);
     // Checked again after pausing: the download may have finished meanwhile.
     checkRelinkable(e);
-    relink(e, parsed, targetKey(parsed, e.options, this.#settings.dir));
-    this.#queue.rekey(e);
+    relink(e, parsed);
+    this.#queue.rekey(e, targetKey(parsed, e.options, this.#settings.dir));
     if (e.state === 'queued') this.emit('changed', snapshot(e));
     else this.#set(e, 'queued');
     return this.#commit(e);
@@ -242,8 +242,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   async setPriority(id: string, priority: number): Promise<EntrySnapshot> {
     checkOption('priority', priority);
     const e = this.#entry(id);
-    e.priority = priority;
-    this.#queue.reorder();
+    this.#queue.setPriority(e, priority);
     return this.#changed(e);
   }
 

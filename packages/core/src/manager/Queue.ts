@@ -138,7 +138,8 @@ export class Queue {
    * download (it took 28 s for 10,000 files of 10 bytes, most of it in these scans). Each may hold
    * stale members (an entry that left the state, changed its key or was deleted): every lookup
    * checks, and drops what it finds stale. An entry gets into a state only through `add` or `enter`,
-   * and into a key only through `add` or `rekey`, which file it.
+   * into a key only through `add` or `rekey`, and a new place in the order only through
+   * `setPriority` or `move`: each files it.
    */
   /** Entries by target key. */
   readonly #byKey = new Map<string, Set<Entry>>();
@@ -167,11 +168,11 @@ export class Queue {
 
   add(e: Entry): void {
     this.#entries.set(e.id, e);
-    this.rekey(e);
+    this.#fileKey(e);
     this.#file(e);
     if (e.state !== 'queued' || this.#order === undefined) return;
     const last = this.#order.length > this.#head ? this.#order[this.#order.length - 1] : undefined;
-    if (last !== undefined && byQueueOrder(last, e) > 0) this.reorder();
+    if (last !== undefined && byQueueOrder(last, e) > 0) this.#reorder();
     else this.#order.push(e);
   }
 
@@ -179,17 +180,28 @@ export class Queue {
   enter(e: Entry, state: EntryState): boolean {
     if (!enter(e, state)) return false;
     this.#file(e);
-    if (state === 'queued') this.reorder();
+    if (state === 'queued') this.#reorder();
     return true;
   }
 
-  /** Call after changing an entry's priority or sequence number: the queue order is worked out again. */
-  reorder(): void {
+  /** Gives `e` a new target key (a new URL: see `relink`). */
+  rekey(e: Entry, key: string): void {
+    e.key = key;
+    this.#fileKey(e);
+  }
+
+  /** Gives `e` a new priority (higher runs first). */
+  setPriority(e: Entry, priority: number): void {
+    e.priority = priority;
+    this.#reorder();
+  }
+
+  /** The queue order is worked out again when next needed. */
+  #reorder(): void {
     this.#order = undefined;
   }
 
-  /** Files `e` under its key: call after changing `e.key`. */
-  rekey(e: Entry): void {
+  #fileKey(e: Entry): void {
     let entries = this.#byKey.get(e.key);
     if (entries === undefined) this.#byKey.set(e.key, (entries = new Set()));
     entries.add(e);
@@ -274,16 +286,19 @@ export class Queue {
       this.#head = 0;
     }
     const order = this.#order;
-    const isQueued = (e: Entry): boolean => e.state === 'queued' && this.#entries.get(e.id) === e;
     // What left the queue at its front (started, removed) is passed for good.
-    while (this.#head < order.length && !isQueued(order[this.#head]!)) this.#head++;
+    while (this.#head < order.length && !this.#isQueued(order[this.#head]!)) this.#head++;
     if (this.#head > 1024 && this.#head * 2 > order.length) {
       order.splice(0, this.#head);
       this.#head = 0;
     }
-    const picked = new Set<Entry>();
-    for (let i = this.#head; i < order.length && picked.size < room; i++) if (isQueued(order[i]!)) picked.add(order[i]!);
-    return [...picked];
+    const picked: Entry[] = [];
+    for (let i = this.#head; i < order.length && picked.length < room; i++) if (this.#isQueued(order[i]!)) picked.push(order[i]!);
+    return picked;
+  }
+
+  #isQueued(e: Entry): boolean {
+    return e.state === 'queued' && this.#entries.get(e.id) === e;
   }
 
   /**
@@ -298,6 +313,6 @@ export class Queue {
     if (neighbour) e.priority = neighbour.priority;
     order.forEach((x, i) => (x.seq = i + 1));
     this.#seq = order.length;
-    this.reorder();
+    this.#reorder();
   }
 }

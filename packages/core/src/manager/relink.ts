@@ -18,20 +18,20 @@ export function checkRelinkable(e: Entry): void {
 }
 
 /**
- * Moves `e` to `url` (already parsed and checked), with `key` its new target key. Its partial data
+ * Moves `e` to `url` (already parsed and checked); its new target key is the queue's to set
+ * (`Queue.rekey`), which files it. Its partial data
  * stays its own: the old URL (without credentials) joins `previousUrls`, which the storage accepts as
  * the same download's, and the engine still checks that the new URL serves the same file.
  * Credentials and secret headers held for the old URL go unless the new one has the same origin
  * (see `sameOrigin`); mirror URLs keep their userinfo. What the old run left (its error,
  * pause reason, Download, a wait for secrets) is forgotten.
  */
-export function relink(e: Entry, url: URL, key: string): void {
+export function relink(e: Entry, url: URL): void {
   const before = redactUrl(e.url);
   // A mirror's userinfo stays: it goes to that mirror only, whose URL did not change.
   if (!sameOrigin(url, e.url)) e.secrets = { headers: {}, credentials: undefined, ...(e.secrets.mirrors ? { mirrors: e.secrets.mirrors } : {}) };
   e.previousUrls = [...e.previousUrls.filter((u) => u !== before), before].slice(-PREVIOUS_URLS);
   e.url = url;
-  e.key = key;
   e.needsSecrets = holdsSecrets(url, e.secrets);
   e.awaitingSecrets = false;
   e.error = undefined;

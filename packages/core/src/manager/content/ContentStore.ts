@@ -204,12 +204,9 @@ export class ContentStore {
   }
 
   /**
-   * Applies `change` and writes the document. The changes that arrive while a write is under way
-   * are written together by the next one: a queue of a thousand small downloads finishing at once
-   * costs a few writes of the document, not a thousand (each a read, a parse, a write and an fsync
-   * of a document that grows with every record).
+   * Queues `change` for the next write (see `#writes`). `soon`: a download waits for this change, so
+   * its write does not gather others.
    */
-  /** `soon`: a download waits for this change, so its write does not gather others. */
   #update(change: (records: ContentRecord[]) => ContentRecord[], soon = true): Promise<void> {
     this.#queued.push(change);
     return this.#writes.request(soon);
