@@ -126,6 +126,18 @@ describe('SegmentWriter and releaseBuffer', () => {
     expect(whole.byteLength).toBe(0);
   });
 
+  it('with unusedBefore, also frees a chunk that runs to its buffer\'s end, never one that stops short', () => {
+    const read = new Uint8Array(4096);
+    const middle = read.subarray(100, 4000);
+    expect(releaseBuffer(middle, { unusedBefore: true })).toBe(false);
+    expect(read.byteLength).toBe(4096);
+    const rest = read.subarray(100);
+    expect(releaseBuffer(rest)).toBe(false);
+    expect(releaseBuffer(rest, { unusedBefore: true })).toBe(true);
+    expect(read.byteLength).toBe(0);
+    expect(releaseBuffer(new Uint8Array(8).subarray(8), { unusedBefore: true })).toBe(false);
+  });
+
   it('a writer tells of each write once it resolved; the bytes on disk are the bytes received', async () => {
     const path = join(dir, 'w.bin');
     const sink = new FileSink(await open(path, 'w+'), path);

@@ -56,10 +56,11 @@ export class HttpByteSource implements ByteSource {
    * reads, one ArrayBuffer per read, and undici keeps no reference to one after delivering it (a
    * pause puts back into the socket only the bytes after it). `releaseBuffer` never frees an empty
    * chunk: when undici resumes a paused body on an empty socket, it delivers an empty view of a
-   * buffer it shares across connections.
+   * buffer it shares across connections. The first chunk, when it is the rest of the read that held
+   * the response's head, is freed with that head (`ResponseBody.isHeadTail`).
    */
   written(chunks: readonly Uint8Array[]): void {
-    for (const c of chunks) releaseBuffer(c);
+    for (const c of chunks) if (!releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
   }
 
   /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */

@@ -36,14 +36,39 @@ export class ResponseBody {
   #discardLimit = 0;
   readonly #highWater: number;
   readonly #onSettled: () => void;
+  /** True until the first chunk with bytes arrives, if that chunk may be freed with the head before it (see {@link isHeadTail}). */
+  #headFree: boolean;
+  /** The first chunk, when it is the rest of the socket read that held the response's head. */
+  #headTail: Uint8Array | undefined;
 
   /**
    * @param highWater - Buffered bytes at which undici is paused.
    * @param onSettled - Called once when the body ends, fails or is canceled (to drop the abort listener).
+   * @param headFree - False when something besides this body may still read the response's raw head
+   *   (a subscriber of undici's `undici:request:headers` diagnostics channel got views of it).
    */
-  constructor(highWater: number, onSettled: () => void) {
+  constructor(highWater: number, onSettled: () => void, headFree = true) {
     this.#highWater = highWater;
     this.#onSettled = onSettled;
+    this.#headFree = headFree;
+  }
+
+  /**
+   * True once for the body's first chunk when that chunk is the rest of the socket read that began
+   * with the response's head: the bytes before it in its buffer are the status line and headers,
+   * which undici has parsed into strings, so the chunk may be freed with them once written
+   * (`releaseBuffer(chunk, { unusedBefore: true })`). Without this, every response left one socket
+   * read (up to 64 KiB) to the garbage collector: for a list of small files, most of their bytes.
+   *
+   * No other response's bytes can share that buffer: with one request at a time per connection
+   * (`pipelining: 1`), undici destroys a connection whose read holds the next response's head in the
+   * same read as the end of the last one, so a read that begins with a head belongs to that response
+   * alone. The chunk must also run to the end of its buffer (no later bytes of this body in it).
+   */
+  isHeadTail(chunk: Uint8Array): boolean {
+    if (chunk !== this.#headTail) return false;
+    this.#headTail = undefined;
+    return true;
   }
 
   /** True once every byte was received (the reader may not have taken them all yet). */
@@ -68,6 +93,10 @@ export class ResponseBody {
       this.#discarded += chunk.byteLength;
       if (this.#discarded > this.#discardLimit) this.cancel();
       return;
+    }
+    if (this.#headFree && chunk.byteLength > 0) {
+      this.#headFree = false;
+      if (followsHead(chunk)) this.#headTail = chunk;
     }
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
@@ -162,6 +191,7 @@ export class ResponseBody {
   }
 
   #dropBuffered(): void {
+    this.#headTail = undefined;
     this.#chunks.length = 0;
     this.#head = 0;
     this.#buffered = 0;
@@ -176,6 +206,17 @@ export class ResponseBody {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** "HTTP/", the start of a response's status line. */
+const STATUS_LINE_START = [0x48, 0x54, 0x54, 0x50, 0x2f];
+
+/** Whether `chunk` runs to the end of a buffer that begins with an HTTP response's status line. */
+function followsHead(chunk: Uint8Array): boolean {
+  const buffer = chunk.buffer;
+  if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset < STATUS_LINE_START.length || chunk.byteOffset + chunk.byteLength !== buffer.byteLength) return false;
+  const start = new Uint8Array(buffer, 0, STATUS_LINE_START.length);
+  return STATUS_LINE_START.every((byte, i) => start[i] === byte);
+}
 
 /** The error a canceled body ends with; the caller's reason (if any) is its cause. */
 export class BodyCanceledError extends Error {

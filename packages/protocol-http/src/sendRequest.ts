@@ -1,6 +1,10 @@
+import { channel } from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
 import type { HeaderMap } from './headerValues.js';
 import { BODY_HIGH_WATER, ResponseBody } from './ResponseBody.js';
+
+/** undici publishes each response's raw head here; a subscriber may keep views of it. */
+const headersChannel = channel('undici:request:headers');
 
 /** A response's head, and its body still arriving. */
 export interface HttpResponse {
@@ -68,7 +72,7 @@ export function sendRequest(dispatcher: Dispatcher, options: RequestOptions): Pr
       },
       onResponseStart(ctl, statusCode, headers, statusMessage) {
         if (statusCode < 200) return; // 100 Continue, 103 Early Hints: the real answer follows
-        body = new ResponseBody(options.highWater ?? BODY_HIGH_WATER, cleanup);
+        body = new ResponseBody(options.highWater ?? BODY_HIGH_WATER, cleanup, !headersChannel.hasSubscribers);
         body.attach(ctl);
         settled = true;
         resolve({ statusCode, statusText: statusMessage ?? '', headers: headers as HeaderMap, body });

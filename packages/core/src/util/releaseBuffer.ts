@@ -8,13 +8,26 @@
  * connection, and hands out empty views of it). For a protocol plugin's `ByteSource.written`, on
  * chunks it knows nothing else refers to.
  *
+ * @param options - `unusedBefore`: see {@link ReleaseBufferOptions}.
  * @returns true when the buffer was freed
  */
-export function releaseBuffer(chunk: Uint8Array): boolean {
+export function releaseBuffer(chunk: Uint8Array, options?: ReleaseBufferOptions): boolean {
   const buffer = chunk.buffer;
-  if (chunk.byteOffset !== 0 || chunk.byteLength === 0 || chunk.byteLength !== buffer.byteLength || !(buffer instanceof ArrayBuffer)) return false;
+  const start = options?.unusedBefore === true ? chunk.byteOffset : 0;
+  if (chunk.byteOffset !== start || chunk.byteLength === 0 || start + chunk.byteLength !== buffer.byteLength || !(buffer instanceof ArrayBuffer)) return false;
   const transfer = (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer;
   if (transfer === undefined) return false;
   transfer.call(buffer, 0);
   return true;
+}
+
+/** How {@link releaseBuffer} may free a chunk that is a view of part of its buffer. */
+export interface ReleaseBufferOptions {
+  /**
+   * The bytes of the chunk's buffer before the chunk are known to be unused: the chunk is the rest of
+   * a socket read whose head the plugin has parsed and holds no view of (the status line and headers
+   * of an HTTP response, before its first body bytes). A chunk that runs to the end of its buffer is
+   * then freed too.
+   */
+  unusedBefore?: boolean;
 }
