@@ -60,8 +60,17 @@ export async function runDownloads(
     observer.finished(outcome);
   };
   // 'started' can fire inside add(), before the task is mapped to its entry: join the two
-  // whichever comes second.
+  // whichever comes second. A later task of the list may map to the same entry, so a download is
+  // held until it ends and every task is added; then let go, so that a long list keeps only the
+  // outcomes of the downloads that ended, not the downloads (with their storage and digests).
+  const startedIds = new Set<string>();
   const downloads = new Map<string, Download>();
+  const ended: [string, Download][] = [];
+  let adding = true;
+  const release = (entryId: string, download: Download): void => {
+    if (adding) ended.push([entryId, download]);
+    else if (downloads.get(entryId) === download) downloads.delete(entryId);
+  };
   const attached = new Set<DownloadTask>();
   const attach = (entryId: string): void => {
     const download = downloads.get(entryId);
@@ -83,8 +92,13 @@ export async function runDownloads(
     }
   };
   manager.on('started', (entry, download) => {
+    startedIds.add(entry.id);
     downloads.set(entry.id, download);
     attach(entry.id);
+    download.done.then(
+      () => release(entry.id, download),
+      () => release(entry.id, download),
+    );
   });
   // Copied from the content store: no transfer, so no Download; the result says where it came from.
   const cached = new Map<string, DownloadResult>();
@@ -100,7 +114,7 @@ export async function runDownloads(
   manager.on('changed', (entry) => {
     // A download that started reports its own error, with every detail (status code, errno, URL);
     // the manager's snapshot keeps only code and message.
-    if (entry.state !== 'failed' || !entry.error || downloads.has(entry.id)) return;
+    if (entry.state !== 'failed' || !entry.error || startedIds.has(entry.id)) return;
     for (const task of byEntry.get(entry.id) ?? []) {
       finish({ task, status: 'failed', error: new DownloadError(entry.error.code as ErrorCode, entry.error.message) });
     }
@@ -125,13 +139,15 @@ export async function runDownloads(
         attach(entry.id);
         finishCached(entry.id);
         const now = manager.get(entry.id);
-        if (now.state === 'failed' && now.error && !downloads.has(entry.id)) {
+        if (now.state === 'failed' && now.error && !startedIds.has(entry.id)) {
           finish({ task, status: 'failed', error: new DownloadError(now.error.code as ErrorCode, now.error.message) });
         }
       } catch (err) {
         finish({ task, status: 'failed', error: toDownloadError(err) });
       }
     }
+    adding = false;
+    for (const [entryId, download] of ended.splice(0)) release(entryId, download);
     if (!options.signal?.aborted) await Promise.race([manager.idle(), aborted(options.signal)]);
     if (options.signal?.aborted) await manager.close();
     // Downloads paused by an interrupt keep `done` pending: they end here, as aborted.

@@ -417,6 +417,10 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    * link expired): recorded in the history when it ended, saved, and its slot given to the next.
    */
   #end(e: Entry, state: 'completed' | 'failed' | 'canceled' | 'paused', result?: DownloadResult, error?: DownloadError): void {
+    // A download that ended is never used again (a retry makes a new one): let it go, with its
+    // storage and digests, so that a long list does not keep every download it ran. A paused one
+    // resumes.
+    if (state !== 'paused') e.download = undefined;
     this.#set(e, state);
     if (state !== 'paused') this.#recordHistory(e, result, error);
     this.#settle();
