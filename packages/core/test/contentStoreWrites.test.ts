@@ -138,3 +138,42 @@ describe('ContentStore writes', () => {
     expect(doc.entries.map((r) => r.file)).toContain(join(dir, 'f2.bin'));
   });
 });
+
+// A lookup that overlapped a write could open the file the write then replaced, and kept what it
+// parsed as the file's known content: every later lookup then parsed the whole document again (the
+// new file never matched), and each one that still opened the old file made it stale again. A list
+// of 2,000 files parsed content.json thousands of times, and a list of 10,000 spent a third of its
+// allocations on it.
+describe('contentFile: lookups that overlap a write', () => {
+  it('after the write, a lookup gives the document written, without parsing it', async () => {
+    const file = contentFile(dir);
+    const other = contentFile(dir); // another process's writes: this one must parse them
+    const docOf = (n: number): ContentDocument => ({
+      version: 1,
+      entries: Array.from({ length: n }, (_, i) => ({ ...record(i), url: `https://example.test/f${i}.bin`, recordedAt: '2026-12-05T00:00:00.000Z' })),
+    });
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+      parses++;
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    try {
+      for (let round = 0; round < 5; round++) {
+        // A large document on disk that this store has not read: each overlapping lookup parses it,
+        // which takes longer than the small write beside it.
+        await other.write(docOf(20_000 + round));
+        const written = docOf(round + 1);
+        const lookups = Array.from({ length: 4 }, () => file.read());
+        const write = file.write(written);
+        lookups.push(file.read(), file.read());
+        await Promise.all([...lookups, write]);
+        parses = 0;
+        for (let i = 0; i < 3; i++) expect(await file.read()).toBe(written);
+        expect(parses).toBe(0);
+      }
+    } finally {
+      JSON.parse = parse;
+    }
+  });
+});
