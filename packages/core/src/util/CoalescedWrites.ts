@@ -11,7 +11,9 @@ export class CoalescedWrites {
   #current: Promise<void> = Promise.resolve();
   /** The run that answers the requests made since `#current` began. */
   #next: Promise<void> | undefined;
-  #gatherMs: number;
+  readonly #gatherMs: () => number;
+  /** Set by `drain`: runs no longer gather. */
+  #drained = false;
   /** Ends the gathering wait of the next run, while it waits. */
   #endWait: (() => void) | undefined;
 
@@ -19,13 +21,13 @@ export class CoalescedWrites {
    * @param write - One run: writes whatever is to be written when its turn comes.
    * @param gatherMs - How long a run waits, after the first request it answers, for more requests
    *   to answer (a timer that keeps the process alive that long). 0: it starts as soon as the run
-   *   before it ended.
+   *   before it ended. A function is asked each time a run starts to gather.
    */
   constructor(
     private readonly write: () => Promise<void>,
-    gatherMs = 0,
+    gatherMs: number | (() => number) = 0,
   ) {
-    this.#gatherMs = gatherMs;
+    this.#gatherMs = typeof gatherMs === 'number' ? () => gatherMs : gatherMs;
   }
 
   /**
@@ -35,7 +37,8 @@ export class CoalescedWrites {
   request(soon = false): Promise<void> {
     if (soon) this.#endWait?.();
     if (this.#next === undefined) {
-      const gather = this.#gatherMs > 0 && !soon ? this.#gather(this.#gatherMs) : undefined;
+      const ms = soon || this.#drained ? 0 : this.#gatherMs();
+      const gather = ms > 0 ? this.#gather(ms) : undefined;
       const next = Promise.all([this.#current.catch(() => undefined), gather]).then(() => {
         this.#next = undefined;
         return this.write();
@@ -51,7 +54,7 @@ export class CoalescedWrites {
    * before it ends). Resolves once every request made before this call was written (or failed).
    */
   async drain(): Promise<void> {
-    this.#gatherMs = 0;
+    this.#drained = true;
     this.#endWait?.();
     await this.#current.catch(() => undefined);
   }

@@ -9,8 +9,14 @@ import { CoalescedWrites } from '../../util/CoalescedWrites.js';
 
 /** Records kept: the oldest go first. */
 const MAX_RECORDS = 5000;
-/** How long a write of content.json waits for more records (see ContentStore). */
+/** How long a write of content.json waits for more records, at least (see ContentStore). */
 const GATHER_MS = 50;
+/**
+ * A write waits this many times as long as the last write took, up to MAX_GATHER_MS: a store of
+ * thousands of records (a list of 10,000 files) spends a small share of its time rewriting them.
+ */
+const GATHER_PER_WRITE = 10;
+const MAX_GATHER_MS = 1000;
 
 /** Where the content store's document lives. */
 export interface ContentPersistence {
@@ -165,15 +171,20 @@ export class ContentStore {
   /**
    * One write at a time; the changes queued meanwhile go into the next, together. Each write
    * serialises every record (up to MAX_RECORDS), so a write of new records (`add`, which nobody
-   * waits for) waits GATHER_MS for more: a queue of 1,000 small downloads made 275 writes without
-   * the wait, and their JSON took a tenth of the run's CPU. A change a download waits for (`addCopy`,
-   * `forget`) is written at once, and `close()` ends the wait.
+   * waits for) waits for more: GATHER_MS, or GATHER_PER_WRITE times as long as the last write took
+   * (up to MAX_GATHER_MS), whichever is longer. A queue of 1,000 small downloads made 275 writes
+   * without the wait, and their JSON took a tenth of the run's CPU; with 5,000 records a write takes
+   * tens of milliseconds (1.5 MB of JSON and an fsync), and every 50 ms was most of a list's
+   * allocations. A change a download waits for (`addCopy`, `forget`) is written at once, and
+   * `close()` ends the wait.
    */
   readonly #writes: CoalescedWrites;
+  /** Milliseconds the last write took. */
+  #lastWriteMs = 0;
 
   /**
    * @param persistence - Where the records are kept (none: in memory only).
-   * @param gatherMs - How long a write of new records waits for more (see `#writes`).
+   * @param gatherMs - How long a write of new records waits for more, at least (see `#writes`).
    */
   constructor(
     private readonly persistence: ContentPersistence | undefined,
@@ -187,9 +198,11 @@ export class ContentStore {
       // Until it is written, the records in memory are not what the file holds: a failed write's
       // changes are dropped by the next read.
       this.#doc = undefined;
+      const started = performance.now();
       await this.persistence?.write(doc);
+      this.#lastWriteMs = performance.now() - started;
       this.#doc = doc;
-    }, gatherMs);
+    }, () => Math.max(gatherMs, Math.min(MAX_GATHER_MS, this.#lastWriteMs * GATHER_PER_WRITE)));
   }
 
   async #load(): Promise<void> {
