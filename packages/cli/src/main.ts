@@ -88,31 +88,14 @@ export async function main(
     return fail(err);
   }
 
-  let tasks: DownloadTask[];
-  let manager: Manager;
-  let redactor: Redactor;
-  let log: LogOutput | undefined;
+  let prepared: PreparedRun;
   try {
-    const sources = await readSources(options, io);
-    // Everything but a Metalink is checked first: a bad option fails the run at once.
-    const local = sources.filter((s) => !isMetalinkSource(s));
-    const localTasks = local.length > 0 ? buildTasks(options, local) : [];
-    redactor = secretsOf(options, localTasks);
-    for (const s of sources) redactor.addUrl(s.url);
-    if (options.logLevel !== 'off') log = LogOutput.open(options.logFile, redactor, (line) => io.stderr.write(line));
-    manager = await createManager(options, io, sources, log);
-    try {
-      tasks = buildTasks(options, await expandMetalinks(sources, (url, source) => fetchMetalink(manager, url, source, options)));
-    } catch (err) {
-      await closeManager(manager);
-      throw err;
-    }
-    // A Metalink's URLs are known only now; the redactor is the log's too, so it learns them in place.
-    addTaskSecrets(redactor, tasks);
+    prepared = await prepareRun(options, io);
   } catch (err) {
-    log?.close();
     return fail(err);
   }
+  const { manager, redactor, log } = prepared;
+  let { tasks } = prepared;
   let notes: FolderNote[] = [];
   if (options.recursive) {
     try {
@@ -311,6 +294,47 @@ async function fetchMetalink(manager: Manager, url: string, source: TaskSource, 
     return await readFile(result.file, 'utf8');
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a run needs once its sources are read and checked. */
+interface PreparedRun {
+  tasks: DownloadTask[];
+  manager: Manager;
+  redactor: Redactor;
+  log: LogOutput | undefined;
+}
+
+/**
+ * Reads the sources, checks them, opens the log and the manager, and builds the tasks. A function of
+ * its own so that what is built on the way (every source, and the tasks of the first check, each
+ * with two parsed URLs and its options) is dropped when it returns: in `main`, whose frame stays
+ * suspended for the whole run, a list of 10,000 URLs kept 20,000 tasks.
+ */
+async function prepareRun(options: CliOptions, io: CliIo): Promise<PreparedRun> {
+  let log: LogOutput | undefined;
+  try {
+    const sources = await readSources(options, io);
+    // Everything but a Metalink is checked first: a bad option fails the run at once.
+    const local = sources.filter((s) => !isMetalinkSource(s));
+    const localTasks = local.length > 0 ? buildTasks(options, local) : [];
+    const redactor = secretsOf(options, localTasks);
+    for (const s of sources) redactor.addUrl(s.url);
+    if (options.logLevel !== 'off') log = LogOutput.open(options.logFile, redactor, (line) => io.stderr.write(line));
+    const manager = await createManager(options, io, sources, log);
+    let tasks: DownloadTask[];
+    try {
+      tasks = buildTasks(options, await expandMetalinks(sources, (url, source) => fetchMetalink(manager, url, source, options)));
+    } catch (err) {
+      await closeManager(manager);
+      throw err;
+    }
+    // A Metalink's URLs are known only now; the redactor is the log's too, so it learns them in place.
+    addTaskSecrets(redactor, tasks);
+    return { tasks, manager, redactor, log };
+  } catch (err) {
+    log?.close();
+    throw err;
   }
 }
 
