@@ -16,6 +16,7 @@ export { LazyProtocolPlugin } from './plugins/LazyProtocolPlugin.js';
 export { expandHome } from './util/homePath.js';
 export { sameOrigin } from './util/sameOrigin.js';
 export { releaseBuffer, type ReleaseBufferOptions } from './util/releaseBuffer.js';
+export { newId } from './util/flatString.js';
 export { Multiget, type MultigetOptions, type DownloadOptions } from './engine/Multiget.js';
 export { Download, formatBytes } from './engine/Download.js';
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { ErrorCodes, type NormalizedOptions, UsageError, normalizeOptions, redactUrl } from '@multiget/core';
+import { ErrorCodes, type NormalizedOptions, UsageError, newId, normalizeOptions, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { InputEntry } from '../input/parseInputFile.js';
 
@@ -71,7 +70,7 @@ export function buildTasks(options: CliOptions, sources: readonly TaskSource[]):
     for (const [name, value] of [...options.headers, ...source.headers]) headers[name.toLowerCase()] = value;
     const task: DownloadTask = {
       index,
-      id: randomUUID(),
+      id: newId(),
       url: source.url,
       parsedUrl,
       label,

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { ErrorCodes, type Manager, UsageError, normalizeOptions, planFolder, redactUrl } from '@multiget/core';
+import { ErrorCodes, type Manager, UsageError, newId, normalizeOptions, planFolder, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { Palette } from '../display/Palette.js';
 import type { TextOutput } from '../display/Reporter.js';
@@ -67,7 +66,7 @@ export async function expandFolders(
       const { dir: _dir, output: _output, ...rest } = o;
       out.push({
         index: out.length,
-        id: randomUUID(),
+        id: newId(),
         url: file.url,
         parsedUrl: new URL(file.url),
         label: redactUrl(file.url),

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import type { AddOptions } from '../options/types.js';
 import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import { holdsSecrets, splitSecrets } from './secrets.js';
+import { flatString, newId } from '../util/flatString.js';
 import type { EntrySnapshot, EntryState, PauseReason } from './types.js';
 
 /** States of a download that is transferring (or about to, or checking its bytes). */
@@ -54,7 +54,7 @@ export interface Entry {
 export function newEntry(url: URL, key: string, options: AddOptions, seq: number): Entry {
   const { kept, secrets } = splitSecrets(options);
   return {
-    id: randomUUID(),
+    id: newId(),
     key,
     url,
     options: kept,
@@ -99,8 +99,9 @@ export function enter(e: Entry, state: EntryState): boolean {
 
 /** Names a download's target (its file, or its URL and directory): one unfinished download per key. */
 export function targetKey(url: URL, options: AddOptions, defaultDir: string): string {
-  if (options.output !== undefined) return `file:${resolve(options.output)}`;
-  return `url:${withoutUserinfo(url).href}|${resolve(options.dir ?? defaultDir)}`;
+  // Kept as long as the entry: flat (see flatString).
+  if (options.output !== undefined) return flatString(`file:${resolve(options.output)}`);
+  return flatString(`url:${withoutUserinfo(url).href}|${resolve(options.dir ?? defaultDir)}`);
 }
 
 /** Queue order: higher priority first, then order of addition. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseChecksum } from '../util/checksum.js';
 import { ErrorCodes, UsageError } from '../errors.js';
 import { expandHome } from '../util/homePath.js';
+import { flatString } from '../util/flatString.js';
 import type { ManagerSettings } from '../manager/types.js';
 import { type NumericOptionName, OPTION_LIMITS } from './limits.js';
 import type { AddOptions } from './types.js';
@@ -99,7 +100,8 @@ function path(v: unknown, label: string): string {
   if (typeof v !== 'string' || v === '' || v.includes('\0')) {
     throw invalid(`Invalid ${label}: ${show(v)} (expected a non-empty path without NUL characters)`);
   }
-  return resolve(expandHome(v, label));
+  // Kept as long as the download or its queue entry: flat (see flatString).
+  return flatString(resolve(expandHome(v, label)));
 }
 
 /** Checks request headers: names are tokens (each once, whatever its case), values hold no line break or NUL. Names come back lower-case. */
