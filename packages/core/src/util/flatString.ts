@@ -14,7 +14,11 @@ export function flatString(s: string): string {
   return Buffer.from(s, encoding).toString(encoding);
 }
 
-/** A random UUID (version 4) as a flat string (see {@link flatString}): an id to keep. */
+/**
+ * A random UUID (version 4), as one flat string: an id to keep. (`crypto.randomUUID` builds its
+ * result from 16 pieces, which V8 may keep as a tree of about 20 strings for as long as the id
+ * lives: 16 MiB for the ids of a list of 10,000 URLs.)
+ */
 export function newId(): string {
   return flatString(randomUUID());
 }
