@@ -2,7 +2,7 @@
 // way or while it waits for more: a queue of many small downloads finishing together costs a few
 // writes, not one per file (each a read, a parse, a write and an fsync of a document that grows with
 // every record).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -175,5 +175,19 @@ describe('contentFile: lookups that overlap a write', () => {
     } finally {
       JSON.parse = parse;
     }
+  });
+});
+
+describe('contentFile: the quick check of an unchanged file', () => {
+  it('a symlink put in place of content.json is refused, never read through, even right after a write', async () => {
+    const file = contentFile(dir);
+    const written: ContentDocument = { version: 1, entries: [] };
+    await file.write(written);
+    expect(await file.read()).toBe(written);
+    const elsewhere = join(dir, 'elsewhere.json');
+    await writeFile(elsewhere, JSON.stringify({ version: 1, entries: [{ ...record(1), url: 'https://example.test/f1.bin', recordedAt: 'x' }] }));
+    await rm(join(dir, 'content.json'));
+    await symlink(elsewhere, join(dir, 'content.json'));
+    expect(await file.read()).toBeUndefined();
   });
 });
