@@ -57,9 +57,11 @@ export class HttpByteSource implements ByteSource {
    * pause puts back into the socket only the bytes after it). `releaseBuffer` never frees an empty
    * chunk: when undici resumes a paused body on an empty socket, it delivers an empty view of a
    * buffer it shares across connections. The first chunk, when it is the rest of the read that held
-   * the response's head, is freed with that head (`ResponseBody.isHeadTail`).
+   * the response's head, is freed with that head (`ResponseBody.isHeadTail`). Nothing is freed while
+   * a diagnostics subscriber may hold views of the reads (`ResponseBody.frees`).
    */
   written(chunks: readonly Uint8Array[]): void {
+    if (this.response.frees === 'none') return;
     for (const c of chunks) if (!releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
   }
 

@@ -36,6 +36,8 @@ export class ResponseBody {
   #discardLimit = 0;
   readonly #highWater: number;
   readonly #onSettled: () => void;
+  /** What may be freed once written (see {@link Frees}). */
+  readonly frees: Frees;
   /** True until the first chunk with bytes arrives, if that chunk may be freed with the head before it (see {@link isHeadTail}). */
   #headFree: boolean;
   /** The first chunk, when it is the rest of the socket read that held the response's head. */
@@ -44,13 +46,14 @@ export class ResponseBody {
   /**
    * @param highWater - Buffered bytes at which undici is paused.
    * @param onSettled - Called once when the body ends, fails or is canceled (to drop the abort listener).
-   * @param headFree - False when something besides this body may still read the response's raw head
-   *   (a subscriber of undici's `undici:request:headers` diagnostics channel got views of it).
+   * @param frees - What of the socket's reads may be freed once written: less when something besides
+   *   this body may still read them (see {@link Frees}).
    */
-  constructor(highWater: number, onSettled: () => void, headFree = true) {
+  constructor(highWater: number, onSettled: () => void, frees: Frees = 'all') {
     this.#highWater = highWater;
     this.#onSettled = onSettled;
-    this.#headFree = headFree;
+    this.frees = frees;
+    this.#headFree = frees === 'all';
   }
 
   /**
@@ -206,6 +209,15 @@ export class ResponseBody {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * What of a response's socket reads its source may free once written:
+ * - `all`: its chunks, and the read that held the head with the first chunk;
+ * - `chunks`: its chunks only (a subscriber of undici's `undici:request:headers` diagnostics
+ *   channel got views of the raw head);
+ * - `none` (a subscriber of `undici:request:bodyChunkReceived` got every chunk).
+ */
+export type Frees = 'all' | 'chunks' | 'none';
 
 /** "HTTP/", the start of a response's status line. */
 const STATUS_LINE_START = [0x48, 0x54, 0x54, 0x50, 0x2f];

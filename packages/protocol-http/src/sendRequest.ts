@@ -1,10 +1,17 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
 import type { HeaderMap } from './headerValues.js';
-import { BODY_HIGH_WATER, ResponseBody } from './ResponseBody.js';
+import { BODY_HIGH_WATER, type Frees, ResponseBody } from './ResponseBody.js';
 
-/** undici publishes each response's raw head here; a subscriber may keep views of it. */
+/** undici publishes each response's raw head, and each body chunk, here: views of the socket's reads that a subscriber may keep. */
 const headersChannel = channel('undici:request:headers');
+const bodyChunkChannel = channel('undici:request:bodyChunkReceived');
+
+/** What a response's source may free once written, given who else was handed its reads. */
+function freesNow(): Frees {
+  if (bodyChunkChannel.hasSubscribers) return 'none';
+  return headersChannel.hasSubscribers ? 'chunks' : 'all';
+}
 
 /** A response's head, and its body still arriving. */
 export interface HttpResponse {
@@ -72,7 +79,7 @@ export function sendRequest(dispatcher: Dispatcher, options: RequestOptions): Pr
       },
       onResponseStart(ctl, statusCode, headers, statusMessage) {
         if (statusCode < 200) return; // 100 Continue, 103 Early Hints: the real answer follows
-        body = new ResponseBody(options.highWater ?? BODY_HIGH_WATER, cleanup, !headersChannel.hasSubscribers);
+        body = new ResponseBody(options.highWater ?? BODY_HIGH_WATER, cleanup, freesNow());
         body.attach(ctl);
         settled = true;
         resolve({ statusCode, statusText: statusMessage ?? '', headers: headers as HeaderMap, body });

@@ -166,6 +166,26 @@ describe('the first chunk, read with the head', () => {
     }
   });
 
+  it('nothing is freed while a subscriber of undici:request:bodyChunkReceived may hold the chunks', async () => {
+    server.addFile('/seen-chunks.bin', { size: 1024 * 1024, seed: 36 });
+    const seen: Uint8Array[] = [];
+    const onChunk = (message: unknown): void => {
+      seen.push((message as { chunk: Uint8Array }).chunk);
+    };
+    subscribe('undici:request:bodyChunkReceived', onChunk);
+    try {
+      const { chunks, copies, source } = await readAll('/seen-chunks.bin', 1024 * 1024);
+      expect(seen.length).toBeGreaterThan(0);
+      source.written(chunks);
+      for (const c of chunks) expect(c.byteLength).toBeGreaterThan(0);
+      // What the subscriber holds is still the bytes that arrived.
+      expect(sha256(Buffer.concat(seen.map((c) => Buffer.from(c))))).toBe(sha256(Buffer.concat(copies)));
+      expect(sha256(Buffer.concat(copies))).toBe(sha256({ size: 1024 * 1024, seed: 36 }));
+    } finally {
+      unsubscribe('undici:request:bodyChunkReceived', onChunk);
+    }
+  });
+
   it('only the first chunk, only to the end of a buffer that begins with a status line, and only once', () => {
     const url = new URL('http://127.0.0.1/x');
     const read = (head: string, bodyBytes: number): Uint8Array => {
@@ -203,8 +223,8 @@ describe('the first chunk, read with the head', () => {
     source.written([piece]);
     expect(piece.byteLength).toBe(30);
 
-    // headFree false (a diagnostics subscriber): kept.
-    body = new ResponseBody(1 << 20, () => undefined, false);
+    // Only chunks may be freed (a subscriber of the raw heads): kept.
+    body = new ResponseBody(1 << 20, () => undefined, 'chunks');
     source = new HttpByteSource(body, 0, 99, url, new AbortController().signal);
     const kept = read(head, 60);
     body.push(kept);
