@@ -111,6 +111,8 @@ describe('ContentStore writes', () => {
     const two = new ContentStore(contentFile(dir), 0);
     await one.add(record(1));
     expect((await two.byUrl(new URL('https://example.test/f1.bin'))).map((r) => r.file)).toEqual([join(dir, 'f1.bin')]);
+    // Looked up before the other store adds it: nothing (and `one` has its lookups indexed now).
+    expect(await one.byUrl(new URL('https://example.test/f2.bin'))).toEqual([]);
     await two.add(record(2));
     // `one` last wrote the file itself: it must notice that the file changed since.
     expect((await one.byUrl(new URL('https://example.test/f2.bin'))).map((r) => r.file)).toEqual([join(dir, 'f2.bin')]);
