@@ -56,7 +56,6 @@ export function contentFile(dir: string): ContentPersistence {
         const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           const st = await fh.stat();
-          if (last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) return last.doc;
           const doc = JSON.parse(await fh.readFile('utf8')) as ContentDocument;
           if (turnsBefore % 2 === 0 && writeTurns === turnsBefore) last = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, doc };
           return doc;
@@ -205,8 +204,7 @@ export class ContentStore {
     this.#writes = new CoalescedWrites(async () => {
       const batch = this.#queued.splice(0);
       if (this.persistence || !this.#loaded) await this.#load();
-      this.#records = applyChanges(this.#records, batch);
-      this.#byUrl = undefined;
+      this.#use(applyChanges(this.#records, batch));
       const doc: ContentDocument = { version: 1, entries: this.#records };
       // Until it is written, the records in memory are not what the file holds: a failed write's
       // changes are dropped by the next read.
@@ -223,9 +221,14 @@ export class ContentStore {
     this.#loaded = true;
     // The file is as this store last read or wrote it (contentFile hands back that document).
     if (doc !== undefined && doc === this.#doc) return;
-    this.#records = doc && doc.version === 1 && Array.isArray(doc.entries) ? doc.entries.filter(isRecord) : this.#records;
-    this.#byUrl = undefined;
+    if (doc && doc.version === 1 && Array.isArray(doc.entries)) this.#use(doc.entries.filter(isRecord));
     this.#doc = doc;
+  }
+
+  /** Makes `records` the store's records; the index by URL is built again when next needed. */
+  #use(records: ContentRecord[]): void {
+    this.#records = records;
+    this.#byUrl = undefined;
   }
 
   /** Writes the changes made so far without waiting for more, and every later one at once. */
