@@ -24,21 +24,21 @@ describe('Scheduler', () => {
     const s = new Scheduler(segs, 10);
     s.claim(1);
     // 700 bytes are on their way to the disk at pos 0: only [700, 1000) is left to share.
-    s.inFlight(segs[0]!, 700);
+    s.hold(segs[0]!, 700);
     const part = s.claim(2)!;
     expect(part).toMatchObject({ start: 850, end: 1000 });
     expect(segs[0]!.end).toBe(850);
     // Once written, the next split counts from the new pos again.
     segs[0]!.pos = 700;
-    s.inFlight(segs[0]!, 0);
+    s.hold(segs[0]!, 0);
     expect(s.claim(3)).toMatchObject({ start: 775, end: 850 });
   });
 
-  it('does not split a segment whose rest is in flight', () => {
+  it('does not split a segment whose rest its connection holds', () => {
     const segs: Segment[] = [{ id: 0, start: 0, end: 100, pos: 0 }];
     const s = new Scheduler(segs, 10);
     s.claim(1);
-    s.inFlight(segs[0]!, 90);
+    s.hold(segs[0]!, 90);
     expect(s.claimable).toBe(false);
     expect(s.claim(2)).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type ByteSink, Multiget, PartialFile, type Plugin, type Storage } from '../src/index.js';
+import { FLUSH_BYTES } from '../src/transfer/SegmentWriter.js';
 import { MemoryPlugin, pseudoRandom } from './helpers/MemoryPlugin.js';
 
 let dir: string;
@@ -64,6 +65,7 @@ it('reads at most a bounded amount ahead of a slow disk', async () => {
   const result = await mg.download('mem://h/fast.bin', { dir, connections }).done;
   expect(result.size).toBe(size);
   expect(written).toBe(size);
-  // Each connection holds at most one 256 KiB batch plus the chunk being read (64 KiB here).
-  expect(maxAhead).toBeLessThanOrEqual(connections * (256 + 64) * 1024);
+  // Each connection holds at most one batch (FLUSH_BYTES with so few writers open) plus the chunk
+  // being read (64 KiB here).
+  expect(maxAhead).toBeLessThanOrEqual(connections * (FLUSH_BYTES + 64 * 1024));
 });

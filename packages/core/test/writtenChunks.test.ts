@@ -151,6 +151,7 @@ describe('SegmentWriter and releaseBuffer', () => {
     const expected = Buffer.concat(chunks.map((c) => Buffer.from(c)));
     for (const c of chunks) writer.push(c);
     await writer.flush();
+    writer.close();
     await sink.close();
     expect(told).toHaveLength(1);
     expect(told[0]).toHaveLength(3);

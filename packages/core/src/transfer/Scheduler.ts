@@ -9,7 +9,7 @@ export class Scheduler {
   private readonly owners = new Map<number, number>();
   private nextId: number;
   /** Bytes being written at each segment's `pos` right now (not yet counted in `pos`). */
-  private readonly writing = new Map<number, number>();
+  private readonly held = new Map<number, number>();
   /** Told when a connection's segment is cut: the connection, the cut and the old end (the new free range). */
   onSplit: ((owner: number, at: number, end: number) => void) | undefined;
 
@@ -58,7 +58,7 @@ export class Scheduler {
     }
     const victim = this.largestSplittable();
     if (!victim) return undefined;
-    const from = victim.pos + (this.writing.get(victim.id) ?? 0);
+    const from = victim.pos + (this.held.get(victim.id) ?? 0);
     const left = victim.end - from;
     const mid = from + Math.ceil(left / 2);
     const part: Segment = { id: this.nextId++, start: mid, end: victim.end, pos: mid };
@@ -78,16 +78,16 @@ export class Scheduler {
   /** Gives a segment back: it is finished, or its connection stopped. */
   release(segment: Segment): void {
     this.owners.delete(segment.id);
-    this.writing.delete(segment.id);
+    this.held.delete(segment.id);
   }
 
   /**
-   * Says that `bytes` are being written at `segment.pos` (0: the write is over and `pos` moved). A
-   * split never cuts below them: bytes already on their way to the disk stay the segment's.
+   * Says that the segment's connection holds `bytes` past `segment.pos`: received and gathered for
+   * a write, or being written (0: none). A split never cuts below them, so no byte is fetched twice.
    */
-  inFlight(segment: Segment, bytes: number): void {
-    if (bytes > 0) this.writing.set(segment.id, bytes);
-    else this.writing.delete(segment.id);
+  hold(segment: Segment, bytes: number): void {
+    if (bytes > 0) this.held.set(segment.id, bytes);
+    else this.held.delete(segment.id);
   }
 
   private largestSplittable(): Segment | undefined {
@@ -95,7 +95,7 @@ export class Scheduler {
     let bestLeft = 0;
     for (const s of this.segments) {
       if (!this.owners.has(s.id) || !Number.isFinite(s.end)) continue;
-      const left = s.end - s.pos - (this.writing.get(s.id) ?? 0);
+      const left = s.end - s.pos - (this.held.get(s.id) ?? 0);
       if (left >= 2 * this.minSplitSize && left > bestLeft) {
         best = s;
         bestLeft = left;

@@ -474,6 +474,7 @@ export class Transfer {
       await writer.flush().catch(() => undefined);
       throw signal.aborted && (isDownloadError(signal.reason) || signal.reason instanceof Retired) ? signal.reason : err;
     } finally {
+      writer.close();
       this.#active--;
     }
   }

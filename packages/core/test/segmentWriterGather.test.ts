@@ -1,0 +1,184 @@
+// How much a connection gathers before one positioned write: FLUSH_BYTES while few writers are open
+// in the process, less as more are (GATHER_BUDGET shared, never below MIN_FLUSH_BYTES), and every
+// writer the engine opens is closed again, whether its range ended, failed or was aborted.
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allAtOnce, DownloadError, ErrorCodes, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
+import { FileSink } from '../src/storage/FileSink.js';
+import { FLUSH_BYTES, GATHER_BUDGET, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 64 * KiB;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mg-gather-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * `mem://` URLs served from memory in 64 KiB chunks. Records the bytes of each write the engine
+ * reports (`ByteSource.written` is called once per write). `failAt` makes a body throw after that
+ * many bytes of a request that starts at 0.
+ */
+class WritesPlugin extends ProtocolPlugin {
+  readonly name = 'WritesPlugin';
+  readonly schemes = ['mem:'];
+  readonly writes: number[] = [];
+  /** Bytes handed to the engine, by every request. */
+  served = 0;
+  failAt: number | undefined;
+  /** A request that starts at 0 slows to 30 ms a chunk after this many bytes. */
+  slowAfter: number | undefined;
+
+  constructor(private readonly data: Buffer) {
+    super();
+  }
+
+  async probe(job: Job): Promise<RemoteInfo> {
+    const size = this.data.length;
+    return { url: new URL(job.url.href), size, ranges: true, validators: { etag: '"1"', size }, digests: [] };
+  }
+
+  async fetchRange(req: RangeRequest): Promise<ByteSource> {
+    const end = req.end ?? this.data.length - 1;
+    const { data } = this;
+    const failAt = req.start === 0 ? this.failAt : undefined;
+    const slowAfter = req.start === 0 ? this.slowAfter : undefined;
+    const count = (n: number): void => {
+      this.served += n;
+    };
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let at = req.start; at <= end; at += CHUNK) {
+        await yieldToLoop();
+        if (failAt !== undefined && at - req.start >= failAt) throw new DownloadError(ErrorCodes.CONNECTION_RESET, 'connection reset');
+        if (slowAfter !== undefined && at - req.start >= slowAfter) await sleep(30, undefined, { signal: req.signal });
+        const chunk = new Uint8Array(data.subarray(at, Math.min(end + 1, at + CHUNK)));
+        count(chunk.byteLength);
+        yield chunk;
+      }
+    }
+    const written = (chunks: readonly Uint8Array[]): void => {
+      this.writes.push(chunks.reduce((n, c) => n + c.byteLength, 0));
+    };
+    return { start: req.start, end, body: body(), cancel: () => undefined, written };
+  }
+}
+
+/** Opens `n` writers that gather nothing, as other connections of the process would. */
+async function openSome(n: number): Promise<{ close(): Promise<void> }> {
+  const path = join(dir, `others-${n}.bin`);
+  const sink = new FileSink(await open(path, 'w+'), path);
+  const writers = Array.from({ length: n }, () => new SegmentWriter(sink, undefined, { id: 0, start: 0, end: MiB, pos: 0 }));
+  return {
+    async close() {
+      for (const w of writers) w.close();
+      await sink.close();
+    },
+  };
+}
+
+describe('SegmentWriter: what a connection gathers before a write', () => {
+  it('follows the number of writers open: the budget shared, between the floor and the ceiling', async () => {
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+    const sixteen = await openSome(GATHER_BUDGET / FLUSH_BYTES);
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+    const more = await openSome(16);
+    expect(SegmentWriter.flushBytes).toBe(GATHER_BUDGET / 32);
+    const many = await openSome(100);
+    expect(SegmentWriter.flushBytes).toBe(MIN_FLUSH_BYTES);
+    await many.close();
+    await more.close();
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+    await sixteen.close();
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+  });
+
+  it('closing a writer twice counts once', async () => {
+    const path = join(dir, 'twice.bin');
+    const sink = new FileSink(await open(path, 'w+'), path);
+    const others = await openSome(16);
+    const w = new SegmentWriter(sink, undefined, { id: 0, start: 0, end: MiB, pos: 0 });
+    expect(SegmentWriter.flushBytes).toBeLessThan(FLUSH_BYTES);
+    w.close();
+    w.close();
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+    await others.close();
+    await sink.close();
+  });
+
+  it('one stream alone writes FLUSH_BYTES at a time, and the file is right', async () => {
+    const data = pseudoRandom(3 * MiB + 5 * CHUNK + 123, 31);
+    const plugin = new WritesPlugin(data);
+    const mg = new Multiget({ plugins: [plugin] });
+    await mg.download('mem://h/one.bin', { dir, connections: 1 }).done;
+    await mg.close();
+    expect(SegmentWriter.openWriters).toBe(0);
+    expect(sha256(await readFile(join(dir, 'one.bin')))).toBe(sha256(data));
+    expect(plugin.writes.slice(0, 3)).toEqual([FLUSH_BYTES, FLUSH_BYTES, FLUSH_BYTES]);
+    expect(plugin.writes.reduce((a, b) => a + b, 0)).toBe(data.length);
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+  });
+
+  it('with many writers open elsewhere in the process, a stream writes MIN_FLUSH_BYTES at a time', async () => {
+    const others = await openSome(100);
+    try {
+      const data = pseudoRandom(2 * MiB + 77, 32);
+      const plugin = new WritesPlugin(data);
+      const mg = new Multiget({ plugins: [plugin] });
+      await mg.download('mem://h/small.bin', { dir, connections: 1 }).done;
+      await mg.close();
+      expect(sha256(await readFile(join(dir, 'small.bin')))).toBe(sha256(data));
+      expect(plugin.writes.slice(0, 8)).toEqual(Array(8).fill(MIN_FLUSH_BYTES));
+    } finally {
+      await others.close();
+    }
+    expect(SegmentWriter.flushBytes).toBe(FLUSH_BYTES);
+  });
+
+  it('the engine closes the writers of ranges that failed, were aborted or were split, not only of those that ended', async () => {
+    const data = pseudoRandom(8 * MiB + 1, 33);
+    const plugin = new WritesPlugin(data);
+    plugin.failAt = 3 * CHUNK;
+    const mg = new Multiget({ plugins: [plugin], minSplitSize: 256 * KiB });
+    await mg.download('mem://h/retried.bin', { dir, connections: 4 }).done;
+    expect(sha256(await readFile(join(dir, 'retried.bin')))).toBe(sha256(data));
+    expect(SegmentWriter.openWriters).toBe(0);
+
+    const slow = new WritesPlugin(pseudoRandom(64 * MiB, 34));
+    const mg2 = new Multiget({ plugins: [slow] });
+    const d = mg2.download('mem://h/aborted.bin', { dir, connections: 4 });
+    while (slow.writes.length === 0) await yieldToLoop();
+    expect(SegmentWriter.openWriters).toBeGreaterThan(0);
+    await d.pause();
+    expect(SegmentWriter.openWriters).toBe(0);
+    await mg.close();
+    await mg2.close();
+  });
+
+  it('a split never cuts below the bytes a connection has gathered: no byte is fetched twice (regression: they were dropped and fetched again)', async () => {
+    // Four segments of 1 MiB. The first connection gathers 768 KiB at once, then slows down; the
+    // others finish and split its segment while those bytes wait for its write. Counted from its
+    // written position the cut would fall at 512 KiB, inside them.
+    const data = pseudoRandom(4 * MiB, 35);
+    const plugin = new WritesPlugin(data);
+    plugin.slowAfter = 12 * CHUNK;
+    const splits: number[] = [];
+    const mg = new Multiget({ plugins: [plugin], minSplitSize: 64 * KiB, connectionPolicy: allAtOnce });
+    const d = mg.download('mem://h/split.bin', { dir, connections: 4 });
+    d.on('split', (s) => splits.push(s.at));
+    await d.done;
+    await mg.close();
+    expect(sha256(await readFile(join(dir, 'split.bin')))).toBe(sha256(data));
+    expect(splits[0]).toBeGreaterThanOrEqual(12 * CHUNK);
+    // A chunk that crosses a segment's new end is served whole and used in part: one per split at most.
+    expect(plugin.served - data.length).toBeLessThanOrEqual(splits.length * CHUNK);
+  });
+});
