@@ -213,12 +213,11 @@ describe('engine', () => {
   });
 
   it('starts over when the remote changes mid-download', async () => {
-    // Segments of 4 MiB: each connection writes (up to 1 MiB at a time) long before its segment ends.
-    const v1 = pseudoRandom(16 * MiB, 1);
-    mem.put('/m.bin', v1, { chunkDelayMs: 2 });
+    const v1 = pseudoRandom(4 * MiB, 1);
+    mem.put('/m.bin', v1, { chunkDelayMs: 10 });
     const dl = engine().download('mem://host/m.bin', { dir, connections: 4 });
     let swapped = false;
-    const v2 = pseudoRandom(16 * MiB, 9);
+    const v2 = pseudoRandom(4 * MiB, 9);
     dl.on('progress', (p) => {
       if (!swapped && p.bytesDone > MiB) {
         swapped = true;

@@ -92,8 +92,7 @@ describe('Manager folders and checksum files', () => {
   });
 
   it('a second close waits for the first: running downloads are paused and saved before either returns', async () => {
-    // Long enough that a connection writes (up to 1 MiB at a time) well before its segment ends.
-    mem.put('/slow.bin', pseudoRandom(16 * 1024 * KiB, 3), { chunkDelayMs: 20 });
+    mem.put('/slow.bin', pseudoRandom(4096 * KiB, 3), { chunkDelayMs: 20 });
     const m = await manager();
     const underWay = new Promise<void>((resolve) =>
       m.on('started', (_entry, download) => download.on('progress', (p) => p.bytesDone > 0 && resolve())),

@@ -1,6 +1,7 @@
 // How much a connection gathers before one positioned write: FLUSH_BYTES while few writers are open
-// in the process, less as more are (GATHER_BUDGET shared, never below MIN_FLUSH_BYTES), and every
-// writer the engine opens is closed again, whether its range ended, failed or was aborted.
+// in the process, less as more are (GATHER_BUDGET shared, never below MIN_FLUSH_BYTES), never for
+// longer than GATHER_MS, and every writer the engine opens is closed again, whether its range ended,
+// failed or was aborted.
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allAtOnce, DownloadError, ErrorCodes, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
 import { FileSink } from '../src/storage/FileSink.js';
-import { FLUSH_BYTES, GATHER_BUDGET, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { FLUSH_BYTES, GATHER_BUDGET, GATHER_MS, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
 import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 const KiB = 1024;
@@ -180,5 +181,41 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
     expect(splits[0]).toBeGreaterThanOrEqual(12 * CHUNK);
     // A chunk that crosses a segment's new end is served whole and used in part: one per split at most.
     expect(plugin.served - data.length).toBeLessThanOrEqual(splits.length * CHUNK);
+  });
+
+  it('a write is due once enough is gathered, or once the first byte gathered waited GATHER_MS', async () => {
+    const path = join(dir, 'due.bin');
+    const sink = new FileSink(await open(path, 'w+'), path);
+    const w = new SegmentWriter(sink, undefined, { id: 0, start: 0, end: 4 * MiB, pos: 0 });
+    try {
+      expect(w.due(1e9)).toBe(false);
+      w.push(new Uint8Array(CHUNK), 1000);
+      w.push(new Uint8Array(CHUNK), 1000 + GATHER_MS - 1);
+      expect(w.due(1000 + GATHER_MS - 1)).toBe(false);
+      expect(w.due(1000 + GATHER_MS)).toBe(true);
+      await w.flush();
+      // The clock starts again with the next byte gathered.
+      w.push(new Uint8Array(CHUNK), 5000);
+      expect(w.due(5000 + GATHER_MS - 1)).toBe(false);
+      for (let n = CHUNK; n < FLUSH_BYTES; n += CHUNK) w.push(new Uint8Array(CHUNK), 5001);
+      expect(w.due(5001)).toBe(true);
+      await w.flush();
+    } finally {
+      w.close();
+      await sink.close();
+    }
+  });
+
+  it('a slow link\'s bytes are written every GATHER_MS or so, not once per FLUSH_BYTES', async () => {
+    // 30 ms a chunk: the fifth chunk at the earliest comes GATHER_MS after the first.
+    const data = pseudoRandom(MiB, 36);
+    const plugin = new WritesPlugin(data);
+    plugin.slowAfter = 0;
+    const mg = new Multiget({ plugins: [plugin] });
+    await mg.download('mem://h/slow.bin', { dir, connections: 1 }).done;
+    await mg.close();
+    expect(sha256(await readFile(join(dir, 'slow.bin')))).toBe(sha256(data));
+    expect(plugin.writes.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...plugin.writes)).toBeLessThanOrEqual(Math.ceil(GATHER_MS / 30 + 1) * CHUNK);
   });
 });

@@ -149,7 +149,7 @@ describe('SegmentWriter and releaseBuffer', () => {
     });
     const chunks = [0, 1, 2].map((i) => new Uint8Array(CHUNK).fill(i + 1));
     const expected = Buffer.concat(chunks.map((c) => Buffer.from(c)));
-    for (const c of chunks) writer.push(c);
+    for (const c of chunks) writer.push(c, 0);
     await writer.flush();
     writer.close();
     await sink.close();

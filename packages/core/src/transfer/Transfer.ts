@@ -457,14 +457,19 @@ export class Transfer {
         const room = writer.room;
         if (room <= 0) break;
         const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-        writer.push(piece);
+        const arrived = performance.now();
+        writer.push(piece, arrived);
         conn.tickBytes += piece.byteLength;
         slowRule.received(conn.id, piece.byteLength);
         // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
-        slowRule.hold(conn.id, performance.now());
-        if (!bucket.unlimited) await bucket.consume(piece.byteLength, signal);
-        conn.last = performance.now();
-        if (writer.full) await writer.flush();
+        slowRule.hold(conn.id, arrived);
+        let now = arrived;
+        if (!bucket.unlimited) {
+          await bucket.consume(piece.byteLength, signal);
+          now = performance.now();
+        }
+        conn.last = now;
+        if (writer.due(now)) await writer.flush();
         slowRule.release(conn.id, performance.now());
         if (piece.byteLength < chunk.byteLength || writer.room <= 0) break;
       }
