@@ -207,7 +207,7 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
   });
 
   it('a slow link\'s bytes are written every GATHER_MS or so, not once per FLUSH_BYTES', async () => {
-    // 30 ms a chunk: the fifth chunk at the earliest comes GATHER_MS after the first.
+    // 30 ms a chunk: a write is due at the first chunk that comes GATHER_MS or more after the first one gathered.
     const data = pseudoRandom(MiB, 36);
     const plugin = new WritesPlugin(data);
     plugin.slowAfter = 0;
