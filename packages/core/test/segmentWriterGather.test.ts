@@ -5,16 +5,16 @@
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allAtOnce, DownloadError, ErrorCodes, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
+import { allAtOnce, Multiget } from '../src/index.js';
 import { FileSink } from '../src/storage/FileSink.js';
 import { FLUSH_BYTES, GATHER_BUDGET, GATHER_MS, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { CHUNK, ChunkedPlugin } from './helpers/ChunkedPlugin.js';
 import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const CHUNK = 64 * KiB;
 
 let dir: string;
 beforeEach(async () => {
@@ -23,55 +23,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/**
- * `mem://` URLs served from memory in 64 KiB chunks. Records the bytes of each write the engine
- * reports (`ByteSource.written` is called once per write). `failAt` makes a body throw after that
- * many bytes of a request that starts at 0.
- */
-class WritesPlugin extends ProtocolPlugin {
-  readonly name = 'WritesPlugin';
-  readonly schemes = ['mem:'];
-  readonly writes: number[] = [];
-  /** Bytes handed to the engine, by every request. */
-  served = 0;
-  failAt: number | undefined;
-  /** A request that starts at 0 slows to 30 ms a chunk after this many bytes. */
-  slowAfter: number | undefined;
-
-  constructor(private readonly data: Buffer) {
-    super();
-  }
-
-  async probe(job: Job): Promise<RemoteInfo> {
-    const size = this.data.length;
-    return { url: new URL(job.url.href), size, ranges: true, validators: { etag: '"1"', size }, digests: [] };
-  }
-
-  async fetchRange(req: RangeRequest): Promise<ByteSource> {
-    const end = req.end ?? this.data.length - 1;
-    const { data } = this;
-    const failAt = req.start === 0 ? this.failAt : undefined;
-    const slowAfter = req.start === 0 ? this.slowAfter : undefined;
-    const count = (n: number): void => {
-      this.served += n;
-    };
-    async function* body(): AsyncGenerator<Uint8Array> {
-      for (let at = req.start; at <= end; at += CHUNK) {
-        await yieldToLoop();
-        if (failAt !== undefined && at - req.start >= failAt) throw new DownloadError(ErrorCodes.CONNECTION_RESET, 'connection reset');
-        if (slowAfter !== undefined && at - req.start >= slowAfter) await sleep(30, undefined, { signal: req.signal });
-        const chunk = new Uint8Array(data.subarray(at, Math.min(end + 1, at + CHUNK)));
-        count(chunk.byteLength);
-        yield chunk;
-      }
-    }
-    const written = (chunks: readonly Uint8Array[]): void => {
-      this.writes.push(chunks.reduce((n, c) => n + c.byteLength, 0));
-    };
-    return { start: req.start, end, body: body(), cancel: () => undefined, written };
-  }
-}
 
 /** Opens `n` writers that gather nothing, as other connections of the process would. */
 async function openSome(n: number): Promise<{ close(): Promise<void> }> {
@@ -117,7 +68,7 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
 
   it('one stream alone writes FLUSH_BYTES at a time, and the file is right', async () => {
     const data = pseudoRandom(3 * MiB + 5 * CHUNK + 123, 31);
-    const plugin = new WritesPlugin(data);
+    const plugin = new ChunkedPlugin(data, { written: 'count' });
     const mg = new Multiget({ plugins: [plugin] });
     await mg.download('mem://h/one.bin', { dir, connections: 1 }).done;
     await mg.close();
@@ -132,7 +83,7 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
     const others = await openSome(100);
     try {
       const data = pseudoRandom(2 * MiB + 77, 32);
-      const plugin = new WritesPlugin(data);
+      const plugin = new ChunkedPlugin(data, { written: 'count' });
       const mg = new Multiget({ plugins: [plugin] });
       await mg.download('mem://h/small.bin', { dir, connections: 1 }).done;
       await mg.close();
@@ -146,14 +97,14 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
 
   it('the engine closes the writers of ranges that failed, were aborted or were split, not only of those that ended', async () => {
     const data = pseudoRandom(8 * MiB + 1, 33);
-    const plugin = new WritesPlugin(data);
+    const plugin = new ChunkedPlugin(data, { written: 'count' });
     plugin.failAt = 3 * CHUNK;
     const mg = new Multiget({ plugins: [plugin], minSplitSize: 256 * KiB });
     await mg.download('mem://h/retried.bin', { dir, connections: 4 }).done;
     expect(sha256(await readFile(join(dir, 'retried.bin')))).toBe(sha256(data));
     expect(SegmentWriter.openWriters).toBe(0);
 
-    const slow = new WritesPlugin(pseudoRandom(64 * MiB, 34));
+    const slow = new ChunkedPlugin(pseudoRandom(64 * MiB, 34), { written: 'count' });
     const mg2 = new Multiget({ plugins: [slow] });
     const d = mg2.download('mem://h/aborted.bin', { dir, connections: 4 });
     while (slow.writes.length === 0) await yieldToLoop();
@@ -169,7 +120,7 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
     // others finish and split its segment while those bytes wait for its write. Counted from its
     // written position the cut would fall at 512 KiB, inside them.
     const data = pseudoRandom(4 * MiB, 35);
-    const plugin = new WritesPlugin(data);
+    const plugin = new ChunkedPlugin(data, { written: 'count' });
     plugin.slowAfter = 12 * CHUNK;
     const splits: number[] = [];
     const mg = new Multiget({ plugins: [plugin], minSplitSize: 64 * KiB, connectionPolicy: allAtOnce });
@@ -209,7 +160,7 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
   it('a slow link\'s bytes are written every GATHER_MS or so, not once per FLUSH_BYTES', async () => {
     // 30 ms a chunk: a write is due at the first chunk that comes GATHER_MS or more after the first one gathered.
     const data = pseudoRandom(MiB, 36);
-    const plugin = new WritesPlugin(data);
+    const plugin = new ChunkedPlugin(data, { written: 'count' });
     plugin.slowAfter = 0;
     const mg = new Multiget({ plugins: [plugin] });
     await mg.download('mem://h/slow.bin', { dir, connections: 1 }).done;

@@ -4,17 +4,16 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allAtOnce, MemoryStorage, Multiget, ProtocolPlugin, type ByteSource, type Job, type RangeRequest, type RemoteInfo } from '../src/index.js';
+import { allAtOnce, MemoryStorage, Multiget } from '../src/index.js';
 import { SegmentWriter } from '../src/transfer/SegmentWriter.js';
 import { releaseBuffer } from '../src/index.js';
 import { FileSink } from '../src/storage/FileSink.js';
 import { open } from 'node:fs/promises';
+import { CHUNK, ChunkedPlugin } from './helpers/ChunkedPlugin.js';
 import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 const MiB = 1024 * 1024;
-const CHUNK = 64 * 1024;
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mg-fresh-'));
@@ -23,51 +22,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/**
- * `fresh://` URLs served from memory in 64 KiB chunks, each a copy in an ArrayBuffer of its own (as
- * socket reads are). With `release`, it frees the chunks the engine says it wrote. It keeps every
- * chunk it yielded, to look at later.
- */
-class CopyingPlugin extends ProtocolPlugin {
-  readonly name = 'CopyingPlugin';
-  readonly schemes = ['fresh:'];
-  readonly yielded: Uint8Array[] = [];
-
-  constructor(
-    private readonly data: Buffer,
-    private readonly release: boolean,
-  ) {
-    super();
-  }
-
-  async probe(job: Job): Promise<RemoteInfo> {
-    const size = this.data.length;
-    return { url: new URL(job.url.href), size, ranges: true, validators: { etag: '"1"', size }, digests: [] };
-  }
-
-  async fetchRange(req: RangeRequest): Promise<ByteSource> {
-    const end = req.end ?? this.data.length - 1;
-    const data = this.data;
-    const yielded = this.yielded;
-    async function* body(): AsyncGenerator<Uint8Array> {
-      for (let at = req.start; at <= end; at += CHUNK) {
-        await yieldToLoop();
-        const chunk = new Uint8Array(data.subarray(at, Math.min(end + 1, at + CHUNK)));
-        yielded.push(chunk);
-        yield chunk;
-      }
-    }
-    const written = (chunks: readonly Uint8Array[]): void => {
-      for (const c of chunks) releaseBuffer(c);
-    };
-    return { start: req.start, end, body: body(), cancel: () => undefined, ...(this.release ? { written } : {}) };
-  }
-}
-
 describe('ByteSource.written', () => {
   it('a source that frees what it is told was written, to a file: every chunk is freed, and the file is right', async () => {
     const data = pseudoRandom(3 * MiB + 12_345, 21);
-    const plugin = new CopyingPlugin(data, true);
+    const plugin = new ChunkedPlugin(data, { scheme: 'fresh:', written: 'release', keep: true });
     const mg = new Multiget({ plugins: [plugin] });
     await mg.download('fresh://h/a.bin', { dir, connections: 1 }).done;
     await mg.close();
@@ -78,7 +36,7 @@ describe('ByteSource.written', () => {
 
   it('several connections with splits: the file is right, whatever was freed', async () => {
     const data = pseudoRandom(6 * MiB + 999, 22);
-    const plugin = new CopyingPlugin(data, true);
+    const plugin = new ChunkedPlugin(data, { scheme: 'fresh:', written: 'release', keep: true });
     const mg = new Multiget({ plugins: [plugin], minSplitSize: 128 * 1024, connectionPolicy: allAtOnce });
     await mg.download('fresh://h/b.bin', { dir, connections: 6 }).done;
     await mg.close();
@@ -88,7 +46,7 @@ describe('ByteSource.written', () => {
 
   it('a source without written keeps its chunks', async () => {
     const data = pseudoRandom(MiB, 23);
-    const plugin = new CopyingPlugin(data, false);
+    const plugin = new ChunkedPlugin(data, { scheme: 'fresh:', keep: true });
     const mg = new Multiget({ plugins: [plugin] });
     await mg.download('fresh://h/c.bin', { dir, connections: 1 }).done;
     await mg.close();
@@ -97,7 +55,7 @@ describe('ByteSource.written', () => {
 
   it('a storage that keeps the chunks (in memory) never tells the source: they stay intact', async () => {
     const data = pseudoRandom(2 * MiB + 7, 24);
-    const plugin = new CopyingPlugin(data, true);
+    const plugin = new ChunkedPlugin(data, { scheme: 'fresh:', written: 'release', keep: true });
     const store = new MemoryStorage();
     const mg = new Multiget({ plugins: [plugin, store] });
     await mg.download('fresh://h/d.bin', { dir, connections: 1 }).done;
