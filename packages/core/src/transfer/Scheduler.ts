@@ -8,7 +8,7 @@ import type { Segment } from '../types.js';
 export class Scheduler {
   private readonly owners = new Map<number, number>();
   private nextId: number;
-  /** Bytes being written at each segment's `pos` right now (not yet counted in `pos`). */
+  /** Bytes each segment's connection holds past its `pos`: gathered for a write or being written. */
   private readonly held = new Map<number, number>();
   /** Told when a connection's segment is cut: the connection, the cut and the old end (the new free range). */
   onSplit: ((owner: number, at: number, end: number) => void) | undefined;
