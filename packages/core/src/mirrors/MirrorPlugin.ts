@@ -127,6 +127,21 @@ export class MirrorPlugin implements Plugin {
         );
       }
       this.#sets.set(job, set);
+      const initial = info.initialSource;
+      if (initial) {
+        // The probe's open stream is a connection to the download's URL like any other: counted, so
+        // that a busy cap learned from that server leaves room for it (regression: uncounted, the
+        // connection that had carried it found its own server "full" and was retired for good).
+        primary.active++;
+        const written = initial.written ? initial.written.bind(initial) : undefined;
+        info.initialSource = wrap(
+          set,
+          primary,
+          { start: initial.start, end: initial.end, body: initial.body, cancel: (r) => initial.cancel(r), ...(written ? { written } : {}) },
+          job.signal,
+          job,
+        );
+      }
       return info;
     });
 
@@ -194,7 +209,7 @@ export class MirrorPlugin implements Plugin {
         // Checked pieces are held and yielded as views of the source's chunks: the source hears of
         // written chunks only when they pass straight through.
         const written = !span && opened.written ? opened.written.bind(opened) : undefined;
-        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r), ...(written ? { written } : {}) }, req, job);
+        return wrap(set, source, { start: req.start, end: last, body, cancel: (r) => opened.cancel(r), ...(written ? { written } : {}) }, req.signal, job);
       } catch (err) {
         source.active--;
         if (req.signal.aborted) throw err;
@@ -400,8 +415,12 @@ function usablePieces(job: Job): boolean {
   return pieces !== undefined && pieces.length <= MAX_HELD_PIECE;
 }
 
-/** Counts a source's bytes and speed, checks pieces, and turns its failures into MIRROR_FAILED. */
-function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequest, job: Job): ByteSource {
+/**
+ * Counts a source's bytes and speed, checks pieces, and turns its failures into MIRROR_FAILED. The
+ * caller has counted the connection in `source.active`; the wrapper gives it back once, when the
+ * body ends or is cancelled.
+ */
+function wrap(set: SourceSet, source: Source, opened: ByteSource, signal: AbortSignal, job: Job): ByteSource {
   const body = opened.body;
   let released = false;
   const release = (): void => {
@@ -420,7 +439,7 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, req: RangeRequ
         yield chunk;
       }
     } catch (err) {
-      if (req.signal.aborted) throw err;
+      if (signal.aborted) throw err;
       throw failed(set, source, err, job);
     } finally {
       release();
