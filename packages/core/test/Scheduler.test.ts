@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Scheduler, equalSegments } from '../src/transfer/Scheduler.js';
+import { type Pace, Scheduler, TAIL_FLOOR, equalSegments } from '../src/transfer/Scheduler.js';
 import type { Segment } from '../src/types.js';
 
 describe('equalSegments', () => {
@@ -125,3 +125,80 @@ describe('Scheduler', () => {
     expect(at).toBe(size);
   });
 });
+
+describe('Scheduler: the end game, below minSplitSize', () => {
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+  /** One segment of `left` bytes owned by connection 1, and a scheduler that splits at 1 MiB. */
+  function owned(left: number, pace: Pace | undefined, held = 0): { s: Scheduler; seg: Segment } {
+    const seg: Segment = { id: 0, start: 0, end: left, pos: 0 };
+    const s = new Scheduler([seg], MiB);
+    s.pace = (owner) => (owner === 1 ? pace : undefined);
+    s.claim(1);
+    if (held > 0) s.hold(seg, held);
+    return { s, seg };
+  }
+
+  it('shares a slow connection\'s tail so that both finish together', () => {
+    // 1.5 MiB at 8 MB/s would take 197 ms alone; a new request starts after 25 ms.
+    const { s, seg } = owned(1.5 * MiB, { bytesPerSecond: 8e6, firstByteMs: 25 });
+    expect(s.claimable).toBe(true);
+    const part = s.claim(2)!;
+    const take = Math.floor((1.5 * MiB - 8e6 * 0.025) / 2);
+    expect(part).toMatchObject({ start: 1.5 * MiB - take, end: 1.5 * MiB, pos: 1.5 * MiB - take });
+    expect(seg.end).toBe(part.start);
+    // The owner keeps the larger part: it needs no new request.
+    expect(seg.end - seg.pos).toBeGreaterThan(part.end - part.start);
+  });
+
+  it('does not split what a fast connection finishes before a new request could start', () => {
+    // 1.5 MiB at 650 MB/s: 2.4 ms, less than twice the 1 ms a request takes to answer.
+    expect(owned(1.5 * MiB, { bytesPerSecond: 650e6, firstByteMs: 1 }).s.claim(2)).toBeUndefined();
+    // Worth a request in proportion, but the gain (under 25 ms) is not worth one.
+    expect(owned(1.5 * MiB, { bytesPerSecond: 40e6, firstByteMs: 5 }).s.claim(2)).toBeUndefined();
+  });
+
+  it('does not split without a measured pace: minSplitSize alone rules', () => {
+    expect(owned(1.5 * MiB, undefined).s.claim(2)).toBeUndefined();
+    expect(owned(1.5 * MiB, { bytesPerSecond: 0, firstByteMs: 25 }).s.claim(2)).toBeUndefined();
+  });
+
+  it(`never leaves a part below ${TAIL_FLOOR / KiB} KiB`, () => {
+    // 160 KiB at 1 MB/s takes 164 ms, but after a 40 ms start the new request would take 60 KiB.
+    expect(owned(160 * KiB, { bytesPerSecond: 1e6, firstByteMs: 40 }).s.claim(2)).toBeUndefined();
+    const part = owned(300 * KiB, { bytesPerSecond: 1e6, firstByteMs: 40 }).s.claim(2)!;
+    expect(part.end - part.start).toBeGreaterThanOrEqual(TAIL_FLOOR);
+  });
+
+  it('never cuts below the bytes the connection holds', () => {
+    const { s } = owned(1.5 * MiB, { bytesPerSecond: 4e6, firstByteMs: 25 }, MiB);
+    const part = s.claim(2)!;
+    expect(part.start).toBeGreaterThanOrEqual(MiB);
+    expect(part.end - part.start).toBe(Math.floor((0.5 * MiB - 4e6 * 0.025) / 2));
+  });
+
+  it('prefers a run above minSplitSize, then the tail that would take longest', () => {
+    const segs: Segment[] = [
+      { id: 0, start: 0, end: MiB, pos: 0 },
+      { id: 1, start: MiB, end: 2 * MiB, pos: MiB },
+      { id: 2, start: 2 * MiB, end: 5 * MiB, pos: 2 * MiB },
+    ];
+    const s = new Scheduler(segs, MiB);
+    const paces = new Map<number, Pace>([
+      [1, { bytesPerSecond: 8e6, firstByteMs: 25 }],
+      [2, { bytesPerSecond: 2e6, firstByteMs: 25 }],
+      [3, { bytesPerSecond: 8e6, firstByteMs: 25 }],
+    ]);
+    s.pace = (owner) => paces.get(owner);
+    s.claim(1);
+    s.claim(2);
+    s.claim(3);
+    // Segment 2 has 3 MiB: an ordinary split, in half.
+    expect(s.claim(4)).toMatchObject({ start: 3.5 * MiB, end: 5 * MiB });
+    // Then the slower of the two 1 MiB tails: connection 2's.
+    expect(s.claim(5)!.start).toBeGreaterThan(MiB);
+    expect(segs[1]!.end).toBeLessThan(2 * MiB);
+    expect(segs[0]!.end).toBe(MiB);
+  });
+});
+

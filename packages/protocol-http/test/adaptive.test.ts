@@ -62,4 +62,27 @@ describe('adaptive connections', () => {
       await plain.close();
     }
   });
+
+  it('shares the tail of a slower connection below minSplitSize when that finishes sooner (the end game)', async () => {
+    const content = generateContent({ size: 4 * MiB, seed: 7 });
+    // The probe's stream (request 1) runs at 2 MiB/s, the second segment's request at 1 MiB/s: when
+    // the first connection is done, the second has 1 MiB left, less than two minSplitSizes.
+    server.addFile('/tail.bin', content, { faults: { throttleBytesPerSec: 2 * MiB, latencyMs: 20, slowRequest: { nth: 2, bytesPerSec: 1 * MiB } } });
+    const endGame = new Multiget({ plugins: [new HttpPlugin({ useEnvProxy: false })], minSplitSize: 1 * MiB });
+    try {
+      const dl = endGame.download(server.url('/tail.bin'), { dir, connections: 2 });
+      const splits: Array<{ at: number; end: number }> = [];
+      dl.on('split', (s) => splits.push({ at: s.at, end: s.end }));
+      const result = await dl.done;
+      expect(sha256(await readFile(result.file))).toBe(sha256(content));
+      // The idle connection took part of the slow one's last MiB, less than minSplitSize.
+      expect(splits.length).toBeGreaterThan(0);
+      expect(splits[0]!.end - splits[0]!.at).toBeLessThan(MiB);
+      expect(splits[0]!.end - splits[0]!.at).toBeGreaterThanOrEqual(64 * 1024);
+      expect(server.requests('/tail.bin').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await endGame.close();
+    }
+  });
 });
+

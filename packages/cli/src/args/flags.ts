@@ -44,7 +44,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'max-connection-per-server', short: 'x', type: 'string', value: 'N', group: 'Connections', help: 'same as --connections (aria2 spelling)' },
   { name: 'fixed-connections', type: 'boolean', group: 'Connections', help: 'open all --connections at once and keep them; without it they are a ceiling:\na download starts with a few and opens more while they add speed' },
   { name: 'max-connections-per-host', type: 'string', value: 'N', group: 'Connections', help: `connections to one host across all downloads, ${describeRange('maxConnectionsPerHost')} (default ${OPTION_LIMITS.maxConnectionsPerHost.default})` },
-  { name: 'min-split-size', type: 'string', value: 'SIZE', group: 'Connections', help: 'never split a segment below SIZE (default 1M)' },
+  { name: 'min-split-size', type: 'string', value: 'SIZE', group: 'Connections', help: 'smallest part a split leaves, except a slow tail (default 1M)' },
   { name: 'max-concurrent', short: 'j', type: 'string', value: 'N', group: 'Connections', help: `downloads at once when there are several, ${describeRange('maxConcurrent')} (default ${DEFAULT_JOBS})` },
   { name: 'limit-rate', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit each download to RATE bytes per second (e.g. 500K, 2M)' },
   { name: 'max-overall-download-limit', type: 'string', value: 'RATE', group: 'Limits and retries', help: 'limit all downloads together to RATE bytes per second' },

@@ -16,7 +16,7 @@ export interface JobOptions {
   connections: number;
   /** Upper bound of connections to one host. */
   maxConnectionsPerHost: number;
-  /** A segment is never split into parts smaller than this many bytes. */
+  /** A segment is not split into parts smaller than this many bytes (except a slow connection's tail). */
   minSplitSize: number;
   /** Extra request headers (HTTP). Lower-case names. */
   headers: Record<string, string>;

@@ -41,7 +41,7 @@ export interface MultigetOptions {
   maxConnectionsPerHost?: number;
   /** Connections in total, across all downloads and hosts (the connection budget). Default: no cap. */
   maxConnections?: number;
-  /** Segments are never split below this many bytes. Default 1 MiB. */
+  /** Segments are not split below this many bytes, except a slow connection's tail at the end. Default 1 MiB. */
   minSplitSize?: number;
   /** Failures in a row without progress before a download fails. Default 5. */
   retries?: number;

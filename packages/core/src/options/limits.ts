@@ -36,7 +36,7 @@ export interface OptionLimits {
   readonly maxConnections: OptionLimit<number>;
   /** Downloads transferring at once (the manager queue). */
   readonly maxConcurrent: OptionLimit<number>;
-  /** A segment is never split below this size. */
+  /** A segment is split only into parts of at least this size (except a slow connection's tail, see Scheduler). */
   readonly minSplitSize: OptionLimit<number>;
   /** Rate limit (of one download, or of all together); none by default. */
   readonly rateLimit: OptionLimit<undefined>;
@@ -74,7 +74,7 @@ export const OPTION_LIMITS: OptionLimits = Object.freeze<OptionLimits>({
     description: "connections in total, across all downloads (the manager's budget; a bare engine has no cap unless given)",
   },
   maxConcurrent: { unit: 'count', min: 1, max: 1000, default: 3, description: 'downloads transferring at once (the manager queue)' },
-  minSplitSize: { unit: 'bytes', min: 1, max: MAX, default: 1024 * 1024, description: 'a segment is never split below this size' },
+  minSplitSize: { unit: 'bytes', min: 1, max: MAX, default: 1024 * 1024, description: 'a segment is split into parts of at least this size, except a slow connection\'s tail' },
   rateLimit: { unit: 'bytes/s', min: 1, max: MAX, default: undefined, description: 'rate limit (of one download, or of all together); none by default' },
   retries: { unit: 'count', min: 0, max: 1000, default: 5, description: 'failures in a row without progress before a download fails' },
   connectTimeoutMs: { unit: 'ms', min: 1, max: DAY_MS, default: 15_000, description: 'time allowed to open a connection' },

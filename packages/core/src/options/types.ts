@@ -35,7 +35,7 @@ export interface AddOptions {
   stallTimeoutMs?: number;
   /** Milliseconds to open a connection. */
   connectTimeoutMs?: number;
-  /** Bytes below which a segment is never split. */
+  /** Bytes below which a segment is not split, except a slow connection's tail at the end (see the core README). */
   minSplitSize?: number;
   /**
    * Do not satisfy this download from the manager's content store (a copy of a file it downloaded

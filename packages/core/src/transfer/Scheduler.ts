@@ -1,9 +1,29 @@
 import type { Segment } from '../types.js';
 
+/** How fast a segment's connection receives, and how long a new request waits for its first byte. */
+export interface Pace {
+  bytesPerSecond: number;
+  firstByteMs: number;
+}
+
+/** The smallest part an end-game split leaves (see {@link Scheduler}). */
+export const TAIL_FLOOR = 64 * 1024;
+/** An end-game split must finish the segment at least this much sooner (half of it, in milliseconds). */
+const TAIL_GAIN_MS = 50;
+
 /**
  * Hands segments to connections. A connection takes an unowned segment with bytes left; when there
  * is none, it takes the upper half of the largest remaining run of another connection's segment
  * (never leaving either part below `minSplitSize`), so a slow connection never holds the tail.
+ *
+ * The end game: once no run is that large, an idle connection may still take the tail of a run
+ * whose connection would need longer for it than a new request takes to start. It takes the part
+ * that makes both finish together, `(left - speed x firstByte) / 2`, never less than
+ * {@link TAIL_FLOOR}, and only when that finishes the run at least {@link TAIL_GAIN_MS} / 2 sooner.
+ * At 8 MB/s and 25 ms to the first byte, a run of 2 MiB that would take 0.26 s is shared at once,
+ * and anything above about 0.6 MB still is; on a fast link the tail is over before a new request
+ * could start, and nothing is split. The speeds come from {@link Scheduler.pace}; without it (or
+ * before a connection has a measured speed) only `minSplitSize` rules.
  */
 export class Scheduler {
   private readonly owners = new Map<number, number>();
@@ -12,6 +32,8 @@ export class Scheduler {
   private readonly held = new Map<number, number>();
   /** Told when a connection's segment is cut: the connection, the cut and the old end (the new free range). */
   onSplit: ((owner: number, at: number, end: number) => void) | undefined;
+  /** The pace of a connection (by the id it claimed with), if measured; enables end-game splits. */
+  pace: ((owner: number) => Pace | undefined) | undefined;
 
   constructor(
     /** Every segment of the download; the scheduler splits and hands them out in place. */
@@ -56,11 +78,10 @@ export class Scheduler {
       this.owners.set(free.id, worker);
       return free;
     }
-    const victim = this.largestSplittable();
-    if (!victim) return undefined;
-    const from = victim.pos + (this.held.get(victim.id) ?? 0);
-    const left = victim.end - from;
-    const mid = from + Math.ceil(left / 2);
+    const split = this.splittable();
+    if (!split) return undefined;
+    const victim = split.segment;
+    const mid = victim.end - split.take;
     const part: Segment = { id: this.nextId++, start: mid, end: victim.end, pos: mid };
     victim.end = mid;
     this.onSplit?.(this.owners.get(victim.id)!, mid, part.end);
@@ -72,7 +93,7 @@ export class Scheduler {
   /** True when {@link claim} would hand out something: a free segment with bytes left, or one worth splitting. */
   get claimable(): boolean {
     for (const s of this.segments) if (s.pos < s.end && !this.owners.has(s.id)) return true;
-    return this.largestSplittable() !== undefined;
+    return this.splittable() !== undefined;
   }
 
   /** Gives a segment back: it is finished, or its connection stopped. */
@@ -90,18 +111,42 @@ export class Scheduler {
     else this.held.delete(segment.id);
   }
 
-  private largestSplittable(): Segment | undefined {
+  /**
+   * The split {@link claim} would make: the largest run of at least twice `minSplitSize`, halved;
+   * else the end-game split that gains the most time (see the class).
+   */
+  private splittable(): { segment: Segment; take: number } | undefined {
     let best: Segment | undefined;
     let bestLeft = 0;
+    let tail: Segment | undefined;
+    let tailTake = 0;
+    let tailMs = 0;
     for (const s of this.segments) {
-      if (!this.owners.has(s.id) || !Number.isFinite(s.end)) continue;
+      const owner = this.owners.get(s.id);
+      if (owner === undefined || !Number.isFinite(s.end)) continue;
       const left = s.end - s.pos - (this.held.get(s.id) ?? 0);
-      if (left >= 2 * this.minSplitSize && left > bestLeft) {
-        best = s;
-        bestLeft = left;
+      if (left >= 2 * this.minSplitSize) {
+        if (left > bestLeft) {
+          best = s;
+          bestLeft = left;
+        }
+        continue;
       }
+      if (best || left < 2 * TAIL_FLOOR || !this.pace) continue;
+      const pace = this.pace(owner);
+      if (!pace || !(pace.bytesPerSecond > 0)) continue;
+      const ms = (left * 1000) / pace.bytesPerSecond;
+      // Both finish together when the new request takes (left - speed x firstByte) / 2; that saves
+      // (ms - firstByte) / 2 milliseconds.
+      if (ms < 2 * pace.firstByteMs || ms - pace.firstByteMs < TAIL_GAIN_MS || ms <= tailMs) continue;
+      const take = Math.floor((left - (pace.bytesPerSecond * pace.firstByteMs) / 1000) / 2);
+      if (take < TAIL_FLOOR) continue;
+      tail = s;
+      tailTake = take;
+      tailMs = ms;
     }
-    return best;
+    if (best) return { segment: best, take: Math.floor(bestLeft / 2) };
+    return tail && { segment: tail, take: tailTake };
   }
 }
 

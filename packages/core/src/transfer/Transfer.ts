@@ -8,13 +8,15 @@ import type { HostSlots } from './HostSlots.js';
 import { LowestSpeedRule, slowError } from './LowestSpeedRule.js';
 import { LinkRefused, RangesUnusable, isLinkRefusal } from './outcomes.js';
 import { type ConnectionPolicy, startPolicySamples } from './policy.js';
-import { Scheduler } from './Scheduler.js';
+import { type Pace, Scheduler } from './Scheduler.js';
 import { SegmentWriter } from './SegmentWriter.js';
 import type { SpeedMeter } from './SpeedMeter.js';
 import type { TokenBucket } from './TokenBucket.js';
 
 /** Downloads with more than this left write their state file before the first byte. */
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
+/** A connection's speed counts for end-game splits once its range has run this long (ms). */
+const PACE_AFTER_MS = 50;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
@@ -54,6 +56,9 @@ interface Connection {
   retiring: boolean;
   /** Bytes received since the previous sample tick. */
   tickBytes: number;
+  /** When the current range's first byte arrived (undefined before it), and its bytes since. */
+  rangeAt: number | undefined;
+  rangeBytes: number;
   seg: Segment | undefined;
 }
 
@@ -87,6 +92,8 @@ export class Transfer {
   #active = 0;
   #checkpointing: Promise<void> | undefined;
   #lastSaved = -1;
+  /** Milliseconds from a request to its first byte, smoothed over this transfer's requests. */
+  #firstByteMs: number | undefined;
 
   constructor(options: TransferOptions) {
     this.#o = options;
@@ -96,6 +103,7 @@ export class Transfer {
     this.#host = this.#remote.url.host;
     this.#scheduler = new Scheduler(job.segments, job.options.minSplitSize);
     this.#scheduler.onSplit = (connection, at, end) => options.emit('split', { connection, at, end });
+    this.#scheduler.pace = (id) => this.#pace(id);
     this.#single = !this.#remote.ranges || this.#remote.size === undefined;
     // The plan step decided the connections with the segments; one stream is one connection.
     this.#ceiling = this.#single ? 1 : Math.max(1, job.connections ?? 1);
@@ -208,7 +216,16 @@ export class Transfer {
   }
 
   #open(): void {
-    const conn: Connection = { id: this.#nextId++, ctl: undefined, last: performance.now(), retiring: false, tickBytes: 0, seg: undefined };
+    const conn: Connection = {
+      id: this.#nextId++,
+      ctl: undefined,
+      last: performance.now(),
+      retiring: false,
+      tickBytes: 0,
+      rangeAt: undefined,
+      rangeBytes: 0,
+      seg: undefined,
+    };
     this.#conns.set(conn.id, conn);
     const p = this.#runConnection(conn)
       .catch((err: unknown) => this.#fail(err))
@@ -217,6 +234,16 @@ export class Transfer {
         this.#live.delete(p);
       });
     this.#live.add(p);
+  }
+
+  /** The pace of a connection for the scheduler's end-game splits, once its range has run a while. */
+  #pace(id: number): Pace | undefined {
+    const conn = this.#conns.get(id);
+    const firstByteMs = this.#firstByteMs;
+    if (!conn || conn.rangeAt === undefined || firstByteMs === undefined || conn.retiring) return undefined;
+    const ms = performance.now() - conn.rangeAt;
+    if (ms < PACE_AFTER_MS) return undefined;
+    return { bytesPerSecond: (conn.rangeBytes * 1000) / ms, firstByteMs };
   }
 
   /** One sample tick: asks the policy for its target and opens or retires connections to match. */
@@ -388,10 +415,12 @@ export class Transfer {
     let failure: unknown;
     try {
       const initial = this.#initial;
+      let asked: number | undefined;
       if (initial && seg.pos === 0 && initial.start === 0) {
         source = initial;
         this.#initial = undefined;
       } else {
+        asked = performance.now();
         source = await this.#o.hooks.fetchRange.promise(
           {
             start: seg.pos,
@@ -410,7 +439,7 @@ export class Transfer {
       if (source.start !== seg.pos) {
         throw new DownloadError(ErrorCodes.PROTOCOL, `The driver returned bytes from ${source.start}, not ${seg.pos}`);
       }
-      await this.#pump(conn, seg, source, ctl.signal);
+      await this.#pump(conn, seg, source, ctl.signal, asked);
       if (seg.pos < seg.end) {
         if (!Number.isFinite(seg.end) && !ctl.signal.aborted) {
           // Unknown length: the stream ended cleanly (the driver checks framing), so this is the size.
@@ -431,6 +460,7 @@ export class Transfer {
     } finally {
       source?.cancel();
       conn.ctl = undefined;
+      conn.rangeAt = undefined;
       slowRule.stop(conn.id);
       transfer.signal.removeEventListener('abort', onAbort);
       const bytes = seg.pos - start;
@@ -444,8 +474,20 @@ export class Transfer {
     }
   }
 
-  /** Reads a source into the segment through a writer, under the rate limit. */
-  async #pump(conn: Connection, seg: Segment, source: ByteSource, signal: AbortSignal): Promise<void> {
+  /** A range's first byte arrived: its connection's pace starts, and the request's wait is noted. */
+  #firstByte(conn: Connection, arrived: number, asked: number | undefined): void {
+    conn.rangeAt = arrived;
+    conn.rangeBytes = 0;
+    if (asked === undefined) return;
+    const ms = arrived - asked;
+    this.#firstByteMs = this.#firstByteMs === undefined ? ms : 0.7 * this.#firstByteMs + 0.3 * ms;
+  }
+
+  /**
+   * Reads a source into the segment through a writer, under the rate limit. `asked`: when the
+   * request was made (undefined for the probe's adopted stream), to time its first byte.
+   */
+  async #pump(conn: Connection, seg: Segment, source: ByteSource, signal: AbortSignal, asked: number | undefined): Promise<void> {
     const sink = this.#job.sink!;
     const written = sink.copiesChunks === true && source.written ? source.written.bind(source) : undefined;
     const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, written);
@@ -459,7 +501,9 @@ export class Transfer {
         const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
         const arrived = performance.now();
         writer.push(piece, arrived);
+        if (conn.rangeAt === undefined) this.#firstByte(conn, arrived, asked);
         conn.tickBytes += piece.byteLength;
+        conn.rangeBytes += piece.byteLength;
         slowRule.received(conn.id, piece.byteLength);
         // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
         slowRule.hold(conn.id, arrived);

@@ -88,7 +88,7 @@ export interface CeilingInput {
   connections: number;
   /** Connections to one host. */
   maxConnectionsPerHost: number;
-  /** Segments are never split below this many bytes. */
+  /** Segments are planned and split no smaller than this many bytes. */
   minSplitSize: number;
 }
 
