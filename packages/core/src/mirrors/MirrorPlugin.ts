@@ -106,26 +106,31 @@ export class MirrorPlugin implements Plugin {
       }
       const primary: Source = newSource(0, job, job.driver, info);
       primary.state = 'ok';
-      const probed = await Promise.all(urls.map((url, i) => probeMirror(engine, job, url, i + 1, info)));
-      const sources = [primary, ...probed.filter((s): s is Source => s !== undefined)];
-      if (sources.length === 1) return info;
-      const set: SourceSet = { sources, sample: undefined };
-      if (!usablePieces(job)) {
-        // Compared now, while the download URL answers: later it may not, and a mirror nobody
-        // vouched for would be of no use.
+      const set: SourceSet = { sources: [primary], sample: undefined };
+      const pieces = usablePieces(job);
+      if (!pieces) {
+        // Read now, while the download URL answers (later it may not, and a mirror nobody vouched
+        // for would be of no use), and while the mirrors are probed: each mirror's own sample
+        // follows its probe, so the comparison costs one round trip more than the probe, not two.
         const view = new Job(job.id, job.url, job.options, job.signal, (w) => job.warn(w.code, w.message));
         view.driver = job.driver;
         view.remote = info;
         set.sample = readSample(newSource(0, view, job.driver, info), job.signal).catch(() => undefined);
-        await Promise.all(
-          sources.slice(1).map((m) =>
-            verifySample(set, m, job.signal, job).catch((err: unknown) => {
-              if (job.signal.aborted) throw err;
-              failed(set, m, err, job);
-            }),
-          ),
-        );
       }
+      const probed = await Promise.all(
+        urls.map(async (url, i) => {
+          const mirror = await probeMirror(engine, job, url, i + 1, info);
+          if (mirror && !pieces) {
+            await verifySample(set, mirror, job.signal, job).catch((err: unknown) => {
+              if (job.signal.aborted) throw err;
+              failed(set, mirror, err, job);
+            });
+          }
+          return mirror;
+        }),
+      );
+      set.sources.push(...probed.filter((s): s is Source => s !== undefined));
+      if (set.sources.length === 1) return info;
       this.#sets.set(job, set);
       const initial = info.initialSource;
       if (initial) {
@@ -399,13 +404,13 @@ async function verifySample(set: SourceSet, source: Source, signal: AbortSignal,
     if (!reference) return;
     set.sample = readSample(reference, signal).catch(() => undefined);
   }
-  const expected = await set.sample;
+  // Both samples at once: the reference is usually read already, or on its way.
+  const [expected, got] = await Promise.all([set.sample, readSample(source, signal)]);
   if (!expected) {
     // The reference could not be read: try again with the next mirror that needs it.
     set.sample = undefined;
     return;
   }
-  const got = await readSample(source, signal);
   if (Buffer.compare(got, expected) === 0) source.state = 'ok';
   else drop(source, 'it serves other bytes than the download URL', job);
 }
