@@ -17,6 +17,10 @@ import type { TokenBucket } from './TokenBucket.js';
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
 /** A connection's speed counts for end-game splits once its range has run this long (ms). */
 const PACE_AFTER_MS = 50;
+/** Bodies cut at the same length this many times teach the transfer to ask for no more than that. */
+const CUTS_TO_LEARN = 2;
+/** Bodies cut shorter than this teach nothing: a flaky link, not a server's rule. */
+const MIN_LEARNED_CUT = 64 * 1024;
 
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
@@ -94,6 +98,10 @@ export class Transfer {
   #lastSaved = -1;
   /** Milliseconds from a request to its first byte, smoothed over this transfer's requests. */
   #firstByteMs: number | undefined;
+  /** How often a body was cut after exactly this many bytes (see {@link Transfer.#noteCut}). */
+  readonly #cuts = new Map<number, number>();
+  /** The most bytes one request asks for, once the server proved that it cuts longer bodies. */
+  #requestCap: number | undefined;
 
   constructor(options: TransferOptions) {
     this.#o = options;
@@ -403,7 +411,11 @@ export class Transfer {
     const slowRule = this.#slowRule;
     slowRule.start(conn.id, conn.last, () => seg.end - seg.pos);
     const start = seg.pos;
-    const askedEnd = seg.end;
+    // A server that cuts every body after the same number of bytes gets requests of that size:
+    // each one ends cleanly and its connection is reused, instead of a cut, a retry and a reconnect.
+    const cap = this.#requestCap;
+    const askedEnd = cap !== undefined && Number.isFinite(seg.end) ? Math.min(seg.end, start + cap) : seg.end;
+    conn.rangeBytes = 0;
     this.#o.emit('rangeStart', {
       connection: conn.id,
       start,
@@ -424,7 +436,7 @@ export class Transfer {
         source = await this.#o.hooks.fetchRange.promise(
           {
             start: seg.pos,
-            end: Number.isFinite(seg.end) ? seg.end - 1 : undefined,
+            end: Number.isFinite(askedEnd) ? askedEnd - 1 : undefined,
             validators: remote.validators,
             size: remote.size,
             signal: ctl.signal,
@@ -440,7 +452,9 @@ export class Transfer {
         throw new DownloadError(ErrorCodes.PROTOCOL, `The driver returned bytes from ${source.start}, not ${seg.pos}`);
       }
       await this.#pump(conn, seg, source, ctl.signal, asked);
-      if (seg.pos < seg.end) {
+      // Done when the bytes asked for are written (the segment may go on: the next request asks for it).
+      const until = Math.min(askedEnd, seg.end);
+      if (seg.pos < until) {
         if (!Number.isFinite(seg.end) && !ctl.signal.aborted) {
           // Unknown length: the stream ended cleanly (the driver checks framing), so this is the size.
           seg.end = seg.pos;
@@ -450,7 +464,7 @@ export class Transfer {
         } else {
           throw new DownloadError(
             ErrorCodes.SHORT_BODY,
-            `The connection ended at byte ${seg.pos}, before byte ${seg.end} of ${redactUrl(remote.url)}`,
+            `The connection ended at byte ${seg.pos}, before byte ${until} of ${redactUrl(remote.url)}`,
           );
         }
       }
@@ -469,15 +483,29 @@ export class Transfer {
       } else if (conn.retiring || transfer.signal.aborted) {
         this.#o.emit('rangeEnd', { connection: conn.id, start, bytes, outcome: 'aborted' });
       } else {
-        this.#o.emit('rangeEnd', { connection: conn.id, start, bytes, outcome: 'failed', error: toDownloadError(failure, ctl.signal) });
+        const error = toDownloadError(failure, ctl.signal);
+        if (error.code === ErrorCodes.SHORT_BODY) this.#noteCut(conn.rangeBytes, askedEnd - start);
+        this.#o.emit('rangeEnd', { connection: conn.id, start, bytes, outcome: 'failed', error });
       }
     }
+  }
+
+  /**
+   * A body ended early after `bytes` of the `asked`. Servers (and proxies) that limit a response's
+   * length cut every body at the same byte: once {@link CUTS_TO_LEARN} bodies were cut after the
+   * same number of bytes, later requests ask for at most that many. Cuts at varying lengths (a
+   * flaky link) teach nothing.
+   */
+  #noteCut(bytes: number, asked: number): void {
+    if (bytes < MIN_LEARNED_CUT || !(bytes < asked)) return;
+    const times = (this.#cuts.get(bytes) ?? 0) + 1;
+    this.#cuts.set(bytes, times);
+    if (times >= CUTS_TO_LEARN && (this.#requestCap === undefined || bytes < this.#requestCap)) this.#requestCap = bytes;
   }
 
   /** A range's first byte arrived: its connection's pace starts, and the request's wait is noted. */
   #firstByte(conn: Connection, arrived: number, asked: number | undefined): void {
     conn.rangeAt = arrived;
-    conn.rangeBytes = 0;
     if (asked === undefined) return;
     const ms = arrived - asked;
     this.#firstByteMs = this.#firstByteMs === undefined ? ms : 0.7 * this.#firstByteMs + 0.3 * ms;
