@@ -20,7 +20,7 @@ export { newId } from './util/flatString.js';
 export { Multiget, type MultigetOptions, type DownloadOptions } from './engine/Multiget.js';
 export { Download, formatBytes } from './engine/Download.js';
 export { TEMP_SUFFIX, STATE_SUFFIX, LOCK_SUFFIX } from './storage/sidecars.js';
-export { Scheduler, equalSegments } from './transfer/Scheduler.js';
+export { type Pace, Scheduler, equalSegments } from './transfer/Scheduler.js';
 export {
   allAtOnce,
   connectionCeiling,

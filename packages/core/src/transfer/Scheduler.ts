@@ -2,7 +2,9 @@ import type { Segment } from '../types.js';
 
 /** How fast a segment's connection receives, and how long a new request waits for its first byte. */
 export interface Pace {
+  /** Bytes per second the connection receives now. */
   bytesPerSecond: number;
+  /** Milliseconds a new request waits for its first byte. */
   firstByteMs: number;
 }
 
@@ -19,10 +21,10 @@ const TAIL_GAIN_MS = 50;
  * The end game: once no run is that large, an idle connection may still take the tail of a run
  * whose connection would need longer for it than a new request takes to start. It takes the part
  * that makes both finish together, `(left - speed x firstByte) / 2`, never less than
- * {@link TAIL_FLOOR}, and only when that finishes the run at least {@link TAIL_GAIN_MS} / 2 sooner.
+ * `TAIL_FLOOR`, and only when that finishes the run at least `TAIL_GAIN_MS` / 2 sooner.
  * At 8 MB/s and 25 ms to the first byte, a run of 2 MiB that would take 0.26 s is shared at once,
  * and anything above about 0.6 MB still is; on a fast link the tail is over before a new request
- * could start, and nothing is split. The speeds come from {@link Scheduler.pace}; without it (or
+ * could start, and nothing is split. The speeds come from `pace`; without it (or
  * before a connection has a measured speed) only `minSplitSize` rules.
  */
 export class Scheduler {

@@ -98,7 +98,7 @@ export class Transfer {
   #lastSaved = -1;
   /** Milliseconds from a request to its first byte, smoothed over this transfer's requests. */
   #firstByteMs: number | undefined;
-  /** How often a body was cut after exactly this many bytes (see {@link Transfer.#noteCut}). */
+  /** How often a body was cut after exactly this many bytes (see `#noteCut`). */
   readonly #cuts = new Map<number, number>();
   /** The most bytes one request asks for, once the server proved that it cuts longer bodies. */
   #requestCap: number | undefined;
@@ -492,7 +492,7 @@ export class Transfer {
 
   /**
    * A body ended early after `bytes` of the `asked`. Servers (and proxies) that limit a response's
-   * length cut every body at the same byte: once {@link CUTS_TO_LEARN} bodies were cut after the
+   * length cut every body at the same byte: once `CUTS_TO_LEARN` bodies were cut after the
    * same number of bytes, later requests ask for at most that many. Cuts at varying lengths (a
    * flaky link) teach nothing.
    */
