@@ -32,8 +32,20 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
 //   large function with its optimising compiler in the background: in a 256 MiB download, 0.04 CPU
 //   s and 14 MiB of peak memory, more than the faster parser ever gave back in a command's run.
 //   The budget flag exists in Node 22's and 24's V8.
+// Changing a flag changes V8's hash of its flags, and the code caches built into Node for its own
+// modules (made with the default flags) no longer match it: every built-in loaded after the change
+// is compiled from its source, 15 ms of a download's start-up. So the built-ins that every download
+// loads are loaded first, from their caches (`test/executable.test.ts` checks the list against a
+// real download). Those only some protocols load (node:tls for FTP, more for SSH) are not.
+const BUILTINS = [
+  'node:assert', 'node:async_hooks', 'node:crypto', 'node:diagnostics_channel', 'node:dns/promises',
+  'node:fs/promises', 'node:http', 'node:net', 'node:perf_hooks', 'node:querystring', 'node:stream',
+  'node:stream/consumers', 'node:timers/promises', 'node:util', 'node:worker_threads', 'node:zlib',
+];
 const tuneV8 = import('node:module').then((m) => {
-  const v8 = m.createRequire(import.meta.url)('node:v8');
+  const require = m.createRequire(import.meta.url);
+  for (let i = 0; i < BUILTINS.length; i++) require(BUILTINS[i]);
+  const v8 = require('node:v8');
   if (major === 24) v8.setFlagsFromString('--external-memory-accounted-in-global-limit');
   v8.setFlagsFromString('--wasm-tiering-budget=2000000000');
 });
