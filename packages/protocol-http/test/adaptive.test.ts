@@ -1,5 +1,6 @@
 // The adaptive connection policy in a real transfer: connections are a ceiling, reached while they
 // add throughput (a per-connection cap) and not opened when they do not; each decision an event.
+// Also the end game: an idle connection shares a slower one's tail below minSplitSize.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
