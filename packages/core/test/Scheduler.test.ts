@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Pace, Scheduler, TAIL_FLOOR, equalSegments } from '../src/transfer/Scheduler.js';
+import { connectionPace } from '../src/transfer/Transfer.js';
 import type { Segment } from '../src/types.js';
 
 describe('equalSegments', () => {
@@ -202,3 +203,17 @@ describe('Scheduler: the end game, below minSplitSize', () => {
   });
 });
 
+
+describe('connectionPace: the speed the end game reads', () => {
+  it("is the current range's once it ran 50 ms, else the last range's, else unknown", () => {
+    // 400 KB in 100 ms of the current range: 4 MB/s.
+    expect(connectionPace({ rangeAt: 1000, rangeBytes: 400_000, rate: 9e6 }, 1100, 25)).toEqual({ bytesPerSecond: 4e6, firstByteMs: 25 });
+    // A range 20 ms old (split off at the end, say) says little: the connection's last range speaks.
+    expect(connectionPace({ rangeAt: 1000, rangeBytes: 10_000, rate: 9e6 }, 1020, 25)).toEqual({ bytesPerSecond: 9e6, firstByteMs: 25 });
+    // Before its first byte, too.
+    expect(connectionPace({ rangeAt: undefined, rangeBytes: 0, rate: 9e6 }, 1020, 25)?.bytesPerSecond).toBe(9e6);
+    // A first range too young to measure, or no answer yet in the transfer: unknown.
+    expect(connectionPace({ rangeAt: 1000, rangeBytes: 10_000, rate: undefined }, 1020, 25)).toBeUndefined();
+    expect(connectionPace({ rangeAt: 1000, rangeBytes: 400_000, rate: 9e6 }, 1100, undefined)).toBeUndefined();
+  });
+});

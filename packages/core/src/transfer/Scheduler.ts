@@ -24,8 +24,9 @@ const TAIL_GAIN_MS = 50;
  * `TAIL_FLOOR`, and only when that finishes the run at least `TAIL_GAIN_MS` / 2 sooner.
  * At 8 MB/s and 25 ms to the first byte, a run of 2 MiB that would take 0.26 s is shared at once,
  * and anything above about 0.6 MB still is; on a fast link the tail is over before a new request
- * could start, and nothing is split. The speeds come from `pace`; without it (or
- * before a connection has a measured speed) only `minSplitSize` rules.
+ * could start, and nothing is split. The speeds come from `pace` (the transfer's
+ * `connectionPace`); without it, or before a connection has a measured speed, only `minSplitSize`
+ * rules.
  */
 export class Scheduler {
   private readonly owners = new Map<number, number>();

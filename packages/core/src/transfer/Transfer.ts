@@ -22,6 +22,28 @@ const CUTS_TO_LEARN = 2;
 /** Bodies cut shorter than this teach nothing: a flaky link, not a server's rule. */
 const MIN_LEARNED_CUT = 64 * 1024;
 
+/** What `connectionPace` reads of a connection. */
+export interface PaceSample {
+  /** When its current range's first byte arrived (undefined before it). */
+  rangeAt: number | undefined;
+  /** Bytes its current range received. */
+  rangeBytes: number;
+  /** Bytes per second of its last range that ran at least `PACE_AFTER_MS`, if any. */
+  rate: number | undefined;
+}
+
+/**
+ * A connection's pace at `now` (ms) for the scheduler's end game: its current range's speed once
+ * that has run `PACE_AFTER_MS` (50 ms), else its last range's, else unknown; with the transfer's
+ * wait for a first byte (unknown before the first answer).
+ */
+export function connectionPace(conn: PaceSample, now: number, firstByteMs: number | undefined): Pace | undefined {
+  if (firstByteMs === undefined) return undefined;
+  const ms = conn.rangeAt === undefined ? 0 : now - conn.rangeAt;
+  const bytesPerSecond = ms >= PACE_AFTER_MS ? (conn.rangeBytes * 1000) / ms : conn.rate;
+  return bytesPerSecond === undefined ? undefined : { bytesPerSecond, firstByteMs };
+}
+
 /** The events a transfer reports through its download. */
 export type TransferEvents = Pick<DownloadEvents, 'rangeStart' | 'rangeEnd' | 'split' | 'checkpoint' | 'connections' | 'retry'>;
 
@@ -50,7 +72,7 @@ export interface TransferOptions {
 }
 
 /** One open connection of the loop. */
-interface Connection {
+interface Connection extends PaceSample {
   readonly id: number;
   /** The current request's controller. */
   ctl: AbortController | undefined;
@@ -60,9 +82,6 @@ interface Connection {
   retiring: boolean;
   /** Bytes received since the previous sample tick. */
   tickBytes: number;
-  /** When the current range's first byte arrived (undefined before it), and its bytes since. */
-  rangeAt: number | undefined;
-  rangeBytes: number;
   seg: Segment | undefined;
 }
 
@@ -232,6 +251,7 @@ export class Transfer {
       tickBytes: 0,
       rangeAt: undefined,
       rangeBytes: 0,
+      rate: undefined,
       seg: undefined,
     };
     this.#conns.set(conn.id, conn);
@@ -244,14 +264,15 @@ export class Transfer {
     this.#live.add(p);
   }
 
-  /** The pace of a connection for the scheduler's end-game splits, once its range has run a while. */
+  /**
+   * The pace of a connection for the scheduler's end-game splits: its current range's speed once
+   * that has run a while, else its last range's (a range split off at the end is young when the
+   * other connections run out of work, and they do not wait).
+   */
   #pace(id: number): Pace | undefined {
     const conn = this.#conns.get(id);
-    const firstByteMs = this.#firstByteMs;
-    if (!conn || conn.rangeAt === undefined || firstByteMs === undefined || conn.retiring) return undefined;
-    const ms = performance.now() - conn.rangeAt;
-    if (ms < PACE_AFTER_MS) return undefined;
-    return { bytesPerSecond: (conn.rangeBytes * 1000) / ms, firstByteMs };
+    if (!conn || conn.retiring) return undefined;
+    return connectionPace(conn, performance.now(), this.#firstByteMs);
   }
 
   /** One sample tick: asks the policy for its target and opens or retires connections to match. */
@@ -474,7 +495,11 @@ export class Transfer {
     } finally {
       source?.cancel();
       conn.ctl = undefined;
-      conn.rangeAt = undefined;
+      if (conn.rangeAt !== undefined) {
+        const ms = performance.now() - conn.rangeAt;
+        if (ms >= PACE_AFTER_MS) conn.rate = (conn.rangeBytes * 1000) / ms;
+        conn.rangeAt = undefined;
+      }
       slowRule.stop(conn.id);
       transfer.signal.removeEventListener('abort', onAbort);
       const bytes = seg.pos - start;
