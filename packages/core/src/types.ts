@@ -142,6 +142,12 @@ export interface FailureContext {
   /** True when this connection received bytes since its previous failure (a drop, not a refusal). */
   progressed?: boolean;
   /**
+   * In the `range` phase: this connection stopped reading a response that was still running (its
+   * segment ended first, as with the probe's open stream, or was split) less than a second ago. A
+   * server that counts its connections may still count that one: a refusal now can be its own.
+   */
+  afterAbandoned?: boolean;
+  /**
    * In the `probe` phase: whether this host (and port) ever answered a probe of this engine. False
    * means nothing there has answered yet, e.g. a wrong port or host name on the first try.
    */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DownloadError, ErrorCodes } from '../src/errors.js';
 import { Job, type JobOptions } from '../src/engine/Job.js';
 import { Multiget } from '../src/engine/Multiget.js';
-import { RetryPolicy } from '../src/plugins/RetryPolicy.js';
+import { ABANDONED_RETRY_MS, RetryPolicy } from '../src/plugins/RetryPolicy.js';
 import type { FailureContext } from '../src/types.js';
 
 const options = { retries: 3 } as JobOptions;
@@ -58,6 +58,13 @@ describe('RetryPolicy', () => {
   it('retires a connection the server refuses while others still work', async () => {
     expect(await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 2 })).toEqual({ action: 'retire' });
     expect((await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 0 }))?.action).toBe('retry');
+  });
+
+  it('asks once more, soon, when the refused connection had just let go of a running response', async () => {
+    // The server may still count that response; its Retry-After is about real load.
+    expect(await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 2, afterAbandoned: true }, 1000)).toEqual({ action: 'retry', delayMs: ABANDONED_RETRY_MS });
+    // Refused again: the server means it.
+    expect(await decide(ErrorCodes.SERVER_BUSY, { activeConnections: 2, afterAbandoned: true, attempt: 2 })).toEqual({ action: 'retire' });
   });
 });
 

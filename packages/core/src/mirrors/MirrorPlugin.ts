@@ -16,6 +16,8 @@ const MAX_FAILURES = 3;
 const BUSY_CAP_MS = 5000;
 /** Weight of the newest measurement in a source's smoothed speed. */
 const SMOOTHING = 0.5;
+/** A "busy" this soon (ms) after a response of the source was let go of may count that response. */
+const ABANDONED_WINDOW_MS = 1000;
 
 /** How a source stands in the run. */
 type SourceState = 'unverified' | 'ok' | 'dropped';
@@ -45,6 +47,8 @@ interface Source {
   cap?: number;
   /** When the busy cap is tried again (performance.now()). */
   capUntil: number;
+  /** When a response of it was last let go of while still running (performance.now(); -Infinity: never). */
+  abandonedAt: number;
 }
 
 /** The sources of one download. */
@@ -257,6 +261,7 @@ function newSource(index: number, job: Job, driver: ProtocolDriver, remote: Remo
     failures: 0,
     coolUntil: 0,
     capUntil: 0,
+    abandonedAt: -Infinity,
     bytes: 0,
   };
 }
@@ -334,7 +339,10 @@ function failed(set: SourceSet, source: Source, err: unknown, job: Job): unknown
   if (code === ErrorCodes.SERVER_BUSY) {
     // Busy is not broken: the source keeps the connections it has and gets no more for a while.
     // The error goes to the engine as it is, so that the retry policy retires this connection
-    // when no other source takes the range (the servers want fewer connections).
+    // when no other source takes the range (the servers want fewer connections). Refused just
+    // after one of its responses was let go of while still running, the server may still count
+    // that one: no cap is learned from it.
+    if (performance.now() - source.abandonedAt < ABANDONED_WINDOW_MS) return err;
     source.cap = Math.max(1, source.active);
     source.capUntil = performance.now() + BUSY_CAP_MS;
     return err;
@@ -433,6 +441,7 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, signal: AbortS
     released = true;
     source.active--;
   };
+  let ended = false;
   async function* counted(): AsyncGenerator<Uint8Array> {
     const began = performance.now();
     let n = 0;
@@ -443,10 +452,14 @@ function wrap(set: SourceSet, source: Source, opened: ByteSource, signal: AbortS
         if (source.failures > 0) source.failures = 0;
         yield chunk;
       }
+      ended = true;
     } catch (err) {
+      ended = true;
       if (signal.aborted) throw err;
       throw failed(set, source, err, job);
     } finally {
+      // Let go of before its end (the engine's segment ended first, or was split).
+      if (!ended) source.abandonedAt = performance.now();
       release();
       const seconds = (performance.now() - began) / 1000;
       // Short reads say more about latency than speed; they still count once something is measured.

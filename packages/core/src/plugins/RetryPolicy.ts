@@ -27,6 +27,12 @@ export interface RetryPolicyOptions {
  * When the server says it is busy and other connections still work, the failing connection retires
  * and leaves its segment to them: the server asked for fewer connections.
  */
+/**
+ * Milliseconds before a connection refused as busy (503, 421) asks again, once, when it had just
+ * let go of a response still running: long enough for the server to see that connection close.
+ */
+export const ABANDONED_RETRY_MS = 50;
+
 export class RetryPolicy implements Plugin {
   readonly name = PLUGIN_NAME;
   private readonly base: number;
@@ -50,6 +56,9 @@ export class RetryPolicy implements Plugin {
         return { action: 'fail' };
       }
       if (error.code === ErrorCodes.SERVER_BUSY && context.phase === 'range' && context.activeConnections > 0) {
+        // Refused right after this connection let go of a response the server was still sending:
+        // the server may not have seen that one close yet. Once, soon; a second refusal retires.
+        if (context.afterAbandoned === true && context.attempt === 1) return { action: 'retry', delayMs: ABANDONED_RETRY_MS };
         return { action: 'retire' };
       }
       if (context.attempt > job.options.retries) return { action: 'fail' };

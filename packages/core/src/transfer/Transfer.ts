@@ -17,6 +17,8 @@ import type { TokenBucket } from './TokenBucket.js';
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
 /** A connection's speed counts for end-game splits once its range has run this long (ms). */
 const PACE_AFTER_MS = 50;
+/** A refusal this soon (ms) after a connection let go of a running response may be that response's. */
+const ABANDONED_WINDOW_MS = 1000;
 /** Bodies cut at the same length this many times teach the transfer to ask for no more than that. */
 const CUTS_TO_LEARN = 2;
 /** Bodies cut shorter than this teach nothing: a flaky link, not a server's rule. */
@@ -74,6 +76,8 @@ export interface TransferOptions {
 /** One open connection of the loop. */
 interface Connection extends PaceSample {
   readonly id: number;
+  /** When it last stopped reading a response that was still running (-Infinity: never). */
+  abandonedAt: number;
   /** The current request's controller. */
   ctl: AbortController | undefined;
   /** When the connection last received a byte (stall timer). */
@@ -252,6 +256,7 @@ export class Transfer {
       rangeAt: undefined,
       rangeBytes: 0,
       rate: undefined,
+      abandonedAt: -Infinity,
       seg: undefined,
     };
     this.#conns.set(conn.id, conn);
@@ -393,7 +398,14 @@ export class Transfer {
           }
           const progressed = (seg.pos > before || this.#belowSiblings.has(error)) && !this.#belowLowest.has(error);
           attempt = progressed ? 1 : attempt + 1;
-          const context: FailureContext = { phase: 'range', segment: seg, attempt, activeConnections: this.#active, progressed };
+          const context: FailureContext = {
+            phase: 'range',
+            segment: seg,
+            attempt,
+            activeConnections: this.#active,
+            progressed,
+            afterAbandoned: performance.now() - conn.abandonedAt < ABANDONED_WINDOW_MS,
+          };
           scheduler.release(seg);
           conn.seg = undefined;
           const decision = await this.#o.hooks.failure.promise(error, context, job);
@@ -493,6 +505,9 @@ export class Transfer {
       failure = err;
       throw err;
     } finally {
+      // A response that ended with bytes still to send (the probe's open stream at its segment's
+      // end, a split) is closed now; the server may count it for a moment longer.
+      if (failure === undefined && source?.end !== undefined && seg.pos <= source.end) conn.abandonedAt = performance.now();
       source?.cancel();
       conn.ctl = undefined;
       if (conn.rangeAt !== undefined) {
