@@ -47,7 +47,7 @@ class CountingServer extends ProtocolPlugin {
   async fetchRange(req: RangeRequest): Promise<ByteSource> {
     if (this.streamReleased && this.refused === 0) {
       this.refused++;
-      throw new DownloadError(ErrorCodes.SERVER_BUSY, 'busy: 503 Service Unavailable', { retryable: true });
+      throw new DownloadError(ErrorCodes.SERVER_BUSY, 'busy: 503 Service Unavailable');
     }
     const trickle = !this.#trickled;
     this.#trickled = true;

@@ -17,6 +17,12 @@ export interface RetryPolicyOptions {
 }
 
 /**
+ * Milliseconds before a connection refused as busy (503, 421) asks again, once, when it had just
+ * let go of a response still running: long enough for the server to see that connection close.
+ */
+export const ABANDONED_RETRY_MS = 50;
+
+/**
  * The built-in retry policy. Retries only retryable codes (connect failures, resets, timeouts,
  * stalls, short bodies, 5xx, 429/503), up to `job.options.retries` failures in a row without
  * progress, with exponential backoff and equal jitter, never sooner than the server's Retry-After.
@@ -25,14 +31,10 @@ export interface RetryPolicyOptions {
  * A host that never answered (connection refused, unknown name, on the first probe of this engine
  * to it) fails at once.
  * When the server says it is busy and other connections still work, the failing connection retires
- * and leaves its segment to them: the server asked for fewer connections.
+ * and leaves its segment to them: the server asked for fewer connections. Unless the connection
+ * had just let go of a response still running (`FailureContext.afterAbandoned`): the server may
+ * still count that one, so it asks once more after `ABANDONED_RETRY_MS` (50 ms).
  */
-/**
- * Milliseconds before a connection refused as busy (503, 421) asks again, once, when it had just
- * let go of a response still running: long enough for the server to see that connection close.
- */
-export const ABANDONED_RETRY_MS = 50;
-
 export class RetryPolicy implements Plugin {
   readonly name = PLUGIN_NAME;
   private readonly base: number;
