@@ -5,6 +5,7 @@ import { redactUrl, withoutUserinfo } from '../log/redact.js';
 import type { ByteSource, RangeRequest, RemoteInfo } from '../types.js';
 import { alignToPieces, checkPieces, MAX_HELD_PIECE } from './pieces.js';
 import { sameOrigin } from '../util/sameOrigin.js';
+import { ABANDONED_WINDOW_MS } from '../transfer/outcomes.js';
 
 const PLUGIN_NAME = 'MirrorPlugin';
 
@@ -16,8 +17,6 @@ const MAX_FAILURES = 3;
 const BUSY_CAP_MS = 5000;
 /** Weight of the newest measurement in a source's smoothed speed. */
 const SMOOTHING = 0.5;
-/** A "busy" this soon (ms) after a response of the source was let go of may count that response. */
-const ABANDONED_WINDOW_MS = 1000;
 
 /** How a source stands in the run. */
 type SourceState = 'unverified' | 'ok' | 'dropped';

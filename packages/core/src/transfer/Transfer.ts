@@ -6,7 +6,7 @@ import { redactUrl } from '../storage/StateFile.js';
 import type { ByteSource, DownloadEvents, FailureContext, RemoteInfo, Segment, SegmentMap } from '../types.js';
 import type { HostSlots } from './HostSlots.js';
 import { LowestSpeedRule, slowError } from './LowestSpeedRule.js';
-import { LinkRefused, RangesUnusable, isLinkRefusal } from './outcomes.js';
+import { ABANDONED_WINDOW_MS, LinkRefused, RangesUnusable, isLinkRefusal } from './outcomes.js';
 import { type ConnectionPolicy, startPolicySamples } from './policy.js';
 import { type Pace, Scheduler } from './Scheduler.js';
 import { SegmentWriter } from './SegmentWriter.js';
@@ -17,8 +17,6 @@ import type { TokenBucket } from './TokenBucket.js';
 const EARLY_STATE_BYTES = 8 * 1024 * 1024;
 /** A connection's speed counts for end-game splits once its range has run this long (ms). */
 const PACE_AFTER_MS = 50;
-/** A refusal this soon (ms) after a connection let go of a running response may be that response's. */
-const ABANDONED_WINDOW_MS = 1000;
 /** Bodies cut at the same length this many times teach the transfer to ask for no more than that. */
 const CUTS_TO_LEARN = 2;
 /** Bodies cut shorter than this teach nothing: a flaky link, not a server's rule. */
@@ -74,7 +72,7 @@ export interface TransferOptions {
 }
 
 /** One open connection of the loop. */
-interface Connection extends PaceSample {
+interface Connection {
   readonly id: number;
   /** When it last stopped reading a response that was still running (-Infinity: never). */
   abandonedAt: number;
@@ -84,8 +82,16 @@ interface Connection extends PaceSample {
   last: number;
   /** Closed by the loop (the policy wants fewer): it ends without failing the download. */
   retiring: boolean;
-  /** Bytes received since the previous sample tick. */
-  tickBytes: number;
+  /** Bytes it received, all requests together; the marks below are readings of it. */
+  received: number;
+  /** `received` at the previous sample tick. */
+  tickFrom: number;
+  /** `received` when its current request was made. */
+  rangeFrom: number;
+  /** When the current request's first byte arrived (undefined before it). */
+  rangeAt: number | undefined;
+  /** Bytes per second of its last range that ran at least `PACE_AFTER_MS`, if any. */
+  rate: number | undefined;
   seg: Segment | undefined;
 }
 
@@ -252,9 +258,10 @@ export class Transfer {
       ctl: undefined,
       last: performance.now(),
       retiring: false,
-      tickBytes: 0,
+      received: 0,
+      tickFrom: 0,
+      rangeFrom: 0,
       rangeAt: undefined,
-      rangeBytes: 0,
       rate: undefined,
       abandonedAt: -Infinity,
       seg: undefined,
@@ -277,7 +284,7 @@ export class Transfer {
   #pace(id: number): Pace | undefined {
     const conn = this.#conns.get(id);
     if (!conn || conn.retiring) return undefined;
-    return connectionPace(conn, performance.now(), this.#firstByteMs);
+    return connectionPace({ rangeAt: conn.rangeAt, rangeBytes: conn.received - conn.rangeFrom, rate: conn.rate }, performance.now(), this.#firstByteMs);
   }
 
   /** One sample tick: asks the policy for its target and opens or retires connections to match. */
@@ -286,8 +293,8 @@ export class Transfer {
     const connections = [...this.#conns.values()]
       .filter((c) => !c.retiring)
       .map((c) => {
-        const bytesPerSecond = sinceTickMs > 0 ? (c.tickBytes * 1000) / sinceTickMs : 0;
-        c.tickBytes = 0;
+        const bytesPerSecond = sinceTickMs > 0 ? ((c.received - c.tickFrom) * 1000) / sinceTickMs : 0;
+        c.tickFrom = c.received;
         return { id: c.id, bytesPerSecond, remaining: c.seg ? c.seg.end - c.seg.pos : 0 };
       });
     const decision = this.#o.policy.next({
@@ -448,7 +455,7 @@ export class Transfer {
     // each one ends cleanly and its connection is reused, instead of a cut, a retry and a reconnect.
     const cap = this.#requestCap;
     const askedEnd = cap !== undefined && Number.isFinite(seg.end) ? Math.min(seg.end, start + cap) : seg.end;
-    conn.rangeBytes = 0;
+    conn.rangeFrom = conn.received;
     this.#o.emit('rangeStart', {
       connection: conn.id,
       start,
@@ -512,7 +519,7 @@ export class Transfer {
       conn.ctl = undefined;
       if (conn.rangeAt !== undefined) {
         const ms = performance.now() - conn.rangeAt;
-        if (ms >= PACE_AFTER_MS) conn.rate = (conn.rangeBytes * 1000) / ms;
+        if (ms >= PACE_AFTER_MS) conn.rate = ((conn.received - conn.rangeFrom) * 1000) / ms;
         conn.rangeAt = undefined;
       }
       slowRule.stop(conn.id);
@@ -524,7 +531,7 @@ export class Transfer {
         this.#o.emit('rangeEnd', { connection: conn.id, start, bytes, outcome: 'aborted' });
       } else {
         const error = toDownloadError(failure, ctl.signal);
-        if (error.code === ErrorCodes.SHORT_BODY) this.#noteCut(conn.rangeBytes, askedEnd - start);
+        if (error.code === ErrorCodes.SHORT_BODY) this.#noteCut(conn.received - conn.rangeFrom, askedEnd - start);
         this.#o.emit('rangeEnd', { connection: conn.id, start, bytes, outcome: 'failed', error });
       }
     }
@@ -570,8 +577,7 @@ export class Transfer {
         const arrived = performance.now();
         writer.push(piece, arrived);
         if (conn.rangeAt === undefined) this.#firstByte(conn, arrived, asked);
-        conn.tickBytes += piece.byteLength;
-        conn.rangeBytes += piece.byteLength;
+        conn.received += piece.byteLength;
         slowRule.received(conn.id, piece.byteLength);
         // Time held by the rate limiter or the disk is ours, not the server's: the speed rule leaves it out.
         slowRule.hold(conn.id, arrived);

@@ -24,3 +24,11 @@ export class LinkRefused extends Error {
 export function isLinkRefusal(error: DownloadError): boolean {
   return error.statusCode === 401 || error.statusCode === 403 || error.statusCode === 410;
 }
+
+/**
+ * Milliseconds after a connection let go of a response still running (the probe's open stream at
+ * its segment's end, a split) during which a "busy" refusal from that server may be the server
+ * still counting that response: the transfer tells the retry policy so (`afterAbandoned`), and the
+ * mirror plugin learns no cap from it.
+ */
+export const ABANDONED_WINDOW_MS = 1000;
