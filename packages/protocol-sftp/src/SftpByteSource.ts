@@ -1,5 +1,6 @@
 import { ErrorCodes, NetworkError, type ByteSource } from '@multiget/core';
 import type { ChannelLease } from './ConnectionPool.js';
+import { slabWritten } from './slabSocket.js';
 import { abortError, requestError } from './sftpErrors.js';
 
 /** What a {@link SftpByteSource} reads, and how. */
@@ -95,6 +96,14 @@ export class SftpByteSource implements ByteSource {
     // Requests go out now, while the engine gets ready to read: the first answers are on their way.
     this.fill();
     this.body = { [Symbol.asyncIterator]: () => this.iterate() };
+  }
+
+  /**
+   * The engine wrote these chunks and holds them no more: a slab whose file data were all written
+   * is freed now (see `connectSlabSocket`), not at the garbage collector's next full collection.
+   */
+  written(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) slabWritten(chunk);
   }
 
   /** Stops reading, closes the handle and gives the channel back. Safe to call more than once. */

@@ -1,4 +1,5 @@
 import type { ClientChannel } from 'ssh2';
+import { slabHandedOn } from './slabSocket.js';
 
 /**
  * The client side of SFTP version 3 (draft-ietf-secsh-filexfer-02, what OpenSSH speaks), limited to
@@ -270,7 +271,9 @@ export class SftpSession {
         const data = this.data;
         if (data !== undefined) {
           const take = Math.min(data.left, n - p);
-          data.chunks.push(take === n && p === 0 ? chunk : chunk.subarray(p, p + take));
+          const view = take === n && p === 0 ? chunk : chunk.subarray(p, p + take);
+          slabHandedOn(view);
+          data.chunks.push(view);
           data.left -= take;
           p += take;
           if (data.left === 0) {
