@@ -98,3 +98,16 @@ export { parseProxyUrl, ProxyResolver, DEFAULT_PORT_OF_SCHEME, type ProxyEndpoin
 export { NoProxyList } from './net/noProxy.js';
 export { openTunnel, type TunnelOptions } from './net/openTunnel.js';
 export * from './trace/index.js';
+export {
+  SLAB_BUDGET,
+  SLAB_SIZE,
+  connectSlabSocket,
+  isSlabView,
+  slabCounts,
+  slabHandedOn,
+  slabPinned,
+  slabReleased,
+  type SlabCounts,
+  type SlabDelivery,
+  type SlabSocketOptions,
+} from './util/slabSocket.js';

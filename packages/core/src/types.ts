@@ -97,8 +97,9 @@ export interface ByteSource {
   /** Releases the underlying connection without reading the rest. Safe to call more than once. */
   cancel(reason?: unknown): void;
   /**
-   * Told of chunks whose bytes the engine has written and that it holds no more, when the storage
-   * copies them (a file; see `ByteSink.copiesChunks`). A source whose chunks are socket reads of its
+   * Told of chunks whose bytes the engine has written, or dropped (the part of a chunk past the end
+   * of a segment that was split), and that it holds no more, when the storage copies them (a file;
+   * see `ByteSink.copiesChunks`). A source whose chunks are socket reads of its
    * own can free their memory now with `releaseBuffer`, instead of leaving dead buffers to the
    * garbage collector, which lets tens of MiB pile up between collections. Only the source knows
    * whether anything below it (a parser that paused mid-read) still refers to a chunk's buffer.

@@ -170,3 +170,32 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
     expect(Math.max(...plugin.writes)).toBeLessThanOrEqual(Math.ceil(GATHER_MS / 30 + 1) * CHUNK);
   });
 });
+
+describe('SegmentWriter: what the source is told it holds no more', () => {
+  it('the chunks of each write once written, and the bytes past a split at once, so that every byte is told once', async () => {
+    const path = join(dir, 'split.bin');
+    const sink = new FileSink(await open(path, 'w+'), path);
+    const told: Uint8Array[] = [];
+    const seg = { id: 0, start: 0, end: 100, pos: 0 };
+    const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+    const a = new Uint8Array(40).fill(1);
+    const b = new Uint8Array(40).fill(2);
+    const c = new Uint8Array(20).fill(3);
+    w.push(a, 0);
+    w.push(b, 0);
+    w.push(c, 0);
+    // The segment is split while all three are buffered: it ends at byte 50 now.
+    seg.end = 50;
+    await w.flush();
+    w.close();
+    await sink.close();
+    expect((await readFile(path)).subarray(0, 50)).toEqual(Buffer.concat([a, b.subarray(0, 10)]));
+    // b's last 30 bytes and all of c were dropped, a and b's first 10 written: 100 bytes in all, each once.
+    expect(told.reduce((n, t) => n + t.byteLength, 0)).toBe(100);
+    const byBuffer = new Map<ArrayBufferLike, number>();
+    for (const t of told) byBuffer.set(t.buffer, (byBuffer.get(t.buffer) ?? 0) + t.byteLength);
+    expect(byBuffer.get(a.buffer)).toBe(40);
+    expect(byBuffer.get(b.buffer)).toBe(40);
+    expect(byBuffer.get(c.buffer)).toBe(20);
+  });
+});

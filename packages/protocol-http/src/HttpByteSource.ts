@@ -1,4 +1,4 @@
-import { ErrorCodes, NetworkError, ProtocolError, releaseBuffer, type ByteSource, type DownloadError } from '@multiget/core';
+import { ErrorCodes, NetworkError, ProtocolError, isSlabView, releaseBuffer, slabReleased, type ByteSource, type DownloadError } from '@multiget/core';
 import { abortError, displayUrl, transportError } from './httpErrors.js';
 import { BodyCanceledError, type ResponseBody } from './ResponseBody.js';
 
@@ -52,7 +52,9 @@ export class HttpByteSource implements ByteSource {
   }
 
   /**
-   * The engine wrote these chunks: free their memory now. They are undici's views of Node's socket
+   * The engine wrote these chunks: free their memory now. A chunk of a direct http:// connection is a
+   * view of a slab, freed once all its chunks were written (`slabReleased`, see `slabConnector`).
+   * Others (https://, proxies) are undici's views of Node's socket
    * reads, one ArrayBuffer per read, and undici keeps no reference to one after delivering it (a
    * pause puts back into the socket only the bytes after it). `releaseBuffer` never frees an empty
    * chunk: when undici resumes a paused body on an empty socket, it delivers an empty view of a
@@ -62,7 +64,10 @@ export class HttpByteSource implements ByteSource {
    */
   written(chunks: readonly Uint8Array[]): void {
     if (this.response.frees === 'none') return;
-    for (const c of chunks) if (!releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
+    for (const c of chunks) {
+      if (isSlabView(c)) slabReleased(c);
+      else if (!releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
+    }
   }
 
   /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */

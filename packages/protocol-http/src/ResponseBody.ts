@@ -1,3 +1,4 @@
+import { isSlabView, slabHandedOn, slabPinned, slabReleased } from '@multiget/core';
 import type { Dispatcher } from 'undici';
 
 /**
@@ -97,7 +98,13 @@ export class ResponseBody {
       if (this.#discarded > this.#discardLimit) this.cancel();
       return;
     }
-    if (this.#headFree && chunk.byteLength > 0) {
+    if (isSlabView(chunk)) {
+      // A slab holds several reads, maybe of several responses: it is freed by its own count of the
+      // bytes handed on and written, never with a head (see `connectSlabSocket`).
+      this.#headFree = false;
+      if (this.frees === 'all') slabHandedOn(chunk);
+      else slabPinned(chunk);
+    } else if (this.#headFree && chunk.byteLength > 0) {
       this.#headFree = false;
       if (followsHead(chunk)) this.#headTail = chunk;
     }
@@ -194,6 +201,8 @@ export class ResponseBody {
   }
 
   #dropBuffered(): void {
+    // Handed-on slab bytes nobody will take: released, so that their slab can be freed.
+    if (this.frees === 'all') for (let i = this.#head; i < this.#chunks.length; i++) slabReleased(this.#chunks[i]!);
     this.#headTail = undefined;
     this.#chunks.length = 0;
     this.#head = 0;

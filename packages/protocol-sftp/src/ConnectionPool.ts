@@ -1,10 +1,9 @@
 import type { Socket } from 'node:net';
-import { AbortError, ErrorCodes, NetworkError, isDownloadError, openTunnel, type DownloadError, type ProxyEndpoint } from '@multiget/core';
+import { AbortError, ErrorCodes, NetworkError, connectSlabSocket, isDownloadError, openTunnel, type DownloadError, type ProxyEndpoint } from '@multiget/core';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { abortError, connectError } from './sftpErrors.js';
 import type { HostKeyCheck } from './hostKeyPolicy.js';
 import { SftpSession } from './SftpSession.js';
-import { connectSlabSocket } from './slabSocket.js';
 /** How long a graceful end may take before the socket is destroyed. */
 const END_TIMEOUT_MS = 2_000;
 

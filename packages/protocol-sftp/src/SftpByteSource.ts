@@ -1,6 +1,5 @@
-import { ErrorCodes, NetworkError, type ByteSource } from '@multiget/core';
+import { ErrorCodes, NetworkError, slabReleased, type ByteSource } from '@multiget/core';
 import type { ChannelLease } from './ConnectionPool.js';
-import { slabWritten } from './slabSocket.js';
 import { abortError, requestError } from './sftpErrors.js';
 
 /** What a {@link SftpByteSource} reads, and how. */
@@ -103,7 +102,7 @@ export class SftpByteSource implements ByteSource {
    * is freed now (see `connectSlabSocket`), not at the garbage collector's next full collection.
    */
   written(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) slabWritten(chunk);
+    for (const chunk of chunks) slabReleased(chunk);
   }
 
   /** Stops reading, closes the handle and gives the channel back. Safe to call more than once. */

@@ -1,5 +1,5 @@
+import { slabHandedOn } from '@multiget/core';
 import type { ClientChannel } from 'ssh2';
-import { slabHandedOn } from './slabSocket.js';
 
 /**
  * The client side of SFTP version 3 (draft-ietf-secsh-filexfer-02, what OpenSSH speaks), limited to

@@ -13,7 +13,7 @@ import { Multiget, type DownloadOptions } from '@multiget/core';
 import { generateContent, sha256, sshKeygen, startOpenSshServer, type OpenSshTestServer } from '@multiget/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SftpPlugin, type SftpPluginOptions } from '../src/index.js';
-import { slabCounts } from '../src/slabSocket.js';
+import { slabCounts } from '@multiget/core';
 import { makeJob, rejection, tempHome, type TempHome } from './helpers.js';
 
 const run = promisify(execFile);
@@ -92,14 +92,19 @@ describe('against OpenSSH sshd', () => {
   it('frees each read slab once its data are on disk, and the bytes stay exact', async () => {
     const f = await put(48 * MiB + 5, 1_700_000_000);
     const before = slabCounts();
-    const result = await engine().download(f.url, { dir, connections: 8 }).done;
+    const mg = engine();
+    const result = await mg.download(f.url, { dir, connections: 8 }).done;
     expect(await hashOf(result.file)).toBe(sha256(f.spec));
+    // Closing the connections frees the slabs they still read into.
+    await mg.close();
+    await sleep(50);
     const after = slabCounts();
     const started = after.started - before.started;
-    // 48 MiB in 1 MiB slabs: most are freed at once, not left to the garbage collector. The last
-    // two of each connection are never settled, and a slab a cancelled range read from is kept.
+    // 48 MiB in 1 MiB slabs: most freed as soon as their data were written, not left to the garbage
+    // collector. Kept for it: a connection's first slab (the handshake, no file data), and a slab
+    // that carried answers a cancelled range dropped unread (a split). Without the release, none.
     expect(started).toBeGreaterThanOrEqual(48);
-    expect(after.freed - before.freed).toBeGreaterThanOrEqual(started - 12);
+    expect(after.freed - before.freed).toBeGreaterThanOrEqual(Math.floor(started * 0.7));
   });
 
   it('probes size, mtime and name; uses the server read limit', async () => {

@@ -62,7 +62,7 @@ export class SegmentWriter {
     private readonly seg: Segment,
     /** Told of the bytes gathered or being written, so that a split never cuts below them. */
     private readonly scheduler?: Pick<Scheduler, 'hold'>,
-    /** Told of the chunks of each write once it resolved and the digests took them (see `ByteSource.written`). */
+    /** Told of the chunks of each write once it resolved and the digests took them, and of bytes dropped (see `ByteSource.written`). */
     private readonly written?: (chunks: readonly Uint8Array[]) => void,
   ) {
     SegmentWriter.#count(1);
@@ -100,14 +100,21 @@ export class SegmentWriter {
     let room = seg.end - seg.pos;
     let chunks = this.#pending;
     if (this.#pendingBytes > room) {
-      // The segment was split while these bytes were buffered: keep only what is still ours.
+      // The segment was split while these bytes were buffered: keep only what is still ours, and
+      // tell the source the rest is dropped.
       chunks = [];
+      const dropped: Uint8Array[] = [];
       for (const c of this.#pending) {
-        if (room <= 0) break;
+        if (room <= 0) {
+          dropped.push(c);
+          continue;
+        }
         const piece = c.byteLength > room ? c.subarray(0, room) : c;
         chunks.push(piece);
+        if (piece !== c) dropped.push(c.subarray(room));
         room -= piece.byteLength;
       }
+      this.written?.(dropped);
     }
     let n = 0;
     for (const c of chunks) n += c.byteLength;

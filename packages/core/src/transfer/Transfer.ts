@@ -574,6 +574,8 @@ export class Transfer {
         const room = writer.room;
         if (room <= 0) break;
         const piece = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
+        // The rest is not this segment's (it was split): dropped.
+        if (piece !== chunk) written?.([chunk.subarray(room)]);
         const arrived = performance.now();
         writer.push(piece, arrived);
         if (conn.rangeAt === undefined) this.#firstByte(conn, arrived, asked);
