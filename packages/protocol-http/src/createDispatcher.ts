@@ -90,11 +90,13 @@ export async function createDispatcher(options: TransportOptions): Promise<Trans
 
 /**
  * Connections of the process that read into slabs at most; the others read as undici's own. Each
- * keeps the slab it reads into for as long as it is open (up to 1 MiB, see `connectSlabSocket`), so
- * the 64 connections of eight downloads at once (`-j 8 -c 8`) would hold tens of MiB more; and on a
- * fast link, where slabs save CPU, the connection policy settles on a few.
+ * keeps the slab it reads into for as long as it is open (up to 1 MiB, see `connectSlabSocket`),
+ * and the chunks it handed on keep theirs until written: the 64 connections of eight downloads at
+ * once (`-j 8 -c 8`) would hold tens of MiB more, and 4 of them put the bench's `drops` at 100 MiB
+ * in some runs (2: 84 MiB, against 79 without). Where slabs save CPU (a fast link, a busy client),
+ * the connection policy settles on one or two connections.
  */
-const MAX_SLAB_SOCKETS = 4;
+const MAX_SLAB_SOCKETS = 2;
 let slabSockets = 0;
 
 /**

@@ -12,7 +12,7 @@ const FIRST_SLAB = 64 * 1024;
  * open, each one's slabs stay smaller (down to 64 KiB), since each keeps the slab it
  * reads into for as long as it is open.
  */
-export const SLAB_BUDGET = 4 * 1024 * 1024;
+export const SLAB_BUDGET = 2 * 1024 * 1024;
 /** Growing slab sockets open in this process. */
 let growingOpen = 0;
 /** `push`: retired slabs of a socket tried again as data are written; older ones go to the collector. */
