@@ -52,9 +52,9 @@ export class HttpByteSource implements ByteSource {
   }
 
   /**
-   * The engine wrote these chunks: free their memory now. A chunk of a direct http:// connection is a
-   * view of a slab, freed once all its chunks were written (`slabReleased`, see `slabConnector`).
-   * Others (https://, proxies) are undici's views of Node's socket
+   * The engine wrote these chunks, or dropped them: free their memory now. A chunk of a direct
+   * http:// connection is a view of a slab, freed once all its chunks were released (`slabReleased`,
+   * see `slabConnector`). Others (https://, proxies) are undici's views of Node's socket
    * reads, one ArrayBuffer per read, and undici keeps no reference to one after delivering it (a
    * pause puts back into the socket only the bytes after it). `releaseBuffer` never frees an empty
    * chunk: when undici resumes a paused body on an empty socket, it delivers an empty view of a

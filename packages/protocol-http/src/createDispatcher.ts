@@ -102,13 +102,13 @@ let slabSockets = 0;
 /**
  * undici's connector for http:// origins reached directly: the socket reads into slabs of up to
  * 1 MiB, sized by its reads (core's `connectSlabSocket`, growing, delivered with `socket.read()` as
- * undici reads). A plain socket reads
- * 64 KiB at a time, each into a fresh buffer that goes through the stream machinery; a slab takes
- * whatever has arrived, up to 1 MiB, in one read. The body chunks undici parses are views of the
- * slab; the plugin frees a slab once its chunks were written (`ResponseBody`, `HttpByteSource`).
- * Otherwise as undici's own: TCP keep-alive after 60 s, no Nagle, a 64 KiB readable buffer, and a
- * connect timeout that fails with undici's `UND_ERR_CONNECT_TIMEOUT`. Anything else (https://, an
- * upgrade of an existing socket) goes to `fallback`.
+ * undici reads). A plain socket reads 64 KiB at a time, each into a fresh buffer that goes through
+ * the stream machinery; a slab takes whatever has arrived, up to 1 MiB, in one read. The body
+ * chunks undici parses are views of the slab; the plugin frees a slab once its chunks were written
+ * or dropped (`ResponseBody`, `HttpByteSource`). Otherwise as undici's own: TCP keep-alive after
+ * 60 s, no Nagle, a 64 KiB readable buffer, and a connect timeout that fails with undici's
+ * `UND_ERR_CONNECT_TIMEOUT`. Anything else (https://, an upgrade of an existing socket, a third
+ * slab connection) goes to `fallback`.
  */
 export function slabConnector(timeoutMs: number, fallback: buildConnector.connector): buildConnector.connector {
   return (opts, callback) => {

@@ -98,8 +98,9 @@ export class SftpByteSource implements ByteSource {
   }
 
   /**
-   * The engine wrote these chunks and holds them no more: a slab whose file data were all written
-   * is freed now (see `connectSlabSocket`), not at the garbage collector's next full collection.
+   * The engine wrote these chunks, or dropped them, and holds them no more: a slab whose file data
+   * were all released is freed now (see `connectSlabSocket`), not at the garbage collector's next
+   * full collection.
    */
   written(chunks: readonly Uint8Array[]): void {
     for (const chunk of chunks) slabReleased(chunk);
