@@ -199,3 +199,25 @@ describe('SegmentWriter: what the source is told it holds no more', () => {
     expect(byBuffer.get(c.buffer)).toBe(20);
   });
 });
+
+describe('SegmentWriter: a chunk freed before its write', () => {
+  it('fails the write with MG_ERR_INTERNAL and writes nothing of the batch, rather than shifting the rest', async () => {
+    const path = join(dir, 'freed.bin');
+    const sink = new FileSink(await open(path, 'w+'), path);
+    const told: Uint8Array[] = [];
+    const seg = { id: 0, start: 0, end: 100, pos: 0 };
+    const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+    const a = new Uint8Array(new ArrayBuffer(40)).fill(1);
+    const b = new Uint8Array(new ArrayBuffer(40)).fill(2);
+    w.push(a, 0);
+    w.push(b, 0);
+    // Freed while it waited (as releaseBuffer would): it reads as empty from now on.
+    (a.buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(0);
+    await expect(w.flush()).rejects.toMatchObject({ code: 'MG_ERR_INTERNAL' });
+    w.close();
+    await sink.close();
+    expect((await readFile(path)).length).toBe(0);
+    expect(seg.pos).toBe(0);
+    expect(told).toEqual([]);
+  });
+});

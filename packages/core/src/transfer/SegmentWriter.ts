@@ -1,3 +1,4 @@
+import { DownloadError, ErrorCodes } from '../errors.js';
 import type { ByteSink } from '../storage/sink.js';
 import type { BlockDigests } from '../storage/blockDigests.js';
 import type { Segment } from '../types.js';
@@ -97,6 +98,16 @@ export class SegmentWriter {
   async flush(): Promise<void> {
     if (this.#pendingBytes === 0) return;
     const seg = this.seg;
+    // A chunk whose memory was freed while it waited (a source that released it too early) reads
+    // as empty: writing the others would put their bytes at the wrong offsets. Stop instead.
+    let held = 0;
+    for (const c of this.#pending) held += c.byteLength;
+    if (held !== this.#pendingBytes) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.scheduler?.hold(seg, 0);
+      throw new DownloadError(ErrorCodes.INTERNAL, 'A received chunk was freed before it was written; nothing of this batch was written');
+    }
     let room = seg.end - seg.pos;
     let chunks = this.#pending;
     if (this.#pendingBytes > room) {
