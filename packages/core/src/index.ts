@@ -99,7 +99,6 @@ export { NoProxyList } from './net/noProxy.js';
 export { openTunnel, type TunnelOptions } from './net/openTunnel.js';
 export * from './trace/index.js';
 export {
-  SLAB_BUDGET,
   SLAB_SIZE,
   connectSlabSocket,
   isSlabView,

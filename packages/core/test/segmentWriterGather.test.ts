@@ -171,13 +171,19 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
   });
 });
 
+/** A writer of a 100-byte segment into a file of its own, and what it tells the source. */
+async function oneWriter(name: string) {
+  const path = join(dir, name);
+  const sink = new FileSink(await open(path, 'w+'), path);
+  const told: Uint8Array[] = [];
+  const seg = { id: 0, start: 0, end: 100, pos: 0 };
+  const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+  return { path, sink, told, seg, w };
+}
+
 describe('SegmentWriter: what the source is told it holds no more', () => {
   it('the chunks of each write once written, and the bytes past a split at once, so that every byte is told once', async () => {
-    const path = join(dir, 'split.bin');
-    const sink = new FileSink(await open(path, 'w+'), path);
-    const told: Uint8Array[] = [];
-    const seg = { id: 0, start: 0, end: 100, pos: 0 };
-    const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+    const { path, sink, told, seg, w } = await oneWriter('split.bin');
     const a = new Uint8Array(40).fill(1);
     const b = new Uint8Array(40).fill(2);
     const c = new Uint8Array(20).fill(3);
@@ -202,11 +208,7 @@ describe('SegmentWriter: what the source is told it holds no more', () => {
 
 describe('SegmentWriter: a chunk freed before its write', () => {
   it('fails the write with MG_ERR_INTERNAL and writes nothing of the batch, rather than shifting the rest', async () => {
-    const path = join(dir, 'freed.bin');
-    const sink = new FileSink(await open(path, 'w+'), path);
-    const told: Uint8Array[] = [];
-    const seg = { id: 0, start: 0, end: 100, pos: 0 };
-    const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+    const { path, sink, told, seg, w } = await oneWriter('freed.bin');
     const a = new Uint8Array(new ArrayBuffer(40)).fill(1);
     const b = new Uint8Array(new ArrayBuffer(40)).fill(2);
     w.push(a, 0);

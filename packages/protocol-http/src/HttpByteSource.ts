@@ -1,4 +1,4 @@
-import { ErrorCodes, NetworkError, ProtocolError, isSlabView, releaseBuffer, slabReleased, type ByteSource, type DownloadError } from '@multiget/core';
+import { ErrorCodes, NetworkError, ProtocolError, releaseBuffer, slabReleased, type ByteSource, type DownloadError } from '@multiget/core';
 import { abortError, displayUrl, transportError } from './httpErrors.js';
 import { BodyCanceledError, type ResponseBody } from './ResponseBody.js';
 
@@ -64,10 +64,7 @@ export class HttpByteSource implements ByteSource {
    */
   written(chunks: readonly Uint8Array[]): void {
     if (this.response.frees === 'none') return;
-    for (const c of chunks) {
-      if (isSlabView(c)) slabReleased(c);
-      else if (!releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
-    }
+    for (const c of chunks) if (!slabReleased(c) && !releaseBuffer(c) && this.response.isHeadTail(c)) releaseBuffer(c, { unusedBefore: true });
   }
 
   /** Aborts the response (and so its connection) without reading the rest. Safe to call more than once. */

@@ -1,4 +1,4 @@
-import { isSlabView, slabHandedOn, slabPinned, slabReleased } from '@multiget/core';
+import { slabHandedOn, slabPinned, slabReleased } from '@multiget/core';
 import type { Dispatcher } from 'undici';
 
 /**
@@ -98,12 +98,11 @@ export class ResponseBody {
       if (this.#discarded > this.#discardLimit) this.cancel();
       return;
     }
-    if (isSlabView(chunk)) {
-      // A slab holds several reads, maybe of several responses: it is freed by its own count of the
-      // bytes handed on and written, never with a head (see `connectSlabSocket`).
+    // A slab holds several reads, maybe of several responses: it is freed by its own count of the
+    // bytes handed on and written, never with a head (see `connectSlabSocket`).
+    const slab = this.frees === 'all' ? slabHandedOn(chunk) : slabPinned(chunk);
+    if (slab) {
       this.#headFree = false;
-      if (this.frees === 'all') slabHandedOn(chunk);
-      else slabPinned(chunk);
     } else if (this.#headFree && chunk.byteLength > 0) {
       this.#headFree = false;
       if (followsHead(chunk)) this.#headTail = chunk;

@@ -7,14 +7,6 @@ export const SLAB_SIZE = 1024 * 1024;
 const MIN_ROOM = 64 * 1024;
 /** The smallest slab a growing socket starts with (see `SlabSocketOptions.grow`). */
 const FIRST_SLAB = 64 * 1024;
-/**
- * Bytes the growing slab sockets of the process may take at most together: with many connections
- * open, each one's slabs stay smaller (down to 64 KiB), since each keeps the slab it
- * reads into for as long as it is open.
- */
-export const SLAB_BUDGET = 2 * 1024 * 1024;
-/** Growing slab sockets open in this process. */
-let growingOpen = 0;
 /** `push`: retired slabs of a socket tried again as data are written; older ones go to the collector. */
 const MAX_WAITING = 4;
 
@@ -37,9 +29,8 @@ export interface SlabSocketOptions {
   slabSize?: number;
   /**
    * Start with 64 KiB slabs and size each next one by the reads of the last: twice the largest read,
-   * up to `slabSize` and an equal share of {@link SLAB_BUDGET}. A connection that reads a few small
-   * responses, or waits idle in a pool, then keeps no large slab. Default false: every slab is
-   * `slabSize`.
+   * up to `slabSize`. A connection that reads a few small responses, or waits idle in a pool, then
+   * keeps no large slab. Default false: every slab is `slabSize`.
    */
   grow?: boolean;
   /** How reads reach the socket's user (default `emit`). */
@@ -96,17 +87,21 @@ export function isSlabView(view: Uint8Array): boolean {
 
 /**
  * Notes a view of a slab handed on as file data (a body chunk, an SFTP DATA reply's bytes). Views of
- * any other buffer are not tracked.
+ * any other buffer are not tracked: false for them, so a caller needs no separate {@link isSlabView}.
  */
-export function slabHandedOn(view: Uint8Array): void {
+export function slabHandedOn(view: Uint8Array): boolean {
   const record = slabs.get(view.buffer);
-  if (record !== undefined) record.handed += view.byteLength;
+  if (record === undefined) return false;
+  record.handed += view.byteLength;
+  return true;
 }
 
 /** Notes a view of a slab handed to something that may keep it: its slab is left to the collector. */
-export function slabPinned(view: Uint8Array): void {
+export function slabPinned(view: Uint8Array): boolean {
   const record = slabs.get(view.buffer);
-  if (record !== undefined) record.pinned = true;
+  if (record === undefined) return false;
+  record.pinned = true;
+  return true;
 }
 
 /**
@@ -115,13 +110,14 @@ export function slabPinned(view: Uint8Array): void {
  * is freed now, rather than at the next full garbage collection. A slab with a byte never released
  * (a response cancelled with data still queued) is left to the collector.
  */
-export function slabReleased(chunk: Uint8Array): void {
+export function slabReleased(chunk: Uint8Array): boolean {
   const record = slabs.get(chunk.buffer);
-  if (record === undefined) return;
+  if (record === undefined) return false;
   record.written += chunk.byteLength;
   free(record);
   // `push`: a slab whose data were written while the socket still buffered a read may be free now.
   for (const other of record.waiting) if (other !== record) free(other);
+  return true;
 }
 
 /** Frees a slab once nothing but written data can refer to it. */
@@ -173,10 +169,7 @@ export function connectSlabSocket(host: string, port: number, options: SlabSocke
   // Once closed, nothing reads what the socket still buffers.
   const unread = (): number => (closed ? pushed : pushed - (socket?.readableLength ?? 0));
   const start = (): void => {
-    if (grow && slab !== undefined) {
-      const share = Math.floor(SLAB_BUDGET / Math.max(1, growingOpen));
-      nextSize = Math.max(Math.min(FIRST_SLAB, slabSize), Math.min(slabSize, share, 2 * largest));
-    }
+    if (grow && slab !== undefined) nextSize = Math.max(Math.min(FIRST_SLAB, slabSize), Math.min(slabSize, 2 * largest));
     largest = 0;
     const next = Buffer.allocUnsafeSlow(nextSize);
     counts.started++;
@@ -225,9 +218,7 @@ export function connectSlabSocket(host: string, port: number, options: SlabSocke
       },
     },
   });
-  if (grow) growingOpen++;
   socket.once('close', () => {
-    if (grow) growingOpen--;
     // Closed: the slab it read into is no longer the socket's, and its buffer is no one's.
     closed = true;
     if (record === undefined) return;
