@@ -42,6 +42,36 @@ function watched(fh: FileHandle, failFirst = false, gate?: Promise<void>): { fh:
   return { fh: proxy, syncs: () => syncs };
 }
 
+/**
+ * A real file handle whose writev calls are counted while they run: the most at once, and one
+ * failed on demand (the write at `failAt`), as a disk error would.
+ */
+function writesWatched(fh: FileHandle, failAt?: number): { fh: FileHandle; mostAtOnce: () => number; calls: () => number } {
+  let running = 0;
+  let most = 0;
+  let calls = 0;
+  const proxy = new Proxy(fh, {
+    get(target, prop, receiver) {
+      if (prop === 'writev') {
+        return async (buffers: Uint8Array[], position: number) => {
+          calls++;
+          running++;
+          most = Math.max(most, running);
+          try {
+            if (position === failAt) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO', errno: -5 });
+            return await target.writev(buffers, position);
+          } finally {
+            running--;
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { fh: proxy, mostAtOnce: () => most, calls: () => calls };
+}
+
 async function writeAll(sink: FileSink, data: Buffer, chunk: number): Promise<void> {
   for (let at = 0; at < data.length; at += chunk) await sink.write([data.subarray(at, Math.min(at + chunk, data.length))], at);
 }
@@ -107,6 +137,38 @@ describe('FileSink', () => {
     expect(b.syncs()).toBe(1);
     await sinkB.sync();
     await Promise.all([sinkA.close(), sinkB.close()]);
+  });
+
+  it('sends one write at a time to a file (the kernel would serialise them on the inode lock), in the order given, every byte in place', async () => {
+    const path = join(dir, 'queued.bin');
+    const data = pseudoRandom(16 * 256 * 1024, 14);
+    const w = writesWatched(await open(path, 'w+'));
+    const sink = new FileSink(w.fh, path);
+    // Sixteen connections' writes arriving together, in no particular order of position.
+    const order = [5, 0, 15, 3, 9, 1, 12, 7, 2, 14, 4, 11, 6, 13, 8, 10];
+    await Promise.all(order.map((i) => sink.write([data.subarray(i * 256 * 1024, (i + 1) * 256 * 1024)], i * 256 * 1024)));
+    expect(w.calls()).toBe(16);
+    expect(w.mostAtOnce()).toBe(1);
+    await sink.sync();
+    await sink.close();
+    expect((await readFile(path)).equals(data)).toBe(true);
+  });
+
+  it('a failed write fails its own caller only: the writes queued behind it still land', async () => {
+    const path = join(dir, 'queued-fail.bin');
+    const data = pseudoRandom(4 * MiB, 15);
+    const w = writesWatched(await open(path, 'w+'), MiB);
+    const sink = new FileSink(w.fh, path);
+    const results = await Promise.allSettled([0, 1, 2, 3].map((i) => sink.write([data.subarray(i * MiB, (i + 1) * MiB)], i * MiB)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const err = (results[1] as PromiseRejectedResult).reason as unknown;
+    expect(isDownloadError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe(ErrorCodes.IO);
+    await sink.sync();
+    await sink.close();
+    const got = await readFile(path);
+    expect(got.subarray(0, MiB).equals(data.subarray(0, MiB))).toBe(true);
+    expect(got.subarray(2 * MiB).equals(data.subarray(2 * MiB))).toBe(true);
   });
 
   it('close waits for a background flush under way (no operation on a closed handle)', async () => {
