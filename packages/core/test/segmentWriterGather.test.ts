@@ -9,7 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allAtOnce, Multiget } from '../src/index.js';
 import { FileSink } from '../src/storage/FileSink.js';
-import { FLUSH_BYTES, GATHER_BUDGET, GATHER_MS, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
+import { FLUSH_BYTES, GATHER_BUDGET, GATHER_MS, joinAdjacent, MIN_FLUSH_BYTES, SegmentWriter } from '../src/transfer/SegmentWriter.js';
 import { CHUNK, ChunkedPlugin } from './helpers/ChunkedPlugin.js';
 import { pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
@@ -221,5 +221,48 @@ describe('SegmentWriter: a chunk freed before its write', () => {
     expect((await readFile(path)).length).toBe(0);
     expect(seg.pos).toBe(0);
     expect(told).toEqual([]);
+  });
+});
+
+describe('SegmentWriter: neighbours in memory written as one view', () => {
+  it('joins chunks that follow each other in one buffer (reads into a slab), not chunks of other buffers or with a gap', () => {
+    const slab = new ArrayBuffer(100);
+    const other = new ArrayBuffer(100);
+    const a = new Uint8Array(slab, 0, 10);
+    const b = new Uint8Array(slab, 10, 30);
+    const c = new Uint8Array(slab, 40, 5);
+    const gap = new Uint8Array(slab, 50, 10);
+    const d = new Uint8Array(other, 60, 10);
+    const e = new Uint8Array(slab, 60, 40);
+    const out = joinAdjacent([a, b, c, gap, d, e]);
+    expect(out.map((v) => [v.buffer === slab ? 'slab' : 'other', v.byteOffset, v.byteLength])).toEqual([
+      ['slab', 0, 45],
+      ['slab', 50, 10],
+      ['other', 60, 10],
+      ['slab', 60, 40],
+    ]);
+    // A chunk alone is passed on as it is.
+    expect(out[2]).toBe(d);
+    expect(joinAdjacent([])).toEqual([]);
+  });
+
+  it('the sink gets one view for a slab\'s reads back to back, the source is told of each chunk, and the file is right', async () => {
+    const path = join(dir, 'joined.bin');
+    const file = new FileSink(await open(path, 'w+'), path);
+    const writes: Uint8Array[][] = [];
+    const sink = { copiesChunks: true, write: (chunks: readonly Uint8Array[], pos: number) => (writes.push([...chunks]), file.write(chunks, pos)), sync: () => file.sync(), truncate: (n: number) => file.truncate(n), close: () => file.close() };
+    const told: Uint8Array[] = [];
+    const seg = { id: 0, start: 0, end: 100, pos: 0 };
+    const w = new SegmentWriter(sink, undefined, seg, undefined, (chunks) => told.push(...chunks));
+    const slab = new Uint8Array(pseudoRandom(100, 37));
+    const pieces = [slab.subarray(0, 7), slab.subarray(7, 50), slab.subarray(50, 51), slab.subarray(51, 100)];
+    for (const p of pieces) w.push(p, 0);
+    await w.flush();
+    w.close();
+    await sink.close();
+    expect(writes.map((chunks) => chunks.length)).toEqual([1]);
+    expect(told).toEqual(pieces);
+    expect(seg.pos).toBe(100);
+    expect(await readFile(path)).toEqual(Buffer.from(slab));
   });
 });
