@@ -57,8 +57,8 @@ const MAX_BACKGROUND_FLUSHES = 1;
  * One write at a time per file: the others wait in line here. A buffered write holds the file's
  * inode lock while it copies into the page cache (ext4, XFS and btrfs alike), so two writes to one
  * file never run together in the kernel; sent together from libuv's thread pool, the second one
- * spun on the lock (`rwsem_spin_on_owner` in `perf`, a fifth of the write path's time on this
- * 2-core machine) on the core the event loop and the server needed. Writes to different files
+ * spun on the lock (`rwsem_spin_on_owner` in `perf`, a fifth as many samples as the copy itself on
+ * a 2-core machine) on the core the event loop and the server needed. Writes to different files
  * still run side by side.
  *
  * Writes are flushed to disk in the background as they accumulate (see {@link WRITEBACK_BYTES}), so

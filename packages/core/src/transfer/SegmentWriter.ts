@@ -151,11 +151,10 @@ export class SegmentWriter {
 
 /**
  * The chunks with every run of neighbours in memory (the same buffer, each starting where the one
- * before ends) made one view. Reads into a slab arrive as views back to back in it, so a write of
- * 1 MiB gathered from dozens of reads becomes one or two views: the write's vector and the digest's
- * calls shrink with them (Node takes each vector entry's memory from its buffer, about a
- * microsecond apiece; 50 ms of a 1 GiB download's main thread before). The bytes are the same bytes
- * in the same order: only neighbours in memory are joined.
+ * before ends) made one view. Reads into a slab arrive as views back to back in it, so the reads a
+ * write gathered from one slab become one entry of the write's vector and one call of the block
+ * digest's CRC. The bytes are the same bytes in the same order: only neighbours in memory are
+ * joined.
  */
 export function joinAdjacent(chunks: readonly Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = [];
