@@ -18,25 +18,31 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A real file handle with some of its methods replaced (each replacement gets the real handle). */
+function withMethods(fh: FileHandle, replaced: { datasync?: (real: FileHandle) => Promise<void>; writev?: (real: FileHandle, buffers: Uint8Array[], position: number) => Promise<unknown> }): FileHandle {
+  return new Proxy(fh, {
+    get(target, prop, receiver) {
+      if (prop === 'datasync' && replaced.datasync) return () => replaced.datasync!(target);
+      if (prop === 'writev' && replaced.writev) return (buffers: Uint8Array[], position: number) => replaced.writev!(target, buffers, position);
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /**
  * A real file handle whose datasync calls are counted, and failed on demand. Failing one is the
  * only thing faked: a disk that fails a writeback cannot be had in a test.
  */
 function watched(fh: FileHandle, failFirst = false, gate?: Promise<void>): { fh: FileHandle; syncs: () => number } {
   let syncs = 0;
-  const proxy = new Proxy(fh, {
-    get(target, prop, receiver) {
-      if (prop === 'datasync') {
-        return async () => {
-          syncs++;
-          if (failFirst && syncs === 1) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
-          // A slow disk: the flush ends when the test says so.
-          if (gate) await gate;
-          return target.datasync();
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  const proxy = withMethods(fh, {
+    async datasync(real) {
+      syncs++;
+      if (failFirst && syncs === 1) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+      // A slow disk: the flush ends when the test says so.
+      if (gate) await gate;
+      return real.datasync();
     },
   });
   return { fh: proxy, syncs: () => syncs };
@@ -50,23 +56,17 @@ function writesWatched(fh: FileHandle, failAt?: number): { fh: FileHandle; mostA
   let running = 0;
   let most = 0;
   let calls = 0;
-  const proxy = new Proxy(fh, {
-    get(target, prop, receiver) {
-      if (prop === 'writev') {
-        return async (buffers: Uint8Array[], position: number) => {
-          calls++;
-          running++;
-          most = Math.max(most, running);
-          try {
-            if (position === failAt) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO', errno: -5 });
-            return await target.writev(buffers, position);
-          } finally {
-            running--;
-          }
-        };
+  const proxy = withMethods(fh, {
+    async writev(real, buffers, position) {
+      calls++;
+      running++;
+      most = Math.max(most, running);
+      try {
+        if (position === failAt) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO', errno: -5 });
+        return await real.writev(buffers, position);
+      } finally {
+        running--;
       }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
   return { fh: proxy, mostAtOnce: () => most, calls: () => calls };
