@@ -151,6 +151,21 @@ describe('AdaptivePolicy', () => {
     expect(run.reasons).toContain('probing');
   });
 
+  it('an idle client whose connections are already fast doubles instead of jumping to the ceiling (loopback caught idle)', () => {
+    // Loopback's 900 MB/s shared by a few connections (over 200 MB/s each), sampled while the
+    // client's CPU was low (the server still starting): the jump would only hold sixteen sets of
+    // buffers for nothing.
+    const idleLoopback: Link = { ...loopback, cpu: () => 0.5 };
+    const run = drive(new AdaptivePolicy({ reprobeMs: 60_000 }), idleLoopback, 16, 40, 50);
+    expect(Math.max(...run.targets)).toBe(8);
+    expect(run.reasons).toContain('probing');
+    expect(run.final).toBe(4);
+    // With the bar for "fast" above what its connections carry, the same link looks capped per
+    // connection: it jumps.
+    const bold = drive(new AdaptivePolicy({ reprobeMs: 60_000, fastConnection: 1e9 }), idleLoopback, 16, 40, 50);
+    expect(Math.max(...bold.targets)).toBe(16);
+  });
+
   it('an idle client on a shared limit goes back from the ceiling to where it started', () => {
     // Four connections' worth in all (32 MB/s): sixteen add nothing over the four it started with.
     const shared: Link = { rates: (open, tick) => open.map(() => (Math.min(8e6 * open.length, 32e6) / open.length) * wobble(tick)), cpu: () => 0.2 };

@@ -54,6 +54,13 @@ export interface AdaptivePolicyOptions {
   slowFraction?: number;
   /** Ranges smaller than this (bytes) are left to finish rather than retired. Default 1 MiB. */
   minRetireBytes?: number;
+  /**
+   * Bytes per second at or above which one connection is fast: when a connection of the first
+   * level carried this much, an idle client doubles instead of jumping to the ceiling. Default
+   * 64 MiB/s. A per-connection cap that high is rare, and a link that fast (loopback, a LAN) gains
+   * little from more connections, while sixteen of them hold sixteen sets of buffers.
+   */
+  fastConnection?: number;
 }
 
 /** Where the policy is in its search. */
@@ -77,7 +84,8 @@ interface Level {
  * 2. Measure the level: wait until its connections deliver, skip `settleMs`, average the total
  *    throughput over `windowMs`. The first level is judged at once when the client is idle
  *    (CPU below `busyCpu`) and bytes flow: waiting would only cost time on a per-connection cap.
- *    - An idle client's first level jumps to the ceiling (judged by step 3 like any rise).
+ *    - An idle client's first level jumps to the ceiling (judged by step 3 like any rise), or
+ *      doubles when one of its connections was already fast (`fastConnection`).
  *    - A busy client (CPU at or above `busyCpu`: loopback, a slow machine) never adds connections:
  *      it tries half as many, keeps the half while it carries at least `1 - minGain` of the
  *      throughput, and halves again, down to one. Fewer connections then cost less CPU per byte.
@@ -109,6 +117,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
   readonly #refusalHoldMs: number;
   readonly #slowFraction: number;
   readonly #minRetireBytes: number;
+  readonly #fastConnection: number;
 
   #ceiling = 1;
   #cap = Infinity;
@@ -126,6 +135,8 @@ export class AdaptivePolicy implements ConnectionPolicy {
   #deliveringSince: number | undefined;
   #sum = 0;
   #samples = 0;
+  /** The highest throughput of one connection seen while measuring the current level. */
+  #fastest = 0;
   /** Sum and count of the CPU figures of the samples measured (samples without one are not counted). */
   #cpuSum = 0;
   #cpuSamples = 0;
@@ -157,6 +168,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
     this.#refusalHoldMs = options.refusalHoldMs ?? 2000;
     this.#slowFraction = options.slowFraction ?? 0.125;
     this.#minRetireBytes = options.minRetireBytes ?? 1024 * 1024;
+    this.#fastConnection = options.fastConnection ?? 64 * 1024 * 1024;
   }
 
   /** Why the target last changed (`initial`, `rising`, `flat`, `reprobe`, `refused`, `slow`, ...). */
@@ -216,6 +228,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
 
     // Measuring: wait until the level's connections all deliver (or the loop could not open them).
     const delivering = live.filter((c) => c.bytesPerSecond > 0).length;
+    for (const c of live) if (c.bytesPerSecond > this.#fastest) this.#fastest = c.bytesPerSecond;
     // The first level is judged at once when the client is idle and bytes flow: the link works, and
     // the jump that follows is judged properly (every tick before it would be time spent at a
     // fraction of a per-connection-capped link's speed).
@@ -280,8 +293,12 @@ export class AdaptivePolicy implements ConnectionPolicy {
       } else if (level.connections < this.cap && now >= this.#holdUntil) {
         this.#reason = 'probing';
         // An idle client whose connections deliver: try them all at once (a per-connection cap is
-        // then reached in one step; a shared limit shows as a flat rise and goes back).
-        this.#moveTo(this.#busy === false ? this.cap : level.connections * 2, now);
+        // then reached in one step; a shared limit shows as a flat rise and goes back). Unless one
+        // connection is already fast: then the CPU sample more likely caught a fast link's start
+        // (loopback, a LAN: the server still warming up) than a per-connection cap, and the jump
+        // would only open a dozen connections' buffers for a moment; doubling is judged instead.
+        const jump = this.#busy === false && this.#fastest < this.#fastConnection;
+        this.#moveTo(jump ? this.cap : level.connections * 2, now);
       } else {
         this.#settle(now, 'at cap');
       }
@@ -379,6 +396,7 @@ export class AdaptivePolicy implements ConnectionPolicy {
     this.#windowStart = undefined;
     this.#sum = 0;
     this.#samples = 0;
+    this.#fastest = 0;
     this.#cpuSum = 0;
     this.#cpuSamples = 0;
   }
