@@ -105,6 +105,14 @@ export interface ByteSource {
    * whether anything below it (a parser that paused mid-read) still refers to a chunk's buffer.
    */
   written?(chunks: readonly Uint8Array[]): void;
+  /**
+   * Bytes the engine gathers at most before one write, when that is less than it would gather
+   * anyway (up to 1 MiB per connection, for 20 ms at most). For a source whose chunks are views of
+   * buffers it shares with other sources (the SFTP driver: the replies of several transfers
+   * interleaved in one 1 MiB slab), every chunk held back keeps a whole buffer alive: the less a
+   * writer gathers, the fewer buffers the process holds.
+   */
+  readonly gatherBytes?: number;
 }
 
 /** A contiguous run of the file owned by at most one connection at a time. */

@@ -42,6 +42,15 @@ interface Slot {
 const noop = (): void => undefined;
 
 /**
+ * What the engine gathers of one transfer before a write (`ByteSource.gatherBytes`). Replies of
+ * several transfers arrive interleaved in one 1 MiB slab, and a slab is freed only when all its
+ * file data were written, so a transfer's gathered chunks keep several slabs alive: with the
+ * engine's 1 MiB, a 256 MiB download with `-c 8` peaked at 92-107 MiB RSS, with 256 KiB at 87-90
+ * MiB in the same five interleaved runs, in the same time (0.56-0.62 s against 0.59-0.64 s).
+ */
+export const SFTP_GATHER_BYTES = 256 * 1024;
+
+/**
  * The bytes [start, end] of an open remote file as a {@link ByteSource}, read with pipelined READ
  * requests: `inFlight` requests of `readSize` bytes are outstanding at any time, and answers are
  * yielded in file order, so one round trip never idles the connection. Requests are issued as the
@@ -60,6 +69,7 @@ export class SftpByteSource implements ByteSource {
   readonly start: number;
   readonly end: number;
   readonly body: AsyncIterable<Uint8Array>;
+  readonly gatherBytes = SFTP_GATHER_BYTES;
   private readonly plan: SftpReadPlan;
   private readonly queue: Slot[] = [];
   private next: number;

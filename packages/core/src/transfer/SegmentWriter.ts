@@ -53,6 +53,8 @@ export class SegmentWriter {
 
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** The most this writer gathers, whatever the number of writers open (the source's `gatherBytes`). */
+  readonly #limit: number;
   /** When the first of the pending bytes arrived (`performance.now()`). */
   #since = 0;
   #closed = false;
@@ -65,7 +67,10 @@ export class SegmentWriter {
     private readonly scheduler?: Pick<Scheduler, 'hold'>,
     /** Told of the chunks of each write once it resolved and the digests took them, and of bytes dropped (see `ByteSource.written`). */
     private readonly written?: (chunks: readonly Uint8Array[]) => void,
+    /** The most to gather before a write (`ByteSource.gatherBytes`); by default what the open writers allow. */
+    gatherBytes?: number,
   ) {
+    this.#limit = gatherBytes !== undefined && gatherBytes >= 1 ? gatherBytes : Infinity;
     SegmentWriter.#count(1);
   }
 
@@ -83,7 +88,7 @@ export class SegmentWriter {
 
   /** True when a write is due at `now`: enough is buffered, or the first of it waited {@link GATHER_MS}. */
   due(now: number): boolean {
-    return this.#pendingBytes >= SegmentWriter.#flushAt || (this.#pendingBytes > 0 && now - this.#since >= GATHER_MS);
+    return this.#pendingBytes >= Math.min(SegmentWriter.#flushAt, this.#limit) || (this.#pendingBytes > 0 && now - this.#since >= GATHER_MS);
   }
 
   /** Buffers a chunk (the caller cut it to {@link room}) that arrived at `now` (`performance.now()`). */

@@ -565,7 +565,7 @@ export class Transfer {
   async #pump(conn: Connection, seg: Segment, source: ByteSource, signal: AbortSignal, asked: number | undefined): Promise<void> {
     const sink = this.#job.sink!;
     const written = sink.copiesChunks === true && source.written ? source.written.bind(source) : undefined;
-    const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, written);
+    const writer = new SegmentWriter(sink, this.#job.blocks, seg, this.#scheduler, written, source.gatherBytes);
     const slowRule = this.#slowRule;
     const bucket = this.#o.bucket;
     this.#active++;

@@ -15,6 +15,8 @@ export interface ChunkedPluginOptions {
   written?: 'count' | 'release';
   /** Keeps every chunk yielded in `yielded`, to look at later. */
   keep?: boolean;
+  /** Its sources' `ByteSource.gatherBytes`. */
+  gatherBytes?: number;
 }
 
 /**
@@ -74,6 +76,14 @@ export class ChunkedPlugin extends ProtocolPlugin {
       this.writes.push(chunks.reduce((n, c) => n + c.byteLength, 0));
       if (mode === 'release') for (const c of chunks) releaseBuffer(c);
     };
-    return { start: req.start, end, body: body(), cancel: () => undefined, ...(mode !== undefined ? { written } : {}) };
+    const gatherBytes = this.#options.gatherBytes;
+    return {
+      start: req.start,
+      end,
+      body: body(),
+      cancel: () => undefined,
+      ...(mode !== undefined ? { written } : {}),
+      ...(gatherBytes !== undefined ? { gatherBytes } : {}),
+    };
   }
 }
