@@ -204,6 +204,21 @@ function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, 
   }
 }
 
+/**
+ * The order of the tools in run `run` (from 1). Each run starts three tools further down the list,
+ * and every other run goes through it backwards: on this VM a tool's speed depends on the one
+ * before it (writes of 1 MiB are slow after a tool that wrote in small pieces; see
+ * bench/README.md), so no tool may always follow the same one (multiget in three runs: the last
+ * tool of the profile before, the baseline, curl; the baseline: multiget, aria2c, axel). Two tools
+ * simply take turns.
+ */
+function runOrder(tools, run) {
+  if (tools.length <= 2) return run % 2 === 1 ? [...tools] : [...tools].reverse();
+  const first = ((run - 1) * 3) % tools.length;
+  const rotated = [...tools.slice(first), ...tools.slice(0, first)];
+  return run % 2 === 0 ? rotated.reverse() : rotated;
+}
+
 /** Deadline of one run: generous, so only a hung tool hits it. */
 function timeoutFor(profile, size) {
   if (profile === 'throttled') return Math.ceil((size / THROTTLE) * 2.5 * 1000) + 60_000; // curl: 1 connection
@@ -392,10 +407,7 @@ async function runProfile(name, options, ctx) {
     if (record.idealSeconds) console.log(`   ideal: ${fmt(record.idealSeconds)} s`);
     const timeoutMs = timeoutFor(name, size);
     for (let run = 1; run <= options.runs; run++) {
-      // Each run starts with the next tool: this machine has slow spells that fall on whichever tool
-      // runs first after a pause or a deleted file, and a fixed order gave them all to one tool.
-      const first = (run - 1) % tools.length;
-      for (const tool of [...tools.slice(first), ...tools.slice(0, first)]) {
+      for (const tool of runOrder(tools, run)) {
         if (ctx.interrupted) return record;
         const dir = mkdtempSync(join(ctx.tmpRoot, `out-${name}-${run}-${tool}-`));
         registerTempDir(dir);

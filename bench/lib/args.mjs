@@ -10,7 +10,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --profile NAME   one of ${PROFILE_NAMES.join(', ')};
                    repeat or comma-separate for several (default: all)
-  --runs N         timed runs of every tool (default 3); tools are interleaved within a run, each run starting with the next tool
+  --runs N         timed runs of every tool (default 3); tools are interleaved within a run, each run starting three tools further, every other run in reverse order
   --size SIZE      file size for every selected profile instead of its default
                    (bytes, or with a K/M/G suffix meaning KiB/MiB/GiB, e.g. 64M)
   --tools LIST     comma-separated subset of ${TOOL_NAMES.join(',')} (default: all)

@@ -13,6 +13,36 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
+/**
+ * Writes a preload (for `--require`) that watches `v8.setFlagsFromString` and prints at exit, on
+ * stderr, the flags set (`flags: ...`) and the built-ins loaded after the first of them (`built-ins
+ * after the flags: ...`). Returns its path.
+ */
+async function flagRecorder(dir: string): Promise<string> {
+  const path = join(dir, 'flag-recorder.cjs');
+  await writeFile(
+    path,
+    [
+      "const v8 = require('node:v8');",
+      'const set = v8.setFlagsFromString;',
+      'const flags = [];',
+      'let first;',
+      'v8.setFlagsFromString = function (flag) {',
+      '  if (first === undefined) first = process.moduleLoadList.length;',
+      '  flags.push(flag);',
+      '  return set.apply(this, arguments);',
+      '};',
+      "process.on('exit', () => {",
+      "  const after = first === undefined ? ['(no flag was set)'] : process.moduleLoadList.slice(first);",
+      "  const names = after.filter((m) => !m.startsWith('NativeModule internal/')).filter((m) => m.startsWith('NativeModule ') || m.startsWith('('));",
+      "  process.stderr.write('flags: ' + flags.join(' ') + '\\n');",
+      "  process.stderr.write('built-ins after the flags: ' + names.map((m) => m.replace('NativeModule ', '')).join(' ') + '\\n');",
+      '});',
+    ].join('\n'),
+  );
+  return path;
+}
+
 describe('the multiget executable', () => {
   it('starts cleanly: its V8 tuning prints nothing, and it fills the compile cache it was given', async () => {
     const dir = await cleanup.tempDir();
@@ -36,30 +66,11 @@ describe('the multiget executable', () => {
 
   it("loads a download's built-ins before it sets V8 flags, so that they come from Node's code caches", async () => {
     // A flag that changes V8's code generation makes Node's code caches of its own modules stale:
-    // a built-in loaded after it is compiled from source (15 ms of start-up in all). This preload
-    // notes the built-ins loaded after the bin's first flag, and prints them at exit.
+    // a built-in loaded after it is compiled from source (15 ms of start-up in all).
     const dir = await cleanup.tempDir();
-    const recorder = join(dir, 'recorder.cjs');
-    await writeFile(
-      recorder,
-      [
-        "const v8 = require('node:v8');",
-        'const set = v8.setFlagsFromString;',
-        'let first;',
-        'v8.setFlagsFromString = function (...args) {',
-        '  if (first === undefined) first = process.moduleLoadList.length;',
-        '  return set.apply(this, args);',
-        '};',
-        "process.on('exit', () => {",
-        "  const after = first === undefined ? ['(no flag was set)'] : process.moduleLoadList.slice(first);",
-        "  const names = after.filter((m) => !m.startsWith('NativeModule internal/')).filter((m) => m.startsWith('NativeModule ') || m.startsWith('('));",
-        "  process.stderr.write('built-ins after the flags: ' + names.map((m) => m.replace('NativeModule ', '')).join(' ') + '\\n');",
-        '});',
-      ].join('\n'),
-    );
     const server = cleanup.server(await startHttpServer());
     server.addFile('/b.bin', generateContent({ size: 256 * 1024, seed: 3 }));
-    const env = cliEnv({ NODE_OPTIONS: `--require ${recorder}` });
+    const env = cliEnv({ NODE_OPTIONS: `--require ${await flagRecorder(dir)}` });
     const r = await cleanup.run(['-q', '-o', join(dir, 'b.bin'), server.url('/b.bin')], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^built-ins after the flags: $/m);
@@ -69,26 +80,11 @@ describe('the multiget executable', () => {
     // The heap growth factor, for one: without it a queue of small downloads grew the heap to three
     // times its live size before a full collection (bin/multiget.js has the figures).
     const dir = await cleanup.tempDir();
-    const recorder = join(dir, 'flags.cjs');
-    await writeFile(
-      recorder,
-      [
-        "const v8 = require('node:v8');",
-        'const set = v8.setFlagsFromString;',
-        'const flags = [];',
-        'v8.setFlagsFromString = function (flag) {',
-        '  flags.push(flag);',
-        '  return set.apply(this, arguments);',
-        '};',
-        "process.on('exit', () => process.stderr.write('flags: ' + flags.join(' ') + '\\n'));",
-      ].join('\n'),
-    );
-    const r = await cleanup.run(['--version'], { cwd: dir, env: cliEnv({ NODE_OPTIONS: `--require ${recorder}` }) });
+    const r = await cleanup.run(['--version'], { cwd: dir, env: cliEnv({ NODE_OPTIONS: `--require ${await flagRecorder(dir)}` }) });
     expect(r.code, r.stderr).toBe(0);
     const flags = /^flags: (.*)$/m.exec(r.stderr)?.[1]?.split(' ') ?? [];
     expect(flags).toContain('--heap-growing-percent=50');
     expect(flags).toContain('--wasm-tiering-budget=2000000000');
-    expect(r.stderr.replace(/^flags: .*\n/m, '')).toBe('');
+    expect(r.stderr.replace(/^(flags|built-ins after the flags): .*\n/gm, '')).toBe('');
   });
 });
-
