@@ -81,11 +81,11 @@ describe('SegmentWriter: what a connection gathers before a write', () => {
 
   it("a source's gatherBytes caps what its connection gathers before a write, and never raises it", async () => {
     const data = pseudoRandom(2 * MiB + 3 * CHUNK + 9, 34);
-    const small = new ChunkedPlugin(data, { written: 'count', gatherBytes: 4 * CHUNK });
+    const small = new ChunkedPlugin(data, { written: 'count', gatherBytes: 3 * CHUNK });
     const mg = new Multiget({ plugins: [small] });
     await mg.download('mem://h/capped.bin', { dir, connections: 1 }).done;
     expect(sha256(await readFile(join(dir, 'capped.bin')))).toBe(sha256(data));
-    expect(small.writes.slice(0, 8)).toEqual(Array(8).fill(4 * CHUNK));
+    expect(small.writes.slice(0, 8)).toEqual(Array(8).fill(3 * CHUNK));
     await mg.close();
     // Above what the open writers allow, it changes nothing.
     const big = new ChunkedPlugin(data, { written: 'count', gatherBytes: 4 * FLUSH_BYTES, scheme: 'big:' });
