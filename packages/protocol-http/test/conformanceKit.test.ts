@@ -35,13 +35,8 @@ class GreedyHttpPlugin extends HttpPlugin {
         else await new Promise<void>((resolve) => (wake = resolve));
       }
     })();
-    return new Proxy(source, {
-      get(target, prop) {
-        if (prop === 'body') return body;
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    // The chunks handed on are copies: no `written` to pass on.
+    return { start: source.start, end: source.end, body, cancel: (reason?: unknown) => source.cancel(reason) };
   }
 }
 
