@@ -63,12 +63,15 @@ describe('TraceRecorder', () => {
   it('stays bounded: drops the oldest events and counts them', async () => {
     mem.put('/b.bin', pseudoRandom(2 * MiB, 6), { chunkDelayMs: 1 });
     const mg = new Multiget({ plugins: [mem], minSplitSize: 64 * 1024, progressIntervalMs: 5 });
-    const recorder = new TraceRecorder({ maxEvents: 20 });
+    // A bound well below what any such download records whatever its timing: four ranges, four
+    // states, start, done and a connections event at least. (With 20, a quick run recorded 20 of
+    // its own 21, the progress samples being the only ones that vary, and dropped none.)
+    const recorder = new TraceRecorder({ maxEvents: 8 });
     const dl = mg.download('mem://host/b.bin', { dir, connections: 4 });
     recorder.attach(dl);
     await dl.done;
     const trace = recorder.toJSON();
-    expect(recorder.eventCount).toBeLessThanOrEqual(20);
+    expect(recorder.eventCount).toBeLessThanOrEqual(8);
     expect(trace.otherData.droppedEvents).toBeGreaterThan(0);
     expect(checkTrace(trace)).toEqual([]);
     await mg.close();
