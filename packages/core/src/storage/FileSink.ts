@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+import { metadata } from './metadataCalls.js';
 import type { ByteSink } from './sink.js';
 import type { ByteReader } from './Storage.js';
 
@@ -11,7 +12,7 @@ import type { ByteReader } from './Storage.js';
  */
 export async function linkNoClobber(from: string, to: string): Promise<void> {
   try {
-    await link(from, to);
+    await metadata.link(from, to);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
@@ -21,17 +22,17 @@ export async function linkNoClobber(from: string, to: string): Promise<void> {
     }
     // File systems without hard links: fall back to a checked rename.
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
-      const exists = await lstat(to).then(
+      const exists = await metadata.lstat(to).then(
         () => true,
         () => false,
       );
       if (exists) throw new FileSystemError(ErrorCodes.FILE_EXISTS, `${to} appeared while downloading; it was left untouched`);
-      await rename(from, to);
+      await metadata.rename(from, to);
       return;
     }
     throw err;
   }
-  await unlink(from);
+  await metadata.unlink(from);
 }
 
 /**

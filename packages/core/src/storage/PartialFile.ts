@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ErrorCodes, FileSystemError, RemoteChangedError, UsageError, fileSystemError, isDownloadError } from '../errors.js';
 import type { HookHost, Plugin } from '../engine/hooks.js';
@@ -7,6 +7,7 @@ import type { Job } from '../engine/Job.js';
 import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
 import { FileSink, fileReader, linkNoClobber } from './FileSink.js';
 import { type LockHolder, PidLock } from './PidLock.js';
+import { learnDirectory, metadata } from './metadataCalls.js';
 import { removeFile } from './removeFile.js';
 import { checkRenameTarget, createFresh, openOwn, refuseUnsafe } from './safeCreate.js';
 import { isSidecarName, sidecarPaths } from './sidecars.js';
@@ -217,7 +218,7 @@ export class PartialFileStorage implements Storage {
   }
 
   async checkLength(bytes: number): Promise<void> {
-    const st = await stat(this.#paths.temp).catch(() => undefined);
+    const st = await metadata.stat(this.#paths.temp).catch(() => undefined);
     if (!st || st.size < bytes) throw new RemoteChangedError('The partial file is missing or shorter than its state says');
   }
 
@@ -254,7 +255,7 @@ export class PartialFileStorage implements Storage {
     try {
       if (this.overwrite) {
         await checkRenameTarget(this.target, 'the target');
-        await rename(temp, this.target);
+        await metadata.rename(temp, this.target);
       } else {
         await linkNoClobber(temp, this.target);
       }
@@ -304,26 +305,26 @@ function numbered(base: string, n: number): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return await metadata.lstatIfAny(path).then(
+    (st) => st !== undefined,
+    () => false,
+  );
 }
 
 async function checkDirectory(dir: string, create: boolean): Promise<void> {
   try {
     // Usually there: one stat, and mkdir only when it is missing.
-    const st = await stat(dir).catch(async (err: unknown) => {
+    const st = await metadata.statDirectory(dir).catch(async (err: unknown) => {
       if (!create || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await mkdir(dir, { recursive: true });
-      return await stat(dir);
+      return await metadata.statDirectory(dir);
     });
     if (!st.isDirectory()) {
       throw new FileSystemError(ErrorCodes.NOT_WRITABLE, `${dir} is not a directory`);
     }
-    await access(dir, constants.W_OK | constants.X_OK);
+    // From here on the download's own calls in `dir` (its lock, its sidecars) may run synchronously.
+    await learnDirectory(dir);
+    await metadata.accessDirectory(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     if (isDownloadError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;

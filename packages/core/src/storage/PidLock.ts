@@ -1,8 +1,8 @@
-import { constants, readFileSync } from 'node:fs';
-import { link, lstat, open, rename } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { metadata } from './metadataCalls.js';
 import { removeFile } from './removeFile.js';
-import { createExclusive, createFresh, refuseUnsafe } from './safeCreate.js';
+import { createExclusive, refuseUnsafe, writeFresh } from './safeCreate.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -46,7 +46,7 @@ export class PidLock {
       // Stale (its process is gone) or unreadable. Renaming first means two processes that both saw
       // it stale cannot both delete a lock that a third one just created.
       const stale = `${this.path}.stale-${process.pid}`;
-      await rename(this.path, stale).catch(() => undefined);
+      await metadata.rename(this.path, stale).catch(() => undefined);
       await removeFile(stale);
     }
     return (await readHolder(this.path)) ?? { pid: -1, host: 'unknown' };
@@ -62,14 +62,9 @@ export class PidLock {
   async #create(me: LockHolder): Promise<boolean> {
     const content = JSON.stringify(me);
     const draft = `${this.path}.new-${process.pid}`;
-    const fh = await createFresh(draft, 'the lock file', false, 0o600);
+    await writeFresh(draft, 'the lock file', content, 0o600);
     try {
-      await fh.writeFile(content);
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(draft, this.path);
+      await metadata.link(draft, this.path);
       return true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -107,7 +102,7 @@ const UNREADABLE_GRACE_MS = 10_000;
 /** Milliseconds since the file at `path` was last modified (Infinity when it is gone). */
 async function ageMs(path: string): Promise<number> {
   try {
-    return Date.now() - (await lstat(path)).mtimeMs;
+    return Date.now() - (await metadata.lstat(path)).mtimeMs;
   } catch {
     return Number.POSITIVE_INFINITY;
   }
@@ -116,16 +111,9 @@ async function ageMs(path: string): Promise<number> {
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
     // Never through a symlink, never blocking on a FIFO, never more than a lock's worth of bytes.
-    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    let text: string;
-    try {
-      const st = await fh.stat();
-      if (!st.isFile() || st.size > 64 * 1024) return undefined;
-      text = await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
-    const v = JSON.parse(text) as Partial<LockHolder>;
+    const file = await metadata.readSmallFile(path, 64 * 1024);
+    if (file.kind !== 'text') return undefined;
+    const v = JSON.parse(file.text) as Partial<LockHolder>;
     if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined;
     return { pid: v.pid, host: v.host, ...(typeof v.detail === 'string' ? { detail: v.detail } : {}) };
   } catch {

@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Segment } from '../types.js';
 import { removeFile } from './removeFile.js';
 import { ErrorCodes, FileSystemError } from '../errors.js';
+import { metadata } from './metadataCalls.js';
 import { checkRenameTarget, createFresh } from './safeCreate.js';
 import { STATE_TMP_SUFFIX, STATE_SUFFIX } from './sidecars.js';
 import { MAX_STATE_BYTES, type SavedState, parseSavedState } from './validateState.js';
@@ -27,23 +28,18 @@ export class StateFile {
    * caller starts over). Never follows a symlink (MG_ERR_UNSAFE_PATH) and never blocks on a FIFO.
    */
   async read(): Promise<SavedState | 'corrupt' | undefined> {
-    let text: string;
+    let file;
     try {
-      const fh = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      try {
-        const st = await fh.stat();
-        if (!st.isFile()) {
-          throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${this.path} is not a regular file; refusing to read it as a state`);
-        }
-        if (st.size > MAX_STATE_BYTES) return 'corrupt';
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
+      file = await metadata.readSmallFile(this.path, MAX_STATE_BYTES);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    if (file.kind === 'not-a-file') {
+      throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${this.path} is not a regular file; refusing to read it as a state`);
+    }
+    if (file.kind === 'too-big') return 'corrupt';
+    const text = file.text;
     try {
       return parseSavedState(JSON.parse(text)) ?? 'corrupt';
     } catch {
@@ -88,7 +84,7 @@ export class StateFile {
     // directory or special file is refused). No fsync of the directory: if a power cut loses this
     // rename, the older state claims fewer bytes, which is still true, so correctness never depends on it.
     await checkRenameTarget(this.path, 'the state file');
-    await rename(tmp, this.path);
+    await metadata.rename(tmp, this.path);
   }
 
   /** Overwrites the existing state file within its length (no allocation). False when it does not fit. */

@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises';
+import { metadata } from './metadataCalls.js';
 
 /**
  * Removes a file if it exists. One unlink(2): cheaper than `fs.rm({ force: true })`, which
@@ -6,7 +6,7 @@ import { unlink } from 'node:fs/promises';
  */
 export async function removeFile(path: string): Promise<void> {
   try {
-    await unlink(path);
+    await metadata.unlink(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

@@ -1,6 +1,8 @@
-import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, unlink } from 'node:fs/promises';
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+import { isLocalDirectory, metadata } from './metadataCalls.js';
 
 /**
  * The one way Multiget creates a file. Whatever stands at the name is looked at without following
@@ -18,6 +20,35 @@ import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
 export async function createFresh(path: string, what: string, readable = false, mode = 0o644): Promise<FileHandle> {
   const flags =
     (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  return await createExclusively(path, what, () => open(path, flags, mode));
+}
+
+/**
+ * Creates a fresh file at `path` as {@link createFresh} does and writes `content` to it: a small
+ * file of our own (a lock's draft). In a directory on a local file system (see metadataCalls.ts)
+ * the open, the write and the close run synchronously.
+ */
+export async function writeFresh(path: string, what: string, content: string, mode = 0o644): Promise<void> {
+  if (isLocalDirectory(dirname(path))) {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const fd = await createExclusively(path, what, async () => openSync(path, flags, mode));
+    try {
+      writeFileSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  const fh = await createFresh(path, what, false, mode);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The exclusive create of {@link createFresh}, whatever `create` returns (a FileHandle, a descriptor). */
+async function createExclusively<T>(path: string, what: string, create: () => Promise<T>): Promise<T> {
   // The usual case, a free name, costs one call: the exclusive open. Only when something stands
   // there is it inspected and removed, then the open tried again. Twice at most: a second EEXIST means
   // another process creates the same name at the same moment, which the lock should have prevented;
@@ -26,13 +57,13 @@ export async function createFresh(path: string, what: string, readable = false, 
     if (attempt > 0) {
       await refuseUnsafe(path, what);
       try {
-        await unlink(path);
+        await metadata.unlink(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(err, `replace ${path} (${what})`);
       }
     }
     try {
-      return await open(path, flags, mode);
+      return await create();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 2) continue;
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -69,11 +100,11 @@ export async function createExclusive(path: string, what: string, mode = 0o644):
 export async function refuseUnsafe(path: string, what: string): Promise<boolean> {
   let st;
   try {
-    st = await lstat(path);
+    st = await metadata.lstatIfAny(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw fileSystemError(err, `inspect ${path} (${what})`);
   }
+  if (st === undefined) return false;
   if (!st.isFile()) {
     throw new FileSystemError(
       ErrorCodes.UNSAFE_PATH,
@@ -91,11 +122,11 @@ export async function refuseUnsafe(path: string, what: string): Promise<boolean>
 export async function checkRenameTarget(path: string, what: string): Promise<void> {
   let st;
   try {
-    st = await lstat(path);
+    st = await metadata.lstatIfAny(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw fileSystemError(err, `inspect ${path} (${what})`);
   }
+  if (st === undefined) return;
   if (!st.isFile() && !st.isSymbolicLink()) {
     throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${path} (${what}) is not a regular file; refusing to replace it`);
   }

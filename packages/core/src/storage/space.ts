@@ -1,5 +1,5 @@
-import { stat, statfs } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError } from '../errors.js';
+import { metadata } from './metadataCalls.js';
 
 /**
  * Space promised to the downloads of this process, per file system. Node cannot fallocate(2), and
@@ -36,7 +36,10 @@ export function formatBytes(n: number): string {
  * undefined when the file system does not say (statfs unsupported): nothing to check against.
  */
 export async function reserveSpace(dir: string, remaining: () => number): Promise<Reservation | undefined> {
-  const [st, fs] = await Promise.all([stat(dir).catch(() => undefined), statfs(dir).catch(() => undefined)]);
+  const [st, fs] = await Promise.all([
+    metadata.statDirectory(dir).catch(() => undefined),
+    metadata.statfsDirectory(dir).catch(() => undefined),
+  ]);
   if (!st || !fs) return undefined;
   // From here to the registration nothing awaits: two downloads checking at once see each other.
   const free = fs.bavail * fs.bsize;

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Validators } from '../../types.js';
 import type { ContentDocument, ContentRecord, ManagerStore } from '../store/ManagerStore.js';
 import { contentKey } from './contentKey.js';
 import { CoalescedWrites } from '../../util/CoalescedWrites.js';
+import { learnDirectory, metadata } from '../../storage/metadataCalls.js';
 
 /** Records kept: the oldest go first. */
 const MAX_RECORDS = 5000;
@@ -50,7 +51,8 @@ export function contentFile(dir: string): ContentPersistence {
         // The usual case, the file as last read or written: one call (lstat) instead of three
         // (open, fstat, close). A link in its place never matches: it is opened below, and refused.
         if (last) {
-          const now = await lstat(path);
+          await learnDirectory(dir);
+          const now = await metadata.lstat(path);
           if (last.ino === now.ino && last.size === now.size && last.mtimeMs === now.mtimeMs) return last.doc;
         }
         const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
