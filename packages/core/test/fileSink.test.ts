@@ -1,11 +1,12 @@
 // FileSink flushes written bytes to disk in the background as they accumulate, so that the final
 // sync waits only for the tail; a failed background flush is never lost: the next sync throws it.
-import { open, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { fstatSync, openSync } from 'node:fs';
+import { open, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSink } from '../src/storage/FileSink.js';
+import { DescriptorFile, FileSink } from '../src/storage/FileSink.js';
 import { ErrorCodes, isDownloadError } from '../src/index.js';
 import { pseudoRandom } from './helpers/MemoryPlugin.js';
 
@@ -77,6 +78,26 @@ async function writeAll(sink: FileSink, data: Buffer, chunk: number): Promise<vo
 }
 
 describe('FileSink', () => {
+  it('works over a file descriptor (DescriptorFile) as over a FileHandle: sized, written at offsets, synced, closed once', async () => {
+    const path = join(dir, 'fd.bin');
+    const data = pseudoRandom(3 * MiB, 21);
+    const fd = openSync(path, 'w+');
+    const file = new DescriptorFile(fd);
+    const sink = new FileSink(file, path);
+    await sink.truncate(data.length);
+    expect((await stat(path)).size).toBe(data.length);
+    // Out of order, as connections write.
+    await sink.write([data.subarray(MiB)], MiB);
+    await sink.write([data.subarray(0, MiB / 2), data.subarray(MiB / 2, MiB)], 0);
+    await sink.sync();
+    await sink.close();
+    expect((await readFile(path)).equals(data)).toBe(true);
+    // Closed: the descriptor is gone, a second close does nothing, and a late write fails.
+    expect(() => fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    await expect(file.close()).resolves.toBeUndefined();
+    await expect(file.writev([data.subarray(0, 1)], 0)).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
   it('flushes to disk while writing, not only at the end, and the file holds every byte', async () => {
     const path = join(dir, 'big.bin');
     const data = pseudoRandom(96 * MiB, 7);

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fdatasync, ftruncateSync, writev } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
 import { metadata } from './metadataCalls.js';
@@ -53,6 +52,60 @@ let backgroundFlushes = 0;
 const MAX_BACKGROUND_FLUSHES = 1;
 
 /**
+ * What a {@link FileSink} needs of an open file: Node's `FileHandle` has it, and so has
+ * {@link DescriptorFile}.
+ */
+export interface SinkFile {
+  writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A file opened synchronously in a directory on a local file system (see metadataCalls.ts): its
+ * writes and fdatasyncs go to libuv's thread pool as a `FileHandle`'s do, while sizing and closing
+ * it, metadata calls, run at once. Closed once; a second close does nothing.
+ */
+export class DescriptorFile implements SinkFile {
+  #fd: number | undefined;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  #open(): number {
+    if (this.#fd === undefined) throw Object.assign(new Error('file closed'), { code: 'EBADF' });
+    return this.#fd;
+  }
+
+  async writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }> {
+    const fd = this.#open();
+    return await new Promise((resolve, reject) => {
+      writev(fd, buffers, position, (err, bytesWritten) => (err ? reject(err) : resolve({ bytesWritten })));
+    });
+  }
+
+  async datasync(): Promise<void> {
+    const fd = this.#open();
+    await new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async truncate(length: number): Promise<void> {
+    ftruncateSync(this.#open(), length);
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    closeSync(fd);
+  }
+}
+
+/**
  * Bytes at their offsets in one open file.
  *
  * One write at a time per file: the others wait in line here. A buffered write holds the file's
@@ -80,7 +133,7 @@ export class FileSink implements ByteSink {
   #lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: SinkFile,
     private readonly path: string,
   ) {}
 

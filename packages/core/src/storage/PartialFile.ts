@@ -5,11 +5,11 @@ import { ErrorCodes, FileSystemError, RemoteChangedError, UsageError, fileSystem
 import type { HookHost, Plugin } from '../engine/hooks.js';
 import type { Job } from '../engine/Job.js';
 import { fileNameFromUrl, sanitizeFileName } from '../util/fileName.js';
-import { FileSink, fileReader, linkNoClobber } from './FileSink.js';
+import { FileSink, type SinkFile, fileReader, linkNoClobber } from './FileSink.js';
 import { type LockHolder, PidLock } from './PidLock.js';
 import { learnDirectory, metadata } from './metadataCalls.js';
 import { removeFile } from './removeFile.js';
-import { checkRenameTarget, createFresh, openOwn, refuseUnsafe } from './safeCreate.js';
+import { checkRenameTarget, createFreshSinkFile, openOwn, refuseUnsafe } from './safeCreate.js';
 import { isSidecarName, sidecarPaths } from './sidecars.js';
 import type { ByteSink } from './sink.js';
 import { type Reservation, reserveSpace } from './space.js';
@@ -200,17 +200,18 @@ export class PartialFileStorage implements Storage {
     // other downloads of this process still need on that file system.
     this.#space = size === undefined ? undefined : await reserveSpace(dirname(this.target), bytesLeft);
     const path = this.#paths.temp;
-    let fh;
+    let fh: SinkFile | undefined;
     try {
       if (resume) {
         fh = await openOwn(path, 'the partial download');
       } else {
-        fh = await createFresh(path, 'the partial download', true);
+        fh = await createFreshSinkFile(path, 'the partial download');
         // A sparse file of the final size: writes land at their offsets, the length is right from the start.
         if (size !== undefined) await fh.truncate(size);
         this.#createdSize = size;
       }
     } catch (err) {
+      await fh?.close().catch(() => undefined);
       throw fileSystemError(err, `write ${path}`);
     }
     this.#sink = new FileSink(fh, path);

@@ -31,8 +31,9 @@ import { dirname } from 'node:path';
  * file system they run synchronously (and a missing file is answered without building an error).
  * Elsewhere (NFS, SMB, FUSE, 9P, any file system not known to be local, and every system but Linux,
  * where statfs(2) names the type) a call can wait on a network or a hung server: there they stay on
- * the thread pool, so that a slow call holds up its own download and never the others. Reads, writes
- * and fsync always stay on the pool, and so does the partial file's own open, sizing and close.
+ * the thread pool, so that a slow call holds up its own download and never the others. The partial
+ * file itself is created, sized and closed the same way (`createFreshSinkFile`, `DescriptorFile`);
+ * reads, writes and fsync always stay on the pool.
  *
  * A directory counts as local once {@link learnDirectory} found it so, for a minute (a mount can
  * change what a path is on); until then calls on it take the thread pool.

@@ -2,6 +2,7 @@ import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../errors.js';
+import { DescriptorFile, type SinkFile } from './FileSink.js';
 import { isLocalDirectory, metadata } from './metadataCalls.js';
 
 /**
@@ -45,6 +46,18 @@ export async function writeFresh(path: string, what: string, content: string, mo
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Creates the partial file of a download as {@link createFresh} does, read-write: in a directory on
+ * a local file system (see metadataCalls.ts) opened synchronously, as a {@link DescriptorFile}.
+ */
+export async function createFreshSinkFile(path: string, what: string): Promise<SinkFile> {
+  if (isLocalDirectory(dirname(path))) {
+    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    return new DescriptorFile(await createExclusively(path, what, async () => openSync(path, flags, 0o644)));
+  }
+  return await createFresh(path, what, true);
 }
 
 /** The exclusive create of {@link createFresh}, whatever `create` returns (a FileHandle, a descriptor). */
