@@ -120,6 +120,19 @@ const POLICY_TICK_MS = 50;
 const FIRST_POLICY_TICK_MS = 20;
 
 /**
+ * A reading of this process's CPU time, shared by the transfers that ask within a millisecond of
+ * each other: `process.cpuUsage()` is a system call (getrusage(2), 10-15 µs on a VM), and a queue of
+ * small downloads starts a transfer every few hundred microseconds. The reading says when it was
+ * taken, so the CPU between two readings is still divided by the time between them.
+ */
+let sharedCpu: { at: number; usage: NodeJS.CpuUsage } | undefined;
+
+function readCpu(now: number): { at: number; usage: NodeJS.CpuUsage } {
+  if (sharedCpu === undefined || now - sharedCpu.at >= 1) sharedCpu = { at: now, usage: process.cpuUsage() };
+  return sharedCpu;
+}
+
+/**
  * The clock of a transfer's connection policy: calls `sample` 20 ms in, then every 50 ms, with the
  * milliseconds since the start and since the previous call and the CPU this process used meanwhile
  * (in cores, all threads counted). Returns the function that stops it.
@@ -127,12 +140,14 @@ const FIRST_POLICY_TICK_MS = 20;
 export function startPolicySamples(sample: (elapsedMs: number, sinceMs: number, cpu: number | undefined) => void): () => void {
   const started = performance.now();
   let last = started;
-  let cpuBefore = process.cpuUsage();
+  let cpuBefore = readCpu(started);
   const tick = (): void => {
     const now = performance.now();
-    const cpuNow = process.cpuUsage();
+    const cpuNow = readCpu(now);
     const sinceMs = now - last;
-    const cpu = sinceMs > 0 ? (cpuNow.user - cpuBefore.user + cpuNow.system - cpuBefore.system) / 1000 / sinceMs : undefined;
+    const cpuMs = cpuNow.at - cpuBefore.at;
+    const cpu =
+      cpuMs > 0 ? (cpuNow.usage.user - cpuBefore.usage.user + cpuNow.usage.system - cpuBefore.usage.system) / 1000 / cpuMs : undefined;
     cpuBefore = cpuNow;
     last = now;
     sample(now - started, sinceMs, cpu);
