@@ -14,16 +14,17 @@ import { startNginx } from './lib/nginx.mjs';
 import { ensurePeers, versionOf } from './lib/peers.mjs';
 import { cleanupAll, cleanupAllSync, registerTempDir, removeTempDir } from './lib/procs.mjs';
 import { bestPeer, formatBestTable, formatProfile, ratios, summarise } from './lib/report.mjs';
+import { shebangOf } from './lib/shebang.mjs';
 import { startTestServer } from './lib/testServer.mjs';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The executable users run (it turns on V8's compile cache, then imports dist/cli.js); node is named
-// explicitly, with the V8 flag of bin/multiget.js's shebang, so that the repository's Node runs it.
+// explicitly, with the environment and the options of the executable's shebang (see commandFor), so
+// that the repository's Node runs it.
 const CLI = join(ROOT, 'packages/cli/bin/multiget.js');
 const BUILT = join(ROOT, 'packages/cli/dist/cli.js');
-const NODE_FLAGS = ['--max-semi-space-size=1'];
 const TEST_SERVERS = join(ROOT, 'test-servers/dist/index.js');
 const RESULTS_DIR = join(ROOT, 'bench/results');
 
@@ -134,9 +135,11 @@ const PACED = new Set(['throttled', 'slow-one']);
 function commandFor(tool, profile, opts) {
   const argv = toolCommand(tool, profile, opts);
   if (tool !== 'multiget' && tool !== 'baseline') return argv;
-  // multiget runs as users run it, content store on (it records every finished file), with a state
-  // folder of its own per run: nothing is copied from an earlier run, every round transfers.
-  return ['/usr/bin/env', `MULTIGET_STATE_DIR=${opts.stateDir}`, ...argv];
+  // multiget runs as users run it: with what its shebang sets (a baseline checkout's own), the
+  // content store on (it records every finished file), with a state folder of its own per run:
+  // nothing is copied from an earlier run, every round transfers. argv is [node, bin, ...args].
+  const { env, nodeOptions } = shebangOf(argv[1]);
+  return ['/usr/bin/env', `MULTIGET_STATE_DIR=${opts.stateDir}`, ...env, argv[0], ...nodeOptions, ...argv.slice(1)];
 }
 
 function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, node, peers, list, size, baselineCli }) {
@@ -148,7 +151,7 @@ function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, 
     // Every tool that can read one file from several URLs gets both; curl reads from the first.
     switch (tool) {
       case 'multiget':
-        return [node, ...NODE_FLAGS, CLI, '--same-file', url, mirrorUrl, '-d', dir, '-o', name, '-c', '16', '-q', '--retries', '50'];
+        return [node, CLI, '--same-file', url, mirrorUrl, '-d', dir, '-o', name, '-c', '16', '-q', '--retries', '50'];
       case 'aria2c':
         return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none', '--allow-overwrite=true',
           '--auto-file-renaming=false', '--max-tries=0', '-d', dir, '-o', name, url, mirrorUrl];
@@ -164,7 +167,7 @@ function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, 
     const { sshd, remote } = url;
     if (tool === 'multiget') {
       // 8 transfers over the SFTP plugin's default pool of 2 connections x 2 channels (see its README).
-      return [node, ...NODE_FLAGS, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
+      return [node, CLI, sshd.url(remote), '--ssh-key', sshd.userKeyPath, '--known-hosts', sshd.knownHostsPath,
         '-d', dir, '-o', name, '-c', '8', '-q'];
     }
     return ['/bin/sh', '-c', 'printf "get %s %s\\n" "$1" "$2" | sftp -q -b - -i "$3" -P "$4" -o UserKnownHostsFile="$5" -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes "$6@127.0.0.1"',
@@ -172,13 +175,13 @@ function toolCommand(tool, profile, { url, axelUrl, mirrorUrl, file, dir, name, 
   }
   if (profile === 'many') {
     // The same limits for both: 8 downloads at once, up to 8 connections each.
-    if (tool === 'multiget') return [node, ...NODE_FLAGS, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
+    if (tool === 'multiget') return [node, CLI, '-i', list, '-j', '8', '-c', '8', '-d', dir, '-q'];
     return [peers.aria2c, '--no-conf=true', '-q', '-i', list, '-j', '8', '-x8', '-s8', '-k1M', '--file-allocation=none',
       '--allow-overwrite=true', '--auto-file-renaming=false', '-d', dir];
   }
   switch (tool) {
     case 'multiget':
-      return [node, ...NODE_FLAGS, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(resilient ? ['--retries', '50'] : [])];
+      return [node, CLI, url, '-d', dir, '-o', name, '-c', '16', '-q', ...(resilient ? ['--retries', '50'] : [])];
     case 'aria2c':
       return [peers.aria2c, '--no-conf=true', '-q', '-x16', '-s16', '-k1M', '--file-allocation=none',
         '--allow-overwrite=true', '--auto-file-renaming=false', ...(resilient ? ['--max-tries=0'] : []), '-d', dir, '-o', name, url];

@@ -1,8 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { generateContent, startHttpServer } from '@multiget/test-servers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cleanup, cliEnv } from './helpers.js';
+import { CLI, Cleanup, cliEnv } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.dispose());
@@ -74,6 +75,28 @@ describe('the multiget executable', () => {
     const r = await cleanup.run(['-q', '-o', join(dir, 'b.bin'), server.url('/b.bin')], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^built-ins after the flags: $/m);
+  });
+
+  it.skipIf(process.platform === 'win32')('runs through its shebang with one malloc arena (MALLOC_ARENA_MAX=1) and the semi-space option', async () => {
+    // Started as a shell starts it (the file itself, its shebang choosing node from PATH), not as
+    // node FILE: glibc reads MALLOC_ARENA_MAX only when the process starts (bin/multiget.js has the
+    // figures: many threads' arenas kept 13-23 MiB more resident in a queue of small downloads).
+    const dir = await cleanup.tempDir();
+    const preload = join(dir, 'report.cjs');
+    await writeFile(
+      preload,
+      "process.on('exit', () => process.stderr.write('arena: ' + process.env.MALLOC_ARENA_MAX + '; ' + process.execArgv.join(' ') + '\\n'));",
+    );
+    const env = cliEnv({ NODE_OPTIONS: `--require ${preload}`, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` });
+    delete env.MALLOC_ARENA_MAX;
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(CLI, ['--version'], { cwd: dir, env, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^multiget \d+\.\d+\.\d+\n$/);
+    expect(r.stderr).toMatch(/^arena: 1; .*--max-semi-space-size=1/m);
   });
 
   it('sets the V8 flags its comments give reasons for, and V8 takes each (no warning)', async () => {

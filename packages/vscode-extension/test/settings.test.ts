@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeVersionSatisfies, proxyLaunch, readSettings, resolveDownloadFolder, SETTING_DEFAULTS, toServiceSettings } from '../src/model/settings';
+import { nodeVersionSatisfies, proxyLaunch, readSettings, resolveDownloadFolder, serviceEnvironment, SETTING_DEFAULTS, toServiceSettings } from '../src/model/settings';
 import { parseStoredCredentials } from '../src/model/storedCredentials';
 
 const home = path.resolve('/home/ada');
@@ -38,6 +38,19 @@ describe('toServiceSettings', () => {
   it('sends null to lift the rate limit and leaves a bad rate out', () => {
     expect(toServiceSettings(SETTING_DEFAULTS, ws).rateLimit).toBeNull();
     expect(toServiceSettings({ ...SETTING_DEFAULTS, rateLimit: 'fast' }, ws)).not.toHaveProperty('rateLimit');
+  });
+});
+
+describe('serviceEnvironment', () => {
+  it('gives the service one malloc arena, keeps the environment it inherits, and the proxy variables win', () => {
+    const launch = proxyLaunch({ proxy: 'http://proxy:3128', proxyStrictSSL: true, noProxy: [] }, {});
+    const env = serviceEnvironment({ PATH: '/bin', HTTP_PROXY: 'http://old:1' }, launch);
+    expect(env).toMatchObject({ MALLOC_ARENA_MAX: '1', PATH: '/bin', HTTP_PROXY: 'http://proxy:3128' });
+  });
+
+  it("leaves a MALLOC_ARENA_MAX the user's environment sets", () => {
+    const env = serviceEnvironment({ MALLOC_ARENA_MAX: '4' }, { env: {}, insecure: false });
+    expect(env['MALLOC_ARENA_MAX']).toBe('4');
   });
 });
 

@@ -139,6 +139,19 @@ export function proxyLaunch(http: HttpProxySettings, inherited: Readonly<Record<
   return { env, insecure: proxyInUse && !http.proxyStrictSSL };
 }
 
+/**
+ * The service process's environment: the extension host's, the proxy variables of
+ * {@link proxyLaunch} over it, and one malloc arena for all its threads unless the environment
+ * already chooses (glibc's MALLOC_ARENA_MAX; the `multiget` command's shebang sets the same, and
+ * packages/cli/bin/multiget.js gives the figures: every thread's arena keeps its high-water mark).
+ */
+export function serviceEnvironment(
+  inherited: Readonly<Record<string, string | undefined>>,
+  launch: ProxyLaunch,
+): Record<string, string | undefined> {
+  return { MALLOC_ARENA_MAX: '1', ...inherited, ...launch.env };
+}
+
 /** Node version the service needs (undici 8 and the engine ask for it). */
 export const REQUIRED_NODE: readonly [number, number] = [22, 19];
 

@@ -33,7 +33,7 @@ import {
   StopServiceRequest,
   type ServiceInfo,
 } from '@multiget/server/protocol';
-import { REQUIRED_NODE, nodeVersionSatisfies, proxyLaunch, type HttpProxySettings } from '../model/settings';
+import { REQUIRED_NODE, nodeVersionSatisfies, proxyLaunch, serviceEnvironment, type HttpProxySettings } from '../model/settings';
 
 /** Where the connection to the service stands; the status bar and the panel show it. */
 export type ServiceStatus =
@@ -426,7 +426,7 @@ export class ServiceConnection implements vscode.Disposable {
         return startDetachedService({
           execPath: runtime ?? process.execPath,
           args,
-          env: { ...process.env, ...launch.env },
+          env: serviceEnvironment(process.env, launch),
           logFile: path.join(stateDir, 'service.log'),
         });
       },
