@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Validators } from '../../types.js';
 import type { ContentDocument, ContentRecord, ManagerStore } from '../store/ManagerStore.js';
 import { contentKey } from './contentKey.js';
@@ -35,6 +35,8 @@ export interface ContentPersistence {
  */
 export function contentFile(dir: string): ContentPersistence {
   const path = join(dir, 'content.json');
+  /** The folder as the file's name has it (normalised), which is what metadata calls look up. */
+  const folder = dirname(path);
   // The document as last read, and the file it came from: a batch of a thousand downloads looks
   // the store up a thousand times, and the file rarely changes in between.
   let last: { ino: number; size: number; mtimeMs: number; doc: ContentDocument } | undefined;
@@ -51,7 +53,7 @@ export function contentFile(dir: string): ContentPersistence {
         // The usual case, the file as last read or written: one call (lstat) instead of three
         // (open, fstat, close). A link in its place never matches: it is opened below, and refused.
         if (last) {
-          await learnDirectory(dir);
+          await learnDirectory(folder);
           const now = await metadata.lstat(path);
           if (last.ino === now.ino && last.size === now.size && last.mtimeMs === now.mtimeMs) return last.doc;
         }
