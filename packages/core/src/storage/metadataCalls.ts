@@ -24,11 +24,12 @@ import { dirname } from 'node:path';
  *
  * Each `fs/promises` call is a round trip through libuv's thread pool: the request queued, a worker
  * woken on another core, the result posted back to the event loop. That costs more CPU than the
- * system call itself on a local disk (1-5 µs), and a small download makes about fifteen such calls,
+ * system call itself on a local disk (1-5 µs), and a small download makes about twenty such calls,
  * so for a queue of small files the round trips cost more than the transfers: 1,000 downloads of
- * 64 KiB into tmpfs used 1.29 CPU s with every call on the pool, 1.02 with these run
- * synchronously (about 20 µs per call, on the project's 2-core VM). So in a directory on a local
- * file system they run synchronously (and a missing file is answered without building an error).
+ * 64 KiB into tmpfs used 1.23 CPU s with every call on the pool, 0.91 with these and the partial
+ * file's create, sizing and close run synchronously (about 20 µs per call, on the project's 2-core
+ * VM). So in a directory on a local file system they run synchronously (and a missing file is
+ * answered without building an error).
  * Elsewhere (NFS, SMB, FUSE, 9P, any file system not known to be local, and every system but Linux,
  * where statfs(2) names the type) a call can wait on a network or a hung server: there they stay on
  * the thread pool, so that a slow call holds up its own download and never the others. The partial
