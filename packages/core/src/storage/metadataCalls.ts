@@ -107,6 +107,13 @@ export type SmallFile = { kind: 'text'; text: string } | { kind: 'not-a-file' } 
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+/** Why {@link metadata.readSmallFile} does not read what stands there, or undefined when it may. */
+function refusal(st: Stats, maxBytes: number): SmallFile | undefined {
+  if (!st.isFile()) return { kind: 'not-a-file' };
+  if (st.size > maxBytes) return { kind: 'too-big' };
+  return undefined;
+}
+
 /** The calls, each with the signature and errors of its `fs/promises` namesake. */
 export const metadata = {
   async lstat(path: string): Promise<Stats> {
@@ -163,20 +170,14 @@ export const metadata = {
     if (isLocalDirectory(dirname(path))) {
       const fd = openSync(path, READ_FLAGS);
       try {
-        const st = fstatSync(fd);
-        if (!st.isFile()) return { kind: 'not-a-file' };
-        if (st.size > maxBytes) return { kind: 'too-big' };
-        return { kind: 'text', text: readFileSync(fd, 'utf8') };
+        return refusal(fstatSync(fd), maxBytes) ?? { kind: 'text', text: readFileSync(fd, 'utf8') };
       } finally {
         closeSync(fd);
       }
     }
     const fh = await fsp.open(path, READ_FLAGS);
     try {
-      const st = await fh.stat();
-      if (!st.isFile()) return { kind: 'not-a-file' };
-      if (st.size > maxBytes) return { kind: 'too-big' };
-      return { kind: 'text', text: await fh.readFile('utf8') };
+      return refusal(await fh.stat(), maxBytes) ?? { kind: 'text', text: await fh.readFile('utf8') };
     } finally {
       await fh.close();
     }

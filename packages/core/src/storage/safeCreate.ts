@@ -19,9 +19,7 @@ import { isLocalDirectory, metadata } from './metadataCalls.js';
  * @param mode - permission bits of the new file (before the umask)
  */
 export async function createFresh(path: string, what: string, readable = false, mode = 0o644): Promise<FileHandle> {
-  const flags =
-    (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  return await createExclusively(path, what, () => open(path, flags, mode));
+  return await createExclusively(path, what, () => open(path, freshFlags(readable), mode));
 }
 
 /**
@@ -31,8 +29,7 @@ export async function createFresh(path: string, what: string, readable = false, 
  */
 export async function writeFresh(path: string, what: string, content: string, mode = 0o644): Promise<void> {
   if (isLocalDirectory(dirname(path))) {
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const fd = await createExclusively(path, what, async () => openSync(path, flags, mode));
+    const fd = await createFreshDescriptor(path, what, false, mode);
     try {
       writeFileSync(fd, content);
     } finally {
@@ -53,11 +50,18 @@ export async function writeFresh(path: string, what: string, content: string, mo
  * a local file system (see metadataCalls.ts) opened synchronously, as a {@link DescriptorFile}.
  */
 export async function createFreshSinkFile(path: string, what: string): Promise<SinkFile> {
-  if (isLocalDirectory(dirname(path))) {
-    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    return new DescriptorFile(await createExclusively(path, what, async () => openSync(path, flags, 0o644)));
-  }
+  if (isLocalDirectory(dirname(path))) return new DescriptorFile(await createFreshDescriptor(path, what, true, 0o644));
   return await createFresh(path, what, true);
+}
+
+/** {@link createFresh}, opened synchronously: a descriptor (for a local directory). */
+async function createFreshDescriptor(path: string, what: string, readable: boolean, mode: number): Promise<number> {
+  return await createExclusively(path, what, async () => openSync(path, freshFlags(readable), mode));
+}
+
+/** The flags of every fresh create: never an existing name, never through a link. */
+function freshFlags(readable: boolean): number {
+  return (readable ? constants.O_RDWR : constants.O_WRONLY) | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 }
 
 /** The exclusive create of {@link createFresh}, whatever `create` returns (a FileHandle, a descriptor). */
