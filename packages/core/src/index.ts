@@ -28,6 +28,7 @@ export {
   type ConnectionPolicyContext,
   type ConnectionPolicyFactory,
   type ConnectionSample,
+  type ConnectionStart,
   type CeilingInput,
 } from './transfer/policy.js';
 export { AdaptivePolicy, adaptiveConnections, type AdaptivePolicyOptions } from './transfer/AdaptivePolicy.js';

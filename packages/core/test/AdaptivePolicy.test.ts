@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy } from '../src/transfer/AdaptivePolicy.js';
 import { HostCapMemory } from '../src/transfer/HostCapMemory.js';
-import type { ConnectionSample } from '../src/transfer/policy.js';
+import type { ConnectionSample, ConnectionStart } from '../src/transfer/policy.js';
 
 /**
  * A tiny model of a transfer loop driving the policy: it opens connections up to the target, closes
@@ -25,14 +25,14 @@ interface Run {
   reasons: string[];
 }
 
-function drive(policy: AdaptivePolicy, link: Link, ceiling: number, ticks: number, tickMs = 100): Run {
+function drive(policy: AdaptivePolicy, link: Link, ceiling: number, ticks: number, tickMs = 100, start?: ConnectionStart): Run {
   const targets: number[] = [];
   const retired: number[] = [];
   const reasons: string[] = [];
   let nextId = 0;
   let open: number[] = [];
   let refusals = 0;
-  let target = policy.initial(ceiling);
+  let target = policy.initial(ceiling, start);
   expect(target).toBeGreaterThanOrEqual(1);
   expect(target).toBeLessThanOrEqual(ceiling);
   /** Ticks each connection has been open: its first tick is its request's latency (no bytes yet). */
@@ -106,6 +106,34 @@ describe('AdaptivePolicy', () => {
     expect(run.targets).toContain(2);
     expect(run.reasons).toContain('client busy');
     expect(run.reasons).not.toContain('reprobe');
+  });
+
+  it('shares its first connections with the transfers already running in the process', () => {
+    expect(new AdaptivePolicy().initial(16, { otherTransfers: 0 })).toBe(4);
+    expect(new AdaptivePolicy().initial(16)).toBe(4);
+    expect(new AdaptivePolicy().initial(16, { otherTransfers: 1 })).toBe(2);
+    expect(new AdaptivePolicy().initial(16, { otherTransfers: 2 })).toBe(1);
+    expect(new AdaptivePolicy().initial(16, { otherTransfers: 7 })).toBe(1);
+    expect(new AdaptivePolicy({ start: 8 }).initial(16, { otherTransfers: 1 })).toBe(4);
+    expect(new AdaptivePolicy({ start: 8 }).initial(3, { otherTransfers: 1 })).toBe(3);
+    // A remembered cap still bounds it.
+    const memory = new HostCapMemory();
+    memory.lower('example.org:80', 1);
+    expect(new AdaptivePolicy({ host: 'example.org:80', memory, start: 8 }).initial(16, { otherTransfers: 1 })).toBe(1);
+  });
+
+  it('starting with one connection beside other transfers, still reaches the ceiling at the first sample on a per-connection cap', () => {
+    const alone = drive(new AdaptivePolicy(), idlePerConnection, 16, 30, 50);
+    const beside = drive(new AdaptivePolicy(), idlePerConnection, 16, 30, 50, { otherTransfers: 7 });
+    expect(beside.targets.indexOf(16)).toBeGreaterThanOrEqual(0);
+    expect(beside.targets.indexOf(16)).toBe(alone.targets.indexOf(16));
+    expect(beside.final).toBe(16);
+  });
+
+  it('beside other transfers on a busy client, stays at the one connection it started with', () => {
+    const run = drive(new AdaptivePolicy(), busyLoopback, 16, 100, 50, { otherTransfers: 3 });
+    expect(Math.max(...run.targets)).toBe(1);
+    expect(run.final).toBe(1);
   });
 
   it('a busy client keeps the larger level when halving it lost throughput', () => {

@@ -75,6 +75,35 @@ describe('connection events', () => {
     expect(at).toBe(data.length);
   });
 
+  it('a transfer that starts while others of the process run opens fewer connections first, and the count follows transfers that end or fail', async () => {
+    const initial = (dl: ReturnType<Multiget['download']>): Promise<number> =>
+      new Promise((resolve) => dl.on('connections', (c) => c.reason === 'initial' && resolve(c.target)));
+    const mg = engine();
+    // Slow enough (hundreds of milliseconds) to be running while the next ones start.
+    mem.put('/a.bin', pseudoRandom(4 * MiB, 1), { chunkDelayMs: 20 });
+    mem.put('/b.bin', pseudoRandom(4 * MiB, 2), { chunkDelayMs: 20 });
+    mem.put('/c.bin', pseudoRandom(4 * MiB, 3));
+    mem.put('/d.bin', pseudoRandom(4 * MiB, 4), { chunkDelayMs: 5 });
+
+    const a = mg.download('mem://host/a.bin', { dir, connections: 8 });
+    expect(await initial(a)).toBe(4);
+    const b = mg.download('mem://host/b.bin', { dir, connections: 8 });
+    expect(await initial(b)).toBe(2); // four shared by two transfers
+    // Another engine's transfers share the same CPU: counted too.
+    const other = engine().download('mem://host/c.bin', { dir, connections: 8, output: join(dir, 'c-other.bin') });
+    expect(await initial(other)).toBe(1);
+    await Promise.all([a.done, b.done, other.done]);
+
+    // One that is cancelled while it runs stops counting, as do those that ended.
+    const d = mg.download('mem://host/d.bin', { dir, connections: 8 });
+    expect(await initial(d)).toBe(4);
+    await d.cancel();
+    await expect(d.done).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+    const c = mg.download('mem://host/c.bin', { dir, connections: 8 });
+    expect(await initial(c)).toBe(4);
+    await c.done;
+  });
+
   it('reports a checkpoint that claims the bytes on disk', async () => {
     // Big enough for several writes per connection (each gathers up to 1 MiB) while it runs.
     mem.put('/c.bin', pseudoRandom(8 * MiB, 3), { chunkDelayMs: 2 });

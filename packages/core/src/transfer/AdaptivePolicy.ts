@@ -10,7 +10,7 @@
  */
 
 import { HostCapMemory } from './HostCapMemory.js';
-import type { ConnectionPolicy, ConnectionPolicyFactory, ConnectionSample } from './policy.js';
+import type { ConnectionPolicy, ConnectionPolicyFactory, ConnectionSample, ConnectionStart } from './policy.js';
 
 /** Tuning of {@link AdaptivePolicy}; every field has a default. */
 export interface AdaptivePolicyOptions {
@@ -21,7 +21,10 @@ export interface AdaptivePolicyOptions {
   host?: string;
   /** The engine's cap memory, shared by its downloads. */
   memory?: HostCapMemory;
-  /** Connections opened first (before the ceiling and any remembered cap). Default 4. */
+  /**
+   * Connections opened first by a transfer that runs alone in its process (before the ceiling and
+   * any remembered cap); transfers that start while others run share them. Default 4.
+   */
   start?: number;
   /**
    * CPU of this process, in cores (the samples' `cpu`), at or above which the client itself is the
@@ -80,7 +83,10 @@ interface Level {
  * Hill-climbing over the connection count, with multiplicative steps while the link scales, guided
  * by the client's own CPU (the samples' `cpu`).
  *
- * 1. Start at `min(start, ceiling, remembered cap)` connections.
+ * 1. Start at `min(start, ceiling, remembered cap)` connections; a transfer that starts while `k`
+ *    others of the process run starts at `start / (k + 1)` instead (at least one): theirs already
+ *    share the client's CPU and often its link, and an idle client's first level still jumps to
+ *    the ceiling at the first sample (step 2).
  * 2. Measure the level: wait until its connections deliver, skip `settleMs`, average the total
  *    throughput over `windowMs`. The first level is judged at once when the client is idle
  *    (CPU below `busyCpu`) and bytes flow: waiting would only cost time on a per-connection cap.
@@ -181,14 +187,15 @@ export class AdaptivePolicy implements ConnectionPolicy {
     return Math.min(this.#ceiling, this.#cap);
   }
 
-  initial(ceiling: number): number {
+  initial(ceiling: number, start?: ConnectionStart): number {
     this.#ceiling = Math.max(1, Math.floor(ceiling));
     const remembered = this.#host === undefined ? undefined : this.#memory?.get(this.#host);
     if (remembered !== undefined) {
       this.#cap = remembered;
       this.#reason = 'remembered cap';
     }
-    this.#target = Math.min(this.#start, this.cap);
+    const others = Math.max(0, Math.floor(start?.otherTransfers ?? 0));
+    this.#target = Math.min(Math.max(1, Math.floor(this.#start / (others + 1))), this.cap);
     this.#startLevel(0);
     // A single connection allowed: nothing to search.
     if (this.cap <= 1) this.#phase = 'settled';

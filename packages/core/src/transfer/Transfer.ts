@@ -102,6 +102,9 @@ interface Connection {
  * {@link ConnectionPolicy} for the number of connections. Resolves when every segment is written.
  */
 export class Transfer {
+  /** Transfers of this process in `run` now, of any engine (see `ConnectionStart`). */
+  static #running = 0;
+
   readonly #o: TransferOptions;
   readonly #job: Job;
   readonly #remote: RemoteInfo;
@@ -173,6 +176,15 @@ export class Transfer {
 
   /** Runs the connections until every segment is written; checkpoints and samples meanwhile. */
   async run(outer: AbortSignal): Promise<void> {
+    Transfer.#running++;
+    try {
+      await this.#run(outer);
+    } finally {
+      Transfer.#running--;
+    }
+  }
+
+  async #run(outer: AbortSignal): Promise<void> {
     const job = this.#job;
     const transfer = this.#controller;
     const onOuterAbort = (): void => transfer.abort(outer.reason);
@@ -197,7 +209,7 @@ export class Transfer {
       // for which no space was reserved) write one at once, so that a disk that fills up before the
       // first checkpoint still finds a state file to update in place (see StateFile.write).
       if (scheduler.remaining > EARLY_STATE_BYTES) await this.#checkpoint();
-      this.#target = this.#clamp(this.#o.policy.initial(this.#ceiling));
+      this.#target = this.#clamp(this.#o.policy.initial(this.#ceiling, { otherTransfers: Transfer.#running - 1 }));
       for (let i = 0; i < this.#target; i++) this.#open();
       this.#connectionsEvent('initial');
       await this.#drain();

@@ -29,10 +29,22 @@ export interface ConnectionSample {
   }>;
 }
 
+/** What a policy is told of the process when its transfer starts. */
+export interface ConnectionStart {
+  /**
+   * Other transfers of this process running at this moment (of any engine, single-stream ones
+   * included). Their connections already share the client's CPU, and often its link.
+   */
+  otherTransfers: number;
+}
+
 /** Decides the number of connections of one transfer. One instance per transfer (a run of a download). */
 export interface ConnectionPolicy {
-  /** Connections to open first, 1..`ceiling` (the most the options and the plan allow). */
-  initial(ceiling: number): number;
+  /**
+   * Connections to open first, 1..`ceiling` (the most the options and the plan allow). `start`
+   * says what else the process is doing (absent when a caller does not tell).
+   */
+  initial(ceiling: number, start?: ConnectionStart): number;
   /**
    * Called on each sample tick. `target` is the number of connections wanted now (clamped to
    * 1..ceiling by the loop); `retire` names connections to close first when there are too many.
