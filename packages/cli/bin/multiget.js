@@ -34,12 +34,23 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
 //   transfer that keeps a few MiB of buffers in flight for longer than two young-generation
 //   collections sets off a full collection every ~25 ms (15 of them in a 256 MiB SFTP download with
 //   8 transfers, against 1 with the flag; 0.2 s of CPU).
-// - Keep undici's HTTP parser (llhttp, WebAssembly) in V8's baseline tier. It reads only status
-//   lines, headers and chunk sizes (a body is skipped in one step per read), yet once it had run
-//   long enough (V8 counts the bytes of its code executed against a budget) V8 recompiled its one
-//   large function with its optimising compiler in the background: in a 256 MiB download, 0.04 CPU
-//   s and 14 MiB of peak memory, more than the faster parser ever gave back in a command's run.
-//   The budget flag exists in Node 22's and 24's V8.
+// - Keep WebAssembly, that is undici's HTTP parser (llhttp), in V8's baseline compiler (Liftoff)
+//   for the whole run. It reads only status lines, headers and chunk sizes (a body is skipped in
+//   one step per read), yet once it had run long enough V8 recompiled its one large function with
+//   its optimising compiler in the background: 54 ms of CPU and 24 MB of that compiler's working
+//   memory (`--trace-wasm-compilation-times`), peak RSS 13-15 MiB higher at that moment, more than
+//   the faster parser ever gave back in a command's run. A larger tiering budget (used before) only
+//   postponed it: `npm run bench`'s `many` (1,000 responses) still reached it. `--liftoff-only`
+//   works only on the command line, where any flag makes Node's code caches stale (15 ms of
+//   start-up, see below); set here it is ignored. What works here: V8 tiers up only the function
+//   whose index `--wasm-tier-up-filter` names, when it names one, and no module has a function at
+//   2^31-1 (V8 allows a million per module), so none tiers up, and Liftoff leaves out its budget
+//   checks. The flag exists in Node 22's and 24's V8.
+// - Free each optimising (Maglev) compile job's memory on the main thread as it finishes
+//   (`--no-maglev-destroy-on-background`) rather than in a background task: a queue of small
+//   downloads makes hundreds of functions hot at about the same time (878 Maglev compiles in
+//   `many`, up to 40 in flight), and their jobs' memory waited for the background tasks; peak RSS of
+//   `many` 102-104 MiB against 114-125 (tmpfs, 6 runs each), the same time and CPU.
 // - Grow the heap by half after a full collection (`--heap-growing-percent=50`), instead of V8's
 //   own factor, which let a queue of many small downloads (each leaves ~20 KiB of garbage behind)
 //   grow the heap from 12 to 37 MiB before the next full collection: `npm run bench`'s `many`
@@ -60,7 +71,8 @@ const tuneV8 = import('node:module').then((m) => {
   for (let i = 0; i < BUILTINS.length; i++) require(BUILTINS[i]);
   const v8 = require('node:v8');
   if (major === 24) v8.setFlagsFromString('--external-memory-accounted-in-global-limit');
-  v8.setFlagsFromString('--wasm-tiering-budget=2000000000');
+  v8.setFlagsFromString('--wasm-tier-up-filter=2147483647');
+  v8.setFlagsFromString('--no-maglev-destroy-on-background');
   v8.setFlagsFromString('--heap-growing-percent=50');
 });
 
