@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
+import { downloadV8Flags } from '@multiget/core/v8-tuning';
 import { generateContent, startHttpServer } from '@multiget/test-servers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, Cleanup, cliEnv } from './helpers.js';
@@ -124,9 +125,9 @@ describe('the multiget executable', () => {
     const r = await cleanup.run(['--version'], { cwd: dir, env: cliEnv({ NODE_OPTIONS: `--require ${await flagRecorder(dir)}` }) });
     expect(r.code, r.stderr).toBe(0);
     const flags = /^flags: (.*)$/m.exec(r.stderr)?.[1]?.split(' ') ?? [];
+    expect(flags).toEqual(downloadV8Flags(Number(process.versions.node.split('.')[0])));
     expect(flags).toContain('--heap-growing-percent=50');
     expect(flags).toContain('--wasm-tier-up-filter=2147483647');
-    expect(flags).toContain('--no-maglev-destroy-on-background');
     expect(r.stderr.replace(/^(flags|built-ins after the flags): .*\n/gm, '')).toBe('');
   });
 });

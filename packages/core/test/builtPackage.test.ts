@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { downloadV8Flags } from '../src/v8Tuning.js';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 
@@ -35,4 +36,26 @@ describe('the built package', () => {
     expect(bundled).toMatch(/from "tapable"/);
     expect(bundled).not.toMatch(/class SyncHook\b/);
   });
+
+  it('serves the V8 flags of a process that runs downloads from a module without imports, and V8 takes each', () => {
+    // Executables load it before anything else (packages/cli/bin/multiget.js): an import would load more.
+    const built = readFileSync(new URL('v8Tuning.js', `file://${dist}`), 'utf8');
+    expect(built).not.toMatch(/^\s*import\b|\bimport\(|\brequire\(/m);
+    // A flag V8 does not know is reported on stderr, and the process goes on without it.
+    const script = `
+      const { downloadV8Flags } = await import('@multiget/core/v8-tuning');
+      const v8 = await import('node:v8');
+      const flags = downloadV8Flags(Number(process.versions.node.split('.')[0]));
+      for (const flag of flags) v8.setFlagsFromString(flag);
+      console.log(JSON.stringify(flags));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dist, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toContain('--wasm-tier-up-filter=2147483647');
+    // The flag only Node 24's V8 was measured with (and knows) goes to no other.
+    expect(downloadV8Flags(24)).toContain('--external-memory-accounted-in-global-limit');
+    expect(downloadV8Flags(22)).not.toContain('--external-memory-accounted-in-global-limit');
+    expect(downloadV8Flags(22)).toEqual(downloadV8Flags(24).slice(1));
+  });
 });
+

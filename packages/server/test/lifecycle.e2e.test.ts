@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { downloadV8Flags } from '@multiget/core/v8-tuning';
 import { type HttpTestServer, sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AddResult, ListResult, SettingsResult } from '../src/protocol.js';
@@ -168,6 +169,17 @@ describe('command line', () => {
       expect(r.status, dir).toBe(2);
       expect(r.stderr).toContain('MG_ERR_UNSAFE_PATH');
     }
+  });
+
+  it('sets the V8 flags of a process that runs downloads (as `multiget` does), and V8 takes each', async () => {
+    // A preload records every v8.setFlagsFromString; V8 reports a flag it does not know on stderr.
+    const dir = await tempDir('flags');
+    const preload = join(dir, 'flags.cjs');
+    await writeFile(preload, "const v8 = require('node:v8'); const set = v8.setFlagsFromString; const seen = []; v8.setFlagsFromString = (f) => { seen.push(f); return set(f); }; process.on('exit', () => process.stderr.write('flags: ' + seen.join(' ') + '\\n'));");
+    const r = run(['--version'], serviceEnv({ NODE_OPTIONS: `--require ${preload}` }));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`flags: ${downloadV8Flags(Number(process.versions.node.split('.')[0])).join(' ')}\n`);
+    expect(downloadV8Flags(24)).toContain('--wasm-tier-up-filter=2147483647');
   });
 
   it('refuses --node-ipc without an IPC channel', async () => {

@@ -8,6 +8,8 @@
  * Proxies arrive as HTTP_PROXY / HTTPS_PROXY / NO_PROXY in the environment, which the service's
  * HTTP plugin honours by itself.
  */
+import v8 from 'node:v8';
+import { downloadV8Flags } from '@multiget/core/v8-tuning';
 import { ServerExitCode, main, parseServerArgs, runServer } from '@multiget/server';
 
 const EXTENSION_FLAGS = new Set(['--insecure']);
@@ -46,6 +48,11 @@ async function start(argv: readonly string[]): Promise<number> {
     return ServerExitCode.FAILURE;
   }
 }
+
+// The V8 flags of every process that runs downloads (core's src/v8Tuning.ts has their reasons), as
+// `multiget` and `multiget-server` set them: before the first download, after the bundle's modules
+// were evaluated (a long-running service does not mind that Node's code caches no longer match).
+for (const flag of downloadV8Flags(Number(process.versions.node.split('.')[0]))) v8.setFlagsFromString(flag);
 
 start(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -1,13 +1,14 @@
 // Regression: the service bundled into the extension (dist/server.mjs, ESM) crashed at start once
 // SFTP joined it (ssh2 is CommonJS and uses __dirname). Spawn the bundle the way the language client
 // does and complete an initialize round trip. (The test task depends on the build.)
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { expect, it } from 'vitest';
+import { downloadV8Flags } from '@multiget/core/v8-tuning';
 import { openService, startDetachedService } from '@multiget/server/connect';
 
 const BUNDLE = fileURLToPath(new URL('../dist/server.mjs', import.meta.url));
@@ -116,6 +117,21 @@ it('the bundled service downloads over HTTP from a folder without node_modules',
     rpc.dispose();
     child.kill('SIGKILL');
     await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('the bundled service sets the V8 flags of a process that runs downloads, as `multiget` does', async () => {
+  // A preload records every v8.setFlagsFromString; V8 reports a flag it does not know on stderr.
+  const dir = await mkdtemp(join(tmpdir(), 'mg-bundle-'));
+  try {
+    const preload = join(dir, 'flags.cjs');
+    await writeFile(preload, "const v8 = require('node:v8'); const set = v8.setFlagsFromString; const seen = []; v8.setFlagsFromString = (f) => { seen.push(f); return set(f); }; process.on('exit', () => process.stderr.write('flags: ' + seen.join(' ') + '\\n'));");
+    const r = spawnSync(process.execPath, [BUNDLE, '--version'], { env: { ...process.env, NODE_OPTIONS: `--require ${preload}` }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^multiget-server \d+\.\d+\.\d+\n$/);
+    expect(r.stderr).toBe(`flags: ${downloadV8Flags(Number(process.versions.node.split('.')[0])).join(' ')}\n`);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
