@@ -1,8 +1,15 @@
 /**
- * V8 flags for a process whose work is downloads: the `multiget` command and the service
- * (`multiget-server`, the VS Code extension's). Each executable sets them with
- * `v8.setFlagsFromString` before its first download (`@multiget/core/v8-tuning`); this module imports
- * nothing, so that loading it costs no more than its own few lines.
+ * V8 flags for a process whose work is downloads, exported as `@multiget/core/v8-tuning`: the
+ * `multiget` command and the service (`multiget-server`, the VS Code extension's) set them with
+ * `v8.setFlagsFromString` before their first download. This module imports nothing, so that loading
+ * it costs no more than its own few lines.
+ * @packageDocumentation
+ * @module @multiget/core/v8-tuning
+ */
+
+/**
+ * The V8 flags for a process whose work is downloads, for the Node.js of major version `nodeMajor`;
+ * pass each to `v8.setFlagsFromString` before the first download. Why each:
  *
  * - `--external-memory-accounted-in-global-limit` (Node 24's V8 only, where it was measured: an
  *   unknown flag is reported on stderr): count memory outside V8's heap (socket and file buffers) in
