@@ -77,4 +77,25 @@ describe('Manager with a store of its own', () => {
       await again.close();
     }
   });
+
+  it('stores each download under its URL without user name, password and fragment, and a new link under the new URL', async () => {
+    const mem = new MemoryPlugin();
+    mem.put('/c.bin', pseudoRandom(256 * 1024, 9), { chunkDelayMs: 5 });
+    const store = new MemoryStore();
+    const m = await Manager.open({ plugins: [mem], store, settings: { dir, maxConcurrent: 1 } });
+    try {
+      const c = await m.add('mem://user:secret@h/c.bin?sig=1#part');
+      await m.pause(c.id);
+      expect((await store.read('queue'))?.entries.map((e) => e.url)).toEqual(['mem://h/c.bin?sig=1']);
+      // Written again after other changes: still the same (worked out once per URL).
+      await m.setPriority(c.id, 3);
+      expect((await store.read('queue'))?.entries.map((e) => [e.url, e.priority])).toEqual([['mem://h/c.bin?sig=1', 3]]);
+      await m.updateUrl(c.id, 'mem://h/c.bin?sig=2#other');
+      await m.idle();
+    } finally {
+      await m.close();
+    }
+    expect((await store.read('queue'))?.entries.map((e) => [e.url, e.state])).toEqual([['mem://h/c.bin?sig=2', 'completed']]);
+  });
 });
+
