@@ -11,22 +11,18 @@
 //
 // --baseline DIR: a built checkout whose bundle runs interleaved with this tree's, as in run.mjs.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { MANY_FILES, writeFileSet } from './lib/files.mjs';
+import { checkFiles } from './lib/measure.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { which } from './lib/peers.mjs';
 import { registerTempDir, removeTempDir, cleanupAll } from './lib/procs.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MiB = 1024 * 1024;
-const FILES = [
-  { count: 1000, size: 64 * 1024 },
-  { count: 20, size: 32 * MiB },
-];
 const require = createRequire(join(ROOT, 'packages/server/package.json'));
 const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = require('vscode-jsonrpc/node');
 
@@ -38,29 +34,6 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${argv[i]} (see the comment at the top of bench/service.mjs)`);
   }
   return options;
-}
-
-async function writeGenerated(file, size, seed) {
-  const { generateContent } = await import(join(ROOT, 'test-servers/dist/index.js'));
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'w');
-  try {
-    for (let at = 0; at < size; at += 4 * MiB) {
-      const block = generateContent({ size, seed }, at, Math.min(size, at + 4 * MiB));
-      hash.update(block);
-      writeSync(fd, block);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-function sha256File(file) {
-  return new Promise((done, fail) => {
-    const hash = createHash('sha256');
-    createReadStream(file).on('data', (d) => hash.update(d)).on('end', () => done(hash.digest('hex'))).on('error', fail);
-  });
 }
 
 /** CPU seconds (user + system) and peak RSS in MiB of a live process. */
@@ -103,12 +76,7 @@ async function runOnce(bundle, files, origin, workDir) {
     clearTimeout(deadline);
     if (finished === undefined) throw new Error(`timed out with ${ended} of ${files.length} downloads ended`);
     const { cpu, rssMiB } = usage(child.pid);
-    let error = failed > 0 ? `${failed} downloads did not complete` : undefined;
-    for (const f of files) {
-      if (error) break;
-      const file = join(out, f.name);
-      if (!existsSync(file) || statSync(file).size !== f.size || (await sha256File(file)) !== f.sha256) error = `wrong or missing ${f.name}`;
-    }
+    const error = failed > 0 ? `${failed} downloads did not complete` : (await checkFiles(out, files)).error;
     return { wall: (finished - started) / 1000, cpu, rssMiB, error };
   } finally {
     rpc.dispose();
@@ -129,14 +97,7 @@ async function main() {
   const workDir = registerTempDir(mkdtempSync(join(tmpdir(), 'multiget-service-bench-')));
   const www = join(workDir, 'www');
   mkdirSync(www);
-  const files = [];
-  let seed = 100;
-  for (const group of FILES) {
-    for (let i = 0; i < group.count; i++) {
-      const name = `f${group.size}-${i}.bin`;
-      files.push({ name, size: group.size, sha256: await writeGenerated(join(www, name), group.size, seed++) });
-    }
-  }
+  const files = await writeFileSet(www, MANY_FILES);
   const server = await startNginx({ nginx, workDir: join(workDir, 'nginx'), docRoot: www, workers: 1 });
   const results = Object.fromEntries(Object.keys(bundles).map((k) => [k, []]));
   try {

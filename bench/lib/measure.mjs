@@ -65,7 +65,7 @@ export async function timedRun({ time, argv, outFile, expected, timeoutMs, workD
 }
 
 /** Checks every expected file of a many-files run in `dir`: size and sha256 each. */
-async function checkFiles(dir, files) {
+export async function checkFiles(dir, files) {
   for (const f of files) {
     let size;
     try { size = (await stat(join(dir, f.name))).size; } catch { return { ok: false, error: `missing ${f.name}` }; }
