@@ -35,15 +35,15 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
 // modules (made with the default flags) no longer match it: every built-in loaded after the change
 // is compiled from its source, 15 ms of a download's start-up. So the built-ins that every download
 // loads are loaded first, from their caches (`test/executable.test.ts` checks the list against a
-// real download). Those only some protocols load (node:tls for FTP, more for SSH) are not. Of the
-// built-ins the bundles import as ES modules, the namespace is built too (ESM_BUILTINS): building
-// it reads every export, and the lazy ones load internal modules (node:crypto's webcrypto, node:fs's
+// real download). Those only some protocols load (node:tls for FTP, more for SSH) are not. Those the
+// bundles import as ES modules are imported here (ESM_BUILTINS), which also builds the namespace:
+// building it reads every export, and the lazy ones load internal modules (node:crypto's webcrypto, node:fs's
 // streams, node:util's parseArgs and diff, node:net's BlockList and SocketAddress) that would
 // otherwise be compiled from source after the flags.
 const BUILTINS = [
-  'node:assert', 'node:async_hooks', 'node:crypto', 'node:diagnostics_channel', 'node:dns/promises',
-  'node:fs/promises', 'node:http', 'node:net', 'node:perf_hooks', 'node:querystring', 'node:stream',
-  'node:stream/consumers', 'node:timers/promises', 'node:util', 'node:worker_threads', 'node:zlib',
+  'node:assert', 'node:async_hooks', 'node:diagnostics_channel', 'node:dns/promises', 'node:fs/promises',
+  'node:http', 'node:perf_hooks', 'node:querystring', 'node:stream', 'node:stream/consumers',
+  'node:timers/promises', 'node:worker_threads', 'node:zlib',
 ];
 const ESM_BUILTINS = ['node:crypto', 'node:fs', 'node:net', 'node:util'];
 const tuneV8 = Promise.all([import('node:module'), import('@multiget/core/v8-tuning'), ...ESM_BUILTINS.map((b) => import(b))]).then(([m, tuning]) => {

@@ -38,9 +38,9 @@
  *
  * Every flag but the first exists in the V8 of Node 22 and 24.
  *
- * @param nodeMajor - The major version of the Node.js that will take the flags.
+ * @param nodeMajor - The major version of the Node.js that will take the flags (default: this one's).
  */
-export function downloadV8Flags(nodeMajor: number): string[] {
+export function downloadV8Flags(nodeMajor = Number(process.versions.node.split('.')[0])): string[] {
   const flags = ['--wasm-tier-up-filter=2147483647', '--no-maglev-destroy-on-background', '--heap-growing-percent=50'];
   if (nodeMajor === 24) flags.unshift('--external-memory-accounted-in-global-limit');
   return flags;

@@ -45,7 +45,7 @@ describe('the built package', () => {
     const script = `
       const { downloadV8Flags } = await import('@multiget/core/v8-tuning');
       const v8 = await import('node:v8');
-      const flags = downloadV8Flags(Number(process.versions.node.split('.')[0]));
+      const flags = downloadV8Flags();
       for (const flag of flags) v8.setFlagsFromString(flag);
       console.log(JSON.stringify(flags));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dist, encoding: 'utf8' });

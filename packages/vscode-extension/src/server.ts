@@ -52,7 +52,7 @@ async function start(argv: readonly string[]): Promise<number> {
 // The V8 flags of every process that runs downloads (core's src/v8Tuning.ts has their reasons), as
 // `multiget` and `multiget-server` set them: before the first download, after the bundle's modules
 // were evaluated (a long-running service does not mind that Node's code caches no longer match).
-for (const flag of downloadV8Flags(Number(process.versions.node.split('.')[0]))) v8.setFlagsFromString(flag);
+for (const flag of downloadV8Flags()) v8.setFlagsFromString(flag);
 
 start(process.argv.slice(2)).then(
   (code) => process.exit(code),
