@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,3 +99,106 @@ describe('Manager with a store of its own', () => {
   });
 });
 
+/**
+ * A store whose process is killed while a download runs: once a queue naming the download's file
+ * is written, later writes of the queue and history are lost (the content store's record, written
+ * after, reaches it), as when the process dies between a file's completion and the write of its
+ * queue. `reborn()` is the same documents, opened by the next process.
+ */
+class KilledStore extends MemoryStore {
+  #dead = false;
+  override async write<K extends keyof ManagerDocuments>(name: K, document: ManagerDocuments[K]): Promise<void> {
+    if (this.#dead && name !== 'content') return;
+    await super.write(name, document);
+    if (name === 'queue' && (document as ManagerDocuments['queue']).entries.some((e) => e.state === 'downloading' && e.file !== undefined)) this.#dead = true;
+  }
+  reborn(): MemoryStore {
+    const next = new MemoryStore();
+    for (const [k, v] of this.docs) next.docs.set(k, v);
+    return next;
+  }
+}
+
+/** Runs `url` to its end in a manager whose queue writes are lost once its target is stored. */
+async function completeThenLoseTheQueue(mem: MemoryPlugin, url: string): Promise<KilledStore> {
+  const store = new KilledStore();
+  const m = await Manager.open({ plugins: [mem], store, settings: { dir, maxConcurrent: 1 } });
+  try {
+    await m.add(url);
+    await m.idle();
+  } finally {
+    await m.close();
+  }
+  // What the next process finds: the download unfinished in the queue, its file complete.
+  expect((await store.read('queue'))?.entries.map((e) => [e.state, e.file])).toEqual([['downloading', join(dir, 'a.bin')]]);
+  expect((await store.read('content'))?.entries).toHaveLength(1);
+  return store;
+}
+
+describe('A process killed between a completion and the write of its queue', () => {
+  it('comes back with the download completed where its file is, proven, without a request or a second copy', async () => {
+    const mem = new MemoryPlugin();
+    const data = pseudoRandom(300 * 1024, 11);
+    mem.put('/a.bin', data, { chunkDelayMs: 2 });
+    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
+    const fetches = mem.fetches.length;
+    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
+    const cached: string[] = [];
+    again.on('cached', (e) => cached.push(e.id));
+    try {
+      await again.idle();
+      const [e] = again.list();
+      expect([e?.state, e?.file, e?.bytes, e?.total, e?.error]).toEqual(['completed', join(dir, 'a.bin'), data.length, data.length, undefined]);
+      expect(again.history().map((h) => [h.state, h.file])).toEqual([['completed', join(dir, 'a.bin')]]);
+      expect(cached).toEqual([]);
+    } finally {
+      await again.close();
+    }
+    expect(mem.fetches.length).toBe(fetches);
+    expect((await readdir(dir)).sort()).toEqual(['a.bin']);
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
+    expect((await store.read('queue'))?.entries.map((e) => e.state)).toEqual(['completed']);
+  });
+
+  it('never takes a file changed since for the download: the record is forgotten and the file left untouched', async () => {
+    const mem = new MemoryPlugin();
+    const data = pseudoRandom(300 * 1024, 12);
+    mem.put('/a.bin', data, { chunkDelayMs: 2 });
+    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
+    const other = pseudoRandom(data.length, 13);
+    await writeFile(join(dir, 'a.bin'), other);
+    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
+    try {
+      await again.idle();
+      const [e] = again.list();
+      expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
+    } finally {
+      await again.close();
+    }
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(other));
+    expect((await store.read('content'))?.entries ?? []).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['a.bin']);
+  });
+
+  it('leaves a file with partial data of its name beside it to the download, which touches neither', async () => {
+    const mem = new MemoryPlugin();
+    const data = pseudoRandom(300 * 1024, 14);
+    mem.put('/a.bin', data, { chunkDelayMs: 2 });
+    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
+    // Partial data of the same name stands beside the file: not what a finished download leaves.
+    const partial = pseudoRandom(10, 15);
+    await writeFile(join(dir, 'a.bin.mgpart'), partial);
+    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
+    try {
+      await again.idle();
+      const [e] = again.list();
+      expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
+    } finally {
+      await again.close();
+    }
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
+    expect(await readFile(join(dir, 'a.bin.mgpart'))).toEqual(partial);
+    // The record still describes the file: only a proof that fails forgets it.
+    expect((await store.read('content'))?.entries).toHaveLength(1);
+  });
+});

@@ -61,7 +61,9 @@ export function startEntry(e: Entry, context: StartContext, on: EntryRunEvents):
   const now = { listed: () => context.listed(e), closed: () => context.closed() };
   void context.content.start(e, run, context.settings().dir, now).then((next) => {
     if (next === 'download') startDownload(e, context, on);
-    else if (next) on.cached(next);
+    // A copy was made (`fromCache`), or an earlier start's file proved complete where it is.
+    else if (next?.fromCache) on.cached(next);
+    else if (next) on.completed(next);
   });
 }
 

@@ -60,14 +60,14 @@ export class ContentShortcut {
    * The copy is recorded too, so that it can serve later downloads should the original go.
    */
   lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
-    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials };
+    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials, ownFile: e.file };
     return this.#track(
       (async () => {
         const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);
         // A copy proven against the caller's checksum is recorded with it: later lookups by that
         // checksum, from any URL, find it without a request.
         const verified = found?.result.verified && found.result.digest ? { algorithm: found.result.digest.algorithm, hex: found.result.digest.hex } : undefined;
-        if (found) await this.#store.addCopy(found.record, found.result.file, verified).catch((err: unknown) => this.#report(err, 'write the content store'));
+        if (found && !found.inPlace) await this.#store.addCopy(found.record, found.result.file, verified).catch((err: unknown) => this.#report(err, 'write the content store'));
         return found?.result;
       })().catch((err: unknown) => {
         this.#report(err, 'use the content store');
@@ -78,16 +78,19 @@ export class ContentShortcut {
 
   /**
    * The content-store step of a start of `e` (the one numbered `run`, see `Entry.run`), while `e`
-   * shows `probing`: looks it up and answers what comes next. A result: a copy is in place and `e`
-   * holds its file and size; complete it. `'download'`: no copy serves; download it. Undefined: a
-   * pause, cancel, removal (`listed` false) or close overtook the lookup, and that decision stands.
+   * shows `probing`: looks it up and answers what comes next. A result: a copy is in place (the
+   * result's `fromCache` names the stored file), or the file an earlier start of `e` finished
+   * proved complete at its target (no `fromCache`), and `e` holds its file and size; complete it.
+   * `'download'`: no copy serves; download it. Undefined: a pause, cancel, removal (`listed`
+   * false) or close overtook the lookup, and that decision stands.
    */
   async start(e: Entry, run: number, dir: string, now: { listed(): boolean; closed(): boolean }): Promise<DownloadResult | 'download' | undefined> {
     const result = await this.lookup(e, dir);
     if (!result) return e.run === run && e.state === 'probing' && !now.closed() ? 'download' : undefined;
     // A verified copy counts even after a pause or close (a later start would find it in the way);
     // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
-    if (e.state === 'canceled') return void (await removeFile(result.file).catch(() => undefined));
+    // (A file found complete at its own target was not made by this lookup: it stays.)
+    if (e.state === 'canceled') return void (result.fromCache ? await removeFile(result.file).catch(() => undefined) : undefined);
     if (!now.listed()) return undefined;
     e.file = result.file;
     e.bytes = result.size;

@@ -131,3 +131,35 @@ export async function copyFromStore(record: ContentRecord, target: CopyTarget): 
   }
   return { kind: 'declined' };
 }
+
+/**
+ * How a download's own file, found at its target by a later start, compares with its record:
+ * `proven` (the file has the recorded digest, and the caller's checksum when one is given),
+ * `stale` (it does not: the record should be forgotten), `unwanted` (the recorded file, but not
+ * the caller's checksum), `declined` (partial data of the name, or another writer holds it).
+ */
+export type InPlaceOutcome = 'proven' | 'stale' | 'unwanted' | 'declined';
+
+/**
+ * Proves the file at `file`, the target an earlier start of the same download chose, against the
+ * record of it: a process that stopped between the file's completion and the write of its queue
+ * (a crash, a kill) comes back with the download unfinished and its file complete. Nothing is
+ * copied or moved: under the target's lock, with no partial data of the name beside it, the file
+ * is read once (never through a link) and must be a regular file of the recorded size and digest.
+ */
+export async function proveInPlace(record: ContentRecord, file: string, lockDetail: string, checksum: Digest | undefined): Promise<InPlaceOutcome> {
+  if (record.file !== file || !provable(record.digest)) return 'stale';
+  const sidecars = sidecarPaths(file);
+  if ((await present(sidecars.temp)) || (await present(sidecars.state)) || (await present(sidecars.stateTmp))) return 'declined';
+  const lock = new PidLock(sidecars.lock);
+  if (await lock.acquire(lockDetail)) return 'declined';
+  try {
+    const st = await lstat(file).catch(() => undefined);
+    if (!st?.isFile() || st.size !== record.size) return 'stale';
+    const proof = await proveFile(file, record.digest, checksum);
+    if (!proof.record) return 'stale';
+    return proof.checksum ? 'proven' : 'unwanted';
+  } finally {
+    await lock.release();
+  }
+}

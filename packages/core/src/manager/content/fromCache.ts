@@ -7,7 +7,7 @@ import { redactUrl } from '../../storage/StateFile.js';
 import type { Credentials, DownloadResult } from '../../types.js';
 import type { ContentRecord } from '../store/ManagerStore.js';
 import { type ContentStore, sameVersion } from './ContentStore.js';
-import { copyFromStore } from './copyFromStore.js';
+import { copyFromStore, proveInPlace } from './copyFromStore.js';
 
 /** What the lookup needs of a download. */
 export interface CacheRequest {
@@ -17,6 +17,8 @@ export interface CacheRequest {
   dir: string;
   headers: Record<string, string>;
   credentials: Credentials | undefined;
+  /** The target an earlier start of this download chose (`Entry.file`), if any. */
+  ownFile?: string | undefined;
 }
 
 /**
@@ -31,6 +33,11 @@ export interface CacheRequest {
  * is used only if its copy proves the recorded digest; a candidate that does not is forgotten.
  * `checksum: 'auto'` (a checksum file beside the URL) is left to the download, which fetches it.
  *
+ * First, a download that an earlier start took to its end (its file at `ownFile`, recorded with
+ * its URL) but whose completion never reached the queue (the process was killed in between) is
+ * complete where it is, once its file proves the recorded digest (see {@link proveInPlace}): no
+ * request, no copy, `inPlace` true, and no `fromCache` in the result.
+ *
  * Resolves with the result and the record copied, or undefined when the download must run as
  * usual (no candidate, a probe failed: the download then reports the failure with its retries).
  */
@@ -39,11 +46,31 @@ export async function fromCache(
   content: ContentStore,
   req: CacheRequest,
   signal: AbortSignal,
-): Promise<{ result: DownloadResult; record: ContentRecord } | undefined> {
+): Promise<{ result: DownloadResult; record: ContentRecord; inPlace?: true } | undefined> {
   const started = performance.now();
   const o = req.options;
+  const checksum = o.checksum !== undefined && o.checksum !== 'auto' ? parseChecksum(o.checksum) : undefined;
+  if (req.ownFile !== undefined) {
+    const own = (await content.byUrl(req.url)).filter((r) => r.file === req.ownFile);
+    for (const record of own) {
+      if (signal.aborted) return undefined;
+      const outcome = await proveInPlace(record, req.ownFile, redactUrl(req.url), checksum);
+      if (outcome === 'stale') await content.forget(record.file);
+      if (outcome !== 'proven') continue;
+      const result: DownloadResult = {
+        file: record.file,
+        size: record.size,
+        url: redactUrl(req.url),
+        ...(checksum ? { digest: checksum } : {}),
+        verified: checksum !== undefined,
+        resumed: true,
+        restarts: 0,
+        durationMs: Math.round(performance.now() - started),
+      };
+      return { result, record, inPlace: true };
+    }
+  }
   if (o.checksum === 'auto') return undefined;
-  const checksum = o.checksum !== undefined ? parseChecksum(o.checksum) : undefined;
   const tried = new Set<string>();
 
   /** Copies the first candidate that proves; `false`: stop looking (the target is the engine's to decide). */
