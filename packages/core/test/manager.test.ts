@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Manager, type EntrySnapshot, type ManagerOptions } from '../src/index.js';
+import { Manager, type EntrySnapshot, type ManagerOptions, type ManagerStore } from '../src/index.js';
 import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 const KiB = 1024;
@@ -151,6 +151,47 @@ describe('Manager', () => {
     expect(m.history()[0]).toMatchObject({ state: 'failed', errorCode: 'MG_ERR_NOT_FOUND' });
     await m.clearHistory();
     expect(m.history()).toEqual([]);
+  });
+
+  it('adds a list with one write of the queue, in order, answering an unfinished download of the same URL and target once', async () => {
+    const files = Array.from({ length: 30 }, (_, i) => {
+      const data = pseudoRandom(64 * KiB, 100 + i);
+      mem.put(`/many/${i}.bin`, data);
+      return data;
+    });
+    const queueWrites: number[] = [];
+    const docs = new Map<string, string>();
+    const store: ManagerStore = {
+      open: async () => undefined,
+      close: async () => undefined,
+      read: async (name) => (docs.has(name) ? JSON.parse(docs.get(name)!) : undefined),
+      write: async (name, doc) => {
+        if (name === 'queue') queueWrites.push((doc as { entries: unknown[] }).entries.length);
+        docs.set(name, JSON.stringify(doc));
+      },
+    };
+    const m = await manager({ store, settings: { maxConcurrent: 4 } });
+    const announced: string[] = [];
+    m.on('changed', (e) => {
+      if (e.state === 'queued' && !announced.includes(e.id)) announced.push(e.id);
+    });
+    const urls = files.map((_, i) => `mem://h/many/${i}.bin`);
+    const added = await m.addMany([...urls.map((url) => ({ url })), { url: urls[3]! }]);
+    // The first write (before any download ran) holds the whole list.
+    expect(queueWrites[0]).toBe(30);
+    expect(added.map((e) => e.url)).toEqual([...urls, urls[3]]);
+    expect(added[30]!.id).toBe(added[3]!.id);
+    expect(new Set(added.map((e) => e.id)).size).toBe(30);
+    expect(announced).toEqual(added.slice(0, 30).map((e) => e.id));
+    await m.idle();
+    for (const [i, data] of files.entries()) expect(sha256(await readFile(join(dir, 'out', `${i}.bin`)))).toBe(sha256(data));
+
+    // One bad item: none is added, nothing written.
+    const writes = queueWrites.length;
+    await expect(m.addMany([{ url: 'mem://h/x1' }, { url: 'mem://h/x2', options: { connections: 0 } }])).rejects.toMatchObject({ code: 'MG_ERR_INVALID_OPTION' });
+    await expect(m.addMany([{ url: 'mem://h/x1' }, { url: 'gopher://h/x2' }])).rejects.toMatchObject({ code: 'MG_ERR_UNSUPPORTED_PROTOCOL' });
+    expect(m.list()).toHaveLength(30);
+    expect(queueWrites.length).toBe(writes);
   });
 
   it('refuses URLs that are not downloads and bad options', async () => {

@@ -182,9 +182,8 @@ export class Service {
     });
     this.#handle(AddManyRequest.type, async (raw) => {
       const items = parseAddManyParams(raw, schemes(), rules());
-      const ids: string[] = [];
-      for (const { url, options } of items) ids.push((await m.add(url, options)).id);
-      return { ids };
+      // One write of the queue for the whole list (a write per item rewrote the growing queue each time).
+      return { ids: (await m.addMany(items)).map((e) => e.id) };
     });
     this.#handle(StopServiceRequest.type, (raw) => {
       parseNoParams(raw);

@@ -110,15 +110,39 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    * `normalizeOptions`; options it returned are not checked again). A `URL` is not parsed again.
    */
   async add(url: string | URL, options: AddOptions = {}): Promise<EntrySnapshot> {
+    const [added] = await this.addMany([{ url, options }]);
+    return added!;
+  }
+
+  /**
+   * Adds downloads in order, each as {@link add} would (an unfinished download of the same URL to
+   * the same target, earlier in the list included, is answered instead of a second), with one
+   * write of the queue for all of them: adding a thousand one by one wrote the growing queue a
+   * thousand times. Every item is checked before any is added: one bad URL or option throws and
+   * adds none. Answers a snapshot per item, in the items' order.
+   */
+  async addMany(items: ReadonlyArray<{ url: string | URL; options?: AddOptions }>): Promise<EntrySnapshot[]> {
     this.#checkOpen();
-    const parsed = parseDownloadUrl(url, this.schemes);
-    const o = normalizeOptions(options);
-    const key = targetKey(parsed, o, this.#settings.dir);
-    const existing = this.#queue.unfinished(key);
-    if (existing) return snapshot(existing);
-    const entry = newEntry(parsed, key, o, this.#queue.nextSeq());
-    this.#queue.add(entry);
-    return this.#changed(entry);
+    const schemes = this.schemes;
+    const checked = items.map(({ url, options }) => {
+      const parsed = parseDownloadUrl(url, schemes);
+      const o = normalizeOptions(options ?? {});
+      return { parsed, o, key: targetKey(parsed, o, this.#settings.dir) };
+    });
+    const added: Entry[] = [];
+    const entries = checked.map(({ parsed, o, key }) => {
+      const existing = this.#queue.unfinished(key);
+      if (existing) return existing;
+      const entry = newEntry(parsed, key, o, this.#queue.nextSeq());
+      this.#queue.add(entry);
+      added.push(entry);
+      return entry;
+    });
+    if (added.length === 0) return entries.map(snapshot);
+    await this.#writer.save();
+    for (const e of added) this.emit('changed', snapshot(e));
+    this.#pump();
+    return entries.map(snapshot);
   }
 
   /**

@@ -52,7 +52,7 @@ export interface FolderAdded extends Omit<FolderPlan, 'files'> {
 interface ManagerLike {
   readonly engine: Multiget;
   readonly settings: { dir: string };
-  add(url: string, options: AddOptions): Promise<EntrySnapshot>;
+  addMany(items: ReadonlyArray<{ url: string; options: AddOptions }>): Promise<EntrySnapshot[]>;
 }
 
 /**
@@ -137,8 +137,7 @@ export async function addFolder(
   const plan = await planFolder(manager.engine, url, options, manager.settings.dir);
   const { include: _i, exclude: _e, depth: _d, output: _o, dir: _dir, ...each } = options;
   const outputs = plan.files.map((f) => (checkFile ? checkFile(f) : f.output));
-  const entries: EntrySnapshot[] = [];
-  for (const [i, file] of plan.files.entries()) entries.push(await manager.add(file.url, { ...each, output: outputs[i]! }));
+  const entries = await manager.addMany(plan.files.map((file, i) => ({ url: file.url, options: { ...each, output: outputs[i]! } })));
   return { ...plan, entries };
 }
 
