@@ -1,7 +1,8 @@
 // StoreWriter: the manager's queue and history written at once when someone waits (`save()`), and
 // after a gathering wait that grows with the time a write takes when nobody does
 // (`saveInBackground()`: a download ended), so that a long queue is not rewritten after every
-// download's end. Fake timers (setTimeout and performance.now): no test waits.
+// download's end; a document nothing changed is not written. Fake timers (setTimeout and
+// performance.now): no test waits.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreWriter } from '../src/manager/StoreWriter.js';
 import type { ManagerDocuments, ManagerStore } from '../src/index.js';
@@ -33,7 +34,7 @@ function writerOf(store: SlowStore, warnings: unknown[] = []): { writer: StoreWr
   const state = { n: 0 };
   const writer = new StoreWriter(
     store,
-    () => ({ queue: { version: 1, settings: {} as never, entries: [{ n: state.n } as never] }, history: { version: 1, entries: [] } }),
+    { queue: () => ({ version: 1, settings: {} as never, entries: [{ n: state.n } as never] }), history: () => ({ version: 1, entries: [{ n: state.n } as never] }) },
     (w) => warnings.push(w),
   );
   return { writer, state };
@@ -46,7 +47,7 @@ function queuesWritten(store: SlowStore): number[] {
 
 describe('StoreWriter', () => {
   it('writes a save() at once, and gathers background saves for ten times the last write', async () => {
-    const store = new SlowStore(10);
+    const store = new SlowStore(20);
     const { writer, state } = writerOf(store);
     state.n = 1;
     const saved = writer.save();
@@ -54,7 +55,7 @@ describe('StoreWriter', () => {
     await saved;
     expect(queuesWritten(store)).toEqual([1]);
 
-    // The last write took 20 ms (queue, then history): background saves gather for 200 ms.
+    // The last write took 20 ms (the queue alone): background saves gather for 200 ms.
     for (let n = 2; n <= 6; n++) {
       state.n = n;
       writer.saveInBackground();
@@ -70,7 +71,7 @@ describe('StoreWriter', () => {
     const store = new SlowStore(50);
     const { writer, state } = writerOf(store);
     await Promise.all([writer.save(), vi.advanceTimersByTimeAsync(100)]);
-    // The last write took 100 ms: a background save would wait a second.
+    // The last write took 50 ms: a background save would wait half a second.
     state.n = 1;
     writer.saveInBackground();
     await vi.advanceTimersByTimeAsync(10);
@@ -87,6 +88,23 @@ describe('StoreWriter', () => {
     await vi.advanceTimersByTimeAsync(100);
     await closed;
     expect(queuesWritten(store)).toEqual([0, 2, 3]);
+  });
+
+  it('writes the history only when it changed', async () => {
+    const store = new SlowStore(1);
+    const { writer, state } = writerOf(store);
+    const names = (): string[] => store.written.map(([name]) => name);
+    await Promise.all([writer.save(), vi.advanceTimersByTimeAsync(10)]);
+    expect(names()).toEqual(['queue']);
+    // A download ended: its state and its history entry.
+    state.n = 1;
+    writer.changed('history');
+    writer.saveInBackground();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(names()).toEqual(['queue', 'queue', 'history']);
+    await Promise.all([writer.save('history'), vi.advanceTimersByTimeAsync(10)]);
+    await Promise.all([writer.close(), vi.advanceTimersByTimeAsync(10)]);
+    expect(names()).toEqual(['queue', 'queue', 'history', 'history', 'queue']);
   });
 
   it('waits at most a second however slow the writes', async () => {

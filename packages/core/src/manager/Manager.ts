@@ -55,7 +55,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     this.#history = new History(options.historyLimit ?? OPTION_LIMITS.historyLimit.default);
     this.#settings = initialSettings(options);
     this.engine = createEngine(options, this.#settings);
-    this.#writer = new StoreWriter(store, () => documentsOf(this.#settings, this.#queue, this.#history), (w) => this.emit('warning', w));
+    this.#writer = new StoreWriter(store, documentsOf(() => this.#settings, this.#queue, this.#history), (w) => this.emit('warning', w));
     this.#runContext = {
       engine: this.engine,
       content: contentDir === false ? undefined : new ContentShortcut(this.engine, contentDir, store, (w) => this.emit('warning', w)),
@@ -315,7 +315,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
     const cleared = new Set<EntryState>(['completed', 'canceled']);
     const ids = new Set(this.#queue.deleteWhere((e) => cleared.has(e.state)));
     this.#history.filter((h) => !cleared.has(h.state) && !ids.has(h.id));
-    await this.#writer.save();
+    await this.#writer.save('queue', 'history');
     for (const id of ids) this.emit('removed', id);
     return [...ids];
   }
@@ -342,7 +342,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
   /** Forgets every history entry (the files stay on disk). */
   async clearHistory(): Promise<void> {
     this.#history.filter(() => false);
-    await this.#writer.save();
+    await this.#writer.save('history');
   }
 
   /** Resolves when no download is queued or active (for batch front-ends such as the CLI). */
@@ -458,7 +458,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   #recordHistory(e: Entry, result: DownloadResult | undefined, error: DownloadError | undefined): void {
     const h = this.#history.record(e, result, error);
-    this.#writer.changed();
+    this.#writer.changed('history');
     this.emit('history', h);
   }
 

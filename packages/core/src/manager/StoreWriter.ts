@@ -12,28 +12,37 @@ import { CoalescedWrites } from '../util/CoalescedWrites.js';
 const GATHER_PER_WRITE = 10;
 const MAX_GATHER_MS = 1000;
 
-/** The documents a write puts in the store, taken when the write's turn comes. */
-export type StoreDocuments = () => { queue: QueueDocument; history: HistoryDocument };
+/** The documents a write puts in the store, each taken when the write's turn comes. */
+export interface StoreDocuments {
+  queue(): QueueDocument;
+  history(): HistoryDocument;
+}
+
+/** A document of the manager's: the queue (with the settings) or the history. */
+export type StoreDocument = keyof StoreDocuments;
 
 /**
  * Keeps a manager's store up to date with its queue and history. A change is marked with
- * `changed()` and written by the next `save()` (awaited: written at once) or
+ * `changed(doc)` and written by the next `save()` (awaited: written at once) or
  * `saveInBackground()` (written after a gathering wait, see GATHER_PER_WRITE; a `save()` or
  * `close()` ends the wait). Writes never overlap; each writes the newest state when its turn
- * comes, and none is made when an earlier write already took every change. One failed write does
- * not stop the next from trying again. Without a store, nothing is written.
+ * comes, and none is made when an earlier write already took every change; a document nothing
+ * changed is not written again (an add, a pause or a new setting leaves a long history as it was).
+ * One failed write does not stop the next from trying again. Without a store, nothing is written.
  */
 export class StoreWriter {
-  #dirty = false;
+  /** Documents changed since the last write took them: only those are written. */
+  readonly #dirty = new Set<StoreDocument>();
   #lastWriteMs = 0;
   readonly #writes = new CoalescedWrites(
     async () => {
-      if (!this.#dirty || !this.store) return;
-      this.#dirty = false;
+      if (this.#dirty.size === 0 || !this.store) return;
+      const queue = this.#dirty.has('queue');
+      const history = this.#dirty.has('history');
+      this.#dirty.clear();
       const started = performance.now();
-      const docs = this.documents();
-      await this.store.write('queue', docs.queue);
-      await this.store.write('history', docs.history);
+      if (queue) await this.store.write('queue', this.documents.queue());
+      if (history) await this.store.write('history', this.documents.history());
       this.#lastWriteMs = performance.now() - started;
     },
     () => Math.min(MAX_GATHER_MS, this.#lastWriteMs * GATHER_PER_WRITE),
@@ -45,22 +54,25 @@ export class StoreWriter {
     private readonly warn: (...args: ManagerEvents['warning']) => void,
   ) {}
 
-  /** Marks a change for the next write (state changes are written in batches, not one by one). */
-  changed(): void {
-    this.#dirty = true;
-  }
-
-  /** Writes the queue and history now (serialised; concurrent calls share one write). */
-  async save(): Promise<void> {
-    await this.#request(true);
+  /** Marks a change of `doc` for the next write (state changes are written in batches, not one by one). */
+  changed(doc: StoreDocument = 'queue'): void {
+    this.#dirty.add(doc);
   }
 
   /**
-   * Writes the queue and history soon, without waiting (with the changes that follow within the
-   * gathering wait); a failure becomes a `warning`, never an unhandled rejection.
+   * Writes `docs` (the queue when none is named), and every other document marked changed, now
+   * (serialised; concurrent calls share one write).
+   */
+  async save(...docs: StoreDocument[]): Promise<void> {
+    await this.#request(true, docs);
+  }
+
+  /**
+   * Writes the queue, and the history if it changed, soon, without waiting (with the changes that
+   * follow within the gathering wait); a failure becomes a `warning`, never an unhandled rejection.
    */
   saveInBackground(): void {
-    this.#request(false).catch((err: unknown) => {
+    this.#request(false, []).catch((err: unknown) => {
       const error = isDownloadError(err) ? err : fileSystemError(err, 'write the queue');
       this.warn({ code: error.code, message: error.message });
     });
@@ -72,8 +84,9 @@ export class StoreWriter {
     await this.store?.close();
   }
 
-  async #request(soon: boolean): Promise<void> {
-    this.#dirty = true;
+  async #request(soon: boolean, docs: StoreDocument[]): Promise<void> {
+    if (docs.length === 0) this.#dirty.add('queue');
+    for (const doc of docs) this.#dirty.add(doc);
     if (!this.store) return;
     await this.#writes.request(soon);
   }

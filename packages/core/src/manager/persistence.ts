@@ -3,7 +3,8 @@ import { withoutUserinfo } from '../log/redact.js';
 import { sidecarPaths } from '../storage/sidecars.js';
 import type { History } from './History.js';
 import { ACTIVE, type Entry, type Queue, UNFINISHED } from './Queue.js';
-import type { HistoryDocument, ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
+import type { ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
+import type { StoreDocuments } from './StoreWriter.js';
 import type { AddOptions, EntryState, ManagerSettings } from './types.js';
 
 /**
@@ -49,9 +50,12 @@ export function toQueueDocument(settings: ManagerSettings, entries: readonly Ent
   };
 }
 
-/** The documents a manager's store keeps: its queue (with the settings) and its history. */
-export function documentsOf(settings: ManagerSettings, queue: Queue, history: History): { queue: QueueDocument; history: HistoryDocument } {
-  return { queue: toQueueDocument(settings, queue.ordered()), history: { version: 1, entries: history.list() } };
+/** The documents a manager's store keeps: its queue (with the settings) and its history, each made when asked for. */
+export function documentsOf(settings: () => ManagerSettings, queue: Queue, history: History): StoreDocuments {
+  return {
+    queue: () => toQueueDocument(settings(), queue.ordered()),
+    history: () => ({ version: 1, entries: history.list() }),
+  };
 }
 
 /**
