@@ -42,6 +42,7 @@ describe('content store: a record digest built from the block CRCs of the downlo
     expect(copy.result?.verified).toBe(false);
     expect(t.mem.fetches.length).toBe(fetches);
     expect(sha256(await readFile(join(t.dir, 'b.bin')))).toBe(sha256(data));
+    await m2.close();
 
     // One bit of one block, in each stored file (the copy is recorded too): same size, other bytes.
     await writeFile(join(t.dir, 'a.bin'), flip(data, 2 * MiB + 5));

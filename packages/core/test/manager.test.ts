@@ -254,6 +254,28 @@ describe('Manager', () => {
     open.push(again);
   });
 
+  it('refuses a second manager of the same process on its state directory until it is closed, and one that failed to open leaves it free', async () => {
+    mem.put('/x.bin', pseudoRandom(MiB), { chunkDelayMs: 5 });
+    const stateDir = join(dir, 'state');
+    const first = await manager({ stateDir });
+    const item = await first.add('mem://h/x.bin');
+    // Before, the lock file named this very process: the second took it over, and both wrote the queue.
+    await expect(Manager.open({ stateDir, plugins: [mem] })).rejects.toMatchObject({ code: 'MG_ERR_STATE_LOCKED', message: expect.stringContaining('this process') });
+    await expect(Manager.open({ stateDir: join(stateDir, '..', 'state'), plugins: [mem] })).rejects.toMatchObject({ code: 'MG_ERR_STATE_LOCKED' });
+    await first.pause(item.id);
+    await first.close();
+    const second = await manager({ stateDir });
+    expect(second.list().map((e) => [e.id, e.state])).toEqual([[item.id, 'paused']]);
+    await second.close();
+    // A directory that cannot be made (a file stands there) fails the open and is not kept as held.
+    const blocked = join(dir, 'blocked');
+    await writeFile(blocked, 'x');
+    await expect(Manager.open({ stateDir: blocked, plugins: [mem] })).rejects.toMatchObject({ code: expect.stringMatching(/^MG_ERR_/) });
+    await rm(blocked);
+    const later = await manager({ stateDir: blocked });
+    await later.close();
+  });
+
   it('never lets a download exceed its rate limit', async () => {
     const size = 600 * KiB;
     mem.put('/slow', pseudoRandom(size));
