@@ -119,83 +119,66 @@ class KilledStore extends MemoryStore {
   }
 }
 
-/** Runs `url` to its end in a manager whose queue writes are lost once its target is stored. */
-async function completeThenLoseTheQueue(mem: MemoryPlugin, url: string): Promise<KilledStore> {
-  const store = new KilledStore();
-  const m = await Manager.open({ plugins: [mem], store, settings: { dir, maxConcurrent: 1 } });
+/**
+ * What the next process makes of a download killed after its end: `a.bin` is downloaded by a
+ * manager whose queue writes are lost once its target is stored, `meanwhile` may change the disk,
+ * then a manager opens the same documents and runs until idle.
+ */
+async function nextProcess(seed: number, meanwhile: () => Promise<void> = async () => undefined) {
+  const mem = new MemoryPlugin();
+  const data = pseudoRandom(300 * 1024, seed);
+  mem.put('/a.bin', data, { chunkDelayMs: 2 });
+  const killed = new KilledStore();
+  const m = await Manager.open({ plugins: [mem], store: killed, settings: { dir, maxConcurrent: 1 } });
   try {
-    await m.add(url);
+    await m.add('mem://h/a.bin');
     await m.idle();
   } finally {
     await m.close();
   }
   // What the next process finds: the download unfinished in the queue, its file complete.
-  expect((await store.read('queue'))?.entries.map((e) => [e.state, e.file])).toEqual([['downloading', join(dir, 'a.bin')]]);
-  expect((await store.read('content'))?.entries).toHaveLength(1);
-  return store;
+  expect((await killed.read('queue'))?.entries.map((e) => [e.state, e.file])).toEqual([['downloading', join(dir, 'a.bin')]]);
+  expect((await killed.read('content'))?.entries).toHaveLength(1);
+  await meanwhile();
+  const store = killed.reborn();
+  const fetches = mem.fetches.length;
+  const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
+  const cached: string[] = [];
+  again.on('cached', (e) => cached.push(e.id));
+  try {
+    await again.idle();
+    return { data, store, entry: again.list()[0], history: again.history(), cached, fetched: mem.fetches.length - fetches };
+  } finally {
+    await again.close();
+  }
 }
 
 describe('A process killed between a completion and the write of its queue', () => {
   it('comes back with the download completed where its file is, proven, without a request or a second copy', async () => {
-    const mem = new MemoryPlugin();
-    const data = pseudoRandom(300 * 1024, 11);
-    mem.put('/a.bin', data, { chunkDelayMs: 2 });
-    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
-    const fetches = mem.fetches.length;
-    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
-    const cached: string[] = [];
-    again.on('cached', (e) => cached.push(e.id));
-    try {
-      await again.idle();
-      const [e] = again.list();
-      expect([e?.state, e?.file, e?.bytes, e?.total, e?.error]).toEqual(['completed', join(dir, 'a.bin'), data.length, data.length, undefined]);
-      expect(again.history().map((h) => [h.state, h.file])).toEqual([['completed', join(dir, 'a.bin')]]);
-      expect(cached).toEqual([]);
-    } finally {
-      await again.close();
-    }
-    expect(mem.fetches.length).toBe(fetches);
+    const { data, store, entry: e, history, cached, fetched } = await nextProcess(11);
+    expect([e?.state, e?.file, e?.bytes, e?.total, e?.error]).toEqual(['completed', join(dir, 'a.bin'), data.length, data.length, undefined]);
+    expect(history.map((h) => [h.state, h.file])).toEqual([['completed', join(dir, 'a.bin')]]);
+    expect(cached).toEqual([]);
+    expect(fetched).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['a.bin']);
     expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
     expect((await store.read('queue'))?.entries.map((e) => e.state)).toEqual(['completed']);
   });
 
   it('never takes a file changed since for the download: the record is forgotten and the file left untouched', async () => {
-    const mem = new MemoryPlugin();
-    const data = pseudoRandom(300 * 1024, 12);
-    mem.put('/a.bin', data, { chunkDelayMs: 2 });
-    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
-    const other = pseudoRandom(data.length, 13);
-    await writeFile(join(dir, 'a.bin'), other);
-    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
-    try {
-      await again.idle();
-      const [e] = again.list();
-      expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
-    } finally {
-      await again.close();
-    }
+    const other = pseudoRandom(300 * 1024, 13);
+    const { store, entry: e } = await nextProcess(12, () => writeFile(join(dir, 'a.bin'), other));
+    expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
     expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(other));
     expect((await store.read('content'))?.entries ?? []).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['a.bin']);
   });
 
   it('leaves a file with partial data of its name beside it to the download, which touches neither', async () => {
-    const mem = new MemoryPlugin();
-    const data = pseudoRandom(300 * 1024, 14);
-    mem.put('/a.bin', data, { chunkDelayMs: 2 });
-    const store = (await completeThenLoseTheQueue(mem, 'mem://h/a.bin')).reborn();
     // Partial data of the same name stands beside the file: not what a finished download leaves.
     const partial = pseudoRandom(10, 15);
-    await writeFile(join(dir, 'a.bin.mgpart'), partial);
-    const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
-    try {
-      await again.idle();
-      const [e] = again.list();
-      expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
-    } finally {
-      await again.close();
-    }
+    const { data, store, entry: e } = await nextProcess(14, () => writeFile(join(dir, 'a.bin.mgpart'), partial));
+    expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
     expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
     expect(await readFile(join(dir, 'a.bin.mgpart'))).toEqual(partial);
     // The record still describes the file: only a proof that fails forgets it.
