@@ -124,7 +124,7 @@ class KilledStore extends MemoryStore {
  * manager whose queue writes are lost once its target is stored, `meanwhile` may change the disk,
  * then a manager opens the same documents and runs until idle.
  */
-async function nextProcess(seed: number, meanwhile: () => Promise<void> = async () => undefined) {
+async function nextProcess(seed: number, meanwhile: (mem: MemoryPlugin) => Promise<void> = async () => undefined) {
   const mem = new MemoryPlugin();
   const data = pseudoRandom(300 * 1024, seed);
   mem.put('/a.bin', data, { chunkDelayMs: 2 });
@@ -139,7 +139,7 @@ async function nextProcess(seed: number, meanwhile: () => Promise<void> = async 
   // What the next process finds: the download unfinished in the queue, its file complete.
   expect((await killed.read('queue'))?.entries.map((e) => [e.state, e.file])).toEqual([['downloading', join(dir, 'a.bin')]]);
   expect((await killed.read('content'))?.entries).toHaveLength(1);
-  await meanwhile();
+  await meanwhile(mem);
   const store = killed.reborn();
   const fetches = mem.fetches.length;
   const again = await Manager.open({ plugins: [mem], store, settings: { dir } });
@@ -172,6 +172,13 @@ describe('A process killed between a completion and the write of its queue', () 
     expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(other));
     expect((await store.read('content'))?.entries ?? []).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['a.bin']);
+  });
+
+  it('does not complete it when the server has another version now: the file is left untouched', async () => {
+    // (It may be an older download's file, left at a target this one was to replace before it failed.)
+    const { data, entry: e } = await nextProcess(16, async (mem) => mem.put('/a.bin', pseudoRandom(300 * 1024, 17)));
+    expect([e?.state, e?.error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
   });
 
   it('leaves a file with partial data of its name beside it to the download, which touches neither', async () => {

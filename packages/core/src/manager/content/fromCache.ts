@@ -4,7 +4,7 @@ import { fileNameFromUrl, sanitizeFileName } from '../../util/fileName.js';
 import type { Multiget } from '../../engine/Multiget.js';
 import type { AddOptions } from '../../options/types.js';
 import { redactUrl } from '../../storage/StateFile.js';
-import type { Credentials, DownloadResult } from '../../types.js';
+import type { Credentials, DownloadResult, RemoteInfo } from '../../types.js';
 import type { ContentRecord } from '../store/ManagerStore.js';
 import { type ContentStore, sameVersion } from './ContentStore.js';
 import { copyFromStore, proveInPlace } from './copyFromStore.js';
@@ -35,8 +35,9 @@ export interface CacheRequest {
  *
  * First, a download that an earlier start took to its end (its file at `ownFile`, recorded with
  * its URL) but whose completion never reached the queue (the process was killed in between) is
- * complete where it is, once its file proves the recorded digest (see {@link proveInPlace}): no
- * request, no copy, `inPlace` true, and no `fromCache` in the result.
+ * complete where it is, once a probe shows the server still has the recorded version and the file
+ * proves the recorded digest (see {@link proveInPlace}): no transfer, no copy, `inPlace` true, and
+ * no `fromCache` in the result.
  *
  * Resolves with the result and the record copied, or undefined when the download must run as
  * usual (no candidate, a probe failed: the download then reports the failure with its retries).
@@ -50,10 +51,27 @@ export async function fromCache(
   const started = performance.now();
   const o = req.options;
   const checksum = o.checksum !== undefined && o.checksum !== 'auto' ? parseChecksum(o.checksum) : undefined;
+  /** The server's current version of the URL, asked for once, when a record needs it; undefined when the probe failed. */
+  let probed: Promise<RemoteInfo | undefined> | undefined;
+  const remoteNow = (): Promise<RemoteInfo | undefined> =>
+    (probed ??= engine
+      .probe(req.url, {
+        headers: req.headers,
+        ...(req.credentials ? { credentials: req.credentials } : {}),
+        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+        ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+        signal,
+      })
+      .catch(() => undefined));
+  const isCurrent = (r: ContentRecord, remote: RemoteInfo): boolean => sameVersion(r.validators, remote.validators) && (remote.size === undefined || remote.size === r.size);
   if (req.ownFile !== undefined) {
+    // The server must still have the version recorded: the file may also be an older download's,
+    // left at a target that this one was to replace (`existing: 'overwrite'`) before it failed.
     const own = (await content.byUrl(req.url)).filter((r) => r.file === req.ownFile);
+    const remote = own.length > 0 ? await remoteNow() : undefined;
     for (const record of own) {
-      if (signal.aborted) return undefined;
+      if (signal.aborted || !remote) return undefined;
+      if (!isCurrent(record, remote)) continue;
       const outcome = await proveInPlace(record, req.ownFile, redactUrl(req.url), checksum);
       if (outcome === 'stale') await content.forget(record.file);
       if (outcome !== 'proven') continue;
@@ -119,19 +137,9 @@ export async function fromCache(
     (await content.byUrl(req.url)).filter((r) => !tried.has(r.file)),
   );
   if (candidates.length === 0 || signal.aborted) return undefined;
-  let remote;
-  try {
-    remote = await engine.probe(req.url, {
-      headers: req.headers,
-      ...(req.credentials ? { credentials: req.credentials } : {}),
-      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
-      ...(o.stallTimeoutMs !== undefined ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
-      signal,
-    });
-  } catch {
-    return undefined;
-  }
-  const current = candidates.filter((r) => sameVersion(r.validators, remote.validators) && (remote.size === undefined || remote.size === r.size));
+  const remote = await remoteNow();
+  if (!remote) return undefined;
+  const current = candidates.filter((r) => isCurrent(r, remote));
   const name = sanitizeFileName(remote.fileName ?? fileNameFromUrl(remote.url) ?? fileNameFromUrl(req.url));
   return (await serve(current, name, remote.url)) || undefined;
 }
