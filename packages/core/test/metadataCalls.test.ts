@@ -154,15 +154,24 @@ describe('the same answers and errors either way', () => {
       expect(await metadata.readSmallFile(f, 100)).toEqual({ kind: 'text', text: '{"a":1}' });
       expect(await metadata.readSmallFile(f, 3)).toEqual({ kind: 'too-big' });
       await expect(metadata.readSmallFile(join(dir, 'none.json'), 100)).rejects.toMatchObject({ code: 'ENOENT' });
-      // Never through a symbolic link, even to a readable file.
+      // ...IfAny: the same answers, and undefined where nothing stands.
+      expect(await metadata.readSmallFileIfAny(f, 100)).toEqual({ kind: 'text', text: '{"a":1}' });
+      expect(await metadata.readSmallFileIfAny(f, 3)).toEqual({ kind: 'too-big' });
+      expect(await metadata.readSmallFileIfAny(join(dir, 'none.json'), 100)).toBeUndefined();
+      // Never through a symbolic link, even to a readable file (nor a dangling one: it is not "nothing").
       const link = join(dir, 'link.json');
       await symlink(f, link);
       await expect(metadata.readSmallFile(link, 100)).rejects.toMatchObject({ code: 'ELOOP' });
+      await expect(metadata.readSmallFileIfAny(link, 100)).rejects.toMatchObject({ code: 'ELOOP' });
+      const dangling = join(dir, 'dangling.json');
+      await symlink(join(dir, 'nowhere.json'), dangling);
+      await expect(metadata.readSmallFileIfAny(dangling, 100)).rejects.toMatchObject({ code: 'ELOOP' });
       if (process.platform !== 'win32') {
         // A FIFO is reported, never waited on.
         const fifo = join(dir, 'fifo');
         execFileSync('mkfifo', [fifo]);
         expect(await metadata.readSmallFile(fifo, 100)).toEqual({ kind: 'not-a-file' });
+        expect(await metadata.readSmallFileIfAny(fifo, 100)).toEqual({ kind: 'not-a-file' });
       }
     }
   });

@@ -28,13 +28,8 @@ export class StateFile {
    * caller starts over). Never follows a symlink (MG_ERR_UNSAFE_PATH) and never blocks on a FIFO.
    */
   async read(): Promise<SavedState | 'corrupt' | undefined> {
-    let file;
-    try {
-      file = await metadata.readSmallFile(this.path, MAX_STATE_BYTES);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const file = await metadata.readSmallFileIfAny(this.path, MAX_STATE_BYTES);
+    if (file === undefined) return undefined;
     if (file.kind === 'not-a-file') {
       throw new FileSystemError(ErrorCodes.UNSAFE_PATH, `${this.path} is not a regular file; refusing to read it as a state`);
     }

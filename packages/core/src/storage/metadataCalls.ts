@@ -183,6 +183,22 @@ export const metadata = {
     }
   },
 
+  /**
+   * {@link readSmallFile}, or undefined when nothing stands at `path`. In a local directory an
+   * lstat(2) that throws nothing comes first: most downloads have no state file to read, and the
+   * ENOENT error an open(2) throws cost more than the download's other metadata calls together
+   * (28 ms of CPU in a batch of 1,000 small files, `--cpu-prof`).
+   */
+  async readSmallFileIfAny(path: string, maxBytes: number): Promise<SmallFile | undefined> {
+    if (isLocalDirectory(dirname(path)) && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
+    try {
+      return await metadata.readSmallFile(path, maxBytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === ENOENT) return undefined;
+      throw err;
+    }
+  },
+
   /** statfs(2) of a directory's file system. */
   async statfsDirectory(dir: string): Promise<StatsFs> {
     return isLocalDirectory(dir) ? statfsSync(dir) : await fsp.statfs(dir);
