@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Manager, type ManagerDocuments, type ManagerStore } from '../src/index.js';
+import { redactUrl } from '../src/log/redact.js';
 import { MemoryPlugin, pseudoRandom, sha256 } from './helpers/MemoryPlugin.js';
 
 /** A store of a program's own: documents in a Map, deep-copied as a real store would serialise them. */
@@ -90,7 +91,11 @@ describe('Manager with a store of its own', () => {
       // Written again after other changes: still the same (worked out once per URL).
       await m.setPriority(c.id, 3);
       expect((await store.read('queue'))?.entries.map((e) => [e.url, e.priority])).toEqual([['mem://h/c.bin?sig=1', 3]]);
+      // Shown redacted (worked out once per URL too), and the new link once there is one.
+      expect(m.get(c.id).url).toBe(redactUrl('mem://user:secret@h/c.bin?sig=1#part'));
+      expect(m.get(c.id).url).not.toContain('secret');
       await m.updateUrl(c.id, 'mem://h/c.bin?sig=2#other');
+      expect(m.get(c.id).url).toBe(redactUrl('mem://h/c.bin?sig=2#other'));
       await m.idle();
     } finally {
       await m.close();

@@ -347,14 +347,16 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Resolves when no download is queued or active (for batch front-ends such as the CLI). */
   async idle(): Promise<void> {
-    while (this.#queue.busy()) await this.#nextChange();
-  }
-
-  /** The next `changed` or `removed` event. */
-  #nextChange(): Promise<void> {
-    return new Promise<void>((r) => {
-      const done = (): void => void (this.off('changed', done).off('removed', done), r());
-      this.on('changed', done).on('removed', done);
+    if (!this.#queue.busy()) return;
+    // One pair of listeners for the whole wait: a pair added and removed at every change cost 9 ms
+    // of a batch of 1,000 small files (`--cpu-prof`), four changes per download.
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.#queue.busy()) return;
+        this.off('changed', check).off('removed', check);
+        resolve();
+      };
+      this.on('changed', check).on('removed', check);
     });
   }
 

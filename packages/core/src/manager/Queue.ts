@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Download } from '../engine/Download.js';
 import type { AddOptions } from '../options/types.js';
-import { redactUrl, withoutUserinfo } from '../log/redact.js';
+import { withoutUserinfo } from '../log/redact.js';
+import { shownHref } from './urlText.js';
 import { holdsSecrets, splitSecrets } from './secrets.js';
 import { flatString, newId } from '../util/flatString.js';
 import type { EntrySnapshot, EntryState, PauseReason } from './types.js';
@@ -113,7 +114,7 @@ export function byQueueOrder(a: { priority: number; seq: number }, b: { priority
 export function snapshot(e: Entry): EntrySnapshot {
   return {
     id: e.id,
-    url: redactUrl(e.url),
+    url: shownHref(e.url),
     file: e.file,
     state: e.state,
     priority: e.priority,

@@ -1,29 +1,11 @@
 import { StateFile } from '../storage/StateFile.js';
-import { withoutUserinfo } from '../log/redact.js';
+import { storedHref } from './urlText.js';
 import { sidecarPaths } from '../storage/sidecars.js';
 import type { History } from './History.js';
 import { ACTIVE, type Entry, type Queue, UNFINISHED } from './Queue.js';
 import type { ManagerStore, PersistedEntry, QueueDocument } from './store/ManagerStore.js';
 import type { StoreDocuments } from './StoreWriter.js';
 import type { AddOptions, EntryState, ManagerSettings } from './types.js';
-
-/**
- * The URL each URL object of the queue is stored as (`withoutUserinfo(url).href`), worked out once
- * per object: the queue is written after its changes, each write serialised every entry, and
- * parsing and editing every entry's URL again took 650 ms of a service's 5 s of CPU in a batch of
- * 1,020 downloads (`--cpu-prof`). An entry's URL object is never changed in place: a new link
- * (`updateUrl`) is a new object.
- */
-const storedHrefs = new WeakMap<URL, string>();
-
-function storedHref(url: URL): string {
-  let href = storedHrefs.get(url);
-  if (href === undefined) {
-    href = withoutUserinfo(url).href;
-    storedHrefs.set(url, href);
-  }
-  return href;
-}
 
 /** The queue as the store keeps it: no secret, only a flag saying there were some. */
 export function toQueueDocument(settings: ManagerSettings, entries: readonly Entry[]): QueueDocument {
