@@ -4,7 +4,7 @@ import { link, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFresh } from '../src/storage/safeCreate.js';
+import { createFresh, writeExclusive } from '../src/storage/safeCreate.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -51,6 +51,27 @@ describe('createFresh', () => {
     expect(await readFile(victim, 'utf8')).toBe('precious');
     expect((await lstat(join(dir, 'live'))).isSymbolicLink()).toBe(true);
     expect((await lstat(join(dir, 'dangling'))).isSymbolicLink()).toBe(true);
+    await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('writeExclusive', () => {
+  it('creates and writes a file at a free name only: a taken name is left as it was, a link or a directory refused', async () => {
+    const path = join(dir, 'f.mglock');
+    expect(await writeExclusive(path, 'a lock', '{"pid":1}', 0o600)).toBe(true);
+    expect(await readFile(path, 'utf8')).toBe('{"pid":1}');
+    expect((await lstat(path)).mode & 0o777).toBe(0o600);
+    expect(await writeExclusive(path, 'a lock', '{"pid":2}')).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe('{"pid":1}');
+    const target = join(dir, 'target');
+    await writeFile(target, 'untouched');
+    await symlink(target, join(dir, 'live.mglock'));
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling.mglock'));
+    await mkdir(join(dir, 'dir.mglock'));
+    for (const name of ['live.mglock', 'dangling.mglock', 'dir.mglock']) {
+      await expect(writeExclusive(join(dir, name), 'a lock', 'x')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
+    }
+    expect(await readFile(target, 'utf8')).toBe('untouched');
     await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

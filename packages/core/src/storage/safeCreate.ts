@@ -110,6 +110,37 @@ export async function createExclusive(path: string, what: string, mode = 0o644):
 }
 
 /**
+ * {@link createExclusive} and writes `content` into the new file; resolves false when the name is
+ * taken by a regular file. In a local directory the calls are synchronous (see metadataCalls).
+ */
+export async function writeExclusive(path: string, what: string, content: string, mode = 0o644): Promise<boolean> {
+  if (!isLocalDirectory(dirname(path))) {
+    const fh = await createExclusive(path, what, mode);
+    if (!fh) return false;
+    try {
+      await fh.writeFile(content);
+    } finally {
+      await fh.close();
+    }
+    return true;
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `create ${path} (${what})`);
+    await refuseUnsafe(path, what);
+    return false;
+  }
+  try {
+    writeFileSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
  * Throws MG_ERR_UNSAFE_PATH when something other than a regular file stands at `path` (a symlink, a
  * directory, a FIFO, a device). Nothing there, or a regular file, passes: resolves whether a regular
  * file stands there. Used before every rename onto a name, and before a name is reused.
