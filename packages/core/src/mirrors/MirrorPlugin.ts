@@ -234,6 +234,8 @@ function mirrorUrls(info: RemoteInfo, job: Job): URL[] {
     own.length > 0
       ? own
       : (info.duplicates ?? []).filter(() => job.options.checksum !== undefined || info.digests.length > 0 || job.options.pieces);
+  // Most downloads have none: no URL is parsed for them.
+  if (candidates.length === 0) return [];
   // Compared without userinfo only: URLs that differ in a signed query are different sources.
   const key = (u: URL): string => withoutUserinfo(u).href;
   const seen = new Set([key(job.url), key(info.url)]);
