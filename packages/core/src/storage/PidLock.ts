@@ -13,11 +13,6 @@ export interface LockHolder {
 }
 
 /**
- * A lock file owned by one process: created exclusively, holding the owner's pid and host. A lock
- * whose process no longer exists (it was killed) is stale and taken over. Locks on other hosts
- * (a shared network folder) are never judged stale, since their pids cannot be checked.
- */
-/**
  * This machine's name, asked once per process: every download takes a lock, and `os.hostname()`
  * cost 9 µs a call (9 ms of CPU in a batch of 1,000 small files, `--cpu-prof`). A name changed
  * while the process runs is seen by its next start.
@@ -27,6 +22,11 @@ function hostName(): string {
   return (thisHost ??= hostname());
 }
 
+/**
+ * A lock file owned by one process: created exclusively, holding the owner's pid and host. A lock
+ * whose process no longer exists (it was killed) is stale and taken over. Locks on other hosts
+ * (a shared network folder) are never judged stale, since their pids cannot be checked.
+ */
 export class PidLock {
   #held = false;
 
