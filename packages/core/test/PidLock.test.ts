@@ -81,6 +81,31 @@ describe('PidLock', () => {
   });
 });
 
+describe('PidLock within one process', () => {
+  it('gives a lock of this process to one PidLock at a time, also when several ask at once, and takes over a file of its pid that none holds', async () => {
+    const path = join(dir, 'g.bin.mglock');
+    const [a, b, c] = [new PidLock(path), new PidLock(join(dir, '.', 'g.bin.mglock')), new PidLock(path)];
+    // Asked together: the file names this very process either way, yet only one may hold it.
+    const answers = await Promise.all([a.acquire('first'), b.acquire('second'), c.acquire('third')]);
+    expect(answers.filter((h) => h === undefined)).toHaveLength(1);
+    const winner = [a, b, c].find((l) => l.held)!;
+    const winnerDetail = JSON.parse(await readFile(path, 'utf8')).detail as string;
+    for (const h of answers) if (h !== undefined) expect(h).toEqual({ pid: process.pid, host: hostname(), detail: winnerDetail });
+    // The file is left alone while it is held, and free once released.
+    const loser = [a, b, c].find((l) => !l.held)!;
+    expect(await loser.acquire('again')).toMatchObject({ pid: process.pid, detail: winnerDetail });
+    await winner.release();
+    expect(await loser.acquire('again')).toBeUndefined();
+    await loser.release();
+    // A file naming this pid that no PidLock of this process holds (a former process that had the
+    // same pid) is stale.
+    await writeFile(path, JSON.stringify({ pid: process.pid, host: hostname(), detail: 'former' }));
+    expect(await a.acquire('now')).toBeUndefined();
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ detail: 'now' });
+    await a.release();
+  });
+});
+
 describe('PidLock and a lock being written', () => {
   it('counts a new lock file it cannot read yet as held, and an old unreadable one as stale', async () => {
     const path = join(dir, 'f.bin.mglock');

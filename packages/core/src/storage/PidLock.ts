@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { metadata } from './metadataCalls.js';
 import { removeFile } from './removeFile.js';
 import { writeExclusive } from './safeCreate.js';
@@ -23,6 +24,14 @@ function hostName(): string {
 }
 
 /**
+ * The locks this process holds, by path, with what each records. A lock file names its process, so
+ * another PidLock of this process on the same file would take the file for a leftover of its own
+ * and take it over: two holders in one process (two managers on one state directory, two engines
+ * on one target, a content-store copy beside a running download). It meets the holder here instead.
+ */
+const heldHere = new Map<string, LockHolder>();
+
+/**
  * A lock file owned by one process: created exclusively, holding the owner's pid and host. A lock
  * whose process no longer exists (it was killed) is stale and taken over. Locks on other hosts
  * (a shared network folder) are never judged stale, since their pids cannot be checked.
@@ -43,11 +52,23 @@ export class PidLock {
    */
   async acquire(detail?: string): Promise<LockHolder | undefined> {
     const me: LockHolder = { pid: process.pid, host: hostName(), ...(detail !== undefined ? { detail } : {}) };
+    // Claimed before the first await, so that two PidLocks of this process never race for the file.
+    const key = resolve(this.path);
+    const here = heldHere.get(key);
+    if (here) return here;
+    heldHere.set(key, me);
+    try {
+      const holder = await this.#take(me);
+      if (holder === undefined) this.#held = true;
+      return holder;
+    } finally {
+      if (!this.#held) heldHere.delete(key);
+    }
+  }
+
+  async #take(me: LockHolder): Promise<LockHolder | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.#create(me)) {
-        this.#held = true;
-        return undefined;
-      }
+      if (await this.#create(me)) return undefined;
       const holder = await readHolder(this.path);
       if (holder && (holder.host !== me.host || (isAlive(holder.pid) && holder.pid !== process.pid))) return holder;
       // Unreadable but new: a holder that is still writing it (a file system without hard links, or
@@ -79,7 +100,11 @@ export class PidLock {
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;
-    await removeFile(this.path);
+    try {
+      await removeFile(this.path);
+    } finally {
+      heldHere.delete(resolve(this.path));
+    }
   }
 }
 

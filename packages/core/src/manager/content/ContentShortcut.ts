@@ -89,8 +89,11 @@ export class ContentShortcut {
     if (!result) return e.run === run && e.state === 'probing' && !now.closed() ? 'download' : undefined;
     // A verified copy counts even after a pause or close (a later start would find it in the way);
     // a cancel does not want it; a removed entry leaves it, as remove() leaves finished files.
-    // (A file found complete at its own target was not made by this lookup: it stays.)
-    if (e.state === 'canceled') return void (result.fromCache ? await removeFile(result.file).catch(() => undefined) : undefined);
+    if (e.state === 'canceled') {
+      // Only a copy this lookup made: a file found complete at its own target stays.
+      if (result.fromCache) await removeFile(result.file).catch(() => undefined);
+      return undefined;
+    }
     if (!now.listed()) return undefined;
     e.file = result.file;
     e.bytes = result.size;

@@ -64,6 +64,23 @@ export async function fromCache(
       })
       .catch(() => undefined));
   const isCurrent = (r: ContentRecord, remote: RemoteInfo): boolean => sameVersion(r.validators, remote.validators) && (remote.size === undefined || remote.size === r.size);
+  /**
+   * The result for `record`'s bytes at `file`: a copy (`fromCache` names the stored file) or the
+   * download's own file found complete. It names a digest only when the caller gave one, as a
+   * download does.
+   */
+  const resultOf = (record: ContentRecord, file: string, url: URL, copied: boolean): DownloadResult => ({
+    file,
+    size: record.size,
+    url: redactUrl(url),
+    ...(checksum ? { digest: checksum } : {}),
+    verified: checksum !== undefined,
+    resumed: !copied,
+    restarts: 0,
+    durationMs: Math.round(performance.now() - started),
+    ...(copied ? { fromCache: { path: record.file } } : {}),
+  });
+
   if (req.ownFile !== undefined) {
     // The server must still have the version recorded: the file may also be an older download's,
     // left at a target that this one was to replace (`existing: 'overwrite'`) before it failed.
@@ -74,18 +91,7 @@ export async function fromCache(
       if (!isCurrent(record, remote)) continue;
       const outcome = await proveInPlace(record, req.ownFile, redactUrl(req.url), checksum);
       if (outcome === 'stale') await content.forget(record.file);
-      if (outcome !== 'proven') continue;
-      const result: DownloadResult = {
-        file: record.file,
-        size: record.size,
-        url: redactUrl(req.url),
-        ...(checksum ? { digest: checksum } : {}),
-        verified: checksum !== undefined,
-        resumed: true,
-        restarts: 0,
-        durationMs: Math.round(performance.now() - started),
-      };
-      return { result, record, inPlace: true };
+      if (outcome === 'proven') return { result: resultOf(record, record.file, req.url, false), record, inPlace: true };
     }
   }
   if (o.checksum === 'auto') return undefined;
@@ -110,20 +116,8 @@ export async function fromCache(
       }
       if (outcome.kind === 'unwanted') continue;
       if (outcome.kind === 'declined') return false;
-      // The copy was proven against the recorded digest (and the caller's checksum); the result
-      // names a digest only when the caller gave it, as a download does.
-      const result: DownloadResult = {
-        file: outcome.file,
-        size: record.size,
-        url: redactUrl(url),
-        ...(checksum ? { digest: checksum } : {}),
-        verified: checksum !== undefined,
-        resumed: false,
-        restarts: 0,
-        durationMs: Math.round(performance.now() - started),
-        fromCache: { path: record.file },
-      };
-      return { result, record };
+      // The copy was proven against the recorded digest (and the caller's checksum).
+      return { result: resultOf(record, outcome.file, url, true), record };
     }
     return undefined;
   };

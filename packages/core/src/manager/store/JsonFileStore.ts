@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ErrorCodes, FileSystemError, fileSystemError } from '../../errors.js';
 import { PidLock } from '../../storage/PidLock.js';
 import { syncDirectory } from '../../storage/StateFile.js';
@@ -17,17 +17,8 @@ import type { ManagerDocuments, ManagerStore } from './ManagerStore.js';
  * need a build per platform. The documents are small (the queue and a capped history), so rewriting
  * them whole is cheap and atomic rename gives crash safety without a database.
  */
-/**
- * State directories held by the stores of this process. The lock file names its process, so a
- * second store of the same process would take it for its own and take it over: two managers would
- * then write one queue, each over the other's (and the second's write could rename away the
- * first's temporary file).
- */
-const heldHere = new Set<string>();
-
 export class JsonFileStore implements ManagerStore {
   readonly #lock: PidLock;
-  #registered = false;
 
   /** @param dir - the state directory (created when missing, mode 0700) */
   constructor(
@@ -42,28 +33,12 @@ export class JsonFileStore implements ManagerStore {
    * holds it, this one included (another store of this process has it open).
    */
   async open(): Promise<void> {
-    const key = resolve(this.dir);
-    if (heldHere.has(key)) {
-      throw new FileSystemError(ErrorCodes.STATE_LOCKED, `${this.dir} is in use by another manager of this process; close it first or use another state directory`);
-    }
-    heldHere.add(key);
-    this.#registered = true;
     try {
-      try {
-        await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      } catch (err) {
-        throw fileSystemError(err, `create the state directory ${this.dir}`);
-      }
-      await this.lock();
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      this.#unregister();
-      throw err;
+      throw fileSystemError(err, `create the state directory ${this.dir}`);
     }
-  }
-
-  #unregister(): void {
-    if (this.#registered) heldHere.delete(resolve(this.dir));
-    this.#registered = false;
+    await this.lock();
   }
 
   private async lock(): Promise<void> {
@@ -74,20 +49,15 @@ export class JsonFileStore implements ManagerStore {
       throw fileSystemError(err, `lock ${this.dir}`);
     }
     if (holder) {
-      throw new FileSystemError(
-        ErrorCodes.STATE_LOCKED,
-        `${this.dir} is in use by another Multiget process (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}); use another state directory`,
-      );
+      const here = holder.host === hostname();
+      const who = here && holder.pid === process.pid ? 'another manager of this process' : `another Multiget process (pid ${holder.pid}${here ? '' : ` on ${holder.host}`})`;
+      throw new FileSystemError(ErrorCodes.STATE_LOCKED, `${this.dir} is in use by ${who}; close it first or use another state directory`);
     }
   }
 
   /** Releases the lock. */
   async close(): Promise<void> {
-    try {
-      await this.#lock.release();
-    } finally {
-      this.#unregister();
-    }
+    await this.#lock.release();
   }
 
   /** Reads a document, or undefined when it is missing or unreadable (the caller starts empty). */
