@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, startHttpServer } from '@multiget/test-servers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cleanup, closedPort, fileSha256 } from './helpers.js';
+import { Cleanup, cliEnv, closedPort, fileSha256 } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.dispose());
@@ -58,6 +58,21 @@ describe('exit codes of real runs', () => {
     expect(existsSync(join(dir, 'data.bin.mgpart'))).toBe(false);
     const replaced = await cleanup.run(['--overwrite', '-o', 'data.bin', server.url('/data.bin')], { cwd: dir });
     expect(replaced.code, replaced.stderr).toBe(0);
+    expect(await fileSha256(join(dir, 'data.bin'))).toBe(sha256(FILE));
+  });
+
+  it('an existing -o file that an earlier run downloaded from the same URL also exits 7, untouched', async () => {
+    // The content store knows the file (same URL, same version, its digest proves): it is still not
+    // this run's to complete or replace. (A build that took it as "found complete" ended silently, 1.)
+    const server = cleanup.server(await startHttpServer());
+    server.addFile('/data.bin', FILE);
+    const dir = await cleanup.tempDir();
+    const env = cliEnv();
+    const first = await cleanup.run(['-o', 'data.bin', server.url('/data.bin')], { cwd: dir, env });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await cleanup.run(['-o', 'data.bin', server.url('/data.bin')], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(7);
+    expect(again.stderr).toMatch(/\[MG_ERR_FILE_EXISTS\]/);
     expect(await fileSha256(join(dir, 'data.bin'))).toBe(sha256(FILE));
   });
 

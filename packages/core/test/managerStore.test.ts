@@ -186,6 +186,24 @@ describe('A process killed between a completion and the write of its queue', () 
     expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
   });
 
+  it('is only for a download that opened that target: a new one whose output names a recorded file fails, touching nothing', async () => {
+    const mem = new MemoryPlugin();
+    const data = pseudoRandom(200 * 1024, 18);
+    mem.put('/a.bin', data);
+    const m = await Manager.open({ plugins: [mem], store: new MemoryStore(), settings: { dir } });
+    try {
+      await m.add('mem://h/a.bin');
+      await m.idle();
+      // Same URL, same version, the file proves its record: still not this new download's work.
+      const again = await m.add('mem://h/a.bin', { output: join(dir, 'a.bin') });
+      await m.idle();
+      expect([m.get(again.id).state, m.get(again.id).error?.code]).toEqual(['failed', 'MG_ERR_FILE_EXISTS']);
+    } finally {
+      await m.close();
+    }
+    expect(sha256(await readFile(join(dir, 'a.bin')))).toBe(sha256(data));
+  });
+
   it('leaves a file with partial data of its name beside it to the download, which touches neither', async () => {
     // Partial data of the same name stands beside the file: not what a finished download leaves.
     const partial = pseudoRandom(10, 15);

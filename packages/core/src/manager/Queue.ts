@@ -33,6 +33,12 @@ export interface Entry {
   priority: number;
   seq: number;
   file: string | undefined;
+  /**
+   * A start of this download opened `file` as its target (the engine's `start` event), in this
+   * process or before a restart: only then can a file standing there be this download's own work.
+   * (`file` alone may be the caller's `output`, never written by this download.)
+   */
+  targetChosen: boolean;
   bytes: number;
   total: number | undefined;
   speed: number;
@@ -68,6 +74,7 @@ export function newEntry(url: URL, key: string, options: AddOptions, seq: number
     priority: options.priority ?? 0,
     seq,
     file: options.output,
+    targetChosen: false,
     bytes: 0,
     total: undefined,
     speed: 0,

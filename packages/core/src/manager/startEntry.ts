@@ -110,6 +110,7 @@ function startDownload(e: Entry, context: StartContext, on: EntryRunEvents): voi
   dl.on('start', (info) => {
     if (e.download !== dl) return;
     e.file = info.file;
+    e.targetChosen = true;
     e.total = info.size;
     on.targetKnown();
   });

@@ -60,7 +60,7 @@ export class ContentShortcut {
    * The copy is recorded too, so that it can serve later downloads should the original go.
    */
   lookup(e: Entry, dir: string): Promise<DownloadResult | undefined> {
-    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials, ownFile: e.file };
+    const request = { url: e.url, options: e.options, dir, headers: { ...e.options.headers, ...e.secrets.headers }, credentials: e.secrets.credentials, ownFile: e.targetChosen ? e.file : undefined };
     return this.#track(
       (async () => {
         const found = await fromCache(this.engine, this.#store, request, this.#stopping.signal);

@@ -17,7 +17,7 @@ export interface CacheRequest {
   dir: string;
   headers: Record<string, string>;
   credentials: Credentials | undefined;
-  /** The target an earlier start of this download chose (`Entry.file`), if any. */
+  /** The target an earlier start of this download opened (`Entry.file` once `targetChosen`), if any. */
   ownFile?: string | undefined;
 }
 

@@ -18,6 +18,8 @@ export interface PersistedEntry {
   seq: number;
   /** The target, once known. */
   file?: string;
+  /** A start of the download opened `file` as its target (see `Entry.targetChosen`). */
+  targetChosen?: true;
   /** Bytes on disk when it was last written. */
   bytes: number;
   /** Size, when known. */
