@@ -120,6 +120,36 @@ describe('the multiget executable', () => {
     expect(r.stdout).not.toMatch(/using (TurboFan|Turboshaft)/);
   });
 
+  it.runIf(Number(process.versions.node.split('.')[0]) === 24)('on Node 24, optimises JavaScript with Maglev and never with TurboFan', async () => {
+    // TurboFan's compiles and code pages cost 4-13 MiB of peak RSS per profile of the bench for no
+    // time or CPU (src/v8Tuning.ts in core). A preload makes a function TurboFan-hot after a few
+    // calls once the executable set its first flag (the built-ins it loads before may be optimised
+    // by any tier), and has V8 trace each optimisation from then on, to stdout.
+    const dir = await cleanup.tempDir();
+    const server = cleanup.server(await startHttpServer());
+    server.addFile('/j.bin', generateContent({ size: 4 * 1024 * 1024, seed: 6 }));
+    const preload = join(dir, 'opt-trace.cjs');
+    await writeFile(
+      preload,
+      [
+        "const v8 = require('node:v8');",
+        'const set = v8.setFlagsFromString;',
+        'let tracing = false;',
+        'v8.setFlagsFromString = (flag) => {',
+        '  set(flag);',
+        '  if (tracing) return;',
+        '  tracing = true;',
+        "  for (const f of ['--trace-opt', '--invocation-count-for-maglev=20', '--invocation-count-for-turbofan=40']) set(f);",
+        '};',
+      ].join('\n'),
+    );
+    const env = cliEnv({ NODE_OPTIONS: `--require ${preload}` });
+    const r = await cleanup.run(['-q', '-c', '4', '-o', join(dir, 'j.bin'), server.url('/j.bin')], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/target MAGLEV/);
+    expect(r.stdout).not.toMatch(/target TURBOFAN/);
+  });
+
   it('sets the V8 flags its comments give reasons for, and V8 takes each (no warning)', async () => {
     // The heap growth factor, for one: without it a queue of small downloads grew the heap to three
     // times its live size before a full collection (bin/multiget.js has the figures).
