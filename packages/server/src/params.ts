@@ -10,8 +10,16 @@ import {
   normalizeSettings,
   parseDownloadUrl,
 } from '@multiget/core';
-import type { DownloadCredentials, IdParams, MoveParams, RemoveParams, SetPriorityParams, SetRateLimitParams } from './protocol.js';
-import type { SetConnectionsParams } from './protocol.js';
+import {
+  AddManyRequest,
+  type DownloadCredentials,
+  type IdParams,
+  type MoveParams,
+  type RemoveParams,
+  type SetConnectionsParams,
+  type SetPriorityParams,
+  type SetRateLimitParams,
+} from './protocol.js';
 
 /**
  * Checks of request params. Everything a client sends is `unknown` until one of these functions
@@ -36,7 +44,7 @@ const MAX_PATH = 4096;
 const MAX_TEXT = 8192;
 const MAX_HEADERS = 100;
 /** Most downloads one `multiget/addMany` may add. */
-export const MAX_BATCH = 1000;
+export const MAX_BATCH = AddManyRequest.maxItems;
 
 /** What relative paths are resolved against, and what no path may point into. */
 export interface PathRules {

@@ -308,7 +308,7 @@ export interface AddResult {
 
 /** Several downloads at once; all are checked before any is added (all or nothing for bad params). */
 export interface AddManyParams {
-  /** 1..1000 downloads. */
+  /** 1..1000 downloads (`AddManyRequest.maxItems`). */
   items: AddParams[];
 }
 
@@ -442,6 +442,8 @@ export namespace AddRequest {
 export namespace AddManyRequest {
   /** The JSON-RPC method name. */
   export const method = 'multiget/addMany' as const;
+  /** The most items one request may carry. */
+  export const maxItems = 1000;
   /** Clients send it; the service answers. */
   export const messageDirection = MessageDirection.clientToServer;
   /** The typed message: `connection.sendRequest(AddManyRequest.type, ...)`. */

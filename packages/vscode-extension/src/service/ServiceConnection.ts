@@ -20,6 +20,7 @@ import {
 } from 'vscode-languageclient/node';
 import { openService, readEndpoint, startDetachedService, type ServiceSocket } from '@multiget/server/connect';
 import {
+  AddManyRequest,
   AddRequest,
   GetRequest,
   GetSettingsRequest,
@@ -33,6 +34,7 @@ import {
   StopServiceRequest,
   type ServiceInfo,
 } from '@multiget/server/protocol';
+import { isConnectionError } from './requests';
 import { REQUIRED_NODE, nodeVersionSatisfies, proxyLaunch, serviceEnvironment, type HttpProxySettings } from '../model/settings';
 
 /** Where the connection to the service stands; the status bar and the panel show it. */
@@ -57,13 +59,6 @@ const STOP_TIMEOUT_MS = 3000;
 /** How long "Restart Service" waits for the old service to close in order before killing it. */
 const SERVICE_EXIT_TIMEOUT_MS = 15_000;
 
-/**
- * vscode-jsonrpc's codes for a request that never reached a live connection: -32097 (pending
- * response rejected: the connection was disposed) and -32096 (connection inactive), plus the
- * message/stream errors. They say nothing about the request, only that the connection is gone.
- */
-const CONNECTION_ERROR_CODES = new Set([-32096, -32097, -32098, -32099]);
-
 /** Requests that may be sent again after a reconnection without doing anything twice. */
 const RESENDABLE: ReadonlySet<string> = new Set([
   InfoRequest.method,
@@ -77,6 +72,7 @@ const RESENDABLE: ReadonlySet<string> = new Set([
   ResumeAllRequest.method,
   // The same URL to the same target answers the existing download: adding twice adds once.
   AddRequest.method,
+  AddManyRequest.method,
 ]);
 
 /** What {@link ServiceConnection} needs from the extension. */
@@ -497,15 +493,6 @@ export class ServiceConnection implements vscode.Disposable {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Whether a request failed because the connection was not there, not because the service refused it. */
-function isConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const code: unknown = (err as { code?: unknown }).code;
-  if (typeof code === 'number' && CONNECTION_ERROR_CODES.has(code)) return true;
-  const message = err instanceof Error ? err.message : '';
-  return /connection (got disposed|is closed|is disposed)|Client is not running|write after end|EPIPE/i.test(message);
 }
 
 function isAlive(pid: number): boolean {
