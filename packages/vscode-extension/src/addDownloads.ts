@@ -1,7 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { AddManyRequest, AddRequest, type AddParams } from '@multiget/server/protocol';
-import type { CredentialStore } from './credentials';
+import { AddManyRequest, AddRequest, type AddParams, type DownloadCredentials } from '@multiget/server/protocol';
 import type { DownloadRequest } from './downloadUrl';
 import type { DownloadStore } from './model/DownloadStore';
 import type { SkippedUrl } from './model/url';
@@ -10,9 +9,10 @@ import type { ServiceConnection } from './service/ServiceConnection';
 
 /** What {@link addDownloads} needs from the extension. */
 export interface AddDeps {
-  connection: ServiceConnection;
-  credentials: CredentialStore;
-  store: DownloadStore;
+  connection: Pick<ServiceConnection, 'request'>;
+  /** The stored credentials for a URL's host, if any. */
+  credentials: { forUrl(url: string): Promise<DownloadCredentials | undefined> };
+  store: Pick<DownloadStore, 'changed'>;
   /** The configured download folder (absolute), used when the request names none. */
   defaultFolder: () => string;
   /** `multiget.checksum`: `auto` asks the service to verify against a checksum file beside the URL. */

@@ -24,9 +24,9 @@ import { formatRateSetting, formatSpeed, parseRate, validateConnections } from '
 import { copyableUrl } from '../model/copyableUrl';
 import { displayName } from '../model/viewModel';
 import { isActive, type DownloadStore } from '../model/DownloadStore';
-import { describeRequestError } from '../service/requests';
 import type { ServiceConnection } from '../service/ServiceConnection';
 import { urlsFromDrop } from './drop';
+import { addDownloads, type AddDeps } from '../addDownloads';
 
 /** What the panel's actions need from the extension. */
 export interface PanelActionHost {
@@ -192,21 +192,19 @@ export async function clearCompleted(host: PanelActionHost): Promise<void> {
  */
 export async function addDropped(host: PanelActionHost, uriList: string, text: string): Promise<string[]> {
   const { urls, refused } = urlsFromDrop(uriList, text, host.schemes());
-  const added: string[] = [];
   const failures = refused.map((r) => `${r.item}: ${r.reason}`);
-  const dir = host.downloadFolder();
-  if (urls.length > 0) await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
-  for (const url of urls) {
-    const params: AddParams = { url, dir };
-    const credentials = await host.credentialsFor(url);
-    if (credentials !== undefined) params.credentials = credentials;
-    try {
-      const { id, download } = await host.connection.request(AddRequest.type, params);
-      host.store.changed(download);
-      added.push(id);
-    } catch (err) {
-      failures.push(`${url}: ${describeRequestError(err)}`);
-    }
+  let added: string[] = [];
+  if (urls.length > 0) {
+    // As a paste: one request to the service for the lot, a URL at a time only if it refuses one.
+    const deps: AddDeps = {
+      connection: host.connection,
+      credentials: { forUrl: (url) => host.credentialsFor(url) },
+      store: host.store,
+      defaultFolder: () => host.downloadFolder(),
+    };
+    const outcome = await addDownloads(deps, { urls, skipped: [] });
+    added = outcome.ids;
+    for (const r of outcome.refused) failures.push(`${r.url}: ${r.reason}`);
   }
   if (urls.length === 0 && refused.length === 0) {
     void vscode.window.showInformationMessage('Multiget: the dropped text holds no http, https, ftp, ftps or sftp URL.');
