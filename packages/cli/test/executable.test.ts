@@ -121,7 +121,7 @@ describe('the multiget executable', () => {
   });
 
   it.runIf(Number(process.versions.node.split('.')[0]) === 24)('on Node 24, optimises JavaScript with Maglev and never with TurboFan', async () => {
-    // TurboFan's compiles and code pages cost 4-13 MiB of peak RSS per profile of the bench for no
+    // TurboFan's compiles and code pages cost 3-10 MiB of peak RSS on the bench's profiles for no
     // time or CPU (src/v8Tuning.ts in core). A preload makes a function TurboFan-hot after a few
     // calls once the executable set its first flag (the built-ins it loads before may be optimised
     // by any tier), and has V8 trace each optimisation from then on, to stdout.

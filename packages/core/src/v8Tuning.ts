@@ -38,13 +38,13 @@
  *
  * - `--no-turbofan` (Node 24's V8 only): no code goes to V8's top tier, TurboFan; Maglev, the tier
  *   below it, stays. A download's JavaScript runs per chunk and per request, not per byte, and the
- *   bench could not tell the two apart in time or CPU, while TurboFan's compiles (in background
- *   threads) and its code pages held memory: with the flag, 3 interleaved runs of each profile, peak
- *   RSS fell on every one: `sftp` 86-90 MiB against 94-100, `cuts-4m` 89 against 101, `unthrottled`
- *   (1 GiB) 83 against 93, `ftp` 76 against 80, `many` 98 against 102, the service's 1,020 files 113
- *   against 126; CPU 0.88-1.06x and time 0.89-1.02x of the runs without it, within the runs' own
- *   spread. Node 22's V8 leaves Maglev off, so there the flag
- *   would leave only the baseline compiler: it is not given.
+ *   bench could not tell the two apart in time or CPU (0.88-1.06x either way, within the runs' own
+ *   spread), while TurboFan's compiles (in background threads) and its code pages held memory.
+ *   Highest peak RSS of 6 interleaved runs each, with the flag against without: `cuts-4m` 81 MiB
+ *   against 91, `drops` 87 against 92, `unthrottled` (1 GiB) 82 against 87, `sftp` 91 against 94,
+ *   `many` 101 against 105; the service's 1,020 files 113 against 126 (4 runs). RSS swings by 5-10
+ *   MiB from run to run, so single 3-run sets went either way by a few MiB. Node 22's V8 leaves
+ *   Maglev off, so there the flag would leave only the baseline compiler: it is not given.
  *
  * Every flag but the two for Node 24 exists in the V8 of Node 22 and 24.
  *
