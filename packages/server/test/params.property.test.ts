@@ -214,11 +214,16 @@ describe('JSON-RPC params (property)', () => {
         checked(() => parseResumeParams(raw));
         const remove = checked(() => parseRemoveParams(raw));
         if (remove !== undefined) expect(typeof remove.deleteData).toBe('boolean');
-        const priority = checked(() => parseSetPriorityParams(raw));
+        // The wire shape here, the range in core (as the service does: the manager checks it). A
+        // priority of -5e-324 (a number, so of the right shape) once came through the parser alone.
+        const priority = checked(() => {
+          const p = parseSetPriorityParams(raw);
+          checkOption('priority', p.priority);
+          return p;
+        });
         if (priority !== undefined) expect(Number.isSafeInteger(priority.priority)).toBe(true);
         const move = checked(() => parseMoveParams(raw));
         if (move !== undefined) expect(Number.isSafeInteger(move.index) && move.index >= 0).toBe(true);
-        // The wire shape here, the range in core (as the service does: the manager checks it).
         const rate = checked(() => {
           const p = parseSetRateLimitParams(raw);
           if (p.rateLimit !== null) checkOption('rateLimit', p.rateLimit);
@@ -226,7 +231,7 @@ describe('JSON-RPC params (property)', () => {
         });
         if (rate !== undefined) expect(rate.rateLimit === null || (Number.isSafeInteger(rate.rateLimit) && rate.rateLimit >= 1)).toBe(true);
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, examples: [[{ id: ' ', priority: -5e-324 }], [{ id: 'a', priority: 1.5 }]] },
     );
   });
 
