@@ -40,18 +40,9 @@ describe('createFresh', () => {
   });
 
   it('refuses a symbolic link (live or dangling) and a directory, touching nothing', async () => {
-    const victim = join(dir, 'victim');
-    await writeFile(victim, 'precious');
-    await symlink(victim, join(dir, 'live'));
-    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
-    await mkdir(join(dir, 'folder'));
-    for (const name of ['live', 'dangling', 'folder']) {
-      await expect(write(join(dir, name), 'new')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
-    }
-    expect(await readFile(victim, 'utf8')).toBe('precious');
-    expect((await lstat(join(dir, 'live'))).isSymbolicLink()).toBe(true);
-    expect((await lstat(join(dir, 'dangling'))).isSymbolicLink()).toBe(true);
-    await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const { names, untouched } = await plantUnsafeNames('');
+    for (const name of names) await expect(write(join(dir, name), 'new')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
+    await untouched();
   });
 });
 
@@ -63,15 +54,32 @@ describe('writeExclusive', () => {
     expect((await lstat(path)).mode & 0o777).toBe(0o600);
     expect(await writeExclusive(path, 'a lock', '{"pid":2}')).toBe(false);
     expect(await readFile(path, 'utf8')).toBe('{"pid":1}');
-    const target = join(dir, 'target');
-    await writeFile(target, 'untouched');
-    await symlink(target, join(dir, 'live.mglock'));
-    await symlink(join(dir, 'nowhere'), join(dir, 'dangling.mglock'));
-    await mkdir(join(dir, 'dir.mglock'));
-    for (const name of ['live.mglock', 'dangling.mglock', 'dir.mglock']) {
-      await expect(writeExclusive(join(dir, name), 'a lock', 'x')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
-    }
-    expect(await readFile(target, 'utf8')).toBe('untouched');
-    await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const { names, untouched } = await plantUnsafeNames('.mglock');
+    for (const name of names) await expect(writeExclusive(join(dir, name), 'a lock', 'x')).rejects.toMatchObject({ code: 'MG_ERR_UNSAFE_PATH' });
+    await untouched();
   });
 });
+
+/**
+ * Plants names nothing may create a file through: a live link to a file of value, a dangling link
+ * and a directory (each name ending in `suffix`). `untouched` checks that all of them, the linked
+ * file and the dangling link's target are as they were.
+ */
+async function plantUnsafeNames(suffix: string): Promise<{ names: string[]; untouched: () => Promise<void> }> {
+  const victim = join(dir, 'victim');
+  await writeFile(victim, 'precious');
+  const [live, dangling, folder] = ['live', 'dangling', 'folder'].map((n) => `${n}${suffix}`) as [string, string, string];
+  await symlink(victim, join(dir, live));
+  await symlink(join(dir, 'nowhere'), join(dir, dangling));
+  await mkdir(join(dir, folder));
+  return {
+    names: [live, dangling, folder],
+    untouched: async () => {
+      expect(await readFile(victim, 'utf8')).toBe('precious');
+      expect((await lstat(join(dir, live))).isSymbolicLink()).toBe(true);
+      expect((await lstat(join(dir, dangling))).isSymbolicLink()).toBe(true);
+      expect((await lstat(join(dir, folder))).isDirectory()).toBe(true);
+      await expect(lstat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  };
+}

@@ -138,10 +138,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
       added.push(entry);
       return entry;
     });
-    if (added.length === 0) return entries.map(snapshot);
-    await this.#writer.save();
-    for (const e of added) this.emit('changed', snapshot(e));
-    this.#pump();
+    if (added.length > 0) await this.#announce(added);
     return entries.map(snapshot);
   }
 
@@ -386,10 +383,15 @@ export class Manager extends TypedEmitter<ManagerEvents> {
 
   /** Persists a new entry or a change of `e`'s priority or options, tells front-ends, and lets the queue act on it. */
   async #changed(e: Entry): Promise<EntrySnapshot> {
-    await this.#writer.save();
-    this.emit('changed', snapshot(e));
-    this.#pump();
+    await this.#announce([e]);
     return snapshot(e);
+  }
+
+  /** Writes the queue, then tells of each entry that changed and lets the queue start what it may. */
+  async #announce(entries: readonly Entry[]): Promise<void> {
+    await this.#writer.save();
+    for (const e of entries) this.emit('changed', snapshot(e));
+    this.#pump();
   }
 
   #checkOpen(): void {

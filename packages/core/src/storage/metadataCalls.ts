@@ -190,7 +190,7 @@ export const metadata = {
    * (28 ms of CPU in a batch of 1,000 small files, `--cpu-prof`).
    */
   async readSmallFileIfAny(path: string, maxBytes: number): Promise<SmallFile | undefined> {
-    if (isLocalDirectory(dirname(path)) && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
+    if (isLocalDirectory(dirname(path)) && (await metadata.lstatIfAny(path)) === undefined) return undefined;
     try {
       return await metadata.readSmallFile(path, maxBytes);
     } catch (err) {

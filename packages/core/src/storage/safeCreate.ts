@@ -23,29 +23,6 @@ export async function createFresh(path: string, what: string, readable = false, 
 }
 
 /**
- * Creates a fresh file at `path` as {@link createFresh} does and writes `content` to it: a small
- * file of our own (a lock's draft). In a directory on a local file system (see metadataCalls.ts)
- * the open, the write and the close run synchronously.
- */
-export async function writeFresh(path: string, what: string, content: string, mode = 0o644): Promise<void> {
-  if (isLocalDirectory(dirname(path))) {
-    const fd = await createFreshDescriptor(path, what, false, mode);
-    try {
-      writeFileSync(fd, content);
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  const fh = await createFresh(path, what, false, mode);
-  try {
-    await fh.writeFile(content);
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
  * Creates the partial file of a download as {@link createFresh} does, read-write: in a directory on
  * a local file system (see metadataCalls.ts) opened synchronously, as a {@link DescriptorFile}.
  */
@@ -100,13 +77,7 @@ async function createExclusively<T>(path: string, what: string, create: () => Pr
  * file; throws MG_ERR_UNSAFE_PATH when a symlink or other non-regular file stands there.
  */
 export async function createExclusive(path: string, what: string, mode = 0o644): Promise<FileHandle | undefined> {
-  try {
-    return await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `create ${path} (${what})`);
-  }
-  await refuseUnsafe(path, what);
-  return undefined;
+  return await openExclusive(path, what, () => open(path, freshFlags(false), mode));
 }
 
 /**
@@ -114,30 +85,35 @@ export async function createExclusive(path: string, what: string, mode = 0o644):
  * taken by a regular file. In a local directory the calls are synchronous (see metadataCalls).
  */
 export async function writeExclusive(path: string, what: string, content: string, mode = 0o644): Promise<boolean> {
-  if (!isLocalDirectory(dirname(path))) {
-    const fh = await createExclusive(path, what, mode);
-    if (!fh) return false;
+  if (isLocalDirectory(dirname(path))) {
+    const fd = await openExclusive(path, what, async () => openSync(path, freshFlags(false), mode));
+    if (fd === undefined) return false;
     try {
-      await fh.writeFile(content);
+      writeFileSync(fd, content);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     return true;
   }
-  let fd: number;
+  const fh = await createExclusive(path, what, mode);
+  if (!fh) return false;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `create ${path} (${what})`);
-    await refuseUnsafe(path, what);
-    return false;
-  }
-  try {
-    writeFileSync(fd, content);
+    await fh.writeFile(content);
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
   return true;
+}
+
+/** The exclusive create of {@link createExclusive}, whatever `create` returns (a FileHandle, a descriptor). */
+async function openExclusive<T>(path: string, what: string, create: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await create();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, `create ${path} (${what})`);
+  }
+  await refuseUnsafe(path, what);
+  return undefined;
 }
 
 /**
