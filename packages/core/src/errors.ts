@@ -3,6 +3,8 @@
  * Match on `code`, not on `instanceof`: two copies of this library can coexist in one process.
  */
 
+import { printable } from './util/printable.js';
+
 /** Stable error codes. Never renamed once released; new ones may be added. */
 export const ErrorCodes = {
   /** The URL cannot be parsed. */
@@ -138,7 +140,10 @@ export interface DownloadErrorDetails {
   url?: string;
 }
 
-/** The base of every Multiget error. */
+/**
+ * The base of every Multiget error. Its message is made {@link printable}: control characters and
+ * bidirectional marks in it (a server's reason phrase or reply quoted in it) show as escapes.
+ */
 export class DownloadError extends Error {
   /** The class name, for logs; match on `code` instead. */
   override name = 'DownloadError';
@@ -158,7 +163,8 @@ export class DownloadError extends Error {
   readonly url?: string;
 
   constructor(code: ErrorCode, message: string, details: DownloadErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // The message is for a person's screen, and parts of it often come from a server.
+    super(printable(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     if (details.statusCode !== undefined) this.statusCode = details.statusCode;
     if (details.ftpCode !== undefined) this.ftpCode = details.ftpCode;

@@ -46,6 +46,7 @@ export { parseChecksum, normalizeAlgorithm, strongestDigest, hashFile, checksumO
 export { ChecksumFiles, checksumCandidates, CHECKSUM_FILE_LIMIT, type ChecksumCandidate } from './checksums/ChecksumFiles.js';
 export { findChecksum, type ChecksumLine } from './checksums/parseChecksumFile.js';
 export { sanitizeFileName, fileNameFromUrl } from './util/fileName.js';
+export { printable } from './util/printable.js';
 export { versionProblem, validatorMismatch, type FileVersion, type SeenVersion } from './util/validators.js';
 export { SegmentPlanner } from './plugins/SegmentPlanner.js';
 export { RetryPolicy, type RetryPolicyOptions } from './plugins/RetryPolicy.js';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type DownloadError, type DownloadResult, type Progress, ErrorCodes } from '@multiget/core';
+import { type DownloadError, type DownloadResult, type Progress, ErrorCodes, printable } from '@multiget/core';
 import type { DownloadTask } from '../runner/buildTasks.js';
 import type { TaskOutcome } from '../runner/runDownloads.js';
 import type { Redactor } from '../redact.js';
@@ -15,11 +15,14 @@ export interface StartInfo {
   url: string;
 }
 
-/** A short name for a download before its file is known: the last path segment, or the host. */
+/**
+ * A short name for a download before its file is known: the last path segment (decoded, so made
+ * {@link printable}: `%1B` is an escape character), or the host.
+ */
 export function taskName(task: DownloadTask): string {
   const u = task.parsedUrl;
   const last = u.pathname.split('/').filter((p) => p.length > 0).pop();
-  return last ? decodeURIComponentSafe(last) : u.host || task.label;
+  return last ? printable(decodeURIComponentSafe(last)) : u.host || task.label;
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -30,9 +33,12 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** `multiget: <message> [CODE]`, the one shape of every error line. */
+/**
+ * `multiget: <message> [CODE]`, the one shape of every error line. The message is made
+ * {@link printable} here, whoever made it: error lines quote servers and the user's input files.
+ */
 export function errorLine(palette: Palette, message: string, code?: string): string {
-  return `${palette.red(palette.bold('multiget:'))} ${message}${code ? ` ${palette.dim(`[${code}]`)}` : ''}\n`;
+  return `${palette.red(palette.bold('multiget:'))} ${printable(message)}${code ? ` ${palette.dim(`[${code}]`)}` : ''}\n`;
 }
 
 /**
@@ -106,7 +112,7 @@ function verifiedPart(result: DownloadResult): string {
   const digest = result.digest!;
   if (digest.source !== 'file' || digest.url === undefined) return `${digest.algorithm} verified`;
   const name = digest.url.split('/').pop() ?? digest.url;
-  return `verified ${digest.algorithm} from ${decodeURIComponentSafe(name)}`;
+  return `verified ${digest.algorithm} from ${printable(decodeURIComponentSafe(name))}`;
 }
 
 /** `start: URL -> FILE (256.0 MiB, 8 connections)` for plain output. */
@@ -127,17 +133,17 @@ export function progressLine(name: string, p: Progress): string {
 
 /** `retry: name: <message> [CODE] (attempt 2, next in 1.0 s)`. */
 export function retryLine(palette: Palette, redactor: Redactor, name: string, info: { error: DownloadError; attempt: number; delayMs: number }): string {
-  return `${palette.yellow('retry:')} ${name}: ${redactor.text(info.error.message)} [${info.error.code}] (attempt ${info.attempt}, next in ${formatDuration(info.delayMs)})\n`;
+  return `${palette.yellow('retry:')} ${name}: ${printable(redactor.text(info.error.message))} [${info.error.code}] (attempt ${info.attempt}, next in ${formatDuration(info.delayMs)})\n`;
 }
 
 /** `restart: name: <reason>`. */
 export function restartLine(palette: Palette, redactor: Redactor, name: string, reason: string): string {
-  return `${palette.yellow('restart:')} ${name}: ${redactor.text(reason)}\n`;
+  return `${palette.yellow('restart:')} ${name}: ${printable(redactor.text(reason))}\n`;
 }
 
 /** `warning: name: <message>`. */
 export function warningLine(palette: Palette, redactor: Redactor, name: string, info: { code: string; message: string }): string {
-  return `${palette.yellow('warning:')} ${name}: ${redactor.text(info.message)} [${info.code}]\n`;
+  return `${palette.yellow('warning:')} ${name}: ${printable(redactor.text(info.message))} [${info.code}]\n`;
 }
 
 /** The name of a download once its file is chosen. */

@@ -1,4 +1,4 @@
-import { ErrorCodes, type Manager, UsageError, newId, normalizeOptions, planFolder, redactUrl } from '@multiget/core';
+import { ErrorCodes, type Manager, UsageError, newId, normalizeOptions, planFolder, printable, redactUrl } from '@multiget/core';
 import type { CliOptions } from '../args/parseArgs.js';
 import type { Palette } from '../display/Palette.js';
 import type { TextOutput } from '../display/Reporter.js';
@@ -95,7 +95,9 @@ export function reportFolderNotes(
     } else if (note.kind === 'complete') {
       out.stderr.write(`${out.palette.green('complete:')} ${note.file} (already downloaded)\n`);
     } else {
-      out.stderr.write(`${out.palette.yellow('skipped:')} ${out.redactor.text(note.remotePath)}: ${note.reason}\n`);
+      // The path is the server's: an unsafe name is skipped for its control characters, which must
+      // not reach the terminal either.
+      out.stderr.write(`${out.palette.yellow('skipped:')} ${printable(`${out.redactor.text(note.remotePath)}: ${note.reason}`)}\n`);
     }
   }
 }

@@ -9,6 +9,7 @@ import { TokenBucket } from '../transfer/TokenBucket.js';
 import { LinkRefused, RangesUnusable, isLinkRefusal } from '../transfer/outcomes.js';
 import { Transfer, type TransferEvents } from '../transfer/Transfer.js';
 import type { DownloadEvents, DownloadResult, DownloadState, Progress, RemoteInfo, SegmentMap } from '../types.js';
+import { printable } from '../util/printable.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { EngineHooks } from './hooks.js';
 import { Job, type JobOptions } from './Job.js';
@@ -84,7 +85,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
     this.id = id ?? randomUUID();
     this.url = redactUrl(sourceUrl);
     this.#bucket = new TokenBucket(options.rateLimit, engine.globalBucket);
-    this.#refresher = new UrlRefresher(engine.hooks, (info) => this.emit('warning', info));
+    this.#refresher = new UrlRefresher(engine.hooks, (info) => this.#warn(info));
     this.done = new Promise<DownloadResult>((res, rej) => {
       this.#resolveDone = res;
       this.#rejectDone = rej;
@@ -208,6 +209,16 @@ export class Download extends TypedEmitter<DownloadEvents> {
     });
   }
 
+  /** Emits a `warning`; its message made {@link printable} (it may quote a server). */
+  #warn(info: DownloadEvents['warning'][0]): void {
+    this.emit('warning', { code: info.code, message: printable(info.message) });
+  }
+
+  /** Emits a `restart`; its reason made {@link printable} (it may quote a server's validators). */
+  #restart(info: DownloadEvents['restart'][0]): void {
+    this.emit('restart', { reason: printable(info.reason) });
+  }
+
   #setState(state: DownloadState): void {
     if (this.#state === state) return;
     this.#state = state;
@@ -222,7 +233,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
 
   async #run(signal: AbortSignal): Promise<void> {
     const options = this.#connections === undefined ? this.options : { ...this.options, connections: this.#connections };
-    const job = new Job(this.id, this.sourceUrl, options, signal, (info) => this.emit('warning', info));
+    const job = new Job(this.id, this.sourceUrl, options, signal, (info) => this.#warn(info));
     this.#job = job;
     this.#startedAt = performance.now();
     try {
@@ -268,7 +279,7 @@ export class Download extends TypedEmitter<DownloadEvents> {
   /** Probe, choose the target, transfer, verify, commit; starts over when the remote changes. */
   async #attempt(job: Job, signal: AbortSignal): Promise<DownloadResult> {
     const hooks = this.engine.hooks;
-    const emitRestart = (...args: DownloadEvents['restart']): void => this.emit('restart', ...args);
+    const emitRestart = (...args: DownloadEvents['restart']): void => this.#restart(...args);
     job.driver = await resolveDriver(hooks, job, this.url);
     let forceSingle = false;
     let storage: Storage | undefined;
@@ -306,7 +317,8 @@ export class Download extends TypedEmitter<DownloadEvents> {
         } else {
           await prepareRun(job, saved, {
             plan: (j) => hooks.plan.call([], j),
-            emit: (event, ...args) => this.emit(event, ...args),
+            restart: (info) => this.#restart(info),
+            warn: (info) => this.#warn(info),
           });
         }
         const size = remote.size;

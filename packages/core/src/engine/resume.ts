@@ -13,8 +13,10 @@ import type { Job } from './Job.js';
 export interface ResumeContext {
   /** The `plan` hook: the initial segments of a fresh download. */
   plan(job: Job): Job['segments'];
-  /** Reports a `restart` or a `warning` of the download. */
-  emit<K extends 'restart' | 'warning'>(event: K, ...args: DownloadEvents[K]): void;
+  /** Reports a `restart` of the download. */
+  restart(...args: DownloadEvents['restart']): void;
+  /** Reports a `warning` of the download. */
+  warn(...args: DownloadEvents['warning']): void;
 }
 
 /**
@@ -36,9 +38,9 @@ function prepareSegments(job: Job, saved: SavedState | undefined, context: Resum
   if (saved) {
     const problem = resumeProblem(saved, basename(job.target!), remote);
     if (problem) {
-      context.emit('restart', { reason: `${problem}; starting over` });
+      context.restart({ reason: `${problem}; starting over` });
     } else if (!saved.ranges || !remote.ranges) {
-      context.emit('warning', {
+      context.warn({
         code: 'MG_WARN_NO_RESUME',
         message: 'the server does not support byte ranges, so the partial download cannot be resumed; starting over',
       });
@@ -86,7 +88,7 @@ async function checkSavedBlocks(job: Job, saved: SavedState | undefined, context
     check = { trusted: [], failed: [], droppedBytes: claimed, digests: [], seeds: [] };
   }
   if (check.failed.length > 0) {
-    context.emit('warning', {
+    context.warn({
       code: 'MG_WARN_BLOCKS_REFETCHED',
       message: `bytes ${formatRanges(check.failed)} of ${path} no longer match the digests recorded when they arrived; fetching them again`,
     });
@@ -96,7 +98,7 @@ async function checkSavedBlocks(job: Job, saved: SavedState | undefined, context
   if (!Number.isFinite(size)) trusted = trusted[0]?.[0] === 0 ? [trusted[0]] : [];
   if (trusted.length === 0 || !saved.blocks) {
     if (claimed > 0) {
-      context.emit('restart', {
+      context.restart({
         reason: `none of the ${claimed} bytes the state claims could be checked against a block digest; starting over`,
       });
     }

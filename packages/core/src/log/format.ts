@@ -1,4 +1,5 @@
 import { debuglog } from 'node:util';
+import { printable } from '../util/printable.js';
 import type { LogFields, LogLevel, Logger } from './Logger.js';
 
 /** A plain value as it is written after `key=`: bare when it has no space or quote, else JSON. */
@@ -21,11 +22,16 @@ export function formatFields(fields: LogFields | undefined): string {
   return parts.join(' ');
 }
 
-/** `msg key=value ...`: a message and its fields on one line (line breaks in the message become spaces). */
+/**
+ * `msg key=value ...`: a message and its fields on one line (line breaks in the message become
+ * spaces; other control characters, in it or in a value, show as escapes: {@link printable}).
+ */
 export function formatLogMessage(msg: string, fields?: LogFields): string {
   const text = msg.replace(/[\r\n]+/g, ' ');
   const rest = formatFields(fields);
-  return rest === '' ? text : `${text} ${rest}`;
+  // Values may come from a server (a reason phrase, a name): no escape sequence or line break of
+  // theirs reaches the file or the terminal.
+  return printable(rest === '' ? text : `${text} ${rest}`);
 }
 
 /** `2026-01-31T12:00:00.000Z DEBUG msg key=value`: one line of a log file, without its newline. */
