@@ -1,6 +1,6 @@
 // The storage is one replaceable part: the `openStorage` hook gives each download its storage, and
 // the engine reaches partial data only through it.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -113,5 +113,56 @@ describe('PartialFile', () => {
     expect(err).toMatchObject({ code: ErrorCodes.FILE_EXISTS });
     expect(await readFile(join(dir, 'u.bin'), 'utf8')).toBe('mine');
     expect(await readdir(dir)).toEqual(['u.bin']);
+  });
+
+  // A run killed inside its commit: after linking the finished file to the target (the partial
+  // file's name still on its bytes, the state still there), or after unlinking the partial file
+  // (the state still there). The next run finishes that commit: the leftovers go, the target stays,
+  // and it is a finished download like any other (an existing target for `fail`, replaced for
+  // `overwrite`: before, the shared bytes made `overwrite` fail with MG_ERR_UNSAFE_PATH).
+  it('a run killed between linking the finished file and removing its sidecars leaves nothing behind after the next run', async () => {
+    const data = pseudoRandom(4 * MiB, 16);
+    mem.put('/k.bin', data, { chunkDelayMs: 2 });
+    const mg = engine([]);
+    const target = join(dir, 'k.bin');
+    const first = mg.download('mem://h/k.bin', { output: target, connections: 2 });
+    await new Promise<void>((resolve) => first.on('checkpoint', ({ bytesDone }) => bytesDone > 0 && resolve()));
+    await first.pause();
+    const state = await readFile(`${target}.mgstate`);
+    await first.resume();
+    await first.done;
+    expect(sha256(await readFile(target))).toBe(sha256(data));
+    const killedAfterLink = async (): Promise<void> => {
+      await link(target, `${target}.mgpart`);
+      await writeFile(`${target}.mgstate`, state);
+    };
+
+    await killedAfterLink();
+    const again = await mg.download('mem://h/k.bin', { output: target }).done.catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: ErrorCodes.FILE_EXISTS });
+    expect(await readdir(dir)).toEqual(['k.bin']);
+    expect(sha256(await readFile(target))).toBe(sha256(data));
+
+    await killedAfterLink();
+    const inode = (await stat(target)).ino;
+    const replaced = await mg.download('mem://h/k.bin', { output: target, existing: 'overwrite' }).done;
+    expect(replaced.resumed).toBe(false);
+    expect((await stat(target)).ino).not.toBe(inode);
+    expect(await readdir(dir)).toEqual(['k.bin']);
+    expect(sha256(await readFile(target))).toBe(sha256(data));
+
+    // Killed after unlinking the partial file: only the state is left over; a server-named run
+    // takes the next name and the state goes.
+    await writeFile(`${target}.mgstate`, state);
+    const renamed = await mg.download('mem://h/k.bin', { dir }).done;
+    expect(renamed.file).toBe(join(dir, 'k.1.bin'));
+    expect((await readdir(dir)).sort()).toEqual(['k.1.bin', 'k.bin']);
+
+    // A partial file of its own beside an existing target is a download under way: left alone.
+    await writeFile(`${target}.mgpart`, 'partial');
+    await writeFile(`${target}.mgstate`, state);
+    expect(await mg.download('mem://h/k.bin', { output: target }).done.catch((e: unknown) => e)).toMatchObject({ code: ErrorCodes.FILE_EXISTS });
+    expect((await readdir(dir)).sort()).toEqual(['k.1.bin', 'k.bin', 'k.bin.mgpart', 'k.bin.mgstate']);
+    await mg.close();
   });
 });

@@ -10,7 +10,7 @@ import { type LockHolder, PidLock } from './PidLock.js';
 import { learnDirectory, metadata } from './metadataCalls.js';
 import { removeFile } from './removeFile.js';
 import { checkRenameTarget, createFreshSinkFile, openOwn, refuseUnsafe } from './safeCreate.js';
-import { isSidecarName, sidecarPaths } from './sidecars.js';
+import { type SidecarPaths, isSidecarName, sidecarPaths } from './sidecars.js';
 import type { ByteSink } from './sink.js';
 import { type Reservation, reserveSpace } from './space.js';
 import { StateFile, redactUrl } from './StateFile.js';
@@ -128,6 +128,14 @@ export class PartialFileStorage implements Storage {
         context.unclaim(target);
       };
       const targetExists = await exists(target);
+      if (targetExists) {
+        try {
+          await finishInterruptedCommit(target, sidecars);
+        } catch (err) {
+          await skip();
+          throw fileSystemError(err, `remove the leftovers of a finished download beside ${target}`);
+        }
+      }
       const stateFile = new StateFile(sidecars.state);
       let saved: SavedState | 'corrupt' | undefined;
       try {
@@ -303,6 +311,27 @@ function numbered(base: string, n: number): string {
   const ext = extname(base);
   const stem = ext && ext !== base ? base.slice(0, -ext.length) : base;
   return `${stem}.${n}${ext === base ? '' : ext}`;
+}
+
+/**
+ * A run killed between linking its finished file to `target` and removing the sidecars left them
+ * behind (commit links the partial file to the target, then unlinks the partial file, then removes
+ * the state): the partial file's name still on the target's bytes (one file, two names), or no
+ * partial file but a state. The download they describe is complete; the partial file's name only
+ * shares the target's bytes (a later run would refuse to write through it), and a state without
+ * its partial file resumes nothing. Removes those names, never the target; called with the
+ * target's lock held, so no run is under way. A partial file of its own (another inode) is a
+ * download under way and stays, as does the state beside it.
+ */
+async function finishInterruptedCommit(target: string, sidecars: SidecarPaths): Promise<void> {
+  const [finished, partial] = await Promise.all([metadata.lstatIfAny(target), metadata.lstatIfAny(sidecars.temp)]);
+  if (!finished?.isFile()) return;
+  if (partial !== undefined) {
+    if (!partial.isFile() || partial.ino !== finished.ino || partial.dev !== finished.dev) return;
+    await removeFile(sidecars.temp);
+  }
+  await removeFile(sidecars.state);
+  await removeFile(sidecars.stateTmp);
 }
 
 async function exists(path: string): Promise<boolean> {
