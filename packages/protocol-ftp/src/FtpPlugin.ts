@@ -74,6 +74,41 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
+/** MG_ERR_RANGE_IGNORED for a REST at `start` the server refused (5xx): the engine goes on in one stream. */
+function restRefused(target: FtpTarget, start: number, err: RestRefused, job: Job): ProtocolError {
+  job.log.info('REST refused: one stream', () => ({ host: target.host, start, ftpCode: err.ftpCode }));
+  return new ProtocolError(ErrorCodes.RANGE_IGNORED, `${target.url.href} refused to restart at byte ${start} (FTP ${err.ftpCode}); downloading in one stream`, {
+    ftpCode: err.ftpCode,
+    url: target.url.href,
+  });
+}
+
+/**
+ * Whether the server starts a RETR where REST says: a retrieval of a `size`-byte file from its last
+ * byte must bring exactly one byte. Some servers answer REST with 350 and then send the whole file
+ * from its first byte; every range but the first would then hold the file's beginning, and nothing
+ * in FTP shows it (no Content-Range): the bytes would be written where they do not belong, and a
+ * range that stops before the end of the file would never notice. Leaves `session` in step (or
+ * closed, which the pool then discards).
+ */
+async function restHonoured(session: FtpSession, path: string, size: number, drainMs: number): Promise<boolean> {
+  const transfer = await FtpTransfer.start(session, path, size - 1);
+  let received = 0;
+  try {
+    for (let chunk = await transfer.read(); chunk !== null; chunk = await transfer.read()) {
+      received += chunk.byteLength;
+      if (received > 1) break;
+    }
+  } finally {
+    if (!transfer.reachedEnd) transfer.closeData();
+    await transfer.drain(drainMs);
+    if (!transfer.synced) session.close();
+  }
+  // None: the file is shorter than its SIZE says (the range itself then comes short), not a sign
+  // of REST ignored.
+  return received <= 1;
+}
+
 /**
  * FTP and FTPS through basic-ftp: `ftp://` and `ftps://` URLs.
  *
@@ -84,7 +119,8 @@ function nonNegative(name: string, value: number): number {
  * - `fetchRange` takes a control connection from the pool (per security, host, port and
  *   credentials), checks SIZE and MDTM against the validators (MG_ERR_REMOTE_CHANGED), and reads
  *   the range with REST + RETR; REST refused is MG_ERR_RANGE_IGNORED (the engine then falls back to
- *   one stream).
+ *   one stream). The first range mid-file on a server first checks that it honours REST (a RETR
+ *   from the last byte brings one byte); one that sends from byte 0 anyway is MG_ERR_RANGE_IGNORED.
  * - Passive mode only: EPSV, then PASV; a PASV reply naming another host than the control
  *   connection's is refused (basic-ftp's default, kept: FTP bounce protection).
  * - Proxies (`proxy`, FTP_PROXY, ALL_PROXY, NO_PROXY): SOCKS5 or an HTTP proxy's CONNECT carries
@@ -112,6 +148,11 @@ export class FtpPlugin extends ProtocolPlugin {
   private readonly drainMs: number;
   private readonly pool: SessionPool;
   private readonly proxies: ProxyResolver;
+  /**
+   * Per server (`host:port`), whether it starts a RETR where REST says ({@link restHonoured}):
+   * found out once by the first range that starts mid-file, shared by the ranges that ask meanwhile.
+   */
+  private readonly restChecks = new Map<string, Promise<boolean>>();
 
   /**
    * @param options - TLS mode for `ftp://` URLs, trust, timeouts; see {@link FtpPluginOptions}.
@@ -203,6 +244,7 @@ export class FtpPlugin extends ProtocolPlugin {
           throw new RemoteChangedError(`${target.url.href} changed: ${change}`, { url: target.url.href });
         }
       }
+      if (req.start > 0 && expectedSize !== undefined && expectedSize > req.start) await this.checkRest(session, target, expectedSize, job);
       const source = await this.open(session, target, {
         start: req.start,
         end: req.end,
@@ -223,6 +265,38 @@ export class FtpPlugin extends ProtocolPlugin {
   async list(job: Job): Promise<RemoteEntry[]> {
     const target = ftpTarget(job.url, job.options.credentials, this.tls, true);
     return await this.withSession(target, job, job.signal, async (session) => ({ value: await listFolder(session, target.path), owned: false }));
+  }
+
+  /**
+   * Makes sure the server honours REST before a range mid-file is trusted to it: asked once per
+   * server (on `session`, which is in step again afterwards), or awaited when another range asks.
+   *
+   * @throws DownloadError - MG_ERR_RANGE_IGNORED when the server sent more than the last byte
+   *   (the engine then starts over in one stream), or the errors of the retrieval.
+   */
+  private async checkRest(session: FtpSession, target: FtpTarget, size: number, job: Job): Promise<void> {
+    const key = `${target.host}:${target.port}`;
+    let check = this.restChecks.get(key);
+    if (check === undefined) {
+      check = restHonoured(session, target.path, size, this.drainMs);
+      this.restChecks.set(key, check);
+      // A failed check (REST refused, a dropped connection) is not remembered: the next range asks again.
+      check.catch(() => this.restChecks.delete(key));
+    }
+    let honoured: boolean;
+    try {
+      honoured = await check;
+    } catch (err) {
+      if (err instanceof RestRefused) throw restRefused(target, size - 1, err, job);
+      throw err;
+    }
+    if (honoured) return;
+    job.log.info('REST ignored: one stream', () => ({ host: target.host }));
+    throw new ProtocolError(
+      ErrorCodes.RANGE_IGNORED,
+      `${target.url.href} answers REST but a retrieval of its last byte brought more: it sends from the first byte, so its ranges cannot be used`,
+      { url: target.url.href },
+    );
   }
 
   /** Control connections of this plugin: open ones (idle or in use), and idle ones in the pool. */
@@ -320,14 +394,7 @@ export class FtpPlugin extends ProtocolPlugin {
     try {
       transfer = await FtpTransfer.start(session, target.path, range.start);
     } catch (err) {
-      if (err instanceof RestRefused) {
-        job.log.info('REST refused: one stream', () => ({ host: target.host, start: range.start, ftpCode: err.ftpCode }));
-        throw new ProtocolError(
-          ErrorCodes.RANGE_IGNORED,
-          `${target.url.href} refused to restart at byte ${range.start} (FTP ${err.ftpCode}); downloading in one stream`,
-          { ftpCode: err.ftpCode, url: target.url.href },
-        );
-      }
+      if (err instanceof RestRefused) throw restRefused(target, range.start, err, job);
       throw ftpFailure(err, context, range.signal);
     }
     return new FtpByteSource({

@@ -84,6 +84,38 @@ describe('downloads over FTP through the engine', () => {
     expect(reasons.some((r) => /one stream/.test(r))).toBe(true);
   });
 
+  // A server that answers REST with 350 and sends from byte 0 anyway would put the file's beginning
+  // into every range but the first, and a range that stops before the end never notices (its bytes
+  // count right). Before the first range mid-file, a RETR of the last byte must bring one byte.
+  it('finds out that a server ignores REST before trusting a range to it, and downloads in one stream', async () => {
+    server.setFaults({ ignoreRest: true });
+    server.resetLog();
+    const f = serve(3 * MiB + 5, { throttleBytesPerSec: 16 * MiB });
+    const dl = mg.download(f.url, { dir, connections: 4 });
+    const reasons: string[] = [];
+    dl.on('restart', (r) => reasons.push(r.reason));
+    const result = await dl.done;
+    expect(await hashOf(result.file)).toBe(sha256(f.content));
+    expect(reasons.join()).toMatch(/answers REST but a retrieval of its last byte brought more/);
+    // No range mid-file was ever asked for: the check, then streams from byte 0.
+    expect(server.commands('REST').map((r) => r.argument)).toEqual([String(3 * MiB + 4)]);
+    // The plugin remembers the server: the next download's ranges go straight to one stream.
+    const g = serve(2 * MiB, { throttleBytesPerSec: 16 * MiB });
+    expect((await download(g.url, { connections: 4 })).hash).toBe(sha256(g.content));
+    expect(server.commands('REST')).toHaveLength(1);
+  });
+
+  it('checks once per server that it honours REST, then trusts its ranges', async () => {
+    server.resetLog();
+    const files = [serve(2 * MiB, { throttleBytesPerSec: 16 * MiB }), serve(2 * MiB, { throttleBytesPerSec: 16 * MiB })];
+    for (const f of files) expect((await download(f.url, { connections: 4 })).hash).toBe(sha256(f.content));
+    const rests = server.commands('REST').map((r) => Number(r.argument));
+    // The first range mid-file waits for one RETR of the first file's last byte; every other REST is a range.
+    expect(rests[0]).toBe(2 * MiB - 1);
+    expect(rests.filter((offset) => offset === 2 * MiB - 1)).toHaveLength(1);
+    expect(rests.length).toBeGreaterThan(2);
+  });
+
   it('downloads in one stream from the start when the server has no REST', async () => {
     server.setFaults({ refuseRest: 'all' });
     const f = serve(2 * MiB);

@@ -304,7 +304,7 @@ export class FtpControlConnection {
         if (!/^\d{1,15}$/.test(arg.trim())) return this.reply(r, 501, 'Bad REST parameter.');
         const offset = Number(arg.trim());
         if (faults.refuseRest === 'nonzero' && offset > 0) return this.reply(r, 504, 'REST not supported for that offset.');
-        this.restart = offset;
+        this.restart = faults.ignoreRest ? 0 : offset;
         return this.reply(r, 350, `Restart position accepted (${offset}).`);
       }
       case 'EPSV':

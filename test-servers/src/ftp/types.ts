@@ -16,6 +16,11 @@ export interface FtpServerFaults {
    * a server whose FEAT promises more than it does.
    */
   refuseRest?: 'all' | 'nonzero';
+  /**
+   * REST is answered 350 as it should be, and then ignored: every RETR sends the file from its
+   * first byte (a server that lies about restarting; nothing in FTP shows it but the byte count).
+   */
+  ignoreRest?: boolean;
   /** SIZE is not implemented (502) and FEAT does not list it. */
   noSize?: boolean;
   /** MDTM is not implemented (502) and FEAT does not list it. */
