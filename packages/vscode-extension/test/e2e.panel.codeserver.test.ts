@@ -164,7 +164,10 @@ describe('the Downloads panel in code-server', () => {
     expect(await visibleNames()).toEqual(['dropped.bin']);
     await screenshot(page, 'e2e-panel-6-completed-dark');
 
-    // A file dragged from the Explorer is not a download: a warning names it, nothing is added.
+    // A file dragged from the Explorer is not a download: a warning names it, nothing is added. The
+    // completion's toast (it has buttons, so it stays) is cleared first: the screenshot shows the warning.
+    await runFromPalette(page, 'Notifications: Clear All Notifications');
+    await expect.poll(() => page.locator('.notification-toast').count(), { timeout: 10_000 }).toBe(0);
     await frame.locator('body').evaluate((body: DropTarget) => {
       const data = new DataTransfer();
       data.setData('text/uri-list', 'file:///etc/hostname\r\n');

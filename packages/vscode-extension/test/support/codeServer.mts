@@ -430,9 +430,20 @@ export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
-/** Saves a full-page screenshot under test-artifacts/ and returns its path. */
+/**
+ * Saves a full-page screenshot under test-artifacts/ and returns its path. The workbench's finite
+ * animations (a toast sliding in, the palette fading out) are let finish first, so that a toast a
+ * test just saw appear is in the picture whole (a spinner's endless one is not waited for; nor is
+ * any for longer than 2 s).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
+  await page
+    .evaluate(async () => {
+      const finite = document.getAnimations().filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Infinity)));
+      await Promise.race([Promise.all(finite.map((a) => a.finished.catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    })
+    .catch(() => undefined);
   const file = path.join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path: file, timeout: 20_000 });
   return file;
