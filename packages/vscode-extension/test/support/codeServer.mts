@@ -430,6 +430,11 @@ export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
+/** What `screenshot` asks of the workbench's document (this suite is type-checked without the DOM library). */
+interface AnimatedDocument {
+  getAnimations(): Array<{ effect: { getComputedTiming(): { endTime?: number | string | null } } | null; finished: Promise<unknown> }>;
+}
+
 /**
  * Saves a full-page screenshot under test-artifacts/ and returns its path. The workbench's finite
  * animations (a toast sliding in, the palette fading out) are let finish first, so that a toast a
@@ -440,6 +445,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
   await page
     .evaluate(async () => {
+      const { document } = globalThis as unknown as { document: AnimatedDocument };
       const finite = document.getAnimations().filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Infinity)));
       await Promise.race([Promise.all(finite.map((a) => a.finished.catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 2000))]);
     })
