@@ -19,6 +19,11 @@ export interface LatencyRelay {
   readonly port: number;
   /** Connections accepted so far. */
   connectionsAccepted(): number;
+  /**
+   * Writes a receiving side refused so far (its buffer was full: it reads slower than the sender
+   * sends); each time the relay stops reading the sender until the receiver drains.
+   */
+  writesRefused(): number;
   /** Stops listening and destroys every relayed connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -35,6 +40,7 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
   const bufferBytes = options.bufferBytes ?? 16 * 1024 * 1024;
   const sockets = new Set<Socket>();
   let accepted = 0;
+  const counters = { refused: 0 };
   // Half-open: one side's end must not end the other before the delayed bytes have gone through.
   const server = createServer({ allowHalfOpen: true }, (client) => {
     accepted++;
@@ -49,8 +55,8 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
         upstream.destroy();
       });
     }
-    relay(client, upstream, delayMs, bufferBytes);
-    relay(upstream, client, delayMs, bufferBytes);
+    relay(client, upstream, delayMs, bufferBytes, counters);
+    relay(upstream, client, delayMs, bufferBytes, counters);
   });
   server.listen(0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
@@ -61,6 +67,7 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
     host: address.address,
     port: address.port,
     connectionsAccepted: () => accepted,
+    writesRefused: () => counters.refused,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -70,7 +77,7 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
 }
 
 /** Copies `from` to `to`, each chunk `delayMs` later, pausing `from` while too much is held. */
-function relay(from: Socket, to: Socket, delayMs: number, bufferBytes: number): void {
+function relay(from: Socket, to: Socket, delayMs: number, bufferBytes: number, counters: { refused: number }): void {
   let held = 0;
   let waitingDrain = false;
   const maybeResume = (): void => {
@@ -86,7 +93,10 @@ function relay(from: Socket, to: Socket, delayMs: number, bufferBytes: number): 
     // Timers of the same duration fire in the order they were set: the byte order is kept.
     setTimeout(() => {
       held -= chunk.length;
-      if (!to.destroyed && !to.write(chunk)) waitingDrain = true;
+      if (!to.destroyed && !to.write(chunk)) {
+        waitingDrain = true;
+        counters.refused++;
+      }
       maybeResume();
     }, delayMs);
   });

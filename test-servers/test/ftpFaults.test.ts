@@ -47,6 +47,15 @@ describe('FTP faults', () => {
       expect((await c.send('REST 10')).code).toBe(504);
     });
 
+    it('ignoreRest: REST is accepted with 350, and RETR sends the whole file from byte 0 anyway', async () => {
+      server.setFaults({ ignoreRest: true });
+      const c = await login();
+      expect(await feat(c)).toContain('REST STREAM');
+      const got = await c.retr('f.bin', { offset: SPEC.size - 1 });
+      expect(got.replies.map((r) => r.code)).toEqual([350, 150, 226]);
+      expect(got.data.equals(BYTES)).toBe(true);
+    });
+
     it('noSize and noMdtm: 502, and FEAT does not list them', async () => {
       server.setFaults({ noSize: true, noMdtm: true });
       const c = await login();

@@ -60,6 +60,35 @@ describe('startLatencyRelay', () => {
     expect(received.equals(data)).toBe(true);
   });
 
+  it('stops reading the sender while the receiver does not read, and delivers every byte once it does', async () => {
+    // A receiver that reads nothing at first: the relay's writes to it back up until one is refused.
+    const received: Buffer[] = [];
+    let peer: Socket | undefined;
+    echo = createServer({ allowHalfOpen: true }, (socket) => {
+      peer = socket;
+      socket.on('error', () => undefined);
+      socket.pause();
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    relay = await startLatencyRelay({ target: { host: '127.0.0.1', port: (echo.address() as AddressInfo).port }, delayMs: 1, bufferBytes: 64 * 1024 });
+    const r = relay;
+    const client = createConnection({ host: r.host, port: r.port });
+    await once(client, 'connect');
+    const data = randomBytes(32 * 1024 * 1024);
+    client.end(data);
+    // More than loopback's socket buffers hold: the relay's write is refused (bounded wait, no timing asserted).
+    for (let i = 0; i < 1000 && r.writesRefused() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(r.writesRefused()).toBeGreaterThan(0);
+    const ended = once(peer!, 'end');
+    peer!.resume();
+    await ended;
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+    client.destroy();
+    peer!.destroy();
+  });
+
   it('adds the delay in each direction: nothing comes back before two delays have passed', async () => {
     const target = await startEcho();
     relay = await startLatencyRelay({ target, delayMs: 60 });
