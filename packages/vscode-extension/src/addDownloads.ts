@@ -58,19 +58,7 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
   }
   for (let i = 0; i < items.length; i += AddManyRequest.maxItems) {
     const batch = items.slice(i, i + AddManyRequest.maxItems);
-    if (items.length > 1) {
-      try {
-        const { ids } = await deps.connection.request(AddManyRequest.type, { items: batch });
-        outcome.ids.push(...ids);
-        continue;
-      } catch (err) {
-        if (!answeredByService(err)) {
-          const reason = describeRequestError(err);
-          for (const { url } of batch) outcome.refused.push({ url, reason });
-          continue;
-        }
-      }
-    }
+    if (items.length > 1 && (await addBatch(deps, batch, outcome))) continue;
     for (const params of batch) {
       try {
         const { id, download } = await deps.connection.request(AddRequest.type, params);
@@ -82,4 +70,21 @@ export async function addDownloads(deps: AddDeps, request: DownloadRequest): Pro
     }
   }
   return outcome;
+}
+
+/**
+ * Sends `batch` as one `multiget/addMany` into `outcome`. False when the service refused it as a
+ * whole (the caller then sends its URLs one at a time); a batch that got no answer is refused for
+ * each of its URLs.
+ */
+async function addBatch(deps: AddDeps, batch: AddParams[], outcome: AddOutcome): Promise<boolean> {
+  try {
+    const { ids } = await deps.connection.request(AddManyRequest.type, { items: batch });
+    outcome.ids.push(...ids);
+  } catch (err) {
+    if (answeredByService(err)) return false;
+    const reason = describeRequestError(err);
+    for (const { url } of batch) outcome.refused.push({ url, reason });
+  }
+  return true;
 }

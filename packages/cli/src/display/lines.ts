@@ -131,19 +131,22 @@ export function progressLine(name: string, p: Progress): string {
   return `progress: ${name} ${amount} ${formatSpeed(p.speed)}${eta} ${p.connections} connection${p.connections === 1 ? '' : 's'}\n`;
 }
 
-/** `retry: name: <message> [CODE] (attempt 2, next in 1.0 s)`. */
+/**
+ * `retry: name: <message> [CODE] (attempt 2, next in 1.0 s)`. This line, `restart:` and `warning:`
+ * print the engine's text, which core already made printable (DownloadError, `warning`, `restart`).
+ */
 export function retryLine(palette: Palette, redactor: Redactor, name: string, info: { error: DownloadError; attempt: number; delayMs: number }): string {
-  return `${palette.yellow('retry:')} ${name}: ${printable(redactor.text(info.error.message))} [${info.error.code}] (attempt ${info.attempt}, next in ${formatDuration(info.delayMs)})\n`;
+  return `${palette.yellow('retry:')} ${name}: ${redactor.text(info.error.message)} [${info.error.code}] (attempt ${info.attempt}, next in ${formatDuration(info.delayMs)})\n`;
 }
 
 /** `restart: name: <reason>`. */
 export function restartLine(palette: Palette, redactor: Redactor, name: string, reason: string): string {
-  return `${palette.yellow('restart:')} ${name}: ${printable(redactor.text(reason))}\n`;
+  return `${palette.yellow('restart:')} ${name}: ${redactor.text(reason)}\n`;
 }
 
 /** `warning: name: <message>`. */
 export function warningLine(palette: Palette, redactor: Redactor, name: string, info: { code: string; message: string }): string {
-  return `${palette.yellow('warning:')} ${name}: ${printable(redactor.text(info.message))} [${info.code}]\n`;
+  return `${palette.yellow('warning:')} ${name}: ${redactor.text(info.message)} [${info.code}]\n`;
 }
 
 /** The name of a download once its file is chosen. */

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { type Stats, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ErrorCodes, FileSystemError, RemoteChangedError, UsageError, fileSystemError, isDownloadError } from '../errors.js';
@@ -127,10 +127,11 @@ export class PartialFileStorage implements Storage {
         await lock.release();
         context.unclaim(target);
       };
-      const targetExists = await exists(target);
-      if (targetExists) {
+      const found = await metadata.lstatIfAny(target).catch(() => undefined);
+      const targetExists = found !== undefined;
+      if (found?.isFile()) {
         try {
-          await finishInterruptedCommit(target, sidecars);
+          await finishInterruptedCommit(found, sidecars);
         } catch (err) {
           await skip();
           throw fileSystemError(err, `remove the leftovers of a finished download beside ${target}`);
@@ -314,31 +315,23 @@ function numbered(base: string, n: number): string {
 }
 
 /**
- * A run killed between linking its finished file to `target` and removing the sidecars left them
- * behind (commit links the partial file to the target, then unlinks the partial file, then removes
- * the state): the partial file's name still on the target's bytes (one file, two names), or no
- * partial file but a state. The download they describe is complete; the partial file's name only
+ * A run killed between linking its finished file to the target (`finished`: the target's lstat)
+ * and removing the sidecars left them behind (commit links the partial file to the target, then
+ * unlinks the partial file, then removes the state): the partial file's name still on the target's
+ * bytes (one file, two names), or no partial file but a state. The download they describe is complete; the partial file's name only
  * shares the target's bytes (a later run would refuse to write through it), and a state without
  * its partial file resumes nothing. Removes those names, never the target; called with the
  * target's lock held, so no run is under way. A partial file of its own (another inode) is a
  * download under way and stays, as does the state beside it.
  */
-async function finishInterruptedCommit(target: string, sidecars: SidecarPaths): Promise<void> {
-  const [finished, partial] = await Promise.all([metadata.lstatIfAny(target), metadata.lstatIfAny(sidecars.temp)]);
-  if (!finished?.isFile()) return;
+async function finishInterruptedCommit(finished: Stats, sidecars: SidecarPaths): Promise<void> {
+  const partial = await metadata.lstatIfAny(sidecars.temp);
   if (partial !== undefined) {
     if (!partial.isFile() || partial.ino !== finished.ino || partial.dev !== finished.dev) return;
     await removeFile(sidecars.temp);
   }
   await removeFile(sidecars.state);
   await removeFile(sidecars.stateTmp);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await metadata.lstatIfAny(path).then(
-    (st) => st !== undefined,
-    () => false,
-  );
 }
 
 async function checkDirectory(dir: string, create: boolean): Promise<void> {
