@@ -45,6 +45,25 @@ describe('FTP server listings', () => {
     expect((await list('LIST /none')).codes).toEqual([550]);
   });
 
+  it('endlessListings sends generated lines after the real ones until the client closes, then 426', async () => {
+    server.setFaults({ endlessListings: ['/pub'] });
+    const data = await client.openData();
+    expect((await client.send('LIST /pub')).code).toBe(150);
+    let text = '';
+    // Bounded: a megabyte of a listing that would never end.
+    for await (const chunk of data) {
+      text += (chunk as Buffer).toString('latin1');
+      if (text.length >= 1024 * 1024) break;
+    }
+    data.destroy();
+    expect((await client.next()).code).toBe(426);
+    const lines = text.split('\r\n');
+    expect(lines[0]).toMatch(/ f\.bin$/);
+    expect(lines[1]).toMatch(/ sub dir$/);
+    expect(lines[2]).toMatch(/^-rw-r--r-- .* 1 Jan 01 00:00 endless-0\.bin$/);
+    expect(lines.filter((l) => /endless-\d+\.bin$/.test(l)).length).toBeGreaterThan(10_000);
+  });
+
   it('noMlsd refuses MLSD and leaves MLST out of FEAT; extraListLines are added as given', async () => {
     server.setFaults({ noMlsd: true, extraListLines: { '/pub': ['prw-r--r-- 1 ftp ftp 0 Jan 01 00:00 fifo'] } });
     expect((await client.send('FEAT')).lines.join('\n')).not.toMatch(/MLST/);

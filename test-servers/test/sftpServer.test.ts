@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateContent, generateSshKeyPair, sha256, sshFingerprint, startSftpServer } from '../src/index.js';
 import type { SftpTestServer } from '../src/index.js';
-import { openRead, readAt, readRange, sftpConnect, stat, until } from './sftpHelpers.js';
+import { openRead, readAt, readRange, sftpConnect, stat, until, type Outcome } from './sftpHelpers.js';
 
 const KiB = 1024;
 let server: SftpTestServer;
@@ -90,6 +90,37 @@ describe('SFTP test server: basics', () => {
       sftpConnect({ host: server.host, port: server.port, username: 'bob', privateKey: other.privateKey }),
     ).rejects.toThrow(/authentication methods failed/);
     expect(server.log('auth').map((a) => a.success)).toEqual([true, false]);
+  });
+
+  it('lists a folder with OPENDIR and READDIR, then EOF; endlessListings never ends one', async () => {
+    server.addFile('/data/a.bin', Buffer.from('a'));
+    server.addFile('/data/sub/b.bin', Buffer.from('b'));
+    const s = await sftpConnect({ host: server.host, port: server.port, username: 'alice', password: 's3cret' });
+    const readdir = (handle: Buffer): Promise<Outcome<string[]>> =>
+      new Promise((resolve) =>
+        s.sftp.readdir(handle, (err, list) => resolve(err ? { ok: false, code: (err as { code?: number }).code, message: err.message } : { ok: true, value: list.map((e) => e.filename) })),
+      );
+    const opendir = (path: string): Promise<Buffer> => new Promise((resolve, reject) => s.sftp.opendir(path, (err, handle) => (err ? reject(err) : resolve(handle))));
+    try {
+      const plain = await opendir('/data');
+      expect(await readdir(plain)).toEqual({ ok: true, value: ['a.bin', 'sub'] });
+      expect(await readdir(plain)).toMatchObject({ ok: false, code: 1 });
+      server.setServerFaults({ endlessListings: ['/data'] });
+      const endless = await opendir('/data');
+      expect(await readdir(endless)).toEqual({ ok: true, value: ['a.bin', 'sub'] });
+      const names: string[] = [];
+      // Bounded: 20 answers of a listing that would never end.
+      for (let i = 0; i < 20; i++) {
+        const batch = await readdir(endless);
+        expect(batch.ok).toBe(true);
+        if (batch.ok) names.push(...batch.value);
+      }
+      expect(names.length).toBe(20 * 500);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names[0]).toBe('endless-0.bin');
+    } finally {
+      s.end();
+    }
   });
 
   it('rejects everyone while failAuthentication is set', async () => {

@@ -93,7 +93,8 @@ export function replyError(code: number, message: string, context: FtpFailureCon
  * a client closed because the download stopped reports "User closed client", which is an abort.
  *
  * basic-ftp reports several failures as plain Errors known only by their text (timeouts, a server
- * that closed the connection, a PASV reply naming another host); those texts are matched here.
+ * that closed the connection, a PASV reply naming another host, a listing past its size limit:
+ * MG_ERR_PROTOCOL, not retried); those texts are matched here.
  */
 export function ftpFailure(err: unknown, context: FtpFailureContext, signal?: AbortSignal): DownloadError {
   if (signal?.aborted === true) {
@@ -137,6 +138,13 @@ export function ftpFailure(err: unknown, context: FtpFailureContext, signal?: Ab
   }
   if (/User closed client/.test(message)) {
     return new AbortError(`The FTP connection to ${where} was closed`, details);
+  }
+  const listingCap = /StringWriter: Maximum bytes exceeded, maxByteLength=(\d+)/.exec(message);
+  if (listingCap?.[1] !== undefined) {
+    // basic-ftp keeps a listing in memory and stops it at this size: a listing that long (hundreds
+    // of thousands of entries, or one that never ends) would not be walked anyway.
+    const mib = Math.round(Number(listingCap[1]) / (1024 * 1024));
+    return new ProtocolError(ErrorCodes.PROTOCOL, `${where}: the folder's listing is longer than ${mib} MiB; download a smaller folder`, details);
   }
   if (/Can't parse|Unexpected FTP response/.test(message)) {
     return new ProtocolError(ErrorCodes.PROTOCOL, `${where}: malformed reply (${message})`, details);

@@ -101,6 +101,21 @@ describe('whole folders from the test FTP server', () => {
     expect(added.skipped.map((s) => s.remotePath).sort()).toEqual(['../../owned', 'fifo', 'null', 'passwd']);
   });
 
+  it('a listing that never ends stops at basic-ftp\'s 40 MiB with MG_ERR_PROTOCOL, asked once; a subfolder\'s is skipped', async () => {
+    server.setFaults({ endlessListings: ['/pub/set'] });
+    const before = server.commands().length;
+    const m = await manager();
+    const failure = await m.addFolder(server.url('/pub/set/'), { credentials: LOGIN }).catch((err: unknown) => err);
+    expect(failure).toMatchObject({ code: 'MG_ERR_PROTOCOL', message: expect.stringMatching(/listing is longer than 40 MiB; download a smaller folder/) });
+    // Not retried: another 40 MiB would end the same way.
+    expect(server.commands().slice(before).filter((c) => c.command === 'MLSD')).toHaveLength(1);
+
+    server.setFaults({ endlessListings: ['/pub/set/deep'] });
+    const added = await m.addFolder(server.url('/pub/set/'), { credentials: LOGIN });
+    expect(added.files.map((f) => f.remotePath)).toEqual(['a.bin']);
+    expect(added.skipped).toEqual([{ remotePath: 'deep/', reason: expect.stringMatching(/^cannot be listed: .*listing is longer than 40 MiB.*\[MG_ERR_PROTOCOL\]$/) }]);
+  });
+
   it('fails with the folder listing error when the folder does not exist', async () => {
     const m = await manager();
     await expect(m.addFolder(server.url('/pub/none/'), { credentials: LOGIN })).rejects.toMatchObject({ code: 'MG_ERR_NOT_FOUND' });

@@ -1,5 +1,5 @@
-import { ErrorCodes, NetworkError, isDownloadError, openTunnel, type RemoteEntry, type RemoteEntryType } from '@multiget/core';
-import type { Client } from 'ssh2';
+import { ErrorCodes, MAX_TREE_ENTRIES, NetworkError, ProtocolError, isDownloadError, openTunnel, type RemoteEntry, type RemoteEntryType } from '@multiget/core';
+import type { Client, FileEntryWithStats, SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import type { ConnectPlan, PoolTarget } from './ConnectionPool.js';
 import { abortError, connectError, requestError } from './sftpErrors.js';
@@ -22,17 +22,22 @@ export interface ListRequest {
 const quiet = (): void => undefined;
 
 /**
- * Lists one folder with ssh2-sftp-client (readdir), on a connection of its own made with the
- * plugin's connect options: the same authentication (explicit key, agent, default keys, password)
- * and the same host key check (known_hosts or a pinned fingerprint; unknown or changed keys
- * refused). Listing is metadata only: bytes never go this way, they take the plugin's own reader.
+ * Lists one folder on a connection of its own, made by ssh2-sftp-client with the plugin's connect
+ * options: the same authentication (explicit key, agent, default keys, password) and the same host
+ * key check (known_hosts or a pinned fingerprint; unknown or changed keys refused). Listing is
+ * metadata only: bytes never go this way, they take the plugin's own reader.
  *
- * Entry types come from the first character of the server's `ls -l` line, as ssh2-sftp-client
- * reports them: `d` a folder, `-` a file, `l` a link; anything else (devices, FIFOs, sockets, a
- * server that sends no such line) is `other`, and never downloaded.
+ * The folder is read one READDIR answer at a time ({@link readFolder}), and a folder of more than
+ * `MAX_TREE_ENTRIES` entries fails as soon as it has sent that many: a server could otherwise
+ * answer READDIR forever and fill the memory.
+ *
+ * Entry types come from the first character of the server's `ls -l` line: `d` a folder, `-` a
+ * file, `l` a link; anything else (devices, FIFOs, sockets, a server that sends no such line) is
+ * `other`, and never downloaded.
  *
  * @throws DownloadError - the connection's failure (MG_ERR_AUTH, MG_ERR_HOST_KEY_UNKNOWN / CHANGED,
- *   MG_ERR_CONNECT ...), MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN for the folder, MG_ERR_TIMEOUT.
+ *   MG_ERR_CONNECT ...), MG_ERR_NOT_FOUND / MG_ERR_FORBIDDEN for the folder, MG_ERR_TIMEOUT,
+ *   MG_ERR_PROTOCOL for a folder of too many entries.
  */
 export async function listFolder(request: ListRequest): Promise<RemoteEntry[]> {
   const { target, signal } = request;
@@ -71,7 +76,8 @@ export async function listFolder(request: ListRequest): Promise<RemoteEntry[]> {
         connectTimeoutMs: request.connectTimeoutMs,
       });
     }
-    const listing = client.list(request.path);
+    const sftp = (client as unknown as { sftp: SFTPWrapper }).sftp;
+    const listing = readFolder(sftp, request.path, MAX_TREE_ENTRIES, target.label);
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
@@ -85,7 +91,7 @@ export async function listFolder(request: ListRequest): Promise<RemoteEntry[]> {
         request.stallTimeoutMs,
       );
     });
-    let items: SftpClient.FileInfo[];
+    let items: FileEntryWithStats[];
     try {
       items = await Promise.race([listing, deadline]);
     } catch (err) {
@@ -94,9 +100,9 @@ export async function listFolder(request: ListRequest): Promise<RemoteEntry[]> {
       throw requestError(err, `listing of ${request.path}`, target.where, undefined, signal);
     }
     return items.map((item) => {
-      const entry: RemoteEntry = { name: item.name, type: typeOf(item.type) };
-      if (entry.type === 'file' && Number.isFinite(item.size)) entry.size = item.size;
-      if (Number.isFinite(item.modifyTime)) entry.mtime = item.modifyTime;
+      const entry: RemoteEntry = { name: item.filename, type: typeOf(item.longname.slice(0, 1)) };
+      if (entry.type === 'file' && Number.isFinite(item.attrs.size)) entry.size = item.attrs.size;
+      if (Number.isFinite(item.attrs.mtime)) entry.mtime = item.attrs.mtime * 1000;
       return entry;
     });
   } finally {
@@ -105,6 +111,35 @@ export async function listFolder(request: ListRequest): Promise<RemoteEntry[]> {
     await client.end().catch(() => undefined);
     ssh.destroy();
   }
+}
+
+/** SFTP's status for the end of a listing (SSH_FX_EOF). */
+const STATUS_EOF = 1;
+
+/**
+ * Reads folder `path` with OPENDIR and READDIR, one answer at a time, and closes its handle. Past
+ * `limit` entries it stops with MG_ERR_PROTOCOL; a failed OPENDIR or READDIR rejects with ssh2's
+ * error (its SFTP status in `code`).
+ */
+export function readFolder(sftp: SFTPWrapper, path: string, limit: number, label: string): Promise<FileEntryWithStats[]> {
+  return new Promise((resolve, reject) => {
+    sftp.opendir(path, (openError, handle) => {
+      if (openError) return reject(openError);
+      const entries: FileEntryWithStats[] = [];
+      // The listing's outcome waits for the handle's close, whose own failure changes nothing.
+      const finish = (error?: unknown): void => void sftp.close(handle, () => (error === undefined ? resolve(entries) : reject(error)));
+      const next = (): void =>
+        void sftp.readdir(handle, (readError, batch) => {
+          if (readError) return finish((readError as { code?: unknown }).code === STATUS_EOF ? undefined : readError);
+          for (const entry of batch) entries.push(entry);
+          if (entries.length > limit) {
+            return finish(new ProtocolError(ErrorCodes.PROTOCOL, `${label} lists more than ${limit} entries in ${path}; download a smaller folder`));
+          }
+          next();
+        });
+      next();
+    });
+  });
 }
 
 function typeOf(type: string): RemoteEntryType {

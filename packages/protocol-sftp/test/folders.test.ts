@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Manager } from '@multiget/core';
+import { MAX_TREE_ENTRIES, Manager } from '@multiget/core';
 import { sha256, startSftpServer, type SftpTestServer } from '@multiget/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SftpPlugin } from '../src/index.js';
@@ -59,6 +59,23 @@ describe('whole folders from the test SFTP server', () => {
     expect(await hashOf(join(dir, 'set', 'a.bin'))).toBe(sha256(A));
     expect(await hashOf(join(dir, 'set', 'in ner', 'ünï', 'b.bin'))).toBe(sha256(B));
     expect(server.log('auth').filter((e) => e.success).map((e) => e.username)).toContain('bob');
+  });
+
+  it('a listing that never ends stops past MAX_TREE_ENTRIES with MG_ERR_PROTOCOL; a subfolder\'s is skipped', async () => {
+    const m = await manager();
+    server.setServerFaults({ endlessListings: ['/srv/set'] });
+    try {
+      await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
+        code: 'MG_ERR_PROTOCOL',
+        message: expect.stringMatching(new RegExp(`lists more than ${MAX_TREE_ENTRIES} entries in /srv/set/; download a smaller folder`)),
+      });
+      server.setServerFaults({ endlessListings: ['/srv/set/in ner'] });
+      const added = await m.addFolder(server.url('/srv/set/', 'bob', PASSWORD));
+      expect(added.files.map((f) => f.remotePath)).toEqual(['a.bin']);
+      expect(added.skipped).toEqual([{ remotePath: 'in ner/', reason: expect.stringMatching(/^cannot be listed: .*lists more than \d+ entries.*\[MG_ERR_PROTOCOL\]$/) }]);
+    } finally {
+      server.setServerFaults({});
+    }
   });
 
   it('a wrong password fails the listing with MG_ERR_AUTH, a missing folder with MG_ERR_NOT_FOUND', async () => {

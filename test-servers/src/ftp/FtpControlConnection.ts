@@ -75,6 +75,36 @@ function stripTelnet(raw: Buffer): Buffer {
 }
 
 /** Resolves never; rejects when `signal` aborts. */
+/**
+ * The `endlessListings` fault: `first`, then lines of generated files (`endless-N.bin`) for as long
+ * as the client reads, until it closes the data connection.
+ */
+async function endlessListing(socket: Socket, first: string, format: 'mlsd' | 'unix'): Promise<void> {
+  socket.on('error', () => undefined);
+  const closed = (): boolean => socket.destroyed || socket.writableEnded;
+  // Resolves on the next drain or on the close, whichever comes first.
+  const writable = (): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  let next = 0;
+  let chunk = first;
+  while (!closed()) {
+    if (!socket.write(chunk) && !closed()) await writable();
+    chunk = '';
+    for (let i = 0; i < 200; i++, next++) {
+      const name = `endless-${next}.bin`;
+      chunk += format === 'mlsd' ? `type=file;size=1;modify=20240101000000; ${name}\r\n` : `-rw-r--r--    1 ftp      ftp             1 Jan 01 00:00 ${name}\r\n`;
+    }
+  }
+}
+
 function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) reject(signal.reason);
@@ -483,7 +513,12 @@ export class FtpControlConnection {
     this.reply(r, 150, 'Here comes the directory listing.');
     const socket = await this.dataConnection(listener);
     if (socket === undefined) return this.reply(r, 425, 'Failed to establish connection.');
-    await new Promise<void>((resolve) => socket.end(lines.map((l) => `${l}\r\n`).join(''), () => resolve()));
+    const text = lines.map((l) => `${l}\r\n`).join('');
+    if (this.host.faults().endlessListings?.includes(path) === true) {
+      await endlessListing(socket, text, format);
+      return this.reply(r, 426, 'Connection closed; transfer aborted.');
+    }
+    await new Promise<void>((resolve) => socket.end(text, () => resolve()));
     this.reply(r, 226, 'Directory send OK.');
   }
 

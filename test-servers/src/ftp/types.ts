@@ -43,6 +43,12 @@ export interface FtpServerFaults {
    * `/dir`): hostile names, links, devices (`type=OS.unix=slink:/etc; escape`, `crw-r--r-- ... null`).
    */
   extraListLines?: Record<string, string[]>;
+  /**
+   * Folders (absolute paths) whose MLSD and LIST never end: after the folder's real lines, lines
+   * of new generated files keep coming until the client closes the data connection (a hostile or
+   * broken server).
+   */
+  endlessListings?: string[];
 }
 
 /**

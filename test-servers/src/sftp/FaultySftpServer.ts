@@ -429,6 +429,7 @@ export class FaultySftpServer implements SftpTestServer {
       sftp.attrs(reqid, fileAttrs(open.version, open.file.mode, open.file.announcedSize(open.version)));
     });
     sftp.on('CLOSE', (reqid: number, handle: Buffer) => {
+      endless.delete(handle.toString('hex'));
       if (listings.delete(handle.toString('hex'))) return sftp.status(reqid, STATUS_CODE.OK);
       const open = lookup(handle);
       handles.delete(handle.toString('hex'));
@@ -438,17 +439,25 @@ export class FaultySftpServer implements SftpTestServer {
     });
     // Directory listings, so that OpenSSH's `sftp` (which globs every path it gets) can be pointed here.
     const listings = new Map<string, Array<{ filename: string; longname: string; attrs: ReturnType<typeof dirAttrs> }> | null>();
+    /** Listings of the `endlessListings` fault: how many generated names each has sent. */
+    const endless = new Map<string, number>();
     sftp.on('OPENDIR', (reqid: number, path: string) => {
       const dir = normalize(path);
       if (!this.isDirectory(dir)) return sftp.status(reqid, this.files.has(dir) ? STATUS_CODE.FAILURE : STATUS_CODE.NO_SUCH_FILE);
       const handle = Buffer.from(`d${++nextHandle}`);
       listings.set(handle.toString('hex'), this.list(dir));
+      if (this.serverFaults.endlessListings?.includes(dir) === true) endless.set(handle.toString('hex'), 0);
       sftp.handle(reqid, handle);
     });
     sftp.on('READDIR', (reqid: number, handle: Buffer) => {
       const key = handle.toString('hex');
       const entries = listings.get(key);
       if (entries === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE);
+      const sent = endless.get(key);
+      if (entries === null && sent !== undefined) {
+        endless.set(key, sent + ENDLESS_BATCH);
+        return sftp.name(reqid, endlessBatch(sent));
+      }
       if (entries === null) return sftp.status(reqid, STATUS_CODE.EOF);
       listings.set(key, null);
       sftp.name(reqid, entries);
@@ -594,6 +603,18 @@ export class FaultySftpServer implements SftpTestServer {
     if (file !== undefined) return fileAttrs(file.current, file.mode, file.announcedSize());
     return this.isDirectory(path) ? dirAttrs() : undefined;
   }
+}
+
+/** Names per READDIR answer of an `endlessListings` folder. */
+const ENDLESS_BATCH = 500;
+
+/** The generated files `endless-N.bin` from `from` on, one READDIR answer's worth. */
+function endlessBatch(from: number): Array<{ filename: string; longname: string; attrs: ReturnType<typeof fileAttrs> }> {
+  const attrs = { mode: S_IFREG | 0o644, uid: 0, gid: 0, size: 1, atime: 0, mtime: 0 };
+  return Array.from({ length: ENDLESS_BATCH }, (_, i) => {
+    const filename = `endless-${from + i}.bin`;
+    return { filename, longname: `-rw-r--r--    1 0        0        1 Jan  1 00:00 ${filename}`, attrs };
+  });
 }
 
 function normalize(path: string): string {

@@ -61,6 +61,11 @@ export interface SftpFileOptions {
 export interface SftpServerFaults {
   /** Reject every authentication attempt, right credentials or not (an account locked out). */
   failAuthentication?: boolean;
+  /**
+   * Folders (absolute paths) whose listing never ends: READDIR never answers EOF, and every call
+   * after the folder's real entries brings another batch of new file names (a hostile or broken server).
+   */
+  endlessListings?: string[];
 }
 
 /** Options of {@link startSftpServer}. */

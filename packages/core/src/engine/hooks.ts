@@ -25,7 +25,9 @@ export interface ProtocolDriver {
   /**
    * Optional: lists the folder `job.url` names (its path ends with `/`), with the job's
    * credentials, trust and timeouts, for whole-folder downloads. Entries are reported as the
-   * server gives them; the caller checks names and skips links and special files.
+   * server gives them; the caller checks names and skips links and special files. A listing that
+   * grows past `MAX_TREE_ENTRIES` entries (a server whose listing never ends) should stop with
+   * MG_ERR_PROTOCOL rather than fill the memory: the caller sees it only once it is returned.
    */
   list?(job: Job): Promise<RemoteEntry[]>;
 }
