@@ -123,6 +123,20 @@ describe('SFTP test server: basics', () => {
     }
   });
 
+  it('dropListings destroys the connection at the first READDIR', async () => {
+    server.addFile('/data/a.bin', Buffer.from('a'));
+    server.setServerFaults({ dropListings: ['/data'] });
+    const s = await sftpConnect({ host: server.host, port: server.port, username: 'alice', password: 's3cret' });
+    try {
+      const handle = await new Promise<Buffer>((resolve, reject) => s.sftp.opendir('/data', (err, h) => (err ? reject(err) : resolve(h))));
+      const failure = await new Promise<Error | undefined>((resolve) => s.sftp.readdir(handle, (err) => resolve(err ?? undefined)));
+      expect(failure?.message).toMatch(/No response from server/);
+      await until(() => server.openConnections() === 0);
+    } finally {
+      s.end();
+    }
+  });
+
   it('rejects everyone while failAuthentication is set', async () => {
     server.setServerFaults({ failAuthentication: true });
     await expect(

@@ -126,8 +126,13 @@ export function readFolder(sftp: SFTPWrapper, path: string, limit: number, label
     sftp.opendir(path, (openError, handle) => {
       if (openError) return reject(openError);
       const entries: FileEntryWithStats[] = [];
-      // The listing's outcome waits for the handle's close, whose own failure changes nothing.
-      const finish = (error?: unknown): void => void sftp.close(handle, () => (error === undefined ? resolve(entries) : reject(error)));
+      const finish = (error?: unknown): void => {
+        // The handle's close is not awaited: its failure changes nothing, and over a lost
+        // connection it would never be answered (ssh2 drops requests on a closed channel).
+        sftp.close(handle, () => undefined);
+        if (error === undefined) resolve(entries);
+        else reject(error);
+      };
       const next = (): void =>
         void sftp.readdir(handle, (readError, batch) => {
           if (readError) return finish((readError as { code?: unknown }).code === STATUS_EOF ? undefined : readError);

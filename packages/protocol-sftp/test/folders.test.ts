@@ -78,6 +78,19 @@ describe('whole folders from the test SFTP server', () => {
     }
   });
 
+  it('a connection lost during the listing is MG_ERR_CONNECTION_RESET at once, not a timeout', async () => {
+    const m = await manager();
+    server.setServerFaults({ dropListings: ['/srv/set'] });
+    try {
+      await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
+        code: 'MG_ERR_CONNECTION_RESET',
+        message: expect.stringMatching(/the connection was lost/),
+      });
+    } finally {
+      server.setServerFaults({});
+    }
+  });
+
   it('a wrong password fails the listing with MG_ERR_AUTH, a missing folder with MG_ERR_NOT_FOUND', async () => {
     const m = await manager();
     await expect(m.addFolder(server.url('/srv/set/', 'bob', 'wrong-pw'))).rejects.toMatchObject({ code: 'MG_ERR_AUTH' });

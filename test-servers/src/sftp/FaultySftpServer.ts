@@ -430,6 +430,7 @@ export class FaultySftpServer implements SftpTestServer {
     });
     sftp.on('CLOSE', (reqid: number, handle: Buffer) => {
       endless.delete(handle.toString('hex'));
+      dropped.delete(handle.toString('hex'));
       if (listings.delete(handle.toString('hex'))) return sftp.status(reqid, STATUS_CODE.OK);
       const open = lookup(handle);
       handles.delete(handle.toString('hex'));
@@ -441,18 +442,22 @@ export class FaultySftpServer implements SftpTestServer {
     const listings = new Map<string, Array<{ filename: string; longname: string; attrs: ReturnType<typeof dirAttrs> }> | null>();
     /** Listings of the `endlessListings` fault: how many generated names each has sent. */
     const endless = new Map<string, number>();
+    /** Listings of the `dropListings` fault. */
+    const dropped = new Set<string>();
     sftp.on('OPENDIR', (reqid: number, path: string) => {
       const dir = normalize(path);
       if (!this.isDirectory(dir)) return sftp.status(reqid, this.files.has(dir) ? STATUS_CODE.FAILURE : STATUS_CODE.NO_SUCH_FILE);
       const handle = Buffer.from(`d${++nextHandle}`);
       listings.set(handle.toString('hex'), this.list(dir));
       if (this.serverFaults.endlessListings?.includes(dir) === true) endless.set(handle.toString('hex'), 0);
+      if (this.serverFaults.dropListings?.includes(dir) === true) dropped.add(handle.toString('hex'));
       sftp.handle(reqid, handle);
     });
     sftp.on('READDIR', (reqid: number, handle: Buffer) => {
       const key = handle.toString('hex');
       const entries = listings.get(key);
       if (entries === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE);
+      if (dropped.has(key)) return void state.socket.destroy();
       const sent = endless.get(key);
       if (entries === null && sent !== undefined) {
         endless.set(key, sent + ENDLESS_BATCH);

@@ -66,6 +66,8 @@ export interface SftpServerFaults {
    * after the folder's real entries brings another batch of new file names (a hostile or broken server).
    */
   endlessListings?: string[];
+  /** Folders (absolute paths) whose first READDIR destroys the whole SSH connection instead of answering. */
+  dropListings?: string[];
 }
 
 /** Options of {@link startSftpServer}. */
