@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { recordsOfLog } from '../src/manager/content/contentLog.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
@@ -132,11 +133,13 @@ describe('content store: a record digest built from the block CRCs of the downlo
     const m = await t.manager();
     await t.fetch(m, 'mem://h/f.bin', 'a.bin');
     await m.close();
-    // What a store written before block digests holds.
-    const path = join(t.dir, 'state', 'content.json');
-    const doc = JSON.parse(await readFile(path, 'utf8')) as { entries: Array<{ digest: unknown }> };
-    doc.entries[0]!.digest = { algorithm: 'sha256', hex: sha256(data) };
-    await writeFile(path, JSON.stringify(doc));
+    // What a store written before block digests holds (content.json, the document of that version,
+    // which the next manager takes over as its log).
+    const log = join(t.dir, 'state', 'content.jsonl');
+    const entries = recordsOfLog(await readFile(log, 'utf8'));
+    entries[0]!.digest = { algorithm: 'sha256', hex: sha256(data) };
+    await writeFile(join(t.dir, 'state', 'content.json'), JSON.stringify({ version: 1, entries }));
+    await unlink(log);
 
     const fetches = t.mem.fetches.length;
     const m2 = await t.manager();

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
+import { recordsOfLog } from '../src/manager/content/contentLog.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Manager, type DownloadResult, contentKey } from '../src/index.js';
@@ -88,8 +89,8 @@ describe('content store: no download twice', () => {
     expect(t.mem.fetches.length).toBeGreaterThan(fetches);
     expect(sha256(await readFile(join(t.dir, 'b.bin')))).toBe(sha256(data));
     await recorded(m2);
-    const content = JSON.parse(await readFile(join(t.dir, 'state', 'content.json'), 'utf8')) as { entries: Array<{ file: string }> };
-    expect(content.entries.map((e) => e.file)).toEqual([join(t.dir, 'b.bin')]);
+    const content = recordsOfLog(await readFile(join(t.dir, 'state', 'content.jsonl'), 'utf8'));
+    expect(content.map((e) => e.file)).toEqual([join(t.dir, 'b.bin')]);
 
     await unlink(join(t.dir, 'b.bin'));
     fetches = t.mem.fetches.length;
@@ -137,8 +138,8 @@ describe('content store: no download twice', () => {
     expect(b.result).toBeUndefined();
     expect(t.mem.fetches.length).toBeGreaterThan(fetches);
     await recorded(m);
-    const content = JSON.parse(await readFile(join(t.dir, 'state', 'content.json'), 'utf8')) as { entries: Array<{ file: string }> };
-    expect(content.entries.map((e) => e.file)).toEqual([join(t.dir, 'a.bin')]);
+    const content = recordsOfLog(await readFile(join(t.dir, 'state', 'content.jsonl'), 'utf8'));
+    expect(content.map((e) => e.file)).toEqual([join(t.dir, 'a.bin')]);
   });
 
   it('never overwrites an existing file unasked, never writes through a symlink; a server-named copy gets a numbered name', async () => {
@@ -169,13 +170,13 @@ describe('content store: no download twice', () => {
     expect(sha256(await readFile(join(t.dir, 'f.1.bin')))).toBe(sha256(data));
   });
 
-  it('keeps no secret in content.json: no user info, no signature parameters', async () => {
+  it('keeps no secret in content.jsonl: no user info, no signature parameters', async () => {
     t.mem.put('/f.bin', pseudoRandom(100 * KiB, 8));
     const m = await manager();
     const url = 'mem://user:hunter2@h/f.bin?v=1&X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA1&sig=s3cr3t';
     await fetch(m, url, 'a.bin');
     await recorded(m);
-    const text = await readFile(join(t.dir, 'state', 'content.json'), 'utf8');
+    const text = await readFile(join(t.dir, 'state', 'content.jsonl'), 'utf8');
     for (const secret of ['hunter2', 'user', 'deadbeef', 'AKIA1', 's3cr3t']) expect(text).not.toContain(secret);
     expect(contentKey(new URL(url))).toBe('mem://h/f.bin?v=1');
     // A re-signed link of the same object finds the record.

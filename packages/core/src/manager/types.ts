@@ -140,7 +140,7 @@ export interface ManagerOptions
   /** A store of the program's own instead of the state directory's JSON files. */
   store?: ManagerStore;
   /**
-   * Directory of the content store's `content.json` (finished files a new download of the same URL
+   * Directory of the content store's `content.jsonl` (finished files a new download of the same URL
    * or checksum is copied from). Default: `stateDir`; with only `store`, the store keeps it; with
    * neither, it lives in memory. It is read and written without the state directory's lock, so
    * several processes (CLI runs, a service) may share one. `false`: no content store at all.

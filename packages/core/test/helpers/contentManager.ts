@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { Manager, type ManagerOptions, type DownloadResult } from '../../src/index.js';
 import type { ContentRecord } from '../../src/manager/store/ManagerStore.js';
+import { recordsOfLog } from '../../src/manager/content/contentLog.js';
 import { MemoryPlugin } from './MemoryPlugin.js';
 
 const KiB = 1024;
@@ -17,7 +18,7 @@ export interface ContentFixture {
   manager(options?: ManagerOptions): Promise<Manager>;
   /** Adds a download to `output` (in the test's directory) and waits for its end: the result when it came from the store. */
   fetch(m: Manager, url: string, output: string, extra?: Record<string, unknown>): Promise<{ state: string; result?: DownloadResult; error?: string }>;
-  /** Closes `m` (which waits for records under way) and reads `content.json`. */
+  /** Closes `m` (which waits for records under way) and reads the records in force in `content.jsonl`. */
   records(m: Manager): Promise<ContentRecord[]>;
 }
 
@@ -65,7 +66,7 @@ export function contentFixture(): ContentFixture {
     },
     async records(m) {
       await m.close();
-      return (JSON.parse(await readFile(join(dir, 'state', 'content.json'), 'utf8')) as { entries: ContentRecord[] }).entries;
+      return recordsOfLog(await readFile(join(dir, 'state', 'content.jsonl'), 'utf8'));
     },
   };
 }

@@ -27,7 +27,7 @@ export class ContentShortcut {
   readonly #stopping = new AbortController();
 
   /**
-   * @param dir - directory of `content.json`; undefined: through `store`, or in memory without one
+   * @param dir - directory of `content.jsonl`; undefined: through `store`, or in memory without one
    */
   constructor(
     private readonly engine: Multiget,

@@ -1,16 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Validators } from '../../types.js';
 import type { ContentDocument, ContentRecord, ManagerStore } from '../store/ManagerStore.js';
 import { contentKey } from './contentKey.js';
 import { CoalescedWrites } from '../../util/CoalescedWrites.js';
-import { learnDirectory, metadata } from '../../storage/metadataCalls.js';
+import { type RecordChange, type RecordSource, applyChanges, indexByUrl, isRecord } from './records.js';
 
-/** Records kept: the oldest go first. */
-const MAX_RECORDS = 5000;
-/** How long a write of content.json waits for more records, at least (see ContentStore). */
+export { applyChanges, type RecordChange, type RecordSource } from './records.js';
+export { contentFile } from './contentLog.js';
+
+/** How long a write of the records waits for more, at least (see ContentStore). */
 const GATHER_MS = 50;
 /**
  * A write waits this many times as long as the last write took, up to MAX_GATHER_MS: a store of
@@ -19,87 +16,12 @@ const GATHER_MS = 50;
 const GATHER_PER_WRITE = 10;
 const MAX_GATHER_MS = 1000;
 
-/** Where the content store's document lives. */
+/** Where a program's content store document lives (its own `ManagerStore`, or a test's). */
 export interface ContentPersistence {
   /** The document, or undefined. */
   read(): Promise<ContentDocument | undefined>;
   /** Replaces the document. */
   write(doc: ContentDocument): Promise<void>;
-}
-
-/**
- * `content.json` in a directory, read and written without the manager's lock: several CLI processes
- * (and a service) may share it. Each write reads the file again and merges, and goes through a
- * temporary file of its own (`content.json.RANDOM.tmp`) renamed into place, so a reader never sees
- * half a document; two writers at once may lose one record, which only costs a download.
- */
-export function contentFile(dir: string): ContentPersistence {
-  const path = join(dir, 'content.json');
-  /** The folder as the file's name has it (normalised), which is what metadata calls look up. */
-  const folder = dirname(path);
-  // The document as last read, and the file it came from: a batch of a thousand downloads looks
-  // the store up a thousand times, and the file rarely changes in between.
-  let last: { ino: number; size: number; mtimeMs: number; doc: ContentDocument } | undefined;
-  // Counts each write's start and end (odd: one is under way). A read that overlapped a write may
-  // have opened the file it replaced: what it parsed is not kept as `last`. (It was: `last` then
-  // described the old file, so every lookup parsed the new one again, and each lookup that still
-  // opened the old one made `last` stale again; a list of 2,000 files parsed the document
-  // thousands of times.)
-  let writeTurns = 0;
-  return {
-    async read() {
-      const turnsBefore = writeTurns;
-      try {
-        // The usual case, the file as last read or written: one call (lstat) instead of three
-        // (open, fstat, close). A link in its place never matches: it is opened below, and refused.
-        if (last) {
-          await learnDirectory(folder);
-          const now = await metadata.lstat(path);
-          if (last.ino === now.ino && last.size === now.size && last.mtimeMs === now.mtimeMs) return last.doc;
-        }
-        const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-        try {
-          const st = await fh.stat();
-          const doc = JSON.parse(await fh.readFile('utf8')) as ContentDocument;
-          if (turnsBefore % 2 === 0 && writeTurns === turnsBefore) last = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, doc };
-          return doc;
-        } finally {
-          await fh.close();
-        }
-      } catch {
-        return undefined;
-      }
-    },
-    async write(doc) {
-      writeTurns++;
-      try {
-        await writeAndRename(doc);
-      } finally {
-        writeTurns++;
-      }
-    },
-  };
-
-  async function writeAndRename(doc: ContentDocument): Promise<void> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    let written;
-    try {
-      await fh.writeFile(JSON.stringify(doc));
-      await fh.sync();
-      written = await fh.stat();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path).catch(async (err: unknown) => {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    });
-    // The next read finds this very file (the rename keeps its inode, size and time) unless
-    // another process replaced it since: no need to parse back what was just written.
-    last = { ino: written.ino, size: written.size, mtimeMs: written.mtimeMs, doc };
-  }
 }
 
 /** The content store kept through a {@link ManagerStore} (a program's own store). */
@@ -119,58 +41,11 @@ export function sameVersion(was: Validators, now: Validators): boolean {
   return was.size === undefined || was.size === now.size;
 }
 
-function isRecord(v: unknown): v is ContentRecord {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  const d = r['digest'] as Record<string, unknown> | undefined;
-  return (
-    typeof r['url'] === 'string' &&
-    typeof r['file'] === 'string' &&
-    typeof r['size'] === 'number' &&
-    typeof r['validators'] === 'object' &&
-    r['validators'] !== null &&
-    typeof d === 'object' &&
-    d !== null &&
-    typeof d['algorithm'] === 'string' &&
-    typeof d['hex'] === 'string' &&
-    (d['blockSize'] === undefined || (typeof d['blockSize'] === 'number' && Number.isSafeInteger(d['blockSize']) && d['blockSize'] > 0))
-  );
-}
-
-/** A change of the records: `record` becomes the record of `file` (replacing any), or, without one, `file` is forgotten. */
-export interface RecordChange {
-  readonly file: string;
-  readonly record?: ContentRecord;
-}
-
 /**
- * The records after the changes of `batch` (in the order made), at most MAX_RECORDS of them, in
- * one pass however many changes the batch holds: a file's last change decides, and new records
- * come first, the newest first, as they would one change at a time. (Applying the changes one at a
- * time copied every record per change: a list of 10,000 files allocated about 400 MB doing it.)
+ * The records kept as one document through a {@link ContentPersistence}: read whole (again when
+ * another writer may have changed it) and written whole, the changes applied to what was read.
  */
-export function applyChanges(records: readonly ContentRecord[], batch: readonly RecordChange[]): ContentRecord[] {
-  const decided = new Set<string>();
-  const result: ContentRecord[] = [];
-  for (let i = batch.length - 1; i >= 0; i--) {
-    const { file, record } = batch[i]!;
-    if (decided.has(file)) continue;
-    decided.add(file);
-    if (record !== undefined && result.length < MAX_RECORDS) result.push(record);
-  }
-  for (const r of records) {
-    if (result.length >= MAX_RECORDS) break;
-    if (!decided.has(r.file)) result.push(r);
-  }
-  return result;
-}
-
-/**
- * What the manager knows of files it finished: URL (see {@link contentKey}), validators, size and
- * digest, and where the file is. A new download asks it for candidates; the caller then proves a
- * candidate (the file exists and its copy matches the digest) before it uses it.
- */
-export class ContentStore {
+class DocumentSource implements RecordSource {
   #records: ContentRecord[] = [];
   /**
    * `#records` by URL, built on the first lookup after they change: every download of a list looks
@@ -179,60 +54,84 @@ export class ContentStore {
    */
   #byUrl: Map<string, ContentRecord[]> | undefined;
   #loaded = false;
-  /** Changes not written yet, in order. */
-  #queued: RecordChange[] = [];
   /** The document `#records` was last read from or written as (unchanged on disk: nothing to re-check). */
   #doc: ContentDocument | undefined;
+
+  constructor(private readonly persistence: ContentPersistence | undefined) {}
+
+  async #load(): Promise<void> {
+    if (this.persistence === undefined && this.#loaded) return;
+    const doc = await this.persistence?.read();
+    this.#loaded = true;
+    // The document is as this source last read or wrote it (a persistence may hand that back).
+    if (doc !== undefined && doc === this.#doc) return;
+    if (doc && doc.version === 1 && Array.isArray(doc.entries)) this.#use(doc.entries.filter(isRecord));
+    this.#doc = doc;
+  }
+
+  /** Makes `records` the records; the index by URL is built again when next needed. */
+  #use(records: ContentRecord[]): void {
+    this.#records = records;
+    this.#byUrl = undefined;
+  }
+
+  async byUrl(key: string): Promise<ContentRecord[]> {
+    await this.#load();
+    this.#byUrl ??= indexByUrl(this.#records);
+    return [...(this.#byUrl.get(key) ?? [])];
+  }
+
+  async byDigest(algorithm: string, hex: string): Promise<ContentRecord[]> {
+    await this.#load();
+    return this.#records.filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
+  }
+
+  async apply(batch: readonly RecordChange[]): Promise<void> {
+    await this.#load();
+    this.#use(applyChanges(this.#records, batch));
+    const doc: ContentDocument = { version: 1, entries: this.#records };
+    // Until it is written, the records in memory are not what the document holds: a failed
+    // write's changes are dropped by the next read.
+    this.#doc = undefined;
+    await this.persistence?.write(doc);
+    this.#doc = doc;
+  }
+}
+
+/**
+ * What the manager knows of files it finished: URL (see {@link contentKey}), validators, size and
+ * digest, and where the file is. A new download asks it for candidates; the caller then proves a
+ * candidate (the file exists and its copy matches the digest) before it uses it.
+ */
+export class ContentStore {
+  readonly #source: RecordSource;
+  /** Changes not written yet, in order. */
+  #queued: RecordChange[] = [];
   /**
-   * One write at a time; the changes queued meanwhile go into the next, together. Each write
-   * serialises every record (up to MAX_RECORDS), so a write of new records (`add`, which nobody
-   * waits for) waits for more: GATHER_MS, or GATHER_PER_WRITE times as long as the last write took
-   * (up to MAX_GATHER_MS), whichever is longer. A queue of 1,000 small downloads made 275 writes
-   * without the wait, and their JSON took a tenth of the run's CPU; with 5,000 records a write takes
-   * tens of milliseconds (1.5 MB of JSON and an fsync), and every 50 ms was most of a list's
-   * allocations. A change a download waits for (`addCopy`, `forget`) is written at once, and
-   * `close()` ends the wait.
+   * One write at a time; the changes queued meanwhile go into the next, together. A write of new
+   * records (`add`, which nobody waits for) waits for more: GATHER_MS, or GATHER_PER_WRITE times as
+   * long as the last write took (up to MAX_GATHER_MS), whichever is longer. A queue of 1,000 small
+   * downloads made 275 writes without the wait (each a document of every record, then); an append to
+   * `content.jsonl` is cheap, but each write still costs an fsync. A change a download waits for
+   * (`addCopy`, `forget`) is written at once, and `close()` ends the wait.
    */
   readonly #writes: CoalescedWrites;
   /** Milliseconds the last write took. */
   #lastWriteMs = 0;
 
   /**
-   * @param persistence - Where the records are kept (none: in memory only).
+   * @param source - Where the records are kept: `contentFile(dir)` (the `content.jsonl` log), a
+   *   program's document (`ContentPersistence`, read and written whole), or none (in memory only).
    * @param gatherMs - How long a write of new records waits for more, at least (see `#writes`).
    */
-  constructor(
-    private readonly persistence: ContentPersistence | undefined,
-    gatherMs = GATHER_MS,
-  ) {
+  constructor(source: RecordSource | ContentPersistence | undefined, gatherMs = GATHER_MS) {
+    this.#source = source !== undefined && 'apply' in source ? source : new DocumentSource(source);
     this.#writes = new CoalescedWrites(async () => {
       const batch = this.#queued.splice(0);
-      if (this.persistence || !this.#loaded) await this.#load();
-      this.#use(applyChanges(this.#records, batch));
-      const doc: ContentDocument = { version: 1, entries: this.#records };
-      // Until it is written, the records in memory are not what the file holds: a failed write's
-      // changes are dropped by the next read.
-      this.#doc = undefined;
       const started = performance.now();
-      await this.persistence?.write(doc);
+      await this.#source.apply(batch);
       this.#lastWriteMs = performance.now() - started;
-      this.#doc = doc;
     }, () => Math.max(gatherMs, Math.min(MAX_GATHER_MS, this.#lastWriteMs * GATHER_PER_WRITE)));
-  }
-
-  async #load(): Promise<void> {
-    const doc = await this.persistence?.read();
-    this.#loaded = true;
-    // The file is as this store last read or wrote it (contentFile hands back that document).
-    if (doc !== undefined && doc === this.#doc) return;
-    if (doc && doc.version === 1 && Array.isArray(doc.entries)) this.#use(doc.entries.filter(isRecord));
-    this.#doc = doc;
-  }
-
-  /** Makes `records` the store's records; the index by URL is built again when next needed. */
-  #use(records: ContentRecord[]): void {
-    this.#records = records;
-    this.#byUrl = undefined;
   }
 
   /** Writes the changes made so far without waiting for more, and every later one at once. */
@@ -242,18 +141,7 @@ export class ContentStore {
 
   /** Records of files that came from `url` (re-read from disk first: another process may have added one). */
   async byUrl(url: URL): Promise<ContentRecord[]> {
-    await this.#load();
-    const key = contentKey(url);
-    if (this.#byUrl === undefined) {
-      this.#byUrl = new Map();
-      for (const r of this.#records) {
-        const same = this.#byUrl.get(r.url);
-        if (same) same.push(r);
-        else this.#byUrl.set(r.url, [r]);
-      }
-    }
-    // A copy: the caller may keep or change what it gets.
-    return [...(this.#byUrl.get(key) ?? [])];
+    return await this.#source.byUrl(contentKey(url));
   }
 
   /**
@@ -262,8 +150,7 @@ export class ContentStore {
    * earlier version, are found this way.
    */
   async byDigest(algorithm: string, hex: string): Promise<ContentRecord[]> {
-    await this.#load();
-    return this.#records.filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
+    return await this.#source.byDigest(algorithm, hex);
   }
 
   /** Adds a finished file (replacing an older record of the same file). Serialised; merges with what is on disk. */

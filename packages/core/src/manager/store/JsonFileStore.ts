@@ -9,8 +9,9 @@ import type { ManagerDocuments, ManagerStore } from './ManagerStore.js';
 
 /**
  * The default {@link ManagerStore}: the manager's state directory, JSON documents (`queue.json`,
- * `history.json`, `content.json`) written atomically (write, fsync, rename), and a
- * lock file so that two processes never manage the same directory.
+ * `history.json`; the content store keeps its own `content.jsonl` there, see `contentFile`) written
+ * atomically (write, fsync, rename), and a lock file so that two processes never manage the same
+ * directory.
  *
  * Why files and not SQLite: the service runs wherever VS Code runs its extensions (any OS, Electron's
  * Node), and node:sqlite is still experimental in the Node versions we support; a native addon would
