@@ -34,6 +34,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mg-sftp-folders-'));
 });
 afterEach(async () => {
+  server.setServerFaults({});
   await Promise.all(managers.splice(0).map((m) => m.close()));
   await rm(dir, { recursive: true, force: true });
 });
@@ -64,31 +65,23 @@ describe('whole folders from the test SFTP server', () => {
   it('a listing that never ends stops past MAX_TREE_ENTRIES with MG_ERR_PROTOCOL; a subfolder\'s is skipped', async () => {
     const m = await manager();
     server.setServerFaults({ endlessListings: ['/srv/set'] });
-    try {
-      await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
-        code: 'MG_ERR_PROTOCOL',
-        message: expect.stringMatching(new RegExp(`lists more than ${MAX_TREE_ENTRIES} entries in /srv/set/; download a smaller folder`)),
-      });
-      server.setServerFaults({ endlessListings: ['/srv/set/in ner'] });
-      const added = await m.addFolder(server.url('/srv/set/', 'bob', PASSWORD));
-      expect(added.files.map((f) => f.remotePath)).toEqual(['a.bin']);
-      expect(added.skipped).toEqual([{ remotePath: 'in ner/', reason: expect.stringMatching(/^cannot be listed: .*lists more than \d+ entries.*\[MG_ERR_PROTOCOL\]$/) }]);
-    } finally {
-      server.setServerFaults({});
-    }
+    await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
+      code: 'MG_ERR_PROTOCOL',
+      message: expect.stringMatching(new RegExp(`lists more than ${MAX_TREE_ENTRIES} entries in /srv/set/; download a smaller folder`)),
+    });
+    server.setServerFaults({ endlessListings: ['/srv/set/in ner'] });
+    const added = await m.addFolder(server.url('/srv/set/', 'bob', PASSWORD));
+    expect(added.files.map((f) => f.remotePath)).toEqual(['a.bin']);
+    expect(added.skipped).toEqual([{ remotePath: 'in ner/', reason: expect.stringMatching(/^cannot be listed: .*lists more than \d+ entries.*\[MG_ERR_PROTOCOL\]$/) }]);
   });
 
   it('a connection lost during the listing is MG_ERR_CONNECTION_RESET at once, not a timeout', async () => {
     const m = await manager();
     server.setServerFaults({ dropListings: ['/srv/set'] });
-    try {
-      await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
-        code: 'MG_ERR_CONNECTION_RESET',
-        message: expect.stringMatching(/the connection was lost/),
-      });
-    } finally {
-      server.setServerFaults({});
-    }
+    await expect(m.addFolder(server.url('/srv/set/', 'bob', PASSWORD))).rejects.toMatchObject({
+      code: 'MG_ERR_CONNECTION_RESET',
+      message: expect.stringMatching(/the connection was lost/),
+    });
   });
 
   it('a wrong password fails the listing with MG_ERR_AUTH, a missing folder with MG_ERR_NOT_FOUND', async () => {

@@ -30,6 +30,18 @@ function lineOf(change: RecordChange): string {
   return `${JSON.stringify(change.record === undefined ? { file: change.file } : { file: change.file, record: change.record })}\n`;
 }
 
+/** Opens `file` for writing with `flags` (never through a link), writes `data`, fsyncs, and gives its stat. */
+async function writeSynced(file: string, flags: number, data: string | Buffer): Promise<Stats> {
+  const fh = await open(file, constants.O_WRONLY | constants.O_NOFOLLOW | flags, 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+    return await fh.stat();
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * The records in force in a log's text: each line a change (`{"file", "record"}`, or `{"file"}` to
  * forget it), applied in order; a line that is not a well-formed change (a torn write) is skipped.
@@ -128,15 +140,7 @@ export function contentFile(dir: string): RecordSource {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const text = records.map((record) => lineOf({ file: record.file, record })).reverse().join('');
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    let st: Stats;
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-      st = await fh.stat();
-    } finally {
-      await fh.close();
-    }
+    const st = await writeSynced(tmp, constants.O_CREAT | constants.O_EXCL, text);
     await rename(tmp, path).catch(async (err: unknown) => {
       await unlink(tmp).catch(() => undefined);
       throw err;
@@ -208,15 +212,7 @@ export function contentFile(dir: string): RecordSource {
         }
         const added = batch.map(lineOf).join('');
         const bytes = Buffer.from(added, 'utf8');
-        const fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-        let st: Stats;
-        try {
-          await fh.writeFile(bytes);
-          await fh.sync();
-          st = await fh.stat();
-        } finally {
-          await fh.close();
-        }
+        const st = await writeSynced(path, constants.O_APPEND | constants.O_CREAT, bytes);
         // The file is what was read plus these lines when nobody else wrote in between: known
         // without reading it again, and the records in force (if parsed) follow the changes.
         const base = before !== undefined && before.ino === st.ino && st.size === before.size + bytes.length ? before : undefined;
