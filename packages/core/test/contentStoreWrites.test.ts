@@ -223,6 +223,18 @@ describe('contentFile: content.jsonl, a log of changes', () => {
     expect((await file.byUrl('https://example.test/f3.bin')).map((r) => r.file)).toEqual([join(dir, 'f3.bin')]);
   });
 
+  it('ends a last line cut short by a killed process before it appends: the new record is not lost with it', async () => {
+    const whole = JSON.stringify({ file: kept(1).file, record: kept(1) });
+    await writeFile(join(dir, 'content.jsonl'), `${whole}\n${JSON.stringify({ file: kept(2).file, record: kept(2) }).slice(0, 40)}`);
+    const store = new ContentStore(contentFile(dir), 0);
+    await store.add(record(3));
+    expect((await stored()).map((r) => r.file)).toEqual([3, 1].map((i) => join(dir, `f${i}.bin`)));
+    // What this process knows of the file is the file: a lookup right after finds the record.
+    expect((await store.byUrl(new URL('https://example.test/f3.bin'))).map((r) => r.file)).toEqual([join(dir, 'f3.bin')]);
+    await store.add(record(4));
+    expect((await stored()).map((r) => r.file)).toEqual([4, 3, 1].map((i) => join(dir, `f${i}.bin`)));
+  });
+
   it("takes over an earlier version's content.json: its records answer, it becomes the log, and it is removed", async () => {
     const doc: ContentDocument = { version: 1, entries: [kept(2), kept(1)] };
     await writeFile(join(dir, 'content.json'), JSON.stringify(doc));

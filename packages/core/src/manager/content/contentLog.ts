@@ -210,7 +210,11 @@ export function contentFile(dir: string): RecordSource {
           await rewrite(applyChanges(recordsIn(before), batch));
           return;
         }
-        const added = batch.map(lineOf).join('');
+        // A last line cut short (a process killed in its write) is ended first, or this batch's
+        // first line would join it and be lost with it. (Another process's append that was still
+        // under way when it was read has ended by now: the line break then adds an empty line.)
+        const mend = before !== undefined && before.text !== '' && !before.text.endsWith('\n');
+        const added = (mend ? '\n' : '') + batch.map(lineOf).join('');
         const bytes = Buffer.from(added, 'utf8');
         const st = await writeSynced(path, constants.O_APPEND | constants.O_CREAT, bytes);
         // The file is what was read plus these lines when nobody else wrote in between: known
@@ -222,7 +226,7 @@ export function contentFile(dir: string): RecordSource {
             size: st.size,
             mtimeMs: st.mtimeMs,
             text: (base?.text ?? '') + added,
-            lines: (base?.lines ?? 0) + batch.length,
+            lines: (base?.lines ?? 0) + batch.length + (mend ? 1 : 0),
             scans: base?.scans ?? 0,
             ...(base === undefined || base.records !== undefined ? { records: applyChanges(base?.records ?? [], batch) } : {}),
           };
