@@ -193,6 +193,37 @@ describe('contentFile: content.jsonl, a log of changes', () => {
     expect(await file.byUrl('https://example.test/f7.bin')).toEqual([]);
   });
 
+  it('the first lookup of a URL the log holds parses only the lines that concern it, and decides as the whole log does', async () => {
+    const file = contentFile(dir);
+    const url = (i: number): string => `https://example.test/f${i}.bin`;
+    await file.apply(Array.from({ length: 2000 }, (_, i) => ({ file: kept(i).file, record: kept(i) })));
+    // f7's file forgotten later; f8's file recorded again later from another URL; f9 recorded twice
+    // (two files from one URL), one of them forgotten.
+    await file.apply([
+      { file: kept(7).file },
+      { file: kept(8).file, record: { ...kept(5000), file: kept(8).file } },
+      { file: join(dir, 'second.bin'), record: { ...kept(9), file: join(dir, 'second.bin') } },
+    ]);
+    await file.apply([{ file: kept(9).file }]);
+    const answers = async (i: number): Promise<string[]> => (await contentFile(dir).byUrl(url(i))).map((r) => r.file);
+    let found: string[] = [];
+    const parses = await parsesDuring(async () => {
+      found = await answers(9);
+    });
+    expect(found).toEqual([join(dir, 'second.bin')]);
+    expect(parses).toBeLessThan(10);
+    expect(await answers(7)).toEqual([]);
+    expect(await answers(8)).toEqual([]);
+    expect(await answers(5000)).toEqual([kept(8).file]);
+    expect(await answers(1234)).toEqual([kept(1234).file]);
+    // The same answers from the whole log, parsed and indexed (a second lookup of the same text).
+    const listed = contentFile(dir);
+    expect(await listed.byUrl('https://example.test/none.bin')).toEqual([]);
+    for (const [i, files] of [[9, [join(dir, 'second.bin')]], [7, []], [8, []], [5000, [kept(8).file]], [1234, [kept(1234).file]]] as const) {
+      expect((await listed.byUrl(url(i))).map((r) => r.file)).toEqual(files);
+    }
+  });
+
   it('appends a line per change, and past COMPACT_AT lines rewrites the log with the records in force (the newest MAX_RECORDS)', async () => {
     const file = contentFile(dir);
     const lines = async (): Promise<number> => (await readFile(join(dir, 'content.jsonl'), 'utf8')).split('\n').filter(Boolean).length;

@@ -65,6 +65,34 @@ export function recordsOfLog(text: string): ContentRecord[] {
   return applyChanges([], changes);
 }
 
+/** Adds to `into` the lines of `text` that contain `needle`, by their offset. */
+function linesWith(text: string, needle: string, into: Map<number, string>): void {
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at)) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const end = text.indexOf('\n', at);
+    const stop = end === -1 ? text.length : end;
+    into.set(start, text.slice(start, stop));
+    at = stop;
+  }
+}
+
+/**
+ * The records in force of URL `key` from the lines that name it and the lines that name their
+ * files: a file's every change is among them, so its last change decides as in the whole log. (One
+ * record among more than MAX_RECORDS newer ones would have been dropped from the whole log; found
+ * here, it is a candidate like any other, which the caller proves before use.)
+ */
+function recordsOfUrl(text: string, key: string): ContentRecord[] {
+  const lines = new Map<number, string>();
+  linesWith(text, JSON.stringify(key), lines);
+  const files = new Set<string>();
+  for (const r of recordsOfLog([...lines.values()].join('\n'))) if (r.url === key) files.add(r.file);
+  if (files.size === 0) return [];
+  for (const file of files) linesWith(text, JSON.stringify(file), lines);
+  const ordered = [...lines].sort((a, b) => a[0] - b[0]).map(([, line]) => line);
+  return recordsOfLog(ordered.join('\n')).filter((r) => r.url === key);
+}
+
 /**
  * `content.jsonl` in a directory: the content store as a log of changes, one JSON line each, which
  * several CLI processes (and a service) share without the manager's lock.
@@ -179,10 +207,11 @@ export function contentFile(dir: string): RecordSource {
       const s = await current();
       if (s === undefined) return [];
       if (s.index === undefined) {
-        // A key the text does not hold has no record; only a second lookup of this text parses it.
-        if (s.records === undefined && s.scans === 0 && !s.text.includes(JSON.stringify(key))) {
+        // The first lookup of this text parses at most the lines that concern the key (none when
+        // the text does not hold it); a second one (a list) parses the whole log and indexes it.
+        if (s.records === undefined && s.scans === 0) {
           s.scans++;
-          return [];
+          return s.text.includes(JSON.stringify(key)) ? recordsOfUrl(s.text, key) : [];
         }
         s.index = indexByUrl(recordsIn(s));
       }
