@@ -16,13 +16,18 @@ interface Seen {
   size: number;
   mtimeMs: number;
   text: string;
-  /** Lines (changes) in `text`. */
-  lines: number;
   /** The records in force, once parsed (or kept up to date through this process's own appends). */
   records?: ContentRecord[];
   index?: Map<string, ContentRecord[]>;
-  /** Lookups answered by a search of `text` alone: the second one parses and indexes it. */
-  scans: number;
+  /** A lookup was answered by a search of `text` alone: the next one parses and indexes it. */
+  searched: boolean;
+}
+
+/** Lines (changes) in a log's text. */
+function countLines(text: string): number {
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+  return lines;
 }
 
 /** One change as a line of the log. */
@@ -101,7 +106,7 @@ function recordsOfUrl(text: string, key: string): ContentRecord[] {
  * every record, and a lookup reads the file's text and searches it for the URL or digest before it
  * parses anything: a download of a URL the store does not hold never parses it. (The document it
  * replaces, `content.json`, was parsed whole at a download's start and written whole at its end: with
- * the 5,000 records it keeps at most, 25-30 ms and 12 MiB of resident memory for every download.)
+ * the 5,000 records it keeps at most, about 20 ms and 9 MiB of resident memory for every download.)
  * A second lookup of the same text (a list of downloads) parses and indexes it once. Past
  * {@link COMPACT_AT} lines the log is rewritten with only the records in force, through a
  * temporary file of its own renamed into place. Two processes writing at once may lose a record
@@ -145,10 +150,7 @@ export function contentFile(dir: string): RecordSource {
     } finally {
       await fh.close();
     }
-    const text = bytes.toString('utf8');
-    let lines = 0;
-    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
-    const read: Seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, text, lines, scans: 0 };
+    const read: Seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, text: bytes.toString('utf8'), searched: false };
     // Kept only when it is the file as stat'ed and ends with a whole line (an append under way, by
     // another process, may show half of its line), and no write of ours overlapped the read.
     const whole = bytes.length === st.size && (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a);
@@ -163,9 +165,8 @@ export function contentFile(dir: string): RecordSource {
     return s.records;
   }
 
-  /** Writes `records` as the whole log (oldest first), through a temporary file renamed into place. */
+  /** Writes `records` as the whole log (oldest first), through a temporary file renamed into place, in a folder that exists. */
   async function rewrite(records: ContentRecord[]): Promise<void> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const text = records.map((record) => lineOf({ file: record.file, record })).reverse().join('');
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     const st = await writeSynced(tmp, constants.O_CREAT | constants.O_EXCL, text);
@@ -174,7 +175,7 @@ export function contentFile(dir: string): RecordSource {
       throw err;
     });
     // The rename keeps the inode, size and time: the next lookup finds this very text.
-    seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, text, lines: records.length, records, scans: 0 };
+    seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, text, records, searched: false };
   }
 
   /** An earlier version's `content.json`, written as the log and removed; undefined when there is none. */
@@ -198,7 +199,7 @@ export function contentFile(dir: string): RecordSource {
       return seen;
     } catch {
       // A folder it cannot write: the records still answer this process's lookups.
-      return { ino: -1, size: -1, mtimeMs: -1, text: '', lines: 0, records, scans: 0 };
+      return { ino: -1, size: -1, mtimeMs: -1, text: '', records, searched: false };
     }
   }
 
@@ -209,8 +210,8 @@ export function contentFile(dir: string): RecordSource {
       if (s.index === undefined) {
         // The first lookup of this text parses at most the lines that concern the key (none when
         // the text does not hold it); a second one (a list) parses the whole log and indexes it.
-        if (s.records === undefined && s.scans === 0) {
-          s.scans++;
+        if (s.records === undefined && !s.searched) {
+          s.searched = true;
           return s.text.includes(JSON.stringify(key)) ? recordsOfUrl(s.text, key) : [];
         }
         s.index = indexByUrl(recordsIn(s));
@@ -222,8 +223,8 @@ export function contentFile(dir: string): RecordSource {
     async byDigest(algorithm, hex) {
       const s = await current();
       if (s === undefined) return [];
-      if (s.records === undefined && s.scans === 0 && !s.text.includes(JSON.stringify(hex))) {
-        s.scans++;
+      if (s.records === undefined && !s.searched && !s.text.includes(JSON.stringify(hex))) {
+        s.searched = true;
         return [];
       }
       return recordsIn(s).filter((r) => r.digest.algorithm === algorithm && r.digest.hex === hex);
@@ -235,7 +236,7 @@ export function contentFile(dir: string): RecordSource {
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const before = await current();
-        if ((before?.lines ?? 0) + batch.length > COMPACT_AT) {
+        if (countLines(before?.text ?? '') + batch.length > COMPACT_AT) {
           await rewrite(applyChanges(recordsIn(before), batch));
           return;
         }
@@ -255,8 +256,7 @@ export function contentFile(dir: string): RecordSource {
             size: st.size,
             mtimeMs: st.mtimeMs,
             text: (base?.text ?? '') + added,
-            lines: (base?.lines ?? 0) + batch.length + (mend ? 1 : 0),
-            scans: base?.scans ?? 0,
+            searched: base?.searched ?? false,
             ...(base === undefined || base.records !== undefined ? { records: applyChanges(base?.records ?? [], batch) } : {}),
           };
         } else {
